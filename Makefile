@@ -1,0 +1,112 @@
+# aud: a toolkit of small Unix tools that rank the customers to target for each product.
+# Users drive it with the usual variables: CFLAGS, LDFLAGS, PREFIX, DESTDIR, V=1.
+# Developer switches: SAN=1 builds with ASan+UBSan, WERROR=1 turns warnings into errors.
+
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+BUILD    := build
+TOOLS    := aud-prepare aud-cat
+MAN1     := $(TOOLS:%=man/%.1)
+MAN5     := man/aud-stream.5
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+
+# Flags every build needs; kept apart so a user's CFLAGS cannot drop them.
+AUD_CPPFLAGS := -D_GNU_SOURCE -DAUD_VERSION='"$(VERSION)"' -Icommon \
+                $(shell $(PKG_CONFIG) --cflags msgpack libxxhash 2>/dev/null)
+AUD_CFLAGS   := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+                -Wformat=2 -Wno-format-nonliteral -MMD -MP -pthread
+AUD_LDLIBS   := $(shell $(PKG_CONFIG) --libs msgpack libxxhash 2>/dev/null || echo -lmsgpackc -lxxhash) -lcsv -lm -pthread
+
+ifeq ($(SAN),1)
+  BUILD      := build-san
+  AUD_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  AUD_LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(WERROR),1)
+  AUD_CFLAGS += -Werror
+endif
+
+ifeq ($(V),1)
+  Q :=
+  say = @:
+else
+  Q := @
+  say = @printf '  %-6s %s\n'
+endif
+
+BINS := $(TOOLS:%=$(BUILD)/%) $(BUILD)/gen-lookalike
+
+.PHONY: all bootstrap demo check units bench data install uninstall clean lint
+.SECONDARY:
+all: $(BINS)
+
+$(BUILD)/%.o: %.c
+	$(say) CC $<
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(AUD_CPPFLAGS) $(CPPFLAGS) $(AUD_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/aud-%: $(BUILD)/cmd/aud-%.o $(COMMON_OBJ)
+	$(say) LD $@
+	$(Q)$(CC) $(AUD_CFLAGS) $(CFLAGS) $(AUD_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AUD_LDLIBS) $(LDLIBS)
+
+$(BUILD)/gen-lookalike: $(BUILD)/scripts/gen-lookalike.o $(COMMON_OBJ)
+	$(say) LD $@
+	$(Q)$(CC) $(AUD_CFLAGS) $(CFLAGS) $(AUD_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AUD_LDLIBS) $(LDLIBS)
+
+$(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(COMMON_OBJ)
+	$(say) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(AUD_CFLAGS) $(CFLAGS) $(AUD_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AUD_LDLIBS) $(LDLIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Installs only the Debian packages that are missing; a no-op on a ready machine.
+bootstrap:
+	@scripts/bootstrap
+
+demo: bootstrap
+	@$(MAKE) --no-print-directory all
+	@scripts/demo $(BUILD)
+
+check: bootstrap
+	@$(MAKE) --no-print-directory all units
+	@AUD_BUILD=$(BUILD) scripts/run-tests
+
+units: $(UNIT_BIN)
+
+# Benchmarks are measurements, never tests: median wall time and peak memory.
+bench: bootstrap
+	@$(MAKE) --no-print-directory all
+	@scripts/bench $(BUILD)
+
+# The large look-alike files are generated on demand, never committed.
+data: $(BUILD)/gen-lookalike
+	@mkdir -p $(BUILD)/data
+	$(BUILD)/gen-lookalike --rows 500000 --seed 1 -o $(BUILD)/data/lookalike-500k.csv
+	$(BUILD)/gen-lookalike --rows 5000000 --seed 1 -o $(BUILD)/data/lookalike-5m.csv
+
+lint:
+	mandoc -Tlint -W warning $(MAN1) $(MAN5)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(TOOLS:%=$(BUILD)/%) $(DESTDIR)$(BINDIR)
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
+	      $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
+
+clean:
+	rm -rf build build-san

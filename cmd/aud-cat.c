@@ -1,0 +1,280 @@
+/*
+ * aud-cat: shows any aud record stream as text, JSON lines or CSV, so people
+ * and tests can look inside (see aud-cat(1)). Fields typed "time" are shown
+ * as ISO 8601 and "enum" fields by their dictionary names, unless --raw.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "output.h"
+#include "stream.h"
+#include "timeparse.h"
+#include "banned.h"
+
+enum format { FORMAT_JSONL, FORMAT_CSV };
+
+struct options {
+	enum format format;
+	int header_only, raw;
+	const char *output;
+	const char *input;
+};
+
+/* How one field is rendered, worked out once from the header. */
+struct column {
+	int is_time;
+	const msgpack_object *dict;	/* for enum fields, or NULL */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "Usage: aud-cat [-H] [--format jsonl|csv] [--raw] [-o FILE] [STREAM|-]\n"
+	    "Try 'aud-cat --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	printf("aud-cat shows an aud record stream as text: one JSON object per record\n"
+	    "(the default) or CSV with a header line. Times are shown in ISO 8601 UTC\n"
+	    "and events by name; -H shows the stream's header instead of its records.\n"
+	    "\n"
+	    "Examples:\n"
+	    "  aud-cat interactions.aud | head\n"
+	    "  aud-cat -H interactions.aud\n"
+	    "  aud-prepare orders.csv | aud-cat --format csv > clean.csv\n"
+	    "\n"
+	    "Usage: aud-cat [-H] [--format jsonl|csv] [--raw] [-o FILE] [STREAM|-]\n"
+	    "\n"
+	    "Options:\n"
+	    "  -H, --header         show the header (one JSON object), not the records\n"
+	    "  -F, --format FORMAT  jsonl (default) or csv\n"
+	    "  -r, --raw            times as milliseconds since the epoch, enums as numbers\n"
+	    "\n%s", cli_common_options_help);
+	exit(0);
+}
+
+static void
+parse_options(int argc, char **argv, struct options *opt)
+{
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "header", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(opt, 0, sizeof(*opt));
+	while ((c = getopt_long(argc, argv, "F:fHho:qrV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'F':
+			if (strcmp(optarg, "jsonl") == 0)
+				opt->format = FORMAT_JSONL;
+			else if (strcmp(optarg, "csv") == 0)
+				opt->format = FORMAT_CSV;
+			else {
+				warnx("--format: expected jsonl or csv, got \"%s\"", optarg);
+				usage();
+			}
+			break;
+		case 'f':
+		case 'q':
+			break;	/* text output: nothing to force or quieten */
+		case 'H':
+			opt->header_only = 1;
+			break;
+		case 'h':
+			help();
+			break;
+		case 'o':
+			opt->output = optarg;
+			break;
+		case 'r':
+			opt->raw = 1;
+			break;
+		case 'V':
+			printf("aud-cat %s\n", AUD_VERSION);
+			exit(0);
+		default:
+			usage();
+		}
+	}
+	if (argc - optind > 1) {
+		warnx("one input at most, got %d", argc - optind);
+		usage();
+	}
+	opt->input = argc > optind ? argv[optind] : "-";
+}
+
+static void
+plan_columns(const struct stream_reader *r, int raw, struct column *cols)
+{
+	const msgpack_object *dicts = stream_header_get(r, "dicts");
+
+	for (size_t i = 0; i < stream_nfields(r); i++) {
+		const char *type = stream_type(r, i);
+
+		cols[i].is_time = !raw && strcmp(type, "time") == 0;
+		cols[i].dict = NULL;
+		if (!raw && strcmp(type, "enum") == 0 && dicts != NULL)
+			cols[i].dict = mp_map_get(dicts, stream_field(r, i));
+	}
+}
+
+/* A CSV field, quoted when it holds a comma, quote or line break. */
+static void
+csv_write_text(FILE *out, const char *s, size_t len)
+{
+	if (len > 0 && memchr(s, ',', len) == NULL && memchr(s, '"', len) == NULL &&
+	    memchr(s, '\n', len) == NULL && memchr(s, '\r', len) == NULL) {
+		fwrite(s, 1, len, out);
+		return;
+	}
+	if (len == 0)
+		return;
+	putc('"', out);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			putc('"', out);
+		putc(s[i], out);
+	}
+	putc('"', out);
+}
+
+/*
+ * Renders one value. Returns -1 when a time or enum field holds something
+ * else, so a malformed stream is reported instead of shown wrongly.
+ */
+static int
+write_value(FILE *out, enum format format, const struct column *col,
+    const msgpack_object *v)
+{
+	char buf[TIME_ISO_LEN];
+
+	if (col->is_time && v->type != MSGPACK_OBJECT_NIL) {
+		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    v->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+			return -1;
+		time_format_iso(v->via.i64, buf);
+		if (format == FORMAT_JSONL)
+			fprintf(out, "\"%s\"", buf);
+		else
+			fputs(buf, out);
+		return 0;
+	}
+	if (col->dict != NULL && v->type != MSGPACK_OBJECT_NIL) {
+		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    col->dict->type != MSGPACK_OBJECT_ARRAY ||
+		    v->via.u64 >= col->dict->via.array.size)
+			return -1;
+		v = &col->dict->via.array.ptr[v->via.u64];
+	}
+	if (format == FORMAT_JSONL)
+		json_write_object(out, v);
+	else if (v->type == MSGPACK_OBJECT_STR)
+		csv_write_text(out, v->via.str.ptr, v->via.str.size);
+	else if (v->type != MSGPACK_OBJECT_NIL) {
+		char *text = NULL;
+		size_t n = 0;
+		FILE *mem = open_memstream(&text, &n);
+
+		json_write_object(mem, v);
+		fclose(mem);
+		csv_write_text(out, text, n);
+		free(text);
+	}
+	return 0;
+}
+
+static int
+write_record(FILE *out, const struct options *opt, const struct stream_reader *r,
+    const struct column *cols, const msgpack_object *rec)
+{
+	size_t n = stream_nfields(r);
+
+	if (opt->format == FORMAT_JSONL)
+		putc('{', out);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			putc(',', out);
+		if (opt->format == FORMAT_JSONL) {
+			json_write_string(out, stream_field(r, i), strlen(stream_field(r, i)));
+			putc(':', out);
+		}
+		if (write_value(out, opt->format, &cols[i], &rec->via.array.ptr[i]) < 0)
+			return (int)i + 1;
+	}
+	fputs(opt->format == FORMAT_JSONL ? "}\n" : "\n", out);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt;
+	struct output out;
+	struct stream_reader *r;
+	struct column *cols;
+	const msgpack_object *rec;
+	char errbuf[512];
+	FILE *in;
+	int ret;
+
+	parse_options(argc, argv, &opt);
+	in = strcmp(opt.input, "-") == 0 ? stdin : fopen(opt.input, "rb");
+	if (in == NULL)
+		err(EXIT_DATA, "%s", opt.input);
+	if ((r = stream_reader_open(in, opt.input, errbuf, sizeof(errbuf))) == NULL)
+		errx(EXIT_DATA, "%s", errbuf);
+	if (output_open(&out, opt.output, 0, 1, errbuf, sizeof(errbuf)) < 0)
+		errx(EXIT_DATA, "%s", errbuf);
+	if (opt.header_only) {
+		json_write_object(out.fp, stream_header(r));
+		putc('\n', out.fp);
+	} else {
+		cols = calloc(stream_nfields(r), sizeof(*cols));
+		if (cols == NULL)
+			err(EXIT_DATA, "out of memory");
+		plan_columns(r, opt.raw, cols);
+		if (opt.format == FORMAT_CSV)
+			for (size_t i = 0; i < stream_nfields(r); i++)
+				fprintf(out.fp, "%s%s", i ? "," : "", stream_field(r, i));
+		if (opt.format == FORMAT_CSV)
+			putc('\n', out.fp);
+		while ((ret = stream_read(r, &rec, errbuf, sizeof(errbuf))) == 1) {
+			int bad = write_record(out.fp, &opt, r, cols, rec);
+
+			if (bad > 0)
+				errx(EXIT_DATA, "%s: byte %llu: field \"%s\" is not a "
+				    "valid %s", stream_name(r),
+				    (unsigned long long)stream_offset(r),
+				    stream_field(r, (size_t)bad - 1),
+				    stream_type(r, (size_t)bad - 1));
+		}
+		free(cols);
+		if (ret < 0)
+			errx(EXIT_DATA, "%s", errbuf);
+	}
+	stream_reader_free(r);
+	if (output_commit(&out, errbuf, sizeof(errbuf)) < 0) {
+		if (errno == EPIPE)
+			return 0;
+		errx(EXIT_DATA, "%s", errbuf);
+	}
+	return 0;
+}

@@ -1,0 +1,873 @@
+/*
+ * aud-prepare: turns a CSV export of customer-product events into a clean,
+ * time-sorted interactions stream (see aud-prepare(1) and aud-stream(5)).
+ *
+ * Rows are held in memory column by column (about 17 bytes a row plus the
+ * id tables), because sorting by time and dropping duplicates and bots need
+ * the whole input. Sorting is a radix sort; duplicates are found inside runs
+ * of equal time, so no hash set over all rows is needed.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <msgpack.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "csvin.h"
+#include "intern.h"
+#include "output.h"
+#include "progress.h"
+#include "radix.h"
+#include "stream.h"
+#include "timeparse.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define MAX_EVENTS 255
+#define BAD_TIME_SHOWN 3
+#define NO_NAME UINT64_MAX
+
+enum column { COL_CUSTOMER, COL_PRODUCT, COL_EVENT, COL_TIME, COL_NAME, NCOLS };
+
+static const char *const col_option[NCOLS] = {
+	"--customer-col", "--product-col", "--event-col", "--time-col", "--name-col"
+};
+/* The marketplace export: index,customer_id,product_id,event,event_date,product_name */
+static const char *const col_default_name[NCOLS] = {
+	"customer_id", "product_id", "event", "event_date", "product_name"
+};
+static const int col_default_position[NCOLS] = { 2, 3, 4, 5, 6 };
+
+struct options {
+	const char *col[NCOLS];		/* as given, or NULL for the default */
+	int no_header;
+	const char *event_value;
+	struct time_format time_format;
+	const char *time_format_arg;
+	int64_t bot_threshold;
+	int quiet, force;
+	const char *output;
+	const char *input;
+};
+
+struct counts {
+	uint64_t rows_read, missing[3], bad_time, duplicates, bot_rows,
+	    bot_customers, written;
+};
+
+struct prep {
+	const struct options *opt;
+	const char *name;		/* input name for messages */
+	int col[NCOLS];			/* 0-based column, -1 when absent */
+	int mapped;
+
+	/* Kept rows, column by column; row i is the i-th kept input row. */
+	int64_t *time;
+	uint32_t *customer, *product;
+	uint8_t *event;
+	size_t n, cap;
+
+	struct intern *customers, *products;
+	char *event_name[MAX_EVENTS];
+	size_t nevents;
+	uint8_t fixed_event;		/* with --event-value */
+
+	uint64_t *name_at;		/* per product: offset in names, or NO_NAME */
+	size_t name_at_cap;
+	char *names;
+	size_t names_len, names_cap;
+
+	struct counts count;
+	uint64_t bad_time_line[BAD_TIME_SHOWN];
+	volatile uint64_t bytes_read;
+	struct progress progress;
+	char err[512];
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "Usage: aud-prepare [options] [-o FILE] [CSV|-]\n"
+	    "Try 'aud-prepare --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	printf("aud-prepare turns a CSV export of customer-product events into a clean,\n"
+	    "time-sorted interactions stream for the other aud tools. It drops rows\n"
+	    "missing an id or event, rows whose time does not parse, exact duplicates\n"
+	    "and bot-like customers, and reports every count on standard error.\n"
+	    "\n"
+	    "Examples:\n"
+	    "  aud-prepare -o interactions.aud orders.csv\n"
+	    "  aud-prepare --customer-col visitorid --product-col itemid \\\n"
+	    "      --time-col timestamp --time-format epoch-ms events.csv | aud-cat | head\n"
+	    "  aud-prepare --customer-col CustomerID --product-col StockCode \\\n"
+	    "      --time-col InvoiceDate --name-col Description --event-value purchased \\\n"
+	    "      -o retail.aud online_retail.csv\n"
+	    "\n"
+	    "Usage: aud-prepare [options] [-o FILE] [CSV|-]\n"
+	    "\n"
+	    "Options:\n"
+	    "  --customer-col COL   customer id column, a name or a 1-based number\n"
+	    "                       (default customer_id, or 2 with --no-header)\n"
+	    "  --product-col COL    product id column (default product_id, or 3)\n"
+	    "  --event-col COL      event column (default event, or 4)\n"
+	    "  --time-col COL       time column (default event_date, or 5)\n"
+	    "  --name-col COL       product name column, optional (default product_name, or 6)\n"
+	    "  --no-header          the first row is data; columns are named by number\n"
+	    "  --event-value EVENT  no event column: every row is this event\n"
+	    "  --time-format FMT    iso (default), epoch-s, epoch-ms, or a strptime(3)\n"
+	    "                       layout such as '%%d/%%m/%%Y %%H:%%M'\n"
+	    "  --bot-threshold N    drop customers with more than N interactions in one\n"
+	    "                       UTC day (default 1000; 0 keeps everyone)\n"
+	    "\n%s", cli_common_options_help);
+	exit(0);
+}
+
+static void
+parse_options(int argc, char **argv, struct options *opt)
+{
+	enum { O_CUSTOMER = 256, O_PRODUCT, O_EVENT, O_TIME, O_NAME, O_NO_HEADER,
+	    O_EVENT_VALUE, O_TIME_FORMAT, O_BOT_THRESHOLD };
+	static const struct option longopts[] = {
+		{ "bot-threshold", required_argument, NULL, O_BOT_THRESHOLD },
+		{ "customer-col", required_argument, NULL, O_CUSTOMER },
+		{ "event-col", required_argument, NULL, O_EVENT },
+		{ "event-value", required_argument, NULL, O_EVENT_VALUE },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "name-col", required_argument, NULL, O_NAME },
+		{ "no-header", no_argument, NULL, O_NO_HEADER },
+		{ "output", required_argument, NULL, 'o' },
+		{ "product-col", required_argument, NULL, O_PRODUCT },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "time-col", required_argument, NULL, O_TIME },
+		{ "time-format", required_argument, NULL, O_TIME_FORMAT },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(opt, 0, sizeof(*opt));
+	opt->bot_threshold = 1000;
+	opt->time_format.form = TIME_ISO;
+	opt->time_format_arg = "iso";
+	while ((c = getopt_long(argc, argv, "fho:qV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			opt->force = 1;
+			break;
+		case 'h':
+			help();
+			break;
+		case 'o':
+			opt->output = optarg;
+			break;
+		case 'q':
+			opt->quiet = 1;
+			break;
+		case 'V':
+			printf("aud-prepare %s\n", AUD_VERSION);
+			exit(0);
+		case O_CUSTOMER: case O_PRODUCT: case O_EVENT: case O_TIME: case O_NAME:
+			if (*optarg == '\0') {
+				warnx("%s: empty column name", col_option[c - O_CUSTOMER]);
+				usage();
+			}
+			opt->col[c - O_CUSTOMER] = optarg;
+			break;
+		case O_NO_HEADER:
+			opt->no_header = 1;
+			break;
+		case O_EVENT_VALUE:
+			opt->event_value = optarg;
+			break;
+		case O_TIME_FORMAT:
+			if (time_format_parse(&opt->time_format, optarg) < 0) {
+				warnx("--time-format: expected iso, epoch-s, epoch-ms "
+				    "or a strptime layout, got \"%s\"", optarg);
+				usage();
+			}
+			opt->time_format_arg = optarg;
+			break;
+		case O_BOT_THRESHOLD:
+			if (cli_parse_int(optarg, 0, UINT32_MAX - 1,
+			    &opt->bot_threshold) < 0) {
+				warnx("--bot-threshold: expected a whole number "
+				    "from 0, got \"%s\"", optarg);
+				usage();
+			}
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind > 1) {
+		warnx("one input at most, got %d", argc - optind);
+		usage();
+	}
+	opt->input = argc > optind ? argv[optind] : "-";
+	if (opt->event_value != NULL && opt->col[COL_EVENT] != NULL) {
+		warnx("--event-value and --event-col exclude each other");
+		usage();
+	}
+	if (opt->no_header)
+		for (int i = 0; i < NCOLS; i++) {
+			int64_t v;
+
+			if (opt->col[i] != NULL &&
+			    cli_parse_int(opt->col[i], 1, 100000, &v) < 0) {
+				warnx("%s: with --no-header columns are named by "
+				    "number, got \"%s\"", col_option[i], opt->col[i]);
+				usage();
+			}
+		}
+}
+
+/* Finds a header column by name, else by 1-based number; -1 when absent. */
+static int
+find_column(const struct csv_row *row, const char *want)
+{
+	int64_t pos;
+
+	for (size_t i = 0; i < row->nfields; i++)
+		if (strcmp(row->fields[i].ptr, want) == 0)
+			return (int)i;
+	if (cli_parse_int(want, 1, 100000, &pos) == 0)
+		return (int)pos - 1;
+	return -1;
+}
+
+/* Maps the columns, from the header row or from numbers. Returns 0 or -1. */
+static int
+map_columns(struct prep *p, const struct csv_row *header)
+{
+	const struct options *opt = p->opt;
+
+	for (int i = 0; i < NCOLS; i++) {
+		int64_t pos;
+
+		p->col[i] = -1;
+		if (i == COL_EVENT && opt->event_value != NULL)
+			continue;
+		if (opt->no_header) {
+			if (opt->col[i] == NULL)
+				p->col[i] = col_default_position[i] - 1;
+			else if (cli_parse_int(opt->col[i], 1, 100000, &pos) == 0)
+				p->col[i] = (int)pos - 1;
+			continue;
+		}
+		p->col[i] = find_column(header,
+		    opt->col[i] ? opt->col[i] : col_default_name[i]);
+		if (p->col[i] < 0 && (i != COL_NAME || opt->col[i] != NULL)) {
+			snprintf(p->err, sizeof(p->err), "%s:%llu: no column \"%s\" "
+			    "in the header (see %s%s)", p->name,
+			    (unsigned long long)header->line,
+			    opt->col[i] ? opt->col[i] : col_default_name[i],
+			    col_option[i], i == COL_EVENT ? " or --event-value" : "");
+			return -1;
+		}
+	}
+	p->mapped = 1;
+	return 0;
+}
+
+static const struct csv_field empty_field = { "", 0 };
+
+static const struct csv_field *
+field(const struct prep *p, const struct csv_row *row, enum column c)
+{
+	int i = p->col[c];
+
+	return i >= 0 && (size_t)i < row->nfields ? &row->fields[i] : &empty_field;
+}
+
+/* Trims blanks and lower-cases ASCII letters into buf; returns the length. */
+static size_t
+normalise_event(const char *s, size_t len, char *buf)
+{
+	size_t start = 0, n = 0;
+
+	while (start < len && strchr(" \t\r\n\v\f", s[start]) != NULL)
+		start++;
+	while (len > start && strchr(" \t\r\n\v\f", s[len - 1]) != NULL)
+		len--;
+	for (size_t i = start; i < len; i++) {
+		char ch = s[i];
+
+		buf[n++] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+	}
+	return n;
+}
+
+/* The index of an event name, added when new; -1 when there are too many. */
+static int
+event_index(struct prep *p, const char *name, size_t len)
+{
+	for (size_t i = 0; i < p->nevents; i++)
+		if (strlen(p->event_name[i]) == len &&
+		    memcmp(p->event_name[i], name, len) == 0)
+			return (int)i;
+	if (p->nevents == MAX_EVENTS)
+		return -1;
+	p->event_name[p->nevents] = xstrndup(name, len);
+	return (int)p->nevents++;
+}
+
+static void
+keep_name(struct prep *p, uint32_t product, const struct csv_field *name)
+{
+	if (product >= p->name_at_cap) {
+		size_t old = p->name_at_cap;
+
+		p->name_at = xgrow(p->name_at, &p->name_at_cap, (size_t)product + 1,
+		    sizeof(*p->name_at));
+		for (size_t i = old; i < p->name_at_cap; i++)
+			p->name_at[i] = NO_NAME;
+	}
+	if (p->name_at[product] != NO_NAME || name->len == 0)
+		return;
+	p->names = xgrow(p->names, &p->names_cap, p->names_len + name->len + 1, 1);
+	memcpy(p->names + p->names_len, name->ptr, name->len + 1);
+	p->name_at[product] = p->names_len;
+	p->names_len += name->len + 1;
+}
+
+static uint32_t
+intern_or_fail(struct prep *p, struct intern *t, const struct csv_field *f,
+    const char *what, uint64_t line)
+{
+	struct id id;
+	uint32_t i;
+
+	id_from_text(&id, f->ptr, f->len);
+	i = intern_add(t, &id, NULL);
+	if (i == UINT32_MAX)
+		snprintf(p->err, sizeof(p->err), "%s:%llu: more than 4 billion "
+		    "distinct %s ids", p->name, (unsigned long long)line, what);
+	return i;
+}
+
+static int
+on_row(const struct csv_row *row, void *ctx)
+{
+	struct prep *p = ctx;
+	const struct csv_field *ev;
+	char evbuf[256];
+	size_t evlen;
+	int64_t t;
+	int e;
+	uint32_t c, pr;
+
+	if (!p->mapped) {
+		if (map_columns(p, row) < 0)
+			return -1;
+		if (!p->opt->no_header)
+			return 0;
+	}
+	p->count.rows_read++;
+	if ((p->count.rows_read & 0xffff) == 0)
+		progress_update(&p->progress, p->bytes_read);
+	if (field(p, row, COL_CUSTOMER)->len == 0) {
+		p->count.missing[0]++;
+		return 0;
+	}
+	if (field(p, row, COL_PRODUCT)->len == 0) {
+		p->count.missing[1]++;
+		return 0;
+	}
+	if (p->opt->event_value != NULL)
+		e = p->fixed_event;
+	else {
+		ev = field(p, row, COL_EVENT);
+		evlen = normalise_event(ev->ptr, ev->len < sizeof(evbuf) ?
+		    ev->len : sizeof(evbuf), evbuf);
+		if (evlen == 0) {
+			p->count.missing[2]++;
+			return 0;
+		}
+		if ((e = event_index(p, evbuf, evlen)) < 0) {
+			snprintf(p->err, sizeof(p->err), "%s:%llu: more than %d "
+			    "distinct events (is the event column right?)",
+			    p->name, (unsigned long long)row->line, MAX_EVENTS);
+			return -1;
+		}
+	}
+	if (time_parse(&p->opt->time_format, field(p, row, COL_TIME)->ptr,
+	    field(p, row, COL_TIME)->len, &t) < 0) {
+		if (p->count.bad_time < BAD_TIME_SHOWN && !p->opt->quiet) {
+			progress_end(&p->progress);
+			warnx("%s:%llu: bad timestamp \"%.80s\" (row dropped)",
+			    p->name, (unsigned long long)row->line,
+			    field(p, row, COL_TIME)->ptr);
+		}
+		p->count.bad_time++;
+		return 0;
+	}
+	if ((c = intern_or_fail(p, p->customers, field(p, row, COL_CUSTOMER),
+	    "customer", row->line)) == UINT32_MAX ||
+	    (pr = intern_or_fail(p, p->products, field(p, row, COL_PRODUCT),
+	    "product", row->line)) == UINT32_MAX)
+		return -1;
+	if (p->n == UINT32_MAX) {
+		snprintf(p->err, sizeof(p->err), "%s:%llu: more than %u rows",
+		    p->name, (unsigned long long)row->line, UINT32_MAX);
+		return -1;
+	}
+	if (p->n == p->cap) {
+		size_t cap = p->cap;
+
+		p->time = xgrow(p->time, &cap, p->n + 1, sizeof(*p->time));
+		p->customer = xrealloc(p->customer, cap * sizeof(*p->customer));
+		p->product = xrealloc(p->product, cap * sizeof(*p->product));
+		p->event = xrealloc(p->event, cap);
+		p->cap = cap;
+	}
+	p->time[p->n] = t;
+	p->customer[p->n] = c;
+	p->product[p->n] = pr;
+	p->event[p->n] = (uint8_t)e;
+	p->n++;
+	if (p->col[COL_NAME] >= 0)
+		keep_name(p, pr, field(p, row, COL_NAME));
+	return 0;
+}
+
+static int
+bits_for(uint64_t v)
+{
+	int b = 0;
+
+	while (b < 64 && (v >> b) != 0)
+		b++;
+	return b;
+}
+
+/*
+ * Sorts the rows by time, ties in input order. Afterwards p->time holds the
+ * times in sorted order and the returned order[k] is the input row of the
+ * k-th. When the time span and row number fit in 64 bits together (always,
+ * for any real export), each key carries its row number in its low bits and
+ * no separate payload array is needed.
+ */
+static uint32_t *
+sort_by_time(struct prep *p)
+{
+	size_t n = p->n;
+	int64_t min = INT64_MAX, max = INT64_MIN;
+	uint32_t *order = xmalloc(n * sizeof(*order));
+	uint64_t *keys;
+	int shift;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p->time[i] < min)
+			min = p->time[i];
+		if (p->time[i] > max)
+			max = p->time[i];
+	}
+	if (n == 0)
+		return order;
+	shift = bits_for(n - 1);
+	keys = (uint64_t *)p->time;	/* reused in place: same size */
+	if (bits_for((uint64_t)(max - min)) + shift <= 64) {
+		for (size_t i = 0; i < n; i++)
+			keys[i] = ((uint64_t)(p->time[i] - min) << shift) | i;
+		radix_sort_u64(keys, NULL, n);
+		for (size_t k = 0; k < n; k++) {
+			order[k] = (uint32_t)(shift ? keys[k] & ((UINT64_C(1) << shift) - 1) : 0);
+			p->time[k] = min + (int64_t)(shift ? keys[k] >> shift : keys[k]);
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			keys[i] = (uint64_t)(p->time[i] - min);
+			order[i] = (uint32_t)i;
+		}
+		radix_sort_u64(keys, order, n);
+		for (size_t k = 0; k < n; k++)
+			p->time[k] = min + (int64_t)keys[k];
+	}
+	return order;
+}
+
+static const struct prep *dup_prep;	/* for qsort's comparison */
+
+static int
+same_row(const struct prep *p, uint32_t a, uint32_t b)
+{
+	return p->customer[a] == p->customer[b] && p->product[a] == p->product[b] &&
+	    p->event[a] == p->event[b];
+}
+
+static int
+cmp_row(const void *a_, const void *b_)
+{
+	uint32_t a = *(const uint32_t *)a_, b = *(const uint32_t *)b_;
+	const struct prep *p = dup_prep;
+
+	if (p->customer[a] != p->customer[b])
+		return p->customer[a] < p->customer[b] ? -1 : 1;
+	if (p->product[a] != p->product[b])
+		return p->product[a] < p->product[b] ? -1 : 1;
+	if (p->event[a] != p->event[b])
+		return p->event[a] < p->event[b] ? -1 : 1;
+	return (a > b) - (a < b);
+}
+
+static int
+cmp_u32(const void *a_, const void *b_)
+{
+	uint32_t a = *(const uint32_t *)a_, b = *(const uint32_t *)b_;
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * Marks exact duplicates of (customer, product, event, time), keeping the
+ * first in input order. Duplicates share a time, so they sit together in a
+ * run of equal times, where input order is ascending (the sort is stable).
+ * Short runs are compared pairwise; long ones are sorted by row content.
+ */
+static void
+mark_duplicates(struct prep *p, const uint32_t *order, uint8_t *drop)
+{
+	uint32_t *run = NULL;
+	size_t run_cap = 0;
+
+	for (size_t a = 0, b; a < p->n; a = b) {
+		for (b = a + 1; b < p->n && p->time[b] == p->time[a]; b++)
+			;
+		if (b - a <= 16) {
+			for (size_t j = a + 1; j < b; j++)
+				for (size_t i = a; i < j && !drop[j]; i++)
+					if (same_row(p, order[i], order[j]))
+						drop[j] = 1;
+			continue;
+		}
+		run = xgrow(run, &run_cap, b - a, sizeof(*run));
+		memcpy(run, order + a, (b - a) * sizeof(*run));
+		dup_prep = p;
+		qsort(run, b - a, sizeof(*run), cmp_row);
+		for (size_t i = 1; i < b - a; i++) {
+			uint32_t *at;
+
+			if (!same_row(p, run[i], run[i - 1]))
+				continue;
+			at = bsearch(&run[i], order + a, b - a, sizeof(*order), cmp_u32);
+			drop[at - order] = 1;
+		}
+	}
+	free(run);
+}
+
+/*
+ * Marks every row of customers with more than the threshold of kept rows in
+ * one UTC day. Rows are in time order, so a customer's count for a day can
+ * be reset whenever a row of a later day arrives.
+ */
+static void
+mark_bots(struct prep *p, const uint32_t *order, uint8_t *drop)
+{
+	size_t nc = intern_count(p->customers);
+	int64_t *day_of = xmalloc(nc * sizeof(*day_of));
+	uint32_t *in_day = xcalloc(nc, sizeof(*in_day));
+	uint8_t *bot = xcalloc(nc, 1);
+
+	for (size_t c = 0; c < nc; c++)
+		day_of[c] = INT64_MIN;
+	for (size_t k = 0; k < p->n; k++) {
+		uint32_t c = p->customer[order[k]];
+		int64_t day = time_day(p->time[k]);
+
+		if (drop[k])
+			continue;
+		if (day_of[c] != day) {
+			day_of[c] = day;
+			in_day[c] = 0;
+		}
+		if (++in_day[c] > p->opt->bot_threshold && !bot[c]) {
+			bot[c] = 1;
+			p->count.bot_customers++;
+		}
+	}
+	for (size_t k = 0; k < p->n; k++)
+		if (!drop[k] && bot[p->customer[order[k]]]) {
+			drop[k] = 2;
+			p->count.bot_rows++;
+		}
+	free(day_of);
+	free(in_day);
+	free(bot);
+}
+
+static void
+pack_id(msgpack_packer *pk, const struct intern *t, uint32_t i)
+{
+	struct id id;
+
+	intern_get(t, i, &id);
+	if (id.is_str)
+		msgpack_pack_str_with_body(pk, id.str, id.len);
+	else
+		msgpack_pack_int64(pk, id.num);
+}
+
+static int
+cmp_event(const void *a, const void *b)
+{
+	return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+/* Event indices in the output are positions in the sorted dictionary. */
+static void
+sort_events(const struct prep *p, uint8_t *remap, const char **sorted)
+{
+	char *const *ptrs[MAX_EVENTS];
+
+	for (size_t i = 0; i < p->nevents; i++)
+		ptrs[i] = &p->event_name[i];
+	qsort(ptrs, p->nevents, sizeof(*ptrs), cmp_event);
+	for (size_t i = 0; i < p->nevents; i++) {
+		sorted[i] = *ptrs[i];
+		remap[ptrs[i] - p->event_name] = (uint8_t)i;
+	}
+}
+
+static void
+pack_uint_entry(msgpack_packer *pk, const char *key, uint64_t v)
+{
+	stream_pack_cstr(pk, key);
+	msgpack_pack_uint64(pk, v);
+}
+
+static void
+pack_str_entry(msgpack_packer *pk, const char *key, const char *v)
+{
+	stream_pack_cstr(pk, key);
+	stream_pack_cstr(pk, v);
+}
+
+/* The build time, or SOURCE_DATE_EPOCH when set, for reproducible output. */
+static int64_t
+created_ms(void)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	int64_t v;
+
+	if (sde != NULL && cli_parse_int(sde, 0, INT64_MAX / 1000, &v) == 0)
+		return v * 1000;
+	return (int64_t)time(NULL) * 1000;
+}
+
+static void
+write_header(const struct prep *p, struct stream_writer *w, const char **events,
+    int64_t first, int64_t last)
+{
+	static const char *const fields[] = {
+		"customer_id", "product_id", "event", "time", "product_name"
+	};
+	static const char *const types[] = { "id", "id", "enum", "time", "str?" };
+	msgpack_packer *pk = stream_packer(w);
+	const struct counts *c = &p->count;
+	char buf[TIME_ISO_LEN];
+
+	stream_write_header(w, "interactions", 5, fields, types, 2);
+	stream_pack_cstr(pk, "dicts");
+	msgpack_pack_map(pk, 1);
+	stream_pack_cstr(pk, "event");
+	msgpack_pack_array(pk, p->nevents);
+	for (size_t i = 0; i < p->nevents; i++)
+		stream_pack_cstr(pk, events[i]);
+
+	stream_pack_cstr(pk, "provenance");
+	msgpack_pack_map(pk, 12);
+	pack_str_entry(pk, "tool", "aud-prepare");
+	pack_str_entry(pk, "tool_version", AUD_VERSION);
+	pack_str_entry(pk, "source", p->name);
+	pack_str_entry(pk, "created", time_format_iso(created_ms(), buf));
+	pack_str_entry(pk, "time_format", p->opt->time_format_arg);
+	pack_uint_entry(pk, "bot_threshold", (uint64_t)p->opt->bot_threshold);
+	pack_uint_entry(pk, "rows_read", c->rows_read);
+	stream_pack_cstr(pk, "dropped");
+	msgpack_pack_map(pk, 6);
+	pack_uint_entry(pk, "missing_customer", c->missing[0]);
+	pack_uint_entry(pk, "missing_product", c->missing[1]);
+	pack_uint_entry(pk, "missing_event", c->missing[2]);
+	pack_uint_entry(pk, "bad_time", c->bad_time);
+	pack_uint_entry(pk, "duplicates", c->duplicates);
+	pack_uint_entry(pk, "bot_rows", c->bot_rows);
+	pack_uint_entry(pk, "bot_customers", c->bot_customers);
+	pack_uint_entry(pk, "rows_written", c->written);
+	stream_pack_cstr(pk, "first_time");
+	if (c->written > 0)
+		stream_pack_cstr(pk, time_format_iso(first, buf));
+	else
+		msgpack_pack_nil(pk);
+	stream_pack_cstr(pk, "last_time");
+	if (c->written > 0)
+		stream_pack_cstr(pk, time_format_iso(last, buf));
+	else
+		msgpack_pack_nil(pk);
+}
+
+/* Counts what survives, then writes header, records and trailer. */
+static int
+write_stream(struct prep *p, const uint32_t *order, const uint8_t *drop,
+    FILE *out, uint64_t *ncustomers, uint64_t *nproducts)
+{
+	struct stream_writer *w = stream_writer_new(out);
+	msgpack_packer *pk = stream_packer(w);
+	size_t np = intern_count(p->products), nc = intern_count(p->customers);
+	uint8_t *seen = xcalloc(np, 1), *customer_seen = xcalloc(nc, 1);
+	uint8_t remap[MAX_EVENTS];
+	const char *events[MAX_EVENTS];
+	int64_t first = 0, last = 0;
+	int first_set = 0;
+
+	*ncustomers = *nproducts = 0;
+	for (size_t k = 0; k < p->n; k++) {
+		if (drop[k])
+			continue;
+		p->count.written++;
+		if (!first_set)
+			first = p->time[k], first_set = 1;
+		last = p->time[k];
+		if (!customer_seen[p->customer[order[k]]]++)
+			++*ncustomers;
+		if (!seen[p->product[order[k]]]++)
+			++*nproducts;
+	}
+	free(customer_seen);
+	memset(seen, 0, np);
+	sort_events(p, remap, events);
+	write_header(p, w, events, first, last);
+	for (size_t k = 0; k < p->n; k++) {
+		uint32_t r = order[k], pr = p->product[r];
+
+		if (drop[k])
+			continue;
+		stream_record_begin(w);
+		pack_id(pk, p->customers, p->customer[r]);
+		pack_id(pk, p->products, pr);
+		msgpack_pack_uint8(pk, remap[p->event[r]]);
+		msgpack_pack_int64(pk, p->time[k]);
+		/* A product's name travels once, with its first record. */
+		if (!seen[pr] && pr < p->name_at_cap && p->name_at[pr] != NO_NAME)
+			stream_pack_cstr(pk, p->names + p->name_at[pr]);
+		else
+			msgpack_pack_nil(pk);
+		seen[pr] = 1;
+	}
+	free(seen);
+	return stream_writer_finish(w);
+}
+
+static void
+report(const struct prep *p, uint64_t ncustomers, uint64_t nproducts)
+{
+	const struct counts *c = &p->count;
+
+	fprintf(stderr, "aud-prepare: %s: %llu rows read\n", p->name,
+	    (unsigned long long)c->rows_read);
+	fprintf(stderr, "aud-prepare: dropped %llu rows missing a field "
+	    "(customer %llu, product %llu, event %llu)\n",
+	    (unsigned long long)(c->missing[0] + c->missing[1] + c->missing[2]),
+	    (unsigned long long)c->missing[0], (unsigned long long)c->missing[1],
+	    (unsigned long long)c->missing[2]);
+	fprintf(stderr, "aud-prepare: dropped %llu rows with a bad time\n",
+	    (unsigned long long)c->bad_time);
+	fprintf(stderr, "aud-prepare: dropped %llu exact duplicates\n",
+	    (unsigned long long)c->duplicates);
+	if (p->opt->bot_threshold > 0)
+		fprintf(stderr, "aud-prepare: dropped %llu rows of %llu bot-like "
+		    "customers (over %lld interactions in a UTC day)\n",
+		    (unsigned long long)c->bot_rows,
+		    (unsigned long long)c->bot_customers,
+		    (long long)p->opt->bot_threshold);
+	fprintf(stderr, "aud-prepare: wrote %llu interactions: %llu customers, "
+	    "%llu products\n", (unsigned long long)c->written,
+	    (unsigned long long)ncustomers, (unsigned long long)nproducts);
+}
+
+static FILE *
+open_input(const char *path, uint64_t *size)
+{
+	struct stat st;
+	FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+
+	if (in == NULL)
+		err(EXIT_DATA, "%s", path);
+	*size = fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) ?
+	    (uint64_t)st.st_size : 0;
+	return in;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt;
+	struct prep p;
+	struct output out;
+	uint64_t size, ncustomers, nproducts;
+	uint32_t *order;
+	uint8_t *drop;
+	FILE *in;
+	int ret;
+
+	parse_options(argc, argv, &opt);
+	memset(&p, 0, sizeof(p));
+	p.opt = &opt;
+	p.name = strcmp(opt.input, "-") == 0 ? "stdin" : opt.input;
+	p.customers = intern_new();
+	p.products = intern_new();
+	if (opt.event_value != NULL) {
+		char buf[256];
+		size_t len = normalise_event(opt.event_value,
+		    strnlen(opt.event_value, sizeof(buf)), buf);
+
+		if (len == 0)
+			errx(EXIT_USAGE, "--event-value: empty event name");
+		p.fixed_event = (uint8_t)event_index(&p, buf, len);
+	}
+	if (output_open(&out, opt.output, 1, opt.force, p.err, sizeof(p.err)) < 0)
+		errx(opt.output ? EXIT_DATA : EXIT_USAGE, "%s", p.err);
+	in = open_input(opt.input, &size);
+	progress_start(&p.progress, opt.quiet ? -1 : STDERR_FILENO,
+	    "aud-prepare", "reading", size, 64u << 20);
+	ret = csv_read(in, p.name, on_row, &p, &p.bytes_read, p.err, sizeof(p.err));
+	progress_end(&p.progress);
+	if (ret != 0)
+		errx(EXIT_DATA, "%s", p.err);
+	if (!p.mapped)
+		errx(EXIT_DATA, "%s: empty input, no header", p.name);
+	if (in != stdin)
+		fclose(in);
+
+	order = sort_by_time(&p);
+	drop = xcalloc(p.n ? p.n : 1, 1);
+	mark_duplicates(&p, order, drop);
+	for (size_t k = 0; k < p.n; k++)
+		p.count.duplicates += drop[k];
+	if (opt.bot_threshold > 0)
+		mark_bots(&p, order, drop);
+	if (write_stream(&p, order, drop, out.fp, &ncustomers, &nproducts) < 0 ||
+	    output_commit(&out, p.err, sizeof(p.err)) < 0) {
+		if (errno == EPIPE)
+			return 0;
+		if (out.fp != NULL)
+			output_commit(&out, p.err, sizeof(p.err));
+		errx(EXIT_DATA, "%s", p.err[0] ? p.err : "write error");
+	}
+	if (!opt.quiet)
+		report(&p, ncustomers, nproducts);
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* Option helpers shared by the tools in cmd/. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "banned.h"
+
+int
+cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (*s == '\0' || !(*s == '-' || (*s >= '0' && *s <= '9')))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+cli_parse_double(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (*s == '\0' || *s == ' ' || *s == '\t')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+const char cli_common_options_help[] =
+    "Common options:\n"
+    "  -o, --output FILE   write to FILE (atomically: a temporary file renamed on\n"
+    "                      success) instead of standard output\n"
+    "  -f, --force         write a binary stream even when stdout is a terminal\n"
+    "  -q, --quiet         no report or progress on standard error\n"
+    "  -h, --help          show this help and exit\n"
+    "  -V, --version       show the version and exit\n"
+    "\n"
+    "Input is the FILE argument, or standard input when it is absent or \"-\".\n"
+    "Exit status: 0 success, 1 data or runtime error, 2 usage error.\n";

@@ -1,0 +1,27 @@
+/*
+ * What every aud tool's main() shares: strict number parsing for options, the
+ * "Common options" help block, and the exit statuses that are interface.
+ */
+#ifndef AUD_CLI_H
+#define AUD_CLI_H
+
+#include <stdint.h>
+
+enum {
+	EXIT_DATA = 1,	/* bad data or a runtime failure */
+	EXIT_USAGE = 2	/* bad option, bad number, missing argument */
+};
+
+/*
+ * Parse a whole string as a decimal integer in [min, max]. "12abc", "",
+ * " 12", overflow and values out of range are rejected. Returns 0 or -1.
+ */
+int cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* Parse a whole string as a finite double in [min, max]. Returns 0 or -1. */
+int cli_parse_double(const char *s, double min, double max, double *out);
+
+/* The help text shared by all tools, printed after each tool's own options. */
+extern const char cli_common_options_help[];
+
+#endif

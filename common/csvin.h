@@ -1,0 +1,44 @@
+/*
+ * CSV input (RFC 4180, through libcsv): quoted fields with embedded commas,
+ * quotes and newlines, CRLF or LF line ends, and a leading UTF-8 byte order
+ * mark. Rows are handed to a callback with their physical line number, so
+ * data errors can say "file:line". Unquoted fields lose surrounding blanks
+ * (libcsv's rule); quoted fields are kept exactly.
+ */
+#ifndef AUD_CSVIN_H
+#define AUD_CSVIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Longest field accepted; a longer one is almost surely a stray quote. */
+#define CSV_MAX_FIELD (16u << 20)
+
+struct csv_field {
+	const char *ptr;	/* NUL-terminated, may not contain NUL */
+	size_t len;
+};
+
+/*
+ * One row, borrowed: valid only during the callback. line is the line on
+ * which the row starts, counting from 1.
+ */
+struct csv_row {
+	const struct csv_field *fields;
+	size_t nfields;
+	uint64_t line;
+};
+
+/* Called once per row; a non-zero return stops reading and is passed on. */
+typedef int (*csv_row_fn)(const struct csv_row *row, void *ctx);
+
+/*
+ * Reads in to its end, calling fn for each row. name is used in messages.
+ * Returns 0, fn's non-zero value, or -1 with err filled ("name:line: ...").
+ * If bytes_read is not NULL it is updated as input is consumed, for progress.
+ */
+int csv_read(FILE *in, const char *name, csv_row_fn fn, void *ctx,
+    volatile uint64_t *bytes_read, char *err, size_t errlen);
+
+#endif

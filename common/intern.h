@@ -1,0 +1,53 @@
+/*
+ * Id interning: maps customer and product ids to dense indices 0..n-1 in order
+ * of first appearance, so tools can keep per-id data in plain arrays.
+ *
+ * An id is kept exactly as written. A field that is a canonical decimal
+ * integer fitting in 64 bits ("0", "42", "-7"; not "007", "+7" or 20 digits)
+ * is an integer id; anything else is a string id. The two never compare equal:
+ * "007" and "7" are different ids.
+ */
+#ifndef AUD_INTERN_H
+#define AUD_INTERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct id {
+	int is_str;
+	int64_t num;		/* when !is_str */
+	const char *str;	/* when is_str; not NUL-terminated; borrowed */
+	uint32_t len;
+};
+
+/* Classifies len bytes of s as an integer or a string id; borrows s. */
+void id_from_text(struct id *id, const char *s, size_t len);
+
+/* Orders ids: integers numerically, before strings; strings bytewise. */
+int id_compare(const struct id *a, const struct id *b);
+
+struct intern;
+
+struct intern *intern_new(void);
+void intern_free(struct intern *t);
+
+/*
+ * Returns the index of id, adding a copy of it when new (then *added is set
+ * to 1, else 0; added may be NULL), or UINT32_MAX when the table is full
+ * (4,294,967,294 ids). May reallocate the table's storage, so
+ * struct ids returned by intern_get() before the call become invalid.
+ */
+uint32_t intern_add(struct intern *t, const struct id *id, int *added);
+
+/* Returns the index of id, or UINT32_MAX when it is absent. */
+uint32_t intern_find(const struct intern *t, const struct id *id);
+
+/* The id at index i; its str is valid until the next intern_add(). */
+void intern_get(const struct intern *t, uint32_t i, struct id *id);
+
+size_t intern_count(const struct intern *t);
+
+/* Bytes held, for memory accounting in benchmarks and progress. */
+size_t intern_bytes(const struct intern *t);
+
+#endif

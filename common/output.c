@@ -1,0 +1,188 @@
+/* Atomic output files; the contract is in output.h. */
+#include "output.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+#include "banned.h"
+
+/* The temporary file to remove if the process dies; one output per tool. */
+static char *volatile pending_tmp;
+
+static void
+remove_pending(void)
+{
+	if (pending_tmp != NULL)
+		unlink(pending_tmp);
+}
+
+static void
+on_signal(int sig)
+{
+	remove_pending();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+guard_pending(char *tmp)
+{
+	static int installed;
+
+	pending_tmp = tmp;
+	if (installed)
+		return;
+	installed = 1;
+	atexit(remove_pending);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+}
+
+/* Splits path into its directory and base name, as new strings. */
+static void
+split_path(const char *path, char **dir, char **base)
+{
+	char *a = xstrndup(path, strlen(path)), *b = xstrndup(path, strlen(path));
+
+	*dir = xstrndup(dirname(a), strlen(dirname(a)));
+	*base = xstrndup(basename(b), strlen(basename(b)));
+	free(a);
+	free(b);
+}
+
+/* Removes ".BASE.aud-PID.tmp" files in dir whose process no longer exists. */
+static void
+remove_stale(const char *dir, const char *base)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t blen = strlen(base);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		char *end;
+		long pid;
+
+		if (n[0] != '.' || strncmp(n + 1, base, blen) != 0 ||
+		    strncmp(n + 1 + blen, ".aud-", 5) != 0)
+			continue;
+		pid = strtol(n + 1 + blen + 5, &end, 10);
+		if (pid <= 0 || strcmp(end, ".tmp") != 0)
+			continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			size_t len = strlen(dir) + strlen(n) + 2;
+			char *p = xmalloc(len);
+
+			snprintf(p, len, "%s/%s", dir, n);
+			unlink(p);
+			free(p);
+		}
+	}
+	closedir(d);
+}
+
+int
+output_open(struct output *o, const char *path, int binary, int force,
+    char *err, size_t errlen)
+{
+	char *dir, *base;
+	size_t len;
+	int fd;
+
+	memset(o, 0, sizeof(*o));
+	if (path == NULL || strcmp(path, "-") == 0) {
+		if (binary && !force && isatty(STDOUT_FILENO)) {
+			snprintf(err, errlen, "refusing to write a binary stream "
+			    "to a terminal (use -o FILE, a pipe, or --force)");
+			return -1;
+		}
+		o->fp = stdout;
+		return 0;
+	}
+	split_path(path, &dir, &base);
+	remove_stale(dir, base);
+	len = strlen(dir) + strlen(base) + 40;
+	o->tmp = xmalloc(len);
+	snprintf(o->tmp, len, "%s/.%s.aud-%ld.tmp", dir, base, (long)getpid());
+	free(dir);
+	free(base);
+	fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0 || (o->fp = fdopen(fd, "wb")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(o->tmp);
+		}
+		free(o->tmp);
+		o->tmp = NULL;
+		return -1;
+	}
+	o->path = path;
+	guard_pending(o->tmp);
+	return 0;
+}
+
+int
+output_commit(struct output *o, char *err, size_t errlen)
+{
+	const char *shown = o->path ? o->path : "stdout";
+	int failed = fflush(o->fp) != 0 || ferror(o->fp);
+	int saved = errno;
+
+	if (o->tmp == NULL) {
+		if (fclose(o->fp) != 0 && !failed) {
+			failed = 1;
+			saved = errno;
+		}
+	} else {
+		if (!failed && fsync(fileno(o->fp)) != 0 && errno != EINVAL) {
+			failed = 1;
+			saved = errno;
+		}
+		if (fclose(o->fp) != 0 && !failed) {
+			failed = 1;
+			saved = errno;
+		}
+		if (!failed && rename(o->tmp, o->path) != 0) {
+			failed = 1;
+			saved = errno;
+		}
+	}
+	o->fp = NULL;
+	if (failed) {
+		if (saved == 0)
+			saved = EIO;
+		snprintf(err, errlen, "%s: write error: %s", shown, strerror(saved));
+		output_abort(o);
+		errno = saved;
+		return -1;
+	}
+	pending_tmp = NULL;
+	free(o->tmp);
+	o->tmp = NULL;
+	return 0;
+}
+
+void
+output_abort(struct output *o)
+{
+	if (o->fp != NULL && o->fp != stdout)
+		fclose(o->fp);
+	o->fp = NULL;
+	pending_tmp = NULL;
+	if (o->tmp != NULL) {
+		unlink(o->tmp);
+		free(o->tmp);
+		o->tmp = NULL;
+	}
+}

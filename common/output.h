@@ -1,0 +1,37 @@
+/*
+ * Output files that are never left half-written. With a path, output goes to
+ * a temporary file in the same directory (".NAME.aud-PID.tmp") that is
+ * fsync'ed and renamed over NAME only when the tool succeeds; a failed run,
+ * an exit through err(3), or SIGINT/SIGTERM/SIGHUP removes it. Temporary
+ * files left by a run that was killed with SIGKILL are removed by the next
+ * run writing the same NAME.
+ */
+#ifndef AUD_OUTPUT_H
+#define AUD_OUTPUT_H
+
+#include <stdio.h>
+
+struct output {
+	FILE *fp;
+	const char *path;	/* NULL for standard output; borrowed */
+	char *tmp;		/* the temporary file, while open */
+};
+
+/*
+ * Opens path ("-" or NULL meaning standard output). A binary output refuses
+ * a terminal unless force is set. Returns 0, or -1 with err filled.
+ */
+int output_open(struct output *o, const char *path, int binary, int force,
+    char *err, size_t errlen);
+
+/*
+ * Flushes and checks everything written, then moves the file into place.
+ * Returns 0, or -1 with err filled and errno set (EPIPE when a reader of
+ * standard output went away, which tools treat as a quiet end).
+ */
+int output_commit(struct output *o, char *err, size_t errlen);
+
+/* Discards a file output (removes the temporary file); no-op for stdout. */
+void output_abort(struct output *o);
+
+#endif

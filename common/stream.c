@@ -1,0 +1,459 @@
+/* Record-stream reader and writer; the format is in stream.h and aud-stream(5). */
+#include "stream.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+#include "banned.h"
+
+#define WRITE_BUF (1 << 16)
+#define READ_CHUNK (1 << 16)
+
+struct stream_writer {
+	FILE *out;
+	msgpack_packer pk;
+	char *buf;
+	size_t len;
+	size_t nfields;
+	uint64_t records;
+	int error;		/* first errno of a failed write, sticky */
+};
+
+static void
+writer_flush(struct stream_writer *w)
+{
+	if (w->len > 0 && w->error == 0 &&
+	    fwrite(w->buf, 1, w->len, w->out) != w->len)
+		w->error = errno ? errno : EIO;
+	w->len = 0;
+}
+
+/* msgpack's write callback: copies into our buffer, so packing is cheap. */
+static int
+writer_append(void *data, const char *p, size_t n)
+{
+	struct stream_writer *w = data;
+
+	if (w->len + n > WRITE_BUF)
+		writer_flush(w);
+	if (n > WRITE_BUF) {
+		if (w->error == 0 && fwrite(p, 1, n, w->out) != n)
+			w->error = errno ? errno : EIO;
+		return 0;
+	}
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+	return 0;
+}
+
+struct stream_writer *
+stream_writer_new(FILE *out)
+{
+	struct stream_writer *w = xcalloc(1, sizeof(*w));
+
+	w->out = out;
+	w->buf = xmalloc(WRITE_BUF);
+	msgpack_packer_init(&w->pk, w, writer_append);
+	return w;
+}
+
+msgpack_packer *
+stream_packer(struct stream_writer *w)
+{
+	return &w->pk;
+}
+
+void
+stream_pack_cstr(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+void
+stream_write_header(struct stream_writer *w, const char *kind, size_t nfields,
+    const char *const *fields, const char *const *types, size_t n_extra)
+{
+	msgpack_packer *pk = &w->pk;
+
+	w->nfields = nfields;
+	msgpack_pack_map(pk, 5 + n_extra);
+	stream_pack_cstr(pk, "format");
+	stream_pack_cstr(pk, STREAM_MAGIC);
+	stream_pack_cstr(pk, "version");
+	msgpack_pack_uint32(pk, STREAM_VERSION);
+	stream_pack_cstr(pk, "kind");
+	stream_pack_cstr(pk, kind);
+	stream_pack_cstr(pk, "fields");
+	msgpack_pack_array(pk, nfields);
+	for (size_t i = 0; i < nfields; i++)
+		stream_pack_cstr(pk, fields[i]);
+	stream_pack_cstr(pk, "types");
+	msgpack_pack_array(pk, nfields);
+	for (size_t i = 0; i < nfields; i++)
+		stream_pack_cstr(pk, types[i]);
+}
+
+void
+stream_record_begin(struct stream_writer *w)
+{
+	msgpack_pack_array(&w->pk, w->nfields);
+	w->records++;
+}
+
+int
+stream_writer_finish(struct stream_writer *w)
+{
+	int error;
+
+	msgpack_pack_map(&w->pk, 1);
+	stream_pack_cstr(&w->pk, "records");
+	msgpack_pack_uint64(&w->pk, w->records);
+	writer_flush(w);
+	error = w->error;
+	free(w->buf);
+	free(w);
+	if (error != 0) {
+		errno = error;
+		return -1;
+	}
+	return 0;
+}
+
+int
+mp_str_equals(const msgpack_object *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+	    memcmp(o->via.str.ptr, s, n) == 0;
+}
+
+const msgpack_object *
+mp_map_get(const msgpack_object *o, const char *key)
+{
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (uint32_t i = 0; i < o->via.map.size; i++)
+		if (mp_str_equals(&o->via.map.ptr[i].key, key))
+			return &o->via.map.ptr[i].val;
+	return NULL;
+}
+
+struct stream_reader {
+	FILE *in;
+	char *name;
+	msgpack_unpacker up;
+	msgpack_unpacked header;	/* kept for the reader's life */
+	msgpack_unpacked current;	/* the record being handed out */
+	uint64_t offset;		/* where the next object starts */
+	uint64_t record_offset;		/* where the current record started */
+	uint64_t records;
+	int at_eof, done;
+	char *kind;
+	size_t nfields;
+	char **fields, **types;
+};
+
+static void
+fail(const struct stream_reader *r, uint64_t at, char *err, size_t errlen,
+    const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s: byte %llu: %s", r->name,
+	    (unsigned long long)at, what);
+}
+
+/*
+ * Parses the next object into *out. Returns 1, 0 at a clean end of input
+ * (no partial object pending), or -1 with err filled. msgpack-c's parse
+ * error is sticky, so every outcome is compared explicitly and errors end
+ * the stream for good.
+ */
+static int
+next_object(struct stream_reader *r, msgpack_unpacked *out, char *err,
+    size_t errlen)
+{
+	for (;;) {
+		size_t used = 0, n;
+		msgpack_unpack_return ret;
+
+		ret = msgpack_unpacker_next_with_size(&r->up, out, &used);
+		if (ret == MSGPACK_UNPACK_SUCCESS) {
+			r->offset += used;
+			return 1;
+		}
+		if (ret == MSGPACK_UNPACK_PARSE_ERROR) {
+			fail(r, r->offset, err, errlen, "garbled data (not msgpack)");
+			return -1;
+		}
+		if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
+			fail(r, r->offset, err, errlen,
+			    "garbled data (an object too large to hold)");
+			return -1;
+		}
+		if (r->at_eof) {
+			if (msgpack_unpacker_message_size(&r->up) == 0)
+				return 0;
+			fail(r, r->offset, err, errlen,
+			    "truncated: input ends inside an object");
+			return -1;
+		}
+		if (!msgpack_unpacker_reserve_buffer(&r->up, READ_CHUNK)) {
+			fail(r, r->offset, err, errlen, "out of memory");
+			return -1;
+		}
+		n = fread(msgpack_unpacker_buffer(&r->up), 1, READ_CHUNK, r->in);
+		if (n < READ_CHUNK) {
+			if (ferror(r->in)) {
+				snprintf(err, errlen, "%s: read error: %s", r->name,
+				    strerror(errno));
+				return -1;
+			}
+			r->at_eof = 1;
+		}
+		msgpack_unpacker_buffer_consumed(&r->up, n);
+	}
+}
+
+static char *
+copy_str(const msgpack_object *o)
+{
+	return xstrndup(o->via.str.ptr, o->via.str.size);
+}
+
+static int
+check_header(struct stream_reader *r, char *err, size_t errlen)
+{
+	const msgpack_object *h = &r->header.data, *v, *fields, *types;
+
+	if (h->type != MSGPACK_OBJECT_MAP ||
+	    (v = mp_map_get(h, "format")) == NULL || !mp_str_equals(v, STREAM_MAGIC)) {
+		snprintf(err, errlen, "%s: not an aud stream (no header)", r->name);
+		return -1;
+	}
+	v = mp_map_get(h, "version");
+	if (v == NULL || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		snprintf(err, errlen, "%s: stream header has no format version",
+		    r->name);
+		return -1;
+	}
+	if (v->via.u64 > STREAM_VERSION) {
+		snprintf(err, errlen, "%s: stream format version %llu is newer "
+		    "than this aud understands (%d)", r->name,
+		    (unsigned long long)v->via.u64, STREAM_VERSION);
+		return -1;
+	}
+	v = mp_map_get(h, "kind");
+	fields = mp_map_get(h, "fields");
+	types = mp_map_get(h, "types");
+	if (v == NULL || v->type != MSGPACK_OBJECT_STR || fields == NULL ||
+	    types == NULL || fields->type != MSGPACK_OBJECT_ARRAY ||
+	    types->type != MSGPACK_OBJECT_ARRAY ||
+	    fields->via.array.size != types->via.array.size ||
+	    fields->via.array.size == 0) {
+		snprintf(err, errlen, "%s: stream header lacks a kind or its "
+		    "fields and types", r->name);
+		return -1;
+	}
+	for (uint32_t i = 0; i < fields->via.array.size; i++)
+		if (fields->via.array.ptr[i].type != MSGPACK_OBJECT_STR ||
+		    types->via.array.ptr[i].type != MSGPACK_OBJECT_STR) {
+			snprintf(err, errlen, "%s: stream header has a field "
+			    "name or type that is not a string", r->name);
+			return -1;
+		}
+	r->kind = copy_str(v);
+	r->nfields = fields->via.array.size;
+	r->fields = xcalloc(r->nfields, sizeof(*r->fields));
+	r->types = xcalloc(r->nfields, sizeof(*r->types));
+	for (size_t i = 0; i < r->nfields; i++) {
+		r->fields[i] = copy_str(&fields->via.array.ptr[i]);
+		r->types[i] = copy_str(&types->via.array.ptr[i]);
+	}
+	return 0;
+}
+
+struct stream_reader *
+stream_reader_open(FILE *in, const char *name, char *err, size_t errlen)
+{
+	struct stream_reader *r = xcalloc(1, sizeof(*r));
+	const char *shown = strcmp(name, "-") == 0 ? "stdin" : name;
+	int ret;
+
+	r->in = in;
+	r->name = xstrndup(shown, strlen(shown));
+	if (!msgpack_unpacker_init(&r->up, READ_CHUNK)) {
+		snprintf(err, errlen, "%s: out of memory", r->name);
+		stream_reader_free(r);
+		return NULL;
+	}
+	msgpack_unpacked_init(&r->header);
+	msgpack_unpacked_init(&r->current);
+	ret = next_object(r, &r->header, err, errlen);
+	if (ret == 0)
+		snprintf(err, errlen, "%s: empty input, not an aud stream", r->name);
+	if (ret == -1 && r->offset == 0)
+		snprintf(err, errlen, "%s: not an aud stream (no header)", r->name);
+	if (ret != 1 || check_header(r, err, errlen) < 0) {
+		stream_reader_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+stream_reader_free(struct stream_reader *r)
+{
+	if (r == NULL)
+		return;
+	msgpack_unpacked_destroy(&r->header);
+	msgpack_unpacked_destroy(&r->current);
+	msgpack_unpacker_destroy(&r->up);
+	for (size_t i = 0; i < r->nfields; i++) {
+		free(r->fields[i]);
+		free(r->types[i]);
+	}
+	free(r->fields);
+	free(r->types);
+	free(r->kind);
+	free(r->name);
+	free(r);
+}
+
+const msgpack_object *
+stream_header(const struct stream_reader *r)
+{
+	return &r->header.data;
+}
+
+const msgpack_object *
+stream_header_get(const struct stream_reader *r, const char *key)
+{
+	return mp_map_get(&r->header.data, key);
+}
+
+const char *
+stream_kind(const struct stream_reader *r)
+{
+	return r->kind;
+}
+
+size_t
+stream_nfields(const struct stream_reader *r)
+{
+	return r->nfields;
+}
+
+const char *
+stream_field(const struct stream_reader *r, size_t i)
+{
+	return r->fields[i];
+}
+
+const char *
+stream_type(const struct stream_reader *r, size_t i)
+{
+	return r->types[i];
+}
+
+int
+stream_field_index(const struct stream_reader *r, const char *name)
+{
+	for (size_t i = 0; i < r->nfields; i++)
+		if (strcmp(r->fields[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+stream_expect_kind(const struct stream_reader *r, const char *kind, char *err,
+    size_t errlen)
+{
+	if (strcmp(r->kind, kind) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: a stream of %s, expected %s", r->name,
+	    r->kind, kind);
+	return -1;
+}
+
+uint64_t
+stream_offset(const struct stream_reader *r)
+{
+	return r->record_offset;
+}
+
+const char *
+stream_name(const struct stream_reader *r)
+{
+	return r->name;
+}
+
+/* Checks the trailer and that nothing follows it. */
+static int
+finish(struct stream_reader *r, char *err, size_t errlen)
+{
+	const msgpack_object *n = mp_map_get(&r->current.data, "records");
+	uint64_t at;
+	int ret;
+
+	if (n == NULL || n->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		fail(r, r->record_offset, err, errlen,
+		    "stream trailer has no record count");
+		return -1;
+	}
+	if (n->via.u64 != r->records) {
+		fail(r, r->record_offset, err, errlen, "stream trailer counts %llu "
+		    "records, the stream holds %llu", (unsigned long long)n->via.u64,
+		    (unsigned long long)r->records);
+		return -1;
+	}
+	at = r->offset;
+	ret = next_object(r, &r->current, err, errlen);
+	if (ret == 1) {
+		fail(r, at, err, errlen, "data after the end of the stream");
+		return -1;
+	}
+	if (ret < 0)
+		return -1;
+	r->done = 1;
+	return 0;
+}
+
+int
+stream_read(struct stream_reader *r, const msgpack_object **rec, char *err,
+    size_t errlen)
+{
+	int ret;
+
+	if (r->done)
+		return 0;
+	r->record_offset = r->offset;
+	ret = next_object(r, &r->current, err, errlen);
+	if (ret == 0) {
+		fail(r, r->offset, err, errlen, "truncated: the stream ends "
+		    "without its trailer after %llu records",
+		    (unsigned long long)r->records);
+		return -1;
+	}
+	if (ret < 0)
+		return -1;
+	if (r->current.data.type == MSGPACK_OBJECT_MAP)
+		return finish(r, err, errlen) < 0 ? -1 : 0;
+	if (r->current.data.type != MSGPACK_OBJECT_ARRAY ||
+	    r->current.data.via.array.size != r->nfields) {
+		fail(r, r->record_offset, err, errlen, "malformed record: not an "
+		    "array of %zu fields", r->nfields);
+		return -1;
+	}
+	r->records++;
+	*rec = &r->current.data;
+	return 1;
+}

@@ -1,0 +1,95 @@
+/*
+ * Record streams, the format every aud tool reads and writes (man 5
+ * aud-stream): one msgpack map, the header; one msgpack array per record;
+ * one msgpack map, the trailer, holding the record count. The trailer lets a
+ * reader tell a complete stream from one cut at a record boundary.
+ *
+ * Ownership: the reader owns the header for its whole life and owns the
+ * current record only until the next stream_read(); a tool that keeps any
+ * part of a record (a string, say) must copy it.
+ */
+#ifndef AUD_STREAM_H
+#define AUD_STREAM_H
+
+#include <msgpack.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define STREAM_MAGIC "aud-stream"
+#define STREAM_VERSION 1
+
+/* Writing. */
+
+struct stream_writer;
+
+struct stream_writer *stream_writer_new(FILE *out);
+
+/* The packer to pack header entries and record fields with. */
+msgpack_packer *stream_packer(struct stream_writer *w);
+
+/*
+ * Packs the header's own entries (format, version, kind, fields, types) and
+ * opens the map for n_extra more key/value pairs that the caller packs next.
+ */
+void stream_write_header(struct stream_writer *w, const char *kind,
+    size_t nfields, const char *const *fields, const char *const *types,
+    size_t n_extra);
+
+/* Opens a record: the caller then packs exactly nfields values. */
+void stream_record_begin(struct stream_writer *w);
+
+/*
+ * Packs the trailer, writes all that is buffered and frees w. Returns 0, or
+ * -1 with errno set when any write failed.
+ */
+int stream_writer_finish(struct stream_writer *w);
+
+void stream_pack_cstr(msgpack_packer *pk, const char *s);
+
+/* Reading. */
+
+struct stream_reader;
+
+/*
+ * Reads and checks the header of the stream on in; name is used in messages
+ * ("-" is shown as "stdin"). Returns NULL and fills err on failure.
+ */
+struct stream_reader *stream_reader_open(FILE *in, const char *name, char *err,
+    size_t errlen);
+void stream_reader_free(struct stream_reader *r);
+
+const msgpack_object *stream_header(const struct stream_reader *r);
+/* The value under key in the header map, or NULL. */
+const msgpack_object *stream_header_get(const struct stream_reader *r,
+    const char *key);
+const char *stream_kind(const struct stream_reader *r);
+size_t stream_nfields(const struct stream_reader *r);
+/* Field i's name and type, NUL-terminated copies owned by the reader. */
+const char *stream_field(const struct stream_reader *r, size_t i);
+const char *stream_type(const struct stream_reader *r, size_t i);
+/* The index of the field called name, or -1. */
+int stream_field_index(const struct stream_reader *r, const char *name);
+
+/* Fails, filling err, unless the stream is of the given kind. */
+int stream_expect_kind(const struct stream_reader *r, const char *kind,
+    char *err, size_t errlen);
+
+/*
+ * Reads the next record into *rec (an array of stream_nfields() values).
+ * Returns 1 for a record, 0 at the verified end of the stream, -1 on a
+ * truncated, garbled or malformed stream, with err naming the byte offset.
+ */
+int stream_read(struct stream_reader *r, const msgpack_object **rec,
+    char *err, size_t errlen);
+
+/* Byte offset of the start of the current record (for the caller's errors). */
+uint64_t stream_offset(const struct stream_reader *r);
+/* The display name of the input ("stdin" for "-"). */
+const char *stream_name(const struct stream_reader *r);
+
+/* msgpack_object helpers: 1 when o is a str equal to s. */
+int mp_str_equals(const msgpack_object *o, const char *s);
+/* Value under key in map o, or NULL. */
+const msgpack_object *mp_map_get(const msgpack_object *o, const char *key);
+
+#endif

@@ -1,0 +1,67 @@
+/* Allocate-or-die helpers; see xalloc.h for why they may exit. */
+#include "xalloc.h"
+
+#include <err.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+void *
+xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		err(1, "out of memory allocating %zu bytes", size);
+	return p;
+}
+
+void *
+xcalloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+
+	if (p == NULL)
+		err(1, "out of memory allocating %zu x %zu bytes", count, size);
+	return p;
+}
+
+void *
+xrealloc(void *ptr, size_t size)
+{
+	void *p = realloc(ptr, size ? size : 1);
+
+	if (p == NULL)
+		err(1, "out of memory allocating %zu bytes", size);
+	return p;
+}
+
+void *
+xgrow(void *ptr, size_t *count, size_t need, size_t size)
+{
+	size_t n = *count;
+
+	if (need <= n)
+		return ptr;
+	if (n < 16)
+		n = 16;
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / size)
+			errx(1, "out of memory: array of %zu elements", need);
+		n *= 2;
+	}
+	*count = n;
+	return xrealloc(ptr, n * size);
+}
+
+char *
+xstrndup(const char *s, size_t len)
+{
+	char *p = xmalloc(len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
