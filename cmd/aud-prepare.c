@@ -741,10 +741,14 @@ write_stream(struct prep *p, const uint32_t *order, const uint8_t *drop,
 		if (!first_set)
 			first = p->time[k], first_set = 1;
 		last = p->time[k];
-		if (!customer_seen[p->customer[order[k]]]++)
+		if (!customer_seen[p->customer[order[k]]]) {
+			customer_seen[p->customer[order[k]]] = 1;
 			++*ncustomers;
-		if (!seen[p->product[order[k]]]++)
+		}
+		if (!seen[p->product[order[k]]]) {
+			seen[p->product[order[k]]] = 1;
 			++*nproducts;
+		}
 	}
 	free(customer_seen);
 	memset(seen, 0, np);
