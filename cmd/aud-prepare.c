@@ -343,25 +343,47 @@ keep_name(struct prep *p, uint32_t product, const struct csv_field *name)
 	p->names_len += name->len + 1;
 }
 
-static uint32_t
-intern_or_fail(struct prep *p, struct intern *t, const struct csv_field *f,
-    const char *what, uint64_t line)
-{
-	struct id id;
-	uint32_t i;
+/*
+ * A row's ids, classified and hashed a few rows before they are interned so
+ * that their hash-table slots can be fetched into cache meanwhile.
+ */
+struct ids_ahead {
+	struct id customer, product;
+	uint32_t customer_hash, product_hash;
+};
 
-	id_from_text(&id, f->ptr, f->len);
-	i = intern_add(t, &id, NULL);
+#define LOOKAHEAD 8
+
+static void
+look_ahead(const struct prep *p, const struct csv_row *row, struct ids_ahead *a)
+{
+	const struct csv_field *c = field(p, row, COL_CUSTOMER);
+	const struct csv_field *pr = field(p, row, COL_PRODUCT);
+
+	id_from_text(&a->customer, c->ptr, c->len);
+	id_from_text(&a->product, pr->ptr, pr->len);
+	a->customer_hash = intern_hash(&a->customer);
+	a->product_hash = intern_hash(&a->product);
+	intern_prefetch(p->customers, a->customer_hash);
+	intern_prefetch(p->products, a->product_hash);
+}
+
+static uint32_t
+intern_or_fail(struct prep *p, struct intern *t, const struct id *id,
+    uint32_t hash, const char *what, uint64_t line)
+{
+	uint32_t i = intern_add_hashed(t, id, hash, NULL);
+
 	if (i == UINT32_MAX)
 		snprintf(p->err, sizeof(p->err), "%s:%llu: more than 4 billion "
 		    "distinct %s ids", p->name, (unsigned long long)line, what);
 	return i;
 }
 
+/* Checks, cleans and keeps one data row. Returns 0, or -1 with p->err set. */
 static int
-on_row(const struct csv_row *row, void *ctx)
+on_row(struct prep *p, const struct csv_row *row, const struct ids_ahead *ids)
 {
-	struct prep *p = ctx;
 	const struct csv_field *ev;
 	char evbuf[256];
 	size_t evlen;
@@ -369,12 +391,6 @@ on_row(const struct csv_row *row, void *ctx)
 	int e;
 	uint32_t c, pr;
 
-	if (!p->mapped) {
-		if (map_columns(p, row) < 0)
-			return -1;
-		if (!p->opt->no_header)
-			return 0;
-	}
 	p->count.rows_read++;
 	if ((p->count.rows_read & 0xffff) == 0)
 		progress_update(&p->progress, p->bytes_read);
@@ -414,10 +430,10 @@ on_row(const struct csv_row *row, void *ctx)
 		p->count.bad_time++;
 		return 0;
 	}
-	if ((c = intern_or_fail(p, p->customers, field(p, row, COL_CUSTOMER),
-	    "customer", row->line)) == UINT32_MAX ||
-	    (pr = intern_or_fail(p, p->products, field(p, row, COL_PRODUCT),
-	    "product", row->line)) == UINT32_MAX)
+	if ((c = intern_or_fail(p, p->customers, &ids->customer,
+	    ids->customer_hash, "customer", row->line)) == UINT32_MAX ||
+	    (pr = intern_or_fail(p, p->products, &ids->product,
+	    ids->product_hash, "product", row->line)) == UINT32_MAX)
 		return -1;
 	if (p->n == UINT32_MAX) {
 		snprintf(p->err, sizeof(p->err), "%s:%llu: more than %u rows",
@@ -440,6 +456,33 @@ on_row(const struct csv_row *row, void *ctx)
 	p->n++;
 	if (p->col[COL_NAME] >= 0)
 		keep_name(p, pr, field(p, row, COL_NAME));
+	return 0;
+}
+
+/* The CSV reader's callback: maps the header, then keeps each data row. */
+static int
+on_rows(const struct csv_row *rows, size_t n, void *ctx)
+{
+	struct prep *p = ctx;
+	struct ids_ahead ahead[LOOKAHEAD];
+	size_t i = 0;
+
+	if (!p->mapped) {
+		if (map_columns(p, &rows[0]) < 0)
+			return -1;
+		if (!p->opt->no_header)
+			i = 1;
+	}
+	for (size_t k = i; k < n && k < i + LOOKAHEAD; k++)
+		look_ahead(p, &rows[k], &ahead[k % LOOKAHEAD]);
+	for (; i < n; i++) {
+		struct ids_ahead cur = ahead[i % LOOKAHEAD];
+
+		if (i + LOOKAHEAD < n)
+			look_ahead(p, &rows[i + LOOKAHEAD], &ahead[i % LOOKAHEAD]);
+		if (on_row(p, &rows[i], &cur) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -847,7 +890,7 @@ main(int argc, char **argv)
 	in = open_input(opt.input, &size);
 	progress_start(&p.progress, opt.quiet ? -1 : STDERR_FILENO,
 	    "aud-prepare", "reading", size, 64u << 20);
-	ret = csv_read(in, p.name, on_row, &p, &p.bytes_read, p.err, sizeof(p.err));
+	ret = csv_read(in, p.name, on_rows, &p, &p.bytes_read, p.err, sizeof(p.err));
 	progress_end(&p.progress);
 	if (ret != 0)
 		errx(EXIT_DATA, "%s", p.err);

@@ -1,13 +1,23 @@
 /*
- * CSV reading on top of libcsv. libcsv reports fields and row ends but not
- * where they are, so input is fed one physical line at a time: then the line
- * being fed is the line of whatever libcsv reports. libcsv's field data is
- * borrowed, so fields are copied into a row buffer until the row ends.
+ * CSV reading on top of libcsv, in two threads: a reader thread parses and
+ * fills batches of rows, while the caller's thread runs the row callback on
+ * the batch before. Parsing is about half of aud-prepare's work, so the
+ * second core nearly halves its time.
+ *
+ * libcsv reports fields and row ends but not where they are, so input is fed
+ * one physical line at a time: the line being fed is the line of whatever
+ * libcsv reports. Most lines of a real export hold no quote at all; those are
+ * split directly, with libcsv's rules for unquoted fields (blanks trimmed),
+ * which is several times faster. Anything else goes through libcsv.
+ *
+ * Field bytes are copied into the batch (libcsv's are borrowed, chunks are
+ * reused), so the callback's rows stay valid until it returns.
  */
 #include "csvin.h"
 
 #include <csv.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,75 +25,188 @@
 #include "banned.h"
 
 #define CHUNK (1 << 16)
+#define NBATCH 4
+#define BATCH_ROWS 8192
+#define BATCH_BYTES (1u << 20)
+
+struct batch {
+	char *bytes;			/* every field, NUL-terminated */
+	size_t len, cap;
+	size_t *field_at, *field_len;	/* per field */
+	size_t nfields, fields_cap;
+	size_t *row_first;		/* per row: its first field */
+	uint64_t *row_line;
+	size_t nrows, rows_cap;
+	size_t row_start;		/* first field of the row being built */
+	int full;			/* handed to the consumer */
+	int last;			/* no batch follows */
+	int status;			/* with last: 0, or -1 for a reader error */
+};
 
 struct reader {
+	FILE *in;
 	const char *name;
-	csv_row_fn fn;
-	void *ctx;
-	uint64_t line;		/* the line being fed */
-	uint64_t row_line;	/* the line the current row started on */
-	char *buf;		/* field bytes of the current row */
-	size_t len, cap;
-	size_t *offsets, *lens;	/* per field, into buf */
-	size_t nfields, fields_cap;
-	struct csv_field *fields;
-	size_t fields_out_cap;
-	int stop;		/* fn's value, or -1 for our own error */
-	char *err;
-	size_t errlen;
+	volatile uint64_t *bytes_read;
+	uint64_t line;			/* the line being fed */
+	uint64_t row_line;		/* the line the current row started on */
+	struct batch batch[NBATCH];
+	size_t filling;			/* batch the reader thread fills */
+	pthread_mutex_t mu;
+	pthread_cond_t changed;
+	int cancel;			/* the consumer stopped */
+	int failed;			/* the reader thread hit an error */
+	char err[512];
 };
+
+static void
+batch_add_field(struct batch *b, const char *data, size_t len)
+{
+	if (b->nfields == b->fields_cap) {
+		size_t cap = b->fields_cap;
+
+		b->field_at = xgrow(b->field_at, &cap, b->nfields + 1, sizeof(size_t));
+		b->field_len = xrealloc(b->field_len, cap * sizeof(size_t));
+		b->fields_cap = cap;
+	}
+	b->bytes = xgrow(b->bytes, &b->cap, b->len + len + 1, 1);
+	if (len > 0)
+		memcpy(b->bytes + b->len, data, len);
+	b->bytes[b->len + len] = '\0';
+	b->field_at[b->nfields] = b->len;
+	b->field_len[b->nfields++] = len;
+	b->len += len + 1;
+}
+
+/* Waits until the consumer has emptied batch i; 0, or -1 when cancelled. */
+static int
+claim(struct reader *r, size_t i)
+{
+	int cancel;
+
+	pthread_mutex_lock(&r->mu);
+	while (r->batch[i].full && !r->cancel)
+		pthread_cond_wait(&r->changed, &r->mu);
+	cancel = r->cancel;
+	pthread_mutex_unlock(&r->mu);
+	return cancel ? -1 : 0;
+}
+
+static void
+publish(struct reader *r, int last, int status)
+{
+	struct batch *b = &r->batch[r->filling];
+
+	pthread_mutex_lock(&r->mu);
+	b->full = 1;
+	b->last = last;
+	b->status = status;
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->mu);
+	r->filling = (r->filling + 1) % NBATCH;
+}
+
+static void
+end_row(struct reader *r)
+{
+	struct batch *b = &r->batch[r->filling];
+
+	if (b->nrows == b->rows_cap) {
+		size_t cap = b->rows_cap;
+
+		b->row_first = xgrow(b->row_first, &cap, b->nrows + 1, sizeof(size_t));
+		b->row_line = xrealloc(b->row_line, cap * sizeof(uint64_t));
+		b->rows_cap = cap;
+	}
+	b->row_first[b->nrows] = b->row_start;
+	b->row_line[b->nrows++] = r->row_line;
+	b->row_start = b->nfields;
+	if (b->nrows < BATCH_ROWS && b->len < BATCH_BYTES)
+		return;
+	publish(r, 0, 0);
+	if (claim(r, r->filling) == 0) {
+		b = &r->batch[r->filling];
+		b->len = b->nfields = b->nrows = b->row_start = 0;
+	}
+}
+
+/* Records the first error, "name:line: what", and stops the reader. */
+static void
+fail(struct reader *r, uint64_t line, const char *what)
+{
+	if (!r->failed)
+		snprintf(r->err, sizeof(r->err), "%s:%llu: %s", r->name,
+		    (unsigned long long)line, what);
+	r->failed = 1;
+}
 
 static void
 on_field(void *data, size_t len, void *r_)
 {
 	struct reader *r = r_;
 
-	if (r->stop)
+	if (r->failed)
 		return;
 	if (memchr(data, '\0', len) != NULL) {
-		snprintf(r->err, r->errlen, "%s:%llu: NUL byte in a field",
-		    r->name, (unsigned long long)r->line);
-		r->stop = -1;
+		fail(r, r->line, "NUL byte in a field");
 		return;
 	}
-	if (r->nfields == r->fields_cap) {
-		size_t cap = r->fields_cap;
-
-		r->offsets = xgrow(r->offsets, &cap, r->nfields + 1, sizeof(size_t));
-		r->lens = xrealloc(r->lens, cap * sizeof(size_t));
-		r->fields_cap = cap;
-	}
-	r->buf = xgrow(r->buf, &r->cap, r->len + len + 1, 1);
-	if (len > 0)
-		memcpy(r->buf + r->len, data, len);
-	r->buf[r->len + len] = '\0';
-	r->offsets[r->nfields] = r->len;
-	r->lens[r->nfields] = len;
-	r->nfields++;
-	r->len += len + 1;
+	batch_add_field(&r->batch[r->filling], data, len);
 }
 
 static void
 on_row(int term, void *r_)
 {
 	struct reader *r = r_;
-	struct csv_row row;
 
 	(void)term;
-	if (r->stop)
-		return;
-	r->fields = xgrow(r->fields, &r->fields_out_cap, r->nfields,
-	    sizeof(*r->fields));
-	for (size_t i = 0; i < r->nfields; i++) {
-		r->fields[i].ptr = r->buf + r->offsets[i];
-		r->fields[i].len = r->lens[i];
+	if (!r->failed)
+		end_row(r);
+}
+
+static int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Splits a whole line with no quote, NUL or stray carriage return, as
+ * libcsv would. Returns 0 when the line does not qualify and libcsv must
+ * read it.
+ */
+static int
+split_plain_line(struct reader *r, const char *s, size_t n)
+{
+	const char *end = s + n, *f;
+
+	if (n == 0 || end[-1] != '\n')
+		return 0;	/* the rest of the line is in the next chunk */
+	end--;
+	if (end > s && end[-1] == '\r')
+		end--;
+	if (memchr(s, '"', (size_t)(end - s)) != NULL ||
+	    memchr(s, '\r', (size_t)(end - s)) != NULL ||
+	    memchr(s, '\0', (size_t)(end - s)) != NULL)
+		return 0;
+	for (f = s; f < end && is_blank(*f); f++)
+		;
+	if (f == end)
+		return 0;	/* a blank line: libcsv decides */
+	for (f = s;; f++) {
+		const char *comma = memchr(f, ',', (size_t)(end - f));
+		const char *fe = comma ? comma : end;
+
+		while (f < fe && is_blank(*f))
+			f++;
+		while (fe > f && is_blank(fe[-1]))
+			fe--;
+		batch_add_field(&r->batch[r->filling], f, (size_t)(fe - f));
+		if (comma == NULL)
+			break;
+		f = comma;
 	}
-	row.fields = r->fields;
-	row.nfields = r->nfields;
-	row.line = r->row_line;
-	r->stop = r->fn(&row, r->ctx);
-	r->nfields = 0;
-	r->len = 0;
+	end_row(r);
+	return 1;
 }
 
 /*
@@ -96,77 +219,161 @@ between_rows(const struct csv_parser *p)
 	return p->pstate == 0;
 }
 
-static int
+static void
 feed(struct csv_parser *p, struct reader *r, const char *s, size_t n)
 {
-	if (between_rows(p))
+	if (between_rows(p)) {
 		r->row_line = r->line;
-	if (csv_parse(p, s, n, on_field, on_row, r) != n && !r->stop) {
-		snprintf(r->err, r->errlen, "%s:%llu: malformed CSV: %s",
-		    r->name, (unsigned long long)r->line,
-		    csv_error(p) == CSV_EPARSE ? "misplaced quote" :
-		    csv_strerror(csv_error(p)));
-		r->stop = -1;
+		if (split_plain_line(r, s, n))
+			return;
 	}
-	if (!r->stop && p->entry_pos > CSV_MAX_FIELD) {
-		snprintf(r->err, r->errlen, "%s:%llu: field longer than %u MiB "
-		    "(an unterminated quote?)", r->name,
-		    (unsigned long long)r->row_line, CSV_MAX_FIELD >> 20);
-		r->stop = -1;
-	}
-	return r->stop;
+	if (csv_parse(p, s, n, on_field, on_row, r) != n)
+		fail(r, r->line, csv_error(p) == CSV_EPARSE ?
+		    "malformed CSV: a quote inside an unquoted field" :
+		    "malformed CSV: out of memory");
+	if (p->entry_pos > CSV_MAX_FIELD)
+		fail(r, r->row_line, "field longer than 16 MiB (an unterminated quote?)");
 }
 
-int
-csv_read(FILE *in, const char *name, csv_row_fn fn, void *ctx,
-    volatile uint64_t *bytes_read, char *err, size_t errlen)
+static int
+cancelled(struct reader *r)
 {
+	int c;
+
+	pthread_mutex_lock(&r->mu);
+	c = r->cancel;
+	pthread_mutex_unlock(&r->mu);
+	return c;
+}
+
+/* The reader thread: parses the whole input into batches. */
+static void *
+read_all(void *r_)
+{
+	struct reader *r = r_;
 	struct csv_parser p;
-	struct reader r = { .name = name, .fn = fn, .ctx = ctx, .line = 1,
-	    .row_line = 1, .err = err, .errlen = errlen };
 	char *chunk = xmalloc(CHUNK);
 	uint64_t total = 0;
 	size_t n;
 	int first = 1;
 
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+		fail(r, 0, "out of memory");
+		publish(r, 1, -1);
 		free(chunk);
-		snprintf(err, errlen, "%s: out of memory", name);
-		return -1;
+		return NULL;
 	}
-	while (!r.stop && (n = fread(chunk, 1, CHUNK, in)) > 0) {
+	while (!r->failed && !cancelled(r) && (n = fread(chunk, 1, CHUNK, r->in)) > 0) {
 		const char *s = chunk, *end = chunk + n;
 
 		if (first && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
 			s += 3;
 		first = 0;
-		while (s < end && !r.stop) {
+		while (s < end && !r->failed) {
 			const char *nl = memchr(s, '\n', (size_t)(end - s));
 			size_t len = nl ? (size_t)(nl - s) + 1 : (size_t)(end - s);
 
-			feed(&p, &r, s, len);
+			feed(&p, r, s, len);
 			s += len;
 			if (nl)
-				r.line++;
+				r->line++;
 		}
 		total += n;
-		if (bytes_read != NULL)
-			*bytes_read = total;
+		if (r->bytes_read != NULL)
+			*r->bytes_read = total;
 	}
-	if (!r.stop && ferror(in)) {
-		snprintf(err, errlen, "%s: read error: %s", name, strerror(errno));
-		r.stop = -1;
+	if (!r->failed && ferror(r->in)) {
+		snprintf(r->err, sizeof(r->err), "%s: read error: %s", r->name,
+		    strerror(errno));
+		r->failed = 1;
 	}
-	if (!r.stop && csv_fini(&p, on_field, on_row, &r) != 0 && !r.stop) {
-		snprintf(err, errlen, "%s:%llu: malformed CSV: unterminated "
-		    "quoted field", name, (unsigned long long)r.row_line);
-		r.stop = -1;
-	}
+	if (!r->failed && csv_fini(&p, on_field, on_row, r) != 0)
+		fail(r, r->row_line, "malformed CSV: unterminated quoted field");
 	csv_free(&p);
 	free(chunk);
-	free(r.buf);
-	free(r.offsets);
-	free(r.lens);
-	free(r.fields);
-	return r.stop;
+	publish(r, 1, r->failed ? -1 : 0);
+	return NULL;
+}
+
+/* Lays batch b out as rows and hands them to fn; returns fn's value. */
+static int
+consume(const struct batch *b, struct csv_field **fields, size_t *fields_cap,
+    struct csv_row **rows, size_t *rows_cap, csv_rows_fn fn, void *ctx)
+{
+	*fields = xgrow(*fields, fields_cap, b->nfields, sizeof(**fields));
+	*rows = xgrow(*rows, rows_cap, b->nrows, sizeof(**rows));
+	for (size_t k = 0; k < b->nfields; k++) {
+		(*fields)[k].ptr = b->bytes + b->field_at[k];
+		(*fields)[k].len = b->field_len[k];
+	}
+	for (size_t i = 0; i < b->nrows; i++) {
+		size_t first = b->row_first[i];
+		size_t next = i + 1 < b->nrows ? b->row_first[i + 1] : b->nfields;
+
+		(*rows)[i].fields = *fields + first;
+		(*rows)[i].nfields = next - first;
+		(*rows)[i].line = b->row_line[i];
+	}
+	return b->nrows > 0 ? fn(*rows, b->nrows, ctx) : 0;
+}
+
+int
+csv_read(FILE *in, const char *name, csv_rows_fn fn, void *ctx,
+    volatile uint64_t *bytes_read, char *err, size_t errlen)
+{
+	struct reader *r = xcalloc(1, sizeof(*r));
+	struct csv_field *fields = NULL;
+	struct csv_row *rows = NULL;
+	size_t fields_cap = 0, rows_cap = 0, next = 0;
+	pthread_t thread;
+	int ret = 0, last = 0, status = 0;
+
+	r->in = in;
+	r->name = name;
+	r->bytes_read = bytes_read;
+	r->line = r->row_line = 1;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->changed, NULL);
+	if ((errno = pthread_create(&thread, NULL, read_all, r)) != 0) {
+		snprintf(err, errlen, "%s: cannot start a thread: %s", name,
+		    strerror(errno));
+		free(r);
+		return -1;
+	}
+	while (!last && ret == 0) {
+		struct batch *b = &r->batch[next];
+
+		pthread_mutex_lock(&r->mu);
+		while (!b->full)
+			pthread_cond_wait(&r->changed, &r->mu);
+		pthread_mutex_unlock(&r->mu);
+		ret = consume(b, &fields, &fields_cap, &rows, &rows_cap, fn, ctx);
+		last = b->last;
+		status = b->status;
+		pthread_mutex_lock(&r->mu);
+		b->full = 0;
+		if (ret != 0)
+			r->cancel = 1;
+		pthread_cond_broadcast(&r->changed);
+		pthread_mutex_unlock(&r->mu);
+		next = (next + 1) % NBATCH;
+	}
+	pthread_join(thread, NULL);
+	if (ret == 0 && status != 0) {
+		snprintf(err, errlen, "%s", r->err);
+		ret = -1;
+	}
+	for (size_t i = 0; i < NBATCH; i++) {
+		free(r->batch[i].bytes);
+		free(r->batch[i].field_at);
+		free(r->batch[i].field_len);
+		free(r->batch[i].row_first);
+		free(r->batch[i].row_line);
+	}
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->changed);
+	free(fields);
+	free(rows);
+	free(r);
+	return ret;
 }

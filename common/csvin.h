@@ -30,15 +30,20 @@ struct csv_row {
 	uint64_t line;
 };
 
-/* Called once per row; a non-zero return stops reading and is passed on. */
-typedef int (*csv_row_fn)(const struct csv_row *row, void *ctx);
+/*
+ * Called with the rows in input order, a batch at a time (so the caller can
+ * look ahead, e.g. to prefetch); a non-zero return stops reading and is
+ * passed on.
+ */
+typedef int (*csv_rows_fn)(const struct csv_row *rows, size_t nrows, void *ctx);
 
 /*
- * Reads in to its end, calling fn for each row. name is used in messages.
+ * Reads in to its end, calling fn for each batch of rows. name is used in
+ * messages.
  * Returns 0, fn's non-zero value, or -1 with err filled ("name:line: ...").
  * If bytes_read is not NULL it is updated as input is consumed, for progress.
  */
-int csv_read(FILE *in, const char *name, csv_row_fn fn, void *ctx,
+int csv_read(FILE *in, const char *name, csv_rows_fn fn, void *ctx,
     volatile uint64_t *bytes_read, char *err, size_t errlen);
 
 #endif

@@ -1,8 +1,12 @@
 /*
- * Open-addressing hash table (linear probing, load at most 3/4) of uint32
- * slots pointing into an entry array. Entries hold the integer itself or the
- * offset of the string in an arena, so the table costs about 14 bytes per
- * integer id: millions of customers fit easily.
+ * Open-addressing hash table (linear probing, load at most 3/4) of 64-bit
+ * slots: the high half is the upper 32 bits of the id's hash, the low half
+ * the entry index plus one (0 marks an empty slot). Probing compares the
+ * hashes in the slots and touches an entry only on a match, so a look-up
+ * costs one or two cache lines; growing the table needs no entry at all,
+ * because the slot's hash also gives its position (nslots <= 2^32).
+ * Entries hold the integer itself or the offset of the string in an arena:
+ * about 20 bytes per integer id, so tens of millions of customers fit.
  */
 #include "intern.h"
 
@@ -13,11 +17,11 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define EMPTY UINT32_MAX
+#define EMPTY 0
 #define MAX_IDS (UINT32_MAX - 1)
 
 struct intern {
-	uint32_t *slots;	/* entry index or EMPTY */
+	uint64_t *slots;	/* hash << 32 | (entry index + 1), or EMPTY */
 	size_t nslots;		/* a power of two */
 	uint64_t *value;	/* integer, or arena offset of a string */
 	uint8_t *is_str;
@@ -75,8 +79,7 @@ intern_new(void)
 	struct intern *t = xcalloc(1, sizeof(*t));
 
 	t->nslots = 1024;
-	t->slots = xmalloc(t->nslots * sizeof(*t->slots));
-	memset(t->slots, 0xff, t->nslots * sizeof(*t->slots));
+	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
 	return t;
 }
 
@@ -92,21 +95,17 @@ intern_free(struct intern *t)
 	free(t);
 }
 
-static uint64_t
-hash_id(const struct id *id)
+/* The upper 32 bits of the id's 64-bit hash: its slot tag and position. */
+uint32_t
+intern_hash(const struct id *id)
 {
+	uint64_t h;
+
 	if (id->is_str)
-		return XXH3_64bits(id->str, id->len);
-	return XXH3_64bits(&id->num, sizeof(id->num)) ^ 0x9e3779b97f4a7c15u;
-}
-
-static uint64_t
-hash_entry(const struct intern *t, uint32_t i)
-{
-	struct id id;
-
-	intern_get(t, i, &id);
-	return hash_id(&id);
+		h = XXH3_64bits(id->str, id->len);
+	else
+		h = XXH3_64bits(&id->num, sizeof(id->num)) ^ 0x9e3779b97f4a7c15u;
+	return (uint32_t)(h >> 32);
 }
 
 static int
@@ -126,51 +125,72 @@ entry_equals(const struct intern *t, uint32_t i, const struct id *id)
 }
 
 static void
-rehash(struct intern *t)
+grow_slots(struct intern *t)
 {
-	size_t mask;
+	uint64_t *old = t->slots;
+	size_t oldn = t->nslots, mask;
 
-	free(t->slots);
 	t->nslots *= 2;
 	mask = t->nslots - 1;
-	t->slots = xmalloc(t->nslots * sizeof(*t->slots));
-	memset(t->slots, 0xff, t->nslots * sizeof(*t->slots));
-	for (uint32_t i = 0; i < t->count; i++) {
-		size_t s = hash_entry(t, i) & mask;
+	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	for (size_t i = 0; i < oldn; i++) {
+		size_t s;
 
+		if (old[i] == EMPTY)
+			continue;
+		s = (old[i] >> 32) & mask;
 		while (t->slots[s] != EMPTY)
 			s = (s + 1) & mask;
-		t->slots[s] = i;
+		t->slots[s] = old[i];
 	}
+	free(old);
 }
 
+/* The slot holding id, or the empty slot where it belongs. */
 static size_t
-find_slot(const struct intern *t, const struct id *id, uint64_t h)
+find_slot(const struct intern *t, const struct id *id, uint32_t h)
 {
 	size_t mask = t->nslots - 1, s = h & mask;
 
-	while (t->slots[s] != EMPTY && !entry_equals(t, t->slots[s], id))
-		s = (s + 1) & mask;
-	return s;
+	for (;; s = (s + 1) & mask) {
+		uint64_t v = t->slots[s];
+
+		if (v == EMPTY || ((uint32_t)(v >> 32) == h &&
+		    entry_equals(t, (uint32_t)v - 1, id)))
+			return s;
+	}
 }
 
 uint32_t
 intern_find(const struct intern *t, const struct id *id)
 {
-	return t->slots[find_slot(t, id, hash_id(id))];
+	uint64_t v = t->slots[find_slot(t, id, intern_hash(id))];
+
+	return v == EMPTY ? UINT32_MAX : (uint32_t)v - 1;
+}
+
+void
+intern_prefetch(const struct intern *t, uint32_t hash)
+{
+	__builtin_prefetch(&t->slots[hash & (t->nslots - 1)]);
 }
 
 uint32_t
 intern_add(struct intern *t, const struct id *id, int *added)
 {
-	uint64_t h = hash_id(id);
+	return intern_add_hashed(t, id, intern_hash(id), added);
+}
+
+uint32_t
+intern_add_hashed(struct intern *t, const struct id *id, uint32_t h, int *added)
+{
 	size_t s = find_slot(t, id, h);
 	uint32_t i;
 
 	if (added != NULL)
 		*added = 0;
 	if (t->slots[s] != EMPTY)
-		return t->slots[s];
+		return (uint32_t)t->slots[s] - 1;
 	if (t->count >= MAX_IDS)
 		return UINT32_MAX;
 	i = (uint32_t)t->count;
@@ -192,12 +212,12 @@ intern_add(struct intern *t, const struct id *id, int *added)
 		t->arena_len = need;
 	} else
 		t->value[i] = (uint64_t)id->num;
-	t->slots[s] = i;
+	t->slots[s] = (uint64_t)h << 32 | ((uint64_t)i + 1);
 	t->count++;
 	if (added != NULL)
 		*added = 1;
 	if (t->count * 4 > t->nslots * 3)
-		rehash(t);
+		grow_slots(t);
 	return i;
 }
 

@@ -39,6 +39,17 @@ void intern_free(struct intern *t);
  */
 uint32_t intern_add(struct intern *t, const struct id *id, int *added);
 
+/*
+ * For callers interning many ids in a row: the id's hash, a hint to fetch
+ * its slot into cache, and intern_add() given the hash. Prefetching a few
+ * ids ahead hides the cache miss that otherwise dominates a look-up in a
+ * table of millions.
+ */
+uint32_t intern_hash(const struct id *id);
+void intern_prefetch(const struct intern *t, uint32_t hash);
+uint32_t intern_add_hashed(struct intern *t, const struct id *id, uint32_t hash,
+    int *added);
+
 /* Returns the index of id, or UINT32_MAX when it is absent. */
 uint32_t intern_find(const struct intern *t, const struct id *id);
 
