@@ -823,24 +823,24 @@ report(const struct prep *p, uint64_t ncustomers, uint64_t nproducts)
 {
 	const struct counts *c = &p->count;
 
-	fprintf(stderr, "aud-prepare: %s: %llu rows read\n", p->name,
+	fprintf(stderr, "aud-prepare: %s: rows read: %llu\n", p->name,
 	    (unsigned long long)c->rows_read);
-	fprintf(stderr, "aud-prepare: dropped %llu rows missing a field "
+	fprintf(stderr, "aud-prepare: dropped, missing a field: %llu "
 	    "(customer %llu, product %llu, event %llu)\n",
 	    (unsigned long long)(c->missing[0] + c->missing[1] + c->missing[2]),
 	    (unsigned long long)c->missing[0], (unsigned long long)c->missing[1],
 	    (unsigned long long)c->missing[2]);
-	fprintf(stderr, "aud-prepare: dropped %llu rows with a bad time\n",
+	fprintf(stderr, "aud-prepare: dropped, bad time: %llu\n",
 	    (unsigned long long)c->bad_time);
-	fprintf(stderr, "aud-prepare: dropped %llu exact duplicates\n",
+	fprintf(stderr, "aud-prepare: dropped, exact duplicates: %llu\n",
 	    (unsigned long long)c->duplicates);
 	if (p->opt->bot_threshold > 0)
-		fprintf(stderr, "aud-prepare: dropped %llu rows of %llu bot-like "
-		    "customers (over %lld interactions in a UTC day)\n",
-		    (unsigned long long)c->bot_rows,
+		fprintf(stderr, "aud-prepare: dropped, bot-like customers: %llu "
+		    "(%llu rows; over %lld interactions in a UTC day)\n",
 		    (unsigned long long)c->bot_customers,
+		    (unsigned long long)c->bot_rows,
 		    (long long)p->opt->bot_threshold);
-	fprintf(stderr, "aud-prepare: wrote %llu interactions: %llu customers, "
+	fprintf(stderr, "aud-prepare: written: %llu interactions, %llu customers, "
 	    "%llu products\n", (unsigned long long)c->written,
 	    (unsigned long long)ncustomers, (unsigned long long)nproducts);
 }

@@ -229,7 +229,7 @@ feed(struct csv_parser *p, struct reader *r, const char *s, size_t n)
 	}
 	if (csv_parse(p, s, n, on_field, on_row, r) != n)
 		fail(r, r->line, csv_error(p) == CSV_EPARSE ?
-		    "malformed CSV: a quote inside an unquoted field" :
+		    "malformed CSV: stray quote" :
 		    "malformed CSV: out of memory");
 	if (p->entry_pos > CSV_MAX_FIELD)
 		fail(r, r->row_line, "field longer than 16 MiB (an unterminated quote?)");

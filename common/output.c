@@ -51,9 +51,11 @@ static void
 split_path(const char *path, char **dir, char **base)
 {
 	char *a = xstrndup(path, strlen(path)), *b = xstrndup(path, strlen(path));
+	/* POSIX dirname() and basename() may modify their argument: call once. */
+	const char *d = dirname(a), *f = basename(b);
 
-	*dir = xstrndup(dirname(a), strlen(dirname(a)));
-	*base = xstrndup(basename(b), strlen(basename(b)));
+	*dir = xstrndup(d, strlen(d));
+	*base = xstrndup(f, strlen(f));
 	free(a);
 	free(b);
 }

@@ -1,0 +1,34 @@
+# Shared set-up for the bats tests: built binaries first on PATH, a C locale,
+# reproducible stream headers, and bats-support/bats-assert.
+# shellcheck shell=bash
+
+AUD_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+AUD_BUILD="${AUD_BUILD:-build}"
+case "$AUD_BUILD" in /*) ;; *) AUD_BUILD="$AUD_ROOT/$AUD_BUILD" ;; esac
+PATH="$AUD_BUILD:$PATH"
+FIXTURES="$AUD_ROOT/tests/fixtures"
+SHARED_DATA="${AUD_SHARED_DATA:-$AUD_ROOT/../shared/data}"
+export LC_ALL=C SOURCE_DATE_EPOCH=0
+
+bats_require_minimum_version 1.5.0
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+# prepare_to NAME ARGS...: runs aud-prepare quietly into $BATS_TEST_TMPDIR/NAME.
+prepare_to() {
+	local name=$1
+	shift
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/$name" "$@"
+}
+
+# records FILE: the records of a stream as JSON lines (for run/assert_output).
+records() {
+	aud-cat "$1"
+}
+
+# no_temporaries DIR: fails when an aud temporary file is left in DIR.
+no_temporaries() {
+	local left
+	left=$(find "$1" -maxdepth 1 -name '.*.aud-*.tmp')
+	[ -z "$left" ] || { echo "left behind: $left"; return 1; }
+}

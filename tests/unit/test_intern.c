@@ -1,0 +1,71 @@
+/* Unit tests of common/intern.c: id classification, ordering and interning. */
+#include <string.h>
+
+#include "intern.h"
+#include "tap.h"
+
+static void
+classify(const char *text, int want_str, long long want_num)
+{
+	struct id id;
+
+	id_from_text(&id, text, strlen(text));
+	ok(id.is_str == want_str && (want_str || id.num == want_num),
+	    "\"%s\" is %s", text, want_str ? "a string id" : "an integer id");
+}
+
+int
+main(void)
+{
+	struct intern *t = intern_new();
+	struct id a, b, got;
+	int added, all_ok = 1;
+
+	classify("0", 0, 0);
+	classify("42", 0, 42);
+	classify("-7", 0, -7);
+	classify("9223372036854775807", 0, 9223372036854775807LL);
+	classify("-9223372036854775808", 0, (-9223372036854775807LL - 1));
+	classify("9223372036854775808", 1, 0);
+	classify("12345678901234567890", 1, 0);
+	classify("007", 1, 0);
+	classify("-0", 1, 0);
+	classify("+7", 1, 0);
+	classify("", 1, 0);
+	classify("-", 1, 0);
+	classify("C-00017", 1, 0);
+	classify("17850.0", 1, 0);
+	classify("1e5", 1, 0);
+
+	id_from_text(&a, "10", 2);
+	id_from_text(&b, "9", 1);
+	ok(id_compare(&a, &b) > 0, "integer ids compare numerically");
+	id_from_text(&a, "99", 2);
+	id_from_text(&b, "007", 3);
+	ok(id_compare(&a, &b) < 0, "integer ids sort before string ids");
+	id_from_text(&a, "ab", 2);
+	id_from_text(&b, "abc", 3);
+	ok(id_compare(&a, &b) < 0, "string ids compare bytewise, prefix first");
+
+	for (int i = 0; i < 100000; i++) {
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), i % 2 ? "%d" : "s%d", i);
+
+		id_from_text(&a, buf, (size_t)n);
+		if (intern_add(t, &a, &added) != (uint32_t)i || !added)
+			all_ok = 0;
+	}
+	ok(all_ok && intern_count(t) == 100000,
+	    "100000 new ids get indices 0..99999 in order");
+	id_from_text(&a, "s500", 4);
+	ok(intern_add(t, &a, &added) == 500 && !added, "a known string id keeps its index");
+	id_from_text(&a, "501", 3);
+	ok(intern_find(t, &a) == 501, "a known integer id is found");
+	id_from_text(&a, "0501", 4);
+	ok(intern_find(t, &a) == UINT32_MAX, "\"0501\" is not the id 501");
+	intern_get(t, 500, &got);
+	ok(got.is_str && got.len == 4 && memcmp(got.str, "s500", 4) == 0,
+	    "intern_get returns the id as written");
+	intern_free(t);
+	return tap_done();
+}

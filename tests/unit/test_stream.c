@@ -1,0 +1,130 @@
+/*
+ * Unit tests of common/stream.c: a written stream reads back exactly; a
+ * stream cut at any byte, or with data after its end, is an error naming a
+ * byte offset, never a shorter stream read as complete.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream.h"
+#include "tap.h"
+
+static const char *const fields[] = { "customer_id", "time" };
+static const char *const types[] = { "id", "time" };
+
+/* A stream of n records [i, i * 1000] in memory; returns its size. */
+static size_t
+make_stream(char **buf, int n, unsigned version)
+{
+	size_t len = 0;
+	FILE *mem = open_memstream(buf, &len);
+	struct stream_writer *w = stream_writer_new(mem);
+	msgpack_packer *pk = stream_packer(w);
+
+	if (version == STREAM_VERSION) {
+		stream_write_header(w, "interactions", 2, fields, types, 1);
+		stream_pack_cstr(pk, "note");
+		stream_pack_cstr(pk, "test");
+	} else {
+		msgpack_pack_map(pk, 5);
+		stream_pack_cstr(pk, "format");
+		stream_pack_cstr(pk, STREAM_MAGIC);
+		stream_pack_cstr(pk, "version");
+		msgpack_pack_uint32(pk, version);
+		stream_pack_cstr(pk, "kind");
+		stream_pack_cstr(pk, "interactions");
+		stream_pack_cstr(pk, "fields");
+		msgpack_pack_array(pk, 0);
+		stream_pack_cstr(pk, "types");
+		msgpack_pack_array(pk, 0);
+	}
+	for (int i = 0; i < n; i++) {
+		stream_record_begin(w);
+		msgpack_pack_int64(pk, i);
+		msgpack_pack_int64(pk, (int64_t)i * 1000);
+	}
+	stream_writer_finish(w);
+	fclose(mem);
+	return len;
+}
+
+/* Reads a stream from bytes; returns records read, or -1 on error. */
+static int
+read_all(const char *bytes, size_t len, const char *kind, char *err, size_t errlen)
+{
+	FILE *in = fmemopen((void *)bytes, len ? len : 1, "rb");
+	struct stream_reader *r;
+	const msgpack_object *rec;
+	int n = 0, ret;
+
+	if (len == 0)
+		fgetc(in);	/* fmemopen cannot open 0 bytes: read the one away */
+	if ((r = stream_reader_open(in, "t.aud", err, errlen)) == NULL) {
+		fclose(in);
+		return -1;
+	}
+	if (kind != NULL && stream_expect_kind(r, kind, err, errlen) < 0)
+		ret = -1;
+	else
+		while ((ret = stream_read(r, &rec, err, errlen)) == 1) {
+			if (rec->via.array.ptr[0].via.i64 != n ||
+			    rec->via.array.ptr[1].via.i64 != (int64_t)n * 1000)
+				return -2;
+			n++;
+		}
+	stream_reader_free(r);
+	fclose(in);
+	return ret < 0 ? -1 : n;
+}
+
+int
+main(void)
+{
+	char *buf, err[512];
+	size_t len = make_stream(&buf, 1000, STREAM_VERSION);
+	int all_cuts_fail = 1, n;
+
+	ok(read_all(buf, len, "interactions", err, sizeof(err)) == 1000,
+	    "1000 records read back in order");
+	for (size_t cut = 0; cut < len; cut++)
+		if (read_all(buf, cut, NULL, err, sizeof(err)) != -1)
+			all_cuts_fail = 0;
+	ok(all_cuts_fail, "a stream cut at any of its %zu bytes is an error", len);
+	read_all(buf, len - 1, NULL, err, sizeof(err));
+	ok(strstr(err, "t.aud: byte ") == err && strstr(err, "truncated") != NULL,
+	    "a cut in the trailer is reported as truncated with its byte: %s", err);
+
+	n = read_all(buf, len, "features", err, sizeof(err));
+	ok(n == -1 && strcmp(err, "t.aud: a stream of interactions, expected features") == 0,
+	    "a wrong kind is reported: %s", err);
+
+	{
+		char *more = malloc(len + 1);
+
+		memcpy(more, buf, len);
+		more[len] = (char)0x90;	/* an empty array after the trailer */
+		n = read_all(more, len + 1, NULL, err, sizeof(err));
+		ok(n == -1 && strstr(err, "data after the end of the stream") != NULL,
+		    "data after the trailer is an error: %s", err);
+		memcpy(more, buf, len);
+		more[200] = (char)0xc1;	/* never used in msgpack */
+		n = read_all(more, len, NULL, err, sizeof(err));
+		ok(n == -1 && strstr(err, "garbled") != NULL,
+		    "a garbled byte is an error: %s", err);
+		free(more);
+	}
+	n = read_all("hello world\n", 12, NULL, err, sizeof(err));
+	ok(n == -1 && strcmp(err, "t.aud: not an aud stream (no header)") == 0,
+	    "text is not a stream: %s", err);
+	n = read_all("", 0, NULL, err, sizeof(err));
+	ok(n == -1 && strcmp(err, "t.aud: empty input, not an aud stream") == 0,
+	    "empty input is not a stream: %s", err);
+	free(buf);
+
+	len = make_stream(&buf, 3, STREAM_VERSION + 1);
+	n = read_all(buf, len, NULL, err, sizeof(err));
+	ok(n == -1 && strstr(err, "version 2 is newer than this aud understands (1)") != NULL,
+	    "a newer format version is refused: %s", err);
+	free(buf);
+	return tap_done();
+}
