@@ -1,0 +1,58 @@
+#!/usr/bin/env bats
+# The manual: every tool has a page, every page is clean mdoc, and the
+# EXAMPLES sections run as written.
+
+setup() {
+	load test_helper
+	cd "$AUD_ROOT"
+}
+
+# examples PAGE: the shell lines of the EXAMPLES section's literal displays.
+examples() {
+	awk '/^\.Sh EXAMPLES/ { on = 1; next } /^\.Sh / { on = 0 }
+	     on && /^\.Bd -literal/ { lit = 1; next } on && /^\.Ed/ { lit = 0; next }
+	     on && lit' "$1" | sed 's/\\e/\\/g'
+}
+
+@test "every tool has a manual page" {
+	local src tool
+	for src in cmd/aud-*.c; do
+		tool=$(basename "$src" .c)
+		[ -f "man/$tool.1" ] || [ -f "man/$tool.8" ] || { echo "no page for $tool"; return 1; }
+	done
+}
+
+@test "the manual pages are clean mdoc" {
+	command -v mandoc >/dev/null || skip "mandoc is not installed"
+	run -0 mandoc -Tlint -W warning man/*.1 man/*.5
+	assert_output ""
+}
+
+@test "every manual page has an EXIT STATUS section, but the format's" {
+	local page
+	for page in man/*.1; do
+		grep -q '^\.Sh EXIT STATUS' "$page" || { echo "$page"; return 1; }
+	done
+}
+
+@test "the EXAMPLES of aud-prepare(1) and aud-cat(1) run as written" {
+	local dir=$BATS_TEST_TMPDIR/examples
+	mkdir -p "$dir"
+	cp "$FIXTURES/orders.csv" "$dir/orders.csv"
+	cp "$FIXTURES/events-ms.csv" "$dir/events.csv"
+	cp "$FIXTURES/retail-like.csv" "$dir/online_retail.csv"
+	{ echo 'set -e -o pipefail'; examples man/aud-prepare.1; examples man/aud-cat.1; } > "$dir/run.sh"
+	cd "$dir"
+	run -0 bash run.sh
+	[ -s interactions.aud ] && [ -s events.aud ] && [ -s retail.aud ] && [ -s clean.csv ]
+}
+
+@test "the options in --help and the man page agree" {
+	local tool opt
+	for tool in aud-prepare aud-cat; do
+		for opt in $("$tool" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+			grep -q -- "Fl Fl ${opt#--}" "man/$tool.1" ||
+				{ echo "$tool: $opt is not in the man page"; return 1; }
+		done
+	done
+}
