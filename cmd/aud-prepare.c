@@ -352,7 +352,9 @@ struct ids_ahead {
 	uint32_t customer_hash, product_hash;
 };
 
-#define LOOKAHEAD 8
+/* Rows ahead at which a row's slots, then its entries, are prefetched. */
+#define AHEAD_SLOT 16
+#define AHEAD_ENTRY 8
 
 static void
 look_ahead(const struct prep *p, const struct csv_row *row, struct ids_ahead *a)
@@ -464,7 +466,7 @@ static int
 on_rows(const struct csv_row *rows, size_t n, void *ctx)
 {
 	struct prep *p = ctx;
-	struct ids_ahead ahead[LOOKAHEAD];
+	struct ids_ahead ahead[AHEAD_SLOT];
 	size_t i = 0;
 
 	if (!p->mapped) {
@@ -473,13 +475,23 @@ on_rows(const struct csv_row *rows, size_t n, void *ctx)
 		if (!p->opt->no_header)
 			i = 1;
 	}
-	for (size_t k = i; k < n && k < i + LOOKAHEAD; k++)
-		look_ahead(p, &rows[k], &ahead[k % LOOKAHEAD]);
+	for (size_t k = i; k < n && k < i + AHEAD_SLOT; k++)
+		look_ahead(p, &rows[k], &ahead[k % AHEAD_SLOT]);
 	for (; i < n; i++) {
-		struct ids_ahead cur = ahead[i % LOOKAHEAD];
+		struct ids_ahead cur = ahead[i % AHEAD_SLOT];
 
-		if (i + LOOKAHEAD < n)
-			look_ahead(p, &rows[i + LOOKAHEAD], &ahead[i % LOOKAHEAD]);
+		if (i + AHEAD_SLOT < n)
+			look_ahead(p, &rows[i + AHEAD_SLOT], &ahead[i % AHEAD_SLOT]);
+		if (i + AHEAD_ENTRY < n) {
+			const struct ids_ahead *e = &ahead[(i + AHEAD_ENTRY) % AHEAD_SLOT];
+
+			uint32_t pr;
+
+			intern_prefetch_hit(p->customers, e->customer_hash);
+			pr = intern_prefetch_hit(p->products, e->product_hash);
+			if (pr < p->name_at_cap)
+				__builtin_prefetch(&p->name_at[pr]);
+		}
 		if (on_row(p, &rows[i], &cur) < 0)
 			return -1;
 	}
@@ -615,41 +627,47 @@ mark_duplicates(struct prep *p, const uint32_t *order, uint8_t *drop)
 /*
  * Marks every row of customers with more than the threshold of kept rows in
  * one UTC day. Rows are in time order, so a customer's count for a day can
- * be reset whenever a row of a later day arrives.
+ * be reset whenever a row of a later day arrives. A count of UINT32_MAX
+ * marks a bot.
  */
+struct day_count {
+	int32_t day;		/* years 1 to 9999 fit easily */
+	uint32_t count;
+};
+
+#define BOT UINT32_MAX
+
 static void
 mark_bots(struct prep *p, const uint32_t *order, uint8_t *drop)
 {
 	size_t nc = intern_count(p->customers);
-	int64_t *day_of = xmalloc(nc * sizeof(*day_of));
-	uint32_t *in_day = xcalloc(nc, sizeof(*in_day));
-	uint8_t *bot = xcalloc(nc, 1);
+	struct day_count *dc = xmalloc(nc * sizeof(*dc));
+	uint64_t threshold = (uint64_t)p->opt->bot_threshold;
 
+	advise_huge(dc, nc * sizeof(*dc));
 	for (size_t c = 0; c < nc; c++)
-		day_of[c] = INT64_MIN;
+		dc[c].day = INT32_MIN, dc[c].count = 0;
 	for (size_t k = 0; k < p->n; k++) {
-		uint32_t c = p->customer[order[k]];
-		int64_t day = time_day(p->time[k]);
+		struct day_count *d = &dc[p->customer[order[k]]];
+		int32_t day = (int32_t)time_day(p->time[k]);
 
-		if (drop[k])
+		if (drop[k] || d->count == BOT)
 			continue;
-		if (day_of[c] != day) {
-			day_of[c] = day;
-			in_day[c] = 0;
+		if (d->day != day) {
+			d->day = day;
+			d->count = 0;
 		}
-		if (++in_day[c] > p->opt->bot_threshold && !bot[c]) {
-			bot[c] = 1;
+		if (++d->count > threshold) {
+			d->count = BOT;
 			p->count.bot_customers++;
 		}
 	}
 	for (size_t k = 0; k < p->n; k++)
-		if (!drop[k] && bot[p->customer[order[k]]]) {
+		if (!drop[k] && dc[p->customer[order[k]]].count == BOT) {
 			drop[k] = 2;
 			p->count.bot_rows++;
 		}
-	free(day_of);
-	free(in_day);
-	free(bot);
+	free(dc);
 }
 
 static void
@@ -762,44 +780,66 @@ write_header(const struct prep *p, struct stream_writer *w, const char **events,
 		msgpack_pack_nil(pk);
 }
 
-/* Counts what survives, then writes header, records and trailer. */
+/*
+ * Counts what survives the cleaning without a pass over all rows where it
+ * can: every interned customer and product kept at least one row until the
+ * bot step (duplicates always leave the first), and bots take whole
+ * customers. Only products can vanish with them, so they are recounted
+ * when bots were dropped. seen (one byte per product) is left zeroed.
+ */
+static void
+count_kept(struct prep *p, const uint32_t *order, const uint8_t *drop,
+    uint8_t *seen, int64_t *first, int64_t *last, uint64_t *ncustomers,
+    uint64_t *nproducts)
+{
+	size_t a = 0, b = p->n;
+
+	p->count.written = p->n - p->count.duplicates - p->count.bot_rows;
+	while (a < p->n && drop[a])
+		a++;
+	while (b > a && drop[b - 1])
+		b--;
+	*first = a < b ? p->time[a] : 0;
+	*last = a < b ? p->time[b - 1] : 0;
+	*ncustomers = intern_count(p->customers) - p->count.bot_customers;
+	*nproducts = intern_count(p->products);
+	if (p->count.bot_rows == 0)
+		return;
+	*nproducts = 0;
+	for (size_t k = a; k < b; k++)
+		if (!drop[k] && !seen[p->product[order[k]]]) {
+			seen[p->product[order[k]]] = 1;
+			++*nproducts;
+		}
+	memset(seen, 0, intern_count(p->products));
+}
+
+/* Writes header, records and trailer. */
 static int
 write_stream(struct prep *p, const uint32_t *order, const uint8_t *drop,
     FILE *out, uint64_t *ncustomers, uint64_t *nproducts)
 {
 	struct stream_writer *w = stream_writer_new(out);
 	msgpack_packer *pk = stream_packer(w);
-	size_t np = intern_count(p->products), nc = intern_count(p->customers);
-	uint8_t *seen = xcalloc(np, 1), *customer_seen = xcalloc(nc, 1);
+	size_t np = intern_count(p->products);
+	uint8_t *seen = xcalloc(np, 1);
 	uint8_t remap[MAX_EVENTS];
 	const char *events[MAX_EVENTS];
 	int64_t first = 0, last = 0;
-	int first_set = 0;
 
-	*ncustomers = *nproducts = 0;
-	for (size_t k = 0; k < p->n; k++) {
-		if (drop[k])
-			continue;
-		p->count.written++;
-		if (!first_set)
-			first = p->time[k], first_set = 1;
-		last = p->time[k];
-		if (!customer_seen[p->customer[order[k]]]) {
-			customer_seen[p->customer[order[k]]] = 1;
-			++*ncustomers;
-		}
-		if (!seen[p->product[order[k]]]) {
-			seen[p->product[order[k]]] = 1;
-			++*nproducts;
-		}
-	}
-	free(customer_seen);
-	memset(seen, 0, np);
+	count_kept(p, order, drop, seen, &first, &last, ncustomers, nproducts);
 	sort_events(p, remap, events);
 	write_header(p, w, events, first, last);
 	for (size_t k = 0; k < p->n; k++) {
 		uint32_t r = order[k], pr = p->product[r];
 
+		if (k + AHEAD_ENTRY < p->n) {
+			uint32_t ahead = order[k + AHEAD_ENTRY];
+
+			intern_prefetch_entry(p->customers, p->customer[ahead]);
+			intern_prefetch_entry(p->products, p->product[ahead]);
+			__builtin_prefetch(&seen[p->product[ahead]]);
+		}
 		if (drop[k])
 			continue;
 		stream_record_begin(w);
@@ -898,6 +938,8 @@ main(int argc, char **argv)
 		errx(EXIT_DATA, "%s: empty input, no header", p.name);
 	if (in != stdin)
 		fclose(in);
+	intern_freeze(p.customers);
+	intern_freeze(p.products);
 
 	order = sort_by_time(&p);
 	drop = xcalloc(p.n ? p.n : 1, 1);
@@ -906,13 +948,19 @@ main(int argc, char **argv)
 		p.count.duplicates += drop[k];
 	if (opt.bot_threshold > 0)
 		mark_bots(&p, order, drop);
-	if (write_stream(&p, order, drop, out.fp, &ncustomers, &nproducts) < 0 ||
-	    output_commit(&out, p.err, sizeof(p.err)) < 0) {
+	if (write_stream(&p, order, drop, out.fp, &ncustomers, &nproducts) < 0) {
+		int error = errno;
+
+		output_abort(&out);
+		if (error == EPIPE)
+			return 0;
+		errx(EXIT_DATA, "%s: write error: %s", opt.output ? opt.output :
+		    "stdout", strerror(error));
+	}
+	if (output_commit(&out, p.err, sizeof(p.err)) < 0) {
 		if (errno == EPIPE)
 			return 0;
-		if (out.fp != NULL)
-			output_commit(&out, p.err, sizeof(p.err));
-		errx(EXIT_DATA, "%s", p.err[0] ? p.err : "write error");
+		errx(EXIT_DATA, "%s", p.err);
 	}
 	if (!opt.quiet)
 		report(&p, ncustomers, nproducts);

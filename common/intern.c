@@ -26,6 +26,7 @@ struct intern {
 	uint64_t *value;	/* integer, or arena offset of a string */
 	uint8_t *is_str;
 	size_t count, cap;
+	size_t nstr;		/* string ids held; while 0, is_str is not read */
 	char *arena;		/* strings as a 4-byte length and the bytes */
 	size_t arena_len, arena_cap;
 };
@@ -111,10 +112,11 @@ intern_hash(const struct id *id)
 static int
 entry_equals(const struct intern *t, uint32_t i, const struct id *id)
 {
-	if (t->is_str[i] != id->is_str)
-		return 0;
 	if (!id->is_str)
-		return (int64_t)t->value[i] == id->num;
+		return (int64_t)t->value[i] == id->num &&
+		    (t->nstr == 0 || !t->is_str[i]);
+	if (!t->is_str[i])
+		return 0;
 	{
 		const char *p = t->arena + t->value[i];
 		uint32_t len;
@@ -133,6 +135,7 @@ grow_slots(struct intern *t)
 	t->nslots *= 2;
 	mask = t->nslots - 1;
 	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	advise_huge(t->slots, t->nslots * sizeof(*t->slots));
 	for (size_t i = 0; i < oldn; i++) {
 		size_t s;
 
@@ -200,8 +203,11 @@ intern_add_hashed(struct intern *t, const struct id *id, uint32_t h, int *added)
 		t->value = xgrow(t->value, &cap, t->count + 1, sizeof(*t->value));
 		t->is_str = xrealloc(t->is_str, cap);
 		t->cap = cap;
+		advise_huge(t->value, cap * sizeof(*t->value));
+		advise_huge(t->is_str, cap);
 	}
 	t->is_str[i] = (uint8_t)id->is_str;
+	t->nstr += id->is_str != 0;
 	if (id->is_str) {
 		size_t need = t->arena_len + sizeof(uint32_t) + id->len;
 
@@ -236,6 +242,33 @@ intern_get(const struct intern *t, uint32_t i, struct id *id)
 		id->str = NULL;
 		id->len = 0;
 	}
+}
+
+void
+intern_prefetch_entry(const struct intern *t, uint32_t i)
+{
+	__builtin_prefetch(&t->value[i]);
+	if (t->nstr > 0)
+		__builtin_prefetch(&t->is_str[i]);
+}
+
+uint32_t
+intern_prefetch_hit(const struct intern *t, uint32_t hash)
+{
+	uint64_t v = t->slots[hash & (t->nslots - 1)];
+
+	if (v == EMPTY || (uint32_t)(v >> 32) != hash)
+		return UINT32_MAX;
+	intern_prefetch_entry(t, (uint32_t)v - 1);
+	return (uint32_t)v - 1;
+}
+
+void
+intern_freeze(struct intern *t)
+{
+	free(t->slots);
+	t->slots = NULL;
+	t->nslots = 0;
 }
 
 size_t

@@ -40,13 +40,20 @@ void intern_free(struct intern *t);
 uint32_t intern_add(struct intern *t, const struct id *id, int *added);
 
 /*
- * For callers interning many ids in a row: the id's hash, a hint to fetch
- * its slot into cache, and intern_add() given the hash. Prefetching a few
- * ids ahead hides the cache miss that otherwise dominates a look-up in a
- * table of millions.
+ * For callers interning many ids in a row: the id's hash, hints to fetch
+ * its slot and then its entry into cache, and intern_add() given the hash.
+ * Prefetching some ids ahead hides the cache misses that otherwise dominate
+ * a look-up in a table of millions.
  */
 uint32_t intern_hash(const struct id *id);
 void intern_prefetch(const struct intern *t, uint32_t hash);
+/*
+ * The second step, some rows later, once the slot is in cache: if the id is
+ * probably there, fetches its entry too, which a look-up of a known id
+ * reads, and returns its probable index (UINT32_MAX if none), so the caller
+ * can prefetch its own data about the id.
+ */
+uint32_t intern_prefetch_hit(const struct intern *t, uint32_t hash);
 uint32_t intern_add_hashed(struct intern *t, const struct id *id, uint32_t hash,
     int *added);
 
@@ -57,6 +64,16 @@ uint32_t intern_find(const struct intern *t, const struct id *id);
 void intern_get(const struct intern *t, uint32_t i, struct id *id);
 
 size_t intern_count(const struct intern *t);
+
+/* A hint to fetch the id at index i into cache before intern_get(). */
+void intern_prefetch_entry(const struct intern *t, uint32_t i);
+
+/*
+ * Frees the look-up index when no more ids will be added or found: only
+ * intern_get() and intern_count() may follow. This returns about half of
+ * the table's memory for the work that comes after reading.
+ */
+void intern_freeze(struct intern *t);
 
 /* Bytes held, for memory accounting in benchmarks and progress. */
 size_t intern_bytes(const struct intern *t);

@@ -14,4 +14,12 @@ void *xrealloc(void *ptr, size_t size);
 void *xgrow(void *ptr, size_t *count, size_t need, size_t size);
 char *xstrndup(const char *s, size_t len);
 
+/*
+ * Asks the kernel to back a large, randomly accessed array with huge pages
+ * (transparent huge pages, madvise mode). Hash tables of tens of millions
+ * of entries otherwise spend most of a look-up on TLB misses. A hint: it
+ * may do nothing, and never fails.
+ */
+void advise_huge(void *ptr, size_t size);
+
 #endif
