@@ -11,6 +11,10 @@ CFLAGS   ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
 BUILD    := build
+ifeq ($(SAN),1)
+  BUILD  := build-san
+  SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
 TOOLS    := aud-prepare aud-cat
 MAN1     := $(TOOLS:%=man/%.1)
 MAN5     := man/aud-stream.5
@@ -25,13 +29,10 @@ AUD_CPPFLAGS := -D_GNU_SOURCE -DAUD_VERSION='"$(VERSION)"' -Icommon \
                 $(shell $(PKG_CONFIG) --cflags msgpack libxxhash 2>/dev/null)
 AUD_CFLAGS   := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
                 -Wformat=2 -Wno-format-nonliteral -MMD -MP -pthread
+AUD_CFLAGS   += $(SAN_FLAGS)
+AUD_LDFLAGS  := $(SAN_FLAGS)
 AUD_LDLIBS   := $(shell $(PKG_CONFIG) --libs msgpack libxxhash 2>/dev/null || echo -lmsgpackc -lxxhash) -lcsv -lm -pthread
 
-ifeq ($(SAN),1)
-  BUILD      := build-san
-  AUD_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-  AUD_LDFLAGS += -fsanitize=address,undefined
-endif
 ifeq ($(WERROR),1)
   AUD_CFLAGS += -Werror
 endif

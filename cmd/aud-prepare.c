@@ -885,6 +885,21 @@ report(const struct prep *p, uint64_t ncustomers, uint64_t nproducts)
 	    (unsigned long long)ncustomers, (unsigned long long)nproducts);
 }
 
+static void
+prep_free(struct prep *p)
+{
+	free(p->time);
+	free(p->customer);
+	free(p->product);
+	free(p->event);
+	for (size_t i = 0; i < p->nevents; i++)
+		free(p->event_name[i]);
+	free(p->name_at);
+	free(p->names);
+	intern_free(p->customers);
+	intern_free(p->products);
+}
+
 static FILE *
 open_input(const char *path, uint64_t *size)
 {
@@ -964,5 +979,8 @@ main(int argc, char **argv)
 	}
 	if (!opt.quiet)
 		report(&p, ncustomers, nproducts);
+	free(order);
+	free(drop);
+	prep_free(&p);
 	return 0;
 }
