@@ -23,7 +23,7 @@ enum format { FORMAT_JSONL, FORMAT_CSV };
 struct options {
 	enum format format;
 	int header_only, raw;
-	const char *output;
+	struct common_options common;	/* -f and -q change nothing: text output */
 	const char *input;
 };
 
@@ -67,20 +67,17 @@ static void
 parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
-		{ "force", no_argument, NULL, 'f' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "header", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
 		{ "raw", no_argument, NULL, 'r' },
-		{ "version", no_argument, NULL, 'V' },
+		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
 
 	memset(opt, 0, sizeof(*opt));
-	while ((c = getopt_long(argc, argv, "F:fHho:qrV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "F:Hr" CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
 		switch (c) {
 		case 'F':
 			if (strcmp(optarg, "jsonl") == 0)
@@ -92,17 +89,11 @@ parse_options(int argc, char **argv, struct options *opt)
 				usage();
 			}
 			break;
-		case 'f':
-		case 'q':
-			break;	/* text output: nothing to force or quieten */
 		case 'H':
 			opt->header_only = 1;
 			break;
 		case 'h':
 			help();
-			break;
-		case 'o':
-			opt->output = optarg;
 			break;
 		case 'r':
 			opt->raw = 1;
@@ -111,7 +102,8 @@ parse_options(int argc, char **argv, struct options *opt)
 			printf("aud-cat %s\n", AUD_VERSION);
 			exit(0);
 		default:
-			usage();
+			if (!cli_common_option(c, optarg, &opt->common))
+				usage();
 		}
 	}
 	if (argc - optind > 1) {
@@ -189,12 +181,9 @@ write_value(FILE *out, enum format format, const struct column *col,
 	else if (v->type == MSGPACK_OBJECT_STR)
 		csv_write_text(out, v->via.str.ptr, v->via.str.size);
 	else if (v->type != MSGPACK_OBJECT_NIL) {
-		char *text = NULL;
-		size_t n = 0;
-		FILE *mem = open_memstream(&text, &n);
+		size_t n;
+		char *text = json_object_text(v, &n);
 
-		json_write_object(mem, v);
-		fclose(mem);
 		csv_write_text(out, text, n);
 		free(text);
 	}
@@ -241,7 +230,7 @@ main(int argc, char **argv)
 		err(EXIT_DATA, "%s", opt.input);
 	if ((r = stream_reader_open(in, opt.input, errbuf, sizeof(errbuf))) == NULL)
 		errx(EXIT_DATA, "%s", errbuf);
-	if (output_open(&out, opt.output, 0, 1, errbuf, sizeof(errbuf)) < 0)
+	if (output_open(&out, opt.common.output, 0, 1, errbuf, sizeof(errbuf)) < 0)
 		errx(EXIT_DATA, "%s", errbuf);
 	if (opt.header_only) {
 		json_write_object(out.fp, stream_header(r));

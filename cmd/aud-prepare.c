@@ -52,8 +52,7 @@ struct options {
 	struct time_format time_format;
 	const char *time_format_arg;
 	int64_t bot_threshold;
-	int quiet, force;
-	const char *output;
+	struct common_options common;
 	const char *input;
 };
 
@@ -144,16 +143,12 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "customer-col", required_argument, NULL, O_CUSTOMER },
 		{ "event-col", required_argument, NULL, O_EVENT },
 		{ "event-value", required_argument, NULL, O_EVENT_VALUE },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
 		{ "name-col", required_argument, NULL, O_NAME },
 		{ "no-header", no_argument, NULL, O_NO_HEADER },
-		{ "output", required_argument, NULL, 'o' },
 		{ "product-col", required_argument, NULL, O_PRODUCT },
-		{ "quiet", no_argument, NULL, 'q' },
 		{ "time-col", required_argument, NULL, O_TIME },
 		{ "time-format", required_argument, NULL, O_TIME_FORMAT },
-		{ "version", no_argument, NULL, 'V' },
+		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -162,19 +157,11 @@ parse_options(int argc, char **argv, struct options *opt)
 	opt->bot_threshold = 1000;
 	opt->time_format.form = TIME_ISO;
 	opt->time_format_arg = "iso";
-	while ((c = getopt_long(argc, argv, "fho:qV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
 		switch (c) {
-		case 'f':
-			opt->force = 1;
-			break;
 		case 'h':
 			help();
-			break;
-		case 'o':
-			opt->output = optarg;
-			break;
-		case 'q':
-			opt->quiet = 1;
 			break;
 		case 'V':
 			printf("aud-prepare %s\n", AUD_VERSION);
@@ -209,7 +196,8 @@ parse_options(int argc, char **argv, struct options *opt)
 			}
 			break;
 		default:
-			usage();
+			if (!cli_common_option(c, optarg, &opt->common))
+				usage();
 		}
 	}
 	if (argc - optind > 1) {
@@ -423,7 +411,7 @@ on_row(struct prep *p, const struct csv_row *row, const struct ids_ahead *ids)
 	}
 	if (time_parse(&p->opt->time_format, field(p, row, COL_TIME)->ptr,
 	    field(p, row, COL_TIME)->len, &t) < 0) {
-		if (p->count.bad_time < BAD_TIME_SHOWN && !p->opt->quiet) {
+		if (p->count.bad_time < BAD_TIME_SHOWN && !p->opt->common.quiet) {
 			progress_end(&p->progress);
 			warnx("%s:%llu: bad timestamp \"%.80s\" (row dropped)",
 			    p->name, (unsigned long long)row->line,
@@ -940,10 +928,10 @@ main(int argc, char **argv)
 			errx(EXIT_USAGE, "--event-value: empty event name");
 		p.fixed_event = (uint8_t)event_index(&p, buf, len);
 	}
-	if (output_open(&out, opt.output, 1, opt.force, p.err, sizeof(p.err)) < 0)
-		errx(opt.output ? EXIT_DATA : EXIT_USAGE, "%s", p.err);
+	if (output_open(&out, opt.common.output, 1, opt.common.force, p.err, sizeof(p.err)) < 0)
+		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", p.err);
 	in = open_input(opt.input, &size);
-	progress_start(&p.progress, opt.quiet ? -1 : STDERR_FILENO,
+	progress_start(&p.progress, opt.common.quiet ? -1 : STDERR_FILENO,
 	    "aud-prepare", "reading", size, 64u << 20);
 	ret = csv_read(in, p.name, on_rows, &p, &p.bytes_read, p.err, sizeof(p.err));
 	progress_end(&p.progress);
@@ -969,7 +957,7 @@ main(int argc, char **argv)
 		output_abort(&out);
 		if (error == EPIPE)
 			return 0;
-		errx(EXIT_DATA, "%s: write error: %s", opt.output ? opt.output :
+		errx(EXIT_DATA, "%s: write error: %s", opt.common.output ? opt.common.output :
 		    "stdout", strerror(error));
 	}
 	if (output_commit(&out, p.err, sizeof(p.err)) < 0) {
@@ -977,7 +965,7 @@ main(int argc, char **argv)
 			return 0;
 		errx(EXIT_DATA, "%s", p.err);
 	}
-	if (!opt.quiet)
+	if (!opt.common.quiet)
 		report(&p, ncustomers, nproducts);
 	free(order);
 	free(drop);

@@ -39,6 +39,23 @@ cli_parse_double(const char *s, double min, double max, double *out)
 	return 0;
 }
 
+int
+cli_common_option(int c, const char *arg, struct common_options *co)
+{
+	switch (c) {
+	case 'f':
+		co->force = 1;
+		return 1;
+	case 'o':
+		co->output = arg;
+		return 1;
+	case 'q':
+		co->quiet = 1;
+		return 1;
+	}
+	return 0;
+}
+
 const char cli_common_options_help[] =
     "Common options:\n"
     "  -o, --output FILE   write to FILE (atomically: a temporary file renamed on\n"

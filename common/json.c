@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
 #include "banned.h"
 
 /* Length of the valid UTF-8 sequence at s, or 0 when it is not valid. */
@@ -137,12 +138,9 @@ json_write_object(FILE *out, const msgpack_object *o)
 			if (k->type == MSGPACK_OBJECT_STR)
 				json_write_object(out, k);
 			else {
-				char *text = NULL;
-				size_t n = 0;
-				FILE *mem = open_memstream(&text, &n);
+				size_t n;
+				char *text = json_object_text(k, &n);
 
-				json_write_object(mem, k);
-				fclose(mem);
 				json_write_string(out, text, n);
 				free(text);
 			}
@@ -155,4 +153,18 @@ json_write_object(FILE *out, const msgpack_object *o)
 		fputs("null", out);
 		break;
 	}
+}
+
+char *
+json_object_text(const msgpack_object *o, size_t *len)
+{
+	char *text = NULL;
+	FILE *mem = open_memstream(&text, len);
+
+	if (mem == NULL)
+		xalloc_failed();
+	json_write_object(mem, o);
+	if (fclose(mem) != 0)
+		xalloc_failed();
+	return text;
 }

@@ -21,4 +21,7 @@ void json_write_double(FILE *out, double v);
  */
 void json_write_object(FILE *out, const msgpack_object *o);
 
+/* o as JSON text in a new string the caller frees (allocate or die). */
+char *json_object_text(const msgpack_object *o, size_t *len);
+
 #endif

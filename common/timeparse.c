@@ -83,6 +83,24 @@ digits(const char **p, const char *end, int n)
 	return v;
 }
 
+/*
+ * Reads the digits of a fraction of a second at *p (after its separator)
+ * as milliseconds, dropping digits beyond the third. Returns -1 if none.
+ */
+static int
+fraction_ms(const char **p, const char *end, int64_t *ms)
+{
+	int n = 0;
+
+	*ms = 0;
+	for (; *p < end && **p >= '0' && **p <= '9'; (*p)++, n++)
+		if (n < 3)
+			*ms = *ms * 10 + (**p - '0');
+	for (int k = n; k < 3; k++)
+		*ms *= 10;
+	return n > 0 ? 0 : -1;
+}
+
 static int
 valid_civil(int64_t y, int mo, int d, int h, int mi, int s)
 {
@@ -131,7 +149,8 @@ parse_offset(const char *p, const char *end, int *east)
 static int
 parse_iso(const char *p, const char *end, int64_t *ms)
 {
-	int y, mo, d, h = 0, mi = 0, s = 0, frac = 0, east;
+	int y, mo, d, h = 0, mi = 0, s = 0, east;
+	int64_t frac = 0;
 
 	if ((y = digits(&p, end, 4)) < 0 || p == end || *p++ != '-' ||
 	    (mo = digits(&p, end, 2)) < 0 || p == end || *p++ != '-' ||
@@ -148,16 +167,9 @@ parse_iso(const char *p, const char *end, int64_t *ms)
 			if ((s = digits(&p, end, 2)) < 0)
 				return -1;
 			if (p < end && (*p == '.' || *p == ',')) {
-				int n = 0;
-
 				p++;
-				for (; p < end && *p >= '0' && *p <= '9'; p++, n++)
-					if (n < 3)
-						frac = frac * 10 + (*p - '0');
-				if (n == 0)
+				if (fraction_ms(&p, end, &frac) < 0)
 					return -1;
-				for (; n < 3; n++)
-					frac *= 10;
 			}
 		}
 	}
@@ -185,15 +197,10 @@ parse_epoch(const char *p, const char *end, int scale_ms, int64_t *ms)
 		v = v * 10 + (*p - '0');
 	}
 	if (scale_ms == 1000 && p < end && *p == '.') {
-		int n = 0;
-
-		for (p++; p < end && *p >= '0' && *p <= '9'; p++, n++, any = 1)
-			if (n < 3)
-				frac = frac * 10 + (*p - '0');
-		if (n == 0)
+		p++;
+		if (fraction_ms(&p, end, &frac) < 0)
 			return -1;
-		for (; n < 3; n++)
-			frac *= 10;
+		any = 1;
 	}
 	if (!any || p != end)
 		return -1;

@@ -57,6 +57,12 @@ xgrow(void *ptr, size_t *count, size_t need, size_t size)
 	return xrealloc(ptr, n * size);
 }
 
+void
+xalloc_failed(void)
+{
+	err(1, "out of memory");
+}
+
 char *
 xstrndup(const char *s, size_t len)
 {

@@ -14,6 +14,9 @@ void *xrealloc(void *ptr, size_t size);
 void *xgrow(void *ptr, size_t *count, size_t need, size_t size);
 char *xstrndup(const char *s, size_t len);
 
+/* Dies of an allocation made by other means (open_memstream, say) failing. */
+void xalloc_failed(void);
+
 /*
  * Asks the kernel to back a large, randomly accessed array with huge pages
  * (transparent huge pages, madvise mode). Hash tables of tens of millions
