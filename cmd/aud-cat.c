@@ -225,8 +225,7 @@ main(int argc, char **argv)
 	int ret;
 
 	parse_options(argc, argv, &opt);
-	in = strcmp(opt.input, "-") == 0 ? stdin : fopen(opt.input, "rb");
-	if (in == NULL)
+	if ((in = cli_open_input(opt.input)) == NULL)
 		err(EXIT_DATA, "%s", opt.input);
 	if ((r = stream_reader_open(in, opt.input, errbuf, sizeof(errbuf))) == NULL)
 		errx(EXIT_DATA, "%s", errbuf);

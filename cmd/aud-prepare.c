@@ -664,10 +664,7 @@ pack_id(msgpack_packer *pk, const struct intern *t, uint32_t i)
 	struct id id;
 
 	intern_get(t, i, &id);
-	if (id.is_str)
-		msgpack_pack_str_with_body(pk, id.str, id.len);
-	else
-		msgpack_pack_int64(pk, id.num);
+	stream_pack_id(pk, &id);
 }
 
 static int
@@ -705,18 +702,6 @@ pack_str_entry(msgpack_packer *pk, const char *key, const char *v)
 	stream_pack_cstr(pk, v);
 }
 
-/* The build time, or SOURCE_DATE_EPOCH when set, for reproducible output. */
-static int64_t
-created_ms(void)
-{
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	int64_t v;
-
-	if (sde != NULL && cli_parse_int(sde, 0, INT64_MAX / 1000, &v) == 0)
-		return v * 1000;
-	return (int64_t)time(NULL) * 1000;
-}
-
 static void
 write_header(const struct prep *p, struct stream_writer *w, const char **events,
     int64_t first, int64_t last)
@@ -739,10 +724,7 @@ write_header(const struct prep *p, struct stream_writer *w, const char **events,
 
 	stream_pack_cstr(pk, "provenance");
 	msgpack_pack_map(pk, 12);
-	pack_str_entry(pk, "tool", "aud-prepare");
-	pack_str_entry(pk, "tool_version", AUD_VERSION);
-	pack_str_entry(pk, "source", p->name);
-	pack_str_entry(pk, "created", time_format_iso(created_ms(), buf));
+	stream_pack_provenance(pk, "aud-prepare", p->name);
 	pack_str_entry(pk, "time_format", p->opt->time_format_arg);
 	pack_uint_entry(pk, "bot_threshold", (uint64_t)p->opt->bot_threshold);
 	pack_uint_entry(pk, "rows_read", c->rows_read);
@@ -892,7 +874,7 @@ static FILE *
 open_input(const char *path, uint64_t *size)
 {
 	struct stat st;
-	FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	FILE *in = cli_open_input(path);
 
 	if (in == NULL)
 		err(EXIT_DATA, "%s", path);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "banned.h"
 
@@ -54,6 +55,12 @@ cli_common_option(int c, const char *arg, struct common_options *co)
 		return 1;
 	}
 	return 0;
+}
+
+FILE *
+cli_open_input(const char *path)
+{
+	return strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 }
 
 const char cli_common_options_help[] =

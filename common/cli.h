@@ -43,6 +43,10 @@ struct common_options {
 /* Takes -f, -o or -q into co; returns 0 when c is none of them. */
 int cli_common_option(int c, const char *arg, struct common_options *co);
 
+/* Opens path for reading; "-" is standard input. NULL with errno on failure. */
+#include <stdio.h>
+FILE *cli_open_input(const char *path);
+
 /* The help text shared by all tools, printed after each tool's own options. */
 extern const char cli_common_options_help[];
 

@@ -13,14 +13,24 @@
 #include "xalloc.h"
 #include "banned.h"
 
-/* The temporary file to remove if the process dies; one output per tool. */
-static char *volatile pending_tmp;
+/* The temporary files to remove if the process dies; a tool has few outputs. */
+#define MAX_PENDING 4
+static char *volatile pending_tmp[MAX_PENDING];
 
 static void
 remove_pending(void)
 {
-	if (pending_tmp != NULL)
-		unlink(pending_tmp);
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (pending_tmp[i] != NULL)
+			unlink(pending_tmp[i]);
+}
+
+static void
+forget_pending(const char *tmp)
+{
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (pending_tmp[i] == tmp)
+			pending_tmp[i] = NULL;
 }
 
 static void
@@ -31,19 +41,25 @@ on_signal(int sig)
 	raise(sig);
 }
 
-static void
+static int
 guard_pending(char *tmp)
 {
 	static int installed;
+	int i;
 
-	pending_tmp = tmp;
+	for (i = 0; i < MAX_PENDING && pending_tmp[i] != NULL; i++)
+		;
+	if (i == MAX_PENDING)
+		return -1;
+	pending_tmp[i] = tmp;
 	if (installed)
-		return;
+		return 0;
 	installed = 1;
 	atexit(remove_pending);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
+	return 0;
 }
 
 /* Splits path into its directory and base name, as new strings. */
@@ -130,7 +146,11 @@ output_open(struct output *o, const char *path, int binary, int force,
 		return -1;
 	}
 	o->path = path;
-	guard_pending(o->tmp);
+	if (guard_pending(o->tmp) < 0) {
+		snprintf(err, errlen, "%s: too many outputs at once", path);
+		output_abort(o);
+		return -1;
+	}
 	return 0;
 }
 
@@ -169,7 +189,7 @@ output_commit(struct output *o, char *err, size_t errlen)
 		errno = saved;
 		return -1;
 	}
-	pending_tmp = NULL;
+	forget_pending(o->tmp);
 	free(o->tmp);
 	o->tmp = NULL;
 	return 0;
@@ -181,8 +201,8 @@ output_abort(struct output *o)
 	if (o->fp != NULL && o->fp != stdout)
 		fclose(o->fp);
 	o->fp = NULL;
-	pending_tmp = NULL;
 	if (o->tmp != NULL) {
+		forget_pending(o->tmp);
 		unlink(o->tmp);
 		free(o->tmp);
 		o->tmp = NULL;

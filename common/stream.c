@@ -5,7 +5,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "cli.h"
+#include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -17,6 +20,7 @@ struct stream_writer {
 	msgpack_packer pk;
 	char *buf;
 	size_t len;
+	uint64_t flushed;	/* bytes handed to out before buf */
 	size_t nfields;
 	uint64_t records;
 	int error;		/* first errno of a failed write, sticky */
@@ -28,6 +32,7 @@ writer_flush(struct stream_writer *w)
 	if (w->len > 0 && w->error == 0 &&
 	    fwrite(w->buf, 1, w->len, w->out) != w->len)
 		w->error = errno ? errno : EIO;
+	w->flushed += w->len;
 	w->len = 0;
 }
 
@@ -42,6 +47,7 @@ writer_append(void *data, const char *p, size_t n)
 	if (n > WRITE_BUF) {
 		if (w->error == 0 && fwrite(p, 1, n, w->out) != n)
 			w->error = errno ? errno : EIO;
+		w->flushed += n;
 		return 0;
 	}
 	memcpy(w->buf + w->len, p, n);
@@ -103,14 +109,38 @@ stream_record_begin(struct stream_writer *w)
 	w->records++;
 }
 
+uint64_t
+stream_writer_offset(const struct stream_writer *w)
+{
+	return w->flushed + w->len;
+}
+
+void
+stream_write_raw(struct stream_writer *w, const void *bytes, size_t n)
+{
+	writer_append(w, bytes, n);
+}
+
+void
+stream_trailer_begin(struct stream_writer *w, size_t n_extra)
+{
+	msgpack_pack_map(&w->pk, 1 + n_extra);
+	stream_pack_cstr(&w->pk, "records");
+	msgpack_pack_uint64(&w->pk, w->records);
+}
+
 int
 stream_writer_finish(struct stream_writer *w)
 {
+	stream_trailer_begin(w, 0);
+	return stream_writer_close(w);
+}
+
+int
+stream_writer_close(struct stream_writer *w)
+{
 	int error;
 
-	msgpack_pack_map(&w->pk, 1);
-	stream_pack_cstr(&w->pk, "records");
-	msgpack_pack_uint64(&w->pk, w->records);
 	writer_flush(w);
 	error = w->error;
 	free(w->buf);
@@ -120,6 +150,66 @@ stream_writer_finish(struct stream_writer *w)
 		return -1;
 	}
 	return 0;
+}
+
+void
+stream_pack_id(msgpack_packer *pk, const struct id *id)
+{
+	if (id->is_str)
+		msgpack_pack_str_with_body(pk, id->str, id->len);
+	else
+		msgpack_pack_int64(pk, id->num);
+}
+
+int
+stream_get_id(const msgpack_object *o, struct id *id)
+{
+	switch (o->type) {
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		if (o->via.u64 > INT64_MAX)
+			return -1;
+		/* FALLTHROUGH */
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		id->is_str = 0;
+		id->num = o->via.i64;
+		id->str = NULL;
+		id->len = 0;
+		return 0;
+	case MSGPACK_OBJECT_STR:
+		id->is_str = 1;
+		id->num = 0;
+		id->str = o->via.str.ptr;
+		id->len = o->via.str.size;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int64_t
+created_ms(void)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	int64_t v;
+
+	if (sde != NULL && cli_parse_int(sde, 0, INT64_MAX / 1000, &v) == 0)
+		return v * 1000;
+	return (int64_t)time(NULL) * 1000;
+}
+
+void
+stream_pack_provenance(msgpack_packer *pk, const char *tool, const char *source)
+{
+	char buf[TIME_ISO_LEN];
+
+	stream_pack_cstr(pk, "tool");
+	stream_pack_cstr(pk, tool);
+	stream_pack_cstr(pk, "tool_version");
+	stream_pack_cstr(pk, AUD_VERSION);
+	stream_pack_cstr(pk, "source");
+	stream_pack_cstr(pk, source);
+	stream_pack_cstr(pk, "created");
+	stream_pack_cstr(pk, time_format_iso(created_ms(), buf));
 }
 
 int

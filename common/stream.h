@@ -44,6 +44,20 @@ void stream_record_begin(struct stream_writer *w);
  */
 int stream_writer_finish(struct stream_writer *w);
 
+/*
+ * For streams that carry more in their trailer (a model's index): opens the
+ * trailer map with n_extra entries after "records", which the caller packs,
+ * then stream_writer_close() writes all out and frees w, as above.
+ */
+void stream_trailer_begin(struct stream_writer *w, size_t n_extra);
+int stream_writer_close(struct stream_writer *w);
+
+/* The byte offset in the stream of what is packed next. */
+uint64_t stream_writer_offset(const struct stream_writer *w);
+
+/* Appends bytes that are already msgpack (a fixed-width integer, say). */
+void stream_write_raw(struct stream_writer *w, const void *bytes, size_t n);
+
 void stream_pack_cstr(msgpack_packer *pk, const char *s);
 
 /* Reading. */
@@ -86,6 +100,21 @@ int stream_read(struct stream_reader *r, const msgpack_object **rec,
 uint64_t stream_offset(const struct stream_reader *r);
 /* The display name of the input ("stdin" for "-"). */
 const char *stream_name(const struct stream_reader *r);
+
+/* Ids (type "id"): packed as an integer or a string, as written. */
+#include "intern.h"
+void stream_pack_id(msgpack_packer *pk, const struct id *id);
+/* Reads an id value (borrowing o's string): 0, or -1 if not an int or str. */
+int stream_get_id(const msgpack_object *o, struct id *id);
+
+/*
+ * Provenance: packs the entries every tool records (tool, tool_version,
+ * source, created) as 4 key/value pairs of the map the caller has opened.
+ * created is the current time, or SOURCE_DATE_EPOCH when that is set, so
+ * that output can be reproduced byte for byte.
+ */
+void stream_pack_provenance(msgpack_packer *pk, const char *tool,
+    const char *source);
 
 /* msgpack_object helpers: 1 when o is a str equal to s. */
 int mp_str_equals(const msgpack_object *o, const char *s);

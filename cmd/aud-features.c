@@ -1,0 +1,315 @@
+/*
+ * aud-features: per-customer engagement features and scores, and optionally
+ * per-product figures, from an interactions stream (see aud-features(1)).
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engagement.h"
+#include "featstream.h"
+#include "groups.h"
+#include "interactions.h"
+#include "output.h"
+#include "ranking.h"
+#include "timeparse.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define MAX_OVERRIDES 64
+#define TOP_SHOWN 10
+
+struct override {
+	const char *name;
+	double weight;
+};
+
+struct options {
+	const char *products;
+	struct override event_weight[MAX_OVERRIDES], part_weight[NENG];
+	size_t nevent_weights, npart_weights;
+	int64_t recent_days;
+	int text;
+	struct common_options common;
+	const char *input;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "Usage: aud-features [options] [-o FEATURES] [--products PRODUCTS] [INTERACTIONS|-]\n"
+	    "Try 'aud-features --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	printf("aud-features computes, for every customer of an interactions stream, the\n"
+	    "engagement features and the two targeting scores (engagement and activity)\n"
+	    "that aud-rank ranks by, as a features stream; --products adds a stream of\n"
+	    "per-product figures, --text a readable summary instead.\n"
+	    "\n"
+	    "Examples:\n"
+	    "  aud-features -o features.aud interactions.aud\n"
+	    "  aud-prepare orders.csv | aud-features --text\n"
+	    "  aud-features --weight purchased=10 --products products.aud -o f.aud i.aud\n"
+	    "\n"
+	    "Usage: aud-features [options] [-o FEATURES] [--products PRODUCTS] [INTERACTIONS|-]\n"
+	    "\n"
+	    "Options:\n"
+	    "  --products FILE       also write per-product figures to FILE\n"
+	    "  --weight EVENT=W      weight of an event (defaults: purchased 5, cart 3,\n"
+	    "                        rating 2.5, wishlist 2, search_keyword 1, others 1)\n"
+	    "  --score-weight PART=W weight of a part of the engagement score: total 0.35,\n"
+	    "                        unique 0.25, avg 0.20, frequency 0.15, recency 0.05\n"
+	    "  --recent-days R       the window of the activity score (default 30)\n"
+	    "  --text                a readable summary instead of the stream\n"
+	    "\n%s", cli_common_options_help);
+	exit(0);
+}
+
+/* Splits "NAME=W" into o; returns 0 or -1. */
+static int
+parse_assignment(char *arg, struct override *o)
+{
+	char *eq = strrchr(arg, '=');
+
+	if (eq == NULL || eq == arg)
+		return -1;
+	*eq = '\0';
+	o->name = arg;
+	return cli_parse_double(eq + 1, 0, 1e300, &o->weight);
+}
+
+static void
+parse_options(int argc, char **argv, struct options *opt)
+{
+	enum { O_PRODUCTS = 256, O_WEIGHT, O_SCORE_WEIGHT, O_RECENT_DAYS, O_TEXT };
+	static const struct option longopts[] = {
+		{ "products", required_argument, NULL, O_PRODUCTS },
+		{ "recent-days", required_argument, NULL, O_RECENT_DAYS },
+		{ "score-weight", required_argument, NULL, O_SCORE_WEIGHT },
+		{ "text", no_argument, NULL, O_TEXT },
+		{ "weight", required_argument, NULL, O_WEIGHT },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(opt, 0, sizeof(*opt));
+	opt->recent_days = 30;
+	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			help();
+			break;
+		case 'V':
+			printf("aud-features %s\n", AUD_VERSION);
+			exit(0);
+		case O_PRODUCTS:
+			opt->products = optarg;
+			break;
+		case O_RECENT_DAYS:
+			if (cli_parse_int(optarg, 1, 100000, &opt->recent_days) < 0) {
+				warnx("--recent-days: expected 1 to 100000, got \"%s\"", optarg);
+				usage();
+			}
+			break;
+		case O_SCORE_WEIGHT: {
+			struct override o;
+			int k;
+
+			if (parse_assignment(optarg, &o) < 0) {
+				warnx("--score-weight: expected PART=W with W >= 0, got \"%s\"", optarg);
+				usage();
+			}
+			for (k = 0; k < NENG && strcmp(engagement_part_name[k], o.name); k++)
+				;
+			if (k == NENG) {
+				warnx("--score-weight: no part \"%s\" (total, unique, avg, "
+				    "frequency, recency)", o.name);
+				usage();
+			}
+			opt->part_weight[opt->npart_weights++ % NENG] = o;
+			break;
+		}
+		case O_TEXT:
+			opt->text = 1;
+			break;
+		case O_WEIGHT:
+			if (opt->nevent_weights == MAX_OVERRIDES ||
+			    parse_assignment(optarg, &opt->event_weight[opt->nevent_weights]) < 0) {
+				warnx("--weight: expected EVENT=W with W >= 0, got \"%s\"", optarg);
+				usage();
+			}
+			opt->nevent_weights++;
+			break;
+		default:
+			if (!cli_common_option(c, optarg, &opt->common))
+				usage();
+		}
+	}
+	if (argc - optind > 1) {
+		warnx("one input at most, got %d", argc - optind);
+		usage();
+	}
+	opt->input = argc > optind ? argv[optind] : "-";
+}
+
+static void
+apply_overrides(struct feature_params *p, const struct interactions *ia,
+    const struct options *opt)
+{
+	for (size_t i = 0; i < opt->nevent_weights; i++)
+		feature_params_override(p, ia, opt->event_weight[i].name,
+		    opt->event_weight[i].weight);
+	for (size_t i = 0; i < opt->npart_weights && i < NENG; i++)
+		for (int k = 0; k < NENG; k++)
+			if (strcmp(engagement_part_name[k], opt->part_weight[i].name) == 0)
+				p->engagement_weight[k] = opt->part_weight[i].weight;
+	p->recent_days = opt->recent_days;
+}
+
+/* The q-quantile of the n scores in descending order, interpolated linearly. */
+static double
+quantile(const double *score, const uint32_t *desc, size_t n, double q)
+{
+	double pos = q * (double)(n - 1);
+	size_t lo = (size_t)pos;
+	double a = score[desc[n - 1 - lo]];
+	double b = lo + 1 < n ? score[desc[n - 2 - lo]] : a;
+
+	return a + (b - a) * (pos - (double)lo);
+}
+
+static void
+print_distribution(FILE *out, const char *name, const double *score,
+    const uint32_t *desc, size_t n)
+{
+	static const double qs[] = { 0, 0.25, 0.5, 0.75, 0.9, 0.99, 1 };
+
+	fprintf(out, "%-11s", name);
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+		fprintf(out, " %9.4f", quantile(score, desc, n, qs[i]));
+	fputc('\n', out);
+}
+
+static void
+print_text(FILE *out, const struct features *f, const struct interactions *ia)
+{
+	size_t n, n2;
+	uint8_t *present = xcalloc(f->n ? f->n : 1, 1);
+	uint32_t *by_engagement, *by_activity;
+	char first[TIME_ISO_LEN];
+
+	for (size_t c = 0; c < f->n; c++)
+		present[c] = f->total[c] > 0;
+	by_engagement = ranking_order(ia->customers, f->engagement, present, &n);
+	by_activity = ranking_order(ia->customers, f->activity, present, &n2);
+	fprintf(out, "%zu customers, %zu interactions, latest %s\n\n", n, ia->n,
+	    n ? time_format_iso(f->max_time, first) : "-");
+	if (n > 0) {
+		fprintf(out, "score distribution (quantiles, linear interpolation)\n");
+		fprintf(out, "%-11s %9s %9s %9s %9s %9s %9s %9s\n", "score", "min",
+		    "25%", "50%", "75%", "90%", "99%", "max");
+		print_distribution(out, "engagement", f->engagement, by_engagement, n);
+		print_distribution(out, "activity", f->activity, by_activity, n);
+		fprintf(out, "\ntop %d customers by engagement (ties by customer id)\n",
+		    n < TOP_SHOWN ? (int)n : TOP_SHOWN);
+		fprintf(out, "%4s  %-20s %10s %9s %6s %6s %7s  %s\n", "rank",
+		    "customer", "engagement", "activity", "rows", "prods",
+		    "recency", "last");
+	}
+	for (size_t k = 0; k < n && k < TOP_SHOWN; k++) {
+		uint32_t c = by_engagement[k];
+		struct id id;
+		char idbuf[24], last[TIME_ISO_LEN];
+
+		intern_get(ia->customers, c, &id);
+		if (!id.is_str)
+			snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id.num);
+		fprintf(out, "%4zu  %-20.*s %10.4f %9.4f %6u %6u %7lld  %s\n", k + 1,
+		    id.is_str ? (int)id.len : (int)strlen(idbuf),
+		    id.is_str ? id.str : idbuf, f->engagement[c], f->activity[c],
+		    f->total[c], f->unique_products[c], (long long)f->recency_days[c],
+		    time_format_iso(f->last[c], last));
+	}
+	free(present);
+	free(by_engagement);
+	free(by_activity);
+}
+
+static void
+finish(struct output *out, int written, const char *what)
+{
+	char errbuf[512];
+
+	if (written < 0) {
+		int error = errno;
+
+		output_abort(out);
+		if (error == EPIPE)
+			exit(0);
+		errx(EXIT_DATA, "%s: write error: %s", what, strerror(error));
+	}
+	if (output_commit(out, errbuf, sizeof(errbuf)) < 0) {
+		if (errno == EPIPE)
+			exit(0);
+		errx(EXIT_DATA, "%s", errbuf);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt;
+	struct interactions ia;
+	struct feature_params params;
+	struct features f;
+	struct output out, products_out;
+	char errbuf[512];
+	FILE *in;
+
+	parse_options(argc, argv, &opt);
+	if ((in = cli_open_input(opt.input)) == NULL)
+		err(EXIT_DATA, "%s", opt.input);
+	if (output_open(&out, opt.common.output, !opt.text, opt.common.force,
+	    errbuf, sizeof(errbuf)) < 0)
+		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", errbuf);
+	if (opt.products && output_open(&products_out, opt.products, 1, 1,
+	    errbuf, sizeof(errbuf)) < 0)
+		errx(EXIT_DATA, "%s", errbuf);
+	if (interactions_load(&ia, in, opt.input, errbuf, sizeof(errbuf)) < 0)
+		errx(EXIT_DATA, "%s", errbuf);
+	if (in != stdin)
+		fclose(in);
+	feature_params_init(&params, &ia);
+	apply_overrides(&params, &ia, &opt);
+	features_compute(&f, &ia, ia.n, &params);
+	if (opt.text) {
+		print_text(out.fp, &f, &ia);
+		finish(&out, 0, opt.common.output ? opt.common.output : "stdout");
+	} else
+		finish(&out, features_write(out.fp, &f, &ia, &params,
+		    strcmp(opt.input, "-") ? opt.input : "stdin"),
+		    opt.common.output ? opt.common.output : "stdout");
+	if (opt.products) {
+		struct product_customers g;
+
+		product_customers_build(&g, &ia, 0, ia.n);
+		finish(&products_out, products_write(products_out.fp, &ia, &g,
+		    strcmp(opt.input, "-") ? opt.input : "stdin"), opt.products);
+		product_customers_free(&g);
+	}
+	features_free(&f);
+	feature_params_free(&params);
+	interactions_free(&ia);
+	return 0;
+}

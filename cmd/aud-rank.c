@@ -1,0 +1,370 @@
+/*
+ * aud-rank: for every product, the customers to target (the model), or an
+ * honest evaluation of that targeting on a temporal split (see aud-rank(1)).
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audience.h"
+#include "cli.h"
+#include "evaluate.h"
+#include "featstream.h"
+#include "groups.h"
+#include "interactions.h"
+#include "model.h"
+#include "output.h"
+#include "ranking.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define FALLBACK_SIZE 100
+#define MAX_TOP_N 10000
+#define MAX_KS 8
+
+struct options {
+	const char *features;
+	const char *score;		/* "engagement" or "activity" */
+	int64_t top_n, seed, bootstrap;
+	double train_fraction;
+	int quick, eval, text;
+	int64_t k[MAX_KS];
+	size_t nk;
+	struct common_options common;
+	const char *input;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "Usage: aud-rank --features FEATURES [--score engagement|activity] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
+	    "       aud-rank --eval [-o METRICS.json] [INTERACTIONS|-]\n"
+	    "Try 'aud-rank --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	printf("aud-rank builds the audience model: for every product, the top N customers\n"
+	    "by score who have not interacted with it yet, and a cold-start list for\n"
+	    "products it has never seen. With --eval it measures instead, on a temporal\n"
+	    "split, how much better than random that targeting finds the customers who\n"
+	    "engage with a product, and who come back at all.\n"
+	    "\n"
+	    "Examples:\n"
+	    "  aud-rank --features features.aud -o model.aud interactions.aud\n"
+	    "  aud-rank --features features.aud --score activity --top-n 100 -o m.aud i.aud\n"
+	    "  aud-rank --eval --text interactions.aud\n"
+	    "\n"
+	    "Usage: aud-rank --features FEATURES [--score engagement|activity] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
+	    "       aud-rank --eval [-o METRICS.json] [INTERACTIONS|-]\n"
+	    "\n"
+	    "Options:\n"
+	    "  --features FILE      the features stream (from aud-features) to rank by\n"
+	    "  --score SCORE        engagement (default) or activity\n"
+	    "  --top-n N            customers per product, 1 to %d (default 10)\n"
+	    "  --quick              a seeded 10%% sample of the products, for fast trials\n"
+	    "  --seed S             seed of --quick and of the bootstrap (default 1)\n"
+	    "  --eval               evaluate on a temporal split; JSON out\n"
+	    "  --k K                with --eval: a cut-off, repeatable (default 5, 10, 20)\n"
+	    "  --train-fraction F   with --eval: the share of rows that train (default 0.8)\n"
+	    "  --bootstrap B        with --eval: resamples for the intervals (default 1000)\n"
+	    "  --text               with --eval: a short summary in words instead of JSON\n"
+	    "\n%s", MAX_TOP_N, cli_common_options_help);
+	exit(0);
+}
+
+static void
+bad_number(const char *option, const char *want, const char *got)
+{
+	warnx("%s: expected %s, got \"%s\"", option, want, got);
+	usage();
+}
+
+static void
+parse_options(int argc, char **argv, struct options *opt)
+{
+	enum { O_FEATURES = 256, O_SCORE, O_TOP_N, O_QUICK, O_SEED, O_EVAL,
+	    O_K, O_TRAIN_FRACTION, O_BOOTSTRAP, O_TEXT };
+	static const struct option longopts[] = {
+		{ "bootstrap", required_argument, NULL, O_BOOTSTRAP },
+		{ "eval", no_argument, NULL, O_EVAL },
+		{ "features", required_argument, NULL, O_FEATURES },
+		{ "k", required_argument, NULL, O_K },
+		{ "quick", no_argument, NULL, O_QUICK },
+		{ "score", required_argument, NULL, O_SCORE },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "text", no_argument, NULL, O_TEXT },
+		{ "top-n", required_argument, NULL, O_TOP_N },
+		{ "train-fraction", required_argument, NULL, O_TRAIN_FRACTION },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(opt, 0, sizeof(*opt));
+	opt->score = "engagement";
+	opt->top_n = 10;
+	opt->seed = 1;
+	opt->bootstrap = 1000;
+	opt->train_fraction = 0.8;
+	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			help();
+			break;
+		case 'V':
+			printf("aud-rank %s\n", AUD_VERSION);
+			exit(0);
+		case O_BOOTSTRAP:
+			if (cli_parse_int(optarg, 1, 1000000, &opt->bootstrap) < 0)
+				bad_number("--bootstrap", "1 to 1000000", optarg);
+			break;
+		case O_EVAL:
+			opt->eval = 1;
+			break;
+		case O_FEATURES:
+			opt->features = optarg;
+			break;
+		case O_K:
+			if (opt->nk == MAX_KS ||
+			    cli_parse_int(optarg, 1, MAX_TOP_N, &opt->k[opt->nk]) < 0)
+				bad_number("--k", "1 to 10000, at most 8 times", optarg);
+			opt->nk++;
+			break;
+		case O_QUICK:
+			opt->quick = 1;
+			break;
+		case O_SCORE:
+			if (strcmp(optarg, "engagement") && strcmp(optarg, "activity")) {
+				warnx("--score: expected engagement or activity, got \"%s\"", optarg);
+				usage();
+			}
+			opt->score = optarg;
+			break;
+		case O_SEED:
+			if (cli_parse_int(optarg, 0, INT64_MAX, &opt->seed) < 0)
+				bad_number("--seed", "a whole number from 0", optarg);
+			break;
+		case O_TEXT:
+			opt->text = 1;
+			break;
+		case O_TOP_N:
+			if (cli_parse_int(optarg, 1, MAX_TOP_N, &opt->top_n) < 0)
+				bad_number("--top-n", "1 to 10000", optarg);
+			break;
+		case O_TRAIN_FRACTION:
+			if (cli_parse_double(optarg, 0.01, 0.99, &opt->train_fraction) < 0)
+				bad_number("--train-fraction", "0.01 to 0.99", optarg);
+			break;
+		default:
+			if (!cli_common_option(c, optarg, &opt->common))
+				usage();
+		}
+	}
+	if (argc - optind > 1) {
+		warnx("one input at most, got %d", argc - optind);
+		usage();
+	}
+	opt->input = argc > optind ? argv[optind] : "-";
+	if (!opt->eval && opt->features == NULL) {
+		warnx("--features is required (or --eval)");
+		usage();
+	}
+	if (!opt->eval && strcmp(opt->features, "-") == 0 &&
+	    strcmp(opt->input, "-") == 0) {
+		warnx("--features and the interactions cannot both be standard input");
+		usage();
+	}
+	if (opt->nk == 0) {
+		opt->k[0] = 5, opt->k[1] = 10, opt->k[2] = 20;
+		opt->nk = 3;
+	}
+}
+
+/* splitmix64: whether product p is in the seeded 10% sample. */
+static int
+sampled(uint64_t seed, uint64_t p)
+{
+	uint64_t z = seed * 0x9e3779b97f4a7c15u + p + 1;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	z ^= z >> 31;
+	return z < UINT64_MAX / 10;
+}
+
+static FILE *
+open_or_die(const char *path)
+{
+	FILE *f = cli_open_input(path);
+
+	if (f == NULL)
+		err(EXIT_DATA, "%s", path);
+	return f;
+}
+
+static const char *
+shown(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "stdin" : path;
+}
+
+/*
+ * Writes the model: the head of the ranking, a record per (sampled) product,
+ * then the index. No audience reaches further down the ranking than N plus
+ * the most customers a product has, which bounds the head.
+ */
+static int
+write_model(FILE *out, const struct options *opt, const struct interactions *ia,
+    const struct scores *sc, const uint32_t *order, size_t ncand)
+{
+	struct product_customers g;
+	struct targeting t = { .ncandidates = ncand };
+	uint32_t *rank_of = xmalloc((intern_count(ia->customers) + 1) * sizeof(*rank_of));
+	uint32_t *place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
+	size_t n = (size_t)opt->top_n, maxm = 0, head;
+	uint32_t *places = xmalloc(n * sizeof(*places)), *scratch;
+	struct id *ids;
+	double *scores;
+	struct model_meta meta = { .score = opt->score, .top_n = n,
+	    .customers = ncand, .interactions = ia->n, .quick = opt->quick,
+	    .seed = (uint64_t)opt->seed, .features_source = opt->features,
+	    .interactions_source = ia->source };
+	struct model_writer *mw;
+
+	for (size_t k = 0; k < ncand; k++)
+		place_of[order[k]] = (uint32_t)k;
+	for (size_t c = 0; c < intern_count(ia->customers); c++) {
+		struct id id;
+		uint32_t s;
+
+		intern_get(ia->customers, (uint32_t)c, &id);
+		s = intern_find(sc->customers, &id);
+		rank_of[c] = s == UINT32_MAX ? UINT32_MAX : place_of[s];
+	}
+	t.rank_of = rank_of;
+	product_customers_build(&g, ia, 0, ia->n);
+	for (size_t p = 0; p < g.nproducts; p++) {
+		if (product_customers_count(&g, p) > maxm)
+			maxm = product_customers_count(&g, p);
+		meta.products += !opt->quick || sampled((uint64_t)opt->seed, p);
+	}
+	head = n + maxm < ncand ? n + maxm : ncand;
+	if (head < FALLBACK_SIZE)
+		head = FALLBACK_SIZE < ncand ? FALLBACK_SIZE : ncand;
+	meta.fallback_size = head < FALLBACK_SIZE ? head : FALLBACK_SIZE;
+	if (ia->n > 0) {
+		meta.first_time = ia->time[0];
+		meta.last_time = ia->time[ia->n - 1];
+	}
+	ids = xmalloc((head + 1) * sizeof(*ids));
+	scores = xmalloc((head + 1) * sizeof(*scores));
+	for (size_t k = 0; k < head; k++) {
+		intern_get(sc->customers, order[k], &ids[k]);
+		scores[k] = sc->score[order[k]];
+	}
+	mw = model_writer_new(out, &meta, shown(opt->input), ids, scores, head);
+	scratch = xmalloc((maxm + 1) * sizeof(*scratch));
+	for (size_t p = 0; p < g.nproducts; p++) {
+		struct id product;
+		size_t got;
+
+		if (opt->quick && !sampled((uint64_t)opt->seed, p))
+			continue;
+		got = audience_top(&t, &g, p, n, places, scratch);
+		intern_get(ia->products, (uint32_t)p, &product);
+		model_add(mw, &product, ia->product_name[p], places, got);
+	}
+	product_customers_free(&g);
+	free(rank_of);
+	free(place_of);
+	free(ids);
+	free(scores);
+	free(places);
+	free(scratch);
+	return model_finish(mw);
+}
+
+static void
+commit(struct output *out, int written, const char *what)
+{
+	char errbuf[512];
+
+	if (written < 0) {
+		int error = errno;
+
+		output_abort(out);
+		if (error == EPIPE)
+			exit(0);
+		errx(EXIT_DATA, "%s: write error: %s", what, strerror(error));
+	}
+	if (output_commit(out, errbuf, sizeof(errbuf)) < 0) {
+		if (errno == EPIPE)
+			exit(0);
+		errx(EXIT_DATA, "%s", errbuf);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt;
+	struct interactions ia;
+	struct output out;
+	char errbuf[512];
+	const char *where;
+	FILE *in;
+
+	parse_options(argc, argv, &opt);
+	where = opt.common.output ? opt.common.output : "stdout";
+	if (output_open(&out, opt.common.output, !opt.eval, opt.common.force,
+	    errbuf, sizeof(errbuf)) < 0)
+		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", errbuf);
+	if (opt.eval) {
+		struct eval_params ep = { .train_fraction = opt.train_fraction,
+		    .ks = opt.k, .nk = opt.nk, .bootstrap = (size_t)opt.bootstrap,
+		    .seed = (uint64_t)opt.seed };
+		struct eval_result res;
+
+		in = open_or_die(opt.input);
+		if (interactions_load(&ia, in, opt.input, errbuf, sizeof(errbuf)) < 0)
+			errx(EXIT_DATA, "%s", errbuf);
+		if (evaluate(&res, &ia, &ep) < 0)
+			errx(EXIT_DATA, "%s: too few interactions to split into "
+			    "training and test rows", shown(opt.input));
+		if (opt.text)
+			eval_write_text(out.fp, &res);
+		else
+			eval_write_json(out.fp, &res);
+		commit(&out, 0, where);
+	} else {
+		struct scores sc;
+		uint32_t *order;
+		size_t ncand;
+		char field[32];
+		FILE *fin = open_or_die(opt.features);
+
+		snprintf(field, sizeof(field), "%s_score", opt.score);
+		if (scores_load(&sc, fin, opt.features, field, errbuf, sizeof(errbuf)) < 0)
+			errx(EXIT_DATA, "%s", errbuf);
+		if (fin != stdin)
+			fclose(fin);
+		in = open_or_die(opt.input);
+		if (interactions_load(&ia, in, opt.input, errbuf, sizeof(errbuf)) < 0)
+			errx(EXIT_DATA, "%s", errbuf);
+		order = ranking_order(sc.customers, sc.score, NULL, &ncand);
+		commit(&out, write_model(out.fp, &opt, &ia, &sc, order, ncand), where);
+		free(order);
+		scores_free(&sc);
+	}
+	if (in != stdin)
+		fclose(in);
+	interactions_free(&ia);
+	return 0;
+}

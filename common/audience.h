@@ -1,0 +1,32 @@
+/*
+ * Per-product audiences from one global order of customers. Every customer
+ * has one score, so a product's audience is the global order with the
+ * product's own customers left out: walking the order and skipping them
+ * costs O(N + m log m) for a product with m customers, where scoring every
+ * customer for every product would cost O(customers) each.
+ */
+#ifndef AUD_AUDIENCE_H
+#define AUD_AUDIENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "groups.h"
+
+struct targeting {
+	size_t ncandidates;		/* customers that can be targeted */
+	const uint32_t *rank_of;	/* per customer of the groups: its place
+					   in the global order, or UINT32_MAX
+					   when it cannot be targeted */
+};
+
+/*
+ * Writes to places (ascending) the first n places of the global order that
+ * are not customers of product p; returns how many (fewer than n when the
+ * product's customers take up the rest). scratch needs room for the
+ * product's customer count.
+ */
+size_t audience_top(const struct targeting *t, const struct product_customers *g,
+    size_t p, size_t n, uint32_t *places, uint32_t *scratch);
+
+#endif

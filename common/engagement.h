@@ -1,0 +1,58 @@
+/*
+ * Engagement features of customers, computed from interactions (the
+ * definitions are in aud-features(1)). Customers are indexed as in the
+ * interactions' customer table; a customer with no row in the rows used has
+ * total == 0 and takes no part in normalisation or ranking.
+ */
+#ifndef AUD_ENGAGEMENT_H
+#define AUD_ENGAGEMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "interactions.h"
+
+/* The default event weights, by event name; any other event weighs 1.0. */
+struct event_weight {
+	const char *event;
+	double weight;
+};
+extern const struct event_weight default_event_weights[];
+
+/* Weights of the normalised features in the engagement score. */
+enum { ENG_TOTAL, ENG_UNIQUE, ENG_AVG, ENG_FREQUENCY, ENG_RECENCY, NENG };
+extern const char *const engagement_part_name[NENG];
+extern const double default_engagement_weights[NENG];
+
+struct feature_params {
+	double *event_weight;		/* per event index of the interactions */
+	double engagement_weight[NENG];
+	int64_t recent_days;		/* R of the activity score */
+};
+
+struct features {
+	size_t n;			/* customers, as in the interactions */
+	size_t present;			/* customers with at least one row */
+	int64_t max_time;		/* latest time of the rows used */
+	uint32_t *total, *unique_products, *days_active, *recent_rows;
+	int64_t *first, *last, *recency_days;
+	double *total_score, *avg_score, *purchase_rate, *frequency;
+	double *engagement, *activity;
+};
+
+/*
+ * Fills p with the default weights for the events of ia, then applies
+ * "EVENT=W" overrides. Returns 0, or -1 for a malformed override (which
+ * names an event the data lacks are fine: they change nothing).
+ */
+void feature_params_init(struct feature_params *p, const struct interactions *ia);
+int feature_params_override(struct feature_params *p,
+    const struct interactions *ia, const char *event, double weight);
+void feature_params_free(struct feature_params *p);
+
+/* Computes the features of the first nrows rows of ia (all: ia->n). */
+void features_compute(struct features *f, const struct interactions *ia,
+    size_t nrows, const struct feature_params *p);
+void features_free(struct features *f);
+
+#endif

@@ -1,0 +1,447 @@
+/*
+ * Evaluation of targeting; see evaluate.h. Per evaluable product and k the
+ * figures of each method are kept, so that the bootstrap can resample
+ * products and recompute the ratios of means.
+ */
+#include "evaluate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audience.h"
+#include "engagement.h"
+#include "groups.h"
+#include "json.h"
+#include "ranking.h"
+#include "timeparse.h"
+#include "xalloc.h"
+#include "banned.h"
+
+const char *const method_name[NMETHODS] = { "engagement", "activity", "random" };
+
+/* Per product and k: the share of hits and of returning customers. */
+struct per_product {
+	double *hit, *recall, *active;	/* [(method * nk + k) * nprod + i] */
+	size_t nprod;
+};
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+has_customer(const struct product_customers *g, size_t p, uint32_t c)
+{
+	const uint32_t *lo = g->customer + g->start[p];
+
+	return bsearch(&c, lo, g->start[p + 1] - g->start[p], sizeof(*lo),
+	    cmp_u32) != NULL;
+}
+
+static size_t
+slot(const struct eval_result *r, const struct per_product *pp, int m, size_t k,
+    size_t i)
+{
+	return ((size_t)m * r->nk + k) * pp->nprod + i;
+}
+
+/* Figures of one scoring method over the evaluable products. */
+static void
+score_method(const struct eval_result *r, struct per_product *pp, int m,
+    const struct interactions *ia, const double *score, const uint8_t *present,
+    const uint8_t *active, const struct product_customers *train,
+    const struct product_customers *test, const uint32_t *evaluable,
+    const uint32_t *relevant)
+{
+	size_t ncand, kmax = 0, maxm = 1;
+	uint32_t *order = ranking_order(ia->customers, score, present, &ncand);
+	uint32_t *rank_of = xmalloc((intern_count(ia->customers) + 1) * sizeof(*rank_of));
+	struct targeting t = { .ncandidates = ncand, .rank_of = rank_of };
+	uint32_t *places, *scratch;
+
+	for (size_t c = 0; c < intern_count(ia->customers); c++)
+		rank_of[c] = UINT32_MAX;
+	for (size_t k = 0; k < ncand; k++)
+		rank_of[order[k]] = (uint32_t)k;
+	for (size_t k = 0; k < r->nk; k++)
+		if ((size_t)r->ks[k] > kmax)
+			kmax = (size_t)r->ks[k];
+	for (size_t p = 0; p < train->nproducts; p++)
+		if (product_customers_count(train, p) > maxm)
+			maxm = product_customers_count(train, p);
+	places = xmalloc(kmax * sizeof(*places));
+	scratch = xmalloc(maxm * sizeof(*scratch));
+	for (size_t i = 0; i < pp->nprod; i++) {
+		size_t p = evaluable[i], got = audience_top(&t, train, p, kmax, places,
+		    scratch), hits = 0, back = 0, j = 0;
+
+		for (size_t k = 0; k < r->nk; k++) {
+			size_t kk = (size_t)r->ks[k];
+
+			for (; j < kk && j < got; j++) {
+				uint32_t c = order[places[j]];
+
+				hits += has_customer(test, p, c);
+				back += active[c];
+			}
+			pp->hit[slot(r, pp, m, k, i)] = (double)hits / (double)kk;
+			pp->recall[slot(r, pp, m, k, i)] = relevant[i] ?
+			    (double)hits / relevant[i] : NAN;
+			pp->active[slot(r, pp, m, k, i)] = j ? (double)back / (double)j : 0;
+		}
+	}
+	free(order);
+	free(rank_of);
+	free(places);
+	free(scratch);
+}
+
+/* The exact expectation of random targeting among eligible customers. */
+static void
+score_random(const struct eval_result *r, struct per_product *pp,
+    const uint8_t *active, const struct product_customers *train,
+    const uint32_t *evaluable, const uint32_t *relevant)
+{
+	for (size_t i = 0; i < pp->nprod; i++) {
+		size_t p = evaluable[i], taken = product_customers_count(train, p);
+		double eligible = (double)(r->train_customers - taken);
+		size_t back = r->returning_customers;
+
+		for (uint64_t j = train->start[p]; j < train->start[p + 1]; j++)
+			back -= active[train->customer[j]];
+		for (size_t k = 0; k < r->nk; k++) {
+			double kk = (double)r->ks[k], picked = kk < eligible ? kk : eligible;
+			size_t s = slot(r, pp, METHOD_RANDOM, k, i);
+
+			pp->hit[s] = eligible > 0 ? picked * relevant[i] / eligible / kk : 0;
+			pp->recall[s] = relevant[i] ? (eligible > 0 ? picked / eligible : 0) : NAN;
+			pp->active[s] = eligible > 0 ? back / eligible : 0;
+		}
+	}
+}
+
+static double
+mean(const double *v, size_t n, const uint32_t *pick)
+{
+	double sum = 0;
+	size_t used = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double x = v[pick ? pick[i] : i];
+
+		if (!isnan(x))
+			sum += x, used++;
+	}
+	return used ? sum / used : NAN;
+}
+
+static uint64_t rng[4];
+
+static uint64_t
+rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t
+next_u64(void)
+{
+	uint64_t r = rotl(rng[1] * 5, 7) * 9, t = rng[1] << 17;
+
+	rng[2] ^= rng[0];
+	rng[3] ^= rng[1];
+	rng[1] ^= rng[2];
+	rng[0] ^= rng[3];
+	rng[2] ^= t;
+	rng[3] = rotl(rng[3], 45);
+	return r;
+}
+
+static void
+seed_rng(uint64_t seed)
+{
+	for (int i = 0; i < 4; i++) {
+		uint64_t z = (seed += 0x9e3779b97f4a7c15u);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+		rng[i] = z ^ (z >> 31);
+	}
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The q-quantile of sorted v (n > 0), interpolated linearly. */
+static double
+quantile(const double *v, size_t n, double q)
+{
+	double pos = q * (double)(n - 1);
+	size_t lo = (size_t)pos;
+
+	return lo + 1 < n ? v[lo] + (v[lo + 1] - v[lo]) * (pos - (double)lo) : v[lo];
+}
+
+/* Ratio of means and its 95% bootstrap interval (products resampled). */
+static void
+lift(const double *a, const double *b, size_t n, size_t samples,
+    const uint32_t *const *picks, double *value, double *lo, double *hi)
+{
+	double *ratios = xmalloc(samples * sizeof(*ratios));
+	size_t m = 0;
+
+	*value = mean(a, n, NULL) / mean(b, n, NULL);
+	for (size_t s = 0; s < samples; s++) {
+		double r = mean(a, n, picks[s]) / mean(b, n, picks[s]);
+
+		if (isfinite(r))
+			ratios[m++] = r;
+	}
+	qsort(ratios, m, sizeof(*ratios), cmp_double);
+	*lo = m ? quantile(ratios, m, 0.025) : NAN;
+	*hi = m ? quantile(ratios, m, 0.975) : NAN;
+	if (!isfinite(*value))
+		*value = *lo = *hi = NAN;
+	free(ratios);
+}
+
+static void
+summarise(struct eval_result *r, const struct per_product *pp)
+{
+	size_t n = pp->nprod, samples = n ? r->bootstrap : 0;
+	uint32_t **picks = xmalloc((samples ? samples : 1) * sizeof(*picks));
+
+	seed_rng(r->seed);
+	for (size_t s = 0; s < samples; s++) {
+		picks[s] = xmalloc(n * sizeof(**picks));
+		for (size_t i = 0; i < n; i++)
+			picks[s][i] = (uint32_t)(next_u64() % n);
+	}
+	for (int m = 0; m < NMETHODS; m++)
+		for (size_t k = 0; k < r->nk; k++) {
+			struct eval_at_k *a = &r->at[m][k];
+			const double *rnd_hit = pp->hit + slot(r, pp, METHOD_RANDOM, k, 0);
+			const double *rnd_act = pp->active + slot(r, pp, METHOD_RANDOM, k, 0);
+
+			a->precision = mean(pp->hit + slot(r, pp, m, k, 0), n, NULL);
+			a->recall = mean(pp->recall + slot(r, pp, m, k, 0), n, NULL);
+			a->active_share = mean(pp->active + slot(r, pp, m, k, 0), n, NULL);
+			a->hit_lift = a->hit_lift_lo = a->hit_lift_hi = NAN;
+			a->active_lift = a->active_lift_lo = a->active_lift_hi = NAN;
+			if (m == METHOD_RANDOM || n == 0)
+				continue;
+			lift(pp->hit + slot(r, pp, m, k, 0), rnd_hit, n, samples,
+			    (const uint32_t *const *)picks, &a->hit_lift,
+			    &a->hit_lift_lo, &a->hit_lift_hi);
+			lift(pp->active + slot(r, pp, m, k, 0), rnd_act, n, samples,
+			    (const uint32_t *const *)picks, &a->active_lift,
+			    &a->active_lift_lo, &a->active_lift_hi);
+		}
+	for (size_t s = 0; s < samples; s++)
+		free(picks[s]);
+	free(picks);
+}
+
+int
+evaluate(struct eval_result *r, const struct interactions *ia,
+    const struct eval_params *p)
+{
+	size_t ntrain = (size_t)floor(p->train_fraction * (double)ia->n);
+	size_t nc = intern_count(ia->customers);
+	struct feature_params params;
+	struct features f;
+	struct product_customers train, test;
+	struct per_product pp;
+	uint8_t *present = xcalloc(nc + 1, 1), *active = xcalloc(nc + 1, 1);
+	uint32_t *evaluable, *relevant;
+
+	memset(r, 0, sizeof(*r));
+	if (ntrain == 0 || ntrain >= ia->n) {
+		free(present);
+		free(active);
+		return -1;
+	}
+	r->train_fraction = p->train_fraction;
+	r->train_rows = ntrain;
+	r->test_rows = ia->n - ntrain;
+	r->split_time = ia->time[ntrain];
+	r->nk = p->nk < EVAL_MAX_K ? p->nk : EVAL_MAX_K;
+	memcpy(r->ks, p->ks, r->nk * sizeof(*r->ks));
+	r->bootstrap = p->bootstrap;
+	r->seed = p->seed;
+
+	feature_params_init(&params, ia);
+	features_compute(&f, ia, ntrain, &params);
+	for (size_t c = 0; c < nc; c++)
+		r->train_customers += present[c] = f.total[c] > 0;
+	for (size_t i = ntrain; i < ia->n; i++)
+		active[ia->customer[i]] = 1;
+	for (size_t c = 0; c < nc; c++) {
+		r->test_customers += active[c];
+		r->returning_customers += active[c] && present[c];
+		active[c] = active[c] && present[c];
+	}
+	product_customers_build(&train, ia, 0, ntrain);
+	product_customers_build(&test, ia, ntrain, ia->n);
+	evaluable = xmalloc((train.nproducts + 1) * sizeof(*evaluable));
+	relevant = xmalloc((train.nproducts + 1) * sizeof(*relevant));
+	for (size_t q = 0; q < train.nproducts; q++) {
+		int in_train = product_customers_count(&train, q) > 0;
+		int in_test = product_customers_count(&test, q) > 0;
+		uint32_t rel = 0;
+
+		r->train_products += in_train;
+		r->test_products += in_test;
+		if (!in_train || !in_test)
+			continue;
+		for (uint64_t j = test.start[q]; j < test.start[q + 1]; j++)
+			rel += present[test.customer[j]] &&
+			    !has_customer(&train, q, test.customer[j]);
+		relevant[r->evaluable] = rel;
+		r->with_relevant += rel > 0;
+		evaluable[r->evaluable++] = (uint32_t)q;
+	}
+	pp.nprod = r->evaluable;
+	pp.hit = xmalloc((NMETHODS * r->nk * pp.nprod + 1) * sizeof(double));
+	pp.recall = xmalloc((NMETHODS * r->nk * pp.nprod + 1) * sizeof(double));
+	pp.active = xmalloc((NMETHODS * r->nk * pp.nprod + 1) * sizeof(double));
+	score_method(r, &pp, METHOD_ENGAGEMENT, ia, f.engagement, present, active,
+	    &train, &test, evaluable, relevant);
+	score_method(r, &pp, METHOD_ACTIVITY, ia, f.activity, present, active,
+	    &train, &test, evaluable, relevant);
+	score_random(r, &pp, active, &train, evaluable, relevant);
+	summarise(r, &pp);
+
+	free(pp.hit);
+	free(pp.recall);
+	free(pp.active);
+	free(evaluable);
+	free(relevant);
+	free(present);
+	free(active);
+	product_customers_free(&train);
+	product_customers_free(&test);
+	features_free(&f);
+	feature_params_free(&params);
+	return 0;
+}
+
+static void
+json_number(FILE *out, const char *key, double v, int comma)
+{
+	fprintf(out, "%s\"%s\":", comma ? "," : "", key);
+	json_write_double(out, v);
+}
+
+void
+eval_write_json(FILE *out, const struct eval_result *r)
+{
+	char when[TIME_ISO_LEN];
+
+	fprintf(out, "{\"split\":{\"train_fraction\":");
+	json_write_double(out, r->train_fraction);
+	fprintf(out, ",\"train_rows\":%zu,\"test_rows\":%zu,\"split_time\":\"%s\","
+	    "\"train_customers\":%zu,\"test_customers\":%zu,"
+	    "\"returning_customers\":%zu},", r->train_rows, r->test_rows,
+	    time_format_iso(r->split_time, when), r->train_customers,
+	    r->test_customers, r->returning_customers);
+	fprintf(out, "\"products\":{\"train\":%zu,\"test\":%zu,\"evaluable\":%zu,"
+	    "\"with_relevant\":%zu", r->train_products, r->test_products,
+	    r->evaluable, r->with_relevant);
+	json_number(out, "coverage", r->test_products ?
+	    (double)r->evaluable / r->test_products : NAN, 1);
+	fprintf(out, "},\"methods\":{");
+	for (int m = 0; m < NMETHODS; m++) {
+		fprintf(out, "%s\"%s\":{", m ? "," : "", method_name[m]);
+		for (size_t k = 0; k < r->nk; k++) {
+			const struct eval_at_k *a = &r->at[m][k];
+
+			fprintf(out, "%s\"%lld\":{", k ? "," : "", (long long)r->ks[k]);
+			json_number(out, "precision", a->precision, 0);
+			json_number(out, "recall", a->recall, 1);
+			json_number(out, "active_share", a->active_share, 1);
+			if (m != METHOD_RANDOM) {
+				json_number(out, "hit_lift", a->hit_lift, 1);
+				fprintf(out, ",\"hit_lift_ci95\":[");
+				json_write_double(out, a->hit_lift_lo);
+				putc(',', out);
+				json_write_double(out, a->hit_lift_hi);
+				fprintf(out, "]");
+				json_number(out, "active_lift", a->active_lift, 1);
+				fprintf(out, ",\"active_lift_ci95\":[");
+				json_write_double(out, a->active_lift_lo);
+				putc(',', out);
+				json_write_double(out, a->active_lift_hi);
+				fprintf(out, "]");
+			}
+			putc('}', out);
+		}
+		putc('}', out);
+	}
+	fprintf(out, "},\"bootstrap\":{\"samples\":%zu,\"seed\":%llu}}\n",
+	    r->bootstrap, (unsigned long long)r->seed);
+}
+
+/* "3.4x (95% interval 2.9x to 4.0x)", or what can be said without one. */
+static void
+describe_lift(FILE *out, double v, double lo, double hi)
+{
+	if (!isfinite(v))
+		fprintf(out, "an undefined multiple (random scores nothing)");
+	else
+		fprintf(out, "%.2fx (95%% interval %.2fx to %.2fx)", v, lo, hi);
+}
+
+void
+eval_write_text(FILE *out, const struct eval_result *r)
+{
+	char when[TIME_ISO_LEN];
+	size_t mid = r->nk / 2;
+
+	fprintf(out, "Temporal split at %s: %zu rows train, %zu test.\n",
+	    time_format_iso(r->split_time, when), r->train_rows, r->test_rows);
+	fprintf(out, "%zu of %zu training customers came back in the test period "
+	    "(%.2f%%).\n", r->returning_customers, r->train_customers,
+	    r->train_customers ? 100.0 * r->returning_customers / r->train_customers : 0);
+	fprintf(out, "%zu products are in both periods (coverage %.2f%% of the test "
+	    "period's %zu); %zu of them gained a new customer.\n\n", r->evaluable,
+	    r->test_products ? 100.0 * r->evaluable / r->test_products : 0,
+	    r->test_products, r->with_relevant);
+	if (r->evaluable == 0) {
+		fprintf(out, "Nothing can be evaluated: no product is in both periods.\n");
+		return;
+	}
+	fprintf(out, "%-11s %4s %10s %10s %13s\n", "method", "k", "precision",
+	    "recall", "come back");
+	for (int m = 0; m < NMETHODS; m++)
+		for (size_t k = 0; k < r->nk; k++)
+			fprintf(out, "%-11s %4lld %10.5f %10.5f %12.2f%%\n",
+			    method_name[m], (long long)r->ks[k], r->at[m][k].precision,
+			    r->at[m][k].recall, 100 * r->at[m][k].active_share);
+	fputc('\n', out);
+	for (int m = 0; m < METHOD_RANDOM; m++) {
+		const struct eval_at_k *a = &r->at[m][mid];
+		int beats = isfinite(a->hit_lift_lo) && a->hit_lift_lo > 1;
+		int worse = isfinite(a->hit_lift_hi) && a->hit_lift_hi < 1;
+
+		fprintf(out, "At k=%lld, %s targeting %s random: it finds ",
+		    (long long)r->ks[mid], method_name[m],
+		    beats ? "beats" : worse ? "does worse than" :
+		    "cannot be told apart from");
+		describe_lift(out, a->hit_lift, a->hit_lift_lo, a->hit_lift_hi);
+		fprintf(out, " as many of the customers who take up the product, and "
+		    "its customers are ");
+		describe_lift(out, a->active_lift, a->active_lift_lo, a->active_lift_hi);
+		fprintf(out, " as likely to come back at all.\n");
+	}
+}

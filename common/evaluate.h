@@ -1,0 +1,57 @@
+/*
+ * The honest evaluation of targeting (aud-rank --eval): a temporal split,
+ * features and audiences from the training rows only, and, per cut-off k,
+ * how often the audiences hold the customers who engage with the product
+ * later and the customers who come back at all, against the exact
+ * expectation of random targeting, with bootstrap intervals over products.
+ * The definitions are in aud-rank(1).
+ */
+#ifndef AUD_EVALUATE_H
+#define AUD_EVALUATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "interactions.h"
+
+#define EVAL_MAX_K 8
+
+enum { METHOD_ENGAGEMENT, METHOD_ACTIVITY, METHOD_RANDOM, NMETHODS };
+extern const char *const method_name[NMETHODS];
+
+struct eval_params {
+	double train_fraction;
+	const int64_t *ks;
+	size_t nk;
+	size_t bootstrap;
+	uint64_t seed;
+};
+
+struct eval_at_k {
+	double precision, recall, active_share;
+	/* Against random; NaN for random itself or when random scores 0. */
+	double hit_lift, hit_lift_lo, hit_lift_hi;
+	double active_lift, active_lift_lo, active_lift_hi;
+};
+
+struct eval_result {
+	double train_fraction;
+	size_t train_rows, test_rows;
+	int64_t split_time;		/* time of the first test row */
+	size_t train_customers, test_customers, returning_customers;
+	size_t train_products, test_products, evaluable, with_relevant;
+	size_t nk;
+	int64_t ks[EVAL_MAX_K];
+	struct eval_at_k at[NMETHODS][EVAL_MAX_K];
+	size_t bootstrap;
+	uint64_t seed;
+};
+
+/* Returns 0, or -1 when a part of the split would be empty. */
+int evaluate(struct eval_result *r, const struct interactions *ia,
+    const struct eval_params *p);
+void eval_write_json(FILE *out, const struct eval_result *r);
+void eval_write_text(FILE *out, const struct eval_result *r);
+
+#endif

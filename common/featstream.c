@@ -1,0 +1,205 @@
+/* Features and products streams; see featstream.h. */
+#include "featstream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+#include "banned.h"
+
+static const char *const feature_fields[] = {
+	"customer_id", "total_interactions", "unique_products", "total_score",
+	"avg_score", "first", "last", "purchase_rate", "days_active",
+	"interaction_frequency", "recency_days", "engagement_score",
+	"activity_score"
+};
+static const char *const feature_types[] = {
+	"id", "uint", "uint", "float", "float", "time", "time", "float", "uint",
+	"float", "uint", "float", "float"
+};
+#define NFEATURES (sizeof(feature_fields) / sizeof(feature_fields[0]))
+
+static void
+pack_params(msgpack_packer *pk, const struct interactions *ia,
+    const struct feature_params *p, int64_t max_time)
+{
+	stream_pack_cstr(pk, "params");
+	msgpack_pack_map(pk, 4);
+	stream_pack_cstr(pk, "event_weights");
+	msgpack_pack_map(pk, ia->nevents);
+	for (size_t e = 0; e < ia->nevents; e++) {
+		stream_pack_cstr(pk, ia->event_names[e]);
+		msgpack_pack_double(pk, p->event_weight[e]);
+	}
+	stream_pack_cstr(pk, "engagement_weights");
+	msgpack_pack_map(pk, NENG);
+	for (int k = 0; k < NENG; k++) {
+		stream_pack_cstr(pk, engagement_part_name[k]);
+		msgpack_pack_double(pk, p->engagement_weight[k]);
+	}
+	stream_pack_cstr(pk, "recent_days");
+	msgpack_pack_int64(pk, p->recent_days);
+	stream_pack_cstr(pk, "max_time");
+	msgpack_pack_int64(pk, max_time);
+}
+
+int
+features_write(FILE *out, const struct features *f, const struct interactions *ia,
+    const struct feature_params *p, const char *source)
+{
+	struct stream_writer *w = stream_writer_new(out);
+	msgpack_packer *pk = stream_packer(w);
+
+	stream_write_header(w, "features", NFEATURES, feature_fields,
+	    feature_types, 2);
+	pack_params(pk, ia, p, f->max_time);
+	stream_pack_cstr(pk, "provenance");
+	msgpack_pack_map(pk, 5);
+	stream_pack_provenance(pk, "aud-features", source);
+	stream_pack_cstr(pk, "customers");
+	msgpack_pack_uint64(pk, f->present);
+	for (size_t c = 0; c < f->n; c++) {
+		struct id id;
+
+		if (f->total[c] == 0)
+			continue;
+		intern_get(ia->customers, (uint32_t)c, &id);
+		stream_record_begin(w);
+		stream_pack_id(pk, &id);
+		msgpack_pack_uint32(pk, f->total[c]);
+		msgpack_pack_uint32(pk, f->unique_products[c]);
+		msgpack_pack_double(pk, f->total_score[c]);
+		msgpack_pack_double(pk, f->avg_score[c]);
+		msgpack_pack_int64(pk, f->first[c]);
+		msgpack_pack_int64(pk, f->last[c]);
+		msgpack_pack_double(pk, f->purchase_rate[c]);
+		msgpack_pack_uint32(pk, f->days_active[c]);
+		msgpack_pack_double(pk, f->frequency[c]);
+		msgpack_pack_int64(pk, f->recency_days[c]);
+		msgpack_pack_double(pk, f->engagement[c]);
+		msgpack_pack_double(pk, f->activity[c]);
+	}
+	return stream_writer_finish(w);
+}
+
+static const char *const product_fields[] = {
+	"product_id", "customers", "rows", "purchases", "carts", "conversion",
+	"popularity", "product_name"
+};
+static const char *const product_types[] = {
+	"id", "uint", "uint", "uint", "uint", "float", "float", "str?"
+};
+#define NPRODUCT_FIELDS (sizeof(product_fields) / sizeof(product_fields[0]))
+
+int
+products_write(FILE *out, const struct interactions *ia,
+    const struct product_customers *g, const char *source)
+{
+	size_t np = intern_count(ia->products);
+	uint64_t *rows = xcalloc(np ? np : 1, sizeof(*rows));
+	uint64_t *purchases = xcalloc(np ? np : 1, sizeof(*purchases));
+	uint64_t *carts = xcalloc(np ? np : 1, sizeof(*carts));
+	int purchased = interactions_event(ia, "purchased");
+	int cart = interactions_event(ia, "cart");
+	struct stream_writer *w = stream_writer_new(out);
+	msgpack_packer *pk = stream_packer(w);
+
+	for (size_t i = 0; i < ia->n; i++) {
+		rows[ia->product[i]]++;
+		purchases[ia->product[i]] += ia->event[i] == purchased;
+		carts[ia->product[i]] += ia->event[i] == cart;
+	}
+	stream_write_header(w, "products", NPRODUCT_FIELDS, product_fields,
+	    product_types, 1);
+	stream_pack_cstr(pk, "provenance");
+	msgpack_pack_map(pk, 5);
+	stream_pack_provenance(pk, "aud-features", source);
+	stream_pack_cstr(pk, "products");
+	msgpack_pack_uint64(pk, np);
+	for (size_t p = 0; p < np; p++) {
+		uint64_t customers = product_customers_count(g, p);
+		struct id id;
+
+		intern_get(ia->products, (uint32_t)p, &id);
+		stream_record_begin(w);
+		stream_pack_id(pk, &id);
+		msgpack_pack_uint64(pk, customers);
+		msgpack_pack_uint64(pk, rows[p]);
+		msgpack_pack_uint64(pk, purchases[p]);
+		msgpack_pack_uint64(pk, carts[p]);
+		msgpack_pack_double(pk, carts[p] ? (double)purchases[p] / carts[p] : 0.0);
+		msgpack_pack_double(pk, (double)rows[p] * (1.0 + purchases[p]) /
+		    (1.0 + customers));
+		if (ia->product_name[p] != NULL)
+			stream_pack_cstr(pk, ia->product_name[p]);
+		else
+			msgpack_pack_nil(pk);
+	}
+	free(rows);
+	free(purchases);
+	free(carts);
+	return stream_writer_finish(w);
+}
+
+int
+scores_load(struct scores *s, FILE *in, const char *name,
+    const char *score_field, char *err, size_t errlen)
+{
+	struct stream_reader *r;
+	const msgpack_object *rec;
+	size_t cap = 0;
+	int id_col, score_col, ret;
+
+	memset(s, 0, sizeof(*s));
+	s->customers = intern_new();
+	if ((r = stream_reader_open(in, name, err, errlen)) == NULL)
+		return -1;
+	if (stream_expect_kind(r, "features", err, errlen) < 0) {
+		stream_reader_free(r);
+		return -1;
+	}
+	id_col = stream_field_index(r, "customer_id");
+	score_col = stream_field_index(r, score_field);
+	if (id_col < 0 || score_col < 0) {
+		snprintf(err, errlen, "%s: the features stream has no field \"%s\"",
+		    stream_name(r), id_col < 0 ? "customer_id" : score_field);
+		stream_reader_free(r);
+		return -1;
+	}
+	while ((ret = stream_read(r, &rec, err, errlen)) == 1) {
+		const msgpack_object *v = rec->via.array.ptr;
+		struct id id;
+		int added;
+		uint32_t c;
+
+		if (stream_get_id(&v[id_col], &id) < 0 ||
+		    (v[score_col].type != MSGPACK_OBJECT_FLOAT64 &&
+		    v[score_col].type != MSGPACK_OBJECT_FLOAT32)) {
+			snprintf(err, errlen, "%s: byte %llu: a customer id or score "
+			    "of the wrong type", stream_name(r),
+			    (unsigned long long)stream_offset(r));
+			ret = -1;
+			break;
+		}
+		c = intern_add(s->customers, &id, &added);
+		if (!added || c == UINT32_MAX) {
+			snprintf(err, errlen, "%s: byte %llu: customer listed twice",
+			    stream_name(r), (unsigned long long)stream_offset(r));
+			ret = -1;
+			break;
+		}
+		s->score = xgrow(s->score, &cap, (size_t)c + 1, sizeof(*s->score));
+		s->score[c] = v[score_col].via.f64;
+		s->n++;
+	}
+	stream_reader_free(r);
+	return ret;
+}
+
+void
+scores_free(struct scores *s)
+{
+	intern_free(s->customers);
+	free(s->score);
+	memset(s, 0, sizeof(*s));
+}

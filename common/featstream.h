@@ -1,0 +1,41 @@
+/*
+ * Streams of kind "features" (one record per customer) and "products" (one
+ * record per product), as aud-features writes them, and the reading of a
+ * features stream's scores, as aud-rank needs them. The field lists live
+ * here only; aud-stream(5) and aud-features(1) document them.
+ */
+#ifndef AUD_FEATSTREAM_H
+#define AUD_FEATSTREAM_H
+
+#include <stdio.h>
+
+#include "engagement.h"
+#include "groups.h"
+#include "intern.h"
+#include "stream.h"
+
+/* Writes the features of the present customers, in customer index order. */
+int features_write(FILE *out, const struct features *f,
+    const struct interactions *ia, const struct feature_params *p,
+    const char *source);
+
+/* Writes per-product figures from the distinct customers and all rows. */
+int products_write(FILE *out, const struct interactions *ia,
+    const struct product_customers *g, const char *source);
+
+/* Customers and one score column of a features stream. */
+struct scores {
+	struct intern *customers;
+	double *score;			/* per customer index */
+	size_t n;
+};
+
+/*
+ * Reads the column named score_field ("engagement_score", ...) of a
+ * features stream. Returns 0, or -1 with err filled.
+ */
+int scores_load(struct scores *s, FILE *in, const char *name,
+    const char *score_field, char *err, size_t errlen);
+void scores_free(struct scores *s);
+
+#endif

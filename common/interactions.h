@@ -1,0 +1,40 @@
+/*
+ * An interactions stream (aud-prepare's output) loaded into memory column by
+ * column, with customers and products interned to dense indices, for the
+ * tools that need all rows at once (aud-features, aud-rank). Rows keep the
+ * stream's order, which is ascending time.
+ */
+#ifndef AUD_INTERACTIONS_H
+#define AUD_INTERACTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "intern.h"
+
+struct interactions {
+	size_t n;
+	uint32_t *customer, *product;	/* indices into the tables below */
+	uint8_t *event;			/* index into event_names */
+	int64_t *time;			/* ms since the epoch, ascending */
+	struct intern *customers, *products;
+	char **event_names;
+	size_t nevents;
+	char **product_name;		/* per product, NULL when unknown */
+	char *source;			/* the stream's provenance source, or NULL */
+};
+
+/*
+ * Reads a whole interactions stream from in (name for messages). Returns 0,
+ * or -1 with err filled: a stream of another kind, a damaged stream, rows
+ * out of time order, or an event index outside the dictionary.
+ */
+int interactions_load(struct interactions *ia, FILE *in, const char *name,
+    char *err, size_t errlen);
+void interactions_free(struct interactions *ia);
+
+/* The index of an event name, or -1 when the data has no such event. */
+int interactions_event(const struct interactions *ia, const char *name);
+
+#endif

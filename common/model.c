@@ -1,0 +1,476 @@
+/*
+ * The audience model file; see model.h and aud-stream(5).
+ *
+ * The index is a msgpack bin of 16-byte entries (key, record offset), both
+ * little-endian uint64: first the products with integer ids, keyed by the
+ * id with its sign bit flipped (so unsigned order is numeric order), then
+ * those with string ids, keyed by the XXH3-64 hash of the id. Each part is
+ * sorted by key. The trailer's last entry, "trailer_at", is the offset of
+ * the trailer itself, always packed as a 9-byte uint64, so a reader finds
+ * the trailer, and in it the index, from the file's last 9 bytes.
+ */
+#include "model.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "radix.h"
+#include "stream.h"
+#include "timeparse.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define ENTRY 16
+
+static const char *const model_fields[] = {
+	"product_id", "product_name", "places"
+};
+static const char *const model_types[] = { "id", "str?", "places" };
+
+struct model_writer {
+	struct stream_writer *w;
+	uint64_t *int_keys, *str_keys;	/* keys, and offsets alongside */
+	uint32_t *int_at, *str_at;	/* positions into the offsets */
+	uint64_t *offsets;
+	size_t nint, nstr, n, cap_int, cap_str, cap;
+};
+
+static uint64_t
+int_key(int64_t v)
+{
+	return (uint64_t)v ^ UINT64_C(1) << 63;
+}
+
+static uint64_t
+str_key(const char *s, size_t len)
+{
+	return XXH3_64bits(s, len);
+}
+
+static void
+pack_entry(msgpack_packer *pk, const char *key, const char *value)
+{
+	stream_pack_cstr(pk, key);
+	if (value != NULL)
+		stream_pack_cstr(pk, value);
+	else
+		msgpack_pack_nil(pk);
+}
+
+static void
+pack_meta(msgpack_packer *pk, const struct model_meta *m)
+{
+	char first[TIME_ISO_LEN], last[TIME_ISO_LEN];
+
+	stream_pack_cstr(pk, "model");
+	msgpack_pack_map(pk, 12);
+	pack_entry(pk, "score", m->score);
+	stream_pack_cstr(pk, "top_n");
+	msgpack_pack_uint64(pk, m->top_n);
+	stream_pack_cstr(pk, "customers");
+	msgpack_pack_uint64(pk, m->customers);
+	stream_pack_cstr(pk, "products");
+	msgpack_pack_uint64(pk, m->products);
+	stream_pack_cstr(pk, "interactions");
+	msgpack_pack_uint64(pk, m->interactions);
+	pack_entry(pk, "first_time", m->interactions ?
+	    time_format_iso(m->first_time, first) : NULL);
+	pack_entry(pk, "last_time", m->interactions ?
+	    time_format_iso(m->last_time, last) : NULL);
+	pack_entry(pk, "features_source", m->features_source);
+	pack_entry(pk, "interactions_source", m->interactions_source);
+	stream_pack_cstr(pk, "quick");
+	if (m->quick)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	stream_pack_cstr(pk, "seed");
+	msgpack_pack_uint64(pk, m->seed);
+	stream_pack_cstr(pk, "fallback_size");
+	msgpack_pack_uint64(pk, m->fallback_size);
+}
+
+struct model_writer *
+model_writer_new(FILE *out, const struct model_meta *meta, const char *source,
+    const struct id *ranking, const double *ranking_score, size_t nranking)
+{
+	struct model_writer *mw = xcalloc(1, sizeof(*mw));
+	msgpack_packer *pk;
+
+	mw->w = stream_writer_new(out);
+	pk = stream_packer(mw->w);
+	stream_write_header(mw->w, "audiences", 3, model_fields, model_types, 3);
+	pack_meta(pk, meta);
+	stream_pack_cstr(pk, "ranking");
+	msgpack_pack_map(pk, 2);
+	stream_pack_cstr(pk, "customers");
+	msgpack_pack_array(pk, nranking);
+	for (size_t i = 0; i < nranking; i++)
+		stream_pack_id(pk, &ranking[i]);
+	stream_pack_cstr(pk, "scores");
+	msgpack_pack_array(pk, nranking);
+	for (size_t i = 0; i < nranking; i++)
+		msgpack_pack_double(pk, ranking_score[i]);
+	stream_pack_cstr(pk, "provenance");
+	msgpack_pack_map(pk, 4);
+	stream_pack_provenance(pk, "aud-rank", source);
+	return mw;
+}
+
+void
+model_add(struct model_writer *mw, const struct id *product, const char *name,
+    const uint32_t *places, size_t n)
+{
+	msgpack_packer *pk = stream_packer(mw->w);
+
+	mw->offsets = xgrow(mw->offsets, &mw->cap, mw->n + 1, sizeof(*mw->offsets));
+	mw->offsets[mw->n] = stream_writer_offset(mw->w);
+	if (product->is_str) {
+		size_t cap = mw->cap_str;
+
+		mw->str_keys = xgrow(mw->str_keys, &cap, mw->nstr + 1, sizeof(uint64_t));
+		mw->str_at = xrealloc(mw->str_at, cap * sizeof(uint32_t));
+		mw->cap_str = cap;
+		mw->str_keys[mw->nstr] = str_key(product->str, product->len);
+		mw->str_at[mw->nstr++] = (uint32_t)mw->n;
+	} else {
+		size_t cap = mw->cap_int;
+
+		mw->int_keys = xgrow(mw->int_keys, &cap, mw->nint + 1, sizeof(uint64_t));
+		mw->int_at = xrealloc(mw->int_at, cap * sizeof(uint32_t));
+		mw->cap_int = cap;
+		mw->int_keys[mw->nint] = int_key(product->num);
+		mw->int_at[mw->nint++] = (uint32_t)mw->n;
+	}
+	mw->n++;
+	stream_record_begin(mw->w);
+	stream_pack_id(pk, product);
+	if (name != NULL)
+		stream_pack_cstr(pk, name);
+	else
+		msgpack_pack_nil(pk);
+	msgpack_pack_array(pk, n);
+	for (size_t i = 0; i < n; i++)
+		msgpack_pack_uint32(pk, places[i]);
+}
+
+static void
+put_le64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t
+get_le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Appends one sorted part of the index to buf. */
+static unsigned char *
+index_part(unsigned char *buf, uint64_t *keys, uint32_t *at, size_t n,
+    const uint64_t *offsets)
+{
+	radix_sort_u64(keys, at, n);
+	for (size_t i = 0; i < n; i++, buf += ENTRY) {
+		put_le64(buf, keys[i]);
+		put_le64(buf + 8, offsets[at[i]]);
+	}
+	return buf;
+}
+
+int
+model_finish(struct model_writer *mw)
+{
+	msgpack_packer *pk = stream_packer(mw->w);
+	size_t len = mw->n * ENTRY;
+	unsigned char *index = xmalloc(len ? len : 1), *end;
+	unsigned char fixed[9];
+	uint64_t trailer_at;
+	int ret;
+
+	end = index_part(index, mw->int_keys, mw->int_at, mw->nint, mw->offsets);
+	index_part(end, mw->str_keys, mw->str_at, mw->nstr, mw->offsets);
+	trailer_at = stream_writer_offset(mw->w);
+	stream_trailer_begin(mw->w, 3);
+	stream_pack_cstr(pk, "index_ints");
+	msgpack_pack_uint64(pk, mw->nint);
+	stream_pack_cstr(pk, "index");
+	msgpack_pack_bin(pk, len);
+	msgpack_pack_bin_body(pk, index, len);
+	stream_pack_cstr(pk, "trailer_at");
+	fixed[0] = 0xcf;
+	for (int i = 0; i < 8; i++)
+		fixed[1 + i] = (unsigned char)(trailer_at >> (56 - 8 * i));
+	stream_write_raw(mw->w, fixed, sizeof(fixed));
+	ret = stream_writer_close(mw->w);
+	free(index);
+	free(mw->int_keys);
+	free(mw->str_keys);
+	free(mw->int_at);
+	free(mw->str_at);
+	free(mw->offsets);
+	free(mw);
+	return ret;
+}
+
+static int
+corrupt(char *err, size_t errlen, const char *path, const char *what)
+{
+	snprintf(err, errlen, "%s: not a usable model: %s", path, what);
+	return -1;
+}
+
+static int
+check_header(struct model *m, const char *path, char *err, size_t errlen)
+{
+	const msgpack_object *h = &m->header.data, *v, *rk, *fb;
+
+	v = mp_map_get(h, "format");
+	if (h->type != MSGPACK_OBJECT_MAP || v == NULL || !mp_str_equals(v, STREAM_MAGIC))
+		return corrupt(err, errlen, path, "not an aud stream");
+	v = mp_map_get(h, "version");
+	if (v == NULL || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    v->via.u64 > STREAM_VERSION)
+		return corrupt(err, errlen, path, "an unknown format version");
+	v = mp_map_get(h, "kind");
+	if (v == NULL || !mp_str_equals(v, "audiences")) {
+		snprintf(err, errlen, "%s: a stream of %.*s, expected audiences",
+		    path, v && v->type == MSGPACK_OBJECT_STR ? (int)v->via.str.size : 7,
+		    v && v->type == MSGPACK_OBJECT_STR ? v->via.str.ptr : "unknown");
+		return -1;
+	}
+	m->meta = mp_map_get(h, "model");
+	rk = mp_map_get(h, "ranking");
+	fb = m->meta ? mp_map_get(m->meta, "fallback_size") : NULL;
+	if (m->meta == NULL || m->meta->type != MSGPACK_OBJECT_MAP || rk == NULL ||
+	    fb == NULL || fb->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    (m->ranking_customers = mp_map_get(rk, "customers")) == NULL ||
+	    (m->ranking_scores = mp_map_get(rk, "scores")) == NULL ||
+	    m->ranking_customers->type != MSGPACK_OBJECT_ARRAY ||
+	    m->ranking_scores->type != MSGPACK_OBJECT_ARRAY ||
+	    m->ranking_customers->via.array.size != m->ranking_scores->via.array.size ||
+	    fb->via.u64 > m->ranking_customers->via.array.size)
+		return corrupt(err, errlen, path, "no model metadata or ranking");
+	for (uint32_t i = 0; i < m->ranking_scores->via.array.size; i++)
+		if (m->ranking_scores->via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT64 &&
+		    m->ranking_scores->via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT32)
+			return corrupt(err, errlen, path, "a score that is not a number");
+	m->fallback_size = fb->via.u64;
+	return 0;
+}
+
+/*
+ * Finds the trailer through the file's last 9 bytes and takes the index
+ * from it, checking that every part lies where the file says.
+ */
+static int
+find_index(struct model *m, const char *path, size_t header_len,
+    msgpack_unpacked *trailer, char *err, size_t errlen)
+{
+	const unsigned char *tail = m->map + m->size - 9;
+	const msgpack_object *records, *nint, *index;
+	uint64_t at = 0;
+	size_t off = 0;
+
+	if (m->size < header_len + 9 || tail[0] != 0xcf)
+		return corrupt(err, errlen, path, "no index at its end (truncated?)");
+	for (int i = 1; i < 9; i++)
+		at = at << 8 | tail[i];
+	if (at < header_len || at >= m->size - 9 ||
+	    msgpack_unpack_next(trailer, (const char *)m->map + at, m->size - at,
+	    &off) != MSGPACK_UNPACK_SUCCESS || off != m->size - at)
+		return corrupt(err, errlen, path, "the trailer is not where the file says");
+	records = mp_map_get(&trailer->data, "records");
+	nint = mp_map_get(&trailer->data, "index_ints");
+	index = mp_map_get(&trailer->data, "index");
+	if (records == NULL || nint == NULL || index == NULL ||
+	    records->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    nint->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    index->type != MSGPACK_OBJECT_BIN ||
+	    index->via.bin.size != records->via.u64 * ENTRY ||
+	    nint->via.u64 > records->via.u64)
+		return corrupt(err, errlen, path, "a malformed index");
+	m->index = (const unsigned char *)index->via.bin.ptr;
+	m->nrecords = records->via.u64;
+	m->nint = nint->via.u64;
+	m->index_end = at;
+	return 0;
+}
+
+int
+model_open(struct model *m, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	size_t off = 0;
+	void *map;
+	int fd;
+
+	memset(m, 0, sizeof(*m));
+	msgpack_unpacked_init(&m->header);
+	msgpack_unpacked_init(&m->trailer);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (st.st_size < 16) {
+		close(fd);
+		return corrupt(err, errlen, path, "too short");
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	m->map = map;
+	m->size = (size_t)st.st_size;
+	if (msgpack_unpack_next(&m->header, (const char *)m->map, m->size, &off) !=
+	    MSGPACK_UNPACK_SUCCESS) {
+		model_close(m);
+		return corrupt(err, errlen, path, "no readable header");
+	}
+	m->header_end = off;
+	if (check_header(m, path, err, errlen) < 0 ||
+	    find_index(m, path, off, &m->trailer, err, errlen) < 0) {
+		model_close(m);
+		return -1;
+	}
+	return 0;
+}
+
+void
+model_close(struct model *m)
+{
+	if (m->map != NULL)
+		munmap((void *)m->map, m->size);
+	msgpack_unpacked_destroy(&m->header);
+	msgpack_unpacked_destroy(&m->trailer);
+	memset(m, 0, sizeof(*m));
+}
+
+/* The first entry of [lo, hi) whose key is >= key. */
+static uint64_t
+lower_bound(const struct model *m, uint64_t lo, uint64_t hi, uint64_t key)
+{
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (get_le64(m->index + mid * ENTRY) < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+malformed(char *err, size_t errlen, uint64_t offset)
+{
+	snprintf(err, errlen, "corrupt model: a malformed record at byte %llu",
+	    (unsigned long long)offset);
+	return -1;
+}
+
+/* Decodes the record at offset into a; 1 when its product is id. */
+static int
+read_record(const struct model *m, uint64_t offset, const struct id *id,
+    struct audience *a, char *err, size_t errlen)
+{
+	size_t off = 0;
+	const msgpack_object *v;
+	struct id got;
+
+	if (offset < m->header_end || offset >= m->index_end ||
+	    msgpack_unpack_next(&a->record, (const char *)m->map + offset,
+	    m->index_end - offset, &off) != MSGPACK_UNPACK_SUCCESS ||
+	    a->record.data.type != MSGPACK_OBJECT_ARRAY ||
+	    a->record.data.via.array.size != 3) {
+		snprintf(err, errlen, "corrupt model: no record at byte %llu",
+		    (unsigned long long)offset);
+		return -1;
+	}
+	v = a->record.data.via.array.ptr;
+	if (stream_get_id(&v[0], &got) < 0 || v[2].type != MSGPACK_OBJECT_ARRAY)
+		return malformed(err, errlen, offset);
+	for (uint32_t i = 0; i < v[2].via.array.size; i++)
+		if (v[2].via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    v[2].via.array.ptr[i].via.u64 >= m->ranking_customers->via.array.size)
+			return malformed(err, errlen, offset);
+	if (id_compare(&got, id) != 0)
+		return 0;
+	a->product_id = &v[0];
+	a->name = v[1].type == MSGPACK_OBJECT_STR ? &v[1] : NULL;
+	a->places = &v[2];
+	a->size = v[2].via.array.size;
+	return 1;
+}
+
+int
+model_lookup(const struct model *m, const struct id *product, struct audience *a,
+    char *err, size_t errlen)
+{
+	uint64_t lo = product->is_str ? m->nint : 0;
+	uint64_t hi = product->is_str ? m->nrecords : m->nint;
+	uint64_t key = product->is_str ? str_key(product->str, product->len) :
+	    int_key(product->num);
+
+	memset(a, 0, sizeof(*a));
+	msgpack_unpacked_init(&a->record);
+	/* String keys are hashes: walk the entries that share one. */
+	for (uint64_t i = lower_bound(m, lo, hi, key); i < hi &&
+	    get_le64(m->index + i * ENTRY) == key; i++) {
+		int ret = read_record(m, get_le64(m->index + i * ENTRY + 8), product,
+		    a, err, errlen);
+
+		if (ret != 0)
+			return ret;
+		if (!product->is_str) {
+			snprintf(err, errlen, "corrupt model: the index points to "
+			    "another product");
+			return -1;
+		}
+	}
+	a->fallback = 1;
+	a->size = m->fallback_size;
+	return 0;
+}
+
+/* The ranking place of an audience's i-th customer. */
+static size_t
+place(const struct audience *a, size_t i)
+{
+	return a->fallback ? i : (size_t)a->places->via.array.ptr[i].via.u64;
+}
+
+const msgpack_object *
+audience_customer(const struct model *m, const struct audience *a, size_t i)
+{
+	return &m->ranking_customers->via.array.ptr[place(a, i)];
+}
+
+double
+audience_score(const struct model *m, const struct audience *a, size_t i)
+{
+	return m->ranking_scores->via.array.ptr[place(a, i)].via.f64;
+}
+
+void
+audience_free(struct audience *a)
+{
+	msgpack_unpacked_destroy(&a->record);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,93 @@
+/*
+ * The audience model: a record stream of kind "audiences". Every audience
+ * is drawn from one global ranking of customers, so the header holds the
+ * head of that ranking (customers and scores, as far down as any audience
+ * reaches; its first 100 are the cold-start list), and each product's
+ * record holds its id, name and the places of its audience in the ranking,
+ * mostly one byte each. The trailer also holds an index, so that one
+ * product's audience is found by memory-mapping the file and a binary
+ * search, without reading the rest. The layout is in aud-stream(5).
+ *
+ * Ownership: what model_lookup() hands out points into the mapped file or
+ * into the audience's own unpacked record, valid until audience_free() or
+ * model_close().
+ */
+#ifndef AUD_MODEL_H
+#define AUD_MODEL_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "intern.h"
+
+/* What the model records about itself (the header's "model" map). */
+struct model_meta {
+	const char *score;		/* "engagement" or "activity" */
+	uint64_t top_n, customers, products, interactions;
+	int64_t first_time, last_time;	/* of the interactions used */
+	const char *features_source, *interactions_source;
+	int quick;			/* a 10% sample of products */
+	uint64_t seed;
+	uint64_t fallback_size;		/* the cold-start list: the ranking's head */
+};
+
+/* Writing: header, then one model_add() per product, then model_finish(). */
+struct model_writer;
+
+/*
+ * Starts a model on out with the head of the ranking: nranking customers
+ * with their scores, best first; every place given to model_add() must be
+ * below nranking.
+ */
+struct model_writer *model_writer_new(FILE *out, const struct model_meta *meta,
+    const char *source, const struct id *ranking, const double *ranking_score,
+    size_t nranking);
+void model_add(struct model_writer *w, const struct id *product,
+    const char *name, const uint32_t *places, size_t n);
+/* Writes the index and the trailer. Returns 0, or -1 with errno set. */
+int model_finish(struct model_writer *w);
+
+/* Reading. */
+struct model {
+	const unsigned char *map;
+	size_t size;
+	msgpack_unpacked header;
+	const msgpack_object *meta;		/* the header's "model" map */
+	const msgpack_object *ranking_customers, *ranking_scores;
+	uint64_t fallback_size;
+	msgpack_unpacked trailer;
+	const unsigned char *index;		/* 16-byte entries */
+	uint64_t nrecords, nint;		/* entries; integer-id entries first */
+	size_t header_end, index_end;		/* records lie between */
+};
+
+struct audience {
+	const msgpack_object *product_id;	/* NULL for the fallback */
+	const msgpack_object *name;		/* a str, or NULL */
+	const msgpack_object *places;		/* NULL for the fallback */
+	size_t size;				/* customers in the audience */
+	int fallback;				/* 1: the cold-start list */
+	msgpack_unpacked record;
+};
+
+/* Maps and checks path. Returns 0, or -1 with err filled. */
+int model_open(struct model *m, const char *path, char *err, size_t errlen);
+void model_close(struct model *m);
+
+/*
+ * Finds product's audience. Returns 1 when the model has it, 0 when it does
+ * not (a then holds the fallback list), -1 for a corrupt model (err filled).
+ * Free a with audience_free() after either of the first two.
+ */
+int model_lookup(const struct model *m, const struct id *product,
+    struct audience *a, char *err, size_t errlen);
+void audience_free(struct audience *a);
+
+/* The i-th customer of an audience (i < a->size) and its score. */
+const msgpack_object *audience_customer(const struct model *m,
+    const struct audience *a, size_t i);
+double audience_score(const struct model *m, const struct audience *a, size_t i);
+
+#endif

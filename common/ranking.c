@@ -1,0 +1,71 @@
+/* The targeting order of customers; see ranking.h. */
+#include "ranking.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "radix.h"
+#include "xalloc.h"
+#include "banned.h"
+
+static const struct intern *sort_ids;	/* for qsort's comparison */
+
+static int
+cmp_string_ids(const void *a, const void *b)
+{
+	struct id x, y;
+
+	intern_get(sort_ids, *(const uint32_t *)a, &x);
+	intern_get(sort_ids, *(const uint32_t *)b, &y);
+	return id_compare(&x, &y);
+}
+
+/* A key whose unsigned order is the descending order of the double v. */
+static uint64_t
+descending_key(double v)
+{
+	uint64_t u;
+
+	if (v == 0)
+		v = 0;	/* -0.0 and 0.0 are one score */
+	memcpy(&u, &v, sizeof(u));
+	u = (u >> 63) ? ~u : u | UINT64_C(1) << 63;
+	return ~u;
+}
+
+uint32_t *
+ranking_order(const struct intern *ids, const double *score,
+    const uint8_t *keep, size_t *count)
+{
+	size_t n = intern_count(ids), nint = 0, nstr = 0;
+	uint32_t *order = xmalloc((n ? n : 1) * sizeof(*order));
+	uint32_t *strs = xmalloc((n ? n : 1) * sizeof(*strs));
+	uint64_t *keys = xmalloc((n ? n : 1) * sizeof(*keys));
+
+	/* By id: integers through a radix sort, strings through qsort. */
+	for (size_t c = 0; c < n; c++) {
+		struct id id;
+
+		if (keep != NULL && !keep[c])
+			continue;
+		intern_get(ids, (uint32_t)c, &id);
+		if (id.is_str)
+			strs[nstr++] = (uint32_t)c;
+		else {
+			keys[nint] = (uint64_t)id.num ^ UINT64_C(1) << 63;
+			order[nint++] = (uint32_t)c;
+		}
+	}
+	radix_sort_u64(keys, order, nint);
+	sort_ids = ids;
+	qsort(strs, nstr, sizeof(*strs), cmp_string_ids);
+	memcpy(order + nint, strs, nstr * sizeof(*strs));
+	free(strs);
+	/* Then by score, stably, so equal scores stay in id order. */
+	*count = nint + nstr;
+	for (size_t k = 0; k < *count; k++)
+		keys[k] = descending_key(score[order[k]]);
+	radix_sort_u64(keys, order, *count);
+	free(keys);
+	return order;
+}
