@@ -385,10 +385,13 @@ malformed(char *err, size_t errlen, uint64_t offset)
 	return -1;
 }
 
-/* Decodes the record at offset into a; 1 when its product is id. */
+/*
+ * Decodes the record at offset into a; 1 when its product is id (any
+ * product when id is NULL), and *next is where the next record starts.
+ */
 static int
 read_record(const struct model *m, uint64_t offset, const struct id *id,
-    struct audience *a, char *err, size_t errlen)
+    struct audience *a, uint64_t *next, char *err, size_t errlen)
 {
 	size_t off = 0;
 	const msgpack_object *v;
@@ -410,7 +413,9 @@ read_record(const struct model *m, uint64_t offset, const struct id *id,
 		if (v[2].via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
 		    v[2].via.array.ptr[i].via.u64 >= m->ranking_customers->via.array.size)
 			return malformed(err, errlen, offset);
-	if (id_compare(&got, id) != 0)
+	if (next != NULL)
+		*next = offset + off;
+	if (id != NULL && id_compare(&got, id) != 0)
 		return 0;
 	a->product_id = &v[0];
 	a->name = v[1].type == MSGPACK_OBJECT_STR ? &v[1] : NULL;
@@ -434,7 +439,7 @@ model_lookup(const struct model *m, const struct id *product, struct audience *a
 	for (uint64_t i = lower_bound(m, lo, hi, key); i < hi &&
 	    get_le64(m->index + i * ENTRY) == key; i++) {
 		int ret = read_record(m, get_le64(m->index + i * ENTRY + 8), product,
-		    a, err, errlen);
+		    a, NULL, err, errlen);
 
 		if (ret != 0)
 			return ret;
@@ -447,6 +452,20 @@ model_lookup(const struct model *m, const struct id *product, struct audience *a
 	a->fallback = 1;
 	a->size = m->fallback_size;
 	return 0;
+}
+
+int
+model_next(const struct model *m, uint64_t *at, struct audience *a, char *err,
+    size_t errlen)
+{
+	if (*at == 0) {
+		memset(a, 0, sizeof(*a));
+		msgpack_unpacked_init(&a->record);
+		*at = m->header_end;
+	}
+	if (*at >= m->index_end)
+		return 0;
+	return read_record(m, *at, NULL, a, at, err, errlen);
 }
 
 /* The ranking place of an audience's i-th customer. */

@@ -85,6 +85,14 @@ int model_lookup(const struct model *m, const struct id *product,
     struct audience *a, char *err, size_t errlen);
 void audience_free(struct audience *a);
 
+/*
+ * Walks the records in file order, for exports: start with *at = 0; each
+ * call fills a with the next product's audience and returns 1, then 0 at
+ * the end, -1 for a corrupt model. Memory stays constant.
+ */
+int model_next(const struct model *m, uint64_t *at, struct audience *a,
+    char *err, size_t errlen);
+
 /* The i-th customer of an audience (i < a->size) and its score. */
 const msgpack_object *audience_customer(const struct model *m,
     const struct audience *a, size_t i);

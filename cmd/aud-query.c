@@ -1,0 +1,255 @@
+/*
+ * aud-query: audiences out of a model, for the shell and for batch exports
+ * (see aud-query(1)). The model is memory-mapped; a look-up reads only the
+ * product's record.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audfmt.h"
+#include "cli.h"
+#include "json.h"
+#include "model.h"
+#include "output.h"
+#include "stream.h"
+#include "banned.h"
+
+enum format { FORMAT_CSV, FORMAT_TSV, FORMAT_JSONL };
+
+struct options {
+	const char *model;
+	int64_t n;
+	int n_given, all, info;
+	enum format format;
+	struct common_options common;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl] [PRODUCT...]\n"
+	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl]\n"
+	    "       aud-query -m MODEL --info\n"
+	    "Try 'aud-query --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	printf("aud-query prints the audiences of products from a model built by aud-rank:\n"
+	    "the customers to target, best first. Products are the arguments, or one\n"
+	    "per line on standard input; a product the model has never seen gets the\n"
+	    "cold-start list, marked \"fallback\". --all exports every product.\n"
+	    "\n"
+	    "Examples:\n"
+	    "  aud-query -m model.aud 1000042 1000077\n"
+	    "  cut -d, -f1 new-products.csv | aud-query -m model.aud -n 5 --format jsonl\n"
+	    "  aud-query -m model.aud --all -o audiences.csv\n"
+	    "\n"
+	    "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl] [PRODUCT...]\n"
+	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl]\n"
+	    "       aud-query -m MODEL --info\n"
+	    "\n"
+	    "Options:\n"
+	    "  -m, --model MODEL    the model file (required)\n"
+	    "  -n, --top N          customers per product (default 10, at most what\n"
+	    "                       the model holds)\n"
+	    "  -F, --format FORMAT  csv (default), tsv or jsonl\n"
+	    "  -a, --all            every product of the model, in the model's order\n"
+	    "  -i, --info           the model's metadata as JSON\n"
+	    "\n%s", cli_common_options_help);
+	exit(0);
+}
+
+static void
+parse_options(int argc, char **argv, struct options *opt)
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "info", no_argument, NULL, 'i' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "top", required_argument, NULL, 'n' },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(opt, 0, sizeof(*opt));
+	opt->n = 10;
+	while ((c = getopt_long(argc, argv, "aF:im:n:" CLI_COMMON_SHORTOPTS,
+	    longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			opt->all = 1;
+			break;
+		case 'F':
+			if (strcmp(optarg, "csv") == 0)
+				opt->format = FORMAT_CSV;
+			else if (strcmp(optarg, "tsv") == 0)
+				opt->format = FORMAT_TSV;
+			else if (strcmp(optarg, "jsonl") == 0)
+				opt->format = FORMAT_JSONL;
+			else {
+				warnx("--format: expected csv, tsv or jsonl, got \"%s\"", optarg);
+				usage();
+			}
+			break;
+		case 'h':
+			help();
+			break;
+		case 'i':
+			opt->info = 1;
+			break;
+		case 'm':
+			opt->model = optarg;
+			break;
+		case 'n':
+			if (cli_parse_int(optarg, 1, 1000000, &opt->n) < 0) {
+				warnx("-n: expected a whole number from 1, got \"%s\"", optarg);
+				usage();
+			}
+			opt->n_given = 1;
+			break;
+		case 'V':
+			printf("aud-query %s\n", AUD_VERSION);
+			exit(0);
+		default:
+			if (!cli_common_option(c, optarg, &opt->common))
+				usage();
+		}
+	}
+	if (opt->model == NULL) {
+		warnx("-m MODEL is required");
+		usage();
+	}
+	if ((opt->all || opt->info) && optind < argc) {
+		warnx("--all and --info take no products");
+		usage();
+	}
+}
+
+static void
+write_audience(FILE *out, const struct options *opt, const struct model *m,
+    const struct audience *a, const msgpack_object *product)
+{
+	if (opt->format == FORMAT_JSONL)
+		audfmt_json(out, m, a, product, (size_t)opt->n);
+	else
+		audfmt_table(out, opt->format == FORMAT_TSV ? '\t' : ',', m, a,
+		    product, (size_t)opt->n);
+}
+
+/* Looks up one product given as text; exits on a malformed id. */
+static void
+query(FILE *out, const struct options *opt, const struct model *m,
+    const char *text, size_t len, const char *where)
+{
+	struct audience a;
+	struct id id;
+	msgpack_object product;
+	char err[512];
+
+	if (len == 0 || memchr(text, '\0', len) != NULL)
+		errx(EXIT_DATA, "%s: empty or malformed product id", where);
+	id_from_text(&id, text, len);
+	if (id.is_str && m->nint == m->nrecords && m->nrecords > 0)
+		errx(EXIT_DATA, "%s: malformed product id \"%.*s\": this model's "
+		    "product ids are integers", where, (int)len, text);
+	if (model_lookup(m, &id, &a, err, sizeof(err)) < 0)
+		errx(EXIT_DATA, "%s: %s", opt->model, err);
+	if (id.is_str) {
+		product.type = MSGPACK_OBJECT_STR;
+		product.via.str.ptr = id.str;
+		product.via.str.size = id.len;
+	} else {
+		product.type = id.num < 0 ? MSGPACK_OBJECT_NEGATIVE_INTEGER :
+		    MSGPACK_OBJECT_POSITIVE_INTEGER;
+		product.via.i64 = id.num;
+	}
+	write_audience(out, opt, m, &a, &product);
+	audience_free(&a);
+}
+
+static void
+query_stdin(FILE *out, const struct options *opt, const struct model *m)
+{
+	char *line = NULL, where[64];
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+
+	while ((len = getline(&line, &cap, stdin)) > 0) {
+		lineno++;
+		if (line[len - 1] == '\n')
+			len--;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		snprintf(where, sizeof(where), "stdin:%zu", lineno);
+		query(out, opt, m, line, (size_t)len, where);
+	}
+	free(line);
+	if (ferror(stdin))
+		err(EXIT_DATA, "stdin");
+}
+
+static void
+export_all(FILE *out, const struct options *opt, const struct model *m)
+{
+	struct audience a;
+	uint64_t at = 0;
+	char err[512];
+	int ret;
+
+	while ((ret = model_next(m, &at, &a, err, sizeof(err))) == 1)
+		write_audience(out, opt, m, &a, a.product_id);
+	audience_free(&a);
+	if (ret < 0)
+		errx(EXIT_DATA, "%s: %s", opt->model, err);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt;
+	struct model m;
+	struct output out;
+	const msgpack_object *top;
+	char err[512];
+
+	parse_options(argc, argv, &opt);
+	if (model_open(&m, opt.model, err, sizeof(err)) < 0)
+		errx(EXIT_DATA, "%s", err);
+	top = mp_map_get(m.meta, "top_n");
+	if (opt.n_given && top != NULL && top->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    (uint64_t)opt.n > top->via.u64)
+		errx(EXIT_USAGE, "-n: this model holds %llu customers per product, "
+		    "not %lld", (unsigned long long)top->via.u64, (long long)opt.n);
+	if (output_open(&out, opt.common.output, 0, 1, err, sizeof(err)) < 0)
+		errx(EXIT_DATA, "%s", err);
+	if (opt.info) {
+		json_write_object(out.fp, m.meta);
+		putc('\n', out.fp);
+	} else {
+		if (opt.format != FORMAT_JSONL)
+			audfmt_table_header(out.fp, opt.format == FORMAT_TSV ? '\t' : ',');
+		if (opt.all)
+			export_all(out.fp, &opt, &m);
+		else if (optind < argc)
+			for (int i = optind; i < argc; i++)
+				query(out.fp, &opt, &m, argv[i], strlen(argv[i]), "argument");
+		else
+			query_stdin(out.fp, &opt, &m);
+	}
+	model_close(&m);
+	if (output_commit(&out, err, sizeof(err)) < 0) {
+		if (errno == EPIPE)
+			return 0;
+		errx(EXIT_DATA, "%s", err);
+	}
+	return 0;
+}

@@ -1,0 +1,121 @@
+/*
+ * Unit tests of common/model.c: every product written is found with its
+ * audience, unknown products get the cold-start list, and damaged files
+ * are refused or reported, never misread.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "tap.h"
+
+#define NPRODUCTS 5000
+
+static char path[] = "/tmp/aud-test-model-XXXXXX";
+
+static void
+product_id(int i, struct id *id, char *buf, size_t len)
+{
+	if (i % 3 == 0) {	/* every third product has a string id */
+		int n = snprintf(buf, len, "P-%05d", i);
+
+		id->is_str = 1, id->str = buf, id->len = (uint32_t)n, id->num = 0;
+	} else
+		id->is_str = 0, id->num = (int64_t)i * 7919 - 100000, id->str = NULL, id->len = 0;
+}
+
+static void
+write_model(void)
+{
+	struct id ranking[200];
+	double scores[200];
+	struct model_meta meta = { .score = "engagement", .top_n = 3,
+	    .customers = 200, .products = NPRODUCTS, .fallback_size = 100 };
+	FILE *out = fdopen(mkstemp(path), "wb");
+	struct model_writer *mw;
+
+	for (int i = 0; i < 200; i++) {
+		ranking[i].is_str = 0;
+		ranking[i].num = 1000 + i;
+		scores[i] = 1.0 / (i + 1);
+	}
+	mw = model_writer_new(out, &meta, "test", ranking, scores, 200);
+	for (int i = 0; i < NPRODUCTS; i++) {
+		char buf[16];
+		struct id id;
+		uint32_t places[3] = { (uint32_t)(i % 50), (uint32_t)(i % 50 + 1),
+		    (uint32_t)(i % 50 + 7) };
+
+		product_id(i, &id, buf, sizeof(buf));
+		model_add(mw, &id, i % 2 ? "a name" : NULL, places, 3);
+	}
+	ok(model_finish(mw) == 0 && fclose(out) == 0, "a model of %d products is written",
+	    NPRODUCTS);
+}
+
+int
+main(void)
+{
+	struct model m;
+	struct audience a;
+	char err[512], buf[16];
+	struct id id;
+	int all = 1;
+
+	write_model();
+	ok(model_open(&m, path, err, sizeof(err)) == 0, "it opens: %s", err);
+	for (int i = 0; i < NPRODUCTS; i++) {
+		product_id(i, &id, buf, sizeof(buf));
+		if (model_lookup(&m, &id, &a, err, sizeof(err)) != 1 || a.size != 3 ||
+		    audience_customer(&m, &a, 0)->via.i64 != 1000 + i % 50 ||
+		    audience_score(&m, &a, 2) != 1.0 / (i % 50 + 8) ||
+		    (a.name != NULL) != (i % 2))
+			all = 0;
+		audience_free(&a);
+	}
+	ok(all, "every product is found with its audience, score and name");
+	id.is_str = 0, id.num = 424242, id.str = NULL;
+	ok(model_lookup(&m, &id, &a, err, sizeof(err)) == 0 && a.fallback &&
+	    a.size == 100 && audience_customer(&m, &a, 99)->via.i64 == 1099,
+	    "an unknown integer id gets the 100 cold-start customers");
+	audience_free(&a);
+	id.is_str = 1, id.str = "P-00001", id.len = 7;
+	ok(model_lookup(&m, &id, &a, err, sizeof(err)) == 0 && a.fallback,
+	    "an unknown string id gets the cold-start list");
+	audience_free(&a);
+	{
+		/* Point the index's first entry somewhere else. */
+		unsigned char *entry = (unsigned char *)m.index + 8;
+		uint64_t bad = 3;
+		struct model copy;
+		FILE *f = fopen(path, "r+b");
+
+		fseek(f, (long)(entry - m.map), SEEK_SET);
+		fwrite(&bad, 8, 1, f);
+		fclose(f);
+		model_close(&m);
+		ok(model_open(&copy, path, err, sizeof(err)) == 0, "a model with a bad offset opens");
+		id.is_str = 0, id.num = 1 * 7919 - 100000;
+		all = 0;
+		for (int i = 0; i < NPRODUCTS; i++) {
+			product_id(i, &id, buf, sizeof(buf));
+			if (model_lookup(&copy, &id, &a, err, sizeof(err)) < 0)
+				all++;
+			audience_free(&a);
+		}
+		ok(all == 1 && strstr(err, "corrupt model") != NULL,
+		    "its damaged entry is reported, not misread: %s", err);
+		model_close(&copy);
+	}
+	{
+		struct model cut;
+
+		if (truncate(path, 1000) == 0)
+			ok(model_open(&cut, path, err, sizeof(err)) < 0 &&
+			    strstr(err, "not a usable model") != NULL,
+			    "a truncated model is refused: %s", err);
+	}
+	unlink(path);
+	return tap_done();
+}
