@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# aud-rank: the audience model, and the evaluation on a temporal split.
+
+setup() {
+	load test_helper
+	cd "$FIXTURES"
+	prepare_to rank.aud rank.csv
+	I="$BATS_TEST_TMPDIR/rank.aud"
+	aud-features -o "$BATS_TEST_TMPDIR/f.aud" "$I"
+	F="$BATS_TEST_TMPDIR/f.aud"
+	M="$BATS_TEST_TMPDIR/m.aud"
+}
+
+@test "--help and --version exit 0" {
+	run -0 aud-rank --help
+	assert_line --partial "Usage: aud-rank --features FEATURES"
+	run -0 aud-rank --version
+	assert_output --regexp '^aud-rank [0-9.]+$'
+}
+
+@test "audiences leave out the product's customers; ties go to the lower id" {
+	# Engagement order: 1 (.933), s1 (.25), 2 (.111), 3 (.067), 4 (.05).
+	# Product 10 was touched by 1 and 2, 11 by 1 and s1, 12 by 3 and 4.
+	aud-rank --features "$F" --top-n 3 -o "$M" "$I"
+	run -0 aud-query -m "$M" --all
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source
+12,1,1,0.9333333333333333,model
+12,2,s1,0.25,model
+12,3,2,0.1111111111111111,model
+10,1,s1,0.25,model
+10,2,3,0.06666666666666667,model
+10,3,4,0.05,model
+11,1,2,0.1111111111111111,model
+11,2,3,0.06666666666666667,model
+11,3,4,0.05,model
+OUT
+}
+
+@test "--score activity ranks by activity, integer ids before string ids on ties" {
+	# Activity: 1 (2.0), then 4 and s1 tie at 1.0 (4 first), 2 (0.5), 3 (0.1).
+	aud-rank --features "$F" --score activity --top-n 2 -o "$M" "$I"
+	run -0 aud-query -m "$M" --all
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source
+12,1,1,2.0,model
+12,2,s1,1.0,model
+10,1,4,1.0,model
+10,2,s1,1.0,model
+11,1,4,1.0,model
+11,2,2,0.5,model
+OUT
+}
+
+@test "the model is a stream aud-cat reads, with its metadata" {
+	aud-rank --features "$F" -o "$M" "$I"
+	run -0 aud-cat "$M"
+	assert_line --index 0 '{"product_id":12,"product_name":null,"places":[0,1,2]}'
+	run -0 aud-cat -H "$M"
+	assert_output --partial '"kind":"audiences"'
+	assert_output --partial '"model":{"score":"engagement","top_n":10,"customers":5,"products":3,"interactions":6,"first_time":"2023-01-01T00:00:00Z","last_time":"2023-01-10T00:00:00Z","features_source":"'"$F"'","interactions_source":"rank.csv","quick":false,"seed":1,"fallback_size":5}'
+	assert_output --partial '"ranking":{"customers":[1,"s1",2,3,4],"scores":[0.9333333333333333,0.25,0.1111111111111111,0.06666666666666667,0.05]}'
+}
+
+@test "--quick keeps a seeded tenth of the products" {
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/s.aud" "$AUD_ROOT/data/sample.csv"
+	aud-features -o "$BATS_TEST_TMPDIR/sf.aud" "$BATS_TEST_TMPDIR/s.aud"
+	aud-rank --features "$BATS_TEST_TMPDIR/sf.aud" --quick -o "$M" "$BATS_TEST_TMPDIR/s.aud"
+	run -0 aud-query -m "$M" --info
+	assert_output --partial '"products":215,'
+	assert_output --partial '"quick":true'
+	aud-rank --features "$BATS_TEST_TMPDIR/sf.aud" --quick -o "$M.2" "$BATS_TEST_TMPDIR/s.aud"
+	cmp <(aud-cat "$M") <(aud-cat "$M.2")
+}
+
+@test "the evaluation matches the hand computation" {
+	# Train: the first 8 rows; test: 3 buys 101, 6 buys 102. Product 101's
+	# eligible customers are 3, 4, 5 (1 and 2 have it), and 3 is the one
+	# who takes it up: random precision@1 is 1/3 there, 0 for 102 (its only
+	# new customer, 6, is not a training customer). Engagement targets 5,
+	# then 4 for 101, and 5, then 3 for 102: no hits; 3 comes back (k=2).
+	run -0 bash -c "aud-prepare -q eval.csv | aud-rank --eval --k 1 --k 2"
+	assert_output '{"split":{"train_fraction":0.8,"train_rows":8,"test_rows":2,"split_time":"2023-01-09T00:00:00Z","train_customers":5,"test_customers":2,"returning_customers":1},"products":{"train":4,"test":2,"evaluable":2,"with_relevant":1,"coverage":1.0},"methods":{"engagement":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0]},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,1.0]}},"activity":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0]},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,1.0]}},"random":{"1":{"precision":0.16666666666666666,"recall":0.3333333333333333,"active_share":0.41666666666666663},"2":{"precision":0.16666666666666666,"recall":0.6666666666666666,"active_share":0.41666666666666663}}},"bootstrap":{"samples":1000,"seed":1}}'
+}
+
+@test "--text states in words whether targeting beats random" {
+	run -0 bash -c "aud-prepare -q eval.csv | aud-rank --eval --k 1 --k 2 --text"
+	assert_line "1 of 5 training customers came back in the test period (20.00%)."
+	assert_line "At k=2, engagement targeting does worse than random: it finds 0.00x (95% interval 0.00x to 0.00x) as many of the customers who take up the product, and its customers are 0.60x (95% interval 0.00x to 1.00x) as likely to come back at all."
+}
+
+@test "on the sample, targeting beats random" {
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/s.aud" "$AUD_ROOT/data/sample.csv"
+	run -0 aud-rank --eval --text "$BATS_TEST_TMPDIR/s.aud"
+	assert_line --regexp '^At k=10, engagement targeting beats random: '
+}
+
+@test "wrong stream kinds are refused in one line" {
+	run -1 --separate-stderr aud-rank --features "$I" "$I"
+	assert_equal "$stderr" "aud-rank: $I: a stream of interactions, expected features"
+	run -1 --separate-stderr aud-rank --features "$F" "$F"
+	assert_equal "$stderr" "aud-rank: $F: a stream of features, expected interactions"
+}
+
+@test "bad options are usage errors" {
+	run -2 --separate-stderr aud-rank --features "$F" --top-n 0 "$I"
+	assert_equal "${stderr_lines[0]}" 'aud-rank: --top-n: expected 1 to 10000, got "0"'
+	run -2 --separate-stderr aud-rank --features "$F" --score popularity "$I"
+	assert_equal "${stderr_lines[0]}" 'aud-rank: --score: expected engagement or activity, got "popularity"'
+	run -2 --separate-stderr aud-rank "$I"
+	assert_equal "${stderr_lines[0]}" "aud-rank: --features is required (or --eval)"
+	run -2 aud-rank --eval --k 0 "$I"
+	run -2 aud-rank --eval --train-fraction 1 "$I"
+}
+
+@test "an evaluation with nothing to split is an error" {
+	head -n 2 rank.csv > "$BATS_TEST_TMPDIR/one.csv"
+	run -1 --separate-stderr bash -c "aud-prepare -q '$BATS_TEST_TMPDIR/one.csv' | aud-rank --eval"
+	assert_equal "$stderr" "aud-rank: stdin: too few interactions to split into training and test rows"
+}
+
+@test "a failed run leaves no model behind" {
+	run -1 aud-rank --features "$I" -o "$M" "$I"
+	[ ! -e "$M" ]
+	no_temporaries "$BATS_TEST_TMPDIR"
+}
