@@ -18,7 +18,7 @@
 #include "stream.h"
 #include "banned.h"
 
-enum format { FORMAT_CSV, FORMAT_TSV, FORMAT_JSONL };
+enum format { FORMAT_CSV, FORMAT_TSV, FORMAT_JSONL, FORMAT_TEXT };
 
 struct options {
 	const char *model;
@@ -31,8 +31,8 @@ struct options {
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl] [PRODUCT...]\n"
-	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl]\n"
+	fprintf(stderr, "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|text] [PRODUCT...]\n"
+	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|text]\n"
 	    "       aud-query -m MODEL --info\n"
 	    "Try 'aud-query --help' for more information.\n");
 	exit(EXIT_USAGE);
@@ -51,15 +51,15 @@ help(void)
 	    "  cut -d, -f1 new-products.csv | aud-query -m model.aud -n 5 --format jsonl\n"
 	    "  aud-query -m model.aud --all -o audiences.csv\n"
 	    "\n"
-	    "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl] [PRODUCT...]\n"
-	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl]\n"
+	    "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|text] [PRODUCT...]\n"
+	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|text]\n"
 	    "       aud-query -m MODEL --info\n"
 	    "\n"
 	    "Options:\n"
 	    "  -m, --model MODEL    the model file (required)\n"
 	    "  -n, --top N          customers per product (default 10, at most what\n"
 	    "                       the model holds)\n"
-	    "  -F, --format FORMAT  csv (default), tsv or jsonl\n"
+	    "  -F, --format FORMAT  csv (default), tsv, jsonl, or text for reading\n"
 	    "  -a, --all            every product of the model, in the model's order\n"
 	    "  -i, --info           the model's metadata as JSON\n"
 	    "\n%s", cli_common_options_help);
@@ -95,8 +95,10 @@ parse_options(int argc, char **argv, struct options *opt)
 				opt->format = FORMAT_TSV;
 			else if (strcmp(optarg, "jsonl") == 0)
 				opt->format = FORMAT_JSONL;
+			else if (strcmp(optarg, "text") == 0)
+				opt->format = FORMAT_TEXT;
 			else {
-				warnx("--format: expected csv, tsv or jsonl, got \"%s\"", optarg);
+				warnx("--format: expected csv, tsv, jsonl or text, got \"%s\"", optarg);
 				usage();
 			}
 			break;
@@ -140,6 +142,8 @@ write_audience(FILE *out, const struct options *opt, const struct model *m,
 {
 	if (opt->format == FORMAT_JSONL)
 		audfmt_json(out, m, a, product, (size_t)opt->n);
+	else if (opt->format == FORMAT_TEXT)
+		audfmt_text(out, m, a, product, (size_t)opt->n);
 	else
 		audfmt_table(out, opt->format == FORMAT_TSV ? '\t' : ',', m, a,
 		    product, (size_t)opt->n);
@@ -235,7 +239,7 @@ main(int argc, char **argv)
 		json_write_object(out.fp, m.meta);
 		putc('\n', out.fp);
 	} else {
-		if (opt.format != FORMAT_JSONL)
+		if (opt.format == FORMAT_CSV || opt.format == FORMAT_TSV)
 			audfmt_table_header(out.fp, opt.format == FORMAT_TSV ? '\t' : ',');
 		if (opt.all)
 			export_all(out.fp, &opt, &m);

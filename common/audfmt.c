@@ -73,6 +73,11 @@ audfmt_json(FILE *out, const struct model *m, const struct audience *a,
 
 	fputs("{\"product_id\":", out);
 	json_write_object(out, product);
+	fputs(",\"product_name\":", out);
+	if (a->name != NULL)
+		json_write_object(out, a->name);
+	else
+		fputs("null", out);
 	fputs(",\"recommendations\":[", out);
 	for (size_t i = 0; i < count; i++) {
 		fputs(i ? ",{\"customer_id\":" : "{\"customer_id\":", out);
@@ -90,4 +95,22 @@ audfmt_json(FILE *out, const struct model *m, const struct audience *a,
 	    score && score->type == MSGPACK_OBJECT_STR ? score->via.str.ptr : "?");
 	json_write_string(out, note, n < sizeof(note) ? n : sizeof(note) - 1);
 	fputs("}\n", out);
+}
+
+void
+audfmt_text(FILE *out, const struct model *m, const struct audience *a,
+    const msgpack_object *product, size_t n)
+{
+	fputs("product ", out);
+	audfmt_id(out, product, '\n');
+	if (a->fallback)
+		fputs(" (not in the model: the cold-start list)", out);
+	else if (a->name != NULL)
+		fprintf(out, " (%.*s)", (int)a->name->via.str.size, a->name->via.str.ptr);
+	fputs(":\n", out);
+	for (size_t i = 0; i < n && i < a->size; i++) {
+		fprintf(out, "%4zu. customer ", i + 1);
+		audfmt_id(out, audience_customer(m, a, i), '\n');
+		fprintf(out, "  score %.6f\n", audience_score(m, a, i));
+	}
 }

@@ -36,8 +36,8 @@ OUT
 @test "JSON lines in the shape of the HTTP API" {
 	run -0 aud-query -m "$M" -n 2 --format jsonl 12 7
 	assert_output - <<'OUT'
-{"product_id":12,"recommendations":[{"customer_id":1,"score":0.9333333333333333,"rank":1},{"customer_id":"s1","score":0.25,"rank":2}],"count":2,"note":"the top customers who have not interacted with this product, by engagement score"}
-{"product_id":7,"recommendations":[{"customer_id":1,"score":0.9333333333333333,"rank":1},{"customer_id":"s1","score":0.25,"rank":2}],"count":2,"note":"new product: not in the model, so it is served the cold-start list, the top customers overall, by engagement score"}
+{"product_id":12,"product_name":null,"recommendations":[{"customer_id":1,"score":0.9333333333333333,"rank":1},{"customer_id":"s1","score":0.25,"rank":2}],"count":2,"note":"the top customers who have not interacted with this product, by engagement score"}
+{"product_id":7,"product_name":null,"recommendations":[{"customer_id":1,"score":0.9333333333333333,"rank":1},{"customer_id":"s1","score":0.25,"rank":2}],"count":2,"note":"new product: not in the model, so it is served the cold-start list, the top customers overall, by engagement score"}
 OUT
 }
 
@@ -68,4 +68,16 @@ OUT
 @test "a closed pipe ends quietly" {
 	run -0 --separate-stderr bash -c "aud-query -m '$M' --all | head -n 1"
 	assert_equal "$stderr" ""
+}
+
+@test "--format text is for reading" {
+	run -0 aud-query -m "$M" -n 2 --format text 12 5
+	assert_output - <<'OUT'
+product 12:
+   1. customer 1  score 0.933333
+   2. customer s1  score 0.250000
+product 5 (not in the model: the cold-start list):
+   1. customer 1  score 0.933333
+   2. customer s1  score 0.250000
+OUT
 }

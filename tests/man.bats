@@ -35,21 +35,27 @@ examples() {
 	done
 }
 
-@test "the EXAMPLES of aud-prepare(1) and aud-cat(1) run as written" {
+@test "the EXAMPLES of every tool's page run as written, in pipeline order" {
 	local dir=$BATS_TEST_TMPDIR/examples
 	mkdir -p "$dir"
 	cp "$FIXTURES/orders.csv" "$dir/orders.csv"
 	cp "$FIXTURES/events-ms.csv" "$dir/events.csv"
 	cp "$FIXTURES/retail-like.csv" "$dir/online_retail.csv"
-	{ echo 'set -e -o pipefail'; examples man/aud-prepare.1; examples man/aud-cat.1; } > "$dir/run.sh"
+	{
+		echo 'set -e -o pipefail'
+		for tool in aud-prepare aud-cat aud-features aud-rank aud-query; do
+			examples "man/$tool.1"
+		done
+	} > "$dir/run.sh"
 	cd "$dir"
 	run -0 bash run.sh
 	[ -s interactions.aud ] && [ -s events.aud ] && [ -s retail.aud ] && [ -s clean.csv ]
+	[ -s features.aud ] && [ -s products.aud ] && [ -s model.aud ] && [ -s audiences.csv ]
 }
 
 @test "the options in --help and the man page agree" {
 	local tool opt
-	for tool in aud-prepare aud-cat; do
+	for tool in aud-prepare aud-cat aud-features aud-rank aud-query; do
 		for opt in $("$tool" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 			grep -q -- "Fl Fl ${opt#--}" "man/$tool.1" ||
 				{ echo "$tool: $opt is not in the man page"; return 1; }
