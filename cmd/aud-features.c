@@ -210,7 +210,7 @@ print_text(FILE *out, const struct features *f, const struct interactions *ia)
 	char first[TIME_ISO_LEN];
 
 	for (size_t c = 0; c < f->n; c++)
-		present[c] = f->total[c] > 0;
+		present[c] = f->sum[c].total > 0;
 	by_engagement = ranking_order(ia->customers, f->engagement, present, &n);
 	by_activity = ranking_order(ia->customers, f->activity, present, &n2);
 	fprintf(out, "%zu customers, %zu interactions, latest %s\n\n", n, ia->n,
@@ -238,8 +238,9 @@ print_text(FILE *out, const struct features *f, const struct interactions *ia)
 		fprintf(out, "%4zu  %-20.*s %10.4f %9.4f %6u %6u %7lld  %s\n", k + 1,
 		    id.is_str ? (int)id.len : (int)strlen(idbuf),
 		    id.is_str ? id.str : idbuf, f->engagement[c], f->activity[c],
-		    f->total[c], f->unique_products[c], (long long)f->recency_days[c],
-		    time_format_iso(f->last[c], last));
+		    f->sum[c].total, f->sum[c].unique,
+		    (long long)features_recency_days(f, &f->sum[c]),
+		    time_format_iso(f->sum[c].last, last));
 	}
 	free(present);
 	free(by_engagement);
@@ -286,7 +287,8 @@ main(int argc, char **argv)
 	if (opt.products && output_open(&products_out, opt.products, 1, 1,
 	    errbuf, sizeof(errbuf)) < 0)
 		errx(EXIT_DATA, "%s", errbuf);
-	if (interactions_load(&ia, in, opt.input, errbuf, sizeof(errbuf)) < 0)
+	if (interactions_load(&ia, in, opt.input, opt.products != NULL, errbuf,
+	    sizeof(errbuf)) < 0)
 		errx(EXIT_DATA, "%s", errbuf);
 	if (in != stdin)
 		fclose(in);

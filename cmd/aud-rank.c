@@ -5,6 +5,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,37 @@ shown(const char *path)
 	return strcmp(path, "-") == 0 ? "stdin" : path;
 }
 
+#define AHEAD 8
+
+/*
+ * The place in the ranking of each customer of the interactions, through
+ * the features' id table; look-ups are hashed and prefetched a few ahead.
+ */
+static void
+map_customers(const struct interactions *ia, const struct scores *sc,
+    const uint32_t *place_of, uint32_t *rank_of)
+{
+	size_t n = intern_count(ia->customers);
+	uint32_t hash[AHEAD];
+	struct id id;
+
+	for (size_t c = 0; c < n + AHEAD; c++) {
+		if (c < n) {
+			intern_get(ia->customers, (uint32_t)c, &id);
+			hash[c % AHEAD] = intern_hash(&id);
+			intern_prefetch(sc->customers, hash[c % AHEAD]);
+		}
+		if (c >= AHEAD) {
+			size_t k = c - AHEAD;
+			uint32_t s;
+
+			intern_get(ia->customers, (uint32_t)k, &id);
+			s = intern_find_hashed(sc->customers, &id, hash[k % AHEAD]);
+			rank_of[k] = s == UINT32_MAX ? UINT32_MAX : place_of[s];
+		}
+	}
+}
+
 /*
  * Writes the model: the head of the ranking, a record per (sampled) product,
  * then the index. No audience reaches further down the ranking than N plus
@@ -240,14 +272,7 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 
 	for (size_t k = 0; k < ncand; k++)
 		place_of[order[k]] = (uint32_t)k;
-	for (size_t c = 0; c < intern_count(ia->customers); c++) {
-		struct id id;
-		uint32_t s;
-
-		intern_get(ia->customers, (uint32_t)c, &id);
-		s = intern_find(sc->customers, &id);
-		rank_of[c] = s == UINT32_MAX ? UINT32_MAX : place_of[s];
-	}
+	map_customers(ia, sc, place_of, rank_of);
 	t.rank_of = rank_of;
 	product_customers_build(&g, ia, 0, ia->n);
 	for (size_t p = 0; p < g.nproducts; p++) {
@@ -289,6 +314,28 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 	free(places);
 	free(scratch);
 	return model_finish(mw);
+}
+
+/* Reading the features' scores in a thread of its own. */
+struct scores_job {
+	const char *path;
+	FILE *in;
+	char field[32];
+	struct scores sc;
+	int ret;
+	char err[512];
+};
+
+static void *
+load_scores(void *arg)
+{
+	struct scores_job *job = arg;
+
+	job->ret = scores_load(&job->sc, job->in, job->path, job->field, job->err,
+	    sizeof(job->err));
+	if (job->in != stdin)
+		fclose(job->in);
+	return NULL;
 }
 
 static void
@@ -333,7 +380,7 @@ main(int argc, char **argv)
 		struct eval_result res;
 
 		in = open_or_die(opt.input);
-		if (interactions_load(&ia, in, opt.input, errbuf, sizeof(errbuf)) < 0)
+		if (interactions_load(&ia, in, opt.input, 0, errbuf, sizeof(errbuf)) < 0)
 			errx(EXIT_DATA, "%s", errbuf);
 		if (evaluate(&res, &ia, &ep) < 0)
 			errx(EXIT_DATA, "%s: too few interactions to split into "
@@ -344,20 +391,23 @@ main(int argc, char **argv)
 			eval_write_json(out.fp, &res);
 		commit(&out, 0, where);
 	} else {
-		struct scores sc;
+		struct scores_job job = { .path = opt.features };
 		uint32_t *order;
 		size_t ncand;
-		char field[32];
-		FILE *fin = open_or_die(opt.features);
+		pthread_t thread;
 
-		snprintf(field, sizeof(field), "%s_score", opt.score);
-		if (scores_load(&sc, fin, opt.features, field, errbuf, sizeof(errbuf)) < 0)
-			errx(EXIT_DATA, "%s", errbuf);
-		if (fin != stdin)
-			fclose(fin);
+		/* The two inputs are independent: read them on both cores. */
+		snprintf(job.field, sizeof(job.field), "%s_score", opt.score);
+		job.in = open_or_die(opt.features);
 		in = open_or_die(opt.input);
-		if (interactions_load(&ia, in, opt.input, errbuf, sizeof(errbuf)) < 0)
+		if ((errno = pthread_create(&thread, NULL, load_scores, &job)) != 0)
+			err(EXIT_DATA, "cannot start a thread");
+		if (interactions_load(&ia, in, opt.input, 1, errbuf, sizeof(errbuf)) < 0)
 			errx(EXIT_DATA, "%s", errbuf);
+		pthread_join(thread, NULL);
+		if (job.ret < 0)
+			errx(EXIT_DATA, "%s", job.err);
+		struct scores sc = job.sc;
 		order = ranking_order(sc.customers, sc.score, NULL, &ncand);
 		commit(&out, write_model(out.fp, &opt, &ia, &sc, order, ncand), where);
 		free(order);

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "radix.h"
-#include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -58,12 +57,6 @@ feature_params_free(struct feature_params *p)
 	p->event_weight = NULL;
 }
 
-static void *
-column(size_t n, size_t size)
-{
-	return xcalloc(n ? n : 1, size);
-}
-
 /* Distinct products per customer, from the sorted (customer, product) pairs. */
 static void
 count_unique_products(struct features *f, const struct interactions *ia,
@@ -76,7 +69,7 @@ count_unique_products(struct features *f, const struct interactions *ia,
 	radix_sort_u64(pairs, NULL, nrows);
 	for (size_t i = 0; i < nrows; i++)
 		if (i == 0 || pairs[i] != pairs[i - 1])
-			f->unique_products[pairs[i] >> 32]++;
+			f->sum[pairs[i] >> 32].unique++;
 	free(pairs);
 }
 
@@ -87,18 +80,28 @@ normalise(double v, double min, double max)
 	return max > min ? (v - min) / (max - min) : 0.5;
 }
 
+/* The parts of the engagement score of one customer, before normalising. */
+static void
+parts(const struct features *f, const struct customer_sums *s, double *v)
+{
+	v[ENG_TOTAL] = s->total;
+	v[ENG_UNIQUE] = s->unique;
+	v[ENG_AVG] = features_avg_score(s);
+	v[ENG_FREQUENCY] = features_frequency(s);
+	v[ENG_RECENCY] = (double)features_recency_days(f, s);
+}
+
 static void
 scores(struct features *f, const struct feature_params *p)
 {
-	double lo[NENG], hi[NENG];
+	double lo[NENG], hi[NENG], v[NENG];
+	const double *w = p->engagement_weight;
 	int seen = 0;
 
 	for (size_t c = 0; c < f->n; c++) {
-		double v[NENG] = { f->total[c], f->unique_products[c], f->avg_score[c],
-		    f->frequency[c], (double)f->recency_days[c] };
-
-		if (f->total[c] == 0)
+		if (f->sum[c].total == 0)
 			continue;
+		parts(f, &f->sum[c], v);
 		for (int k = 0; k < NENG; k++) {
 			if (!seen || v[k] < lo[k])
 				lo[k] = v[k];
@@ -108,19 +111,17 @@ scores(struct features *f, const struct feature_params *p)
 		seen = 1;
 	}
 	for (size_t c = 0; c < f->n; c++) {
-		const double *w = p->engagement_weight;
-		double eng;
+		const struct customer_sums *s = &f->sum[c];
 
-		if (f->total[c] == 0)
+		if (s->total == 0)
 			continue;
-		eng = w[ENG_TOTAL] * normalise(f->total[c], lo[ENG_TOTAL], hi[ENG_TOTAL]) +
-		    w[ENG_UNIQUE] * normalise(f->unique_products[c], lo[ENG_UNIQUE], hi[ENG_UNIQUE]) +
-		    w[ENG_AVG] * normalise(f->avg_score[c], lo[ENG_AVG], hi[ENG_AVG]) +
-		    w[ENG_FREQUENCY] * normalise(f->frequency[c], lo[ENG_FREQUENCY], hi[ENG_FREQUENCY]) +
-		    w[ENG_RECENCY] * (1 - normalise((double)f->recency_days[c],
-		    lo[ENG_RECENCY], hi[ENG_RECENCY]));
-		f->engagement[c] = eng;
-		f->activity[c] = (double)f->recent_rows[c] / (double)(f->recency_days[c] + 1);
+		parts(f, s, v);
+		f->engagement[c] = w[ENG_TOTAL] * normalise(v[ENG_TOTAL], lo[ENG_TOTAL], hi[ENG_TOTAL]) +
+		    w[ENG_UNIQUE] * normalise(v[ENG_UNIQUE], lo[ENG_UNIQUE], hi[ENG_UNIQUE]) +
+		    w[ENG_AVG] * normalise(v[ENG_AVG], lo[ENG_AVG], hi[ENG_AVG]) +
+		    w[ENG_FREQUENCY] * normalise(v[ENG_FREQUENCY], lo[ENG_FREQUENCY], hi[ENG_FREQUENCY]) +
+		    w[ENG_RECENCY] * (1 - normalise(v[ENG_RECENCY], lo[ENG_RECENCY], hi[ENG_RECENCY]));
+		f->activity[c] = (double)s->recent / (double)(v[ENG_RECENCY] + 1);
 	}
 }
 
@@ -130,71 +131,41 @@ features_compute(struct features *f, const struct interactions *ia,
 {
 	size_t n = intern_count(ia->customers);
 	int purchased = interactions_event(ia, "purchased");
-	uint32_t *purchases;
 	int64_t recent_from;
 
 	memset(f, 0, sizeof(*f));
 	f->n = n;
-	f->total = column(n, sizeof(*f->total));
-	f->unique_products = column(n, sizeof(*f->unique_products));
-	f->days_active = column(n, sizeof(*f->days_active));
-	f->recent_rows = column(n, sizeof(*f->recent_rows));
-	f->first = column(n, sizeof(*f->first));
-	f->last = column(n, sizeof(*f->last));
-	f->recency_days = column(n, sizeof(*f->recency_days));
-	f->total_score = column(n, sizeof(*f->total_score));
-	f->avg_score = column(n, sizeof(*f->avg_score));
-	f->purchase_rate = column(n, sizeof(*f->purchase_rate));
-	f->frequency = column(n, sizeof(*f->frequency));
-	f->engagement = column(n, sizeof(*f->engagement));
-	f->activity = column(n, sizeof(*f->activity));
-	purchases = column(n, sizeof(*purchases));
-	if (nrows == 0) {
-		free(purchases);
+	f->sum = xcalloc(n ? n : 1, sizeof(*f->sum));
+	f->engagement = xcalloc(n ? n : 1, sizeof(*f->engagement));
+	f->activity = xcalloc(n ? n : 1, sizeof(*f->activity));
+	advise_huge(f->sum, n * sizeof(*f->sum));
+	if (nrows == 0)
 		return;
-	}
 	f->max_time = ia->time[nrows - 1];	/* rows are in time order */
 	recent_from = f->max_time - p->recent_days * MS_PER_DAY;
+	/* Rows come in time order, customers at random: one cache line each. */
 	for (size_t i = 0; i < nrows; i++) {
-		uint32_t c = ia->customer[i];
+		struct customer_sums *s = &f->sum[ia->customer[i]];
 
-		if (f->total[c]++ == 0) {
-			f->first[c] = ia->time[i];
+		if (i + 8 < nrows)
+			__builtin_prefetch(&f->sum[ia->customer[i + 8]], 1);
+		if (s->total++ == 0) {
+			s->first = ia->time[i];
 			f->present++;
 		}
-		f->last[c] = ia->time[i];
-		f->total_score[c] += p->event_weight[ia->event[i]];
-		purchases[c] += ia->event[i] == purchased;
-		f->recent_rows[c] += ia->time[i] >= recent_from;
+		s->last = ia->time[i];
+		s->score += p->event_weight[ia->event[i]];
+		s->purchases += ia->event[i] == purchased;
+		s->recent += ia->time[i] >= recent_from;
 	}
 	count_unique_products(f, ia, nrows);
-	for (size_t c = 0; c < n; c++) {
-		if (f->total[c] == 0)
-			continue;
-		f->avg_score[c] = f->total_score[c] / f->total[c];
-		f->purchase_rate[c] = (double)purchases[c] / f->total[c];
-		f->days_active[c] = (uint32_t)((f->last[c] - f->first[c]) / MS_PER_DAY + 1);
-		f->frequency[c] = (double)f->total[c] / f->days_active[c];
-		f->recency_days[c] = (f->max_time - f->last[c]) / MS_PER_DAY;
-	}
-	free(purchases);
 	scores(f, p);
 }
 
 void
 features_free(struct features *f)
 {
-	free(f->total);
-	free(f->unique_products);
-	free(f->days_active);
-	free(f->recent_rows);
-	free(f->first);
-	free(f->last);
-	free(f->recency_days);
-	free(f->total_score);
-	free(f->avg_score);
-	free(f->purchase_rate);
-	free(f->frequency);
+	free(f->sum);
 	free(f->engagement);
 	free(f->activity);
 	memset(f, 0, sizeof(*f));

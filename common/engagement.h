@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "interactions.h"
+#include "timeparse.h"
 
 /* The default event weights, by event name; any other event weighs 1.0. */
 struct event_weight {
@@ -30,15 +31,53 @@ struct feature_params {
 	int64_t recent_days;		/* R of the activity score */
 };
 
+/*
+ * What is summed per customer; the other features derive from it (below),
+ * so that tens of millions of customers cost 56 bytes each.
+ */
+struct customer_sums {
+	int64_t first, last;		/* times of the first and last rows */
+	double score;			/* sum of event weights */
+	uint32_t total, unique, purchases, recent;
+};
+
 struct features {
 	size_t n;			/* customers, as in the interactions */
 	size_t present;			/* customers with at least one row */
 	int64_t max_time;		/* latest time of the rows used */
-	uint32_t *total, *unique_products, *days_active, *recent_rows;
-	int64_t *first, *last, *recency_days;
-	double *total_score, *avg_score, *purchase_rate, *frequency;
+	struct customer_sums *sum;
 	double *engagement, *activity;
 };
+
+static inline double
+features_avg_score(const struct customer_sums *s)
+{
+	return s->score / s->total;
+}
+
+static inline double
+features_purchase_rate(const struct customer_sums *s)
+{
+	return (double)s->purchases / s->total;
+}
+
+static inline uint32_t
+features_days_active(const struct customer_sums *s)
+{
+	return (uint32_t)((s->last - s->first) / MS_PER_DAY + 1);
+}
+
+static inline double
+features_frequency(const struct customer_sums *s)
+{
+	return (double)s->total / features_days_active(s);
+}
+
+static inline int64_t
+features_recency_days(const struct features *f, const struct customer_sums *s)
+{
+	return (f->max_time - s->last) / MS_PER_DAY;
+}
 
 /*
  * Fills p with the default weights for the events of ia, then applies

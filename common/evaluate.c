@@ -283,7 +283,7 @@ evaluate(struct eval_result *r, const struct interactions *ia,
 	feature_params_init(&params, ia);
 	features_compute(&f, ia, ntrain, &params);
 	for (size_t c = 0; c < nc; c++)
-		r->train_customers += present[c] = f.total[c] > 0;
+		r->train_customers += present[c] = f.sum[c].total > 0;
 	for (size_t i = ntrain; i < ia->n; i++)
 		active[ia->customer[i]] = 1;
 	for (size_t c = 0; c < nc; c++) {

@@ -59,23 +59,24 @@ features_write(FILE *out, const struct features *f, const struct interactions *i
 	stream_pack_cstr(pk, "customers");
 	msgpack_pack_uint64(pk, f->present);
 	for (size_t c = 0; c < f->n; c++) {
+		const struct customer_sums *s = &f->sum[c];
 		struct id id;
 
-		if (f->total[c] == 0)
+		if (s->total == 0)
 			continue;
 		intern_get(ia->customers, (uint32_t)c, &id);
 		stream_record_begin(w);
 		stream_pack_id(pk, &id);
-		msgpack_pack_uint32(pk, f->total[c]);
-		msgpack_pack_uint32(pk, f->unique_products[c]);
-		msgpack_pack_double(pk, f->total_score[c]);
-		msgpack_pack_double(pk, f->avg_score[c]);
-		msgpack_pack_int64(pk, f->first[c]);
-		msgpack_pack_int64(pk, f->last[c]);
-		msgpack_pack_double(pk, f->purchase_rate[c]);
-		msgpack_pack_uint32(pk, f->days_active[c]);
-		msgpack_pack_double(pk, f->frequency[c]);
-		msgpack_pack_int64(pk, f->recency_days[c]);
+		msgpack_pack_uint32(pk, s->total);
+		msgpack_pack_uint32(pk, s->unique);
+		msgpack_pack_double(pk, s->score);
+		msgpack_pack_double(pk, features_avg_score(s));
+		msgpack_pack_int64(pk, s->first);
+		msgpack_pack_int64(pk, s->last);
+		msgpack_pack_double(pk, features_purchase_rate(s));
+		msgpack_pack_uint32(pk, features_days_active(s));
+		msgpack_pack_double(pk, features_frequency(s));
+		msgpack_pack_int64(pk, features_recency_days(f, s));
 		msgpack_pack_double(pk, f->engagement[c]);
 		msgpack_pack_double(pk, f->activity[c]);
 	}

@@ -56,6 +56,44 @@ load_header(struct interactions *ia, const struct stream_reader *r, int *col,
 	return 0;
 }
 
+/*
+ * Records are read in batches: each record is checked and copied out of the
+ * reader (which owns it only until the next read), then the whole batch's
+ * ids are hashed and their table slots prefetched before any is interned,
+ * so the cache misses of a table of millions overlap instead of adding up.
+ */
+#define BATCH 64
+#define AHEAD_SLOT 12
+#define AHEAD_ENTRY 6
+
+struct pending {
+	struct id customer, product;
+	uint32_t customer_hash, product_hash;
+	size_t customer_at, product_at, name_at;	/* offsets into bytes */
+	uint32_t name_len;
+	int has_name;
+	uint8_t event;
+	int64_t time;
+};
+
+struct batch {
+	struct pending row[BATCH];
+	size_t n;
+	char *bytes;			/* string ids and names of the batch */
+	size_t len, cap;
+};
+
+static size_t
+keep_bytes(struct batch *b, const char *p, size_t n)
+{
+	size_t at = b->len;
+
+	b->bytes = xgrow(b->bytes, &b->cap, b->len + n + 1, 1);
+	memcpy(b->bytes + at, p, n);
+	b->len += n;
+	return at;
+}
+
 static int
 bad_record(const struct stream_reader *r, char *err, size_t errlen,
     const char *what)
@@ -65,66 +103,126 @@ bad_record(const struct stream_reader *r, char *err, size_t errlen,
 	return -1;
 }
 
-/* Checks and keeps one record. */
+/* Checks one record and copies it into the batch. */
 static int
-add_record(struct interactions *ia, size_t *cap, size_t *names_cap,
+take_record(struct batch *b, const struct interactions *ia, int64_t last_time,
     const struct stream_reader *r, const int *col, const msgpack_object *rec,
     char *err, size_t errlen)
 {
 	const msgpack_object *v = rec->via.array.ptr;
-	struct id customer, product;
 	const msgpack_object *ev = &v[col[F_EVENT]], *t = &v[col[F_TIME]];
-	uint32_t c, p;
-	int added;
+	struct pending *p = &b->row[b->n];
 
-	if (stream_get_id(&v[col[F_CUSTOMER]], &customer) < 0 ||
-	    stream_get_id(&v[col[F_PRODUCT]], &product) < 0)
+	if (stream_get_id(&v[col[F_CUSTOMER]], &p->customer) < 0 ||
+	    stream_get_id(&v[col[F_PRODUCT]], &p->product) < 0)
 		return bad_record(r, err, errlen, "an id is neither an integer nor a string");
 	if (ev->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ev->via.u64 >= ia->nevents)
 		return bad_record(r, err, errlen, "an event outside the dictionary");
 	if (t->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
 	    t->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
 		return bad_record(r, err, errlen, "a time that is not an integer");
-	if (ia->n > 0 && t->via.i64 < ia->time[ia->n - 1])
+	if (t->via.i64 < (b->n ? b->row[b->n - 1].time : last_time))
 		return bad_record(r, err, errlen, "records out of time order");
-	if (ia->n == UINT32_MAX)
+	if (ia->n + b->n >= UINT32_MAX)
 		return bad_record(r, err, errlen, "more than 4294967295 records");
-	c = intern_add(ia->customers, &customer, NULL);
-	p = intern_add(ia->products, &product, &added);
-	if (c == UINT32_MAX || p == UINT32_MAX)
-		return bad_record(r, err, errlen, "more than 4 billion distinct ids");
-	if (added) {
-		ia->product_name = xgrow(ia->product_name, names_cap, (size_t)p + 1,
-		    sizeof(*ia->product_name));
-		ia->product_name[p] = NULL;
+	if (p->customer.is_str)
+		p->customer_at = keep_bytes(b, p->customer.str, p->customer.len);
+	if (p->product.is_str)
+		p->product_at = keep_bytes(b, p->product.str, p->product.len);
+	p->has_name = col[F_NAME] >= 0 && v[col[F_NAME]].type == MSGPACK_OBJECT_STR;
+	if (p->has_name) {
+		p->name_len = v[col[F_NAME]].via.str.size;
+		p->name_at = keep_bytes(b, v[col[F_NAME]].via.str.ptr, p->name_len);
 	}
-	if (col[F_NAME] >= 0 && v[col[F_NAME]].type == MSGPACK_OBJECT_STR &&
-	    ia->product_name[p] == NULL)
-		ia->product_name[p] = xstrndup(v[col[F_NAME]].via.str.ptr,
-		    v[col[F_NAME]].via.str.size);
-	if (ia->n == *cap) {
+	p->event = (uint8_t)ev->via.u64;
+	p->time = t->via.i64;
+	b->n++;
+	return 0;
+}
+
+/* Interns and stores the batch's rows. */
+static int
+flush_batch(struct interactions *ia, struct batch *b, size_t *cap,
+    size_t *names_cap, const struct stream_reader *r, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct pending *p = &b->row[i];
+
+		if (p->customer.is_str)
+			p->customer.str = b->bytes + p->customer_at;
+		if (p->product.is_str)
+			p->product.str = b->bytes + p->product_at;
+		p->customer_hash = intern_hash(&p->customer);
+		p->product_hash = intern_hash(&p->product);
+	}
+	if (ia->n + b->n > *cap) {
 		size_t newcap = *cap;
 
-		ia->time = xgrow(ia->time, &newcap, ia->n + 1, sizeof(*ia->time));
+		ia->time = xgrow(ia->time, &newcap, ia->n + b->n, sizeof(*ia->time));
 		ia->customer = xrealloc(ia->customer, newcap * sizeof(*ia->customer));
 		ia->product = xrealloc(ia->product, newcap * sizeof(*ia->product));
 		ia->event = xrealloc(ia->event, newcap);
 		*cap = newcap;
 	}
-	ia->customer[ia->n] = c;
-	ia->product[ia->n] = p;
-	ia->event[ia->n] = (uint8_t)ev->via.u64;
-	ia->time[ia->n] = t->via.i64;
-	ia->n++;
+	for (size_t i = 0; i < b->n && i < AHEAD_SLOT; i++) {
+		intern_prefetch(ia->customers, b->row[i].customer_hash);
+		intern_prefetch(ia->products, b->row[i].product_hash);
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		struct pending *p = &b->row[i];
+		int added;
+		uint32_t c, q;
+
+		/* Slots a few rows ahead, then, once those are in, entries. */
+		if (i + AHEAD_SLOT < b->n) {
+			intern_prefetch(ia->customers, p[AHEAD_SLOT].customer_hash);
+			intern_prefetch(ia->products, p[AHEAD_SLOT].product_hash);
+		}
+		if (i + AHEAD_ENTRY < b->n) {
+			intern_prefetch_hit(ia->customers, p[AHEAD_ENTRY].customer_hash);
+			intern_prefetch_hit(ia->products, p[AHEAD_ENTRY].product_hash);
+		}
+		c = intern_add_hashed(ia->customers, &p->customer, p->customer_hash, NULL);
+		q = intern_add_hashed(ia->products, &p->product, p->product_hash, &added);
+
+		if (c == UINT32_MAX || q == UINT32_MAX)
+			return bad_record(r, err, errlen, "more than 4 billion distinct ids");
+		if (added) {
+			ia->product_name = xgrow(ia->product_name, names_cap,
+			    (size_t)q + 1, sizeof(*ia->product_name));
+			ia->product_name[q] = NULL;
+		}
+		if (p->has_name && ia->product_name[q] == NULL)
+			ia->product_name[q] = xstrndup(b->bytes + p->name_at, p->name_len);
+		ia->customer[ia->n] = c;
+		ia->product[ia->n] = q;
+		ia->event[ia->n] = p->event;
+		ia->time[ia->n] = p->time;
+		ia->n++;
+	}
+	b->n = 0;
+	b->len = 0;
 	return 0;
+}
+
+/* The rows_written of the stream's provenance, to size arrays once. */
+static size_t
+expected_rows(const struct stream_reader *r)
+{
+	const msgpack_object *prov = stream_header_get(r, "provenance");
+	const msgpack_object *n = prov ? mp_map_get(prov, "rows_written") : NULL;
+
+	return n && n->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    n->via.u64 < UINT32_MAX ? (size_t)n->via.u64 : 0;
 }
 
 int
 interactions_load(struct interactions *ia, FILE *in, const char *name,
-    char *err, size_t errlen)
+    int with_names, char *err, size_t errlen)
 {
 	struct stream_reader *r;
 	const msgpack_object *rec;
+	struct batch b = { .n = 0 };
 	size_t cap = 0, names_cap = 0;
 	int col[NFIELDS], ret;
 
@@ -137,12 +235,30 @@ interactions_load(struct interactions *ia, FILE *in, const char *name,
 		stream_reader_free(r);
 		return -1;
 	}
-	while ((ret = stream_read(r, &rec, err, errlen)) == 1)
-		if (add_record(ia, &cap, &names_cap, r, col, rec, err, errlen) < 0) {
+	if (!with_names)
+		col[F_NAME] = -1;
+	if ((cap = expected_rows(r)) > 0) {
+		ia->time = xmalloc(cap * sizeof(*ia->time));
+		ia->customer = xmalloc(cap * sizeof(*ia->customer));
+		ia->product = xmalloc(cap * sizeof(*ia->product));
+		ia->event = xmalloc(cap);
+	}
+	while ((ret = stream_read(r, &rec, err, errlen)) == 1) {
+		int64_t last = ia->n ? ia->time[ia->n - 1] : INT64_MIN;
+
+		if (take_record(&b, ia, last, r, col, rec, err, errlen) < 0 ||
+		    (b.n == BATCH && flush_batch(ia, &b, &cap, &names_cap, r, err,
+		    errlen) < 0)) {
 			ret = -1;
 			break;
 		}
+	}
+	if (ret == 0 && flush_batch(ia, &b, &cap, &names_cap, r, err, errlen) < 0)
+		ret = -1;
+	free(b.bytes);
 	stream_reader_free(r);
+	intern_freeze(ia->customers);
+	intern_freeze(ia->products);
 	return ret;
 }
 

@@ -21,17 +21,20 @@ struct interactions {
 	struct intern *customers, *products;
 	char **event_names;
 	size_t nevents;
-	char **product_name;		/* per product, NULL when unknown */
+	char **product_name;		/* per product, NULL when unknown (all
+					   NULL unless loaded with names) */
 	char *source;			/* the stream's provenance source, or NULL */
 };
 
 /*
- * Reads a whole interactions stream from in (name for messages). Returns 0,
- * or -1 with err filled: a stream of another kind, a damaged stream, rows
- * out of time order, or an event index outside the dictionary.
+ * Reads a whole interactions stream from in (name for messages); product
+ * names are kept only if with_names is set. Afterwards the id tables are
+ * frozen (intern_freeze): ids can be read, not looked up. Returns 0, or -1
+ * with err filled: a stream of another kind, a damaged stream, rows out of
+ * time order, or an event index outside the dictionary.
  */
 int interactions_load(struct interactions *ia, FILE *in, const char *name,
-    char *err, size_t errlen);
+    int with_names, char *err, size_t errlen);
 void interactions_free(struct interactions *ia);
 
 /* The index of an event name, or -1 when the data has no such event. */

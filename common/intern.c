@@ -167,7 +167,13 @@ find_slot(const struct intern *t, const struct id *id, uint32_t h)
 uint32_t
 intern_find(const struct intern *t, const struct id *id)
 {
-	uint64_t v = t->slots[find_slot(t, id, intern_hash(id))];
+	return intern_find_hashed(t, id, intern_hash(id));
+}
+
+uint32_t
+intern_find_hashed(const struct intern *t, const struct id *id, uint32_t hash)
+{
+	uint64_t v = t->slots[find_slot(t, id, hash)];
 
 	return v == EMPTY ? UINT32_MAX : (uint32_t)v - 1;
 }

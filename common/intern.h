@@ -59,6 +59,8 @@ uint32_t intern_add_hashed(struct intern *t, const struct id *id, uint32_t hash,
 
 /* Returns the index of id, or UINT32_MAX when it is absent. */
 uint32_t intern_find(const struct intern *t, const struct id *id);
+uint32_t intern_find_hashed(const struct intern *t, const struct id *id,
+    uint32_t hash);
 
 /* The id at index i; its str is valid until the next intern_add(). */
 void intern_get(const struct intern *t, uint32_t i, struct id *id);

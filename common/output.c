@@ -167,10 +167,6 @@ output_commit(struct output *o, char *err, size_t errlen)
 			saved = errno;
 		}
 	} else {
-		if (!failed && fsync(fileno(o->fp)) != 0 && errno != EINVAL) {
-			failed = 1;
-			saved = errno;
-		}
 		if (fclose(o->fp) != 0 && !failed) {
 			failed = 1;
 			saved = errno;

@@ -237,7 +237,8 @@ struct stream_reader {
 	char *name;
 	msgpack_unpacker up;
 	msgpack_unpacked header;	/* kept for the reader's life */
-	msgpack_unpacked current;	/* the record being handed out */
+	msgpack_object current;		/* the record being handed out, in the
+					   unpacker's own zone */
 	uint64_t offset;		/* where the next object starts */
 	uint64_t record_offset;		/* where the current record started */
 	uint64_t records;
@@ -262,20 +263,39 @@ fail(const struct stream_reader *r, uint64_t at, char *err, size_t errlen,
 }
 
 /*
- * Parses the next object into *out. Returns 1, 0 at a clean end of input
- * (no partial object pending), or -1 with err filled. msgpack-c's parse
- * error is sticky, so every outcome is compared explicitly and errors end
- * the stream for good.
+ * Parses the next object. The header goes into keep, an msgpack_unpacked
+ * with a zone of its own that lives as long as the reader. Records (keep is
+ * NULL) go into r->current, built in the unpacker's zone, which is cleared
+ * before each record: one zone for the whole stream instead of an
+ * allocation per record. Returns 1, 0 at a clean end of input (no partial
+ * object pending), or -1 with err filled. msgpack-c's parse error is
+ * sticky, so every outcome is compared explicitly and errors end the
+ * stream for good.
  */
 static int
-next_object(struct stream_reader *r, msgpack_unpacked *out, char *err,
+next_object(struct stream_reader *r, msgpack_unpacked *keep, char *err,
     size_t errlen)
 {
+	/* msgpack-c 4 creates the unpacker's zone lazily: it may be NULL. */
+	if (keep == NULL && r->up.z != NULL)
+		msgpack_unpacker_reset_zone(&r->up);
 	for (;;) {
 		size_t used = 0, n;
 		msgpack_unpack_return ret;
 
-		ret = msgpack_unpacker_next_with_size(&r->up, out, &used);
+		if (keep != NULL)
+			ret = msgpack_unpacker_next_with_size(&r->up, keep, &used);
+		else {
+			int got = msgpack_unpacker_execute(&r->up);
+
+			ret = got > 0 ? MSGPACK_UNPACK_SUCCESS : got == 0 ?
+			    MSGPACK_UNPACK_CONTINUE : (msgpack_unpack_return)got;
+			if (got > 0) {
+				r->current = msgpack_unpacker_data(&r->up);
+				used = msgpack_unpacker_parsed_size(&r->up);
+				msgpack_unpacker_reset(&r->up);
+			}
+		}
 		if (ret == MSGPACK_UNPACK_SUCCESS) {
 			r->offset += used;
 			return 1;
@@ -386,7 +406,6 @@ stream_reader_open(FILE *in, const char *name, char *err, size_t errlen)
 		return NULL;
 	}
 	msgpack_unpacked_init(&r->header);
-	msgpack_unpacked_init(&r->current);
 	ret = next_object(r, &r->header, err, errlen);
 	if (ret == 0)
 		snprintf(err, errlen, "%s: empty input, not an aud stream", r->name);
@@ -405,7 +424,6 @@ stream_reader_free(struct stream_reader *r)
 	if (r == NULL)
 		return;
 	msgpack_unpacked_destroy(&r->header);
-	msgpack_unpacked_destroy(&r->current);
 	msgpack_unpacker_destroy(&r->up);
 	for (size_t i = 0; i < r->nfields; i++) {
 		free(r->fields[i]);
@@ -490,7 +508,7 @@ stream_name(const struct stream_reader *r)
 static int
 finish(struct stream_reader *r, char *err, size_t errlen)
 {
-	const msgpack_object *n = mp_map_get(&r->current.data, "records");
+	const msgpack_object *n = mp_map_get(&r->current, "records");
 	uint64_t at;
 	int ret;
 
@@ -506,7 +524,7 @@ finish(struct stream_reader *r, char *err, size_t errlen)
 		return -1;
 	}
 	at = r->offset;
-	ret = next_object(r, &r->current, err, errlen);
+	ret = next_object(r, NULL, err, errlen);
 	if (ret == 1) {
 		fail(r, at, err, errlen, "data after the end of the stream");
 		return -1;
@@ -526,7 +544,7 @@ stream_read(struct stream_reader *r, const msgpack_object **rec, char *err,
 	if (r->done)
 		return 0;
 	r->record_offset = r->offset;
-	ret = next_object(r, &r->current, err, errlen);
+	ret = next_object(r, NULL, err, errlen);
 	if (ret == 0) {
 		fail(r, r->offset, err, errlen, "truncated: the stream ends "
 		    "without its trailer after %llu records",
@@ -535,15 +553,15 @@ stream_read(struct stream_reader *r, const msgpack_object **rec, char *err,
 	}
 	if (ret < 0)
 		return -1;
-	if (r->current.data.type == MSGPACK_OBJECT_MAP)
+	if (r->current.type == MSGPACK_OBJECT_MAP)
 		return finish(r, err, errlen) < 0 ? -1 : 0;
-	if (r->current.data.type != MSGPACK_OBJECT_ARRAY ||
-	    r->current.data.via.array.size != r->nfields) {
+	if (r->current.type != MSGPACK_OBJECT_ARRAY ||
+	    r->current.via.array.size != r->nfields) {
 		fail(r, r->record_offset, err, errlen, "malformed record: not an "
 		    "array of %zu fields", r->nfields);
 		return -1;
 	}
 	r->records++;
-	*rec = &r->current.data;
+	*rec = &r->current;
 	return 1;
 }
