@@ -45,7 +45,7 @@ else
   say = @printf '  %-6s %s\n'
 endif
 
-BINS := $(TOOLS:%=$(BUILD)/%) $(BUILD)/gen-lookalike
+BINS := $(TOOLS:%=$(BUILD)/%) $(BUILD)/gen-lookalike $(BUILD)/bench-model
 
 .PHONY: all bootstrap demo check units bench data install uninstall clean lint
 .SECONDARY:
@@ -60,7 +60,7 @@ $(BUILD)/aud-%: $(BUILD)/cmd/aud-%.o $(COMMON_OBJ)
 	$(say) LD $@
 	$(Q)$(CC) $(AUD_CFLAGS) $(CFLAGS) $(AUD_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AUD_LDLIBS) $(LDLIBS)
 
-$(BUILD)/gen-lookalike: $(BUILD)/scripts/gen-lookalike.o $(COMMON_OBJ)
+$(BUILD)/gen-lookalike $(BUILD)/bench-model: $(BUILD)/%: $(BUILD)/scripts/%.o $(COMMON_OBJ)
 	$(say) LD $@
 	$(Q)$(CC) $(AUD_CFLAGS) $(CFLAGS) $(AUD_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AUD_LDLIBS) $(LDLIBS)
 

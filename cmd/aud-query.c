@@ -136,17 +136,18 @@ parse_options(int argc, char **argv, struct options *opt)
 	}
 }
 
+static struct audfmt *fmt;	/* made once the model is open */
+
 static void
-write_audience(FILE *out, const struct options *opt, const struct model *m,
-    const struct audience *a, const msgpack_object *product)
+write_audience(FILE *out, const struct options *opt, const struct audience *a,
+    const msgpack_object *product)
 {
 	if (opt->format == FORMAT_JSONL)
-		audfmt_json(out, m, a, product, (size_t)opt->n);
+		audfmt_json(out, fmt, a, product, (size_t)opt->n);
 	else if (opt->format == FORMAT_TEXT)
-		audfmt_text(out, m, a, product, (size_t)opt->n);
+		audfmt_text(out, fmt, a, product, (size_t)opt->n);
 	else
-		audfmt_table(out, opt->format == FORMAT_TSV ? '\t' : ',', m, a,
-		    product, (size_t)opt->n);
+		audfmt_table(out, fmt, a, product, (size_t)opt->n);
 }
 
 /* Looks up one product given as text; exits on a malformed id. */
@@ -176,7 +177,7 @@ query(FILE *out, const struct options *opt, const struct model *m,
 		    MSGPACK_OBJECT_POSITIVE_INTEGER;
 		product.via.i64 = id.num;
 	}
-	write_audience(out, opt, m, &a, &product);
+	write_audience(out, opt, &a, &product);
 	audience_free(&a);
 }
 
@@ -210,7 +211,7 @@ export_all(FILE *out, const struct options *opt, const struct model *m)
 	int ret;
 
 	while ((ret = model_next(m, &at, &a, err, sizeof(err))) == 1)
-		write_audience(out, opt, m, &a, a.product_id);
+		write_audience(out, opt, &a, a.product_id);
 	audience_free(&a);
 	if (ret < 0)
 		errx(EXIT_DATA, "%s: %s", opt->model, err);
@@ -239,8 +240,9 @@ main(int argc, char **argv)
 		json_write_object(out.fp, m.meta);
 		putc('\n', out.fp);
 	} else {
+		fmt = audfmt_new(&m, opt.format == FORMAT_TSV ? '\t' : ',');
 		if (opt.format == FORMAT_CSV || opt.format == FORMAT_TSV)
-			audfmt_table_header(out.fp, opt.format == FORMAT_TSV ? '\t' : ',');
+			audfmt_table_header(out.fp, fmt);
 		if (opt.all)
 			export_all(out.fp, &opt, &m);
 		else if (optind < argc)
@@ -248,6 +250,7 @@ main(int argc, char **argv)
 				query(out.fp, &opt, &m, argv[i], strlen(argv[i]), "argument");
 		else
 			query_stdin(out.fp, &opt, &m);
+		audfmt_free(fmt);
 	}
 	model_close(&m);
 	if (output_commit(&out, err, sizeof(err)) < 0) {

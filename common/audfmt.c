@@ -1,21 +1,27 @@
 /* Audience output formats; see audfmt.h. */
 #include "audfmt.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
 #include "stream.h"
+#include "xalloc.h"
 #include "banned.h"
 
-void
-audfmt_table_header(FILE *out, char sep)
-{
-	fprintf(out, "product_id%crank%ccustomer_id%cscore%csource\n", sep, sep,
-	    sep, sep);
-}
+struct audfmt {
+	const struct model *m;
+	char sep;
+	size_t n;		/* entries of the ranking head */
+	char **cell;		/* "customer<sep>score" per entry */
+	char **json;		/* "{"customer_id":..,"score":..,"rank":" per entry */
+	char **text;		/* "customer  score 0.123456" per entry */
+	char *note_model, *note_fallback;	/* JSON strings */
+};
 
-void
-audfmt_id(FILE *out, const msgpack_object *id, char sep)
+/* An id as text: digits, or the string, quoted for CSV when sep needs it. */
+static void
+write_id(FILE *out, const msgpack_object *id, char sep)
 {
 	const char *s;
 	size_t len;
@@ -27,10 +33,10 @@ audfmt_id(FILE *out, const msgpack_object *id, char sep)
 	else if (id->type == MSGPACK_OBJECT_STR) {
 		s = id->via.str.ptr;
 		len = id->via.str.size;
-		/* TSV has no quoting: ids with tabs or line breaks are rare enough
-		   that CSV is the format for them; here they are quoted too. */
-		if (memchr(s, sep, len) || memchr(s, '"', len) ||
-		    memchr(s, '\n', len) || memchr(s, '\r', len)) {
+		/* TSV has no quoting; ids with tabs or line breaks are quoted
+		   there too rather than break the row. */
+		if (sep != '\n' && (memchr(s, sep, len) || memchr(s, '"', len) ||
+		    memchr(s, '\n', len) || memchr(s, '\r', len))) {
 			putc('"', out);
 			for (size_t i = 0; i < len; i++) {
 				if (s[i] == '"')
@@ -43,33 +49,105 @@ audfmt_id(FILE *out, const msgpack_object *id, char sep)
 	}
 }
 
-static void
-score_text(FILE *out, double v)
-{
-	json_write_double(out, v);
-}
+/* Runs a writer into a new string. */
+#define TEXT(var, ...) do { \
+	size_t len_; \
+	FILE *mem_ = open_memstream(&(var), &len_); \
+	if (mem_ == NULL) \
+		xalloc_failed(); \
+	__VA_ARGS__; \
+	if (fclose(mem_) != 0) \
+		xalloc_failed(); \
+} while (0)
 
-void
-audfmt_table(FILE *out, char sep, const struct model *m,
-    const struct audience *a, const msgpack_object *product, size_t n)
-{
-	for (size_t i = 0; i < n && i < a->size; i++) {
-		audfmt_id(out, product, sep);
-		fprintf(out, "%c%zu%c", sep, i + 1, sep);
-		audfmt_id(out, audience_customer(m, a, i), sep);
-		putc(sep, out);
-		score_text(out, audience_score(m, a, i));
-		fprintf(out, "%c%s\n", sep, a->fallback ? "fallback" : "model");
-	}
-}
-
-void
-audfmt_json(FILE *out, const struct model *m, const struct audience *a,
-    const msgpack_object *product, size_t n)
+static char *
+note(const struct model *m, int fallback)
 {
 	const msgpack_object *score = mp_map_get(m->meta, "score");
+	char buf[256], *out;
+	int n = snprintf(buf, sizeof(buf), "%s, by %.*s score", fallback ?
+	    "new product: not in the model, so it is served the cold-start list, "
+	    "the top customers overall" :
+	    "the top customers who have not interacted with this product",
+	    score && score->type == MSGPACK_OBJECT_STR ? (int)score->via.str.size : 1,
+	    score && score->type == MSGPACK_OBJECT_STR ? score->via.str.ptr : "?");
+
+	TEXT(out, json_write_string(mem_, buf, (size_t)n < sizeof(buf) ?
+	    (size_t)n : sizeof(buf) - 1));
+	return out;
+}
+
+struct audfmt *
+audfmt_new(const struct model *m, char sep)
+{
+	struct audfmt *f = xcalloc(1, sizeof(*f));
+
+	f->m = m;
+	f->sep = sep;
+	f->n = m->ranking_customers->via.array.size;
+	f->cell = xcalloc(f->n + 1, sizeof(char *));
+	f->json = xcalloc(f->n + 1, sizeof(char *));
+	f->text = xcalloc(f->n + 1, sizeof(char *));
+	for (size_t i = 0; i < f->n; i++) {
+		const msgpack_object *id = &m->ranking_customers->via.array.ptr[i];
+		double score = m->ranking_scores->via.array.ptr[i].via.f64;
+
+		TEXT(f->cell[i], write_id(mem_, id, sep); putc(sep, mem_);
+		    json_write_double(mem_, score));
+		TEXT(f->json[i], fputs("{\"customer_id\":", mem_);
+		    json_write_object(mem_, id); fputs(",\"score\":", mem_);
+		    json_write_double(mem_, score); fputs(",\"rank\":", mem_));
+		TEXT(f->text[i], write_id(mem_, id, '\n');
+		    fprintf(mem_, "  score %.6f", score));
+	}
+	f->note_model = note(m, 0);
+	f->note_fallback = note(m, 1);
+	return f;
+}
+
+void
+audfmt_free(struct audfmt *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->cell[i]);
+		free(f->json[i]);
+		free(f->text[i]);
+	}
+	free(f->cell);
+	free(f->json);
+	free(f->text);
+	free(f->note_model);
+	free(f->note_fallback);
+	free(f);
+}
+
+void
+audfmt_table_header(FILE *out, const struct audfmt *f)
+{
+	char s = f->sep;
+
+	fprintf(out, "product_id%crank%ccustomer_id%cscore%csource\n", s, s, s, s);
+}
+
+void
+audfmt_table(FILE *out, const struct audfmt *f, const struct audience *a,
+    const msgpack_object *product, size_t n)
+{
+	char *id = NULL;
+	const char *source = a->fallback ? "fallback" : "model";
+
+	TEXT(id, write_id(mem_, product, f->sep));
+	for (size_t i = 0; i < n && i < a->size; i++)
+		fprintf(out, "%s%c%zu%c%s%c%s\n", id, f->sep, i + 1, f->sep,
+		    f->cell[audience_place(a, i)], f->sep, source);
+	free(id);
+}
+
+void
+audfmt_json(FILE *out, const struct audfmt *f, const struct audience *a,
+    const msgpack_object *product, size_t n)
+{
 	size_t count = n < a->size ? n : a->size;
-	char note[256];
 
 	fputs("{\"product_id\":", out);
 	json_write_object(out, product);
@@ -79,38 +157,23 @@ audfmt_json(FILE *out, const struct model *m, const struct audience *a,
 	else
 		fputs("null", out);
 	fputs(",\"recommendations\":[", out);
-	for (size_t i = 0; i < count; i++) {
-		fputs(i ? ",{\"customer_id\":" : "{\"customer_id\":", out);
-		json_write_object(out, audience_customer(m, a, i));
-		fputs(",\"score\":", out);
-		score_text(out, audience_score(m, a, i));
-		fprintf(out, ",\"rank\":%zu}", i + 1);
-	}
-	fprintf(out, "],\"count\":%zu,\"note\":", count);
-	n = (size_t)snprintf(note, sizeof(note), "%s, by %.*s score", a->fallback ?
-	    "new product: not in the model, so it is served the cold-start list, "
-	    "the top customers overall" :
-	    "the top customers who have not interacted with this product",
-	    score && score->type == MSGPACK_OBJECT_STR ? (int)score->via.str.size : 1,
-	    score && score->type == MSGPACK_OBJECT_STR ? score->via.str.ptr : "?");
-	json_write_string(out, note, n < sizeof(note) ? n : sizeof(note) - 1);
-	fputs("}\n", out);
+	for (size_t i = 0; i < count; i++)
+		fprintf(out, "%s%s%zu}", i ? "," : "", f->json[audience_place(a, i)], i + 1);
+	fprintf(out, "],\"count\":%zu,\"note\":%s}\n", count,
+	    a->fallback ? f->note_fallback : f->note_model);
 }
 
 void
-audfmt_text(FILE *out, const struct model *m, const struct audience *a,
+audfmt_text(FILE *out, const struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n)
 {
 	fputs("product ", out);
-	audfmt_id(out, product, '\n');
+	write_id(out, product, '\n');
 	if (a->fallback)
 		fputs(" (not in the model: the cold-start list)", out);
 	else if (a->name != NULL)
 		fprintf(out, " (%.*s)", (int)a->name->via.str.size, a->name->via.str.ptr);
 	fputs(":\n", out);
-	for (size_t i = 0; i < n && i < a->size; i++) {
-		fprintf(out, "%4zu. customer ", i + 1);
-		audfmt_id(out, audience_customer(m, a, i), '\n');
-		fprintf(out, "  score %.6f\n", audience_score(m, a, i));
-	}
+	for (size_t i = 0; i < n && i < a->size; i++)
+		fprintf(out, "%4zu. customer %s\n", i + 1, f->text[audience_place(a, i)]);
 }

@@ -82,7 +82,9 @@ json_write_double(FILE *out, double v)
 		fputs("null", out);
 		return;
 	}
-	for (int prec = 1; prec <= 17; prec++) {
+	/* 15 digits always read back when fewer would (DBL_DIG), so the
+	   shortest form is the first of 15, 16 and 17 that does. */
+	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(buf, sizeof(buf), "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
 			break;

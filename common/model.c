@@ -468,9 +468,8 @@ model_next(const struct model *m, uint64_t *at, struct audience *a, char *err,
 	return read_record(m, *at, NULL, a, at, err, errlen);
 }
 
-/* The ranking place of an audience's i-th customer. */
-static size_t
-place(const struct audience *a, size_t i)
+size_t
+audience_place(const struct audience *a, size_t i)
 {
 	return a->fallback ? i : (size_t)a->places->via.array.ptr[i].via.u64;
 }
@@ -478,13 +477,13 @@ place(const struct audience *a, size_t i)
 const msgpack_object *
 audience_customer(const struct model *m, const struct audience *a, size_t i)
 {
-	return &m->ranking_customers->via.array.ptr[place(a, i)];
+	return &m->ranking_customers->via.array.ptr[audience_place(a, i)];
 }
 
 double
 audience_score(const struct model *m, const struct audience *a, size_t i)
 {
-	return m->ranking_scores->via.array.ptr[place(a, i)].via.f64;
+	return m->ranking_scores->via.array.ptr[audience_place(a, i)].via.f64;
 }
 
 void

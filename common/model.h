@@ -93,6 +93,9 @@ void audience_free(struct audience *a);
 int model_next(const struct model *m, uint64_t *at, struct audience *a,
     char *err, size_t errlen);
 
+/* The place in the ranking head of an audience's i-th customer (i < a->size). */
+size_t audience_place(const struct audience *a, size_t i);
+
 /* The i-th customer of an audience (i < a->size) and its score. */
 const msgpack_object *audience_customer(const struct model *m,
     const struct audience *a, size_t i);

@@ -124,3 +124,30 @@ OUT
 	[ ! -e "$M" ]
 	no_temporaries "$BATS_TEST_TMPDIR"
 }
+
+@test "a product every customer touched has an empty audience" {
+	printf 'customer_id,product_id,event,event_date\n1,7,cart,2023-01-01\n2,7,cart,2023-01-02\n2,8,cart,2023-01-03\n' > "$BATS_TEST_TMPDIR/all.csv"
+	# Customer 1: avg and frequency are constant (0.5 each), recency the
+	# oldest: 0.2 * 0.5 + 0.15 * 0.5 = 0.175.
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/all.aud" "$BATS_TEST_TMPDIR/all.csv"
+	aud-features -o "$BATS_TEST_TMPDIR/allf.aud" "$BATS_TEST_TMPDIR/all.aud"
+	aud-rank --features "$BATS_TEST_TMPDIR/allf.aud" -o "$M" "$BATS_TEST_TMPDIR/all.aud"
+	run -0 aud-query -m "$M" 7 8
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source
+8,1,1,0.175,model
+OUT
+	run -0 aud-query -m "$M" --format jsonl 7
+	assert_output --partial '"recommendations":[],"count":0,'
+}
+
+@test "an empty input gives a model with no products, only the cold-start list" {
+	head -n 1 rank.csv > "$BATS_TEST_TMPDIR/h.csv"
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/h.aud" "$BATS_TEST_TMPDIR/h.csv"
+	aud-features -o "$BATS_TEST_TMPDIR/hf.aud" "$BATS_TEST_TMPDIR/h.aud"
+	run -0 aud-rank --features "$BATS_TEST_TMPDIR/hf.aud" -o "$M" "$BATS_TEST_TMPDIR/h.aud"
+	run -0 aud-query -m "$M" 1
+	assert_output "product_id,rank,customer_id,score,source"
+	run -0 aud-cat "$M"
+	assert_output ""
+}
