@@ -21,11 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handoff.h"
 #include "xalloc.h"
 #include "banned.h"
 
 #define CHUNK (1 << 16)
-#define NBATCH 4
+#define NBATCH HANDOFF_SLOTS
 #define BATCH_ROWS 8192
 #define BATCH_BYTES (1u << 20)
 
@@ -38,7 +39,6 @@ struct batch {
 	uint64_t *row_line;
 	size_t nrows, rows_cap;
 	size_t row_start;		/* first field of the row being built */
-	int full;			/* handed to the consumer */
 	int last;			/* no batch follows */
 	int status;			/* with last: 0, or -1 for a reader error */
 };
@@ -50,10 +50,8 @@ struct reader {
 	uint64_t line;			/* the line being fed */
 	uint64_t row_line;		/* the line the current row started on */
 	struct batch batch[NBATCH];
-	size_t filling;			/* batch the reader thread fills */
-	pthread_mutex_t mu;
-	pthread_cond_t changed;
-	int cancel;			/* the consumer stopped */
+	int filling;			/* batch the reader thread fills */
+	struct handoff ring;
 	int failed;			/* the reader thread hit an error */
 	char err[512];
 };
@@ -77,31 +75,14 @@ batch_add_field(struct batch *b, const char *data, size_t len)
 	b->len += len + 1;
 }
 
-/* Waits until the consumer has emptied batch i; 0, or -1 when cancelled. */
-static int
-claim(struct reader *r, size_t i)
-{
-	int cancel;
-
-	pthread_mutex_lock(&r->mu);
-	while (r->batch[i].full && !r->cancel)
-		pthread_cond_wait(&r->changed, &r->mu);
-	cancel = r->cancel;
-	pthread_mutex_unlock(&r->mu);
-	return cancel ? -1 : 0;
-}
-
 static void
 publish(struct reader *r, int last, int status)
 {
 	struct batch *b = &r->batch[r->filling];
 
-	pthread_mutex_lock(&r->mu);
-	b->full = 1;
 	b->last = last;
 	b->status = status;
-	pthread_cond_broadcast(&r->changed);
-	pthread_mutex_unlock(&r->mu);
+	handoff_publish(&r->ring, r->filling);
 	r->filling = (r->filling + 1) % NBATCH;
 }
 
@@ -123,7 +104,7 @@ end_row(struct reader *r)
 	if (b->nrows < BATCH_ROWS && b->len < BATCH_BYTES)
 		return;
 	publish(r, 0, 0);
-	if (claim(r, r->filling) == 0) {
+	if (handoff_claim(&r->ring, r->filling) == 0) {
 		b = &r->batch[r->filling];
 		b->len = b->nfields = b->nrows = b->row_start = 0;
 	}
@@ -235,17 +216,6 @@ feed(struct csv_parser *p, struct reader *r, const char *s, size_t n)
 		fail(r, r->row_line, "field longer than 16 MiB (an unterminated quote?)");
 }
 
-static int
-cancelled(struct reader *r)
-{
-	int c;
-
-	pthread_mutex_lock(&r->mu);
-	c = r->cancel;
-	pthread_mutex_unlock(&r->mu);
-	return c;
-}
-
 /* The reader thread: parses the whole input into batches. */
 static void *
 read_all(void *r_)
@@ -263,7 +233,7 @@ read_all(void *r_)
 		free(chunk);
 		return NULL;
 	}
-	while (!r->failed && !cancelled(r) && (n = fread(chunk, 1, CHUNK, r->in)) > 0) {
+	while (!r->failed && !handoff_cancelled(&r->ring) && (n = fread(chunk, 1, CHUNK, r->in)) > 0) {
 		const char *s = chunk, *end = chunk + n;
 
 		if (first && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
@@ -324,7 +294,8 @@ csv_read(FILE *in, const char *name, csv_rows_fn fn, void *ctx,
 	struct reader *r = xcalloc(1, sizeof(*r));
 	struct csv_field *fields = NULL;
 	struct csv_row *rows = NULL;
-	size_t fields_cap = 0, rows_cap = 0, next = 0;
+	size_t fields_cap = 0, rows_cap = 0;
+	int next = 0;
 	pthread_t thread;
 	int ret = 0, last = 0, status = 0;
 
@@ -332,8 +303,7 @@ csv_read(FILE *in, const char *name, csv_rows_fn fn, void *ctx,
 	r->name = name;
 	r->bytes_read = bytes_read;
 	r->line = r->row_line = 1;
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->changed, NULL);
+	handoff_init(&r->ring);
 	if ((errno = pthread_create(&thread, NULL, read_all, r)) != 0) {
 		snprintf(err, errlen, "%s: cannot start a thread: %s", name,
 		    strerror(errno));
@@ -343,19 +313,11 @@ csv_read(FILE *in, const char *name, csv_rows_fn fn, void *ctx,
 	while (!last && ret == 0) {
 		struct batch *b = &r->batch[next];
 
-		pthread_mutex_lock(&r->mu);
-		while (!b->full)
-			pthread_cond_wait(&r->changed, &r->mu);
-		pthread_mutex_unlock(&r->mu);
+		handoff_take(&r->ring, next);
 		ret = consume(b, &fields, &fields_cap, &rows, &rows_cap, fn, ctx);
 		last = b->last;
 		status = b->status;
-		pthread_mutex_lock(&r->mu);
-		b->full = 0;
-		if (ret != 0)
-			r->cancel = 1;
-		pthread_cond_broadcast(&r->changed);
-		pthread_mutex_unlock(&r->mu);
+		handoff_release(&r->ring, next, ret != 0);
 		next = (next + 1) % NBATCH;
 	}
 	pthread_join(thread, NULL);
@@ -370,8 +332,7 @@ csv_read(FILE *in, const char *name, csv_rows_fn fn, void *ctx,
 		free(r->batch[i].row_first);
 		free(r->batch[i].row_line);
 	}
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->changed);
+	handoff_destroy(&r->ring);
 	free(fields);
 	free(rows);
 	free(r);

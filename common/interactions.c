@@ -1,10 +1,13 @@
 /* Loading an interactions stream into memory; see interactions.h. */
 #include "interactions.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "handoff.h"
 #include "stream.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -57,12 +60,14 @@ load_header(struct interactions *ia, const struct stream_reader *r, int *col,
 }
 
 /*
- * Records are read in batches: each record is checked and copied out of the
- * reader (which owns it only until the next read), then the whole batch's
- * ids are hashed and their table slots prefetched before any is interned,
- * so the cache misses of a table of millions overlap instead of adding up.
+ * Records are read in batches, in two threads: a reader thread decodes the
+ * stream, checks each record and copies it out of the reader (which owns it
+ * only until the next read) into a batch; the caller's thread interns the
+ * batch's ids, hashing them first and prefetching their table slots a few
+ * rows ahead, so the cache misses of tables of millions overlap instead of
+ * adding up.
  */
-#define BATCH 64
+#define BATCH 1024
 #define AHEAD_SLOT 12
 #define AHEAD_ENTRY 6
 
@@ -81,6 +86,20 @@ struct batch {
 	size_t n;
 	char *bytes;			/* string ids and names of the batch */
 	size_t len, cap;
+	int last;			/* no batch follows */
+	int status;			/* with last: 0, or -1 for an error */
+};
+
+/* The reader thread's state. */
+struct loader {
+	struct stream_reader *r;
+	size_t nevents;
+	int col[NFIELDS];
+	struct batch batch[HANDOFF_SLOTS];
+	struct handoff ring;
+	int64_t last_time;		/* of the last record taken */
+	uint64_t taken;
+	char err[512];
 };
 
 static size_t
@@ -105,10 +124,12 @@ bad_record(const struct stream_reader *r, char *err, size_t errlen,
 
 /* Checks one record and copies it into the batch. */
 static int
-take_record(struct batch *b, const struct interactions *ia, int64_t last_time,
-    const struct stream_reader *r, const int *col, const msgpack_object *rec,
-    char *err, size_t errlen)
+take_record(struct loader *l, struct batch *b, const msgpack_object *rec)
 {
+	const struct stream_reader *r = l->r;
+	const int *col = l->col;
+	char *err = l->err;
+	size_t errlen = sizeof(l->err);
 	const msgpack_object *v = rec->via.array.ptr;
 	const msgpack_object *ev = &v[col[F_EVENT]], *t = &v[col[F_TIME]];
 	struct pending *p = &b->row[b->n];
@@ -116,15 +137,16 @@ take_record(struct batch *b, const struct interactions *ia, int64_t last_time,
 	if (stream_get_id(&v[col[F_CUSTOMER]], &p->customer) < 0 ||
 	    stream_get_id(&v[col[F_PRODUCT]], &p->product) < 0)
 		return bad_record(r, err, errlen, "an id is neither an integer nor a string");
-	if (ev->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ev->via.u64 >= ia->nevents)
+	if (ev->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ev->via.u64 >= l->nevents)
 		return bad_record(r, err, errlen, "an event outside the dictionary");
 	if (t->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
 	    t->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
 		return bad_record(r, err, errlen, "a time that is not an integer");
-	if (t->via.i64 < (b->n ? b->row[b->n - 1].time : last_time))
+	if (t->via.i64 < l->last_time)
 		return bad_record(r, err, errlen, "records out of time order");
-	if (ia->n + b->n >= UINT32_MAX)
-		return bad_record(r, err, errlen, "more than 4294967295 records");
+	if (l->taken++ >= UINT32_MAX - 1)
+		return bad_record(r, err, errlen, "more than 4294967294 records");
+	l->last_time = t->via.i64;
 	if (p->customer.is_str)
 		p->customer_at = keep_bytes(b, p->customer.str, p->customer.len);
 	if (p->product.is_str)
@@ -143,7 +165,7 @@ take_record(struct batch *b, const struct interactions *ia, int64_t last_time,
 /* Interns and stores the batch's rows. */
 static int
 flush_batch(struct interactions *ia, struct batch *b, size_t *cap,
-    size_t *names_cap, const struct stream_reader *r, char *err, size_t errlen)
+    size_t *names_cap, const char *name, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		struct pending *p = &b->row[i];
@@ -185,8 +207,10 @@ flush_batch(struct interactions *ia, struct batch *b, size_t *cap,
 		c = intern_add_hashed(ia->customers, &p->customer, p->customer_hash, NULL);
 		q = intern_add_hashed(ia->products, &p->product, p->product_hash, &added);
 
-		if (c == UINT32_MAX || q == UINT32_MAX)
-			return bad_record(r, err, errlen, "more than 4 billion distinct ids");
+		if (c == UINT32_MAX || q == UINT32_MAX) {
+			snprintf(err, errlen, "%s: more than 4 billion distinct ids", name);
+			return -1;
+		}
 		if (added) {
 			ia->product_name = xgrow(ia->product_name, names_cap,
 			    (size_t)q + 1, sizeof(*ia->product_name));
@@ -216,47 +240,93 @@ expected_rows(const struct stream_reader *r)
 	    n->via.u64 < UINT32_MAX ? (size_t)n->via.u64 : 0;
 }
 
+/* The reader thread: decodes the stream into batches until its end. */
+static void *
+read_records(void *arg)
+{
+	struct loader *l = arg;
+	const msgpack_object *rec;
+	int i = 0, ret;
+
+	for (;;) {
+		struct batch *b = &l->batch[i];
+
+		b->n = b->len = 0;
+		while (b->n < BATCH && (ret = stream_read(l->r, &rec, l->err,
+		    sizeof(l->err))) == 1)
+			if (take_record(l, b, rec) < 0) {
+				ret = -1;
+				break;
+			}
+		b->last = b->n < BATCH;
+		b->status = b->last && ret < 0 ? -1 : 0;
+		handoff_publish(&l->ring, i);
+		i = (i + 1) % HANDOFF_SLOTS;
+		if (b->last || handoff_claim(&l->ring, i) < 0)
+			return NULL;
+	}
+}
+
 int
 interactions_load(struct interactions *ia, FILE *in, const char *name,
     int with_names, char *err, size_t errlen)
 {
-	struct stream_reader *r;
-	const msgpack_object *rec;
-	struct batch b = { .n = 0 };
+	struct loader *l = xcalloc(1, sizeof(*l));
 	size_t cap = 0, names_cap = 0;
-	int col[NFIELDS], ret;
+	pthread_t thread;
+	int ret = 0, i = 0, last = 0, started = 0;
 
 	memset(ia, 0, sizeof(*ia));
 	ia->customers = intern_new();
 	ia->products = intern_new();
-	if ((r = stream_reader_open(in, name, err, errlen)) == NULL)
-		return -1;
-	if (load_header(ia, r, col, err, errlen) < 0) {
-		stream_reader_free(r);
+	if ((l->r = stream_reader_open(in, name, err, errlen)) == NULL ||
+	    load_header(ia, l->r, l->col, err, errlen) < 0) {
+		stream_reader_free(l->r);
+		free(l);
 		return -1;
 	}
 	if (!with_names)
-		col[F_NAME] = -1;
-	if ((cap = expected_rows(r)) > 0) {
+		l->col[F_NAME] = -1;
+	l->nevents = ia->nevents;
+	l->last_time = INT64_MIN;
+	if ((cap = expected_rows(l->r)) > 0) {
 		ia->time = xmalloc(cap * sizeof(*ia->time));
 		ia->customer = xmalloc(cap * sizeof(*ia->customer));
 		ia->product = xmalloc(cap * sizeof(*ia->product));
 		ia->event = xmalloc(cap);
 	}
-	while ((ret = stream_read(r, &rec, err, errlen)) == 1) {
-		int64_t last = ia->n ? ia->time[ia->n - 1] : INT64_MIN;
-
-		if (take_record(&b, ia, last, r, col, rec, err, errlen) < 0 ||
-		    (b.n == BATCH && flush_batch(ia, &b, &cap, &names_cap, r, err,
-		    errlen) < 0)) {
-			ret = -1;
-			break;
-		}
-	}
-	if (ret == 0 && flush_batch(ia, &b, &cap, &names_cap, r, err, errlen) < 0)
+	handoff_init(&l->ring);
+	if ((errno = pthread_create(&thread, NULL, read_records, l)) != 0) {
+		snprintf(err, errlen, "%s: cannot start a thread: %s", name,
+		    strerror(errno));
 		ret = -1;
-	free(b.bytes);
-	stream_reader_free(r);
+		last = 1;
+	} else
+		started = 1;
+	while (!last) {
+		struct batch *b = &l->batch[i];
+
+		handoff_take(&l->ring, i);
+		last = b->last;
+		if (ret == 0 && b->status < 0) {
+			snprintf(err, errlen, "%s", l->err);
+			ret = -1;
+		}
+		if (ret == 0 && flush_batch(ia, b, &cap, &names_cap,
+		    stream_name(l->r), err, errlen) < 0)
+			ret = -1;
+		handoff_release(&l->ring, i, ret < 0);
+		i = (i + 1) % HANDOFF_SLOTS;
+		if (ret < 0)
+			break;
+	}
+	if (started)
+		pthread_join(thread, NULL);
+	for (int k = 0; k < HANDOFF_SLOTS; k++)
+		free(l->batch[k].bytes);
+	handoff_destroy(&l->ring);
+	stream_reader_free(l->r);
+	free(l);
 	intern_freeze(ia->customers);
 	intern_freeze(ia->products);
 	return ret;
