@@ -29,13 +29,13 @@ pack_params(msgpack_packer *pk, const struct interactions *ia,
 	msgpack_pack_map(pk, ia->nevents);
 	for (size_t e = 0; e < ia->nevents; e++) {
 		stream_pack_cstr(pk, ia->event_names[e]);
-		msgpack_pack_double(pk, p->event_weight[e]);
+		stream_pack_float(pk, p->event_weight[e]);
 	}
 	stream_pack_cstr(pk, "engagement_weights");
 	msgpack_pack_map(pk, NENG);
 	for (int k = 0; k < NENG; k++) {
 		stream_pack_cstr(pk, engagement_part_name[k]);
-		msgpack_pack_double(pk, p->engagement_weight[k]);
+		stream_pack_float(pk, p->engagement_weight[k]);
 	}
 	stream_pack_cstr(pk, "recent_days");
 	msgpack_pack_int64(pk, p->recent_days);
@@ -69,16 +69,16 @@ features_write(FILE *out, const struct features *f, const struct interactions *i
 		stream_pack_id(pk, &id);
 		msgpack_pack_uint32(pk, s->total);
 		msgpack_pack_uint32(pk, s->unique);
-		msgpack_pack_double(pk, s->score);
-		msgpack_pack_double(pk, features_avg_score(s));
+		stream_pack_float(pk, s->score);
+		stream_pack_float(pk, features_avg_score(s));
 		msgpack_pack_int64(pk, s->first);
 		msgpack_pack_int64(pk, s->last);
-		msgpack_pack_double(pk, features_purchase_rate(s));
+		stream_pack_float(pk, features_purchase_rate(s));
 		msgpack_pack_uint32(pk, features_days_active(s));
-		msgpack_pack_double(pk, features_frequency(s));
+		stream_pack_float(pk, features_frequency(s));
 		msgpack_pack_int64(pk, features_recency_days(f, s));
-		msgpack_pack_double(pk, f->engagement[c]);
-		msgpack_pack_double(pk, f->activity[c]);
+		stream_pack_float(pk, f->engagement[c]);
+		stream_pack_float(pk, f->activity[c]);
 	}
 	return stream_writer_finish(w);
 }
@@ -128,8 +128,8 @@ products_write(FILE *out, const struct interactions *ia,
 		msgpack_pack_uint64(pk, rows[p]);
 		msgpack_pack_uint64(pk, purchases[p]);
 		msgpack_pack_uint64(pk, carts[p]);
-		msgpack_pack_double(pk, carts[p] ? (double)purchases[p] / carts[p] : 0.0);
-		msgpack_pack_double(pk, (double)rows[p] * (1.0 + purchases[p]) /
+		stream_pack_float(pk, carts[p] ? (double)purchases[p] / carts[p] : 0.0);
+		stream_pack_float(pk, (double)rows[p] * (1.0 + purchases[p]) /
 		    (1.0 + customers));
 		if (ia->product_name[p] != NULL)
 			stream_pack_cstr(pk, ia->product_name[p]);

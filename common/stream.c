@@ -2,56 +2,95 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "handoff.h"
 #include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
 
-#define WRITE_BUF (1 << 16)
+#define WRITE_BUF (1 << 20)
 #define READ_CHUNK (1 << 16)
 
+/*
+ * Writing runs in a thread of its own: records are packed into one of a
+ * ring of buffers while the thread writes the previous ones, so the copy
+ * into the kernel's page cache, a fifth of a large tool's time, overlaps
+ * with the packing.
+ */
 struct stream_writer {
 	FILE *out;
 	msgpack_packer pk;
-	char *buf;
-	size_t len;
-	uint64_t flushed;	/* bytes handed to out before buf */
+	char *buf[HANDOFF_SLOTS];
+	size_t len[HANDOFF_SLOTS];	/* bytes in each buffer */
+	int last[HANDOFF_SLOTS];	/* the final buffer */
+	int cur;			/* the buffer being packed into */
+	struct handoff ring;
+	pthread_t thread;
+	int started;
+	uint64_t flushed;		/* bytes handed over before buf[cur] */
 	size_t nfields;
 	uint64_t records;
-	int error;		/* first errno of a failed write, sticky */
+	int error;			/* first errno of a failed write, sticky;
+					   the thread's until it is joined */
 };
 
-static void
-writer_flush(struct stream_writer *w)
+static void *
+write_buffers(void *arg)
 {
-	if (w->len > 0 && w->error == 0 &&
-	    fwrite(w->buf, 1, w->len, w->out) != w->len)
-		w->error = errno ? errno : EIO;
-	w->flushed += w->len;
-	w->len = 0;
+	struct stream_writer *w = arg;
+
+	for (int i = 0;; i = (i + 1) % HANDOFF_SLOTS) {
+		int last;
+
+		handoff_take(&w->ring, i);
+		if (w->len[i] > 0 && w->error == 0 &&
+		    fwrite(w->buf[i], 1, w->len[i], w->out) != w->len[i])
+			w->error = errno ? errno : EIO;
+		last = w->last[i];
+		handoff_release(&w->ring, i, 0);
+		if (last)
+			return NULL;
+	}
 }
 
-/* msgpack's write callback: copies into our buffer, so packing is cheap. */
+/* Hands the current buffer to the writing thread and takes the next. */
+static void
+writer_flush(struct stream_writer *w, int last)
+{
+	w->flushed += w->len[w->cur];
+	w->last[w->cur] = last;
+	handoff_publish(&w->ring, w->cur);
+	w->cur = (w->cur + 1) % HANDOFF_SLOTS;
+	if (!last) {
+		handoff_claim(&w->ring, w->cur);
+		w->len[w->cur] = 0;
+	}
+}
+
+/* msgpack's write callback: copies into the current buffer. */
 static int
 writer_append(void *data, const char *p, size_t n)
 {
 	struct stream_writer *w = data;
 
-	if (w->len + n > WRITE_BUF)
-		writer_flush(w);
-	if (n > WRITE_BUF) {
-		if (w->error == 0 && fwrite(p, 1, n, w->out) != n)
-			w->error = errno ? errno : EIO;
-		w->flushed += n;
-		return 0;
+	if (!w->started)
+		return 0;	/* no thread to write: the error is already set */
+	while (n > 0) {
+		size_t room = WRITE_BUF - w->len[w->cur], k = n < room ? n : room;
+
+		memcpy(w->buf[w->cur] + w->len[w->cur], p, k);
+		w->len[w->cur] += k;
+		p += k;
+		n -= k;
+		if (w->len[w->cur] == WRITE_BUF)
+			writer_flush(w, 0);
 	}
-	memcpy(w->buf + w->len, p, n);
-	w->len += n;
 	return 0;
 }
 
@@ -61,8 +100,14 @@ stream_writer_new(FILE *out)
 	struct stream_writer *w = xcalloc(1, sizeof(*w));
 
 	w->out = out;
-	w->buf = xmalloc(WRITE_BUF);
+	for (int i = 0; i < HANDOFF_SLOTS; i++)
+		w->buf[i] = xmalloc(WRITE_BUF);
+	handoff_init(&w->ring);
 	msgpack_packer_init(&w->pk, w, writer_append);
+	if ((errno = pthread_create(&w->thread, NULL, write_buffers, w)) != 0)
+		w->error = errno;
+	else
+		w->started = 1;
 	return w;
 }
 
@@ -76,6 +121,17 @@ void
 stream_pack_cstr(msgpack_packer *pk, const char *s)
 {
 	msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+void
+stream_pack_float(msgpack_packer *pk, double v)
+{
+	float f = (float)v;
+
+	if ((double)f == v)
+		msgpack_pack_float(pk, f);
+	else
+		msgpack_pack_double(pk, v);
 }
 
 void
@@ -112,7 +168,7 @@ stream_record_begin(struct stream_writer *w)
 uint64_t
 stream_writer_offset(const struct stream_writer *w)
 {
-	return w->flushed + w->len;
+	return w->flushed + w->len[w->cur];
 }
 
 void
@@ -141,9 +197,14 @@ stream_writer_close(struct stream_writer *w)
 {
 	int error;
 
-	writer_flush(w);
+	if (w->started) {
+		writer_flush(w, 1);
+		pthread_join(w->thread, NULL);
+	}
 	error = w->error;
-	free(w->buf);
+	for (int i = 0; i < HANDOFF_SLOTS; i++)
+		free(w->buf[i]);
+	handoff_destroy(&w->ring);
 	free(w);
 	if (error != 0) {
 		errno = error;
