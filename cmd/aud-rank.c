@@ -219,6 +219,29 @@ shown(const char *path)
 #define AHEAD 8
 
 /*
+ * Whether the features list the customers of the interactions in the same
+ * order, as aud-features writes them from the same interactions: then the
+ * i-th customer of one is the i-th of the other, and no look-up is needed.
+ */
+static int
+same_customers(const struct interactions *ia, const struct scores *sc)
+{
+	size_t n = intern_count(ia->customers);
+
+	if (n != sc->n)
+		return 0;
+	for (size_t c = 0; c < n; c++) {
+		struct id a, b;
+
+		intern_get(ia->customers, (uint32_t)c, &a);
+		intern_get(sc->customers, (uint32_t)c, &b);
+		if (id_compare(&a, &b) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * The place in the ranking of each customer of the interactions, through
  * the features' id table; look-ups are hashed and prefetched a few ahead.
  */
@@ -230,6 +253,10 @@ map_customers(const struct interactions *ia, const struct scores *sc,
 	uint32_t hash[AHEAD];
 	struct id id;
 
+	if (same_customers(ia, sc)) {
+		memcpy(rank_of, place_of, n * sizeof(*rank_of));
+		return;
+	}
 	for (size_t c = 0; c < n + AHEAD; c++) {
 		if (c < n) {
 			intern_get(ia->customers, (uint32_t)c, &id);
@@ -250,39 +277,42 @@ map_customers(const struct interactions *ia, const struct scores *sc,
 /*
  * Writes the model: the head of the ranking, a record per (sampled) product,
  * then the index. No audience reaches further down the ranking than N plus
- * the most customers a product has, which bounds the head.
+ * the most customers a product has, so only that head is ordered.
  */
 static int
 write_model(FILE *out, const struct options *opt, const struct interactions *ia,
-    const struct scores *sc, const uint32_t *order, size_t ncand)
+    const struct scores *sc)
 {
 	struct product_customers g;
-	struct targeting t = { .ncandidates = ncand };
+	struct targeting t;
 	uint32_t *rank_of = xmalloc((intern_count(ia->customers) + 1) * sizeof(*rank_of));
 	uint32_t *place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
-	size_t n = (size_t)opt->top_n, maxm = 0, head;
-	uint32_t *places = xmalloc(n * sizeof(*places)), *scratch;
+	size_t n = (size_t)opt->top_n, maxm = 0, head, want;
+	uint32_t *places = xmalloc(n * sizeof(*places)), *scratch, *order;
 	struct id *ids;
 	double *scores;
 	struct model_meta meta = { .score = opt->score, .top_n = n,
-	    .customers = ncand, .interactions = ia->n, .quick = opt->quick,
+	    .interactions = ia->n, .quick = opt->quick,
 	    .seed = (uint64_t)opt->seed, .features_source = opt->features,
 	    .interactions_source = ia->source };
 	struct model_writer *mw;
 
-	for (size_t k = 0; k < ncand; k++)
-		place_of[order[k]] = (uint32_t)k;
-	map_customers(ia, sc, place_of, rank_of);
-	t.rank_of = rank_of;
 	product_customers_build(&g, ia, 0, ia->n);
 	for (size_t p = 0; p < g.nproducts; p++) {
 		if (product_customers_count(&g, p) > maxm)
 			maxm = product_customers_count(&g, p);
 		meta.products += !opt->quick || sampled((uint64_t)opt->seed, p);
 	}
-	head = n + maxm < ncand ? n + maxm : ncand;
-	if (head < FALLBACK_SIZE)
-		head = FALLBACK_SIZE < ncand ? FALLBACK_SIZE : ncand;
+	want = n + maxm > FALLBACK_SIZE ? n + maxm : FALLBACK_SIZE;
+	order = ranking_head(sc->customers, sc->score, NULL, want, &head,
+	    &meta.customers);
+	for (size_t s = 0; s < sc->n; s++)
+		place_of[s] = UINT32_MAX;
+	for (size_t k = 0; k < head; k++)
+		place_of[order[k]] = (uint32_t)k;
+	map_customers(ia, sc, place_of, rank_of);
+	t.rank_of = rank_of;
+	t.ncandidates = head;
 	meta.fallback_size = head < FALLBACK_SIZE ? head : FALLBACK_SIZE;
 	if (ia->n > 0) {
 		meta.first_time = ia->time[0];
@@ -304,9 +334,11 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 			continue;
 		got = audience_top(&t, &g, p, n, places, scratch);
 		intern_get(ia->products, (uint32_t)p, &product);
-		model_add(mw, &product, ia->product_name[p], places, got);
+		model_add(mw, &product, interactions_product_name(ia, p), places,
+		    got);
 	}
 	product_customers_free(&g);
+	free(order);
 	free(rank_of);
 	free(place_of);
 	free(ids);
@@ -392,8 +424,6 @@ main(int argc, char **argv)
 		commit(&out, 0, where);
 	} else {
 		struct scores_job job = { .path = opt.features };
-		uint32_t *order;
-		size_t ncand;
 		pthread_t thread;
 
 		/* The two inputs are independent: read them on both cores. */
@@ -408,9 +438,7 @@ main(int argc, char **argv)
 		if (job.ret < 0)
 			errx(EXIT_DATA, "%s", job.err);
 		struct scores sc = job.sc;
-		order = ranking_order(sc.customers, sc.score, NULL, &ncand);
-		commit(&out, write_model(out.fp, &opt, &ia, &sc, order, ncand), where);
-		free(order);
+		commit(&out, write_model(out.fp, &opt, &ia, &sc), where);
 		scores_free(&sc);
 	}
 	if (in != stdin)

@@ -58,22 +58,25 @@ score_method(const struct eval_result *r, struct per_product *pp, int m,
     const struct product_customers *test, const uint32_t *evaluable,
     const uint32_t *relevant)
 {
-	size_t ncand, kmax = 0, maxm = 1;
-	uint32_t *order = ranking_order(ia->customers, score, present, &ncand);
+	size_t ncand, total, kmax = 0, maxm = 1;
 	uint32_t *rank_of = xmalloc((intern_count(ia->customers) + 1) * sizeof(*rank_of));
-	struct targeting t = { .ncandidates = ncand, .rank_of = rank_of };
-	uint32_t *places, *scratch;
+	struct targeting t = { .rank_of = rank_of };
+	uint32_t *places, *scratch, *order;
 
-	for (size_t c = 0; c < intern_count(ia->customers); c++)
-		rank_of[c] = UINT32_MAX;
-	for (size_t k = 0; k < ncand; k++)
-		rank_of[order[k]] = (uint32_t)k;
 	for (size_t k = 0; k < r->nk; k++)
 		if ((size_t)r->ks[k] > kmax)
 			kmax = (size_t)r->ks[k];
 	for (size_t p = 0; p < train->nproducts; p++)
 		if (product_customers_count(train, p) > maxm)
 			maxm = product_customers_count(train, p);
+	/* No audience reaches past kmax + maxm places: order only those. */
+	order = ranking_head(ia->customers, score, present, kmax + maxm, &ncand,
+	    &total);
+	t.ncandidates = ncand;
+	for (size_t c = 0; c < intern_count(ia->customers); c++)
+		rank_of[c] = UINT32_MAX;
+	for (size_t k = 0; k < ncand; k++)
+		rank_of[order[k]] = (uint32_t)k;
 	places = xmalloc(kmax * sizeof(*places));
 	scratch = xmalloc(maxm * sizeof(*scratch));
 	for (size_t i = 0; i < pp->nprod; i++) {

@@ -131,8 +131,8 @@ products_write(FILE *out, const struct interactions *ia,
 		stream_pack_float(pk, carts[p] ? (double)purchases[p] / carts[p] : 0.0);
 		stream_pack_float(pk, (double)rows[p] * (1.0 + purchases[p]) /
 		    (1.0 + customers));
-		if (ia->product_name[p] != NULL)
-			stream_pack_cstr(pk, ia->product_name[p]);
+		if (interactions_product_name(ia, p) != NULL)
+			stream_pack_cstr(pk, interactions_product_name(ia, p));
 		else
 			msgpack_pack_nil(pk);
 	}

@@ -212,12 +212,19 @@ flush_batch(struct interactions *ia, struct batch *b, size_t *cap,
 			return -1;
 		}
 		if (added) {
-			ia->product_name = xgrow(ia->product_name, names_cap,
-			    (size_t)q + 1, sizeof(*ia->product_name));
-			ia->product_name[q] = NULL;
+			ia->name_at = xgrow(ia->name_at, names_cap, (size_t)q + 1,
+			    sizeof(*ia->name_at));
+			ia->name_at[q] = 0;
 		}
-		if (p->has_name && ia->product_name[q] == NULL)
-			ia->product_name[q] = xstrndup(b->bytes + p->name_at, p->name_len);
+		if (p->has_name && ia->name_at[q] == 0) {
+			ia->names = xgrow(ia->names, &ia->names_cap,
+			    ia->names_len + p->name_len + 1, 1);
+			memcpy(ia->names + ia->names_len, b->bytes + p->name_at,
+			    p->name_len);
+			ia->names[ia->names_len + p->name_len] = '\0';
+			ia->name_at[q] = ia->names_len + 1;
+			ia->names_len += p->name_len + 1;
+		}
 		ia->customer[ia->n] = c;
 		ia->product[ia->n] = q;
 		ia->event[ia->n] = p->event;
@@ -335,8 +342,6 @@ interactions_load(struct interactions *ia, FILE *in, const char *name,
 void
 interactions_free(struct interactions *ia)
 {
-	size_t np = ia->products ? intern_count(ia->products) : 0;
-
 	free(ia->customer);
 	free(ia->product);
 	free(ia->event);
@@ -344,13 +349,18 @@ interactions_free(struct interactions *ia)
 	for (size_t i = 0; i < ia->nevents; i++)
 		free(ia->event_names[i]);
 	free(ia->event_names);
-	for (size_t i = 0; i < np && ia->product_name; i++)
-		free(ia->product_name[i]);
-	free(ia->product_name);
+	free(ia->name_at);
+	free(ia->names);
 	free(ia->source);
 	intern_free(ia->customers);
 	intern_free(ia->products);
 	memset(ia, 0, sizeof(*ia));
+}
+
+const char *
+interactions_product_name(const struct interactions *ia, size_t p)
+{
+	return ia->name_at[p] ? ia->names + ia->name_at[p] - 1 : NULL;
 }
 
 int

@@ -21,8 +21,10 @@ struct interactions {
 	struct intern *customers, *products;
 	char **event_names;
 	size_t nevents;
-	char **product_name;		/* per product, NULL when unknown (all
-					   NULL unless loaded with names) */
+	uint64_t *name_at;		/* per product: offset in names + 1,
+					   0 when unknown (or not loaded) */
+	char *names;			/* NUL-terminated names */
+	size_t names_len, names_cap;
 	char *source;			/* the stream's provenance source, or NULL */
 };
 
@@ -36,6 +38,9 @@ struct interactions {
 int interactions_load(struct interactions *ia, FILE *in, const char *name,
     int with_names, char *err, size_t errlen);
 void interactions_free(struct interactions *ia);
+
+/* Product p's name, or NULL when it is unknown. */
+const char *interactions_product_name(const struct interactions *ia, size_t p);
 
 /* The index of an event name, or -1 when the data has no such event. */
 int interactions_event(const struct interactions *ia, const char *name);

@@ -25,7 +25,8 @@
 /* What the model records about itself (the header's "model" map). */
 struct model_meta {
 	const char *score;		/* "engagement" or "activity" */
-	uint64_t top_n, customers, products, interactions;
+	uint64_t top_n, products, interactions;
+	size_t customers;		/* with a score: the candidates */
 	int64_t first_time, last_time;	/* of the interactions used */
 	const char *features_source, *interactions_source;
 	int quick;			/* a 10% sample of products */

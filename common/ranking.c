@@ -69,3 +69,75 @@ ranking_order(const struct intern *ids, const double *score,
 	free(keys);
 	return order;
 }
+
+/* The k-th smallest of v[0..n) (k < n), moving elements around: quickselect. */
+static uint64_t
+select_kth(uint64_t *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		uint64_t a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];
+		uint64_t pivot = a < b ? (b < c ? b : a < c ? c : a) :
+		    (a < c ? a : b < c ? c : b);
+		size_t i = lo, j = hi;
+
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				uint64_t t = v[i];
+
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return v[k];
+	}
+	return v[k];
+}
+
+uint32_t *
+ranking_head(const struct intern *ids, const double *score, const uint8_t *keep,
+    size_t want, size_t *count, size_t *total)
+{
+	size_t n = intern_count(ids), m = 0;
+	uint64_t *keys, threshold;
+	uint8_t *top;
+	uint32_t *order;
+
+	for (size_t c = 0; c < n; c++)
+		m += keep == NULL || keep[c];
+	*total = m;
+	if (m <= want) {
+		order = ranking_order(ids, score, keep, count);
+		return order;
+	}
+	keys = xmalloc(m * sizeof(*keys));
+	m = 0;
+	for (size_t c = 0; c < n; c++)
+		if (keep == NULL || keep[c])
+			keys[m++] = descending_key(score[c]);
+	threshold = select_kth(keys, m, want - 1);
+	free(keys);
+	/* Everyone at least as good as the want-th, ties included. */
+	top = xcalloc(n, 1);
+	for (size_t c = 0; c < n; c++)
+		top[c] = (keep == NULL || keep[c]) && descending_key(score[c]) <= threshold;
+	order = ranking_order(ids, score, top, count);
+	free(top);
+	if (*count > want)
+		*count = want;
+	return order;
+}

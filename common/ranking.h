@@ -20,4 +20,13 @@
 uint32_t *ranking_order(const struct intern *ids, const double *score,
     const uint8_t *keep, size_t *count);
 
+/*
+ * The first want customers of that same order (all when there are fewer),
+ * found in linear time: a selection finds the score of the want-th, and
+ * only customers scoring at least that are sorted. *count receives how
+ * many are returned, *total how many customers were kept in all.
+ */
+uint32_t *ranking_head(const struct intern *ids, const double *score,
+    const uint8_t *keep, size_t want, size_t *count, size_t *total);
+
 #endif
