@@ -151,3 +151,21 @@ OUT
 	run -0 aud-cat "$M"
 	assert_output ""
 }
+
+@test "features from other interactions are matched by customer id" {
+	# Features of rank.csv; interactions with a new first customer, 9, who
+	# has no features and so is never targeted: the others keep their order.
+	{ head -n 1 rank.csv; echo "9,12,cart,2022-12-31"; tail -n +2 rank.csv; } > "$BATS_TEST_TMPDIR/more.csv"
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/more.aud" "$BATS_TEST_TMPDIR/more.csv"
+	aud-rank --features "$F" --top-n 3 -o "$M" "$BATS_TEST_TMPDIR/more.aud"
+	run -0 aud-query -m "$M" 10 12
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source
+10,1,s1,0.25,model
+10,2,3,0.06666666666666667,model
+10,3,4,0.05,model
+12,1,1,0.9333333333333333,model
+12,2,s1,0.25,model
+12,3,2,0.1111111111111111,model
+OUT
+}
