@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "csvout.h"
 #include "json.h"
 #include "output.h"
 #include "stream.h"
@@ -128,26 +129,6 @@ plan_columns(const struct stream_reader *r, int raw, struct column *cols)
 	}
 }
 
-/* A CSV field, quoted when it holds a comma, quote or line break. */
-static void
-csv_write_text(FILE *out, const char *s, size_t len)
-{
-	if (len > 0 && memchr(s, ',', len) == NULL && memchr(s, '"', len) == NULL &&
-	    memchr(s, '\n', len) == NULL && memchr(s, '\r', len) == NULL) {
-		fwrite(s, 1, len, out);
-		return;
-	}
-	if (len == 0)
-		return;
-	putc('"', out);
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
-			putc('"', out);
-		putc(s[i], out);
-	}
-	putc('"', out);
-}
-
 /*
  * Renders one value. Returns -1 when a time or enum field holds something
  * else, so a malformed stream is reported instead of shown wrongly.
@@ -179,12 +160,12 @@ write_value(FILE *out, enum format format, const struct column *col,
 	if (format == FORMAT_JSONL)
 		json_write_object(out, v);
 	else if (v->type == MSGPACK_OBJECT_STR)
-		csv_write_text(out, v->via.str.ptr, v->via.str.size);
+		csv_write_field(out, v->via.str.ptr, v->via.str.size, ',');
 	else if (v->type != MSGPACK_OBJECT_NIL) {
 		size_t n;
 		char *text = json_object_text(v, &n);
 
-		csv_write_text(out, text, n);
+		csv_write_field(out, text, n, ',');
 		free(text);
 	}
 	return 0;
@@ -259,10 +240,7 @@ main(int argc, char **argv)
 			errx(EXIT_DATA, "%s", errbuf);
 	}
 	stream_reader_free(r);
-	if (output_commit(&out, errbuf, sizeof(errbuf)) < 0) {
-		if (errno == EPIPE)
-			return 0;
+	if (output_finish(&out, 0, errbuf, sizeof(errbuf)) < 0)
 		errx(EXIT_DATA, "%s", errbuf);
-	}
 	return 0;
 }

@@ -247,26 +247,6 @@ print_text(FILE *out, const struct features *f, const struct interactions *ia)
 	free(by_activity);
 }
 
-static void
-finish(struct output *out, int written, const char *what)
-{
-	char errbuf[512];
-
-	if (written < 0) {
-		int error = errno;
-
-		output_abort(out);
-		if (error == EPIPE)
-			exit(0);
-		errx(EXIT_DATA, "%s: write error: %s", what, strerror(error));
-	}
-	if (output_commit(out, errbuf, sizeof(errbuf)) < 0) {
-		if (errno == EPIPE)
-			exit(0);
-		errx(EXIT_DATA, "%s", errbuf);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -276,9 +256,12 @@ main(int argc, char **argv)
 	struct features f;
 	struct output out, products_out;
 	char errbuf[512];
+	const char *source;
 	FILE *in;
+	int written;
 
 	parse_options(argc, argv, &opt);
+	source = strcmp(opt.input, "-") ? opt.input : "stdin";
 	if ((in = cli_open_input(opt.input)) == NULL)
 		err(EXIT_DATA, "%s", opt.input);
 	if (output_open(&out, opt.common.output, !opt.text, opt.common.force,
@@ -297,17 +280,18 @@ main(int argc, char **argv)
 	features_compute(&f, &ia, ia.n, &params);
 	if (opt.text) {
 		print_text(out.fp, &f, &ia);
-		finish(&out, 0, opt.common.output ? opt.common.output : "stdout");
+		written = 0;
 	} else
-		finish(&out, features_write(out.fp, &f, &ia, &params,
-		    strcmp(opt.input, "-") ? opt.input : "stdin"),
-		    opt.common.output ? opt.common.output : "stdout");
+		written = features_write(out.fp, &f, &ia, &params, source);
+	if (output_finish(&out, written, errbuf, sizeof(errbuf)) < 0)
+		errx(EXIT_DATA, "%s", errbuf);
 	if (opt.products) {
 		struct product_customers g;
 
 		product_customers_build(&g, &ia, 0, ia.n);
-		finish(&products_out, products_write(products_out.fp, &ia, &g,
-		    strcmp(opt.input, "-") ? opt.input : "stdin"), opt.products);
+		written = products_write(products_out.fp, &ia, &g, source);
+		if (output_finish(&products_out, written, errbuf, sizeof(errbuf)) < 0)
+			errx(EXIT_DATA, "%s", errbuf);
 		product_customers_free(&g);
 	}
 	features_free(&f);

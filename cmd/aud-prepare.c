@@ -893,7 +893,7 @@ main(int argc, char **argv)
 	uint32_t *order;
 	uint8_t *drop;
 	FILE *in;
-	int ret;
+	int ret, written;
 
 	parse_options(argc, argv, &opt);
 	memset(&p, 0, sizeof(p));
@@ -933,19 +933,12 @@ main(int argc, char **argv)
 		p.count.duplicates += drop[k];
 	if (opt.bot_threshold > 0)
 		mark_bots(&p, order, drop);
-	if (write_stream(&p, order, drop, out.fp, &ncustomers, &nproducts) < 0) {
-		int error = errno;
-
-		output_abort(&out);
-		if (error == EPIPE)
-			return 0;
-		errx(EXIT_DATA, "%s: write error: %s", opt.common.output ? opt.common.output :
-		    "stdout", strerror(error));
-	}
-	if (output_commit(&out, p.err, sizeof(p.err)) < 0) {
-		if (errno == EPIPE)
-			return 0;
+	written = write_stream(&p, order, drop, out.fp, &ncustomers, &nproducts);
+	switch (output_finish(&out, written, p.err, sizeof(p.err))) {
+	case -1:
 		errx(EXIT_DATA, "%s", p.err);
+	case 1:
+		return 0;	/* the reader went away: nothing to report */
 	}
 	if (!opt.common.quiet)
 		report(&p, ncustomers, nproducts);

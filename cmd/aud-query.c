@@ -253,10 +253,7 @@ main(int argc, char **argv)
 		audfmt_free(fmt);
 	}
 	model_close(&m);
-	if (output_commit(&out, err, sizeof(err)) < 0) {
-		if (errno == EPIPE)
-			return 0;
+	if (output_finish(&out, 0, err, sizeof(err)) < 0)
 		errx(EXIT_DATA, "%s", err);
-	}
 	return 0;
 }

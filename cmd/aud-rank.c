@@ -19,6 +19,7 @@
 #include "model.h"
 #include "output.h"
 #include "ranking.h"
+#include "rng.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -188,16 +189,11 @@ parse_options(int argc, char **argv, struct options *opt)
 	}
 }
 
-/* splitmix64: whether product p is in the seeded 10% sample. */
+/* Whether product p is in the seeded 10% sample of --quick. */
 static int
 sampled(uint64_t seed, uint64_t p)
 {
-	uint64_t z = seed * 0x9e3779b97f4a7c15u + p + 1;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	z ^= z >> 31;
-	return z < UINT64_MAX / 10;
+	return rng_mix(seed * 0x9e3779b97f4a7c15u + p + 1) < UINT64_MAX / 10;
 }
 
 static FILE *
@@ -370,26 +366,6 @@ load_scores(void *arg)
 	return NULL;
 }
 
-static void
-commit(struct output *out, int written, const char *what)
-{
-	char errbuf[512];
-
-	if (written < 0) {
-		int error = errno;
-
-		output_abort(out);
-		if (error == EPIPE)
-			exit(0);
-		errx(EXIT_DATA, "%s: write error: %s", what, strerror(error));
-	}
-	if (output_commit(out, errbuf, sizeof(errbuf)) < 0) {
-		if (errno == EPIPE)
-			exit(0);
-		errx(EXIT_DATA, "%s", errbuf);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -397,11 +373,10 @@ main(int argc, char **argv)
 	struct interactions ia;
 	struct output out;
 	char errbuf[512];
-	const char *where;
 	FILE *in;
+	int written;
 
 	parse_options(argc, argv, &opt);
-	where = opt.common.output ? opt.common.output : "stdout";
 	if (output_open(&out, opt.common.output, !opt.eval, opt.common.force,
 	    errbuf, sizeof(errbuf)) < 0)
 		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", errbuf);
@@ -421,7 +396,7 @@ main(int argc, char **argv)
 			eval_write_text(out.fp, &res);
 		else
 			eval_write_json(out.fp, &res);
-		commit(&out, 0, where);
+		written = 0;
 	} else {
 		struct scores_job job = { .path = opt.features };
 		pthread_t thread;
@@ -437,10 +412,11 @@ main(int argc, char **argv)
 		pthread_join(thread, NULL);
 		if (job.ret < 0)
 			errx(EXIT_DATA, "%s", job.err);
-		struct scores sc = job.sc;
-		commit(&out, write_model(out.fp, &opt, &ia, &sc), where);
-		scores_free(&sc);
+		written = write_model(out.fp, &opt, &ia, &job.sc);
+		scores_free(&job.sc);
 	}
+	if (output_finish(&out, written, errbuf, sizeof(errbuf)) < 0)
+		errx(EXIT_DATA, "%s", errbuf);
 	if (in != stdin)
 		fclose(in);
 	interactions_free(&ia);

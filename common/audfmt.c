@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvout.h"
 #include "json.h"
 #include "stream.h"
 #include "xalloc.h"
@@ -19,34 +20,23 @@ struct audfmt {
 	char *note_model, *note_fallback;	/* JSON strings */
 };
 
-/* An id as text: digits, or the string, quoted for CSV when sep needs it. */
+/*
+ * An id as text: digits, or the string, quoted for CSV when it needs to be
+ * (sep '\n': never, for text meant to be read).
+ */
 static void
 write_id(FILE *out, const msgpack_object *id, char sep)
 {
-	const char *s;
-	size_t len;
-
 	if (id->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
 		fprintf(out, "%llu", (unsigned long long)id->via.u64);
 	else if (id->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
 		fprintf(out, "%lld", (long long)id->via.i64);
-	else if (id->type == MSGPACK_OBJECT_STR) {
-		s = id->via.str.ptr;
-		len = id->via.str.size;
+	else if (id->type == MSGPACK_OBJECT_STR && sep == '\n')
+		fwrite(id->via.str.ptr, 1, id->via.str.size, out);
+	else if (id->type == MSGPACK_OBJECT_STR)
 		/* TSV has no quoting; ids with tabs or line breaks are quoted
 		   there too rather than break the row. */
-		if (sep != '\n' && (memchr(s, sep, len) || memchr(s, '"', len) ||
-		    memchr(s, '\n', len) || memchr(s, '\r', len))) {
-			putc('"', out);
-			for (size_t i = 0; i < len; i++) {
-				if (s[i] == '"')
-					putc('"', out);
-				putc(s[i], out);
-			}
-			putc('"', out);
-		} else
-			fwrite(s, 1, len, out);
-	}
+		csv_write_field(out, id->via.str.ptr, id->via.str.size, sep);
 }
 
 /* Runs a writer into a new string. */

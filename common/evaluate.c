@@ -14,6 +14,7 @@
 #include "groups.h"
 #include "json.h"
 #include "ranking.h"
+#include "rng.h"
 #include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -143,40 +144,6 @@ mean(const double *v, size_t n, const uint32_t *pick)
 	return used ? sum / used : NAN;
 }
 
-static uint64_t rng[4];
-
-static uint64_t
-rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t
-next_u64(void)
-{
-	uint64_t r = rotl(rng[1] * 5, 7) * 9, t = rng[1] << 17;
-
-	rng[2] ^= rng[0];
-	rng[3] ^= rng[1];
-	rng[1] ^= rng[2];
-	rng[0] ^= rng[3];
-	rng[2] ^= t;
-	rng[3] = rotl(rng[3], 45);
-	return r;
-}
-
-static void
-seed_rng(uint64_t seed)
-{
-	for (int i = 0; i < 4; i++) {
-		uint64_t z = (seed += 0x9e3779b97f4a7c15u);
-
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-		rng[i] = z ^ (z >> 31);
-	}
-}
-
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -224,11 +191,13 @@ summarise(struct eval_result *r, const struct per_product *pp)
 	size_t n = pp->nprod, samples = n ? r->bootstrap : 0;
 	uint32_t **picks = xmalloc((samples ? samples : 1) * sizeof(*picks));
 
-	seed_rng(r->seed);
+	struct rng rng;
+
+	rng_seed(&rng, r->seed);
 	for (size_t s = 0; s < samples; s++) {
 		picks[s] = xmalloc(n * sizeof(**picks));
 		for (size_t i = 0; i < n; i++)
-			picks[s][i] = (uint32_t)(next_u64() % n);
+			picks[s][i] = (uint32_t)(rng_next(&rng) % n);
 	}
 	for (int m = 0; m < NMETHODS; m++)
 		for (size_t k = 0; k < r->nk; k++) {

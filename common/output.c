@@ -191,6 +191,22 @@ output_commit(struct output *o, char *err, size_t errlen)
 	return 0;
 }
 
+int
+output_finish(struct output *o, int written, char *err, size_t errlen)
+{
+	if (written < 0) {
+		int error = errno;
+
+		snprintf(err, errlen, "%s: write error: %s",
+		    o->path ? o->path : "stdout", strerror(error));
+		output_abort(o);
+		return error == EPIPE ? 1 : -1;
+	}
+	if (output_commit(o, err, errlen) < 0)
+		return errno == EPIPE ? 1 : -1;
+	return 0;
+}
+
 void
 output_abort(struct output *o)
 {

@@ -33,6 +33,14 @@ int output_open(struct output *o, const char *path, int binary, int force,
  */
 int output_commit(struct output *o, char *err, size_t errlen);
 
+/*
+ * Ends an output the way every tool does: written is the status of what
+ * wrote it (0, or -1 with errno set). Discards the file on failure, else
+ * commits it. Returns 0, 1 when a reader of standard output went away
+ * (EPIPE: a quiet end, not an error), or -1 with err filled.
+ */
+int output_finish(struct output *o, int written, char *err, size_t errlen);
+
 /* Discards a file output (removes the temporary file); no-op for stdout. */
 void output_abort(struct output *o);
 

@@ -25,8 +25,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "csvout.h"
 #include "output.h"
 #include "radix.h"
+#include "rng.h"
 #include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -49,45 +51,12 @@
 #define DIRT_UNTIDY_EVENT 0.01
 #define NO_NAME_ROW 0.02
 
-static uint64_t rng_state[4];
-
-static uint64_t
-rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256**, seeded through splitmix64: the same stream on every machine. */
-static uint64_t
-next_u64(void)
-{
-	uint64_t *s = rng_state, r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return r;
-}
-
-static void
-seed_rng(uint64_t seed)
-{
-	for (int i = 0; i < 4; i++) {
-		uint64_t z = (seed += 0x9e3779b97f4a7c15u);
-
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-		rng_state[i] = z ^ (z >> 31);
-	}
-}
+static struct rng rng;	/* one stream of numbers, for the whole file */
 
 static double
 uniform(void)
 {
-	return (double)(next_u64() >> 11) * 0x1.0p-53;
+	return rng_uniform(&rng);
 }
 
 static uint64_t
@@ -278,23 +247,6 @@ product_name(uint32_t p, char *buf, size_t len)
 	    variants[(h >> 24) % COUNT(variants)]);
 }
 
-/* Writes one CSV field, quoted when needed (RFC 4180). */
-static void
-put_field(FILE *out, const char *s)
-{
-	if (strpbrk(s, ",\"\n") == NULL) {
-		fputs(s, out);
-		return;
-	}
-	putc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			putc('"', out);
-		putc(*s, out);
-	}
-	putc('"', out);
-}
-
 static const char *
 draw_event(void)
 {
@@ -336,11 +288,11 @@ put_line(FILE *out, uint64_t index, const struct line *l)
 {
 	fprintf(out, "%llu,%s,%s,", (unsigned long long)index, l->customer,
 	    l->product);
-	put_field(out, l->event);
+	csv_write_field(out, l->event, strlen(l->event), ',');
 	putc(',', out);
-	put_field(out, l->date);
+	csv_write_field(out, l->date, strlen(l->date), ',');
 	putc(',', out);
-	put_field(out, l->name);
+	csv_write_field(out, l->name, strlen(l->name), ',');
 	putc('\n', out);
 }
 
@@ -454,7 +406,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	seed_rng((uint64_t)seed);
+	rng_seed(&rng, (uint64_t)seed);
 	rows = make_rows((size_t)nrows_wanted, &n, &ncustomers);
 	sort_rows(rows, n);
 	product = assign_products(rows, n, ncustomers, &nproducts);
@@ -464,10 +416,7 @@ main(int argc, char **argv)
 	    (uint64_t)nrows_wanted);
 	free(rows);
 	free(product);
-	if (output_commit(&out, errbuf, sizeof(errbuf)) < 0) {
-		if (errno == EPIPE)
-			return 0;
+	if (output_finish(&out, 0, errbuf, sizeof(errbuf)) < 0)
 		errx(EXIT_DATA, "%s", errbuf);
-	}
 	return 0;
 }
