@@ -162,66 +162,97 @@ quantile(const double *v, size_t n, double q)
 	return lo + 1 < n ? v[lo] + (v[lo + 1] - v[lo]) * (pos - (double)lo) : v[lo];
 }
 
-/* Ratio of means and its 95% bootstrap interval (products resampled). */
+/* The 95% interval of the finite values among v[0..n), sorting v. */
 static void
-lift(const double *a, const double *b, size_t n, size_t samples,
-    const uint32_t *const *picks, double *value, double *lo, double *hi)
+interval(double *v, size_t n, double *lo, double *hi)
 {
-	double *ratios = xmalloc(samples * sizeof(*ratios));
 	size_t m = 0;
 
-	*value = mean(a, n, NULL) / mean(b, n, NULL);
-	for (size_t s = 0; s < samples; s++) {
-		double r = mean(a, n, picks[s]) / mean(b, n, picks[s]);
-
-		if (isfinite(r))
-			ratios[m++] = r;
-	}
-	qsort(ratios, m, sizeof(*ratios), cmp_double);
-	*lo = m ? quantile(ratios, m, 0.025) : NAN;
-	*hi = m ? quantile(ratios, m, 0.975) : NAN;
-	if (!isfinite(*value))
-		*value = *lo = *hi = NAN;
-	free(ratios);
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			v[m++] = v[i];
+	qsort(v, m, sizeof(*v), cmp_double);
+	*lo = m ? quantile(v, m, 0.025) : NAN;
+	*hi = m ? quantile(v, m, 0.975) : NAN;
 }
 
+/*
+ * Means over the products, and the lifts (ratios of means) with their 95%
+ * bootstrap intervals: each resample draws n products with replacement, and
+ * all lifts are computed from the same draws. The per-product figures are
+ * laid out a product to a row; a resample counts the draws of each product,
+ * then sums the rows in one sequential pass.
+ */
 static void
 summarise(struct eval_result *r, const struct per_product *pp)
 {
 	size_t n = pp->nprod, samples = n ? r->bootstrap : 0;
-	uint32_t **picks = xmalloc((samples ? samples : 1) * sizeof(*picks));
-
+	size_t width = NMETHODS * r->nk * 2, nlifts = (NMETHODS - 1) * r->nk * 2;
+	double *row = xmalloc((n * width + 1) * sizeof(*row));
+	double *sum = xmalloc(width * sizeof(*sum));
+	double *ratio = xmalloc((nlifts * samples + 1) * sizeof(*ratio));
+	uint32_t *drawn = xmalloc((n + 1) * sizeof(*drawn));
 	struct rng rng;
 
+	/* Column of method m, cut-off k: hits at 2 (m nk + k), returns next. */
+	for (size_t i = 0; i < n; i++)
+		for (int m = 0; m < NMETHODS; m++)
+			for (size_t k = 0; k < r->nk; k++) {
+				size_t col = 2 * (m * r->nk + k);
+
+				row[i * width + col] = pp->hit[slot(r, pp, m, k, i)];
+				row[i * width + col + 1] = pp->active[slot(r, pp, m, k, i)];
+			}
 	rng_seed(&rng, r->seed);
 	for (size_t s = 0; s < samples; s++) {
-		picks[s] = xmalloc(n * sizeof(**picks));
-		for (size_t i = 0; i < n; i++)
-			picks[s][i] = (uint32_t)(rng_next(&rng) % n);
+		/* How often each product is drawn, then one pass over the rows. */
+		memset(drawn, 0, n * sizeof(*drawn));
+		for (size_t j = 0; j < n; j++)
+			drawn[rng_next(&rng) % n]++;
+		memset(sum, 0, width * sizeof(*sum));
+		for (size_t i = 0; i < n; i++) {
+			const double *x = row + i * width;
+
+			if (drawn[i] == 0)
+				continue;
+			for (size_t c = 0; c < width; c++)
+				sum[c] += drawn[i] * x[c];
+		}
+		for (size_t l = 0; l < nlifts; l++)	/* l: (method, k, measure) */
+			ratio[l * samples + s] = sum[l] / sum[2 * METHOD_RANDOM *
+			    r->nk + l % (2 * r->nk)];
 	}
 	for (int m = 0; m < NMETHODS; m++)
 		for (size_t k = 0; k < r->nk; k++) {
 			struct eval_at_k *a = &r->at[m][k];
-			const double *rnd_hit = pp->hit + slot(r, pp, METHOD_RANDOM, k, 0);
-			const double *rnd_act = pp->active + slot(r, pp, METHOD_RANDOM, k, 0);
 
 			a->precision = mean(pp->hit + slot(r, pp, m, k, 0), n, NULL);
 			a->recall = mean(pp->recall + slot(r, pp, m, k, 0), n, NULL);
 			a->active_share = mean(pp->active + slot(r, pp, m, k, 0), n, NULL);
 			a->hit_lift = a->hit_lift_lo = a->hit_lift_hi = NAN;
 			a->active_lift = a->active_lift_lo = a->active_lift_hi = NAN;
-			if (m == METHOD_RANDOM || n == 0)
-				continue;
-			lift(pp->hit + slot(r, pp, m, k, 0), rnd_hit, n, samples,
-			    (const uint32_t *const *)picks, &a->hit_lift,
-			    &a->hit_lift_lo, &a->hit_lift_hi);
-			lift(pp->active + slot(r, pp, m, k, 0), rnd_act, n, samples,
-			    (const uint32_t *const *)picks, &a->active_lift,
-			    &a->active_lift_lo, &a->active_lift_hi);
 		}
-	for (size_t s = 0; s < samples; s++)
-		free(picks[s]);
-	free(picks);
+	for (int m = 0; m < METHOD_RANDOM && n > 0; m++)
+		for (size_t k = 0; k < r->nk; k++) {
+			struct eval_at_k *a = &r->at[m][k];
+			size_t l = 2 * (m * r->nk + k);
+
+			a->hit_lift = a->precision / r->at[METHOD_RANDOM][k].precision;
+			a->active_lift = a->active_share /
+			    r->at[METHOD_RANDOM][k].active_share;
+			interval(ratio + l * samples, samples, &a->hit_lift_lo,
+			    &a->hit_lift_hi);
+			interval(ratio + (l + 1) * samples, samples, &a->active_lift_lo,
+			    &a->active_lift_hi);
+			if (!isfinite(a->hit_lift))
+				a->hit_lift = a->hit_lift_lo = a->hit_lift_hi = NAN;
+			if (!isfinite(a->active_lift))
+				a->active_lift = a->active_lift_lo = a->active_lift_hi = NAN;
+		}
+	free(row);
+	free(sum);
+	free(ratio);
+	free(drawn);
 }
 
 int
