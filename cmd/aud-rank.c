@@ -243,7 +243,7 @@ same_customers(const struct interactions *ia, const struct scores *sc)
  */
 static void
 map_customers(const struct interactions *ia, const struct scores *sc,
-    const uint32_t *place_of, uint32_t *rank_of)
+    const char *sc_name, const uint32_t *place_of, uint32_t *rank_of)
 {
 	size_t n = intern_count(ia->customers);
 	uint32_t hash[AHEAD];
@@ -253,6 +253,9 @@ map_customers(const struct interactions *ia, const struct scores *sc,
 		memcpy(rank_of, place_of, n * sizeof(*rank_of));
 		return;
 	}
+	if (intern_reindex(sc->customers) > 0)
+		errx(EXIT_DATA, "%s: the features list a customer twice",
+		    sc_name);
 	for (size_t c = 0; c < n + AHEAD; c++) {
 		if (c < n) {
 			intern_get(ia->customers, (uint32_t)c, &id);
@@ -306,7 +309,7 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 		place_of[s] = UINT32_MAX;
 	for (size_t k = 0; k < head; k++)
 		place_of[order[k]] = (uint32_t)k;
-	map_customers(ia, sc, place_of, rank_of);
+	map_customers(ia, sc, opt->features, place_of, rank_of);
 	t.rank_of = rank_of;
 	t.ncandidates = head;
 	meta.fallback_size = head < FALLBACK_SIZE ? head : FALLBACK_SIZE;

@@ -1,6 +1,7 @@
 /* Features and products streams; see featstream.h. */
 #include "featstream.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,7 @@ scores_load(struct scores *s, FILE *in, const char *name,
 
 	memset(s, 0, sizeof(*s));
 	s->customers = intern_new();
+	intern_freeze(s->customers);
 	if ((r = stream_reader_open(in, name, err, errlen)) == NULL)
 		return -1;
 	if (stream_expect_kind(r, "features", err, errlen) < 0) {
@@ -170,22 +172,22 @@ scores_load(struct scores *s, FILE *in, const char *name,
 	while ((ret = stream_read(r, &rec, err, errlen)) == 1) {
 		const msgpack_object *v = rec->via.array.ptr;
 		struct id id;
-		int added;
 		uint32_t c;
 
 		if (stream_get_id(&v[id_col], &id) < 0 ||
 		    (v[score_col].type != MSGPACK_OBJECT_FLOAT64 &&
-		    v[score_col].type != MSGPACK_OBJECT_FLOAT32)) {
+		    v[score_col].type != MSGPACK_OBJECT_FLOAT32) ||
+		    !isfinite(v[score_col].via.f64)) {
 			snprintf(err, errlen, "%s: byte %llu: a customer id or score "
 			    "of the wrong type", stream_name(r),
 			    (unsigned long long)stream_offset(r));
 			ret = -1;
 			break;
 		}
-		c = intern_add(s->customers, &id, &added);
-		if (!added || c == UINT32_MAX) {
-			snprintf(err, errlen, "%s: byte %llu: customer listed twice",
-			    stream_name(r), (unsigned long long)stream_offset(r));
+		if ((c = intern_append(s->customers, &id)) == UINT32_MAX) {
+			snprintf(err, errlen, "%s: byte %llu: more than 4 billion "
+			    "customers", stream_name(r),
+			    (unsigned long long)stream_offset(r));
 			ret = -1;
 			break;
 		}

@@ -23,7 +23,11 @@ int features_write(FILE *out, const struct features *f,
 int products_write(FILE *out, const struct interactions *ia,
     const struct product_customers *g, const char *source);
 
-/* Customers and one score column of a features stream. */
+/*
+ * Customers and one score column of a features stream. The customers are
+ * kept in stream order without a look-up index (intern_reindex() builds
+ * one when needed): often they only need to be matched in order.
+ */
 struct scores {
 	struct intern *customers;
 	double *score;			/* per customer index */

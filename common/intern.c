@@ -184,6 +184,8 @@ intern_prefetch(const struct intern *t, uint32_t hash)
 	__builtin_prefetch(&t->slots[hash & (t->nslots - 1)]);
 }
 
+static uint32_t store(struct intern *t, const struct id *id);
+
 uint32_t
 intern_add(struct intern *t, const struct id *id, int *added)
 {
@@ -200,6 +202,22 @@ intern_add_hashed(struct intern *t, const struct id *id, uint32_t h, int *added)
 		*added = 0;
 	if (t->slots[s] != EMPTY)
 		return (uint32_t)t->slots[s] - 1;
+	if ((i = store(t, id)) == UINT32_MAX)
+		return UINT32_MAX;
+	t->slots[s] = (uint64_t)h << 32 | ((uint64_t)i + 1);
+	if (added != NULL)
+		*added = 1;
+	if (t->count * 4 > t->nslots * 3)
+		grow_slots(t);
+	return i;
+}
+
+/* Stores a copy of id as the next entry; its index, or UINT32_MAX if full. */
+static uint32_t
+store(struct intern *t, const struct id *id)
+{
+	uint32_t i;
+
 	if (t->count >= MAX_IDS)
 		return UINT32_MAX;
 	i = (uint32_t)t->count;
@@ -224,13 +242,40 @@ intern_add_hashed(struct intern *t, const struct id *id, uint32_t h, int *added)
 		t->arena_len = need;
 	} else
 		t->value[i] = (uint64_t)id->num;
-	t->slots[s] = (uint64_t)h << 32 | ((uint64_t)i + 1);
 	t->count++;
-	if (added != NULL)
-		*added = 1;
-	if (t->count * 4 > t->nslots * 3)
-		grow_slots(t);
 	return i;
+}
+
+uint32_t
+intern_append(struct intern *t, const struct id *id)
+{
+	return store(t, id);
+}
+
+size_t
+intern_reindex(struct intern *t)
+{
+	size_t repeats = 0;
+
+	free(t->slots);
+	for (t->nslots = 1024; t->count * 4 > t->nslots * 3; t->nslots *= 2)
+		;
+	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	advise_huge(t->slots, t->nslots * sizeof(*t->slots));
+	for (uint32_t i = 0; i < t->count; i++) {
+		struct id id;
+		uint32_t h;
+		size_t s;
+
+		intern_get(t, i, &id);
+		h = intern_hash(&id);
+		s = find_slot(t, &id, h);
+		if (t->slots[s] != EMPTY)
+			repeats++;
+		else
+			t->slots[s] = (uint64_t)h << 32 | ((uint64_t)i + 1);
+	}
+	return repeats;
 }
 
 void

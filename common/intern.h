@@ -72,10 +72,24 @@ void intern_prefetch_entry(const struct intern *t, uint32_t i);
 
 /*
  * Frees the look-up index when no more ids will be added or found: only
- * intern_get() and intern_count() may follow. This returns about half of
- * the table's memory for the work that comes after reading.
+ * intern_get(), intern_count() and intern_append() may follow, until
+ * intern_reindex(). This returns about half of the table's memory for the
+ * work that comes after reading.
  */
 void intern_freeze(struct intern *t);
+
+/*
+ * On a frozen table: appends id without looking it up (so without hashing),
+ * for lists of ids that are often needed only in order. Returns its index,
+ * or UINT32_MAX when the table is full.
+ */
+uint32_t intern_append(struct intern *t, const struct id *id);
+
+/*
+ * Builds the look-up index of a frozen table. Returns the number of ids
+ * that repeat an earlier one (only the first can be found), 0 normally.
+ */
+size_t intern_reindex(struct intern *t);
 
 /* Bytes held, for memory accounting in benchmarks and progress. */
 size_t intern_bytes(const struct intern *t);

@@ -67,5 +67,19 @@ main(void)
 	ok(got.is_str && got.len == 4 && memcmp(got.str, "s500", 4) == 0,
 	    "intern_get returns the id as written");
 	intern_free(t);
+
+	t = intern_new();
+	intern_freeze(t);
+	for (int i = 0; i < 3000; i++) {
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), "%d", i % 2000);
+
+		id_from_text(&a, buf, (size_t)n);
+		intern_append(t, &a);
+	}
+	ok(intern_reindex(t) == 1000, "reindexing finds the 1000 repeated ids");
+	id_from_text(&a, "1999", 4);
+	ok(intern_find(t, &a) == 1999, "and finds the first of each");
+	intern_free(t);
 	return tap_done();
 }
