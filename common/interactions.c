@@ -73,7 +73,7 @@ load_header(struct interactions *ia, const struct stream_reader *r, int *col,
 
 struct pending {
 	struct id customer, product;
-	uint32_t customer_hash, product_hash;
+	uint32_t customer_ix, product_ix;
 	size_t customer_at, product_at, name_at;	/* offsets into bytes */
 	uint32_t name_len;
 	int has_name;
@@ -92,6 +92,9 @@ struct batch {
 
 /* The reader thread's state. */
 struct loader {
+	struct interactions *ia;	/* its products and names are the
+					   thread's until it is joined */
+	size_t names_cap;
 	struct stream_reader *r;
 	size_t nevents;
 	int col[NFIELDS];
@@ -162,57 +165,73 @@ take_record(struct loader *l, struct batch *b, const msgpack_object *rec)
 	return 0;
 }
 
-/* Interns and stores the batch's rows. */
+/*
+ * Interns one kind of id of a batch's rows into t: hashes them, then
+ * interns each while prefetching the slot of the row AHEAD_SLOT on and the
+ * entry of the row AHEAD_ENTRY on; products selects which id of the row.
+ * Fills each row's index; returns -1 when the table is full. When added is
+ * not NULL it is set per row to whether the id was new.
+ */
 static int
-flush_batch(struct interactions *ia, struct batch *b, size_t *cap,
-    size_t *names_cap, const char *name, char *err, size_t errlen)
+intern_batch(struct intern *t, struct batch *b, int products, uint8_t *added)
 {
+	uint32_t hash[BATCH];
+
 	for (size_t i = 0; i < b->n; i++) {
 		struct pending *p = &b->row[i];
+		struct id *id = products ? &p->product : &p->customer;
 
-		if (p->customer.is_str)
-			p->customer.str = b->bytes + p->customer_at;
-		if (p->product.is_str)
-			p->product.str = b->bytes + p->product_at;
-		p->customer_hash = intern_hash(&p->customer);
-		p->product_hash = intern_hash(&p->product);
-	}
-	if (ia->n + b->n > *cap) {
-		size_t newcap = *cap;
-
-		ia->time = xgrow(ia->time, &newcap, ia->n + b->n, sizeof(*ia->time));
-		ia->customer = xrealloc(ia->customer, newcap * sizeof(*ia->customer));
-		ia->product = xrealloc(ia->product, newcap * sizeof(*ia->product));
-		ia->event = xrealloc(ia->event, newcap);
-		*cap = newcap;
-	}
-	for (size_t i = 0; i < b->n && i < AHEAD_SLOT; i++) {
-		intern_prefetch(ia->customers, b->row[i].customer_hash);
-		intern_prefetch(ia->products, b->row[i].product_hash);
+		if (id->is_str)
+			id->str = b->bytes + (products ? p->product_at : p->customer_at);
+		hash[i] = intern_hash(id);
+		if (i < AHEAD_SLOT)
+			intern_prefetch(t, hash[i]);
 	}
 	for (size_t i = 0; i < b->n; i++) {
 		struct pending *p = &b->row[i];
-		int added;
-		uint32_t c, q;
+		int fresh;
+		uint32_t ix;
 
-		/* Slots a few rows ahead, then, once those are in, entries. */
-		if (i + AHEAD_SLOT < b->n) {
-			intern_prefetch(ia->customers, p[AHEAD_SLOT].customer_hash);
-			intern_prefetch(ia->products, p[AHEAD_SLOT].product_hash);
-		}
-		if (i + AHEAD_ENTRY < b->n) {
-			intern_prefetch_hit(ia->customers, p[AHEAD_ENTRY].customer_hash);
-			intern_prefetch_hit(ia->products, p[AHEAD_ENTRY].product_hash);
-		}
-		c = intern_add_hashed(ia->customers, &p->customer, p->customer_hash, NULL);
-		q = intern_add_hashed(ia->products, &p->product, p->product_hash, &added);
-
-		if (c == UINT32_MAX || q == UINT32_MAX) {
-			snprintf(err, errlen, "%s: more than 4 billion distinct ids", name);
+		if (i + AHEAD_SLOT < b->n)
+			intern_prefetch(t, hash[i + AHEAD_SLOT]);
+		if (i + AHEAD_ENTRY < b->n)
+			intern_prefetch_hit(t, hash[i + AHEAD_ENTRY]);
+		ix = intern_add_hashed(t, products ? &p->product : &p->customer,
+		    hash[i], &fresh);
+		if (ix == UINT32_MAX)
 			return -1;
-		}
-		if (added) {
-			ia->name_at = xgrow(ia->name_at, names_cap, (size_t)q + 1,
+		if (products)
+			p->product_ix = ix;
+		else
+			p->customer_ix = ix;
+		if (added != NULL)
+			added[i] = (uint8_t)fresh;
+	}
+	return 0;
+}
+
+/*
+ * The reader thread's share of a batch: its products, and their names.
+ * Products and customers are interned in different threads, so each table
+ * has one writer and the two halves of the work run side by side.
+ */
+static int
+intern_products(struct loader *l, struct batch *b)
+{
+	struct interactions *ia = l->ia;
+	uint8_t added[BATCH];
+
+	if (intern_batch(ia->products, b, 1, added) < 0) {
+		snprintf(l->err, sizeof(l->err), "%s: more than 4 billion "
+		    "distinct products", stream_name(l->r));
+		return -1;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		struct pending *p = &b->row[i];
+		uint32_t q = p->product_ix;
+
+		if (added[i]) {
+			ia->name_at = xgrow(ia->name_at, &l->names_cap, (size_t)q + 1,
 			    sizeof(*ia->name_at));
 			ia->name_at[q] = 0;
 		}
@@ -225,14 +244,35 @@ flush_batch(struct interactions *ia, struct batch *b, size_t *cap,
 			ia->name_at[q] = ia->names_len + 1;
 			ia->names_len += p->name_len + 1;
 		}
-		ia->customer[ia->n] = c;
-		ia->product[ia->n] = q;
-		ia->event[ia->n] = p->event;
-		ia->time[ia->n] = p->time;
-		ia->n++;
 	}
-	b->n = 0;
-	b->len = 0;
+	return 0;
+}
+
+/* The caller's thread's share: interns the customers, stores the rows. */
+static int
+flush_batch(struct interactions *ia, struct batch *b, size_t *cap,
+    const char *name, char *err, size_t errlen)
+{
+	if (intern_batch(ia->customers, b, 0, NULL) < 0) {
+		snprintf(err, errlen, "%s: more than 4 billion distinct customers",
+		    name);
+		return -1;
+	}
+	if (ia->n + b->n > *cap) {
+		size_t newcap = *cap;
+
+		ia->time = xgrow(ia->time, &newcap, ia->n + b->n, sizeof(*ia->time));
+		ia->customer = xrealloc(ia->customer, newcap * sizeof(*ia->customer));
+		ia->product = xrealloc(ia->product, newcap * sizeof(*ia->product));
+		ia->event = xrealloc(ia->event, newcap);
+		*cap = newcap;
+	}
+	for (size_t i = 0; i < b->n; i++, ia->n++) {
+		ia->customer[ia->n] = b->row[i].customer_ix;
+		ia->product[ia->n] = b->row[i].product_ix;
+		ia->event[ia->n] = b->row[i].event;
+		ia->time[ia->n] = b->row[i].time;
+	}
 	return 0;
 }
 
@@ -265,7 +305,9 @@ read_records(void *arg)
 				ret = -1;
 				break;
 			}
-		b->last = b->n < BATCH;
+		if (ret >= 0 && intern_products(l, b) < 0)
+			ret = -1, b->n = 0;
+		b->last = b->n < BATCH || ret < 0;
 		b->status = b->last && ret < 0 ? -1 : 0;
 		handoff_publish(&l->ring, i);
 		i = (i + 1) % HANDOFF_SLOTS;
@@ -279,7 +321,7 @@ interactions_load(struct interactions *ia, FILE *in, const char *name,
     int with_names, char *err, size_t errlen)
 {
 	struct loader *l = xcalloc(1, sizeof(*l));
-	size_t cap = 0, names_cap = 0;
+	size_t cap = 0;
 	pthread_t thread;
 	int ret = 0, i = 0, last = 0, started = 0;
 
@@ -295,6 +337,7 @@ interactions_load(struct interactions *ia, FILE *in, const char *name,
 	if (!with_names)
 		l->col[F_NAME] = -1;
 	l->nevents = ia->nevents;
+	l->ia = ia;
 	l->last_time = INT64_MIN;
 	if ((cap = expected_rows(l->r)) > 0) {
 		ia->time = xmalloc(cap * sizeof(*ia->time));
@@ -319,8 +362,8 @@ interactions_load(struct interactions *ia, FILE *in, const char *name,
 			snprintf(err, errlen, "%s", l->err);
 			ret = -1;
 		}
-		if (ret == 0 && flush_batch(ia, b, &cap, &names_cap,
-		    stream_name(l->r), err, errlen) < 0)
+		if (ret == 0 && flush_batch(ia, b, &cap, stream_name(l->r), err,
+		    errlen) < 0)
 			ret = -1;
 		handoff_release(&l->ring, i, ret < 0);
 		i = (i + 1) % HANDOFF_SLOTS;
