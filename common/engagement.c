@@ -57,17 +57,30 @@ feature_params_free(struct feature_params *p)
 	p->event_weight = NULL;
 }
 
-/* Distinct products per customer, from the sorted (customer, product) pairs. */
+/*
+ * Distinct products per customer, from the sorted (customer, product)
+ * pairs. A customer with one row has one product, and most customers have
+ * one row, so only the rows of the others are sorted.
+ */
 static void
 count_unique_products(struct features *f, const struct interactions *ia,
     size_t nrows)
 {
 	uint64_t *pairs = xmalloc((nrows ? nrows : 1) * sizeof(*pairs));
+	size_t m = 0;
 
-	for (size_t i = 0; i < nrows; i++)
-		pairs[i] = (uint64_t)ia->customer[i] << 32 | ia->product[i];
-	radix_sort_u64(pairs, NULL, nrows);
-	for (size_t i = 0; i < nrows; i++)
+	for (size_t i = 0; i < nrows; i++) {
+		struct customer_sums *s = &f->sum[ia->customer[i]];
+
+		if (i + 8 < nrows)
+			__builtin_prefetch(&f->sum[ia->customer[i + 8]]);
+		if (s->total == 1)
+			s->unique = 1;
+		else
+			pairs[m++] = (uint64_t)ia->customer[i] << 32 | ia->product[i];
+	}
+	radix_sort_u64(pairs, NULL, m);
+	for (size_t i = 0; i < m; i++)
 		if (i == 0 || pairs[i] != pairs[i - 1])
 			f->sum[pairs[i] >> 32].unique++;
 	free(pairs);
