@@ -910,7 +910,8 @@ main(int argc, char **argv)
 			errx(EXIT_USAGE, "--event-value: empty event name");
 		p.fixed_event = (uint8_t)event_index(&p, buf, len);
 	}
-	if (output_open(&out, opt.common.output, 1, opt.common.force, p.err, sizeof(p.err)) < 0)
+	if (output_open(&out, opt.common.output, 1, opt.common.force, p.err,
+	    sizeof(p.err)) < 0)
 		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", p.err);
 	in = open_input(opt.input, &size);
 	progress_start(&p.progress, opt.common.quiet ? -1 : STDERR_FILENO,

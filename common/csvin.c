@@ -233,7 +233,8 @@ read_all(void *r_)
 		free(chunk);
 		return NULL;
 	}
-	while (!r->failed && !handoff_cancelled(&r->ring) && (n = fread(chunk, 1, CHUNK, r->in)) > 0) {
+	while (!r->failed && !handoff_cancelled(&r->ring) &&
+	    (n = fread(chunk, 1, CHUNK, r->in)) > 0) {
 		const char *s = chunk, *end = chunk + n;
 
 		if (first && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
