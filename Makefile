@@ -15,9 +15,10 @@ ifeq ($(SAN),1)
   BUILD  := build-san
   SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
-TOOLS    := aud-prepare aud-cat aud-features aud-rank aud-query
-MAN1     := $(TOOLS:%=man/%.1)
+TOOLS    := aud-prepare aud-cat aud-features aud-rank aud-query aud-serve
+MAN1     := $(filter-out man/aud-serve.1,$(TOOLS:%=man/%.1))
 MAN5     := man/aud-stream.5
+MAN8     := man/aud-serve.8
 
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -97,17 +98,19 @@ data: $(BUILD)/gen-lookalike
 	$(BUILD)/gen-lookalike --rows 5000000 --seed 1 -o $(BUILD)/data/lookalike-5m.csv
 
 lint:
-	mandoc -Tlint -W warning $(MAN1) $(MAN5)
+	mandoc -Tlint -W warning $(MAN1) $(MAN5) $(MAN8)
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(TOOLS:%=$(BUILD)/%) $(DESTDIR)$(BINDIR)
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
-	      $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
+	      $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
 
 clean:
 	rm -rf build build-san

@@ -455,6 +455,16 @@ model_lookup(const struct model *m, const struct id *product, struct audience *a
 }
 
 int
+model_entry(const struct model *m, uint64_t i, struct audience *a, char *err,
+    size_t errlen)
+{
+	memset(a, 0, sizeof(*a));
+	msgpack_unpacked_init(&a->record);
+	return read_record(m, get_le64(m->index + i * ENTRY + 8), NULL, a, NULL,
+	    err, errlen);
+}
+
+int
 model_next(const struct model *m, uint64_t *at, struct audience *a, char *err,
     size_t errlen)
 {

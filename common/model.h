@@ -87,6 +87,13 @@ int model_lookup(const struct model *m, const struct id *product,
 void audience_free(struct audience *a);
 
 /*
+ * The product of the i-th index entry (i < m->nrecords) into a, for
+ * sampling products: 1, or -1 for a corrupt model.
+ */
+int model_entry(const struct model *m, uint64_t i, struct audience *a,
+    char *err, size_t errlen);
+
+/*
  * Walks the records in file order, for exports: start with *at = 0; each
  * call fills a with the next product's audience and returns 1, then 0 at
  * the end, -1 for a corrupt model. Memory stays constant.

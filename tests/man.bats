@@ -24,13 +24,13 @@ examples() {
 
 @test "the manual pages are clean mdoc" {
 	command -v mandoc >/dev/null || skip "mandoc is not installed"
-	run -0 mandoc -Tlint -W warning man/*.1 man/*.5
+	run -0 mandoc -Tlint -W warning man/*.1 man/*.5 man/*.8
 	assert_output ""
 }
 
 @test "every manual page has an EXIT STATUS section, but the format's" {
 	local page
-	for page in man/*.1; do
+	for page in man/*.1 man/*.8; do
 		grep -q '^\.Sh EXIT STATUS' "$page" || { echo "$page"; return 1; }
 	done
 }
@@ -55,9 +55,9 @@ examples() {
 
 @test "the options in --help and the man page agree" {
 	local tool opt
-	for tool in aud-prepare aud-cat aud-features aud-rank aud-query; do
+	for tool in aud-prepare aud-cat aud-features aud-rank aud-query aud-serve; do
 		for opt in $("$tool" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-			grep -q -- "Fl Fl ${opt#--}" "man/$tool.1" ||
+			grep -q -- "Fl Fl ${opt#--}" man/"$tool".[18] ||
 				{ echo "$tool: $opt is not in the man page"; return 1; }
 		done
 	done

@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# aud-serve: raw HTTP requests on standard input, as inetd hands them over,
+# and one standalone run on a loopback port.
+
+setup() {
+	load test_helper
+	cd "$FIXTURES"
+	prepare_to rank.aud rank.csv
+	aud-features -o "$BATS_TEST_TMPDIR/f.aud" "$BATS_TEST_TMPDIR/rank.aud"
+	M="$BATS_TEST_TMPDIR/m.aud"
+	aud-rank --features "$BATS_TEST_TMPDIR/f.aud" --top-n 3 -o "$M" "$BATS_TEST_TMPDIR/rank.aud"
+}
+
+# serve REQUESTS: the responses to printf-style REQUESTS, without Date lines.
+serve() {
+	printf "$1" | aud-serve -m "$M" | tr -d '\r' | grep -v '^Date: '
+}
+
+@test "--help and --version exit 0; no model is a usage error" {
+	run -0 aud-serve --help
+	assert_line --partial "Usage: aud-serve -m MODEL"
+	run -0 aud-serve --version
+	assert_output --regexp '^aud-serve [0-9.]+$'
+	run -2 aud-serve
+}
+
+@test "GET /health" {
+	run -0 serve 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+	assert_output - <<'OUT'
+HTTP/1.1 200 OK
+Server: aud-serve/0.1.0
+Content-Type: application/json
+Content-Length: 91
+Connection: close
+
+{"status":"healthy","model_loaded":true,"available_products":3,"cached_recommendations":3}
+OUT
+}
+
+@test "a kept-alive connection answers requests in turn, JSON then CSV" {
+	run -0 serve 'GET /recommend/10?n=2 HTTP/1.1\r\n\r\nGET /recommend/99?n=1&format=csv HTTP/1.1\r\nConnection: close\r\n\r\n'
+	assert_line '{"product_id":10,"product_name":null,"recommendations":[{"customer_id":"s1","score":0.25,"rank":1},{"customer_id":3,"score":0.06666666666666667,"rank":2}],"count":2,"note":"the top customers who have not interacted with this product, by engagement score"}'
+	assert_line 'Content-Disposition: attachment; filename="audience.csv"'
+	assert_line '99,1,1,0.9333333333333333,fallback'
+}
+
+@test "Accept: text/csv asks for CSV" {
+	run -0 serve 'GET /recommend/12?n=1 HTTP/1.1\r\nAccept: text/csv\r\n\r\n'
+	assert_line "product_id,rank,customer_id,score,source"
+	assert_line "12,1,1,0.9333333333333333,model"
+}
+
+@test "a sample of products has no repeats and takes them all when asked for more" {
+	run -0 serve 'GET /products/sample?n=50 HTTP/1.1\r\n\r\n'
+	assert_line --regexp '^\{"sample_products":\[(10|11|12),(10|11|12),(10|11|12)\],"total_available":3\}$'
+	refute_line --regexp '(1[012]).*\b\1\b.*total'
+}
+
+@test "errors: 404, 405, 422, 400, each with a JSON detail" {
+	run -0 serve 'GET /nope HTTP/1.1\r\n\r\nDELETE / HTTP/1.1\r\n\r\nGET /recommend/abc HTTP/1.1\r\n\r\nGET /recommend/10?n=101 HTTP/1.1\r\n\r\nnot http\r\n\r\n'
+	assert_line 'HTTP/1.1 404 Not Found'
+	assert_line '{"detail":"Not Found"}'
+	assert_line 'HTTP/1.1 405 Method Not Allowed'
+	assert_line 'Allow: GET, HEAD'
+	assert_line '{"detail":"product_id must be an integer"}'
+	assert_line '{"detail":"n must be a whole number from 1 to 100"}'
+	assert_line 'HTTP/1.1 400 Bad Request'
+}
+
+@test "HEAD gets the headers only" {
+	run -0 serve 'HEAD /health HTTP/1.1\r\nConnection: close\r\n\r\n'
+	assert_line 'Content-Length: 91'
+	refute_line --partial '"status"'
+}
+
+@test "an oversized request line is 414 and closes the connection" {
+	run -0 bash -c "{ printf 'GET /'; head -c 9000 /dev/zero | tr '\\\\0' a; printf ' HTTP/1.1\\r\\n\\r\\nGET / HTTP/1.1\\r\\n\\r\\n'; } | aud-serve -m '$M' | tr -d '\\r' | grep '^HTTP/'"
+	assert_output "HTTP/1.1 414 URI Too Long"
+}
+
+@test "/ui is one self-contained page" {
+	run -0 serve 'GET /ui HTTP/1.1\r\nConnection: close\r\n\r\n'
+	assert_line 'Content-Type: text/html; charset=utf-8'
+	assert_output --partial "fetch(u)"
+	refute_output --partial "http://"
+	refute_output --partial "https://"
+}
+
+@test "nothing is written to stderr under inetd; --log gets the access log" {
+	run -0 --separate-stderr bash -c "printf 'GET /nope HTTP/1.1\r\n\r\n' | aud-serve -m '$M' --log '$BATS_TEST_TMPDIR/access.log' > /dev/null"
+	assert_equal "$stderr" ""
+	run -0 cat "$BATS_TEST_TMPDIR/access.log"
+	assert_output --regexp '^- - - \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} \+0000\] "GET /nope HTTP/1.1" 404 23$'
+}
+
+@test "an unreadable model is 503 for the API, the page still loads" {
+	run -0 bash -c "printf 'GET /health HTTP/1.1\r\n\r\n' | aud-serve -m /nonexistent | tr -d '\r' | head -n 1"
+	assert_output "HTTP/1.1 503 Service Unavailable"
+}
+
+@test "standalone on a loopback port serves the same answers" {
+	local port=$((20000 + RANDOM % 20000)) i
+	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
+	local pid=$!
+	for i in $(seq 50); do
+		exec 7<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null && break
+		sleep 0.1
+	done
+	printf 'GET /recommend/11?n=1 HTTP/1.1\r\nConnection: close\r\n\r\n' >&7
+	run -0 bash -c "tr -d '\r' <&7"
+	exec 7<&-
+	kill "$pid"
+	assert_line '{"product_id":11,"product_name":null,"recommendations":[{"customer_id":2,"score":0.1111111111111111,"rank":1}],"count":1,"note":"the top customers who have not interacted with this product, by engagement score"}'
+}
