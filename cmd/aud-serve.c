@@ -423,6 +423,8 @@ static const char aud_serve_ui[] =
 " for(const x of r.recommendations)h+=`<tr><td class=n>${x.rank}</td><td>${esc(x.customer_id)}</td><td class=n>${x.score.toFixed(6)}</td></tr>`;\n"
 " $('out').innerHTML=h+'</table>'}catch(e){$('out').textContent='error: '+e.message}}\n"
 "$('f').onsubmit=e=>{e.preventDefault();show()};status();samples();\n"
+"const q=new URLSearchParams(location.search);\n"
+"if(q.get('n'))$('n').value=q.get('n');if(q.get('product')){$('pid').value=q.get('product');show()}\n"
 "</script></body></html>\n";
 
 static void
