@@ -48,7 +48,7 @@ endif
 
 BINS := $(TOOLS:%=$(BUILD)/%) $(BUILD)/gen-lookalike $(BUILD)/bench-model
 
-.PHONY: all bootstrap demo check units bench data install uninstall clean lint
+.PHONY: all bootstrap demo check units bench loadtest data install uninstall clean lint
 .SECONDARY:
 all: $(BINS)
 
@@ -90,6 +90,11 @@ units: $(UNIT_BIN)
 bench: bootstrap
 	@$(MAKE) --no-print-directory all
 	@scripts/bench $(BUILD)
+
+# A load test of aud-serve on loopback with wrk; a measurement, not a test.
+loadtest: bootstrap
+	@$(MAKE) --no-print-directory all
+	@scripts/loadtest $(BUILD)
 
 # The large look-alike files are generated on demand, never committed.
 data: $(BUILD)/gen-lookalike

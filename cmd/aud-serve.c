@@ -16,11 +16,13 @@
 #include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,14 +50,14 @@ struct options {
 	int quiet;
 };
 
-/* One connection's state. */
+/* What a process serves from: the model, mapped once per connection
+   (inetd) or per worker (standalone, again on SIGHUP). */
 struct conn {
-	int in, out;
 	struct model m;
 	int model_ok;
 	struct audfmt *fmt;
 	FILE *log;
-	char peer[64];
+	const char *peer;
 	struct rng rng;
 };
 
@@ -83,7 +85,7 @@ help(void)
 	    "Options:\n"
 	    "  -m, --model MODEL    the model file (required)\n"
 	    "  -l, --listen ADDR    serve standalone on [ADDR:]PORT (default address: all)\n"
-	    "  -w, --workers N      standalone: connections served at once (default 16)\n"
+	    "  -w, --workers N      standalone: worker processes (default 2)\n"
 	    "  -L, --log FILE       append the access log to FILE\n"
 	    "  -q, --quiet          standalone: no access log on standard error\n"
 	    "  -h, --help           show this help and exit\n"
@@ -109,7 +111,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	int c;
 
 	memset(opt, 0, sizeof(*opt));
-	opt->workers = 16;
+	opt->workers = 2;
 	while ((c = getopt_long(argc, argv, "hL:l:m:qVw:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -212,28 +214,51 @@ error_body(struct response *r, int status, const char *detail)
 	fputs("}\n", r->f);
 }
 
-/* Sends r; returns -1 when the client has gone. */
-static int
-send_response(struct conn *c, struct response *r, int head_only, int keep_alive)
+/*
+ * Appends r, head and body, to the output buffer *out (of *len bytes,
+ * growing it) and frees r.
+ */
+static void
+render(struct response *r, int head_only, int keep_alive, char **out,
+    size_t *len)
 {
 	char head[1024], date[64];
 	time_t now = time(NULL);
 	struct tm tm;
-	int n, ret;
+	size_t n, body;
 
 	if (fclose(r->f) != 0)
 		err(EXIT_DATA, "out of memory");
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nDate: %s\r\n"
+	n = (size_t)snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nDate: %s\r\n"
 	    "Server: aud-serve/%s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 	    "%sConnection: %s\r\n\r\n", r->status, reason(r->status), date,
 	    AUD_VERSION, r->type, r->len, r->extra,
 	    keep_alive ? "keep-alive" : "close");
-	ret = write_all(c->out, head, (size_t)n) < 0 ||
-	    (!head_only && write_all(c->out, r->body, r->len) < 0) ? -1 : 0;
+	body = head_only ? 0 : r->len;
+	if ((*out = realloc(*out, *len + n + body)) == NULL)
+		err(EXIT_DATA, "out of memory");
+	memcpy(*out + *len, head, n);
+	if (body > 0)
+		memcpy(*out + *len + n, r->body, body);
+	*len += n + body;
 	free(r->body);
-	return ret;
+}
+
+static void log_request(struct conn *c, const struct http_request *req,
+    int status, size_t bytes);
+
+/* An error response that ends the connection, appended to *out. */
+static void
+error_body_to(struct conn *c, int status, char **out, size_t *len)
+{
+	struct response r;
+
+	error_body(&r, status, reason(status));
+	fflush(r.f);
+	log_request(c, NULL, status, r.len);
+	render(&r, 0, 0, out, len);
 }
 
 static void
@@ -457,78 +482,125 @@ route(struct conn *c, const struct http_request *req, struct response *r)
 }
 
 /*
- * Reads into buf until a whole head is there; returns its parse status,
- * 408 on a slow client, or -1 when the connection is done (closed or idle).
+ * Answers the request at the start of buf[0..len): appends the response to
+ * *out and returns the bytes of the request, 0 when it is not complete yet,
+ * or -1 after answering an error that ends the connection. *keep tells
+ * whether the connection may go on.
  */
-static int
-read_head(struct conn *c, char *buf, size_t *len, struct http_request *req,
-    size_t *used)
+static long
+answer(struct conn *c, const char *buf, size_t len, char **out, size_t *outlen,
+    int *keep)
 {
-	int status;
+	struct http_request req;
+	struct response r;
+	size_t used = 0;
+	int status = http_parse(buf, len, &req, &used);
 
-	while ((status = http_parse(buf, *len, req, used)) == HTTP_NEED_MORE) {
-		struct pollfd pfd = { .fd = c->in, .events = POLLIN };
-		ssize_t got;
-
-		if (poll(&pfd, 1, *len ? HEAD_MS : IDLE_MS) <= 0)
-			return *len ? 408 : -1;
-		got = read(c->in, buf + *len, HTTP_MAX_HEAD - *len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return -1;
-		*len += (size_t)got;
+	*keep = 0;
+	if (status == HTTP_NEED_MORE)
+		return 0;
+	if (status != HTTP_OK) {
+		error_body(&r, status, reason(status));
+		fflush(r.f);
+		log_request(c, NULL, status, r.len);
+		render(&r, 0, 0, out, outlen);
+		return -1;
 	}
-	return status;
+	route(c, &req, &r);
+	*keep = req.keep_alive && r.status < 500;
+	fflush(r.f);
+	log_request(c, &req, r.status, r.len);
+	render(&r, strcmp(req.method, "HEAD") == 0, *keep, out, outlen);
+	return (long)used;
 }
 
+static void
+open_model(struct conn *c, const struct options *opt)
+{
+	char errbuf[512];
+
+	if (c->model_ok) {
+		audfmt_free(c->fmt);
+		model_close(&c->m);
+	}
+	c->model_ok = model_open(&c->m, opt->model, errbuf, sizeof(errbuf)) == 0;
+	c->fmt = c->model_ok ? audfmt_new(&c->m, ',') : NULL;
+}
+
+static void
+close_model(struct conn *c)
+{
+	if (c->model_ok) {
+		audfmt_free(c->fmt);
+		model_close(&c->m);
+	}
+	c->model_ok = 0;
+}
+
+static void
+peer_name(int fd, char *peer, size_t len)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof(sa);
+
+	snprintf(peer, len, "-");
+	if (getpeername(fd, (struct sockaddr *)&sa, &salen) == 0)
+		getnameinfo((struct sockaddr *)&sa, salen, peer, len, NULL, 0,
+		    NI_NUMERICHOST);
+}
+
+/*
+ * inetd: one connection on in and out, requests answered in turn (pipelined
+ * ones too) until the client closes, stops keeping it alive, or is slow.
+ */
 static void
 serve_connection(int in, int out, const struct options *opt, FILE *log)
 {
 	static char buf[HTTP_MAX_HEAD];
-	struct conn c = { .in = in, .out = out, .log = log };
-	struct sockaddr_storage sa;
-	socklen_t salen = sizeof(sa);
-	char errbuf[512];
+	struct conn c = { .log = log };
+	char peer[64];
 	size_t len = 0;
 
-	snprintf(c.peer, sizeof(c.peer), "-");
-	if (getpeername(in, (struct sockaddr *)&sa, &salen) == 0)
-		getnameinfo((struct sockaddr *)&sa, salen, c.peer, sizeof(c.peer),
-		    NULL, 0, NI_NUMERICHOST);
+	peer_name(in, peer, sizeof(peer));
+	c.peer = peer;
 	rng_seed(&c.rng, (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
-	c.model_ok = model_open(&c.m, opt->model, errbuf, sizeof(errbuf)) == 0;
-	if (c.model_ok)
-		c.fmt = audfmt_new(&c.m, ',');
+	open_model(&c, opt);
 	for (;;) {
-		struct http_request req;
-		struct response r;
-		size_t used = 0;
-		int status = read_head(&c, buf, &len, &req, &used), keep;
+		char *reply = NULL;
+		size_t replylen = 0;
+		int keep = 1;
+		long used = answer(&c, buf, len, &reply, &replylen, &keep);
 
-		if (status < 0)
-			break;
-		if (status != HTTP_OK) {
-			error_body(&r, status, reason(status));
-			fflush(r.f);
-			log_request(&c, NULL, status, r.len);
-			send_response(&c, &r, 0, 0);
+		if (used == 0) {
+			struct pollfd pfd = { .fd = in, .events = POLLIN };
+			ssize_t got;
+
+			free(reply);
+			if (poll(&pfd, 1, len ? HEAD_MS : IDLE_MS) <= 0) {
+				if (len == 0)
+					break;
+				error_body_to(&c, 408, &reply, &replylen);
+				write_all(out, reply, replylen);
+				free(reply);
+				break;
+			}
+			got = read(in, buf + len, HTTP_MAX_HEAD - len);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				break;
+			len += (size_t)got;
+			continue;
+		}
+		if (write_all(out, reply, replylen) < 0 || used < 0 || !keep) {
+			free(reply);
 			break;
 		}
-		route(&c, &req, &r);
-		keep = req.keep_alive && r.status < 500;
-		fflush(r.f);
-		log_request(&c, &req, r.status, r.len);
-		if (send_response(&c, &r, strcmp(req.method, "HEAD") == 0, keep) < 0 ||
-		    !keep)
-			break;
-		memmove(buf, buf + used, len - used);
-		len -= used;
+		free(reply);
+		memmove(buf, buf + used, len - (size_t)used);
+		len -= (size_t)used;
 	}
-	if (c.model_ok) {
-		audfmt_free(c.fmt);
-		model_close(&c.m);
-	}
+	close_model(&c);
 }
 
 /* Opens the listening socket of [ADDR:]PORT. */
@@ -562,36 +634,269 @@ listen_on(const char *spec)
 	return fd;
 }
 
-/* Accepts connections; a child per connection, at most workers at once. */
+/* A connection of a standalone worker. */
+struct client {
+	int fd;
+	char in[HTTP_MAX_HEAD];
+	size_t inlen;
+	char *out;			/* responses not yet written */
+	size_t outlen, outoff;
+	int closing;			/* close once out is written */
+	int64_t since;			/* ms: last request answered, or accept */
+	char peer[64];
+};
+
+static volatile sig_atomic_t reload;
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	reload = 1;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+drop(int ep, struct client **clients, struct client *cl)
+{
+	epoll_ctl(ep, EPOLL_CTL_DEL, cl->fd, NULL);
+	close(cl->fd);
+	clients[cl->fd] = NULL;
+	free(cl->out);
+	free(cl);
+}
+
+/* Writes what it can of cl's output; 0, or -1 when cl is gone. */
+static int
+flush_client(int ep, struct client **clients, struct client *cl)
+{
+	struct epoll_event ev = { .data.fd = cl->fd };
+
+	while (cl->outoff < cl->outlen) {
+		ssize_t w = write(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			ev.events = EPOLLOUT;
+			epoll_ctl(ep, EPOLL_CTL_MOD, cl->fd, &ev);
+			return 0;
+		}
+		if (w <= 0) {
+			drop(ep, clients, cl);
+			return -1;
+		}
+		cl->outoff += (size_t)w;
+	}
+	free(cl->out);
+	cl->out = NULL;
+	cl->outlen = cl->outoff = 0;
+	if (cl->closing) {
+		drop(ep, clients, cl);
+		return -1;
+	}
+	ev.events = EPOLLIN;
+	epoll_ctl(ep, EPOLL_CTL_MOD, cl->fd, &ev);
+	return 0;
+}
+
+/*
+ * Reads what cl sent and answers every complete request in it. A client is
+ * not read from while its answers wait to be written, so one that never
+ * reads cannot make the server hold more than one buffer of answers.
+ */
+static void
+serve_client(int ep, struct client **clients, struct client *cl, struct conn *c)
+{
+	for (;;) {
+		ssize_t got = read(cl->fd, cl->in + cl->inlen, HTTP_MAX_HEAD - cl->inlen);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && errno == EAGAIN)
+			break;
+		if (got <= 0) {
+			drop(ep, clients, cl);
+			return;
+		}
+		cl->inlen += (size_t)got;
+		if (cl->inlen == HTTP_MAX_HEAD)
+			break;
+	}
+	c->peer = cl->peer;
+	while (!cl->closing) {
+		int keep;
+		long used = answer(c, cl->in, cl->inlen, &cl->out, &cl->outlen, &keep);
+
+		if (used == 0)
+			break;
+		if (used < 0 || !keep) {
+			cl->closing = 1;
+			break;
+		}
+		memmove(cl->in, cl->in + used, cl->inlen - (size_t)used);
+		cl->inlen -= (size_t)used;
+		cl->since = now_ms();
+	}
+	if (cl->outlen > 0)
+		flush_client(ep, clients, cl);
+}
+
+/* Closes idle connections and answers 408 to slow ones. */
+static void
+sweep(int ep, struct client **clients, int maxfd, struct conn *c)
+{
+	int64_t now = now_ms();
+
+	for (int fd = 0; fd <= maxfd; fd++) {
+		struct client *cl = clients[fd];
+
+		if (cl == NULL || cl->outlen > 0)
+			continue;
+		if (cl->inlen == 0 && now - cl->since > IDLE_MS)
+			drop(ep, clients, cl);
+		else if (cl->inlen > 0 && now - cl->since > HEAD_MS) {
+			c->peer = cl->peer;
+			error_body_to(c, 408, &cl->out, &cl->outlen);
+			cl->closing = 1;
+			flush_client(ep, clients, cl);
+		}
+	}
+}
+
+#define MAX_FDS 65536
+
+/* A standalone worker: every connection it accepts, in one event loop. */
+static void
+worker(int lfd, const struct options *opt, FILE *log)
+{
+	struct conn c = { .log = log };
+	struct client **clients = calloc(MAX_FDS, sizeof(*clients));
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = lfd };
+	struct epoll_event events[256];
+	int ep = epoll_create1(EPOLL_CLOEXEC), maxfd = lfd;
+	int64_t last_sweep = now_ms();
+
+	if (clients == NULL || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
+		err(EXIT_DATA, "worker");
+	rng_seed(&c.rng, (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
+	open_model(&c, opt);
+	for (;;) {
+		int n = epoll_wait(ep, events, 256, 1000);
+
+		if (reload) {
+			reload = 0;
+			open_model(&c, opt);
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = events[i].data.fd;
+
+			if (fd == lfd) {
+				int cfd;
+
+				while ((cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
+				    SOCK_CLOEXEC)) >= 0) {
+					struct client *cl;
+					int one = 1;
+
+					if (cfd >= MAX_FDS || (cl = calloc(1, sizeof(*cl))) == NULL) {
+						close(cfd);
+						continue;
+					}
+					setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+					cl->fd = cfd;
+					cl->since = now_ms();
+					peer_name(cfd, cl->peer, sizeof(cl->peer));
+					clients[cfd] = cl;
+					if (cfd > maxfd)
+						maxfd = cfd;
+					ev.events = EPOLLIN;
+					ev.data.fd = cfd;
+					epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
+				}
+				continue;
+			}
+			if (clients[fd] == NULL)
+				continue;
+			if (events[i].events & EPOLLOUT)
+				flush_client(ep, clients, clients[fd]);
+			else if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				serve_client(ep, clients, clients[fd], &c);
+		}
+		if (now_ms() - last_sweep >= 1000) {
+			sweep(ep, clients, maxfd, &c);
+			last_sweep = now_ms();
+		}
+	}
+}
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/*
+ * Standalone: one listening socket, opt->workers worker processes sharing
+ * it, each an event loop over its connections. The parent restarts a
+ * worker that dies, passes SIGHUP on (the workers map the model anew) and
+ * stops them all on SIGTERM or SIGINT.
+ */
 static void
 serve_standalone(const struct options *opt, FILE *log)
 {
-	int lfd = listen_on(opt->listen);
-	int64_t children = 0;
+	int lfd = listen_on(opt->listen), flags;
+	pid_t *pids = calloc((size_t)opt->workers, sizeof(*pids));
+	struct sigaction sa = { .sa_handler = on_hup };
 
+	if (pids == NULL)
+		err(EXIT_DATA, "out of memory");
+	flags = fcntl(lfd, F_GETFL);
+	fcntl(lfd, F_SETFL, flags | O_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
-	for (;;) {
-		int fd;
-		pid_t pid;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	while (!stopping) {
+		for (int64_t w = 0; w < opt->workers && !stopping; w++)
+			if (pids[w] <= 0 && (pids[w] = fork()) == 0) {
+				signal(SIGTERM, SIG_DFL);
+				signal(SIGINT, SIG_DFL);
+				worker(lfd, opt, log);
+				_exit(0);
+			}
+		{
+			pid_t dead = wait(NULL);
 
-		while (children > 0 && waitpid(-1, NULL, WNOHANG) > 0)
-			children--;
-		if (children >= opt->workers && waitpid(-1, NULL, 0) > 0)
-			children--;
-		if ((fd = accept(lfd, NULL, NULL)) < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
-				continue;
-			err(EXIT_DATA, "accept");
+			if (reload) {
+				reload = 0;
+				for (int64_t w = 0; w < opt->workers; w++)
+					if (pids[w] > 0)
+						kill(pids[w], SIGHUP);
+			}
+			for (int64_t w = 0; w < opt->workers; w++)
+				if (pids[w] == dead)
+					pids[w] = 0;
 		}
-		if ((pid = fork()) == 0) {
-			close(lfd);
-			serve_connection(fd, fd, opt, log);
-			_exit(0);
-		}
-		close(fd);
-		if (pid > 0)
-			children++;
 	}
+	for (int64_t w = 0; w < opt->workers; w++)
+		if (pids[w] > 0)
+			kill(pids[w], SIGTERM);
+	while (wait(NULL) > 0)
+		;
+	exit(0);
 }
 
 int
