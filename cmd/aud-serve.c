@@ -222,15 +222,20 @@ static void
 render(struct response *r, int head_only, int keep_alive, char **out,
     size_t *len)
 {
-	char head[1024], date[64];
+	static char date[64];
+	static time_t dated;
+	char head[1024];
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t n, body;
 
 	if (fclose(r->f) != 0)
 		err(EXIT_DATA, "out of memory");
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (now != dated) {	/* the Date line changes once a second */
+		gmtime_r(&now, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		dated = now;
+	}
 	n = (size_t)snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nDate: %s\r\n"
 	    "Server: aud-serve/%s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 	    "%sConnection: %s\r\n\r\n", r->status, reason(r->status), date,
@@ -642,6 +647,7 @@ struct client {
 	char *out;			/* responses not yet written */
 	size_t outlen, outoff;
 	int closing;			/* close once out is written */
+	int polling_out;		/* registered for EPOLLOUT, not EPOLLIN */
 	int64_t since;			/* ms: last request answered, or accept */
 	char peer[64];
 };
@@ -686,8 +692,11 @@ flush_client(int ep, struct client **clients, struct client *cl)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN) {
-			ev.events = EPOLLOUT;
-			epoll_ctl(ep, EPOLL_CTL_MOD, cl->fd, &ev);
+			if (!cl->polling_out) {
+				ev.events = EPOLLOUT;
+				epoll_ctl(ep, EPOLL_CTL_MOD, cl->fd, &ev);
+				cl->polling_out = 1;
+			}
 			return 0;
 		}
 		if (w <= 0) {
@@ -703,8 +712,11 @@ flush_client(int ep, struct client **clients, struct client *cl)
 		drop(ep, clients, cl);
 		return -1;
 	}
-	ev.events = EPOLLIN;
-	epoll_ctl(ep, EPOLL_CTL_MOD, cl->fd, &ev);
+	if (cl->polling_out) {	/* a syscall only when the interest changes */
+		ev.events = EPOLLIN;
+		epoll_ctl(ep, EPOLL_CTL_MOD, cl->fd, &ev);
+		cl->polling_out = 0;
+	}
 	return 0;
 }
 
@@ -716,20 +728,17 @@ flush_client(int ep, struct client **clients, struct client *cl)
 static void
 serve_client(int ep, struct client **clients, struct client *cl, struct conn *c)
 {
-	for (;;) {
+	/* One read: epoll is level-triggered, so more data calls again. */
+	if (cl->inlen < HTTP_MAX_HEAD) {
 		ssize_t got = read(cl->fd, cl->in + cl->inlen, HTTP_MAX_HEAD - cl->inlen);
 
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0 && errno == EAGAIN)
-			break;
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
 		if (got <= 0) {
 			drop(ep, clients, cl);
 			return;
 		}
 		cl->inlen += (size_t)got;
-		if (cl->inlen == HTTP_MAX_HEAD)
-			break;
 	}
 	c->peer = cl->peer;
 	while (!cl->closing) {
