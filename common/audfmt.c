@@ -20,6 +20,7 @@ struct audfmt {
 	char *note_model, *note_fallback;	/* JSON strings */
 };
 
+
 /*
  * An id as text: digits, or the string, quoted for CSV when it needs to be
  * (sep '\n': never, for text meant to be read).
@@ -67,6 +68,32 @@ note(const struct model *m, int fallback)
 	return out;
 }
 
+/*
+ * Entries are formatted when first used: an export formats each once, and
+ * a server answering one request per process formats only what it sends.
+ */
+static const char *
+entry(struct audfmt *f, char **cache, size_t place, int form)
+{
+	const msgpack_object *id = &f->m->ranking_customers->via.array.ptr[place];
+	double score = f->m->ranking_scores->via.array.ptr[place].via.f64;
+	char sep = f->sep;
+
+	if (cache[place] != NULL)
+		return cache[place];
+	if (form == 0)
+		TEXT(cache[place], write_id(mem_, id, sep); putc(sep, mem_);
+		    json_write_double(mem_, score));
+	else if (form == 1)
+		TEXT(cache[place], fputs("{\"customer_id\":", mem_);
+		    json_write_object(mem_, id); fputs(",\"score\":", mem_);
+		    json_write_double(mem_, score); fputs(",\"rank\":", mem_));
+	else
+		TEXT(cache[place], write_id(mem_, id, '\n');
+		    fprintf(mem_, "  score %.6f", score));
+	return cache[place];
+}
+
 struct audfmt *
 audfmt_new(const struct model *m, char sep)
 {
@@ -78,18 +105,6 @@ audfmt_new(const struct model *m, char sep)
 	f->cell = xcalloc(f->n + 1, sizeof(char *));
 	f->json = xcalloc(f->n + 1, sizeof(char *));
 	f->text = xcalloc(f->n + 1, sizeof(char *));
-	for (size_t i = 0; i < f->n; i++) {
-		const msgpack_object *id = &m->ranking_customers->via.array.ptr[i];
-		double score = m->ranking_scores->via.array.ptr[i].via.f64;
-
-		TEXT(f->cell[i], write_id(mem_, id, sep); putc(sep, mem_);
-		    json_write_double(mem_, score));
-		TEXT(f->json[i], fputs("{\"customer_id\":", mem_);
-		    json_write_object(mem_, id); fputs(",\"score\":", mem_);
-		    json_write_double(mem_, score); fputs(",\"rank\":", mem_));
-		TEXT(f->text[i], write_id(mem_, id, '\n');
-		    fprintf(mem_, "  score %.6f", score));
-	}
 	f->note_model = note(m, 0);
 	f->note_fallback = note(m, 1);
 	return f;
@@ -120,7 +135,7 @@ audfmt_table_header(FILE *out, const struct audfmt *f)
 }
 
 void
-audfmt_table(FILE *out, const struct audfmt *f, const struct audience *a,
+audfmt_table(FILE *out, struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n)
 {
 	char *id = NULL;
@@ -129,12 +144,12 @@ audfmt_table(FILE *out, const struct audfmt *f, const struct audience *a,
 	TEXT(id, write_id(mem_, product, f->sep));
 	for (size_t i = 0; i < n && i < a->size; i++)
 		fprintf(out, "%s%c%zu%c%s%c%s\n", id, f->sep, i + 1, f->sep,
-		    f->cell[audience_place(a, i)], f->sep, source);
+		    entry(f, f->cell, audience_place(a, i), 0), f->sep, source);
 	free(id);
 }
 
 void
-audfmt_json(FILE *out, const struct audfmt *f, const struct audience *a,
+audfmt_json(FILE *out, struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n)
 {
 	size_t count = n < a->size ? n : a->size;
@@ -148,13 +163,13 @@ audfmt_json(FILE *out, const struct audfmt *f, const struct audience *a,
 		fputs("null", out);
 	fputs(",\"recommendations\":[", out);
 	for (size_t i = 0; i < count; i++)
-		fprintf(out, "%s%s%zu}", i ? "," : "", f->json[audience_place(a, i)], i + 1);
+		fprintf(out, "%s%s%zu}", i ? "," : "", entry(f, f->json, audience_place(a, i), 1), i + 1);
 	fprintf(out, "],\"count\":%zu,\"note\":%s}\n", count,
 	    a->fallback ? f->note_fallback : f->note_model);
 }
 
 void
-audfmt_text(FILE *out, const struct audfmt *f, const struct audience *a,
+audfmt_text(FILE *out, struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n)
 {
 	fputs("product ", out);
@@ -165,5 +180,5 @@ audfmt_text(FILE *out, const struct audfmt *f, const struct audience *a,
 		fprintf(out, " (%.*s)", (int)a->name->via.str.size, a->name->via.str.ptr);
 	fputs(":\n", out);
 	for (size_t i = 0; i < n && i < a->size; i++)
-		fprintf(out, "%4zu. customer %s\n", i + 1, f->text[audience_place(a, i)]);
+		fprintf(out, "%4zu. customer %s\n", i + 1, entry(f, f->text, audience_place(a, i), 2));
 }

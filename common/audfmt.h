@@ -8,8 +8,8 @@
  * that reads back as the same double.
  *
  * Every audience is drawn from the model's ranking head, so each entry of
- * it is formatted once, when the formatter is made: an export of millions
- * of rows then only copies text.
+ * it is formatted once, when first used: an export of millions of rows
+ * then only copies text. The formatter is therefore not const.
  */
 #ifndef AUD_AUDFMT_H
 #define AUD_AUDFMT_H
@@ -31,11 +31,11 @@ void audfmt_table_header(FILE *out, const struct audfmt *f);
  * The first n customers of a (fewer if it holds fewer) for the product
  * asked for: its id as given, since a fallback has none of its own.
  */
-void audfmt_table(FILE *out, const struct audfmt *f, const struct audience *a,
+void audfmt_table(FILE *out, struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n);
-void audfmt_json(FILE *out, const struct audfmt *f, const struct audience *a,
+void audfmt_json(FILE *out, struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n);
-void audfmt_text(FILE *out, const struct audfmt *f, const struct audience *a,
+void audfmt_text(FILE *out, struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n);
 
 #endif
