@@ -327,10 +327,3 @@ intern_count(const struct intern *t)
 {
 	return t->count;
 }
-
-size_t
-intern_bytes(const struct intern *t)
-{
-	return t->nslots * sizeof(*t->slots) + t->cap * (sizeof(*t->value) + 1) +
-	    t->arena_cap;
-}

@@ -91,7 +91,4 @@ uint32_t intern_append(struct intern *t, const struct id *id);
  */
 size_t intern_reindex(struct intern *t);
 
-/* Bytes held, for memory accounting in benchmarks and progress. */
-size_t intern_bytes(const struct intern *t);
-
 #endif

@@ -509,12 +509,6 @@ stream_header_get(const struct stream_reader *r, const char *key)
 	return mp_map_get(&r->header.data, key);
 }
 
-const char *
-stream_kind(const struct stream_reader *r)
-{
-	return r->kind;
-}
-
 size_t
 stream_nfields(const struct stream_reader *r)
 {

@@ -83,7 +83,6 @@ const msgpack_object *stream_header(const struct stream_reader *r);
 /* The value under key in the header map, or NULL. */
 const msgpack_object *stream_header_get(const struct stream_reader *r,
     const char *key);
-const char *stream_kind(const struct stream_reader *r);
 size_t stream_nfields(const struct stream_reader *r);
 /* Field i's name and type, NUL-terminated copies owned by the reader. */
 const char *stream_field(const struct stream_reader *r, size_t i);
