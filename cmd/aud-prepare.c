@@ -61,6 +61,22 @@ struct counts {
 	    bot_customers, written;
 };
 
+/*
+ * The kept rows of one batch from the CSV reader, checked but not interned
+ * yet: their ids are interned a batch at a time (intern_add_many prefetches
+ * for them), then the rows are stored. The ids borrow the reader's fields,
+ * which live until the batch is done.
+ */
+struct kept {
+	struct id *customer, *product;
+	uint32_t *customer_ix, *product_ix;
+	int64_t *time;
+	uint8_t *event;
+	const struct csv_field **name;
+	uint64_t *line;
+	size_t n, cap;
+};
+
 struct prep {
 	const struct options *opt;
 	const char *name;		/* input name for messages */
@@ -83,8 +99,8 @@ struct prep {
 	char *names;
 	size_t names_len, names_cap;
 
+	struct kept kept;		/* rows of the batch being read */
 	struct counts count;
-	uint64_t bad_time_line[BAD_TIME_SHOWN];
 	volatile uint64_t bytes_read;
 	struct progress progress;
 	char err[512];
@@ -331,64 +347,47 @@ keep_name(struct prep *p, uint32_t product, const struct csv_field *name)
 	p->names_len += name->len + 1;
 }
 
-/*
- * A row's ids, classified and hashed a few rows before they are interned so
- * that their hash-table slots can be fetched into cache meanwhile.
- */
-struct ids_ahead {
-	struct id customer, product;
-	uint32_t customer_hash, product_hash;
-};
-
-/* Rows ahead at which a row's slots, then its entries, are prefetched. */
-#define AHEAD_SLOT 16
-#define AHEAD_ENTRY 8
-
 static void
-look_ahead(const struct prep *p, const struct csv_row *row, struct ids_ahead *a)
+kept_reserve(struct kept *k, size_t n)
+{
+	size_t cap = k->cap;
+
+	if (n <= k->cap)
+		return;
+	k->customer = xgrow(k->customer, &cap, n, sizeof(*k->customer));
+	k->product = xrealloc(k->product, cap * sizeof(*k->product));
+	k->customer_ix = xrealloc(k->customer_ix, cap * sizeof(*k->customer_ix));
+	k->product_ix = xrealloc(k->product_ix, cap * sizeof(*k->product_ix));
+	k->time = xrealloc(k->time, cap * sizeof(*k->time));
+	k->event = xrealloc(k->event, cap);
+	k->name = xrealloc(k->name, cap * sizeof(*k->name));
+	k->line = xrealloc(k->line, cap * sizeof(*k->line));
+	k->cap = cap;
+}
+
+/*
+ * Checks and cleans one data row: 1 when it is kept (as the next row of k),
+ * 0 when it is dropped and counted, -1 with p->err set.
+ */
+static int
+check_row(struct prep *p, const struct csv_row *row, struct kept *k)
 {
 	const struct csv_field *c = field(p, row, COL_CUSTOMER);
 	const struct csv_field *pr = field(p, row, COL_PRODUCT);
-
-	id_from_text(&a->customer, c->ptr, c->len);
-	id_from_text(&a->product, pr->ptr, pr->len);
-	a->customer_hash = intern_hash(&a->customer);
-	a->product_hash = intern_hash(&a->product);
-	intern_prefetch(p->customers, a->customer_hash);
-	intern_prefetch(p->products, a->product_hash);
-}
-
-static uint32_t
-intern_or_fail(struct prep *p, struct intern *t, const struct id *id,
-    uint32_t hash, const char *what, uint64_t line)
-{
-	uint32_t i = intern_add_hashed(t, id, hash, NULL);
-
-	if (i == UINT32_MAX)
-		snprintf(p->err, sizeof(p->err), "%s:%llu: more than 4 billion "
-		    "distinct %s ids", p->name, (unsigned long long)line, what);
-	return i;
-}
-
-/* Checks, cleans and keeps one data row. Returns 0, or -1 with p->err set. */
-static int
-on_row(struct prep *p, const struct csv_row *row, const struct ids_ahead *ids)
-{
-	const struct csv_field *ev;
+	const struct csv_field *ev, *tf = field(p, row, COL_TIME);
 	char evbuf[256];
 	size_t evlen;
 	int64_t t;
 	int e;
-	uint32_t c, pr;
 
 	p->count.rows_read++;
 	if ((p->count.rows_read & 0xffff) == 0)
 		progress_update(&p->progress, p->bytes_read);
-	if (field(p, row, COL_CUSTOMER)->len == 0) {
+	if (c->len == 0) {
 		p->count.missing[0]++;
 		return 0;
 	}
-	if (field(p, row, COL_PRODUCT)->len == 0) {
+	if (pr->len == 0) {
 		p->count.missing[1]++;
 		return 0;
 	}
@@ -409,52 +408,74 @@ on_row(struct prep *p, const struct csv_row *row, const struct ids_ahead *ids)
 			return -1;
 		}
 	}
-	if (time_parse(&p->opt->time_format, field(p, row, COL_TIME)->ptr,
-	    field(p, row, COL_TIME)->len, &t) < 0) {
+	if (time_parse(&p->opt->time_format, tf->ptr, tf->len, &t) < 0) {
 		if (p->count.bad_time < BAD_TIME_SHOWN && !p->opt->common.quiet) {
 			progress_end(&p->progress);
 			warnx("%s:%llu: bad timestamp \"%.80s\" (row dropped)",
-			    p->name, (unsigned long long)row->line,
-			    field(p, row, COL_TIME)->ptr);
+			    p->name, (unsigned long long)row->line, tf->ptr);
 		}
 		p->count.bad_time++;
 		return 0;
 	}
-	if ((c = intern_or_fail(p, p->customers, &ids->customer,
-	    ids->customer_hash, "customer", row->line)) == UINT32_MAX ||
-	    (pr = intern_or_fail(p, p->products, &ids->product,
-	    ids->product_hash, "product", row->line)) == UINT32_MAX)
-		return -1;
-	if (p->n == UINT32_MAX) {
-		snprintf(p->err, sizeof(p->err), "%s:%llu: more than %u rows",
-		    p->name, (unsigned long long)row->line, UINT32_MAX);
+	id_from_text(&k->customer[k->n], c->ptr, c->len);
+	id_from_text(&k->product[k->n], pr->ptr, pr->len);
+	k->time[k->n] = t;
+	k->event[k->n] = (uint8_t)e;
+	k->name[k->n] = p->col[COL_NAME] >= 0 ? field(p, row, COL_NAME) : NULL;
+	k->line[k->n] = row->line;
+	k->n++;
+	return 1;
+}
+
+/* Interns the kept rows' ids and stores the rows. Returns 0 or -1. */
+static int
+store_kept(struct prep *p, struct kept *k)
+{
+	size_t done;
+
+	if ((done = intern_add_many(p->customers, k->customer, k->n,
+	    k->customer_ix, NULL)) < k->n ||
+	    (done = intern_add_many(p->products, k->product, k->n,
+	    k->product_ix, NULL)) < k->n) {
+		snprintf(p->err, sizeof(p->err), "%s:%llu: more than 4 billion "
+		    "distinct ids", p->name, (unsigned long long)k->line[done]);
 		return -1;
 	}
-	if (p->n == p->cap) {
+	if (p->n + k->n >= UINT32_MAX) {
+		snprintf(p->err, sizeof(p->err), "%s:%llu: more than %u rows",
+		    p->name, (unsigned long long)k->line[0], UINT32_MAX - 1);
+		return -1;
+	}
+	if (p->n + k->n > p->cap) {
 		size_t cap = p->cap;
 
-		p->time = xgrow(p->time, &cap, p->n + 1, sizeof(*p->time));
+		p->time = xgrow(p->time, &cap, p->n + k->n, sizeof(*p->time));
 		p->customer = xrealloc(p->customer, cap * sizeof(*p->customer));
 		p->product = xrealloc(p->product, cap * sizeof(*p->product));
 		p->event = xrealloc(p->event, cap);
 		p->cap = cap;
 	}
-	p->time[p->n] = t;
-	p->customer[p->n] = c;
-	p->product[p->n] = pr;
-	p->event[p->n] = (uint8_t)e;
-	p->n++;
-	if (p->col[COL_NAME] >= 0)
-		keep_name(p, pr, field(p, row, COL_NAME));
+	for (size_t i = 0; i < k->n; i++, p->n++) {
+		p->time[p->n] = k->time[i];
+		p->customer[p->n] = k->customer_ix[i];
+		p->product[p->n] = k->product_ix[i];
+		p->event[p->n] = k->event[i];
+		if (k->name[i] == NULL)
+			continue;
+		if (i + 8 < k->n && k->product_ix[i + 8] < p->name_at_cap)
+			__builtin_prefetch(&p->name_at[k->product_ix[i + 8]]);
+		keep_name(p, k->product_ix[i], k->name[i]);
+	}
 	return 0;
 }
+
+#define KEPT_ROWS 256
 
 /* The CSV reader's callback: maps the header, then keeps each data row. */
 static int
 on_rows(const struct csv_row *rows, size_t n, void *ctx)
 {
 	struct prep *p = ctx;
-	struct ids_ahead ahead[AHEAD_SLOT];
 	size_t i = 0;
 
 	if (!p->mapped) {
@@ -463,27 +484,19 @@ on_rows(const struct csv_row *rows, size_t n, void *ctx)
 		if (!p->opt->no_header)
 			i = 1;
 	}
-	for (size_t k = i; k < n && k < i + AHEAD_SLOT; k++)
-		look_ahead(p, &rows[k], &ahead[k % AHEAD_SLOT]);
+	/* A few hundred rows at a time, so that the kept rows stay in cache. */
+	kept_reserve(&p->kept, KEPT_ROWS);
+	p->kept.n = 0;
 	for (; i < n; i++) {
-		struct ids_ahead cur = ahead[i % AHEAD_SLOT];
-
-		if (i + AHEAD_SLOT < n)
-			look_ahead(p, &rows[i + AHEAD_SLOT], &ahead[i % AHEAD_SLOT]);
-		if (i + AHEAD_ENTRY < n) {
-			const struct ids_ahead *e = &ahead[(i + AHEAD_ENTRY) % AHEAD_SLOT];
-
-			uint32_t pr;
-
-			intern_prefetch_hit(p->customers, e->customer_hash);
-			pr = intern_prefetch_hit(p->products, e->product_hash);
-			if (pr < p->name_at_cap)
-				__builtin_prefetch(&p->name_at[pr]);
-		}
-		if (on_row(p, &rows[i], &cur) < 0)
+		if (check_row(p, &rows[i], &p->kept) < 0)
 			return -1;
+		if (p->kept.n == KEPT_ROWS) {
+			if (store_kept(p, &p->kept) < 0)
+				return -1;
+			p->kept.n = 0;
+		}
 	}
-	return 0;
+	return store_kept(p, &p->kept);
 }
 
 static int
@@ -784,6 +797,9 @@ count_kept(struct prep *p, const uint32_t *order, const uint8_t *drop,
 	memset(seen, 0, intern_count(p->products));
 }
 
+/* Rows ahead whose ids and names are fetched into cache while writing. */
+#define AHEAD 8
+
 /* Writes header, records and trailer. */
 static int
 write_stream(struct prep *p, const uint32_t *order, const uint8_t *drop,
@@ -803,8 +819,8 @@ write_stream(struct prep *p, const uint32_t *order, const uint8_t *drop,
 	for (size_t k = 0; k < p->n; k++) {
 		uint32_t r = order[k], pr = p->product[r];
 
-		if (k + AHEAD_ENTRY < p->n) {
-			uint32_t ahead = order[k + AHEAD_ENTRY];
+		if (k + AHEAD < p->n) {
+			uint32_t ahead = order[k + AHEAD];
 
 			intern_prefetch_entry(p->customers, p->customer[ahead]);
 			intern_prefetch_entry(p->products, p->product[ahead]);
@@ -858,6 +874,14 @@ report(const struct prep *p, uint64_t ncustomers, uint64_t nproducts)
 static void
 prep_free(struct prep *p)
 {
+	free(p->kept.customer);
+	free(p->kept.product);
+	free(p->kept.customer_ix);
+	free(p->kept.product_ix);
+	free(p->kept.time);
+	free(p->kept.event);
+	free(p->kept.name);
+	free(p->kept.line);
 	free(p->time);
 	free(p->customer);
 	free(p->product);

@@ -212,7 +212,7 @@ shown(const char *path)
 	return strcmp(path, "-") == 0 ? "stdin" : path;
 }
 
-#define AHEAD 8
+#define CHUNK 1024
 
 /*
  * Whether the features list the customers of the interactions in the same
@@ -239,15 +239,15 @@ same_customers(const struct interactions *ia, const struct scores *sc)
 
 /*
  * The place in the ranking of each customer of the interactions, through
- * the features' id table; look-ups are hashed and prefetched a few ahead.
+ * the features' id table, looked up a chunk of customers at a time.
  */
 static void
 map_customers(const struct interactions *ia, const struct scores *sc,
     const char *sc_name, const uint32_t *place_of, uint32_t *rank_of)
 {
 	size_t n = intern_count(ia->customers);
-	uint32_t hash[AHEAD];
-	struct id id;
+	struct id ids[CHUNK];
+	uint32_t found[CHUNK];
 
 	if (same_customers(ia, sc)) {
 		memcpy(rank_of, place_of, n * sizeof(*rank_of));
@@ -256,20 +256,15 @@ map_customers(const struct interactions *ia, const struct scores *sc,
 	if (intern_reindex(sc->customers) > 0)
 		errx(EXIT_DATA, "%s: the features list a customer twice",
 		    sc_name);
-	for (size_t c = 0; c < n + AHEAD; c++) {
-		if (c < n) {
-			intern_get(ia->customers, (uint32_t)c, &id);
-			hash[c % AHEAD] = intern_hash(&id);
-			intern_prefetch(sc->customers, hash[c % AHEAD]);
-		}
-		if (c >= AHEAD) {
-			size_t k = c - AHEAD;
-			uint32_t s;
+	for (size_t base = 0; base < n; base += CHUNK) {
+		size_t m = n - base < CHUNK ? n - base : CHUNK;
 
-			intern_get(ia->customers, (uint32_t)k, &id);
-			s = intern_find_hashed(sc->customers, &id, hash[k % AHEAD]);
-			rank_of[k] = s == UINT32_MAX ? UINT32_MAX : place_of[s];
-		}
+		for (size_t i = 0; i < m; i++)
+			intern_get(ia->customers, (uint32_t)(base + i), &ids[i]);
+		intern_find_many(sc->customers, ids, m, found);
+		for (size_t i = 0; i < m; i++)
+			rank_of[base + i] = found[i] == UINT32_MAX ? UINT32_MAX :
+			    place_of[found[i]];
 	}
 }
 

@@ -62,18 +62,13 @@ load_header(struct interactions *ia, const struct stream_reader *r, int *col,
 /*
  * Records are read in batches, in two threads: a reader thread decodes the
  * stream, checks each record and copies it out of the reader (which owns it
- * only until the next read) into a batch; the caller's thread interns the
- * batch's ids, hashing them first and prefetching their table slots a few
- * rows ahead, so the cache misses of tables of millions overlap instead of
- * adding up.
+ * only until the next read) into a batch, and interns its products; the
+ * caller's thread interns its customers and stores the rows. Each table
+ * thus has one writer, and the two halves of the work run side by side.
  */
 #define BATCH 1024
-#define AHEAD_SLOT 12
-#define AHEAD_ENTRY 6
 
 struct pending {
-	struct id customer, product;
-	uint32_t customer_ix, product_ix;
 	size_t customer_at, product_at, name_at;	/* offsets into bytes */
 	uint32_t name_len;
 	int has_name;
@@ -83,6 +78,8 @@ struct pending {
 
 struct batch {
 	struct pending row[BATCH];
+	struct id customer[BATCH], product[BATCH];	/* ids, by row */
+	uint32_t customer_ix[BATCH], product_ix[BATCH];
 	size_t n;
 	char *bytes;			/* string ids and names of the batch */
 	size_t len, cap;
@@ -137,8 +134,10 @@ take_record(struct loader *l, struct batch *b, const msgpack_object *rec)
 	const msgpack_object *ev = &v[col[F_EVENT]], *t = &v[col[F_TIME]];
 	struct pending *p = &b->row[b->n];
 
-	if (stream_get_id(&v[col[F_CUSTOMER]], &p->customer) < 0 ||
-	    stream_get_id(&v[col[F_PRODUCT]], &p->product) < 0)
+	struct id *customer = &b->customer[b->n], *product = &b->product[b->n];
+
+	if (stream_get_id(&v[col[F_CUSTOMER]], customer) < 0 ||
+	    stream_get_id(&v[col[F_PRODUCT]], product) < 0)
 		return bad_record(r, err, errlen, "an id is neither an integer nor a string");
 	if (ev->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ev->via.u64 >= l->nevents)
 		return bad_record(r, err, errlen, "an event outside the dictionary");
@@ -150,10 +149,10 @@ take_record(struct loader *l, struct batch *b, const msgpack_object *rec)
 	if (l->taken++ >= UINT32_MAX - 1)
 		return bad_record(r, err, errlen, "more than 4294967294 records");
 	l->last_time = t->via.i64;
-	if (p->customer.is_str)
-		p->customer_at = keep_bytes(b, p->customer.str, p->customer.len);
-	if (p->product.is_str)
-		p->product_at = keep_bytes(b, p->product.str, p->product.len);
+	if (customer->is_str)
+		p->customer_at = keep_bytes(b, customer->str, customer->len);
+	if (product->is_str)
+		p->product_at = keep_bytes(b, product->str, product->len);
 	p->has_name = col[F_NAME] >= 0 && v[col[F_NAME]].type == MSGPACK_OBJECT_STR;
 	if (p->has_name) {
 		p->name_len = v[col[F_NAME]].via.str.size;
@@ -165,70 +164,33 @@ take_record(struct loader *l, struct batch *b, const msgpack_object *rec)
 	return 0;
 }
 
-/*
- * Interns one kind of id of a batch's rows into t: hashes them, then
- * interns each while prefetching the slot of the row AHEAD_SLOT on and the
- * entry of the row AHEAD_ENTRY on; products selects which id of the row.
- * Fills each row's index; returns -1 when the table is full. When added is
- * not NULL it is set per row to whether the id was new.
- */
-static int
-intern_batch(struct intern *t, struct batch *b, int products, uint8_t *added)
+/* Points the batch's string ids at their copies, now that bytes is final. */
+static void
+settle_ids(struct batch *b, struct id *ids, int products)
 {
-	uint32_t hash[BATCH];
-
-	for (size_t i = 0; i < b->n; i++) {
-		struct pending *p = &b->row[i];
-		struct id *id = products ? &p->product : &p->customer;
-
-		if (id->is_str)
-			id->str = b->bytes + (products ? p->product_at : p->customer_at);
-		hash[i] = intern_hash(id);
-		if (i < AHEAD_SLOT)
-			intern_prefetch(t, hash[i]);
-	}
-	for (size_t i = 0; i < b->n; i++) {
-		struct pending *p = &b->row[i];
-		int fresh;
-		uint32_t ix;
-
-		if (i + AHEAD_SLOT < b->n)
-			intern_prefetch(t, hash[i + AHEAD_SLOT]);
-		if (i + AHEAD_ENTRY < b->n)
-			intern_prefetch_hit(t, hash[i + AHEAD_ENTRY]);
-		ix = intern_add_hashed(t, products ? &p->product : &p->customer,
-		    hash[i], &fresh);
-		if (ix == UINT32_MAX)
-			return -1;
-		if (products)
-			p->product_ix = ix;
-		else
-			p->customer_ix = ix;
-		if (added != NULL)
-			added[i] = (uint8_t)fresh;
-	}
-	return 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (ids[i].is_str)
+			ids[i].str = b->bytes + (products ? b->row[i].product_at :
+			    b->row[i].customer_at);
 }
 
-/*
- * The reader thread's share of a batch: its products, and their names.
- * Products and customers are interned in different threads, so each table
- * has one writer and the two halves of the work run side by side.
- */
+/* The reader thread's share of a batch: its products, and their names. */
 static int
 intern_products(struct loader *l, struct batch *b)
 {
 	struct interactions *ia = l->ia;
 	uint8_t added[BATCH];
 
-	if (intern_batch(ia->products, b, 1, added) < 0) {
+	settle_ids(b, b->product, 1);
+	if (intern_add_many(ia->products, b->product, b->n, b->product_ix,
+	    added) < b->n) {
 		snprintf(l->err, sizeof(l->err), "%s: more than 4 billion "
 		    "distinct products", stream_name(l->r));
 		return -1;
 	}
 	for (size_t i = 0; i < b->n; i++) {
 		struct pending *p = &b->row[i];
-		uint32_t q = p->product_ix;
+		uint32_t q = b->product_ix[i];
 
 		if (added[i]) {
 			ia->name_at = xgrow(ia->name_at, &l->names_cap, (size_t)q + 1,
@@ -253,7 +215,9 @@ static int
 flush_batch(struct interactions *ia, struct batch *b, size_t *cap,
     const char *name, char *err, size_t errlen)
 {
-	if (intern_batch(ia->customers, b, 0, NULL) < 0) {
+	settle_ids(b, b->customer, 0);
+	if (intern_add_many(ia->customers, b->customer, b->n, b->customer_ix,
+	    NULL) < b->n) {
 		snprintf(err, errlen, "%s: more than 4 billion distinct customers",
 		    name);
 		return -1;
@@ -268,8 +232,8 @@ flush_batch(struct interactions *ia, struct batch *b, size_t *cap,
 		*cap = newcap;
 	}
 	for (size_t i = 0; i < b->n; i++, ia->n++) {
-		ia->customer[ia->n] = b->row[i].customer_ix;
-		ia->product[ia->n] = b->row[i].product_ix;
+		ia->customer[ia->n] = b->customer_ix[i];
+		ia->product[ia->n] = b->product_ix[i];
 		ia->event[ia->n] = b->row[i].event;
 		ia->time[ia->n] = b->row[i].time;
 	}

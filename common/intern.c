@@ -31,6 +31,12 @@ struct intern {
 	size_t arena_len, arena_cap;
 };
 
+static uint32_t intern_add_hashed(struct intern *t, const struct id *id,
+    uint32_t h, int *added);
+static uint32_t intern_find_hashed(const struct intern *t, const struct id *id,
+    uint32_t hash);
+static uint32_t store(struct intern *t, const struct id *id);
+
 void
 id_from_text(struct id *id, const char *s, size_t len)
 {
@@ -97,7 +103,7 @@ intern_free(struct intern *t)
 }
 
 /* The upper 32 bits of the id's 64-bit hash: its slot tag and position. */
-uint32_t
+static uint32_t
 intern_hash(const struct id *id)
 {
 	uint64_t h;
@@ -170,7 +176,7 @@ intern_find(const struct intern *t, const struct id *id)
 	return intern_find_hashed(t, id, intern_hash(id));
 }
 
-uint32_t
+static uint32_t
 intern_find_hashed(const struct intern *t, const struct id *id, uint32_t hash)
 {
 	uint64_t v = t->slots[find_slot(t, id, hash)];
@@ -178,13 +184,11 @@ intern_find_hashed(const struct intern *t, const struct id *id, uint32_t hash)
 	return v == EMPTY ? UINT32_MAX : (uint32_t)v - 1;
 }
 
-void
+static void
 intern_prefetch(const struct intern *t, uint32_t hash)
 {
 	__builtin_prefetch(&t->slots[hash & (t->nslots - 1)]);
 }
-
-static uint32_t store(struct intern *t, const struct id *id);
 
 uint32_t
 intern_add(struct intern *t, const struct id *id, int *added)
@@ -192,7 +196,7 @@ intern_add(struct intern *t, const struct id *id, int *added)
 	return intern_add_hashed(t, id, intern_hash(id), added);
 }
 
-uint32_t
+static uint32_t
 intern_add_hashed(struct intern *t, const struct id *id, uint32_t h, int *added)
 {
 	size_t s = find_slot(t, id, h);
@@ -303,7 +307,7 @@ intern_prefetch_entry(const struct intern *t, uint32_t i)
 		__builtin_prefetch(&t->is_str[i]);
 }
 
-uint32_t
+static uint32_t
 intern_prefetch_hit(const struct intern *t, uint32_t hash)
 {
 	uint64_t v = t->slots[hash & (t->nslots - 1)];
@@ -326,4 +330,69 @@ size_t
 intern_count(const struct intern *t)
 {
 	return t->count;
+}
+
+/* Ids hashed a chunk at a time; slots fetched AHEAD_SLOT ids on, entries AHEAD_ENTRY. */
+#define CHUNK 256
+#define AHEAD_SLOT 12
+#define AHEAD_ENTRY 6
+
+static void
+hash_chunk(const struct intern *t, const struct id *ids, size_t n, uint32_t *hash)
+{
+	for (size_t i = 0; i < n; i++) {
+		hash[i] = intern_hash(&ids[i]);
+		if (i < AHEAD_SLOT)
+			intern_prefetch(t, hash[i]);
+	}
+}
+
+static void
+prefetch_ahead(const struct intern *t, const uint32_t *hash, size_t i, size_t n)
+{
+	if (i + AHEAD_SLOT < n)
+		intern_prefetch(t, hash[i + AHEAD_SLOT]);
+	if (i + AHEAD_ENTRY < n)
+		intern_prefetch_hit(t, hash[i + AHEAD_ENTRY]);
+}
+
+size_t
+intern_add_many(struct intern *t, const struct id *ids, size_t n, uint32_t *ix,
+    uint8_t *added)
+{
+	uint32_t hash[CHUNK];
+
+	for (size_t base = 0; base < n; base += CHUNK) {
+		size_t m = n - base < CHUNK ? n - base : CHUNK;
+
+		hash_chunk(t, ids + base, m, hash);
+		for (size_t i = 0; i < m; i++) {
+			int fresh;
+
+			prefetch_ahead(t, hash, i, m);
+			ix[base + i] = intern_add_hashed(t, &ids[base + i], hash[i], &fresh);
+			if (ix[base + i] == UINT32_MAX)
+				return base + i;
+			if (added != NULL)
+				added[base + i] = (uint8_t)fresh;
+		}
+	}
+	return n;
+}
+
+void
+intern_find_many(const struct intern *t, const struct id *ids, size_t n,
+    uint32_t *ix)
+{
+	uint32_t hash[CHUNK];
+
+	for (size_t base = 0; base < n; base += CHUNK) {
+		size_t m = n - base < CHUNK ? n - base : CHUNK;
+
+		hash_chunk(t, ids + base, m, hash);
+		for (size_t i = 0; i < m; i++) {
+			prefetch_ahead(t, hash, i, m);
+			ix[base + i] = intern_find_hashed(t, &ids[base + i], hash[i]);
+		}
+	}
 }

@@ -40,35 +40,30 @@ void intern_free(struct intern *t);
 uint32_t intern_add(struct intern *t, const struct id *id, int *added);
 
 /*
- * For callers interning many ids in a row: the id's hash, hints to fetch
- * its slot and then its entry into cache, and intern_add() given the hash.
- * Prefetching some ids ahead hides the cache misses that otherwise dominate
- * a look-up in a table of millions.
+ * Interns ids[0..n) in order, as intern_add() one by one would, writing
+ * their indices to ix and, when added is not NULL, whether each was new.
+ * While one id is looked up, the table slot of an id some places on and the
+ * entry of a nearer one are fetched into cache, so that the cache misses of
+ * a table of millions overlap instead of adding up. Returns n, or the
+ * position of the first id that did not fit (the table is full).
  */
-uint32_t intern_hash(const struct id *id);
-void intern_prefetch(const struct intern *t, uint32_t hash);
-/*
- * The second step, some rows later, once the slot is in cache: if the id is
- * probably there, fetches its entry too, which a look-up of a known id
- * reads, and returns its probable index (UINT32_MAX if none), so the caller
- * can prefetch its own data about the id.
- */
-uint32_t intern_prefetch_hit(const struct intern *t, uint32_t hash);
-uint32_t intern_add_hashed(struct intern *t, const struct id *id, uint32_t hash,
-    int *added);
+size_t intern_add_many(struct intern *t, const struct id *ids, size_t n,
+    uint32_t *ix, uint8_t *added);
+
+/* The same for look-ups: ix[i] is the index of ids[i], or UINT32_MAX. */
+void intern_find_many(const struct intern *t, const struct id *ids, size_t n,
+    uint32_t *ix);
+
+/* A hint to fetch the entry at index i into cache before intern_get(). */
+void intern_prefetch_entry(const struct intern *t, uint32_t i);
 
 /* Returns the index of id, or UINT32_MAX when it is absent. */
 uint32_t intern_find(const struct intern *t, const struct id *id);
-uint32_t intern_find_hashed(const struct intern *t, const struct id *id,
-    uint32_t hash);
 
 /* The id at index i; its str is valid until the next intern_add(). */
 void intern_get(const struct intern *t, uint32_t i, struct id *id);
 
 size_t intern_count(const struct intern *t);
-
-/* A hint to fetch the id at index i into cache before intern_get(). */
-void intern_prefetch_entry(const struct intern *t, uint32_t i);
 
 /*
  * Frees the look-up index when no more ids will be added or found: only
