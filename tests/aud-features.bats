@@ -4,8 +4,7 @@
 setup() {
 	load test_helper
 	cd "$FIXTURES"
-	prepare_to rank.aud rank.csv
-	I="$BATS_TEST_TMPDIR/rank.aud"
+	rank_fixture
 }
 
 @test "--help and --version exit 0" {

@@ -4,10 +4,7 @@
 setup() {
 	load test_helper
 	cd "$FIXTURES"
-	prepare_to rank.aud rank.csv
-	aud-features -o "$BATS_TEST_TMPDIR/f.aud" "$BATS_TEST_TMPDIR/rank.aud"
-	M="$BATS_TEST_TMPDIR/m.aud"
-	aud-rank --features "$BATS_TEST_TMPDIR/f.aud" --top-n 3 -o "$M" "$BATS_TEST_TMPDIR/rank.aud"
+	rank_fixture 3
 }
 
 @test "--help and --version exit 0" {
@@ -58,7 +55,7 @@ OUT
 }
 
 @test "a model that is not one, or truncated, is refused" {
-	run -1 --separate-stderr aud-query -m "$BATS_TEST_TMPDIR/rank.aud" 10
+	run -1 --separate-stderr aud-query -m "$I" 10
 	assert_equal "$stderr" "aud-query: $BATS_TEST_TMPDIR/rank.aud: a stream of interactions, expected audiences"
 	head -c -5 "$M" > "$BATS_TEST_TMPDIR/cut.aud"
 	run -1 --separate-stderr aud-query -m "$BATS_TEST_TMPDIR/cut.aud" 10

@@ -4,11 +4,7 @@
 setup() {
 	load test_helper
 	cd "$FIXTURES"
-	prepare_to rank.aud rank.csv
-	I="$BATS_TEST_TMPDIR/rank.aud"
-	aud-features -o "$BATS_TEST_TMPDIR/f.aud" "$I"
-	F="$BATS_TEST_TMPDIR/f.aud"
-	M="$BATS_TEST_TMPDIR/m.aud"
+	rank_fixture
 }
 
 @test "--help and --version exit 0" {

@@ -5,10 +5,7 @@
 setup() {
 	load test_helper
 	cd "$FIXTURES"
-	prepare_to rank.aud rank.csv
-	aud-features -o "$BATS_TEST_TMPDIR/f.aud" "$BATS_TEST_TMPDIR/rank.aud"
-	M="$BATS_TEST_TMPDIR/m.aud"
-	aud-rank --features "$BATS_TEST_TMPDIR/f.aud" --top-n 3 -o "$M" "$BATS_TEST_TMPDIR/rank.aud"
+	rank_fixture 3
 }
 
 # serve REQUESTS: the responses to printf-style REQUESTS, without Date lines.

@@ -32,3 +32,18 @@ no_temporaries() {
 	left=$(find "$1" -maxdepth 1 -name '.*.aud-*.tmp')
 	[ -z "$left" ] || { echo "left behind: $left"; return 1; }
 }
+
+# rank_fixture [TOP_N]: the small hand-checked data set fixtures/rank.csv as
+# interactions ($I), features ($F) and, given TOP_N, a model ($M) in
+# $BATS_TEST_TMPDIR. The tests of aud-features, aud-rank, aud-query and
+# aud-serve all start from it.
+rank_fixture() {
+	I=$BATS_TEST_TMPDIR/rank.aud
+	F=$BATS_TEST_TMPDIR/f.aud
+	M=$BATS_TEST_TMPDIR/m.aud
+	(cd "$FIXTURES" && aud-prepare -q -o "$I" rank.csv)
+	aud-features -o "$F" "$I"
+	if [ -n "${1:-}" ]; then
+		aud-rank --features "$F" --top-n "$1" -o "$M" "$I"
+	fi
+}
