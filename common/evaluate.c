@@ -346,6 +346,18 @@ json_number(FILE *out, const char *key, double v, int comma)
 	json_write_double(out, v);
 }
 
+/* ,"NAME":v,"NAME_ci95":[lo,hi] */
+static void
+json_lift(FILE *out, const char *name, double v, double lo, double hi)
+{
+	json_number(out, name, v, 1);
+	fprintf(out, ",\"%s_ci95\":[", name);
+	json_write_double(out, lo);
+	putc(',', out);
+	json_write_double(out, hi);
+	putc(']', out);
+}
+
 void
 eval_write_json(FILE *out, const struct eval_result *r)
 {
@@ -374,18 +386,10 @@ eval_write_json(FILE *out, const struct eval_result *r)
 			json_number(out, "recall", a->recall, 1);
 			json_number(out, "active_share", a->active_share, 1);
 			if (m != METHOD_RANDOM) {
-				json_number(out, "hit_lift", a->hit_lift, 1);
-				fprintf(out, ",\"hit_lift_ci95\":[");
-				json_write_double(out, a->hit_lift_lo);
-				putc(',', out);
-				json_write_double(out, a->hit_lift_hi);
-				fprintf(out, "]");
-				json_number(out, "active_lift", a->active_lift, 1);
-				fprintf(out, ",\"active_lift_ci95\":[");
-				json_write_double(out, a->active_lift_lo);
-				putc(',', out);
-				json_write_double(out, a->active_lift_hi);
-				fprintf(out, "]");
+				json_lift(out, "hit_lift", a->hit_lift,
+				    a->hit_lift_lo, a->hit_lift_hi);
+				json_lift(out, "active_lift", a->active_lift,
+				    a->active_lift_lo, a->active_lift_hi);
 			}
 			putc('}', out);
 		}
