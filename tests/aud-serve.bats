@@ -109,3 +109,30 @@ OUT
 	kill "$pid"
 	assert_line '{"product_id":11,"product_name":null,"recommendations":[{"customer_id":2,"score":0.1111111111111111,"rank":1}],"count":1,"note":"the top customers who have not interacted with this product, by engagement score"}'
 }
+
+@test "a client that stops in the middle of a head gets 408 after 5 seconds" {
+	run -0 bash -c "{ printf 'GET /health HT'; sleep 6; } | aud-serve -m '$M' | tr -d '\r' | head -n 1"
+	assert_output "HTTP/1.1 408 Request Timeout"
+}
+
+@test "standalone, SIGHUP makes the workers serve a model renamed into place" {
+	local port=$((20000 + RANDOM % 20000)) i
+	aud-rank --features "$F" --top-n 1 -o "$BATS_TEST_TMPDIR/m1.aud" "$I"
+	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
+	local pid=$!
+	metrics() {
+		exec 7<>"/dev/tcp/127.0.0.1/$port" || return 1
+		printf 'GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n' >&7
+		grep -o '"top_n":[0-9]*' <&7
+		exec 7<&-
+	}
+	for i in $(seq 50); do metrics > /dev/null 2>&1 && break; sleep 0.1; done
+	run metrics
+	assert_output '"top_n":3'
+	mv "$BATS_TEST_TMPDIR/m1.aud" "$M"
+	kill -HUP "$pid"
+	sleep 0.3
+	run metrics
+	kill "$pid"
+	assert_output '"top_n":1'
+}
