@@ -15,7 +15,7 @@ ifeq ($(SAN),1)
   BUILD  := build-san
   SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
-TOOLS    := aud-prepare aud-cat aud-features aud-rank aud-query aud-serve
+TOOLS    := aud-prepare aud-cat aud-cf-check aud-explore aud-features aud-rank aud-query aud-serve
 MAN1     := $(filter-out man/aud-serve.1,$(TOOLS:%=man/%.1))
 MAN5     := man/aud-stream.5
 MAN8     := man/aud-serve.8

@@ -27,23 +27,6 @@ struct per_product {
 	size_t nprod;
 };
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-static int
-has_customer(const struct product_customers *g, size_t p, uint32_t c)
-{
-	const uint32_t *lo = g->customer + g->start[p];
-
-	return bsearch(&c, lo, g->start[p + 1] - g->start[p], sizeof(*lo),
-	    cmp_u32) != NULL;
-}
-
 static size_t
 slot(const struct eval_result *r, const struct per_product *pp, int m, size_t k,
     size_t i)
@@ -90,7 +73,7 @@ score_method(const struct eval_result *r, struct per_product *pp, int m,
 			for (; j < kk && j < got; j++) {
 				uint32_t c = order[places[j]];
 
-				hits += has_customer(test, p, c);
+				hits += product_customers_has(test, p, c);
 				back += active[c];
 			}
 			pp->hit[slot(r, pp, m, k, i)] = (double)hits / (double)kk;
@@ -309,7 +292,7 @@ evaluate(struct eval_result *r, const struct interactions *ia,
 			continue;
 		for (uint64_t j = test.start[q]; j < test.start[q + 1]; j++)
 			rel += present[test.customer[j]] &&
-			    !has_customer(&train, q, test.customer[j]);
+			    !product_customers_has(&train, q, test.customer[j]);
 		relevant[r->evaluable] = rel;
 		r->with_relevant += rel > 0;
 		evaluable[r->evaluable++] = (uint32_t)q;

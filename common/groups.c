@@ -40,3 +40,19 @@ product_customers_free(struct product_customers *g)
 	free(g->customer);
 	memset(g, 0, sizeof(*g));
 }
+
+int
+product_customers_has(const struct product_customers *g, size_t p, uint32_t c)
+{
+	uint64_t lo = g->start[p], hi = g->start[p + 1];
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (g->customer[mid] < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < g->start[p + 1] && g->customer[lo] == c;
+}

@@ -28,6 +28,10 @@ product_customers_count(const struct product_customers *g, size_t p)
 {
 	return g->start[p + 1] - g->start[p];
 }
+
+/* Whether customer c is among product p's customers (a binary search). */
+int product_customers_has(const struct product_customers *g, size_t p,
+    uint32_t c);
 void product_customers_free(struct product_customers *g);
 
 #endif
