@@ -48,7 +48,7 @@ endif
 
 BINS := $(TOOLS:%=$(BUILD)/%) $(BUILD)/gen-lookalike $(BUILD)/bench-model
 
-.PHONY: all bootstrap demo check units bench loadtest data install uninstall clean lint
+.PHONY: all bootstrap demo check units bench loadtest data analysis install uninstall clean lint FORCE
 .SECONDARY:
 all: $(BINS)
 
@@ -101,6 +101,30 @@ data: $(BUILD)/gen-lookalike
 	@mkdir -p $(BUILD)/data
 	$(BUILD)/gen-lookalike --rows 500000 --seed 1 -o $(BUILD)/data/lookalike-500k.csv
 	$(BUILD)/gen-lookalike --rows 5000000 --seed 1 -o $(BUILD)/data/lookalike-5m.csv
+
+# The reproducible analysis of DATA (a CSV; PREPARE_FLAGS name its columns):
+# statistics, the collaborative-filtering check and charts in analysis/results.
+# Nothing is redone unless the data, its options or the tools changed.
+DATA          ?= data/sample.csv
+PREPARE_FLAGS ?=
+RESULTS       := analysis/results
+RESULT_FILES  := $(addprefix $(RESULTS)/,data_statistics.json cf_metrics.json \
+                 daily_activity.png interactions_per_user.png retention_split.png)
+
+analysis: bootstrap
+	@$(MAKE) --no-print-directory -s $(RESULT_FILES)
+
+# Records which data and options the results are of; rewritten only on a change.
+$(BUILD)/analysis/source: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(DATA) $(PREPARE_FLAGS)' | cmp -s - $@ || echo '$(DATA) $(PREPARE_FLAGS)' > $@
+
+$(BUILD)/analysis/interactions.aud: $(DATA) $(BUILD)/analysis/source $(BUILD)/aud-prepare
+	$(BUILD)/aud-prepare -q $(PREPARE_FLAGS) -o $@ $(DATA)
+
+$(RESULT_FILES) &: $(BUILD)/analysis/interactions.aud $(BUILD)/aud-explore $(BUILD)/aud-cf-check \
+                   scripts/analysis analysis/charts.gp
+	scripts/analysis $(BUILD) $< $(RESULTS)
 
 lint:
 	mandoc -Tlint -W warning $(MAN1) $(MAN5) $(MAN8)

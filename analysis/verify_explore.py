@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """An independent computation of aud-explore's figures with pandas.
 
 Usage: aud-cat INTERACTIONS | analysis/verify_explore.py STATISTICS.json

@@ -110,3 +110,24 @@ OUT
 	run -2 aud-explore --nope "$E"
 	run -2 aud-explore "$E" "$E"
 }
+
+# pandas_check INTERACTIONS: aud-explore's figures recomputed by pandas.
+pandas_check() {
+	/usr/bin/python3 -c 'import pandas' 2>/dev/null || skip "python3-pandas is not installed"
+	aud-explore -o "$BATS_TEST_TMPDIR/stats.json" "$1"
+	run -0 bash -c "aud-cat '$1' | '$AUD_ROOT/analysis/verify_explore.py' '$BATS_TEST_TMPDIR/stats.json'"
+	assert_output --regexp '^[0-9]+ figures compared, 0 differ$'
+}
+
+@test "the sample data's figures match an independent pandas computation" {
+	prepare_to sample.aud "$AUD_ROOT/data/sample.csv"
+	pandas_check "$BATS_TEST_TMPDIR/sample.aud"
+}
+
+@test "the Online Retail figures match an independent pandas computation" {
+	local csv="$SHARED_DATA/online-retail/online_retail.csv"
+	[ -r "$csv" ] || skip "$csv is not here"
+	prepare_to retail.aud --customer-col CustomerID --product-col StockCode \
+		--time-col InvoiceDate --name-col Description --event-value purchased "$csv"
+	pandas_check "$BATS_TEST_TMPDIR/retail.aud"
+}
