@@ -25,7 +25,7 @@ const char *const cf_method_name[CF_NMETHODS] = {
 	"als", "random", "most_active", "popularity"
 };
 
-#define SCORE_ITEMS 16		/* products scored side by side */
+#define SCORE_ITEMS 32		/* products scored side by side */
 #define SCORE_USERS 2048	/* users scored per call */
 
 /* The training rows as a matrix between dense indices of their own. */
@@ -211,26 +211,32 @@ als_block(void *ctx, size_t from, size_t to, unsigned thread)
 	float *scores = xmalloc(SCORE_USERS * SCORE_ITEMS * sizeof(*scores));
 	float *best = xmalloc(n * kmax * sizeof(*best));
 	uint32_t *rank = xmalloc(n * kmax * sizeof(*rank));
+	float worst[SCORE_ITEMS];	/* the last score of a full list */
 
 	(void)thread;
 	for (size_t b = 0; b < n; b++) {
 		items[b] = job->tm->item_of[job->products[from + b]];
 		job->t->got[from + b] = 0;
+		worst[b] = -INFINITY;
 	}
 	for (size_t u0 = 0; u0 < m->nusers; u0 += SCORE_USERS) {
 		size_t u1 = u0 + SCORE_USERS < m->nusers ? u0 + SCORE_USERS : m->nusers;
 
 		als_scores(m, items, n, u0, u1, scores);
 		for (size_t u = u0; u < u1; u++) {
-			uint32_t c = job->tm->user_of[u], r = job->id_rank[c];
+			const float *su = scores + (u - u0) * n;
 
 			for (size_t b = 0; b < n; b++) {
 				size_t i = from + b, *got = &job->t->got[i], j;
-				float s = scores[(u - u0) * n + b];
-				float *bs = best + b * kmax;
-				uint32_t *br = rank + b * kmax;
-				uint32_t *bc = job->t->customer + i * kmax;
+				float s = su[b], *bs = best + b * kmax;
+				uint32_t *br = rank + b * kmax, *bc = job->t->customer + i * kmax;
+				uint32_t c, r;
 
+				/* Most scores fall below the list: one comparison. */
+				if (s < worst[b])
+					continue;
+				c = job->tm->user_of[u];
+				r = job->id_rank[c];
 				if (*got == kmax && !before(s, r, bs[kmax - 1], br[kmax - 1]))
 					continue;
 				if (product_customers_has(job->train, job->products[i], c))
@@ -245,6 +251,8 @@ als_block(void *ctx, size_t from, size_t to, unsigned thread)
 				bs[j] = s;
 				br[j] = r;
 				bc[j] = c;
+				if (*got == kmax)
+					worst[b] = bs[kmax - 1];
 			}
 		}
 	}
