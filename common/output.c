@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -109,11 +110,39 @@ remove_stale(const char *dir, const char *base)
 	closedir(d);
 }
 
+/*
+ * A path that exists and is not a regular file (/dev/null, a FIFO, a
+ * terminal) is written in place: renaming over it would replace the device
+ * with a file.
+ */
+static int
+open_special(struct output *o, const char *path, int binary, int force,
+    char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0 && binary && !force && isatty(fd)) {
+		close(fd);
+		snprintf(err, errlen, "%s: refusing to write a binary stream to a "
+		    "terminal (use --force)", path);
+		return -1;
+	}
+	if (fd < 0 || (o->fp = fdopen(fd, "wb")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	o->path = path;
+	return 0;
+}
+
 int
 output_open(struct output *o, const char *path, int binary, int force,
     char *err, size_t errlen)
 {
 	char *dir, *base;
+	struct stat st;
 	size_t len;
 	int fd;
 
@@ -127,6 +156,8 @@ output_open(struct output *o, const char *path, int binary, int force,
 		o->fp = stdout;
 		return 0;
 	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return open_special(o, path, binary, force, err, errlen);
 	split_path(path, &dir, &base);
 	remove_stale(dir, base);
 	len = strlen(dir) + strlen(base) + 40;

@@ -7,6 +7,8 @@
  * run writing the same NAME. Like sort -o, the file is not fsync'ed: that
  * costs a third of a fast tool's time, and only a crash of the whole system
  * before the kernel writes it back could lose it (sync(1) if that matters).
+ * A path that exists and is not a regular file (/dev/null, a FIFO) is
+ * written in place, never renamed over.
  */
 #ifndef AUD_OUTPUT_H
 #define AUD_OUTPUT_H

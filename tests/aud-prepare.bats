@@ -306,6 +306,20 @@ OUT
 	assert_equal "$stderr" "aud-prepare: stdout: write error: No space left on device"
 }
 
+@test "-o a FIFO or a device writes in place, never replacing it with a file" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	timeout 20 cat "$BATS_TEST_TMPDIR/fifo" > "$BATS_TEST_TMPDIR/got.aud" &
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/fifo" orders.csv
+	wait $!
+	[ -p "$BATS_TEST_TMPDIR/fifo" ]
+	prepare_to want.aud orders.csv
+	cmp "$BATS_TEST_TMPDIR/got.aud" "$BATS_TEST_TMPDIR/want.aud"
+	no_temporaries "$BATS_TEST_TMPDIR"
+	run -1 --separate-stderr aud-prepare -q -o /dev/full orders.csv
+	assert_equal "$stderr" "aud-prepare: /dev/full: write error: No space left on device"
+	[ -c /dev/full ]
+}
+
 @test "an unwritable -o path is an error before reading" {
 	run -1 --separate-stderr aud-prepare -q -o /nonexistent/dir/out.aud orders.csv
 	assert_equal "$stderr" "aud-prepare: /nonexistent/dir/out.aud: No such file or directory"
