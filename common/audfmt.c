@@ -162,8 +162,20 @@ audfmt_json(FILE *out, struct audfmt *f, const struct audience *a,
 	else
 		fputs("null", out);
 	fputs(",\"recommendations\":[", out);
-	for (size_t i = 0; i < count; i++)
-		fprintf(out, "%s%s%zu}", i ? "," : "", entry(f, f->json, audience_place(a, i), 1), i + 1);
+	for (size_t i = 0; i < count; i++) {
+		char rank[24];
+		size_t at = sizeof(rank);
+
+		/* fprintf for each entry was a tenth of aud-serve's time. */
+		rank[--at] = '\0';
+		rank[--at] = '}';
+		for (size_t r = i + 1; r > 0; r /= 10)
+			rank[--at] = (char)('0' + r % 10);
+		if (i)
+			putc(',', out);
+		fputs(entry(f, f->json, audience_place(a, i), 1), out);
+		fputs(rank + at, out);
+	}
 	fprintf(out, "],\"count\":%zu,\"note\":%s}\n", count,
 	    a->fallback ? f->note_fallback : f->note_model);
 }

@@ -206,7 +206,10 @@ http_parse(const char *buf, size_t len, struct http_request *req, size_t *used)
 	size_t llen;
 	int status, headers = 0;
 
-	memset(req, 0, sizeof(*req));
+	/* Not a memset: the struct holds two head-sized buffers, and clearing
+	 * 16 KiB a request is a measurable share of a server's time. */
+	req->method[0] = req->path[0] = req->query[0] = '\0';
+	req->minor = req->keep_alive = req->wants_csv = 0;
 	/* Robust servers ignore empty lines before a request (RFC 9112 2.2). */
 	while (p < end && (*p == '\r' || *p == '\n'))
 		p++;

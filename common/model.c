@@ -362,14 +362,51 @@ model_close(struct model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* The first entry of [lo, hi) whose key is >= key. */
+static uint64_t
+key_at(const struct model *m, uint64_t i)
+{
+	return get_le64(m->index + i * ENTRY);
+}
+
+#define NEAR 8		/* entries checked beside a guess: two cache lines */
+
+/*
+ * The first entry of [lo, hi) whose key is >= key. Keys are hashes
+ * (strings) or, in practice, dense integers, both spread evenly: a guess by
+ * interpolation lands within a few entries, and checking NEAR entries
+ * beside it usually brackets the answer, where bisection of 200,000 entries
+ * costs some 15 cache misses. Two guesses at most, then bisection, so the
+ * worst case stays logarithmic. Invariant: keys before lo are < key, keys
+ * from hi on are >= key.
+ */
 static uint64_t
 lower_bound(const struct model *m, uint64_t lo, uint64_t hi, uint64_t key)
 {
+	for (int guess = 0; guess < 2 && hi - lo > 2 * NEAR; guess++) {
+		uint64_t first = key_at(m, lo), last = key_at(m, hi - 1), at;
+
+		if (key <= first)
+			return lo;
+		if (key > last)
+			return hi;
+		at = lo + (uint64_t)((double)(key - first) / (double)(last - first) *
+		    (double)(hi - 1 - lo));
+		if (at >= hi)
+			at = hi - 1;
+		if (key_at(m, at) < key) {
+			lo = at + 1;
+			if (at + NEAR < hi && key_at(m, at + NEAR) >= key)
+				hi = at + NEAR;
+		} else {
+			hi = at;
+			if (at >= lo + NEAR && key_at(m, at - NEAR) < key)
+				lo = at - NEAR + 1;
+		}
+	}
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
 
-		if (get_le64(m->index + mid * ENTRY) < key)
+		if (key_at(m, mid) < key)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -437,7 +474,7 @@ model_lookup(const struct model *m, const struct id *product, struct audience *a
 	msgpack_unpacked_init(&a->record);
 	/* String keys are hashes: walk the entries that share one. */
 	for (uint64_t i = lower_bound(m, lo, hi, key); i < hi &&
-	    get_le64(m->index + i * ENTRY) == key; i++) {
+	    key_at(m, i) == key; i++) {
 		int ret = read_record(m, get_le64(m->index + i * ENTRY + 8), product,
 		    a, NULL, err, errlen);
 

@@ -21,8 +21,12 @@ product_id(int i, struct id *id, char *buf, size_t len)
 		int n = snprintf(buf, len, "P-%05d", i);
 
 		id->is_str = 1, id->str = buf, id->len = (uint32_t)n, id->num = 0;
-	} else
-		id->is_str = 0, id->num = (int64_t)i * 7919 - 100000, id->str = NULL, id->len = 0;
+	} else {
+		/* Mostly even spacing, with far outliers that mislead interpolation. */
+		int64_t v = i % 7 == 1 ? (int64_t)i * i * i * 1000003 : (int64_t)i * 7919 - 100000;
+
+		id->is_str = 0, id->num = v, id->str = NULL, id->len = 0;
+	}
 }
 
 static void
@@ -75,6 +79,16 @@ main(void)
 		audience_free(&a);
 	}
 	ok(all, "every product is found with its audience, score and name");
+	for (int i = 0; i < NPRODUCTS; i++) {
+		product_id(i, &id, buf, sizeof(buf));
+		if (id.is_str)
+			continue;
+		id.num += 1;	/* between two products: absent */
+		if (model_lookup(&m, &id, &a, err, sizeof(err)) != 0 || !a.fallback)
+			all = 0;
+		audience_free(&a);
+	}
+	ok(all, "ids next to every product's are not found");
 	id.is_str = 0, id.num = 424242, id.str = NULL;
 	ok(model_lookup(&m, &id, &a, err, sizeof(err)) == 0 && a.fallback &&
 	    a.size == 100 && audience_customer(&m, &a, 99)->via.i64 == 1099,
