@@ -57,15 +57,31 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(AUD_CPPFLAGS) $(CPPFLAGS) $(AUD_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/aud-%: $(BUILD)/cmd/aud-%.o $(COMMON_OBJ)
+# The shared modules as an archive: each program links only the modules it
+# uses (aud-serve, started once a connection under inetd, then runs no
+# start-up code of modules it never calls, such as ALS's CPU detection).
+$(BUILD)/libaud.a: $(COMMON_OBJ)
+	$(say) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/aud-%: $(BUILD)/cmd/aud-%.o $(BUILD)/libaud.a
 	$(say) LD $@
 	$(Q)$(CC) $(AUD_CFLAGS) $(CFLAGS) $(AUD_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AUD_LDLIBS) $(LDLIBS)
 
-$(BUILD)/gen-lookalike $(BUILD)/bench-model: $(BUILD)/%: $(BUILD)/scripts/%.o $(COMMON_OBJ)
+# aud-serve starts once a connection under inetd; linked statically it
+# starts in well under half the time, with no dynamic loader to run.
+# SERVE_STATIC= links it like the other tools (sanitizer builds always do).
+SERVE_STATIC ?= -static
+ifeq ($(SAN),1)
+  SERVE_STATIC :=
+endif
+$(BUILD)/aud-serve: AUD_LDFLAGS += $(SERVE_STATIC)
+
+$(BUILD)/gen-lookalike $(BUILD)/bench-model: $(BUILD)/%: $(BUILD)/scripts/%.o $(BUILD)/libaud.a
 	$(say) LD $@
 	$(Q)$(CC) $(AUD_CFLAGS) $(CFLAGS) $(AUD_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AUD_LDLIBS) $(LDLIBS)
 
-$(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(COMMON_OBJ)
+$(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libaud.a
 	$(say) LD $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(AUD_CFLAGS) $(CFLAGS) $(AUD_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AUD_LDLIBS) $(LDLIBS)

@@ -36,6 +36,7 @@
 #include "model.h"
 #include "rng.h"
 #include "stream.h"
+#include "timeparse.h"
 #include "banned.h"
 
 #define IDLE_MS 10000		/* between requests on a kept-alive connection */
@@ -167,6 +168,36 @@ reason(int status)
 	return "Error";
 }
 
+static const char *const month_name[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+	"Nov", "Dec"
+};
+
+/*
+ * The time now in UTC, written by hand from time_format_iso(): strftime
+ * and even gmtime_r load the time zone database on first use, seven system
+ * calls that are a tenth of a connection's cost under inetd.
+ */
+static void
+format_date(char *buf, size_t len, int for_log)
+{
+	static const char *const day_name[7] = {
+		"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"	/* from 1970-01-01 */
+	};
+	int64_t ms = (int64_t)time(NULL) * 1000;
+	char iso[TIME_ISO_LEN];		/* YYYY-MM-DDTHH:MM:SSZ */
+	const char *month;
+
+	time_format_iso(ms, iso);
+	month = month_name[(iso[5] - '0') * 10 + iso[6] - '0' - 1];
+	if (for_log)	/* Common Log Format */
+		snprintf(buf, len, "%.2s/%s/%.4s:%.8s +0000", iso + 8, month, iso,
+		    iso + 11);
+	else		/* RFC 9110 IMF-fixdate */
+		snprintf(buf, len, "%s, %.2s %s %.4s %.8s GMT",
+		    day_name[(time_day(ms) % 7 + 7) % 7], iso + 8, month, iso, iso + 11);
+}
+
 static int
 write_all(int fd, const char *p, size_t n)
 {
@@ -226,14 +257,12 @@ render(struct response *r, int head_only, int keep_alive, char **out,
 	static time_t dated;
 	char head[1024];
 	time_t now = time(NULL);
-	struct tm tm;
 	size_t n, body;
 
 	if (fclose(r->f) != 0)
 		err(EXIT_DATA, "out of memory");
 	if (now != dated) {	/* the Date line changes once a second */
-		gmtime_r(&now, &tm);
-		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		format_date(date, sizeof(date), 0);
 		dated = now;
 	}
 	n = (size_t)snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nDate: %s\r\n"
@@ -271,13 +300,10 @@ log_request(struct conn *c, const struct http_request *req, int status,
     size_t bytes)
 {
 	char when[64];
-	time_t now = time(NULL);
-	struct tm tm;
 
 	if (c->log == NULL)
 		return;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+	format_date(when, sizeof(when), 1);
 	fprintf(c->log, "%s - - [%s] \"%s %s%s%s HTTP/1.%d\" %d %zu\n", c->peer,
 	    when, req ? req->method : "-", req ? req->path : "-",
 	    req && req->query[0] ? "?" : "", req ? req->query : "",
@@ -566,7 +592,11 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 	char peer[64];
 	size_t len = 0;
 
-	peer_name(in, peer, sizeof(peer));
+	/* The peer's address is for the log only; no log, no system call. */
+	if (log != NULL)
+		peer_name(in, peer, sizeof(peer));
+	else
+		snprintf(peer, sizeof(peer), "-");
 	c.peer = peer;
 	rng_seed(&c.rng, (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
 	open_model(&c, opt);
@@ -608,33 +638,63 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 	close_model(&c);
 }
 
+/*
+ * The address of [ADDR:]PORT: ADDR is an IPv4 address, an IPv6 one in
+ * brackets, or localhost; without it, every address (IPv6 and IPv4).
+ * Numeric only, so that aud-serve links statically (getaddrinfo cannot):
+ * under inetd it starts once a connection. Returns 0 or -1.
+ */
+static int
+parse_listen(const char *spec, struct sockaddr_storage *sa, socklen_t *len)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+	const char *colon = strrchr(spec, ':');
+	char host[64];
+	int64_t port;
+
+	if (cli_parse_int(colon ? colon + 1 : spec, 1, 65535, &port) < 0)
+		return -1;
+	memset(sa, 0, sizeof(*sa));
+	snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - spec) : 0, spec);
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (host[0] == '\0' || host[0] == '[') {
+		size_t hl = strlen(host);
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*in6);
+		if (host[0] == '\0')
+			return 0;	/* in6addr_any: zeroed */
+		if (hl < 3 || host[hl - 1] != ']')
+			return -1;
+		host[hl - 1] = '\0';
+		return inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1 ? 0 : -1;
+	}
+	in4->sin_family = AF_INET;
+	in4->sin_port = htons((uint16_t)port);
+	*len = sizeof(*in4);
+	return inet_pton(AF_INET, host, &in4->sin_addr) == 1 ? 0 : -1;
+}
+
 /* Opens the listening socket of [ADDR:]PORT. */
 static int
 listen_on(const char *spec)
 {
-	char host[256] = "", *port;
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_PASSIVE }, *res, *ai;
-	int fd = -1, one = 1, gai;
+	struct sockaddr_storage sa;
+	socklen_t len;
+	int fd, one = 1, zero = 0;
 
-	snprintf(host, sizeof(host), "%s", spec);
-	if ((port = strrchr(host, ':')) != NULL)
-		*port++ = '\0';
-	else
-		port = host;	/* PORT alone: every address */
-	if ((gai = getaddrinfo(port == host ? NULL : host, port, &hints, &res)) != 0)
-		errx(EXIT_USAGE, "--listen: \"%s\": %s", spec, gai_strerror(gai));
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, ai->ai_socktype, 0)) < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
+	if (parse_listen(spec, &sa, &len) < 0)
+		errx(EXIT_USAGE, "--listen: expected [ADDR:]PORT with ADDR an IPv4 "
+		    "address, [IPv6] or localhost, got \"%s\"", spec);
+	if ((fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		err(EXIT_DATA, "--listen: %s", spec);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (sa.ss_family == AF_INET6)	/* [::] takes IPv4 too */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 1024) < 0)
 		err(EXIT_DATA, "--listen: %s", spec);
 	return fd;
 }
@@ -823,7 +883,8 @@ worker(int lfd, const struct options *opt, FILE *log)
 					setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 					cl->fd = cfd;
 					cl->since = now_ms();
-					peer_name(cfd, cl->peer, sizeof(cl->peer));
+					if (log != NULL)
+						peer_name(cfd, cl->peer, sizeof(cl->peer));
 					clients[cfd] = cl;
 					if (cfd > maxfd)
 						maxfd = cfd;

@@ -24,3 +24,9 @@ request = function()
 	next_request = next_request % #requests + 1
 	return requests[next_request]
 end
+
+done = function(summary, latency, requests)
+	local e = summary.errors
+	io.write(string.format("errors: connect %d, read %d, write %d, timeout %d; non-2xx answers: %d\n",
+	    e.connect, e.read, e.write, e.timeout, e.status))
+end
