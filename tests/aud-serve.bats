@@ -136,3 +136,82 @@ OUT
 	kill "$pid"
 	assert_output '"top_n":1'
 }
+
+# body REQUEST_PATH: the body of one GET, Connection: close, through serve.
+body() {
+	printf 'GET %s HTTP/1.1\r\nConnection: close\r\n\r\n' "$1" | aud-serve -m "$M" |
+		tr -d '\r' | sed '1,/^$/d'
+}
+
+@test "every JSON answer is valid JSON with the documented keys (jq)" {
+	command -v jq >/dev/null || skip "jq is not installed"
+	run -0 bash -c "$(declare -f body); M='$M'; body / | jq -c '[.service, (.endpoints | length > 5)]'"
+	assert_output '["aud-serve",true]'
+	run -0 bash -c "$(declare -f body); M='$M'; body /health | jq -c 'keys'"
+	assert_output '["available_products","cached_recommendations","model_loaded","status"]'
+	run -0 bash -c "$(declare -f body); M='$M'; body /metrics | jq -c '[.model_type, .available_products, .model.top_n]'"
+	assert_output '["engagement",3,3]'
+	run -0 bash -c "$(declare -f body); M='$M'; body '/products/sample?n=2' | jq -c '[(.sample_products | length), .total_available]'"
+	assert_output '[2,3]'
+	run -0 bash -c "$(declare -f body); M='$M'; body '/recommend/10?n=3' | jq -c '[.product_id, .count, [.recommendations[].rank], (.recommendations[0] | keys)]'"
+	assert_output '[10,3,[1,2,3],["customer_id","rank","score"]]'
+	run -0 bash -c "$(declare -f body); M='$M'; body '/recommend/999?n=2' | jq -r '.note'"
+	assert_output --partial 'new product'
+	run -0 bash -c "$(declare -f body); M='$M'; body '/recommend/x?n=2' | jq -r '.detail'"
+	assert_output 'product_id must be an integer'
+}
+
+# tcp_exchange PORT REQUESTS: sends printf-style REQUESTS on one connection
+# and prints what comes back until the server closes it, without Date lines.
+tcp_exchange() {
+	local i
+	for i in $(seq 50); do
+		exec 7<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null && break
+		sleep 0.1
+	done
+	printf "$2" >&7
+	tr -d '\r' <&7 | grep -v '^Date: '
+	exec 7<&-
+}
+
+@test "under tcpsvd, a real superserver: pipelined keep-alive requests, then close" {
+	command -v tcpsvd >/dev/null || skip "tcpsvd (ipsvd) is not installed"
+	local port=$((20000 + RANDOM % 20000))
+	tcpsvd -E -l localhost 127.0.0.1 "$port" aud-serve -m "$M" --log "$BATS_TEST_TMPDIR/access.log" 2>/dev/null &
+	local pid=$!
+	run -0 tcp_exchange "$port" 'GET /recommend/11?n=1 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /health HTTP/1.1\r\n\r\nGET /recommend/12?n=1&format=csv HTTP/1.1\r\nConnection: close\r\n\r\n'
+	kill "$pid"
+	assert_line --index 0 'HTTP/1.1 200 OK'
+	assert_line '{"product_id":11,"product_name":null,"recommendations":[{"customer_id":2,"score":0.1111111111111111,"rank":1}],"count":1,"note":"the top customers who have not interacted with this product, by engagement score"}'
+	assert_line 'Content-Length: 91'
+	refute_line --partial '"status":"healthy"'
+	assert_line '12,1,1,0.9333333333333333,model'
+	assert_equal "$(grep -c '^HTTP/1.1 200 OK$' <<< "$output")" 3
+	run -0 cut -d' ' -f1,6-9 "$BATS_TEST_TMPDIR/access.log"
+	assert_output - <<'OUT'
+127.0.0.1 "GET /recommend/11?n=1 HTTP/1.1" 200
+127.0.0.1 "HEAD /health HTTP/1.1" 200
+127.0.0.1 "GET /recommend/12?n=1&format=csv HTTP/1.1" 200
+OUT
+}
+
+@test "/ui in headless Chromium fills the table from its URL" {
+	local chromium
+	chromium=$(command -v chromium || command -v chromium-browser) || skip "chromium is not installed"
+	local port=$((20000 + RANDOM % 20000)) i
+	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
+	local pid=$!
+	for i in $(seq 50); do
+		(exec 7<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		sleep 0.1
+	done
+	run -0 timeout 60 "$chromium" --headless --no-sandbox --disable-gpu --no-first-run \
+		--user-data-dir="$BATS_TEST_TMPDIR/chromium" --virtual-time-budget=10000 \
+		--dump-dom "http://127.0.0.1:$port/ui?product=10&n=2"
+	kill "$pid"
+	# Product 10's audience at n = 2: s1 (0.25), then 3 (0.0667).
+	assert_output --partial '<tr><td class="n">1</td><td>s1</td><td class="n">0.250000</td></tr><tr><td class="n">2</td><td>3</td><td class="n">0.066667</td></tr>'
+	assert_output --partial 'href="/recommend/10?n=2&amp;format=csv"'
+	assert_output --regexp 'id="pid"[^>]*>'
+	assert_output --partial 'healthy: 3 products'
+}
