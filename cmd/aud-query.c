@@ -18,7 +18,7 @@
 #include "stream.h"
 #include "banned.h"
 
-enum format { FORMAT_CSV, FORMAT_TSV, FORMAT_JSONL, FORMAT_TEXT };
+enum format { FORMAT_CSV, FORMAT_TSV, FORMAT_JSONL, FORMAT_MSGPACK, FORMAT_TEXT };
 
 struct options {
 	const char *model;
@@ -31,8 +31,8 @@ struct options {
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|text] [PRODUCT...]\n"
-	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|text]\n"
+	fprintf(stderr, "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|msgpack|text] [PRODUCT...]\n"
+	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|msgpack|text]\n"
 	    "       aud-query -m MODEL --info\n"
 	    "Try 'aud-query --help' for more information.\n");
 	exit(EXIT_USAGE);
@@ -51,15 +51,16 @@ help(void)
 	    "  cut -d, -f1 new-products.csv | aud-query -m model.aud -n 5 --format jsonl\n"
 	    "  aud-query -m model.aud --all -o audiences.csv\n"
 	    "\n"
-	    "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|text] [PRODUCT...]\n"
-	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|text]\n"
+	    "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|msgpack|text] [PRODUCT...]\n"
+	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|msgpack|text]\n"
 	    "       aud-query -m MODEL --info\n"
 	    "\n"
 	    "Options:\n"
 	    "  -m, --model MODEL    the model file (required)\n"
 	    "  -n, --top N          customers per product (default 10, at most what\n"
 	    "                       the model holds)\n"
-	    "  -F, --format FORMAT  csv (default), tsv, jsonl, or text for reading\n"
+	    "  -F, --format FORMAT  csv (default), tsv, jsonl, msgpack (a targets record\n"
+	    "                       stream, see aud-stream(5)), or text for reading\n"
 	    "  -a, --all            every product of the model, in the model's order\n"
 	    "  -i, --info           the model's metadata as JSON\n"
 	    "\n%s", cli_common_options_help);
@@ -95,10 +96,12 @@ parse_options(int argc, char **argv, struct options *opt)
 				opt->format = FORMAT_TSV;
 			else if (strcmp(optarg, "jsonl") == 0)
 				opt->format = FORMAT_JSONL;
+			else if (strcmp(optarg, "msgpack") == 0)
+				opt->format = FORMAT_MSGPACK;
 			else if (strcmp(optarg, "text") == 0)
 				opt->format = FORMAT_TEXT;
 			else {
-				warnx("--format: expected csv, tsv, jsonl or text, got \"%s\"", optarg);
+				warnx("--format: expected csv, tsv, jsonl, msgpack or text, got \"%s\"", optarg);
 				usage();
 			}
 			break;
@@ -137,12 +140,49 @@ parse_options(int argc, char **argv, struct options *opt)
 }
 
 static struct audfmt *fmt;	/* made once the model is open */
+static struct stream_writer *targets;	/* --format msgpack */
+
+/* The header of a targets stream: one record a targeted customer. */
+static void
+targets_begin(FILE *out, const char *model)
+{
+	static const char *const fields[] = {
+		"product_id", "rank", "customer_id", "score", "source"
+	};
+	static const char *const types[] = { "id", "uint", "id", "float", "str" };
+	msgpack_packer *pk;
+
+	targets = stream_writer_new(out);
+	pk = stream_packer(targets);
+	stream_write_header(targets, "targets", 5, fields, types, 1);
+	stream_pack_cstr(pk, "provenance");
+	msgpack_pack_map(pk, 4);
+	stream_pack_provenance(pk, "aud-query", model);
+}
 
 static void
-write_audience(FILE *out, const struct options *opt, const struct audience *a,
-    const msgpack_object *product)
+targets_add(const struct model *m, const struct audience *a,
+    const msgpack_object *product, size_t n)
 {
-	if (opt->format == FORMAT_JSONL)
+	msgpack_packer *pk = stream_packer(targets);
+
+	for (size_t i = 0; i < n && i < a->size; i++) {
+		stream_record_begin(targets);
+		msgpack_pack_object(pk, *product);
+		msgpack_pack_uint64(pk, i + 1);
+		msgpack_pack_object(pk, *audience_customer(m, a, i));
+		stream_pack_float(pk, audience_score(m, a, i));
+		stream_pack_cstr(pk, a->fallback ? "fallback" : "model");
+	}
+}
+
+static void
+write_audience(FILE *out, const struct options *opt, const struct model *m,
+    const struct audience *a, const msgpack_object *product)
+{
+	if (opt->format == FORMAT_MSGPACK)
+		targets_add(m, a, product, (size_t)opt->n);
+	else if (opt->format == FORMAT_JSONL)
 		audfmt_json(out, fmt, a, product, (size_t)opt->n);
 	else if (opt->format == FORMAT_TEXT)
 		audfmt_text(out, fmt, a, product, (size_t)opt->n);
@@ -177,7 +217,7 @@ query(FILE *out, const struct options *opt, const struct model *m,
 		    MSGPACK_OBJECT_POSITIVE_INTEGER;
 		product.via.i64 = id.num;
 	}
-	write_audience(out, opt, &a, &product);
+	write_audience(out, opt, m, &a, &product);
 	audience_free(&a);
 }
 
@@ -211,7 +251,7 @@ export_all(FILE *out, const struct options *opt, const struct model *m)
 	int ret;
 
 	while ((ret = model_next(m, &at, &a, err, sizeof(err))) == 1)
-		write_audience(out, opt, &a, a.product_id);
+		write_audience(out, opt, m, &a, a.product_id);
 	audience_free(&a);
 	if (ret < 0)
 		errx(EXIT_DATA, "%s: %s", opt->model, err);
@@ -234,8 +274,9 @@ main(int argc, char **argv)
 	    (uint64_t)opt.n > top->via.u64)
 		errx(EXIT_USAGE, "-n: this model holds %llu customers per product, "
 		    "not %lld", (unsigned long long)top->via.u64, (long long)opt.n);
-	if (output_open(&out, opt.common.output, 0, 1, err, sizeof(err)) < 0)
-		errx(EXIT_DATA, "%s", err);
+	if (output_open(&out, opt.common.output, opt.format == FORMAT_MSGPACK &&
+	    !opt.info, opt.common.force, err, sizeof(err)) < 0)
+		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", err);
 	if (opt.info) {
 		json_write_object(out.fp, m.meta);
 		putc('\n', out.fp);
@@ -243,6 +284,8 @@ main(int argc, char **argv)
 		fmt = audfmt_new(&m, opt.format == FORMAT_TSV ? '\t' : ',');
 		if (opt.format == FORMAT_CSV || opt.format == FORMAT_TSV)
 			audfmt_table_header(out.fp, fmt);
+		else if (opt.format == FORMAT_MSGPACK)
+			targets_begin(out.fp, opt.model);
 		if (opt.all)
 			export_all(out.fp, &opt, &m);
 		else if (optind < argc)
@@ -253,7 +296,8 @@ main(int argc, char **argv)
 		audfmt_free(fmt);
 	}
 	model_close(&m);
-	if (output_finish(&out, 0, err, sizeof(err)) < 0)
+	if (output_finish(&out, targets ? stream_writer_finish(targets) : 0, err,
+	    sizeof(err)) < 0)
 		errx(EXIT_DATA, "%s", err);
 	return 0;
 }

@@ -38,6 +38,21 @@ OUT
 OUT
 }
 
+@test "msgpack is a targets record stream, the CSV's rows as records" {
+	aud-query -m "$M" -n 2 --format msgpack -o "$BATS_TEST_TMPDIR/t.aud" 10 99
+	run -0 aud-cat "$BATS_TEST_TMPDIR/t.aud"
+	assert_output - <<'OUT'
+{"product_id":10,"rank":1,"customer_id":"s1","score":0.25,"source":"model"}
+{"product_id":10,"rank":2,"customer_id":3,"score":0.06666666666666667,"source":"model"}
+{"product_id":99,"rank":1,"customer_id":1,"score":0.9333333333333333,"source":"fallback"}
+{"product_id":99,"rank":2,"customer_id":"s1","score":0.25,"source":"fallback"}
+OUT
+	run -0 bash -c "aud-cat -H '$BATS_TEST_TMPDIR/t.aud' | grep -o '\"kind\":\"targets\",\"fields\":\[[^]]*\]'"
+	assert_output '"kind":"targets","fields":["product_id","rank","customer_id","score","source"]'
+	run -0 bash -c "aud-query -m '$M' --all --format msgpack | aud-cat --format csv"
+	assert_equal "$output" "$(aud-query -m "$M" --all)"
+}
+
 @test "--info prints the metadata" {
 	run -0 aud-query -m "$M" --info
 	assert_output --partial '{"score":"engagement","top_n":3,"customers":5,"products":3,'
