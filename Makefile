@@ -48,7 +48,7 @@ endif
 
 BINS := $(TOOLS:%=$(BUILD)/%) $(BUILD)/gen-lookalike $(BUILD)/bench-model
 
-.PHONY: all bootstrap demo check units bench loadtest data analysis install uninstall clean lint FORCE
+.PHONY: all bootstrap demo check units bench loadtest data analysis fuzz valgrind install uninstall clean lint FORCE
 .SECONDARY:
 all: $(BINS)
 
@@ -86,7 +86,7 @@ $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libaud.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(AUD_CFLAGS) $(CFLAGS) $(AUD_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AUD_LDLIBS) $(LDLIBS)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
 
 # Installs only the Debian packages that are missing; a no-op on a ready machine.
 bootstrap:
@@ -142,6 +142,35 @@ $(RESULT_FILES) &: $(BUILD)/analysis/interactions.aud $(BUILD)/aud-explore $(BUI
                    scripts/analysis analysis/charts.gp
 	scripts/analysis $(BUILD) $< $(RESULTS)
 
+# libFuzzer harnesses of the parsers of untrusted bytes (CSV, record
+# streams and models, HTTP heads), built by clang with ASan and UBSan into
+# build-fuzz/; each runs FUZZ_SECONDS from the seeds in tests/fuzz/corpus.
+FUZZ_BUILD   := build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all
+FUZZERS      := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_BUILD)/%.o: %.c
+	$(say) CC $<
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(AUD_CPPFLAGS) -std=c11 -Wall -pthread -MMD -MP $(FUZZ_FLAGS) \
+	    -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o)
+	$(say) LD $@
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(AUD_LDLIBS)
+
+fuzz: bootstrap
+	@$(MAKE) --no-print-directory $(FUZZERS)
+	@scripts/fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Every tool once over the sample under valgrind's leak checker.
+valgrind: bootstrap
+	@$(MAKE) --no-print-directory all
+	@scripts/valgrind $(BUILD)
+
 lint:
 	mandoc -Tlint -W warning $(MAN1) $(MAN5) $(MAN8)
 
@@ -158,4 +187,4 @@ uninstall:
 	      $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

@@ -478,11 +478,13 @@ model_lookup(const struct model *m, const struct id *product, struct audience *a
 		int ret = read_record(m, get_le64(m->index + i * ENTRY + 8), product,
 		    a, NULL, err, errlen);
 
-		if (ret != 0)
+		if (ret > 0)
 			return ret;
-		if (!product->is_str) {
+		if (ret == 0 && !product->is_str)
 			snprintf(err, errlen, "corrupt model: the index points to "
 			    "another product");
+		if (ret < 0 || !product->is_str) {
+			audience_free(a);
 			return -1;
 		}
 	}
@@ -495,16 +497,23 @@ int
 model_entry(const struct model *m, uint64_t i, struct audience *a, char *err,
     size_t errlen)
 {
+	int ret;
+
 	memset(a, 0, sizeof(*a));
 	msgpack_unpacked_init(&a->record);
-	return read_record(m, get_le64(m->index + i * ENTRY + 8), NULL, a, NULL,
+	ret = read_record(m, get_le64(m->index + i * ENTRY + 8), NULL, a, NULL,
 	    err, errlen);
+	if (ret < 0)
+		audience_free(a);
+	return ret;
 }
 
 int
 model_next(const struct model *m, uint64_t *at, struct audience *a, char *err,
     size_t errlen)
 {
+	int ret;
+
 	if (*at == 0) {
 		memset(a, 0, sizeof(*a));
 		msgpack_unpacked_init(&a->record);
@@ -512,7 +521,9 @@ model_next(const struct model *m, uint64_t *at, struct audience *a, char *err,
 	}
 	if (*at >= m->index_end)
 		return 0;
-	return read_record(m, *at, NULL, a, at, err, errlen);
+	if ((ret = read_record(m, *at, NULL, a, at, err, errlen)) < 0)
+		audience_free(a);
+	return ret;
 }
 
 size_t

@@ -80,7 +80,9 @@ void model_close(struct model *m);
 /*
  * Finds product's audience. Returns 1 when the model has it, 0 when it does
  * not (a then holds the fallback list), -1 for a corrupt model (err filled).
- * Free a with audience_free() after either of the first two.
+ * Free a with audience_free() after either of the first two; after -1 it
+ * holds nothing (freeing it again is harmless). The same holds for
+ * model_entry() and model_next() below.
  */
 int model_lookup(const struct model *m, const struct id *product,
     struct audience *a, char *err, size_t errlen);

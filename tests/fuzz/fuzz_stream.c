@@ -1,0 +1,94 @@
+/*
+ * libFuzzer harness of the record-stream and model readers: the bytes are
+ * read as a stream, record by record to its end, and opened as a model
+ * file, whose every product is walked and looked up.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "stream.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+read_stream(const uint8_t *data, size_t size)
+{
+	FILE *in = fmemopen((void *)data, size, "rb");
+	struct stream_reader *r;
+	const msgpack_object *rec;
+	char err[512];
+
+	if (in == NULL)
+		return;
+	if ((r = stream_reader_open(in, "fuzz", err, sizeof(err))) != NULL) {
+		while (stream_read(r, &rec, err, sizeof(err)) == 1)
+			for (size_t i = 0; i < stream_nfields(r); i++) {
+				struct id id;
+
+				stream_get_id(&rec->via.array.ptr[i], &id);
+			}
+		stream_reader_free(r);
+	}
+	fclose(in);
+}
+
+/* Every audience's customers and scores, as the tools read them. */
+static void
+walk(const struct model *m, const struct audience *a)
+{
+	for (size_t i = 0; i < a->size; i++) {
+		audience_customer(m, a, i);
+		audience_score(m, a, i);
+	}
+}
+
+static void
+read_model(const uint8_t *data, size_t size)
+{
+	int fd = memfd_create("model", 0);
+	char path[64], err[512];
+	struct model m;
+	struct audience a;
+	uint64_t at = 0;
+	int ret;
+
+	if (fd < 0)
+		return;
+	if (write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (model_open(&m, path, err, sizeof(err)) == 0) {
+		while ((ret = model_next(&m, &at, &a, err, sizeof(err))) == 1) {
+			struct id id;
+
+			walk(&m, &a);
+			if (stream_get_id(a.product_id, &id) == 0) {
+				struct audience b;
+
+				if (model_lookup(&m, &id, &b, err, sizeof(err)) >= 0) {
+					walk(&m, &b);
+					audience_free(&b);
+				}
+			}
+		}
+		audience_free(&a);
+		for (uint64_t i = 0; i < m.nrecords && i < 64; i++)
+			if (model_entry(&m, i, &a, err, sizeof(err)) == 1)
+				audience_free(&a);
+		model_close(&m);
+	}
+	close(fd);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	read_stream(data, size);
+	read_model(data, size);
+	return 0;
+}
