@@ -48,6 +48,7 @@ static const int col_default_position[NCOLS] = { 2, 3, 4, 5, 6 };
 struct options {
 	const char *col[NCOLS];		/* as given, or NULL for the default */
 	int no_header;
+	int strict;		/* a row that would be dropped is an error */
 	const char *event_value;
 	struct time_format time_format;
 	const char *time_format_arg;
@@ -145,6 +146,8 @@ help(void)
 	    "                       layout such as '%%d/%%m/%%Y %%H:%%M'\n"
 	    "  --bot-threshold N    drop customers with more than N interactions in one\n"
 	    "                       UTC day (default 1000; 0 keeps everyone)\n"
+	    "  --strict             a row missing a field or with a bad time is an\n"
+	    "                       error, not dropped\n"
 	    "\n%s", cli_common_options_help);
 	exit(0);
 }
@@ -153,7 +156,7 @@ static void
 parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { O_CUSTOMER = 256, O_PRODUCT, O_EVENT, O_TIME, O_NAME, O_NO_HEADER,
-	    O_EVENT_VALUE, O_TIME_FORMAT, O_BOT_THRESHOLD };
+	    O_EVENT_VALUE, O_TIME_FORMAT, O_BOT_THRESHOLD, O_STRICT };
 	static const struct option longopts[] = {
 		{ "bot-threshold", required_argument, NULL, O_BOT_THRESHOLD },
 		{ "customer-col", required_argument, NULL, O_CUSTOMER },
@@ -162,6 +165,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "name-col", required_argument, NULL, O_NAME },
 		{ "no-header", no_argument, NULL, O_NO_HEADER },
 		{ "product-col", required_argument, NULL, O_PRODUCT },
+		{ "strict", no_argument, NULL, O_STRICT },
 		{ "time-col", required_argument, NULL, O_TIME },
 		{ "time-format", required_argument, NULL, O_TIME_FORMAT },
 		CLI_COMMON_LONGOPTS,
@@ -194,6 +198,9 @@ parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case O_EVENT_VALUE:
 			opt->event_value = optarg;
+			break;
+		case O_STRICT:
+			opt->strict = 1;
 			break;
 		case O_TIME_FORMAT:
 			if (time_format_parse(&opt->time_format, optarg) < 0) {
@@ -369,6 +376,20 @@ kept_reserve(struct kept *k, size_t n)
  * Checks and cleans one data row: 1 when it is kept (as the next row of k),
  * 0 when it is dropped and counted, -1 with p->err set.
  */
+/* With --strict: the row's problem as the run's error; returns -1. */
+static int
+strict_error(struct prep *p, const struct csv_row *row, const char *what,
+    const char *value)
+{
+	if (value != NULL)
+		snprintf(p->err, sizeof(p->err), "%s:%llu: %s \"%.80s\"", p->name,
+		    (unsigned long long)row->line, what, value);
+	else
+		snprintf(p->err, sizeof(p->err), "%s:%llu: %s", p->name,
+		    (unsigned long long)row->line, what);
+	return -1;
+}
+
 static int
 check_row(struct prep *p, const struct csv_row *row, struct kept *k)
 {
@@ -383,12 +404,11 @@ check_row(struct prep *p, const struct csv_row *row, struct kept *k)
 	p->count.rows_read++;
 	if ((p->count.rows_read & 0xffff) == 0)
 		progress_update(&p->progress, p->bytes_read);
-	if (c->len == 0) {
-		p->count.missing[0]++;
-		return 0;
-	}
-	if (pr->len == 0) {
-		p->count.missing[1]++;
+	if (c->len == 0 || pr->len == 0) {
+		if (p->opt->strict)
+			return strict_error(p, row, c->len == 0 ? "no customer id" :
+			    "no product id", NULL);
+		p->count.missing[c->len == 0 ? 0 : 1]++;
 		return 0;
 	}
 	if (p->opt->event_value != NULL)
@@ -398,6 +418,8 @@ check_row(struct prep *p, const struct csv_row *row, struct kept *k)
 		evlen = normalise_event(ev->ptr, ev->len < sizeof(evbuf) ?
 		    ev->len : sizeof(evbuf), evbuf);
 		if (evlen == 0) {
+			if (p->opt->strict)
+				return strict_error(p, row, "no event", NULL);
 			p->count.missing[2]++;
 			return 0;
 		}
@@ -409,6 +431,8 @@ check_row(struct prep *p, const struct csv_row *row, struct kept *k)
 		}
 	}
 	if (time_parse(&p->opt->time_format, tf->ptr, tf->len, &t) < 0) {
+		if (p->opt->strict)
+			return strict_error(p, row, "bad timestamp", tf->ptr);
 		if (p->count.bad_time < BAD_TIME_SHOWN && !p->opt->common.quiet) {
 			progress_end(&p->progress);
 			warnx("%s:%llu: bad timestamp \"%.80s\" (row dropped)",

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "banned.h"
 
@@ -60,7 +61,20 @@ cli_common_option(int c, const char *arg, struct common_options *co)
 FILE *
 cli_open_input(const char *path)
 {
-	return strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	struct stat st;
+	FILE *f;
+
+	if (strcmp(path, "-") == 0)
+		return stdin;
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	/* A directory opens for reading, then fails every read: say so now. */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		errno = EISDIR;
+		return NULL;
+	}
+	return f;
 }
 
 const char cli_common_options_help[] =
