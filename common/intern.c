@@ -1,10 +1,13 @@
 /*
  * Open-addressing hash table (linear probing, load at most 3/4) of 64-bit
- * slots: the high half is the upper 32 bits of the id's hash, the low half
- * the entry index plus one (0 marks an empty slot). Probing compares the
- * hashes in the slots and touches an entry only on a match, so a look-up
- * costs one or two cache lines; growing the table needs no entry at all,
- * because the slot's hash also gives its position (nslots <= 2^32).
+ * slots: the high half is a 32-bit hash of the id, the low half the entry
+ * index plus one (0 marks an empty slot), its top bit set for a "small"
+ * id, an integer from 0 to 2^32 - 1. Probing compares the hashes in the
+ * slots and touches an entry only on a match, so a look-up costs one or two
+ * cache lines; growing the table needs no entry at all, because the slot's
+ * hash also gives its position (nslots <= 2^32). A small id's hash is a
+ * bijective mix of the id itself, so for those, by far the common kind, an
+ * equal hash in a small slot is the answer: one cache line, no entry.
  * Entries hold the integer itself or the offset of the string in an arena:
  * about 20 bytes per integer id, so tens of millions of customers fit.
  */
@@ -18,7 +21,26 @@
 #include "banned.h"
 
 #define EMPTY 0
-#define MAX_IDS (UINT32_MAX - 1)
+#define SMALL UINT32_C(0x80000000)	/* in a slot's low half */
+#define MAX_IDS (SMALL - 2)
+
+static uint64_t
+make_slot(uint32_t hash, uint32_t i, int small)
+{
+	return (uint64_t)hash << 32 | (small ? SMALL : 0) | (i + 1);
+}
+
+static uint32_t
+slot_index(uint64_t v)
+{
+	return ((uint32_t)v & ~SMALL) - 1;
+}
+
+static int
+is_small(const struct id *id)
+{
+	return !id->is_str && id->num >= 0 && id->num <= (int64_t)UINT32_MAX;
+}
 
 struct intern {
 	uint64_t *slots;	/* hash << 32 | (entry index + 1), or EMPTY */
@@ -102,12 +124,29 @@ intern_free(struct intern *t)
 	free(t);
 }
 
-/* The upper 32 bits of the id's 64-bit hash: its slot tag and position. */
+/*
+ * A bijection of 32-bit integers that mixes every input bit into every
+ * output bit (Chris Wellons' lowbias32): each step is invertible.
+ */
+static uint32_t
+mix32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= UINT32_C(0x7feb352d);
+	x ^= x >> 15;
+	x *= UINT32_C(0x846ca68b);
+	x ^= x >> 16;
+	return x;
+}
+
+/* The id's slot tag and position: mix32 of a small id, else 32 bits of XXH3. */
 static uint32_t
 intern_hash(const struct id *id)
 {
 	uint64_t h;
 
+	if (is_small(id))
+		return mix32((uint32_t)id->num);
 	if (id->is_str)
 		h = XXH3_64bits(id->str, id->len);
 	else
@@ -160,12 +199,19 @@ static size_t
 find_slot(const struct intern *t, const struct id *id, uint32_t h)
 {
 	size_t mask = t->nslots - 1, s = h & mask;
+	int small = is_small(id);
 
 	for (;; s = (s + 1) & mask) {
 		uint64_t v = t->slots[s];
 
-		if (v == EMPTY || ((uint32_t)(v >> 32) == h &&
-		    entry_equals(t, (uint32_t)v - 1, id)))
+		if (v == EMPTY)
+			return s;
+		if ((uint32_t)(v >> 32) != h)
+			continue;
+		if ((uint32_t)v & SMALL) {
+			if (small)	/* same mix, same id */
+				return s;
+		} else if (!small && entry_equals(t, slot_index(v), id))
 			return s;
 	}
 }
@@ -181,7 +227,7 @@ intern_find_hashed(const struct intern *t, const struct id *id, uint32_t hash)
 {
 	uint64_t v = t->slots[find_slot(t, id, hash)];
 
-	return v == EMPTY ? UINT32_MAX : (uint32_t)v - 1;
+	return v == EMPTY ? UINT32_MAX : slot_index(v);
 }
 
 static void
@@ -205,10 +251,10 @@ intern_add_hashed(struct intern *t, const struct id *id, uint32_t h, int *added)
 	if (added != NULL)
 		*added = 0;
 	if (t->slots[s] != EMPTY)
-		return (uint32_t)t->slots[s] - 1;
+		return slot_index(t->slots[s]);
 	if ((i = store(t, id)) == UINT32_MAX)
 		return UINT32_MAX;
-	t->slots[s] = (uint64_t)h << 32 | ((uint64_t)i + 1);
+	t->slots[s] = make_slot(h, i, is_small(id));
 	if (added != NULL)
 		*added = 1;
 	if (t->count * 4 > t->nslots * 3)
@@ -277,7 +323,7 @@ intern_reindex(struct intern *t)
 		if (t->slots[s] != EMPTY)
 			repeats++;
 		else
-			t->slots[s] = (uint64_t)h << 32 | ((uint64_t)i + 1);
+			t->slots[s] = make_slot(h, i, is_small(&id));
 	}
 	return repeats;
 }
@@ -314,8 +360,9 @@ intern_prefetch_hit(const struct intern *t, uint32_t hash)
 
 	if (v == EMPTY || (uint32_t)(v >> 32) != hash)
 		return UINT32_MAX;
-	intern_prefetch_entry(t, (uint32_t)v - 1);
-	return (uint32_t)v - 1;
+	if (!((uint32_t)v & SMALL))	/* a small id's slot is all it takes */
+		intern_prefetch_entry(t, slot_index(v));
+	return slot_index(v);
 }
 
 void

@@ -81,5 +81,50 @@ main(void)
 	id_from_text(&a, "1999", 4);
 	ok(intern_find(t, &a) == 1999, "and finds the first of each");
 	intern_free(t);
+
+	/*
+	 * Every kind side by side: small integers (0 to 2^32 - 1, whose slots
+	 * stand for the id itself), integers just past them, negatives, and
+	 * strings that read like them; each found at its own index, through
+	 * growth and reindexing, and near misses absent.
+	 */
+	{
+		static const char *const fmt[] = { "%lld", "%lld", "-%lld", "x%lld", "%lld.0" };
+		static const long long base[] = { 0, 4294967296LL - 100000, 1, 0, 0 };
+		struct intern *u = intern_new();
+		int found = 1, absent = 1;
+
+		for (int k = 0; k < 5; k++)
+			for (long long i = 0; i < 100000; i++) {
+				char buf[40];
+				int n = snprintf(buf, sizeof(buf), fmt[k], base[k] + i * 3);
+
+				id_from_text(&a, buf, (size_t)n);
+				if (intern_add(u, &a, &added) != (uint32_t)(k * 100000 + i) || !added)
+					found = 0;
+			}
+		for (int pass = 0; pass < 2; pass++) {
+			for (int k = 0; k < 5; k++)
+				for (long long i = 0; i < 100000; i += 7) {
+					char buf[40];
+					int n = snprintf(buf, sizeof(buf), fmt[k], base[k] + i * 3);
+
+					id_from_text(&a, buf, (size_t)n);
+					if (intern_find(u, &a) != (uint32_t)(k * 100000 + i))
+						found = 0;
+					n = snprintf(buf, sizeof(buf), fmt[k], base[k] + i * 3 + 1);
+					id_from_text(&a, buf, (size_t)n);
+					if (intern_find(u, &a) != UINT32_MAX)
+						absent = 0;
+				}
+			if (pass == 0)
+				intern_reindex(u);
+		}
+		id_from_text(&a, "4294967296", 10);	/* 2^32: just not small */
+		ok(found && intern_find(u, &a) == UINT32_MAX,
+		    "small, large, negative and string ids each keep their index");
+		ok(absent, "ids next to them are not found");
+		intern_free(u);
+	}
 	return tap_done();
 }
