@@ -741,7 +741,7 @@ pack_str_entry(msgpack_packer *pk, const char *key, const char *v)
 
 static void
 write_header(const struct prep *p, struct stream_writer *w, const char **events,
-    int64_t first, int64_t last)
+    int64_t first, int64_t last, uint64_t ncustomers, uint64_t nproducts)
 {
 	static const char *const fields[] = {
 		"customer_id", "product_id", "event", "time", "product_name"
@@ -760,7 +760,7 @@ write_header(const struct prep *p, struct stream_writer *w, const char **events,
 		stream_pack_cstr(pk, events[i]);
 
 	stream_pack_cstr(pk, "provenance");
-	msgpack_pack_map(pk, 12);
+	msgpack_pack_map(pk, 14);
 	stream_pack_provenance(pk, "aud-prepare", p->name);
 	pack_str_entry(pk, "time_format", p->opt->time_format_arg);
 	pack_uint_entry(pk, "bot_threshold", (uint64_t)p->opt->bot_threshold);
@@ -775,6 +775,8 @@ write_header(const struct prep *p, struct stream_writer *w, const char **events,
 	pack_uint_entry(pk, "bot_rows", c->bot_rows);
 	pack_uint_entry(pk, "bot_customers", c->bot_customers);
 	pack_uint_entry(pk, "rows_written", c->written);
+	pack_uint_entry(pk, "customers_written", ncustomers);
+	pack_uint_entry(pk, "products_written", nproducts);
 	stream_pack_cstr(pk, "first_time");
 	if (c->written > 0)
 		stream_pack_cstr(pk, time_format_iso(first, buf));
@@ -839,7 +841,7 @@ write_stream(struct prep *p, const uint32_t *order, const uint8_t *drop,
 
 	count_kept(p, order, drop, seen, &first, &last, ncustomers, nproducts);
 	sort_events(p, remap, events);
-	write_header(p, w, events, first, last);
+	write_header(p, w, events, first, last, *ncustomers, *nproducts);
 	for (size_t k = 0; k < p->n; k++) {
 		uint32_t r = order[k], pr = p->product[r];
 

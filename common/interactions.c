@@ -240,12 +240,15 @@ flush_batch(struct interactions *ia, struct batch *b, size_t *cap,
 	return 0;
 }
 
-/* The rows_written of the stream's provenance, to size arrays once. */
+/*
+ * A count of the stream's provenance (rows_written, customers_written,
+ * products_written), to size arrays and tables once; 0 when absent.
+ */
 static size_t
-expected_rows(const struct stream_reader *r)
+expected(const struct stream_reader *r, const char *key)
 {
 	const msgpack_object *prov = stream_header_get(r, "provenance");
-	const msgpack_object *n = prov ? mp_map_get(prov, "rows_written") : NULL;
+	const msgpack_object *n = prov ? mp_map_get(prov, key) : NULL;
 
 	return n && n->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
 	    n->via.u64 < UINT32_MAX ? (size_t)n->via.u64 : 0;
@@ -303,12 +306,14 @@ interactions_load(struct interactions *ia, FILE *in, const char *name,
 	l->nevents = ia->nevents;
 	l->ia = ia;
 	l->last_time = INT64_MIN;
-	if ((cap = expected_rows(l->r)) > 0) {
+	if ((cap = expected(l->r, "rows_written")) > 0) {
 		ia->time = xmalloc(cap * sizeof(*ia->time));
 		ia->customer = xmalloc(cap * sizeof(*ia->customer));
 		ia->product = xmalloc(cap * sizeof(*ia->product));
 		ia->event = xmalloc(cap);
 	}
+	intern_reserve(ia->customers, expected(l->r, "customers_written"));
+	intern_reserve(ia->products, expected(l->r, "products_written"));
 	handoff_init(&l->ring);
 	if ((errno = pthread_create(&thread, NULL, read_records, l)) != 0) {
 		snprintf(err, errlen, "%s: cannot start a thread: %s", name,

@@ -112,6 +112,34 @@ intern_new(void)
 	return t;
 }
 
+#define RESERVE_MAX (1u << 26)
+
+void
+intern_reserve(struct intern *t, size_t n)
+{
+	size_t nslots = t->nslots;
+
+	if (t->count > 0 || t->slots == NULL)
+		return;
+	if (n > RESERVE_MAX)
+		n = RESERVE_MAX;
+	while (n * 4 > nslots * 3)
+		nslots *= 2;
+	if (nslots != t->nslots) {
+		free(t->slots);
+		t->nslots = nslots;
+		t->slots = xcalloc(nslots, sizeof(*t->slots));
+		advise_huge(t->slots, nslots * sizeof(*t->slots));
+	}
+	if (n > t->cap) {
+		t->value = xrealloc(t->value, n * sizeof(*t->value));
+		t->is_str = xrealloc(t->is_str, n);
+		t->cap = n;
+		advise_huge(t->value, n * sizeof(*t->value));
+		advise_huge(t->is_str, n);
+	}
+}
+
 void
 intern_free(struct intern *t)
 {

@@ -66,6 +66,14 @@ void intern_get(const struct intern *t, uint32_t i, struct id *id);
 size_t intern_count(const struct intern *t);
 
 /*
+ * Makes room for n ids in all (a hint, from a header's counts, capped at
+ * 2^26): the table then never grows, and growing one of tens of millions of
+ * ids moves every slot once more each time it doubles. Only on an empty,
+ * unfrozen table.
+ */
+void intern_reserve(struct intern *t, size_t n);
+
+/*
  * Frees the look-up index when no more ids will be added or found: only
  * intern_get(), intern_count() and intern_append() may follow, until
  * intern_reindex(). This returns about half of the table's memory for the

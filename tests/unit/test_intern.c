@@ -126,5 +126,22 @@ main(void)
 		ok(absent, "ids next to them are not found");
 		intern_free(u);
 	}
+	{
+		struct intern *u = intern_new();
+		int right = 1;
+
+		intern_reserve(u, 50000);
+		for (int i = 0; i < 60000; i++) {	/* past the hint, too */
+			char buf[32];
+			int n = snprintf(buf, sizeof(buf), i % 3 ? "%d" : "c%d", i * 7);
+
+			id_from_text(&a, buf, (size_t)n);
+			right &= intern_add(u, &a, &added) == (uint32_t)i && added;
+		}
+		id_from_text(&a, "c42", 3);
+		ok(right && intern_find(u, &a) == 6 && intern_count(u) == 60000,
+		    "a table sized in advance holds the same, and more");
+		intern_free(u);
+	}
 	return tap_done();
 }
