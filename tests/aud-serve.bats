@@ -215,3 +215,17 @@ OUT
 	assert_output --regexp 'id="pid"[^>]*>'
 	assert_output --partial 'healthy: 3 products'
 }
+
+@test "the Date line is an RFC 9110 date of today, and the access log's is Common Log Format" {
+	run -0 bash -c "printf 'GET /health HTTP/1.1\r\nConnection: close\r\n\r\n' | aud-serve -m '$M' --log '$BATS_TEST_TMPDIR/log' | tr -d '\r' | grep '^Date: '"
+	assert_output --regexp "^Date: $(date -u '+%a, %d %b %Y') [0-2][0-9]:[0-5][0-9]:[0-6][0-9] GMT$"
+	run -0 cat "$BATS_TEST_TMPDIR/log"
+	assert_output --regexp "^- - - \[$(date -u '+%d/%b/%Y'):[0-2][0-9]:[0-5][0-9]:[0-6][0-9] \+0000\] \"GET /health HTTP/1.1\" 200 91$"
+}
+
+@test "--listen takes IPv4, [IPv6], localhost or a port alone, and refuses names" {
+	run -2 --separate-stderr aud-serve -m "$M" --listen example.org:8080
+	assert_equal "${stderr_lines[0]}" 'aud-serve: --listen: expected [ADDR:]PORT with ADDR an IPv4 address, [IPv6] or localhost, got "example.org:8080"'
+	run -2 aud-serve -m "$M" --listen 127.0.0.1:0
+	run -2 aud-serve -m "$M" --listen '[::1:80'
+}
