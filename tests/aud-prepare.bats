@@ -353,3 +353,18 @@ OUT
 	assert_equal "${stderr_lines[3]}" "aud-prepare: dropped, exact duplicates: 10240"
 	assert_equal "${stderr_lines[5]}" "aud-prepare: written: 396589 interactions, 4372 customers, 3684 products"
 }
+
+@test "a large input on a terminal shows a progress line, erased before the report" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	gen-lookalike --rows 900000 --seed 2 -o "$BATS_TEST_TMPDIR/big.csv"	# ~73 MB, over the 64 MB threshold
+	run script -qec "aud-prepare -o '$BATS_TEST_TMPDIR/big.aud' '$BATS_TEST_TMPDIR/big.csv'" /dev/null
+	assert_equal "$status" 0
+	assert_output --regexp $'\raud-prepare: reading +[0-9]+% \\([0-9.]+ MB\\)\e\\[K'
+	assert_output --partial $'\r\e[K'
+	assert_line --partial "aud-prepare: written: "
+	# Not on a terminal, or with -q: no progress line.
+	run -0 --separate-stderr aud-prepare -o "$BATS_TEST_TMPDIR/big.aud" "$BATS_TEST_TMPDIR/big.csv"
+	refute [ "${stderr#*reading}" != "$stderr" ]
+	run script -qec "aud-prepare -q -o '$BATS_TEST_TMPDIR/big.aud' '$BATS_TEST_TMPDIR/big.csv'" /dev/null
+	assert_output ""
+}
