@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "ranking.h"
+#include "xalloc.h"
 #include "banned.h"
 
 static int
@@ -37,4 +39,34 @@ audience_top(const struct targeting *t, const struct product_customers *g,
 		r++;
 	}
 	return got;
+}
+
+void
+audience_top_each(const struct intern *ids, const double *score,
+    const uint8_t *keep, const struct product_customers *g,
+    const uint32_t *products, size_t n, size_t k, uint32_t *out, size_t *got)
+{
+	size_t nc = intern_count(ids), maxm = 1, total;
+	uint32_t *rank_of = xmalloc((nc + 1) * sizeof(*rank_of)), *order;
+	uint32_t *places = xmalloc((k + 1) * sizeof(*places)), *scratch;
+	struct targeting t = { .rank_of = rank_of };
+
+	for (size_t i = 0; i < n; i++)
+		if (product_customers_count(g, products[i]) > maxm)
+			maxm = product_customers_count(g, products[i]);
+	order = ranking_head(ids, score, keep, k + maxm, &t.ncandidates, &total);
+	for (size_t c = 0; c < nc; c++)
+		rank_of[c] = UINT32_MAX;
+	for (size_t r = 0; r < t.ncandidates; r++)
+		rank_of[order[r]] = (uint32_t)r;
+	scratch = xmalloc(maxm * sizeof(*scratch));
+	for (size_t i = 0; i < n; i++) {
+		got[i] = audience_top(&t, g, products[i], k, places, scratch);
+		for (size_t j = 0; j < got[i]; j++)
+			out[i * k + j] = order[places[j]];
+	}
+	free(order);
+	free(rank_of);
+	free(places);
+	free(scratch);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "groups.h"
+#include "intern.h"
 
 struct targeting {
 	size_t ncandidates;		/* customers that can be targeted */
@@ -28,5 +29,17 @@ struct targeting {
  */
 size_t audience_top(const struct targeting *t, const struct product_customers *g,
     size_t p, size_t n, uint32_t *places, uint32_t *scratch);
+
+/*
+ * For each of products[0..n): the first k customers of the global order by
+ * score (customers with keep set, all when keep is NULL; ties by id, as in
+ * ranking.h), the product's own customers of g left out. Customer indices
+ * go to out[i * k + j], their number (fewer than k when the product's
+ * customers take up the rest) to got[i]. Only the head of the order that an
+ * audience can reach, k plus the most customers a product has, is sorted.
+ */
+void audience_top_each(const struct intern *ids, const double *score,
+    const uint8_t *keep, const struct product_customers *g,
+    const uint32_t *products, size_t n, size_t k, uint32_t *out, size_t *got);
 
 #endif

@@ -42,38 +42,26 @@ score_method(const struct eval_result *r, struct per_product *pp, int m,
     const struct product_customers *test, const uint32_t *evaluable,
     const uint32_t *relevant)
 {
-	size_t ncand, total, kmax = 0, maxm = 1;
-	uint32_t *rank_of = xmalloc((intern_count(ia->customers) + 1) * sizeof(*rank_of));
-	struct targeting t = { .rank_of = rank_of };
-	uint32_t *places, *scratch, *order;
+	size_t kmax = 0;
+	uint32_t *target;
+	size_t *got = xmalloc((pp->nprod + 1) * sizeof(*got));
 
 	for (size_t k = 0; k < r->nk; k++)
 		if ((size_t)r->ks[k] > kmax)
 			kmax = (size_t)r->ks[k];
-	for (size_t p = 0; p < train->nproducts; p++)
-		if (product_customers_count(train, p) > maxm)
-			maxm = product_customers_count(train, p);
-	/* No audience reaches past kmax + maxm places: order only those. */
-	order = ranking_head(ia->customers, score, present, kmax + maxm, &ncand,
-	    &total);
-	t.ncandidates = ncand;
-	for (size_t c = 0; c < intern_count(ia->customers); c++)
-		rank_of[c] = UINT32_MAX;
-	for (size_t k = 0; k < ncand; k++)
-		rank_of[order[k]] = (uint32_t)k;
-	places = xmalloc(kmax * sizeof(*places));
-	scratch = xmalloc(maxm * sizeof(*scratch));
+	target = xmalloc((pp->nprod * kmax + 1) * sizeof(*target));
+	audience_top_each(ia->customers, score, present, train, evaluable,
+	    pp->nprod, kmax, target, got);
 	for (size_t i = 0; i < pp->nprod; i++) {
-		size_t p = evaluable[i], got = audience_top(&t, train, p, kmax, places,
-		    scratch), hits = 0, back = 0, j = 0;
+		size_t hits = 0, back = 0, j = 0;
 
 		for (size_t k = 0; k < r->nk; k++) {
 			size_t kk = (size_t)r->ks[k];
 
-			for (; j < kk && j < got; j++) {
-				uint32_t c = order[places[j]];
+			for (; j < kk && j < got[i]; j++) {
+				uint32_t c = target[i * kmax + j];
 
-				hits += product_customers_has(test, p, c);
+				hits += product_customers_has(test, evaluable[i], c);
 				back += active[c];
 			}
 			pp->hit[slot(r, pp, m, k, i)] = (double)hits / (double)kk;
@@ -82,10 +70,8 @@ score_method(const struct eval_result *r, struct per_product *pp, int m,
 			pp->active[slot(r, pp, m, k, i)] = j ? (double)back / (double)j : 0;
 		}
 	}
-	free(order);
-	free(rank_of);
-	free(places);
-	free(scratch);
+	free(target);
+	free(got);
 }
 
 /* The exact expectation of random targeting among eligible customers. */
