@@ -107,6 +107,7 @@ als_init(struct als *m, size_t nusers, size_t nitems, const struct als_params *p
 	m->stride = padded(p->factors);
 	m->user = factors_new(nusers, m->stride);
 	m->item = factors_new(nitems, m->stride);
+	m->item_gram = NULL;
 	rng_seed(&rng, p->seed);
 	for (size_t u = 0; u < nusers; u++)
 		for (size_t j = 0; j < p->factors; j++)
@@ -121,6 +122,7 @@ als_free(struct als *m)
 {
 	free(m->user);
 	free(m->item);
+	free(m->item_gram);
 }
 
 /* The Gram matrix Y'Y of rows [from, to) of y, added into g (doubles). */
@@ -237,16 +239,22 @@ solve_rows(void *ctx, size_t from, size_t to, unsigned thread)
 	}
 }
 
+/* gram_y: Y'Y when it is at hand (as als_loss leaves it), else NULL. */
 static void
 half_step(const struct als *mo, const struct als_matrix *m, float *x,
-    const float *y, size_t ny)
+    const float *y, size_t ny, const float *gram_y)
 {
 	size_t s = mo->stride;
 	float *a = factors_new(s, s);
 	struct solve_job job = { .m = m, .x = x, .y = y, .a = a,
 	    .f = mo->p.factors, .stride = s, .cg_steps = mo->p.cg_steps };
 
-	gram(a, y, ny, mo->p.factors, s, mo->p.regularization, mo->p.threads);
+	if (gram_y != NULL) {
+		memcpy(a, gram_y, s * s * sizeof(*a));
+		for (size_t j = 0; j < mo->p.factors; j++)
+			a[j * s + j] += (float)mo->p.regularization;
+	} else
+		gram(a, y, ny, mo->p.factors, s, mo->p.regularization, mo->p.threads);
 	parallel_for(m->nrows, ROWS_PER_CHUNK, mo->p.threads, solve_rows, &job);
 	free(a);
 }
@@ -255,8 +263,10 @@ void
 als_iterate(struct als *m, const struct als_matrix *by_user,
     const struct als_matrix *by_item)
 {
-	half_step(m, by_user, m->user, m->item, m->nitems);
-	half_step(m, by_item, m->item, m->user, m->nusers);
+	half_step(m, by_user, m->user, m->item, m->nitems, m->item_gram);
+	free(m->item_gram);	/* the items change now */
+	m->item_gram = NULL;
+	half_step(m, by_item, m->item, m->user, m->nusers, NULL);
 }
 
 /* Per chunk of users: the loss terms and the confidences summed. */
@@ -304,16 +314,19 @@ loss_chunk(void *ctx, size_t from, size_t to, unsigned thread)
 }
 
 double
-als_loss(const struct als *m, const struct als_matrix *by_user)
+als_loss(struct als *m, const struct als_matrix *by_user)
 {
 	size_t s = m->stride;
-	float *g = factors_new(s, s);
 	double sums[3][SUM_CHUNKS] = { { 0 } };
-	struct loss_job job = { .m = m, .by_user = by_user, .g = g,
+	struct loss_job job = { .m = m, .by_user = by_user,
 	    .loss = sums[0], .confidence = sums[1], .norm = sums[2] };
 	double loss = 0, conf = 0, norm = 0;
 
-	gram(g, m->item, m->nitems, m->p.factors, s, 0, m->p.threads);
+	if (m->item_gram == NULL) {
+		m->item_gram = factors_new(s, s);
+		gram(m->item_gram, m->item, m->nitems, m->p.factors, s, 0, m->p.threads);
+	}
+	job.g = m->item_gram;
 	parallel_for(SUM_CHUNKS, 1, m->p.threads, loss_chunk, &job);
 	for (size_t c = 0; c < SUM_CHUNKS; c++) {
 		loss += sums[0][c];
@@ -322,7 +335,6 @@ als_loss(const struct als *m, const struct als_matrix *by_user)
 	}
 	for (size_t i = 0; i < m->nitems; i++)
 		norm += dot(m->item + i * s, m->item + i * s, s);
-	free(g);
 	loss += m->p.regularization * norm;
 	return loss / (conf + (double)m->nusers * (double)m->nitems -
 	    (double)by_user->start[m->nusers]);

@@ -43,6 +43,9 @@ struct als {
 	struct als_params p;
 	size_t nusers, nitems, stride;	/* stride: floats per factor row */
 	float *user, *item;		/* row-major, 32-byte aligned */
+	float *item_gram;		/* Y'Y of the item factors as they are,
+					   kept by als_loss for the next
+					   iteration; NULL when stale */
 };
 
 /* Factors drawn uniformly from [0, 0.01), as the implicit library starts. */
@@ -59,7 +62,7 @@ void als_iterate(struct als *m, const struct als_matrix *by_user,
  * by the total confidence plus the number of empty cells:
  * (sum over cells of c (p - x.y)^2 + reg (|X|^2 + |Y|^2)) / (sum c + empty).
  */
-double als_loss(const struct als *m, const struct als_matrix *by_user);
+double als_loss(struct als *m, const struct als_matrix *by_user);
 
 /*
  * scores[(u - u0) * n + j] = user u's factors . item items[j]'s factors,

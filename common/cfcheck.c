@@ -150,40 +150,6 @@ struct targets {
 	size_t *got;			/* [i] */
 };
 
-/* A method's whole order of customers, with each product's own left out. */
-static void
-target_by_order(struct targets *t, const struct interactions *ia,
-    const double *score, const uint8_t *present,
-    const struct product_customers *train, const uint32_t *products, size_t n)
-{
-	size_t nc = intern_count(ia->customers), maxm = 1, ncand, total;
-	uint32_t *rank_of = xmalloc((nc + 1) * sizeof(*rank_of)), *order;
-	uint32_t *places = xmalloc(t->kmax * sizeof(*places)), *scratch;
-	struct targeting tg = { .rank_of = rank_of };
-
-	for (size_t i = 0; i < n; i++)
-		if (product_customers_count(train, products[i]) > maxm)
-			maxm = product_customers_count(train, products[i]);
-	order = ranking_head(ia->customers, score, present, t->kmax + maxm, &ncand,
-	    &total);
-	tg.ncandidates = ncand;
-	for (size_t c = 0; c < nc; c++)
-		rank_of[c] = UINT32_MAX;
-	for (size_t k = 0; k < ncand; k++)
-		rank_of[order[k]] = (uint32_t)k;
-	scratch = xmalloc(maxm * sizeof(*scratch));
-	for (size_t i = 0; i < n; i++) {
-		t->got[i] = audience_top(&tg, train, products[i], t->kmax, places,
-		    scratch);
-		for (size_t j = 0; j < t->got[i]; j++)
-			t->customer[i * t->kmax + j] = order[places[j]];
-	}
-	free(order);
-	free(rank_of);
-	free(places);
-	free(scratch);
-}
-
 /* ALS: every training customer scored against each product. */
 struct als_job {
 	const struct als *model;
@@ -382,7 +348,7 @@ cf_check(struct cf_result *r, const struct interactions *ia,
 	struct als m;
 	uint8_t *present, *later;
 	uint32_t *products, *relevant;
-	double *active, *popular;
+	double *active, *popular, start;
 
 	memset(r, 0, sizeof(*r));
 	r->p = *p;
@@ -430,6 +396,7 @@ cf_check(struct cf_result *r, const struct interactions *ia,
 	for (size_t k = 0; k < p->nk; k++)
 		if ((size_t)p->ks[k] > kmax)
 			kmax = (size_t)p->ks[k];
+	start = seconds_now();
 	t.kmax = kmax;
 	t.customer = xmalloc((n * kmax + 1) * sizeof(*t.customer));
 	t.got = xcalloc(n + 1, sizeof(*t.got));
@@ -439,10 +406,13 @@ cf_check(struct cf_result *r, const struct interactions *ia,
 	active = xcalloc(nc + 1, sizeof(*active));
 	popular = xcalloc(nc + 1, sizeof(*popular));
 	baseline_scores(ia, ntrain, &train, active, popular);
-	target_by_order(&t, ia, active, present, &train, products, n);
+	audience_top_each(ia->customers, active, present, &train, products, n,
+	    kmax, t.customer, t.got);
 	tally(r, CF_MOST_ACTIVE, &t, &test, products, relevant, n);
-	target_by_order(&t, ia, popular, present, &train, products, n);
+	audience_top_each(ia->customers, popular, present, &train, products, n,
+	    kmax, t.customer, t.got);
 	tally(r, CF_POPULARITY, &t, &test, products, relevant, n);
+	r->eval_seconds = seconds_now() - start;
 
 	free(active);
 	free(popular);

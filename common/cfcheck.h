@@ -45,7 +45,8 @@ struct cf_result {
 	uint64_t nonzeros;		/* distinct training (customer, product) */
 	size_t evaluable, evaluated, with_relevant;
 	double *loss;			/* per iteration */
-	double train_seconds;
+	double train_seconds;		/* in the ALS iterations */
+	double eval_seconds;		/* scoring and comparing the methods */
 	double precision[CF_NMETHODS][CF_MAX_K], recall[CF_NMETHODS][CF_MAX_K];
 };
 

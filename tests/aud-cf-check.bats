@@ -60,7 +60,7 @@ cf() {
 	assert_output ""
 	assert_equal "${#stderr_lines[@]}" 4
 	assert_regex "${stderr_lines[0]}" '^aud-cf-check: iteration 1/3: loss [0-9.e-]+ \([0-9.]+ s\)$'
-	assert_regex "${stderr_lines[3]}" '^aud-cf-check: 3 iterations in [0-9.]+ s \([0-9.]+ s each\); 20 products evaluated; [0-9.]+ s in all$'
+	assert_regex "${stderr_lines[3]}" '^aud-cf-check: 3 iterations in [0-9.]+ s \([0-9.]+ s each\); 20 products evaluated in [0-9.]+ s$'
 	run -0 --separate-stderr aud-cf-check -q $PLANTED "$P"
 	assert_equal "$stderr" ""
 }
