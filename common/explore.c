@@ -166,18 +166,21 @@ json_fixed(FILE *out, double v, int places)
 		fputs("null", out);
 }
 
-/* Events by count, most frequent first, equal counts by name. */
-static const struct interactions *sort_ia;
-static const uint64_t *sort_count;
+struct event_order {
+	const struct interactions *ia;
+	const uint64_t *count;
+};
 
+/* Events by count, most frequent first, equal counts by name. */
 static int
-cmp_event(const void *a, const void *b)
+cmp_event(const void *a, const void *b, void *arg)
 {
+	const struct event_order *o = arg;
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
 
-	if (sort_count[x] != sort_count[y])
-		return sort_count[x] < sort_count[y] ? 1 : -1;
-	return strcmp(sort_ia->event_names[x], sort_ia->event_names[y]);
+	if (o->count[x] != o->count[y])
+		return o->count[x] < o->count[y] ? 1 : -1;
+	return strcmp(o->ia->event_names[x], o->ia->event_names[y]);
 }
 
 /* The indices of the events that occur, in that order; returns how many. */
@@ -185,14 +188,13 @@ static size_t
 events_by_count(const struct profile *pr, const struct interactions *ia,
     size_t *order)
 {
+	struct event_order o = { .ia = ia, .count = pr->event_count };
 	size_t n = 0;
 
 	for (size_t e = 0; e < ia->nevents; e++)
 		if (pr->event_count[e] > 0)
 			order[n++] = e;
-	sort_ia = ia;
-	sort_count = pr->event_count;
-	qsort(order, n, sizeof(*order), cmp_event);
+	qsort_r(order, n, sizeof(*order), cmp_event, &o);
 	return n;
 }
 
