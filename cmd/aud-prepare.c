@@ -695,15 +695,6 @@ mark_bots(struct prep *p, const uint32_t *order, uint8_t *drop)
 	free(dc);
 }
 
-static void
-pack_id(msgpack_packer *pk, const struct intern *t, uint32_t i)
-{
-	struct id id;
-
-	intern_get(t, i, &id);
-	stream_pack_id(pk, &id);
-}
-
 static int
 cmp_event(const void *a, const void *b)
 {
@@ -832,7 +823,6 @@ write_stream(struct prep *p, const uint32_t *order, const uint8_t *drop,
     FILE *out, uint64_t *ncustomers, uint64_t *nproducts)
 {
 	struct stream_writer *w = stream_writer_new(out);
-	msgpack_packer *pk = stream_packer(w);
 	size_t np = intern_count(p->products);
 	uint8_t *seen = xcalloc(np, 1);
 	uint8_t remap[MAX_EVENTS];
@@ -844,6 +834,10 @@ write_stream(struct prep *p, const uint32_t *order, const uint8_t *drop,
 	write_header(p, w, events, first, last, *ncustomers, *nproducts);
 	for (size_t k = 0; k < p->n; k++) {
 		uint32_t r = order[k], pr = p->product[r];
+		struct id customer, product;
+		struct packbuf b;
+		const char *name;
+		size_t name_len;
 
 		if (k + AHEAD < p->n) {
 			uint32_t ahead = order[k + AHEAD];
@@ -854,16 +848,23 @@ write_stream(struct prep *p, const uint32_t *order, const uint8_t *drop,
 		}
 		if (drop[k])
 			continue;
-		stream_record_begin(w);
-		pack_id(pk, p->customers, p->customer[r]);
-		pack_id(pk, p->products, pr);
-		msgpack_pack_uint8(pk, remap[p->event[r]]);
-		msgpack_pack_int64(pk, p->time[k]);
+		intern_get(p->customers, p->customer[r], &customer);
+		intern_get(p->products, pr, &product);
 		/* A product's name travels once, with its first record. */
-		if (!seen[pr] && pr < p->name_at_cap && p->name_at[pr] != NO_NAME)
-			stream_pack_cstr(pk, p->names + p->name_at[pr]);
+		name = !seen[pr] && pr < p->name_at_cap && p->name_at[pr] != NO_NAME ?
+		    p->names + p->name_at[pr] : NULL;
+		name_len = name != NULL ? strlen(name) : 0;
+		b = stream_record_space(w, packbuf_id_bound(&customer) +
+		    packbuf_id_bound(&product) + 2 * PACKBUF_NUMBER + 5 + name_len);
+		packbuf_id(&b, &customer);
+		packbuf_id(&b, &product);
+		packbuf_pack_uint8(&b, remap[p->event[r]]);
+		packbuf_pack_int64(&b, p->time[k]);
+		if (name != NULL)
+			packbuf_str(&b, name, name_len);
 		else
-			msgpack_pack_nil(pk);
+			packbuf_pack_nil(&b);
+		stream_record_done(w, &b);
 		seen[pr] = 1;
 	}
 	free(seen);

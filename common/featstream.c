@@ -61,25 +61,28 @@ features_write(FILE *out, const struct features *f, const struct interactions *i
 	msgpack_pack_uint64(pk, f->present);
 	for (size_t c = 0; c < f->n; c++) {
 		const struct customer_sums *s = &f->sum[c];
+		struct packbuf b;
 		struct id id;
 
 		if (s->total == 0)
 			continue;
 		intern_get(ia->customers, (uint32_t)c, &id);
-		stream_record_begin(w);
-		stream_pack_id(pk, &id);
-		msgpack_pack_uint32(pk, s->total);
-		msgpack_pack_uint32(pk, s->unique);
-		stream_pack_float(pk, s->score);
-		stream_pack_float(pk, features_avg_score(s));
-		msgpack_pack_int64(pk, s->first);
-		msgpack_pack_int64(pk, s->last);
-		stream_pack_float(pk, features_purchase_rate(s));
-		msgpack_pack_uint32(pk, features_days_active(s));
-		stream_pack_float(pk, features_frequency(s));
-		msgpack_pack_int64(pk, features_recency_days(f, s));
-		stream_pack_float(pk, f->engagement[c]);
-		stream_pack_float(pk, f->activity[c]);
+		b = stream_record_space(w, packbuf_id_bound(&id) +
+		    (NFEATURES - 1) * PACKBUF_NUMBER);
+		packbuf_id(&b, &id);
+		packbuf_pack_uint32(&b, s->total);
+		packbuf_pack_uint32(&b, s->unique);
+		packbuf_float(&b, s->score);
+		packbuf_float(&b, features_avg_score(s));
+		packbuf_pack_int64(&b, s->first);
+		packbuf_pack_int64(&b, s->last);
+		packbuf_float(&b, features_purchase_rate(s));
+		packbuf_pack_uint32(&b, features_days_active(s));
+		packbuf_float(&b, features_frequency(s));
+		packbuf_pack_int64(&b, features_recency_days(f, s));
+		packbuf_float(&b, f->engagement[c]);
+		packbuf_float(&b, f->activity[c]);
+		stream_record_done(w, &b);
 	}
 	return stream_writer_finish(w);
 }
@@ -120,22 +123,28 @@ products_write(FILE *out, const struct interactions *ia,
 	msgpack_pack_uint64(pk, np);
 	for (size_t p = 0; p < np; p++) {
 		uint64_t customers = product_customers_count(g, p);
+		const char *name = interactions_product_name(ia, p);
+		size_t name_len;
+		struct packbuf b;
 		struct id id;
 
 		intern_get(ia->products, (uint32_t)p, &id);
-		stream_record_begin(w);
-		stream_pack_id(pk, &id);
-		msgpack_pack_uint64(pk, customers);
-		msgpack_pack_uint64(pk, rows[p]);
-		msgpack_pack_uint64(pk, purchases[p]);
-		msgpack_pack_uint64(pk, carts[p]);
-		stream_pack_float(pk, carts[p] ? (double)purchases[p] / carts[p] : 0.0);
-		stream_pack_float(pk, (double)rows[p] * (1.0 + purchases[p]) /
+		name_len = name != NULL ? strlen(name) : 0;
+		b = stream_record_space(w, packbuf_id_bound(&id) +
+		    (NPRODUCT_FIELDS - 2) * PACKBUF_NUMBER + 5 + name_len);
+		packbuf_id(&b, &id);
+		packbuf_pack_uint64(&b, customers);
+		packbuf_pack_uint64(&b, rows[p]);
+		packbuf_pack_uint64(&b, purchases[p]);
+		packbuf_pack_uint64(&b, carts[p]);
+		packbuf_float(&b, carts[p] ? (double)purchases[p] / carts[p] : 0.0);
+		packbuf_float(&b, (double)rows[p] * (1.0 + purchases[p]) /
 		    (1.0 + customers));
-		if (interactions_product_name(ia, p) != NULL)
-			stream_pack_cstr(pk, interactions_product_name(ia, p));
+		if (name != NULL)
+			packbuf_str(&b, name, name_len);
 		else
-			msgpack_pack_nil(pk);
+			packbuf_pack_nil(&b);
+		stream_record_done(w, &b);
 	}
 	free(rows);
 	free(purchases);

@@ -127,7 +127,8 @@ void
 model_add(struct model_writer *mw, const struct id *product, const char *name,
     const uint32_t *places, size_t n)
 {
-	msgpack_packer *pk = stream_packer(mw->w);
+	struct packbuf b;
+	size_t name_len;
 
 	mw->offsets = xgrow(mw->offsets, &mw->cap, mw->n + 1, sizeof(*mw->offsets));
 	mw->offsets[mw->n] = stream_writer_offset(mw->w);
@@ -149,15 +150,18 @@ model_add(struct model_writer *mw, const struct id *product, const char *name,
 		mw->int_at[mw->nint++] = (uint32_t)mw->n;
 	}
 	mw->n++;
-	stream_record_begin(mw->w);
-	stream_pack_id(pk, product);
+	name_len = name != NULL ? strlen(name) : 0;
+	b = stream_record_space(mw->w, packbuf_id_bound(product) + 5 + name_len +
+	    5 + n * PACKBUF_NUMBER);
+	packbuf_id(&b, product);
 	if (name != NULL)
-		stream_pack_cstr(pk, name);
+		packbuf_str(&b, name, name_len);
 	else
-		msgpack_pack_nil(pk);
-	msgpack_pack_array(pk, n);
+		packbuf_pack_nil(&b);
+	packbuf_pack_array(&b, n);
 	for (size_t i = 0; i < n; i++)
-		msgpack_pack_uint32(pk, places[i]);
+		packbuf_pack_uint32(&b, places[i]);
+	stream_record_done(mw->w, &b);
 }
 
 static void

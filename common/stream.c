@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "handoff.h"
+#include "packbuf.h"
 #include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -36,6 +37,9 @@ struct stream_writer {
 	uint64_t flushed;		/* bytes handed over before buf[cur] */
 	size_t nfields;
 	uint64_t records;
+	unsigned char *record_at;	/* the record being packed in place */
+	unsigned char *spill;		/* for one too large for a buffer */
+	size_t spill_cap;
 	int error;			/* first errno of a failed write, sticky;
 					   the thread's until it is joined */
 };
@@ -126,12 +130,11 @@ stream_pack_cstr(msgpack_packer *pk, const char *s)
 void
 stream_pack_float(msgpack_packer *pk, double v)
 {
-	float f = (float)v;
+	unsigned char bytes[PACKBUF_NUMBER];
+	struct packbuf b = { bytes };
 
-	if ((double)f == v)
-		msgpack_pack_float(pk, f);
-	else
-		msgpack_pack_double(pk, v);
+	packbuf_float(&b, v);
+	pk->callback(pk->data, (const char *)bytes, (size_t)(b.p - bytes));
 }
 
 void
@@ -163,6 +166,36 @@ stream_record_begin(struct stream_writer *w)
 {
 	msgpack_pack_array(&w->pk, w->nfields);
 	w->records++;
+}
+
+struct packbuf
+stream_record_space(struct stream_writer *w, size_t bound)
+{
+	struct packbuf b;
+
+	bound += 5;	/* the record's array header */
+	if (w->started && bound > WRITE_BUF - w->len[w->cur] && bound <= WRITE_BUF)
+		writer_flush(w, 0);
+	if (!w->started || bound > WRITE_BUF - w->len[w->cur]) {
+		w->spill = xgrow(w->spill, &w->spill_cap, bound, 1);
+		b.p = w->spill;
+	} else
+		b.p = (unsigned char *)w->buf[w->cur] + w->len[w->cur];
+	w->record_at = b.p;
+	packbuf_pack_array(&b, w->nfields);
+	w->records++;
+	return b;
+}
+
+void
+stream_record_done(struct stream_writer *w, const struct packbuf *b)
+{
+	size_t n = (size_t)(b->p - w->record_at);
+
+	if (w->record_at == w->spill)
+		writer_append(w, (const char *)w->spill, n);
+	else
+		w->len[w->cur] += n;
 }
 
 uint64_t
@@ -204,6 +237,7 @@ stream_writer_close(struct stream_writer *w)
 	error = w->error;
 	for (int i = 0; i < HANDOFF_SLOTS; i++)
 		free(w->buf[i]);
+	free(w->spill);
 	handoff_destroy(&w->ring);
 	free(w);
 	if (error != 0) {
@@ -216,10 +250,17 @@ stream_writer_close(struct stream_writer *w)
 void
 stream_pack_id(msgpack_packer *pk, const struct id *id)
 {
-	if (id->is_str)
-		msgpack_pack_str_with_body(pk, id->str, id->len);
-	else
-		msgpack_pack_int64(pk, id->num);
+	unsigned char bytes[PACKBUF_NUMBER];
+	struct packbuf b = { bytes };
+
+	if (id->is_str) {	/* the header, then the bytes where they are */
+		packbuf_pack_str(&b, id->len);
+		pk->callback(pk->data, (const char *)bytes, (size_t)(b.p - bytes));
+		pk->callback(pk->data, id->str, id->len);
+		return;
+	}
+	packbuf_id(&b, id);
+	pk->callback(pk->data, (const char *)bytes, (size_t)(b.p - bytes));
 }
 
 int

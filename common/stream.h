@@ -15,12 +15,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "packbuf.h"
+
 #define STREAM_MAGIC "aud-stream"
 #define STREAM_VERSION 1
 
 /* Writing. */
 
 struct stream_writer;
+
 
 struct stream_writer *stream_writer_new(FILE *out);
 
@@ -37,6 +40,14 @@ void stream_write_header(struct stream_writer *w, const char *kind,
 
 /* Opens a record: the caller then packs exactly nfields values. */
 void stream_record_begin(struct stream_writer *w);
+
+/*
+ * The same for the hot loops (see packbuf.h): opens a record in place, with
+ * room for bound bytes of values, which the caller packs into the packbuf
+ * returned, then closes with stream_record_done().
+ */
+struct packbuf stream_record_space(struct stream_writer *w, size_t bound);
+void stream_record_done(struct stream_writer *w, const struct packbuf *b);
 
 /*
  * Packs the trailer, writes all that is buffered and frees w. Returns 0, or
@@ -60,11 +71,7 @@ void stream_write_raw(struct stream_writer *w, const void *bytes, size_t n);
 
 void stream_pack_cstr(msgpack_packer *pk, const char *s);
 
-/*
- * Packs a "float" value: as a float 32 when that holds it exactly (counts,
- * halves, 3.0), else as a float 64. Readers get the same double either way;
- * the stream is a fifth smaller.
- */
+/* Packs a "float" value as packbuf_float() does (see packbuf.h). */
 void stream_pack_float(msgpack_packer *pk, double v);
 
 /* Reading. */

@@ -77,6 +77,55 @@ read_all(const char *bytes, size_t len, const char *kind, char *err, size_t errl
 	return ret < 0 ? -1 : n;
 }
 
+/*
+ * Values of every msgpack width and kind, packed through the packer or in
+ * place (packbuf); enough records to cross the writer's buffers, and a
+ * 3 MiB string id larger than any buffer.
+ */
+static size_t
+make_mixed(char **buf, int in_place)
+{
+	static const char *const mixed_fields[] = { "customer_id", "n", "x" };
+	static const char *const mixed_types[] = { "id", "int", "float" };
+	static const int64_t ints[] = { 0, 1, 127, 128, 255, 256, 65535, 65536,
+	    4294967295, 4294967296, -1, -32, -33, -128, -129, -32768, -32769,
+	    INT32_MIN, (int64_t)INT32_MIN - 1, INT64_MIN, INT64_MAX };
+	static const double floats[] = { 0.0, 0.5, 3.0, 0.1, -2.75, 1e300 };
+	size_t len = 0, nints = sizeof(ints) / sizeof(ints[0]);
+	FILE *mem = open_memstream(buf, &len);
+	struct stream_writer *w = stream_writer_new(mem);
+	msgpack_packer *pk = stream_packer(w);
+	char *big = malloc(3 << 20);
+
+	memset(big, 'x', 3 << 20);
+	stream_write_header(w, "mixed", 3, mixed_fields, mixed_types, 0);
+	for (int i = 0; i < 200000; i++) {
+		struct id id = { .is_str = i % 3 == 0, .num = ints[i % nints],
+		    .str = big, .len = i == 7 ? 3 << 20 : (uint32_t)(i % 300) };
+		int64_t n = ints[(i / 3) % nints];
+		double x = floats[i % 6];
+
+		if (in_place) {
+			struct packbuf b = stream_record_space(w,
+			    packbuf_id_bound(&id) + 2 * PACKBUF_NUMBER);
+
+			packbuf_id(&b, &id);
+			packbuf_pack_int64(&b, n);
+			packbuf_float(&b, x);
+			stream_record_done(w, &b);
+		} else {
+			stream_record_begin(w);
+			stream_pack_id(pk, &id);
+			msgpack_pack_int64(pk, n);
+			stream_pack_float(pk, x);
+		}
+	}
+	stream_writer_finish(w);
+	fclose(mem);
+	free(big);
+	return len;
+}
+
 int
 main(void)
 {
@@ -120,6 +169,17 @@ main(void)
 	ok(n == -1 && strcmp(err, "t.aud: empty input, not an aud stream") == 0,
 	    "empty input is not a stream: %s", err);
 	free(buf);
+
+	{
+		char *packed, *in_place;
+		size_t n1 = make_mixed(&packed, 0), n2 = make_mixed(&in_place, 1);
+
+		ok(n1 == n2 && n1 > (4 << 20) && memcmp(packed, in_place, n1) == 0,
+		    "records packed in place are byte for byte the packer's (%zu bytes)",
+		    n1);
+		free(packed);
+		free(in_place);
+	}
 
 	len = make_stream(&buf, 3, STREAM_VERSION + 1);
 	n = read_all(buf, len, NULL, err, sizeof(err));
