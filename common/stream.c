@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "flatrec.h"
 #include "handoff.h"
 #include "packbuf.h"
 #include "timeparse.h"
@@ -340,7 +341,8 @@ struct stream_reader {
 	msgpack_unpacker up;
 	msgpack_unpacked header;	/* kept for the reader's life */
 	msgpack_object current;		/* the record being handed out, in the
-					   unpacker's own zone */
+					   unpacker's own zone or in flat */
+	msgpack_object *flat;		/* values of a record flatrec decoded */
 	uint64_t offset;		/* where the next object starts */
 	uint64_t record_offset;		/* where the current record started */
 	uint64_t records;
@@ -486,6 +488,7 @@ check_header(struct stream_reader *r, char *err, size_t errlen)
 	r->nfields = fields->via.array.size;
 	r->fields = xcalloc(r->nfields, sizeof(*r->fields));
 	r->types = xcalloc(r->nfields, sizeof(*r->types));
+	r->flat = xcalloc(r->nfields, sizeof(*r->flat));
 	for (size_t i = 0; i < r->nfields; i++) {
 		r->fields[i] = copy_str(&fields->via.array.ptr[i]);
 		r->types[i] = copy_str(&types->via.array.ptr[i]);
@@ -533,6 +536,7 @@ stream_reader_free(struct stream_reader *r)
 	}
 	free(r->fields);
 	free(r->types);
+	free(r->flat);
 	free(r->kind);
 	free(r->name);
 	free(r);
@@ -640,6 +644,21 @@ stream_read(struct stream_reader *r, const msgpack_object **rec, char *err,
 	if (r->done)
 		return 0;
 	r->record_offset = r->offset;
+	if (r->up.parsed == 0) {	/* msgpack-c holds no part of an object */
+		size_t n = flatrec_decode((const unsigned char *)r->up.buffer +
+		    r->up.off, r->up.used - r->up.off, r->flat, r->nfields);
+
+		if (n > 0) {
+			r->up.off += n;
+			r->offset += n;
+			r->current.type = MSGPACK_OBJECT_ARRAY;
+			r->current.via.array.size = (uint32_t)r->nfields;
+			r->current.via.array.ptr = r->flat;
+			r->records++;
+			*rec = &r->current;
+			return 1;
+		}
+	}
 	ret = next_object(r, NULL, err, errlen);
 	if (ret == 0) {
 		fail(r, r->offset, err, errlen, "truncated: the stream ends "

@@ -1,0 +1,153 @@
+/* Flat records decoded without msgpack-c; see flatrec.h. */
+#include "flatrec.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "banned.h"
+
+static uint64_t
+be(const unsigned char *p, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A signed integer as msgpack-c gives it: non-negative ones are positive. */
+static void
+set_int(msgpack_object *o, int64_t v)
+{
+	if (v >= 0) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = (uint64_t)v;
+	} else {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = v;
+	}
+}
+
+/*
+ * One scalar at p (end is one past the last byte): its length, or 0 when
+ * it is not a scalar or is cut short.
+ */
+static size_t
+scalar(const unsigned char *p, const unsigned char *end, msgpack_object *o)
+{
+	size_t avail = (size_t)(end - p), head, len;
+	unsigned c = p[0];
+
+	if (c <= 0x7f) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = c;
+		return 1;
+	}
+	if (c >= 0xe0) {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = (int8_t)c;
+		return 1;
+	}
+	if (c >= 0xa0 && c <= 0xbf) {
+		head = 1, len = c & 0x1f;
+		goto str;
+	}
+	switch (c) {
+	case 0xc0:
+		o->type = MSGPACK_OBJECT_NIL;
+		return 1;
+	case 0xc2:
+	case 0xc3:
+		o->type = MSGPACK_OBJECT_BOOLEAN;
+		o->via.boolean = c == 0xc3;
+		return 1;
+	case 0xcc: case 0xcd: case 0xce: case 0xcf: {
+		int bytes = 1 << (c - 0xcc);
+
+		if (avail < 1 + (size_t)bytes)
+			return 0;
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = be(p + 1, bytes);
+		return 1 + (size_t)bytes;
+	}
+	case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+		int bytes = 1 << (c - 0xd0);
+		uint64_t v;
+
+		if (avail < 1 + (size_t)bytes)
+			return 0;
+		v = be(p + 1, bytes);
+		if (bytes < 8 && (v >> (8 * bytes - 1)) != 0)	/* sign-extend */
+			v |= ~UINT64_C(0) << (8 * bytes);
+		set_int(o, (int64_t)v);
+		return 1 + (size_t)bytes;
+	}
+	case 0xca: {
+		uint32_t bits;
+		float f;
+
+		if (avail < 5)
+			return 0;
+		bits = (uint32_t)be(p + 1, 4);
+		memcpy(&f, &bits, sizeof(f));
+		o->type = MSGPACK_OBJECT_FLOAT32;
+		o->via.f64 = f;
+		return 5;
+	}
+	case 0xcb: {
+		uint64_t bits;
+
+		if (avail < 9)
+			return 0;
+		bits = be(p + 1, 8);
+		memcpy(&o->via.f64, &bits, sizeof(o->via.f64));
+		o->type = MSGPACK_OBJECT_FLOAT64;
+		return 9;
+	}
+	case 0xd9: case 0xda: case 0xdb:
+		head = 1 + ((size_t)1 << (c - 0xd9));
+		if (avail < head)
+			return 0;
+		len = (size_t)be(p + 1, (int)head - 1);
+		goto str;
+	default:
+		return 0;
+	}
+str:
+	if (avail < head || avail - head < len)
+		return 0;
+	o->type = MSGPACK_OBJECT_STR;
+	o->via.str.ptr = (const char *)p + head;
+	o->via.str.size = (uint32_t)len;
+	return head + len;
+}
+
+size_t
+flatrec_decode(const unsigned char *p, size_t n, msgpack_object *val,
+    size_t nfields)
+{
+	const unsigned char *at = p, *end = p + n;
+	size_t count;
+
+	if (n == 0)
+		return 0;
+	if (p[0] >= 0x90 && p[0] <= 0x9f)
+		count = p[0] & 0x0f, at += 1;
+	else if (p[0] == 0xdc && n >= 3)
+		count = (size_t)be(p + 1, 2), at += 3;
+	else if (p[0] == 0xdd && n >= 5)
+		count = (size_t)be(p + 1, 4), at += 5;
+	else
+		return 0;
+	if (count != nfields)
+		return 0;
+	for (size_t i = 0; i < count; i++) {
+		size_t used;
+
+		if (at == end || (used = scalar(at, end, &val[i])) == 0)
+			return 0;
+		at += used;
+	}
+	return (size_t)(at - p);
+}
