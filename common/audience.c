@@ -15,6 +15,8 @@ cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+#define AHEAD 16
+
 size_t
 audience_top(const struct targeting *t, const struct product_customers *g,
     size_t p, size_t n, uint32_t *places, uint32_t *scratch)
@@ -24,6 +26,14 @@ audience_top(const struct targeting *t, const struct product_customers *g,
 
 	for (uint64_t i = g->start[p]; i < g->start[p + 1]; i++) {
 		uint32_t place = t->rank_of[g->customer[i]];
+
+		/*
+		 * Products are mostly asked for in order and have two or three
+		 * customers each: fetch the places of the customers of the
+		 * next products, which lie further on in the same array.
+		 */
+		if (i + AHEAD < g->start[g->nproducts])
+			__builtin_prefetch(&t->rank_of[g->customer[i + AHEAD]]);
 
 		/* Only places that could fall in the first n + m matter. */
 		if (place != UINT32_MAX && place < n + (g->start[p + 1] - g->start[p]))
