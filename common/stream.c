@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "flatrec.h"
+#include "mpscan.h"
 #include "handoff.h"
 #include "packbuf.h"
 #include "timeparse.h"
@@ -342,7 +342,7 @@ struct stream_reader {
 	msgpack_unpacked header;	/* kept for the reader's life */
 	msgpack_object current;		/* the record being handed out, in the
 					   unpacker's own zone or in flat */
-	msgpack_object *flat;		/* values of a record flatrec decoded */
+	msgpack_object *flat;		/* values of a record mpscan decoded */
 	uint64_t offset;		/* where the next object starts */
 	uint64_t record_offset;		/* where the current record started */
 	uint64_t records;
@@ -645,7 +645,7 @@ stream_read(struct stream_reader *r, const msgpack_object **rec, char *err,
 		return 0;
 	r->record_offset = r->offset;
 	if (r->up.parsed == 0) {	/* msgpack-c holds no part of an object */
-		size_t n = flatrec_decode((const unsigned char *)r->up.buffer +
+		size_t n = mpscan_record((const unsigned char *)r->up.buffer +
 		    r->up.off, r->up.used - r->up.off, r->flat, r->nfields);
 
 		if (n > 0) {

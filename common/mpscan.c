@@ -1,5 +1,5 @@
-/* Flat records decoded without msgpack-c; see flatrec.h. */
-#include "flatrec.h"
+/* msgpack read straight from bytes; see mpscan.h. */
+#include "mpscan.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -29,15 +29,15 @@ set_int(msgpack_object *o, int64_t v)
 	}
 }
 
-/*
- * One scalar at p (end is one past the last byte): its length, or 0 when
- * it is not a scalar or is cut short.
- */
-static size_t
-scalar(const unsigned char *p, const unsigned char *end, msgpack_object *o)
+size_t
+mpscan_scalar(const unsigned char *p, size_t avail, msgpack_object *o)
 {
-	size_t avail = (size_t)(end - p), head, len;
-	unsigned c = p[0];
+	size_t head, len;
+	unsigned c;
+
+	if (avail == 0)
+		return 0;
+	c = p[0];
 
 	if (c <= 0x7f) {
 		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
@@ -124,30 +124,90 @@ str:
 }
 
 size_t
-flatrec_decode(const unsigned char *p, size_t n, msgpack_object *val,
-    size_t nfields)
+mpscan_container(const unsigned char *p, size_t n, uint64_t *count, int *is_map)
 {
-	const unsigned char *at = p, *end = p + n;
-	size_t count;
-
 	if (n == 0)
 		return 0;
-	if (p[0] >= 0x90 && p[0] <= 0x9f)
-		count = p[0] & 0x0f, at += 1;
-	else if (p[0] == 0xdc && n >= 3)
-		count = (size_t)be(p + 1, 2), at += 3;
-	else if (p[0] == 0xdd && n >= 5)
-		count = (size_t)be(p + 1, 4), at += 5;
-	else
-		return 0;
-	if (count != nfields)
-		return 0;
-	for (size_t i = 0; i < count; i++) {
-		size_t used;
+	*is_map = (p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf;
+	if ((p[0] >= 0x80 && p[0] <= 0x9f)) {
+		*count = p[0] & 0x0f;
+		return 1;
+	}
+	if ((p[0] == 0xdc || p[0] == 0xde) && n >= 3) {
+		*count = be(p + 1, 2);
+		return 3;
+	}
+	if ((p[0] == 0xdd || p[0] == 0xdf) && n >= 5) {
+		*count = be(p + 1, 4);
+		return 5;
+	}
+	return 0;
+}
 
-		if (at == end || (used = scalar(at, end, &val[i])) == 0)
+size_t
+mpscan_record(const unsigned char *p, size_t n, msgpack_object *val,
+    size_t nfields)
+{
+	size_t at, used;
+	uint64_t count;
+	int is_map;
+
+	if ((at = mpscan_container(p, n, &count, &is_map)) == 0 || is_map ||
+	    count != nfields)
+		return 0;
+	for (size_t i = 0; i < nfields; i++) {
+		if ((used = mpscan_scalar(p + at, n - at, &val[i])) == 0)
 			return 0;
 		at += used;
 	}
-	return (size_t)(at - p);
+	return at;
+}
+
+/* The length of a binary or extension value at p, or 0. */
+static size_t
+opaque(const unsigned char *p, size_t n)
+{
+	static const unsigned char fixext[] = { 1, 2, 4, 8, 16 };
+	size_t head, len;
+
+	if (p[0] >= 0xd4 && p[0] <= 0xd8)
+		head = 2, len = fixext[p[0] - 0xd4];
+	else if (p[0] >= 0xc4 && p[0] <= 0xc6) {	/* bin 8, 16, 32 */
+		head = 1 + ((size_t)1 << (p[0] - 0xc4));
+		if (n < head)
+			return 0;
+		len = (size_t)be(p + 1, (int)head - 1);
+	} else if (p[0] >= 0xc7 && p[0] <= 0xc9) {	/* ext 8, 16, 32 */
+		head = 2 + ((size_t)1 << (p[0] - 0xc7));
+		if (n < head)
+			return 0;
+		len = (size_t)be(p + 1, (int)head - 2);
+	} else
+		return 0;
+	return n >= head && n - head >= len ? head + len : 0;
+}
+
+size_t
+mpscan_skip(const unsigned char *p, size_t n)
+{
+	uint64_t pending = 1;	/* objects still to pass over */
+	size_t at = 0;
+
+	while (pending > 0) {
+		msgpack_object o;
+		uint64_t count;
+		size_t used;
+		int is_map;
+
+		if (at >= n)
+			return 0;
+		if ((used = mpscan_container(p + at, n - at, &count, &is_map)) > 0)
+			pending += is_map ? 2 * count : count;
+		else if ((used = mpscan_scalar(p + at, n - at, &o)) == 0 &&
+		    (used = opaque(p + at, n - at)) == 0)
+			return 0;
+		at += used;
+		pending--;
+	}
+	return at;
 }

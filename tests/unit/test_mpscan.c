@@ -1,6 +1,6 @@
 /*
- * Unit tests of common/flatrec.c: on every scalar kind and width msgpack
- * has, at the edges of each, flatrec_decode() gives what msgpack-c's own
+ * Unit tests of common/mpscan.c: on every scalar kind and width msgpack
+ * has, at the edges of each, mpscan_record() gives what msgpack-c's own
  * unpacker gives; it declines (returns 0) every cut-short array and every
  * object that is not a flat array of the expected length, leaving those to
  * msgpack-c.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flatrec.h"
+#include "mpscan.h"
 #include "tap.h"
 
 #define NVALS 64
@@ -53,7 +53,7 @@ pack_value(msgpack_packer *pk, int k, const char *text)
 	}
 }
 
-/* Whether flatrec and msgpack-c read the same values from the bytes. */
+/* Whether mpscan and msgpack-c read the same values from the bytes. */
 static int
 agree(const msgpack_sbuffer *sb, size_t nfields)
 {
@@ -62,7 +62,7 @@ agree(const msgpack_sbuffer *sb, size_t nfields)
 	size_t off = 0, used;
 	int same;
 
-	used = flatrec_decode((const unsigned char *)sb->data, sb->size, val,
+	used = mpscan_record((const unsigned char *)sb->data, sb->size, val,
 	    nfields);
 	msgpack_unpacked_init(&u);
 	same = used == sb->size &&
@@ -76,26 +76,26 @@ agree(const msgpack_sbuffer *sb, size_t nfields)
 	return same;
 }
 
-/* Whether flatrec declines every proper prefix of the bytes. */
+/* Whether mpscan declines every proper prefix of the bytes. */
 static int
 declines_cuts(const msgpack_sbuffer *sb, size_t nfields)
 {
 	msgpack_object val[NVALS];
 
 	for (size_t cut = 0; cut < sb->size; cut++)
-		if (flatrec_decode((const unsigned char *)sb->data, cut, val,
+		if (mpscan_record((const unsigned char *)sb->data, cut, val,
 		    nfields) != 0)
 			return 0;
 	return 1;
 }
 
-/* Whether flatrec leaves the n bytes to msgpack-c. */
+/* Whether mpscan leaves the n bytes to msgpack-c. */
 static int
 declines(const char *bytes, size_t n, size_t nfields)
 {
 	msgpack_object val[NVALS];
 
-	return flatrec_decode((const unsigned char *)bytes, n, val, nfields) == 0;
+	return mpscan_record((const unsigned char *)bytes, n, val, nfields) == 0;
 }
 
 int
@@ -145,6 +145,53 @@ main(void)
 		ok(bytes[0] == 0xdc, "(that array had a 16-bit header)");
 		msgpack_sbuffer_destroy(&sb);
 	}
+	{
+		msgpack_sbuffer sb;
+		msgpack_packer pk;
+		size_t off = 0, cuts_fail = 1;
+		msgpack_unpacked u;
+
+		/* Nesting, every container head, binary and extension values. */
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_map(&pk, 3);
+		msgpack_pack_str_with_body(&pk, "a", 1);
+		msgpack_pack_array(&pk, 20);
+		for (k = 0; k < 20; k++)
+			pack_value(&pk, k * 2, text);
+		msgpack_pack_str_with_body(&pk, "b", 1);
+		msgpack_pack_map(&pk, 17);
+		for (k = 0; k < 17; k++) {
+			msgpack_pack_int64(&pk, k);
+			if (k == 0)
+				msgpack_pack_bin_with_body(&pk, text, 300);
+			else if (k == 1)
+				msgpack_pack_ext_with_body(&pk, text, 4, 7);
+			else if (k == 2)
+				msgpack_pack_ext_with_body(&pk, text, 70000, 1);
+			else if (k == 3)
+				msgpack_pack_array(&pk, 0);
+			else
+				pack_value(&pk, k, text);
+		}
+		msgpack_pack_int64(&pk, 3);
+		msgpack_pack_array(&pk, 70000);
+		for (k = 0; k < 70000; k++)
+			msgpack_pack_nil(&pk);
+		msgpack_unpacked_init(&u);
+		msgpack_unpack_next(&u, sb.data, sb.size, &off);
+		ok(off == sb.size && mpscan_skip((const unsigned char *)sb.data,
+		    sb.size) == off,
+		    "skipping a nested object passes exactly its %zu bytes", off);
+		for (size_t cut = 0; cut < sb.size; cut += cut < 400 ? 1 : 997)
+			if (mpscan_skip((const unsigned char *)sb.data, cut) != 0)
+				cuts_fail = 0;
+		ok(cuts_fail, "an object cut short is not skipped");
+		msgpack_unpacked_destroy(&u);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	ok(mpscan_skip((const unsigned char *)"\x92\x01\xc1", 3) == 0,
+	    "a byte that is not msgpack is not skipped");
 	ok(declines("\x92\x01\x90", 3, 2), "a nested array is left to msgpack-c");
 	ok(declines("\x92\x01\xc4\x02xy", 6, 2),
 	    "a binary value is left to msgpack-c");
