@@ -170,7 +170,7 @@ targets_add(const struct model *m, const struct audience *a,
 		stream_record_begin(targets);
 		msgpack_pack_object(pk, *product);
 		msgpack_pack_uint64(pk, i + 1);
-		msgpack_pack_object(pk, *audience_customer(m, a, i));
+		msgpack_pack_object(pk, audience_customer(m, a, i));
 		stream_pack_float(pk, audience_score(m, a, i));
 		stream_pack_cstr(pk, a->fallback ? "fallback" : "model");
 	}

@@ -73,25 +73,29 @@ note(const struct model *m, int fallback)
  * a server answering one request per process formats only what it sends.
  */
 static const char *
-entry(struct audfmt *f, char **cache, size_t place, int form)
+entry(struct audfmt *f, char ***cache, size_t place, int form)
 {
-	const msgpack_object *id = &f->m->ranking_customers->via.array.ptr[place];
-	double score = f->m->ranking_scores->via.array.ptr[place].via.f64;
+	msgpack_object id;
+	double score;
 	char sep = f->sep;
 
-	if (cache[place] != NULL)
-		return cache[place];
+	if (*cache == NULL)	/* a form's cache is made when first used */
+		*cache = xcalloc(f->n + 1, sizeof(char *));
+	if ((*cache)[place] != NULL)
+		return (*cache)[place];
+	id = model_ranked_customer(f->m, place);
+	score = model_ranked_score(f->m, place);
 	if (form == 0)
-		TEXT(cache[place], write_id(mem_, id, sep); putc(sep, mem_);
+		TEXT((*cache)[place], write_id(mem_, &id, sep); putc(sep, mem_);
 		    json_write_double(mem_, score));
 	else if (form == 1)
-		TEXT(cache[place], fputs("{\"customer_id\":", mem_);
-		    json_write_object(mem_, id); fputs(",\"score\":", mem_);
+		TEXT((*cache)[place], fputs("{\"customer_id\":", mem_);
+		    json_write_object(mem_, &id); fputs(",\"score\":", mem_);
 		    json_write_double(mem_, score); fputs(",\"rank\":", mem_));
 	else
-		TEXT(cache[place], write_id(mem_, id, '\n');
+		TEXT((*cache)[place], write_id(mem_, &id, '\n');
 		    fprintf(mem_, "  score %.6f", score));
-	return cache[place];
+	return (*cache)[place];
 }
 
 struct audfmt *
@@ -101,10 +105,7 @@ audfmt_new(const struct model *m, char sep)
 
 	f->m = m;
 	f->sep = sep;
-	f->n = m->ranking_customers->via.array.size;
-	f->cell = xcalloc(f->n + 1, sizeof(char *));
-	f->json = xcalloc(f->n + 1, sizeof(char *));
-	f->text = xcalloc(f->n + 1, sizeof(char *));
+	f->n = m->nranking;
 	f->note_model = note(m, 0);
 	f->note_fallback = note(m, 1);
 	return f;
@@ -114,9 +115,12 @@ void
 audfmt_free(struct audfmt *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
-		free(f->cell[i]);
-		free(f->json[i]);
-		free(f->text[i]);
+		if (f->cell != NULL)
+			free(f->cell[i]);
+		if (f->json != NULL)
+			free(f->json[i]);
+		if (f->text != NULL)
+			free(f->text[i]);
 	}
 	free(f->cell);
 	free(f->json);
@@ -144,7 +148,7 @@ audfmt_table(FILE *out, struct audfmt *f, const struct audience *a,
 	TEXT(id, write_id(mem_, product, f->sep));
 	for (size_t i = 0; i < n && i < a->size; i++)
 		fprintf(out, "%s%c%zu%c%s%c%s\n", id, f->sep, i + 1, f->sep,
-		    entry(f, f->cell, audience_place(a, i), 0), f->sep, source);
+		    entry(f, &f->cell, audience_place(a, i), 0), f->sep, source);
 	free(id);
 }
 
@@ -173,7 +177,7 @@ audfmt_json(FILE *out, struct audfmt *f, const struct audience *a,
 			rank[--at] = (char)('0' + r % 10);
 		if (i)
 			putc(',', out);
-		fputs(entry(f, f->json, audience_place(a, i), 1), out);
+		fputs(entry(f, &f->json, audience_place(a, i), 1), out);
 		fputs(rank + at, out);
 	}
 	fprintf(out, "],\"count\":%zu,\"note\":%s}\n", count,
@@ -192,5 +196,5 @@ audfmt_text(FILE *out, struct audfmt *f, const struct audience *a,
 		fprintf(out, " (%.*s)", (int)a->name->via.str.size, a->name->via.str.ptr);
 	fputs(":\n", out);
 	for (size_t i = 0; i < n && i < a->size; i++)
-		fprintf(out, "%4zu. customer %s\n", i + 1, entry(f, f->text, audience_place(a, i), 2));
+		fprintf(out, "%4zu. customer %s\n", i + 1, entry(f, &f->text, audience_place(a, i), 2));
 }

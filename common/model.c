@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "mpscan.h"
 #include "radix.h"
 #include "stream.h"
 #include "timeparse.h"
@@ -239,7 +240,7 @@ corrupt(char *err, size_t errlen, const char *path, const char *what)
 static int
 check_header(struct model *m, const char *path, char *err, size_t errlen)
 {
-	const msgpack_object *h = &m->header.data, *v, *rk, *fb;
+	const msgpack_object *h = &m->header.data, *v, *fb;
 
 	v = mp_map_get(h, "format");
 	if (h->type != MSGPACK_OBJECT_MAP || v == NULL || !mp_str_equals(v, STREAM_MAGIC))
@@ -256,23 +257,146 @@ check_header(struct model *m, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	m->meta = mp_map_get(h, "model");
-	rk = mp_map_get(h, "ranking");
 	fb = m->meta ? mp_map_get(m->meta, "fallback_size") : NULL;
-	if (m->meta == NULL || m->meta->type != MSGPACK_OBJECT_MAP || rk == NULL ||
-	    fb == NULL || fb->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    (m->ranking_customers = mp_map_get(rk, "customers")) == NULL ||
-	    (m->ranking_scores = mp_map_get(rk, "scores")) == NULL ||
-	    m->ranking_customers->type != MSGPACK_OBJECT_ARRAY ||
-	    m->ranking_scores->type != MSGPACK_OBJECT_ARRAY ||
-	    m->ranking_customers->via.array.size != m->ranking_scores->via.array.size ||
-	    fb->via.u64 > m->ranking_customers->via.array.size)
-		return corrupt(err, errlen, path, "no model metadata or ranking");
-	for (uint32_t i = 0; i < m->ranking_scores->via.array.size; i++)
-		if (m->ranking_scores->via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT64 &&
-		    m->ranking_scores->via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT32)
-			return corrupt(err, errlen, path, "a score that is not a number");
+	if (m->meta == NULL || m->meta->type != MSGPACK_OBJECT_MAP ||
+	    fb == NULL || fb->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return corrupt(err, errlen, path, "no model metadata");
 	m->fallback_size = fb->via.u64;
 	return 0;
+}
+
+/*
+ * Where the ranking's entries lie is noted for every RANKED_STEP-th one: a
+ * few hundred bytes to fill at each opening, and an entry is found by
+ * passing over fewer than RANKED_STEP others.
+ */
+#define RANKED_STEP 16
+
+/*
+ * The ranking's customers (or scores, when scores is set): an array of n
+ * ids (numbers) starting at p; the offsets from the map of every
+ * RANKED_STEP-th go to *at. Returns the array's length, or 0 when it is not
+ * one.
+ */
+static size_t
+read_ranked(const struct model *m, const unsigned char *p, size_t len,
+    int scores, uint32_t **at, uint64_t *n)
+{
+	size_t used = 0, k;
+	int is_map;
+
+	if ((used = mpscan_container(p, len, n, &is_map)) == 0 || is_map ||
+	    *n > len)
+		return 0;
+	*at = xmalloc((*n / RANKED_STEP + 1) * sizeof(**at));
+	for (uint64_t i = 0; i < *n; i++) {
+		msgpack_object o;
+
+		if ((k = mpscan_scalar(p + used, len - used, &o)) == 0)
+			return 0;
+		if (scores ? o.type != MSGPACK_OBJECT_FLOAT64 &&
+		    o.type != MSGPACK_OBJECT_FLOAT32 :
+		    o.type != MSGPACK_OBJECT_STR &&
+		    o.type != MSGPACK_OBJECT_NEGATIVE_INTEGER &&
+		    (o.type != MSGPACK_OBJECT_POSITIVE_INTEGER || o.via.u64 > INT64_MAX))
+			return 0;
+		if (i % RANKED_STEP == 0)
+			(*at)[i / RANKED_STEP] = (uint32_t)(p + used - m->map);
+		used += k;
+	}
+	return used;
+}
+
+/*
+ * The "ranking" map of the header, at p: the positions of its customers
+ * and scores are noted, nothing is decoded. A server opens the model once
+ * a connection, and decoding a ranking head of thousands into msgpack-c
+ * objects was most of the cost of that.
+ */
+static int
+read_ranking(struct model *m, const unsigned char *p, size_t len,
+    const char *path, char *err, size_t errlen)
+{
+	size_t at, k;
+	uint64_t pairs, nscores = 0;
+	int is_map, have = 0;
+
+	if ((at = mpscan_container(p, len, &pairs, &is_map)) == 0 || !is_map)
+		return corrupt(err, errlen, path, "no ranking");
+	for (uint64_t i = 0; i < pairs; i++) {
+		msgpack_object key;
+		int scores;
+
+		if ((k = mpscan_scalar(p + at, len - at, &key)) == 0)
+			return corrupt(err, errlen, path, "no ranking");
+		at += k;
+		scores = mp_str_equals(&key, "scores");
+		if ((scores || mp_str_equals(&key, "customers")) &&
+		    (have & (scores ? 2 : 1)))
+			return corrupt(err, errlen, path, "a ranking given twice");
+		if (scores || mp_str_equals(&key, "customers")) {
+			k = read_ranked(m, p + at, len - at, scores, scores ?
+			    &m->score_at : &m->customer_at, scores ? &nscores :
+			    &m->nranking);
+			if (k == 0)
+				return corrupt(err, errlen, path, scores ?
+				    "a score that is not a number" :
+				    "a ranked customer that is not an id");
+			have |= scores ? 2 : 1;
+		} else if ((k = mpscan_skip(p + at, len - at)) == 0)
+			return corrupt(err, errlen, path, "no ranking");
+		at += k;
+	}
+	if (have != 3 || nscores != m->nranking ||
+	    m->fallback_size > m->nranking)
+		return corrupt(err, errlen, path, "no ranking");
+	return 0;
+}
+
+/*
+ * Reads the header: its "ranking" through read_ranking(), the rest (a few
+ * hundred bytes) with msgpack-c, from a copy in which the ranking is nil.
+ */
+static int
+read_header(struct model *m, const char *path, char *err, size_t errlen)
+{
+	const unsigned char *p = m->map;
+	size_t at, k, v, rk = 0, rk_len = 0, len, off = 0;
+	uint64_t pairs;
+	int is_map;
+
+	if ((at = mpscan_container(p, m->size, &pairs, &is_map)) == 0 || !is_map)
+		return corrupt(err, errlen, path, "not an aud stream");
+	for (uint64_t i = 0; i < pairs; i++) {
+		msgpack_object key;
+
+		if ((k = mpscan_scalar(p + at, m->size - at, &key)) == 0 ||
+		    (v = mpscan_skip(p + at + k, m->size - at - k)) == 0)
+			return corrupt(err, errlen, path, "no readable header");
+		if (mp_str_equals(&key, "ranking"))
+			rk = at + k, rk_len = v;
+		at += k + v;
+	}
+	m->header_end = at;
+	if (at > UINT32_MAX)	/* positions in it are 32-bit */
+		return corrupt(err, errlen, path, "a header of over 4 GiB");
+	if (rk == 0)		/* no ranking: all of it, for check_header */
+		rk = at, rk_len = 0;
+	len = at - rk_len + (rk_len > 0);
+	m->header_bytes = xmalloc(len);
+	memcpy(m->header_bytes, p, rk);
+	if (rk_len > 0) {
+		m->header_bytes[rk] = (char)0xc0;
+		memcpy(m->header_bytes + rk + 1, p + rk + rk_len, at - rk - rk_len);
+	}
+	if (msgpack_unpack_next(&m->header, m->header_bytes, len, &off) !=
+	    MSGPACK_UNPACK_SUCCESS || off != len)
+		return corrupt(err, errlen, path, "no readable header");
+	if (check_header(m, path, err, errlen) < 0)
+		return -1;
+	if (rk_len == 0)
+		return corrupt(err, errlen, path, "no ranking");
+	return read_ranking(m, p + rk, rk_len, path, err, errlen);
 }
 
 /*
@@ -317,7 +441,6 @@ int
 model_open(struct model *m, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	size_t off = 0;
 	void *map;
 	int fd;
 
@@ -342,14 +465,8 @@ model_open(struct model *m, const char *path, char *err, size_t errlen)
 	}
 	m->map = map;
 	m->size = (size_t)st.st_size;
-	if (msgpack_unpack_next(&m->header, (const char *)m->map, m->size, &off) !=
-	    MSGPACK_UNPACK_SUCCESS) {
-		model_close(m);
-		return corrupt(err, errlen, path, "no readable header");
-	}
-	m->header_end = off;
-	if (check_header(m, path, err, errlen) < 0 ||
-	    find_index(m, path, off, &m->trailer, err, errlen) < 0) {
+	if (read_header(m, path, err, errlen) < 0 ||
+	    find_index(m, path, m->header_end, &m->trailer, err, errlen) < 0) {
 		model_close(m);
 		return -1;
 	}
@@ -363,6 +480,9 @@ model_close(struct model *m)
 		munmap((void *)m->map, m->size);
 	msgpack_unpacked_destroy(&m->header);
 	msgpack_unpacked_destroy(&m->trailer);
+	free(m->header_bytes);
+	free(m->customer_at);
+	free(m->score_at);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -452,7 +572,7 @@ read_record(const struct model *m, uint64_t offset, const struct id *id,
 		return malformed(err, errlen, offset);
 	for (uint32_t i = 0; i < v[2].via.array.size; i++)
 		if (v[2].via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-		    v[2].via.array.ptr[i].via.u64 >= m->ranking_customers->via.array.size)
+		    v[2].via.array.ptr[i].via.u64 >= m->nranking)
 			return malformed(err, errlen, offset);
 	if (next != NULL)
 		*next = offset + off;
@@ -536,16 +656,42 @@ audience_place(const struct audience *a, size_t i)
 	return a->fallback ? i : (size_t)a->places->via.array.ptr[i].via.u64;
 }
 
-const msgpack_object *
+/* Entry place of a ranking array whose noted offsets are at (checked at opening). */
+static msgpack_object
+ranked(const struct model *m, const uint32_t *at, size_t place)
+{
+	const unsigned char *p = m->map + at[place / RANKED_STEP];
+	const unsigned char *end = m->map + m->header_end;
+	msgpack_object o;
+
+	for (size_t k = place % RANKED_STEP; k > 0; k--)
+		p += mpscan_scalar(p, (size_t)(end - p), &o);
+	mpscan_scalar(p, (size_t)(end - p), &o);
+	return o;
+}
+
+msgpack_object
+model_ranked_customer(const struct model *m, size_t place)
+{
+	return ranked(m, m->customer_at, place);
+}
+
+double
+model_ranked_score(const struct model *m, size_t place)
+{
+	return ranked(m, m->score_at, place).via.f64;
+}
+
+msgpack_object
 audience_customer(const struct model *m, const struct audience *a, size_t i)
 {
-	return &m->ranking_customers->via.array.ptr[audience_place(a, i)];
+	return model_ranked_customer(m, audience_place(a, i));
 }
 
 double
 audience_score(const struct model *m, const struct audience *a, size_t i)
 {
-	return m->ranking_scores->via.array.ptr[audience_place(a, i)].via.f64;
+	return model_ranked_score(m, audience_place(a, i));
 }
 
 void

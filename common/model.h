@@ -54,9 +54,11 @@ int model_finish(struct model_writer *w);
 struct model {
 	const unsigned char *map;
 	size_t size;
-	msgpack_unpacked header;
+	msgpack_unpacked header;		/* all but the ranking */
+	char *header_bytes;			/* what header points into */
 	const msgpack_object *meta;		/* the header's "model" map */
-	const msgpack_object *ranking_customers, *ranking_scores;
+	uint64_t nranking;			/* customers in the ranking head */
+	uint32_t *customer_at, *score_at;	/* where some lie in map (model.c) */
 	uint64_t fallback_size;
 	msgpack_unpacked trailer;
 	const unsigned char *index;		/* 16-byte entries */
@@ -107,8 +109,12 @@ int model_next(const struct model *m, uint64_t *at, struct audience *a,
 size_t audience_place(const struct audience *a, size_t i);
 
 /* The i-th customer of an audience (i < a->size) and its score. */
-const msgpack_object *audience_customer(const struct model *m,
+msgpack_object audience_customer(const struct model *m,
     const struct audience *a, size_t i);
 double audience_score(const struct model *m, const struct audience *a, size_t i);
+
+/* The customer at a place of the ranking head (< m->nranking), and its score. */
+msgpack_object model_ranked_customer(const struct model *m, size_t place);
+double model_ranked_score(const struct model *m, size_t place);
 
 #endif

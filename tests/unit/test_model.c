@@ -72,7 +72,7 @@ main(void)
 	for (int i = 0; i < NPRODUCTS; i++) {
 		product_id(i, &id, buf, sizeof(buf));
 		if (model_lookup(&m, &id, &a, err, sizeof(err)) != 1 || a.size != 3 ||
-		    audience_customer(&m, &a, 0)->via.i64 != 1000 + i % 50 ||
+		    audience_customer(&m, &a, 0).via.i64 != 1000 + i % 50 ||
 		    audience_score(&m, &a, 2) != 1.0 / (i % 50 + 8) ||
 		    (a.name != NULL) != (i % 2))
 			all = 0;
@@ -91,7 +91,7 @@ main(void)
 	ok(all, "ids next to every product's are not found");
 	id.is_str = 0, id.num = 424242, id.str = NULL;
 	ok(model_lookup(&m, &id, &a, err, sizeof(err)) == 0 && a.fallback &&
-	    a.size == 100 && audience_customer(&m, &a, 99)->via.i64 == 1099,
+	    a.size == 100 && audience_customer(&m, &a, 99).via.i64 == 1099,
 	    "an unknown integer id gets the 100 cold-start customers");
 	audience_free(&a);
 	id.is_str = 1, id.str = "P-00001", id.len = 7;
