@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "model.h"
+#include "stream.h"
 #include "tap.h"
 
 #define NPRODUCTS 5000
@@ -56,6 +57,75 @@ write_model(void)
 	}
 	ok(model_finish(mw) == 0 && fclose(out) == 0, "a model of %d products is written",
 	    NPRODUCTS);
+}
+
+/*
+ * A ranking of ids of every kind and width (strings of 3 to 22 bytes,
+ * negative and large integers) reads back place by place; a score that is
+ * not a number is refused when the model is opened.
+ */
+static void
+mixed_ranking(void)
+{
+	static char text[200][24];
+	struct id ranking[200], product = { .num = 7 };
+	double scores[200];
+	struct model_meta meta = { .score = "activity", .top_n = 1,
+	    .fallback_size = 100 };
+	char mpath[] = "/tmp/aud-test-model-XXXXXX", err[512];
+	FILE *out = fdopen(mkstemp(mpath), "wb");
+	struct model_writer *mw;
+	struct model m;
+	uint32_t place = 0;
+	int all = 1;
+
+	for (int i = 0; i < 200; i++) {
+		struct id *id = &ranking[i];
+
+		memset(id, 0, sizeof(*id));
+		if (i % 3 == 0) {
+			id->is_str = 1, id->str = text[i];
+			id->len = (uint32_t)snprintf(text[i], sizeof(text[i]),
+			    "c-%.*s", i % 20 + 1, "12345678901234567890");
+		} else
+			id->num = i % 3 == 1 ? -(int64_t)i * 1000003 : (int64_t)i << 40;
+		scores[i] = i % 2 ? 1.0 / (i + 1) : 200 - i;	/* float 32 or 64 */
+	}
+	mw = model_writer_new(out, &meta, "test", ranking, scores, 200);
+	model_add(mw, &product, NULL, &place, 1);
+	model_finish(mw);
+	fclose(out);
+	ok(model_open(&m, mpath, err, sizeof(err)) == 0 && m.nranking == 200,
+	    "a model whose ranking mixes every kind of id opens: %s", err);
+	for (int i = 0; i < 200; i++) {
+		msgpack_object o = model_ranked_customer(&m, (size_t)i);
+		struct id got;
+
+		if (stream_get_id(&o, &got) < 0 || id_compare(&got, &ranking[i]) != 0 ||
+		    model_ranked_score(&m, (size_t)i) != scores[i])
+			all = 0;
+	}
+	ok(all, "every place of it reads back its customer and score");
+	{
+		size_t len = (size_t)m.header_end, at;
+		unsigned char *bytes = malloc(len);
+		FILE *f = fopen(mpath, "r+b");
+
+		memcpy(bytes, m.map, len);
+		model_close(&m);
+		for (at = 0; at + 7 < len && memcmp(bytes + at, "\xa6scores", 7); at++)
+			;
+		while (at < len && bytes[at] != 0xcb)	/* the first float 64 */
+			at++;
+		fseek(f, (long)at, SEEK_SET);
+		fputc(0xc0, f);		/* nil */
+		fclose(f);
+		free(bytes);
+		ok(model_open(&m, mpath, err, sizeof(err)) < 0 &&
+		    strstr(err, "a score that is not a number") != NULL,
+		    "a score that is not a number is refused: %s", err);
+	}
+	unlink(mpath);
 }
 
 int
@@ -138,5 +208,6 @@ main(void)
 			    "a truncated model is refused: %s", err);
 	}
 	unlink(path);
+	mixed_ranking();
 	return tap_done();
 }
