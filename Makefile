@@ -86,7 +86,6 @@ $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libaud.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(AUD_CFLAGS) $(CFLAGS) $(AUD_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AUD_LDLIBS) $(LDLIBS)
 
--include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
 
 # Installs only the Debian packages that are missing; a no-op on a ready machine.
 bootstrap:
@@ -194,3 +193,7 @@ uninstall:
 
 clean:
 	rm -rf build build-san build-fuzz
+
+# Header dependencies of every build, read last: all the build directories
+# are defined by then (the fuzz build's were not, and its objects went stale).
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
