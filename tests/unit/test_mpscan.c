@@ -14,6 +14,7 @@
 
 #define NVALS 64
 #define NKINDS 42	/* the values pack_value() knows */
+#define TEXT_LEN 70000	/* the longest string or extension packed */
 
 /* Packs one scalar, chosen by k, as the values of the test records. */
 static void
@@ -101,10 +102,10 @@ declines(const char *bytes, size_t n, size_t nfields)
 int
 main(void)
 {
-	char *text = malloc(65536);
+	char *text = malloc(TEXT_LEN);
 	int all_agree = 1, all_cuts = 1, k;
 
-	memset(text, 'a', 65536);
+	memset(text, 'a', TEXT_LEN);
 	for (k = 0; k < NKINDS; k++) {	/* each value alone, then with others */
 		for (size_t width = 1; width <= 3; width++) {
 			msgpack_sbuffer sb;
