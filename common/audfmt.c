@@ -114,17 +114,15 @@ audfmt_new(const struct model *m, char sep)
 void
 audfmt_free(struct audfmt *f)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		if (f->cell != NULL)
-			free(f->cell[i]);
-		if (f->json != NULL)
-			free(f->json[i]);
-		if (f->text != NULL)
-			free(f->text[i]);
+	char **caches[] = { f->cell, f->json, f->text };
+
+	for (size_t c = 0; c < sizeof(caches) / sizeof(caches[0]); c++) {
+		if (caches[c] == NULL)	/* a form never used */
+			continue;
+		for (size_t i = 0; i < f->n; i++)
+			free(caches[c][i]);
+		free(caches[c]);
 	}
-	free(f->cell);
-	free(f->json);
-	free(f->text);
 	free(f->note_model);
 	free(f->note_fallback);
 	free(f);
