@@ -274,7 +274,7 @@ check_header(struct model *m, const char *path, char *err, size_t errlen)
 
 /*
  * The ranking's customers (or scores, when scores is set): an array of n
- * ids (numbers) starting at p; the offsets from the map of every
+ * ids (or numbers) starting at p; the offsets from the map of every
  * RANKED_STEP-th go to *at. Returns the array's length, or 0 when it is not
  * one.
  */

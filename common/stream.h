@@ -24,7 +24,6 @@
 
 struct stream_writer;
 
-
 struct stream_writer *stream_writer_new(FILE *out);
 
 /* The packer to pack header entries and record fields with. */
