@@ -64,6 +64,8 @@ help(void)
 	exit(0);
 }
 
+static const struct cli_tool tool = { "aud-cat", help, usage };
+
 static void
 parse_options(int argc, char **argv, struct options *opt)
 {
@@ -85,33 +87,21 @@ parse_options(int argc, char **argv, struct options *opt)
 				opt->format = FORMAT_JSONL;
 			else if (strcmp(optarg, "csv") == 0)
 				opt->format = FORMAT_CSV;
-			else {
-				warnx("--format: expected jsonl or csv, got \"%s\"", optarg);
-				usage();
-			}
+			else
+				cli_bad_value(usage, "--format", "jsonl or csv",
+				    optarg);
 			break;
 		case 'H':
 			opt->header_only = 1;
 			break;
-		case 'h':
-			help();
-			break;
 		case 'r':
 			opt->raw = 1;
 			break;
-		case 'V':
-			printf("aud-cat %s\n", AUD_VERSION);
-			exit(0);
 		default:
-			if (!cli_common_option(c, optarg, &opt->common))
-				usage();
+			cli_common_option(c, optarg, &opt->common, &tool);
 		}
 	}
-	if (argc - optind > 1) {
-		warnx("one input at most, got %d", argc - optind);
-		usage();
-	}
-	opt->input = argc > optind ? argv[optind] : "-";
+	opt->input = cli_one_input(argc, argv, optind, usage);
 }
 
 static void

@@ -66,12 +66,7 @@ help(void)
 	exit(0);
 }
 
-static void
-bad_number(const char *option, const char *want, const char *got)
-{
-	warnx("%s: expected %s, got \"%s\"", option, want, got);
-	usage();
-}
+static const struct cli_tool tool = { "aud-cf-check", help, usage };
 
 static void
 parse_options(int argc, char **argv, struct options *opt)
@@ -109,70 +104,69 @@ parse_options(int argc, char **argv, struct options *opt)
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			help();
-			break;
-		case 'V':
-			printf("aud-cf-check %s\n", AUD_VERSION);
-			exit(0);
 		case O_ALPHA:
 			if (cli_parse_double(optarg, 0, 1e6, &cf->alpha) < 0)
-				bad_number("--alpha", "0 to 1000000", optarg);
+				cli_bad_value(usage, "--alpha", "0 to 1000000",
+				    optarg);
 			break;
 		case O_CG_STEPS:
 			if (cli_parse_int(optarg, 1, 100, &v) < 0)
-				bad_number("--cg-steps", "1 to 100", optarg);
+				cli_bad_value(usage, "--cg-steps", "1 to 100",
+				    optarg);
 			cf->als.cg_steps = (size_t)v;
 			break;
 		case O_FACTORS:
 			if (cli_parse_int(optarg, 1, 1024, &v) < 0)
-				bad_number("--factors", "1 to 1024", optarg);
+				cli_bad_value(usage, "--factors", "1 to 1024",
+				    optarg);
 			cf->als.factors = (size_t)v;
 			break;
 		case O_ITERATIONS:
 			if (cli_parse_int(optarg, 1, 1000, &v) < 0)
-				bad_number("--iterations", "1 to 1000", optarg);
+				cli_bad_value(usage, "--iterations",
+				    "1 to 1000", optarg);
 			cf->iterations = (size_t)v;
 			break;
 		case O_K:
 			if (cf->nk == MAX_KS ||
 			    cli_parse_int(optarg, 1, 10000, &opt->k[cf->nk]) < 0)
-				bad_number("--k", "1 to 10000, at most 8 times", optarg);
+				cli_bad_value(usage, "--k",
+				    "1 to 10000, at most 8 times", optarg);
 			cf->nk++;
 			break;
 		case O_REGULARIZATION:
 			if (cli_parse_double(optarg, 0, 1e6, &cf->als.regularization) < 0)
-				bad_number("--regularization", "0 to 1000000", optarg);
+				cli_bad_value(usage, "--regularization",
+				    "0 to 1000000", optarg);
 			break;
 		case O_SAMPLE:
 			if (cli_parse_int(optarg, 0, INT64_MAX, &v) < 0)
-				bad_number("--sample", "a whole number from 0", optarg);
+				cli_bad_value(usage, "--sample",
+				    "a whole number from 0", optarg);
 			cf->sample = (size_t)v;
 			break;
 		case O_SEED:
 			if (cli_parse_int(optarg, 0, INT64_MAX, &v) < 0)
-				bad_number("--seed", "a whole number from 0", optarg);
+				cli_bad_value(usage, "--seed",
+				    "a whole number from 0", optarg);
 			cf->seed = (uint64_t)v;
 			break;
 		case O_THREADS:
 			if (cli_parse_int(optarg, 1, 256, &v) < 0)
-				bad_number("--threads", "1 to 256", optarg);
+				cli_bad_value(usage, "--threads", "1 to 256",
+				    optarg);
 			cf->als.threads = (unsigned)v;
 			break;
 		case O_TRAIN_FRACTION:
 			if (cli_parse_double(optarg, 0.01, 0.99, &cf->train_fraction) < 0)
-				bad_number("--train-fraction", "0.01 to 0.99", optarg);
+				cli_bad_value(usage, "--train-fraction",
+				    "0.01 to 0.99", optarg);
 			break;
 		default:
-			if (!cli_common_option(c, optarg, &opt->common))
-				usage();
+			cli_common_option(c, optarg, &opt->common, &tool);
 		}
 	}
-	if (argc - optind > 1) {
-		warnx("one input at most, got %d", argc - optind);
-		usage();
-	}
-	opt->input = argc > optind ? argv[optind] : "-";
+	opt->input = cli_one_input(argc, argv, optind, usage);
 	if (cf->nk == 0)
 		opt->k[cf->nk++] = 10;
 	cf->ks = opt->k;

@@ -51,6 +51,8 @@ help(void)
 	exit(0);
 }
 
+static const struct cli_tool tool = { "aud-explore", help, usage };
+
 static void
 parse_options(int argc, char **argv, struct options *opt)
 {
@@ -68,32 +70,19 @@ parse_options(int argc, char **argv, struct options *opt)
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			help();
-			break;
-		case 'V':
-			printf("aud-explore %s\n", AUD_VERSION);
-			exit(0);
 		case O_SPLIT_QUANTILE:
-			if (cli_parse_double(optarg, 0.01, 0.99, &opt->quantile) < 0) {
-				warnx("--split-quantile: expected 0.01 to 0.99, got \"%s\"",
-				    optarg);
-				usage();
-			}
+			if (cli_parse_double(optarg, 0.01, 0.99, &opt->quantile) < 0)
+				cli_bad_value(usage, "--split-quantile",
+				    "0.01 to 0.99", optarg);
 			break;
 		case O_TEXT:
 			opt->text = 1;
 			break;
 		default:
-			if (!cli_common_option(c, optarg, &opt->common))
-				usage();
+			cli_common_option(c, optarg, &opt->common, &tool);
 		}
 	}
-	if (argc - optind > 1) {
-		warnx("one input at most, got %d", argc - optind);
-		usage();
-	}
-	opt->input = argc > optind ? argv[optind] : "-";
+	opt->input = cli_one_input(argc, argv, optind, usage);
 }
 
 int

@@ -74,6 +74,8 @@ help(void)
 	exit(0);
 }
 
+static const struct cli_tool tool = { "aud-features", help, usage };
+
 /* Splits "NAME=W" into o; returns 0 or -1. */
 static int
 parse_assignment(char *arg, struct override *o)
@@ -107,36 +109,26 @@ parse_options(int argc, char **argv, struct options *opt)
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			help();
-			break;
-		case 'V':
-			printf("aud-features %s\n", AUD_VERSION);
-			exit(0);
 		case O_PRODUCTS:
 			opt->products = optarg;
 			break;
 		case O_RECENT_DAYS:
-			if (cli_parse_int(optarg, 1, 100000, &opt->recent_days) < 0) {
-				warnx("--recent-days: expected 1 to 100000, got \"%s\"", optarg);
-				usage();
-			}
+			if (cli_parse_int(optarg, 1, 100000, &opt->recent_days) < 0)
+				cli_bad_value(usage, "--recent-days",
+				    "1 to 100000", optarg);
 			break;
 		case O_SCORE_WEIGHT: {
 			struct override o;
 			int k;
 
-			if (parse_assignment(optarg, &o) < 0) {
-				warnx("--score-weight: expected PART=W with W >= 0, got \"%s\"", optarg);
-				usage();
-			}
+			if (parse_assignment(optarg, &o) < 0)
+				cli_bad_value(usage, "--score-weight",
+				    "PART=W with W >= 0", optarg);
 			for (k = 0; k < NENG && strcmp(engagement_part_name[k], o.name); k++)
 				;
-			if (k == NENG) {
-				warnx("--score-weight: no part \"%s\" (total, unique, avg, "
-				    "frequency, recency)", o.name);
-				usage();
-			}
+			if (k == NENG)
+				cli_usage_error(usage, "--score-weight: no part \"%s\" "
+				    "(total, unique, avg, frequency, recency)", o.name);
 			opt->part_weight[opt->npart_weights++ % NENG] = o;
 			break;
 		}
@@ -145,22 +137,16 @@ parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case O_WEIGHT:
 			if (opt->nevent_weights == MAX_OVERRIDES ||
-			    parse_assignment(optarg, &opt->event_weight[opt->nevent_weights]) < 0) {
-				warnx("--weight: expected EVENT=W with W >= 0, got \"%s\"", optarg);
-				usage();
-			}
+			    parse_assignment(optarg, &opt->event_weight[opt->nevent_weights]) < 0)
+				cli_bad_value(usage, "--weight",
+				    "EVENT=W with W >= 0", optarg);
 			opt->nevent_weights++;
 			break;
 		default:
-			if (!cli_common_option(c, optarg, &opt->common))
-				usage();
+			cli_common_option(c, optarg, &opt->common, &tool);
 		}
 	}
-	if (argc - optind > 1) {
-		warnx("one input at most, got %d", argc - optind);
-		usage();
-	}
-	opt->input = argc > optind ? argv[optind] : "-";
+	opt->input = cli_one_input(argc, argv, optind, usage);
 }
 
 static void

@@ -152,6 +152,8 @@ help(void)
 	exit(0);
 }
 
+static const struct cli_tool tool = { "aud-prepare", help, usage };
+
 static void
 parse_options(int argc, char **argv, struct options *opt)
 {
@@ -180,17 +182,10 @@ parse_options(int argc, char **argv, struct options *opt)
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			help();
-			break;
-		case 'V':
-			printf("aud-prepare %s\n", AUD_VERSION);
-			exit(0);
 		case O_CUSTOMER: case O_PRODUCT: case O_EVENT: case O_TIME: case O_NAME:
-			if (*optarg == '\0') {
-				warnx("%s: empty column name", col_option[c - O_CUSTOMER]);
-				usage();
-			}
+			if (*optarg == '\0')
+				cli_usage_error(usage, "%s: empty column name",
+				    col_option[c - O_CUSTOMER]);
 			opt->col[c - O_CUSTOMER] = optarg;
 			break;
 		case O_NO_HEADER:
@@ -203,45 +198,34 @@ parse_options(int argc, char **argv, struct options *opt)
 			opt->strict = 1;
 			break;
 		case O_TIME_FORMAT:
-			if (time_format_parse(&opt->time_format, optarg) < 0) {
-				warnx("--time-format: expected iso, epoch-s, epoch-ms "
-				    "or a strptime layout, got \"%s\"", optarg);
-				usage();
-			}
+			if (time_format_parse(&opt->time_format, optarg) < 0)
+				cli_bad_value(usage, "--time-format", "iso, epoch-s, "
+				    "epoch-ms or a strptime layout", optarg);
 			opt->time_format_arg = optarg;
 			break;
 		case O_BOT_THRESHOLD:
 			if (cli_parse_int(optarg, 0, UINT32_MAX - 1,
-			    &opt->bot_threshold) < 0) {
-				warnx("--bot-threshold: expected a whole number "
-				    "from 0, got \"%s\"", optarg);
-				usage();
-			}
+			    &opt->bot_threshold) < 0)
+				cli_bad_value(usage, "--bot-threshold",
+				    "a whole number from 0", optarg);
 			break;
 		default:
-			if (!cli_common_option(c, optarg, &opt->common))
-				usage();
+			cli_common_option(c, optarg, &opt->common, &tool);
 		}
 	}
-	if (argc - optind > 1) {
-		warnx("one input at most, got %d", argc - optind);
-		usage();
-	}
-	opt->input = argc > optind ? argv[optind] : "-";
-	if (opt->event_value != NULL && opt->col[COL_EVENT] != NULL) {
-		warnx("--event-value and --event-col exclude each other");
-		usage();
-	}
+	opt->input = cli_one_input(argc, argv, optind, usage);
+	if (opt->event_value != NULL && opt->col[COL_EVENT] != NULL)
+		cli_usage_error(usage,
+		    "--event-value and --event-col exclude each other");
 	if (opt->no_header)
 		for (int i = 0; i < NCOLS; i++) {
 			int64_t v;
 
 			if (opt->col[i] != NULL &&
-			    cli_parse_int(opt->col[i], 1, 100000, &v) < 0) {
-				warnx("%s: with --no-header columns are named by "
-				    "number, got \"%s\"", col_option[i], opt->col[i]);
-				usage();
-			}
+			    cli_parse_int(opt->col[i], 1, 100000, &v) < 0)
+				cli_usage_error(usage, "%s: with --no-header columns are "
+				    "named by number, got \"%s\"", col_option[i],
+				    opt->col[i]);
 		}
 }
 

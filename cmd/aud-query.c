@@ -67,6 +67,8 @@ help(void)
 	exit(0);
 }
 
+static const struct cli_tool tool = { "aud-query", help, usage };
+
 static void
 parse_options(int argc, char **argv, struct options *opt)
 {
@@ -100,13 +102,9 @@ parse_options(int argc, char **argv, struct options *opt)
 				opt->format = FORMAT_MSGPACK;
 			else if (strcmp(optarg, "text") == 0)
 				opt->format = FORMAT_TEXT;
-			else {
-				warnx("--format: expected csv, tsv, jsonl, msgpack or text, got \"%s\"", optarg);
-				usage();
-			}
-			break;
-		case 'h':
-			help();
+			else
+				cli_bad_value(usage, "--format",
+				    "csv, tsv, jsonl, msgpack or text", optarg);
 			break;
 		case 'i':
 			opt->info = 1;
@@ -115,28 +113,19 @@ parse_options(int argc, char **argv, struct options *opt)
 			opt->model = optarg;
 			break;
 		case 'n':
-			if (cli_parse_int(optarg, 1, 1000000, &opt->n) < 0) {
-				warnx("-n: expected a whole number from 1, got \"%s\"", optarg);
-				usage();
-			}
+			if (cli_parse_int(optarg, 1, 1000000, &opt->n) < 0)
+				cli_bad_value(usage, "-n",
+				    "a whole number from 1", optarg);
 			opt->n_given = 1;
 			break;
-		case 'V':
-			printf("aud-query %s\n", AUD_VERSION);
-			exit(0);
 		default:
-			if (!cli_common_option(c, optarg, &opt->common))
-				usage();
+			cli_common_option(c, optarg, &opt->common, &tool);
 		}
 	}
-	if (opt->model == NULL) {
-		warnx("-m MODEL is required");
-		usage();
-	}
-	if ((opt->all || opt->info) && optind < argc) {
-		warnx("--all and --info take no products");
-		usage();
-	}
+	if (opt->model == NULL)
+		cli_usage_error(usage, "-m MODEL is required");
+	if ((opt->all || opt->info) && optind < argc)
+		cli_usage_error(usage, "--all and --info take no products");
 }
 
 static struct audfmt *fmt;	/* made once the model is open */

@@ -80,12 +80,7 @@ help(void)
 	exit(0);
 }
 
-static void
-bad_number(const char *option, const char *want, const char *got)
-{
-	warnx("%s: expected %s, got \"%s\"", option, want, got);
-	usage();
-}
+static const struct cli_tool tool = { "aud-rank", help, usage };
 
 static void
 parse_options(int argc, char **argv, struct options *opt)
@@ -117,15 +112,10 @@ parse_options(int argc, char **argv, struct options *opt)
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			help();
-			break;
-		case 'V':
-			printf("aud-rank %s\n", AUD_VERSION);
-			exit(0);
 		case O_BOOTSTRAP:
 			if (cli_parse_int(optarg, 1, 1000000, &opt->bootstrap) < 0)
-				bad_number("--bootstrap", "1 to 1000000", optarg);
+				cli_bad_value(usage, "--bootstrap",
+				    "1 to 1000000", optarg);
 			break;
 		case O_EVAL:
 			opt->eval = 1;
@@ -136,53 +126,48 @@ parse_options(int argc, char **argv, struct options *opt)
 		case O_K:
 			if (opt->nk == MAX_KS ||
 			    cli_parse_int(optarg, 1, MAX_TOP_N, &opt->k[opt->nk]) < 0)
-				bad_number("--k", "1 to 10000, at most 8 times", optarg);
+				cli_bad_value(usage, "--k",
+				    "1 to 10000, at most 8 times", optarg);
 			opt->nk++;
 			break;
 		case O_QUICK:
 			opt->quick = 1;
 			break;
 		case O_SCORE:
-			if (strcmp(optarg, "engagement") && strcmp(optarg, "activity")) {
-				warnx("--score: expected engagement or activity, got \"%s\"", optarg);
-				usage();
-			}
+			if (strcmp(optarg, "engagement") && strcmp(optarg, "activity"))
+				cli_bad_value(usage, "--score",
+				    "engagement or activity", optarg);
 			opt->score = optarg;
 			break;
 		case O_SEED:
 			if (cli_parse_int(optarg, 0, INT64_MAX, &opt->seed) < 0)
-				bad_number("--seed", "a whole number from 0", optarg);
+				cli_bad_value(usage, "--seed",
+				    "a whole number from 0", optarg);
 			break;
 		case O_TEXT:
 			opt->text = 1;
 			break;
 		case O_TOP_N:
 			if (cli_parse_int(optarg, 1, MAX_TOP_N, &opt->top_n) < 0)
-				bad_number("--top-n", "1 to 10000", optarg);
+				cli_bad_value(usage, "--top-n", "1 to 10000",
+				    optarg);
 			break;
 		case O_TRAIN_FRACTION:
 			if (cli_parse_double(optarg, 0.01, 0.99, &opt->train_fraction) < 0)
-				bad_number("--train-fraction", "0.01 to 0.99", optarg);
+				cli_bad_value(usage, "--train-fraction",
+				    "0.01 to 0.99", optarg);
 			break;
 		default:
-			if (!cli_common_option(c, optarg, &opt->common))
-				usage();
+			cli_common_option(c, optarg, &opt->common, &tool);
 		}
 	}
-	if (argc - optind > 1) {
-		warnx("one input at most, got %d", argc - optind);
-		usage();
-	}
-	opt->input = argc > optind ? argv[optind] : "-";
-	if (!opt->eval && opt->features == NULL) {
-		warnx("--features is required (or --eval)");
-		usage();
-	}
+	opt->input = cli_one_input(argc, argv, optind, usage);
+	if (!opt->eval && opt->features == NULL)
+		cli_usage_error(usage, "--features is required (or --eval)");
 	if (!opt->eval && strcmp(opt->features, "-") == 0 &&
-	    strcmp(opt->input, "-") == 0) {
-		warnx("--features and the interactions cannot both be standard input");
-		usage();
-	}
+	    strcmp(opt->input, "-") == 0)
+		cli_usage_error(usage,
+		    "--features and the interactions cannot both be standard input");
 	if (opt->nk == 0) {
 		opt->k[0] = 5, opt->k[1] = 10, opt->k[2] = 20;
 		opt->nk = 3;

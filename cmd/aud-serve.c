@@ -134,19 +134,17 @@ parse_options(int argc, char **argv, struct options *opt)
 			printf("aud-serve %s\n", AUD_VERSION);
 			exit(0);
 		case 'w':
-			if (cli_parse_int(optarg, 1, 4096, &opt->workers) < 0) {
-				warnx("--workers: expected 1 to 4096, got \"%s\"", optarg);
-				usage();
-			}
+			if (cli_parse_int(optarg, 1, 4096, &opt->workers) < 0)
+				cli_bad_value(usage, "--workers", "1 to 4096",
+				    optarg);
 			break;
 		default:
 			usage();
 		}
 	}
-	if (opt->model == NULL || optind != argc) {
-		warnx(opt->model == NULL ? "-m MODEL is required" : "no arguments expected");
-		usage();
-	}
+	if (opt->model == NULL || optind != argc)
+		cli_usage_error(usage,
+		    opt->model == NULL ? "-m MODEL is required" : "no arguments expected");
 }
 
 static const char *

@@ -1,8 +1,10 @@
 /* Option helpers shared by the tools in cmd/. */
 #include "cli.h"
 
+#include <err.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,21 +43,29 @@ cli_parse_double(const char *s, double min, double max, double *out)
 	return 0;
 }
 
-int
-cli_common_option(int c, const char *arg, struct common_options *co)
+void
+cli_common_option(int c, const char *arg, struct common_options *co,
+    const struct cli_tool *tool)
 {
 	switch (c) {
 	case 'f':
 		co->force = 1;
-		return 1;
+		break;
 	case 'o':
 		co->output = arg;
-		return 1;
+		break;
 	case 'q':
 		co->quiet = 1;
-		return 1;
+		break;
+	case 'h':
+		tool->help();
+		break;
+	case 'V':
+		printf("%s %s\n", tool->name, AUD_VERSION);
+		exit(0);
+	default:
+		tool->usage();
 	}
-	return 0;
 }
 
 FILE *
@@ -75,6 +85,33 @@ cli_open_input(const char *path)
 		return NULL;
 	}
 	return f;
+}
+
+void
+cli_usage_error(cli_usage_fn *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	usage();
+	exit(EXIT_USAGE);	/* usage() exits; this says so to the compiler */
+}
+
+void
+cli_bad_value(cli_usage_fn *usage, const char *option, const char *want,
+    const char *arg)
+{
+	cli_usage_error(usage, "%s: expected %s, got \"%s\"", option, want, arg);
+}
+
+const char *
+cli_one_input(int argc, char **argv, int first, cli_usage_fn *usage)
+{
+	if (argc - first > 1)
+		cli_usage_error(usage, "one input at most, got %d", argc - first);
+	return argc > first ? argv[first] : "-";
 }
 
 const char cli_common_options_help[] =

@@ -23,8 +23,8 @@ int cli_parse_double(const char *s, double min, double max, double *out);
 
 /*
  * The options every tool takes. Each tool lists CLI_COMMON_LONGOPTS in its
- * option table and CLI_COMMON_SHORTOPTS in its short options, handles -h
- * and -V itself (they print), and passes the rest to cli_common_option().
+ * option table and CLI_COMMON_SHORTOPTS in its short options, and passes
+ * every option it does not know itself to cli_common_option().
  */
 struct common_options {
 	const char *output;	/* -o FILE, or NULL for standard output */
@@ -40,8 +40,38 @@ struct common_options {
 	{ "quiet", no_argument, NULL, 'q' }, \
 	{ "version", no_argument, NULL, 'V' }
 
-/* Takes -f, -o or -q into co; returns 0 when c is none of them. */
-int cli_common_option(int c, const char *arg, struct common_options *co);
+typedef void cli_usage_fn(void);
+
+/* A tool as its command line knows it: its name, --help and its usage lines. */
+struct cli_tool {
+	const char *name;
+	cli_usage_fn *help;	/* prints the help and exits 0 */
+	cli_usage_fn *usage;	/* prints the usage lines and exits EXIT_USAGE */
+};
+
+/*
+ * Takes -f, -o or -q into co; -h shows the tool's help and -V its name and
+ * version, both exiting 0; any other c is a usage error.
+ */
+void cli_common_option(int c, const char *arg, struct common_options *co,
+    const struct cli_tool *tool);
+
+/*
+ * A bad command line ends every tool alike: "TOOL: MESSAGE" on stderr, then
+ * the tool's usage(), which prints its usage lines and exits with
+ * EXIT_USAGE. These three and cli_common_option() are the one place in
+ * common/ that prints and exits (common/README).
+ */
+__attribute__((noreturn, format(printf, 2, 3)))
+void cli_usage_error(cli_usage_fn *usage, const char *fmt, ...);
+
+/* "OPTION: expected WANT, got "ARG"". */
+__attribute__((noreturn))
+void cli_bad_value(cli_usage_fn *usage, const char *option, const char *want,
+    const char *arg);
+
+/* The one input operand after the options, "-" when there is none. */
+const char *cli_one_input(int argc, char **argv, int first, cli_usage_fn *usage);
 
 /* Opens path for reading; "-" is standard input. NULL with errno on failure. */
 #include <stdio.h>

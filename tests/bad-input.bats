@@ -239,6 +239,15 @@ bad_time() {
 	rejects 2 'aud-cf-check: --iterations: expected 1 to 1000, got "0"' aud-cf-check --iterations 0 -o "$OUT" i.aud
 }
 
+@test "two inputs to any tool that reads one are a usage error" {
+	aud-features -o f.aud i.aud
+	rejects 2 "aud-cat: one input at most, got 2" aud-cat -o "$OUT" i.aud i.aud
+	rejects 2 "aud-explore: one input at most, got 2" aud-explore -o "$OUT" i.aud i.aud
+	rejects 2 "aud-features: one input at most, got 2" aud-features -o "$OUT" i.aud i.aud
+	rejects 2 "aud-rank: one input at most, got 3" aud-rank --features f.aud -o "$OUT" i.aud i.aud i.aud
+	rejects 2 "aud-cf-check: one input at most, got 2" aud-cf-check -o "$OUT" i.aud i.aud
+}
+
 @test "an option without its value, and an unknown option" {
 	rejects 2 "aud-explore: option '--split-quantile' requires an argument" aud-explore -o "$OUT" i.aud --split-quantile
 	rejects 2 "aud-features: unrecognized option '--nope'" aud-features --nope -o "$OUT" i.aud
