@@ -311,56 +311,58 @@ read_ranked(const struct model *m, const unsigned char *p, size_t len,
  * The "ranking" map of the header, at p: the positions of its customers
  * and scores are noted, nothing is decoded. A server opens the model once
  * a connection, and decoding a ranking head of thousands into msgpack-c
- * objects was most of the cost of that.
+ * objects was most of the cost of that. Returns NULL and the map's length
+ * in *used, or what is wrong with it.
  */
-static int
-read_ranking(struct model *m, const unsigned char *p, size_t len,
-    const char *path, char *err, size_t errlen)
+static const char *
+read_ranking(struct model *m, const unsigned char *p, size_t len, size_t *used)
 {
 	size_t at, k;
 	uint64_t pairs, nscores = 0;
 	int is_map, have = 0;
 
 	if ((at = mpscan_container(p, len, &pairs, &is_map)) == 0 || !is_map)
-		return corrupt(err, errlen, path, "no ranking");
+		return "no ranking";
 	for (uint64_t i = 0; i < pairs; i++) {
 		msgpack_object key;
-		int scores;
+		int scores, customers;
 
 		if ((k = mpscan_scalar(p + at, len - at, &key)) == 0)
-			return corrupt(err, errlen, path, "no ranking");
+			return "no ranking";
 		at += k;
 		scores = mp_str_equals(&key, "scores");
-		if ((scores || mp_str_equals(&key, "customers")) &&
-		    (have & (scores ? 2 : 1)))
-			return corrupt(err, errlen, path, "a ranking given twice");
-		if (scores || mp_str_equals(&key, "customers")) {
+		customers = mp_str_equals(&key, "customers");
+		if ((scores && (have & 2)) || (customers && (have & 1)))
+			return "a ranking given twice";
+		if (scores || customers) {
 			k = read_ranked(m, p + at, len - at, scores, scores ?
 			    &m->score_at : &m->customer_at, scores ? &nscores :
 			    &m->nranking);
 			if (k == 0)
-				return corrupt(err, errlen, path, scores ?
-				    "a score that is not a number" :
-				    "a ranked customer that is not an id");
+				return scores ? "a score that is not a number" :
+				    "a ranked customer that is not an id";
 			have |= scores ? 2 : 1;
 		} else if ((k = mpscan_skip(p + at, len - at)) == 0)
-			return corrupt(err, errlen, path, "no ranking");
+			return "no ranking";
 		at += k;
 	}
-	if (have != 3 || nscores != m->nranking ||
-	    m->fallback_size > m->nranking)
-		return corrupt(err, errlen, path, "no ranking");
-	return 0;
+	if (have != 3 || nscores != m->nranking)
+		return "no ranking";
+	*used = at;
+	return NULL;
 }
 
 /*
- * Reads the header: its "ranking" through read_ranking(), the rest (a few
- * hundred bytes) with msgpack-c, from a copy in which the ranking is nil.
+ * Reads the header in one walk: its "ranking" through read_ranking(), the
+ * rest (a few hundred bytes) with msgpack-c, from a copy in which the
+ * ranking is nil. What is wrong with the ranking is said only once the
+ * header is known to be a model's of a version this reader knows.
  */
 static int
 read_header(struct model *m, const char *path, char *err, size_t errlen)
 {
 	const unsigned char *p = m->map;
+	const char *wrong = "no ranking";
 	size_t at, k, v, rk = 0, rk_len = 0, len, off = 0;
 	uint64_t pairs;
 	int is_map;
@@ -369,11 +371,19 @@ read_header(struct model *m, const char *path, char *err, size_t errlen)
 		return corrupt(err, errlen, path, "not an aud stream");
 	for (uint64_t i = 0; i < pairs; i++) {
 		msgpack_object key;
+		int ranking;
 
-		if ((k = mpscan_scalar(p + at, m->size - at, &key)) == 0 ||
-		    (v = mpscan_skip(p + at + k, m->size - at - k)) == 0)
+		if ((k = mpscan_scalar(p + at, m->size - at, &key)) == 0)
 			return corrupt(err, errlen, path, "no readable header");
-		if (mp_str_equals(&key, "ranking"))
+		ranking = mp_str_equals(&key, "ranking");
+		v = 0;		/* set by read_ranking() when it can read it */
+		if (ranking && rk == 0)
+			wrong = read_ranking(m, p + at + k, m->size - at - k, &v);
+		else if (ranking)
+			wrong = "a ranking given twice";
+		if (v == 0 && (v = mpscan_skip(p + at + k, m->size - at - k)) == 0)
+			return corrupt(err, errlen, path, "no readable header");
+		if (ranking)
 			rk = at + k, rk_len = v;
 		at += k + v;
 	}
@@ -394,9 +404,11 @@ read_header(struct model *m, const char *path, char *err, size_t errlen)
 		return corrupt(err, errlen, path, "no readable header");
 	if (check_header(m, path, err, errlen) < 0)
 		return -1;
-	if (rk_len == 0)
+	if (wrong != NULL)
+		return corrupt(err, errlen, path, wrong);
+	if (m->fallback_size > m->nranking)
 		return corrupt(err, errlen, path, "no ranking");
-	return read_ranking(m, p + rk, rk_len, path, err, errlen);
+	return 0;
 }
 
 /*
