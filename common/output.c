@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdint.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +79,8 @@ split_path(const char *path, char **dir, char **base)
 	free(b);
 }
 
-/* Removes ".BASE.aud-PID.tmp" files in dir whose process no longer exists. */
+/* Removes ".BASE.aud-PID-RANDOM.tmp" files in dir whose process no longer
+   exists. */
 static void
 remove_stale(const char *dir, const char *base)
 {
@@ -96,7 +99,9 @@ remove_stale(const char *dir, const char *base)
 		    strncmp(n + 1 + blen, ".aud-", 5) != 0)
 			continue;
 		pid = strtol(n + 1 + blen + 5, &end, 10);
-		if (pid <= 0 || strcmp(end, ".tmp") != 0)
+		if (pid <= 0 || *end != '-' ||
+		    strspn(end + 1, "0123456789abcdef") != 16 ||
+		    strcmp(end + 17, ".tmp") != 0)
 			continue;
 		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
 			size_t len = strlen(dir) + strlen(n) + 2;
@@ -108,6 +113,32 @@ remove_stale(const char *dir, const char *base)
 		}
 	}
 	closedir(d);
+}
+
+/*
+ * Creates the temporary file beside the output, as mkstemp(3) does but with
+ * the mode the umask gives (the file becomes the output): a name no other
+ * user can guess, created only if nothing (not even a dangling link) is
+ * there, never through a link. Fills tmp and returns the descriptor, or -1
+ * with errno set.
+ */
+static int
+create_temporary(char *tmp, size_t len, const char *dir, const char *base)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		uint64_t r;
+		int fd;
+
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			return -1;
+		snprintf(tmp, len, "%s/.%s.aud-%ld-%016llx.tmp", dir, base,
+		    (long)getpid(), (unsigned long long)r);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0666);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
 }
 
 /*
@@ -160,12 +191,11 @@ output_open(struct output *o, const char *path, int binary, int force,
 		return open_special(o, path, binary, force, err, errlen);
 	split_path(path, &dir, &base);
 	remove_stale(dir, base);
-	len = strlen(dir) + strlen(base) + 40;
+	len = strlen(dir) + strlen(base) + 64;
 	o->tmp = xmalloc(len);
-	snprintf(o->tmp, len, "%s/.%s.aud-%ld.tmp", dir, base, (long)getpid());
+	fd = create_temporary(o->tmp, len, dir, base);
 	free(dir);
 	free(base);
-	fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0 || (o->fp = fdopen(fd, "wb")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		if (fd >= 0) {

@@ -1,7 +1,8 @@
 /*
  * Output files that are never left half-written. With a path, output goes to
- * a temporary file in the same directory (".NAME.aud-PID.tmp") that is
- * renamed over NAME only when the tool succeeds; a failed run,
+ * a temporary file in the same directory (".NAME.aud-PID-RANDOM.tmp",
+ * created afresh and exclusively, never through a link, with the mode the
+ * umask gives) that is renamed over NAME only when the tool succeeds; a failed run,
  * an exit through err(3), or SIGINT/SIGTERM/SIGHUP removes it. Temporary
  * files left by a run that was killed with SIGKILL are removed by the next
  * run writing the same NAME. Like sort -o, the file is not fsync'ed: that

@@ -296,9 +296,21 @@ OUT
 }
 
 @test "a temporary file left by a killed run is removed by the next run" {
-	touch "$BATS_TEST_TMPDIR/.out.aud.aud-999999999.tmp"
+	touch "$BATS_TEST_TMPDIR/.out.aud.aud-999999999-0123456789abcdef.tmp"
 	prepare_to out.aud orders.csv
 	no_temporaries "$BATS_TEST_TMPDIR"
+}
+
+@test "-o never writes through a link planted at a temporary file's name" {
+	cd "$BATS_TEST_TMPDIR"
+	echo precious > victim
+	# exec keeps the shell's pid: the name the temporary file once had
+	run -0 bash -c 'for p in $$ $(($$ + 1)); do ln -s victim .out.aud.aud-$p.tmp; done
+	    umask 027; exec aud-prepare -q -o out.aud "$0"' "$FIXTURES/orders.csv"
+	assert_equal "$(cat victim)" precious
+	[ -f out.aud ] && [ ! -L out.aud ]
+	run -0 stat -c %a out.aud
+	assert_output 640
 }
 
 @test "a full disk is an error" {

@@ -13,7 +13,7 @@ setup() {
 started_writing() {
 	local i
 	for i in $(seq 100); do
-		compgen -G "$(dirname "$2")/.$(basename "$2").aud-$1.tmp" > /dev/null && return 0
+		compgen -G "$(dirname "$2")/.$(basename "$2").aud-$1-*.tmp" > /dev/null && return 0
 		sleep 0.05
 	done
 	echo "no temporary file for $2"
