@@ -273,6 +273,21 @@ map_columns(struct prep *p, const struct csv_row *header)
 			return -1;
 		}
 	}
+	/* A column number past the first row's width would drop every row
+	   as missing a field; the optional name column by default is absent. */
+	for (int i = 0; i < NCOLS; i++) {
+		if (p->col[i] < 0 || (size_t)p->col[i] < header->nfields)
+			continue;
+		if (i == COL_NAME && opt->col[i] == NULL) {
+			p->col[i] = -1;
+			continue;
+		}
+		snprintf(p->err, sizeof(p->err), "%s: no column %d: the %s has %zu "
+		    "column%s", p->name, p->col[i] + 1,
+		    opt->no_header ? "first row" : "header", header->nfields,
+		    header->nfields == 1 ? "" : "s");
+		return -1;
+	}
 	p->mapped = 1;
 	return 0;
 }
