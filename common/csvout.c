@@ -8,8 +8,14 @@
 void
 csv_write_field(FILE *out, const char *s, size_t len, char sep)
 {
-	if (memchr(s, sep, len) == NULL && memchr(s, '"', len) == NULL &&
-	    memchr(s, '\n', len) == NULL && memchr(s, '\r', len) == NULL) {
+	/* CSV readers (libcsv among them) trim blanks around a field that is
+	   not quoted: a field that starts or ends with one is quoted too. */
+	int edge_blank = len > 0 && (s[0] == ' ' || s[0] == '\t' ||
+	    s[len - 1] == ' ' || s[len - 1] == '\t');
+
+	if (!edge_blank && memchr(s, sep, len) == NULL &&
+	    memchr(s, '"', len) == NULL && memchr(s, '\n', len) == NULL &&
+	    memchr(s, '\r', len) == NULL) {
 		fwrite(s, 1, len, out);
 		return;
 	}

@@ -8,7 +8,8 @@
 /*
  * Writes len bytes of s as a field of a table separated by sep: within
  * double quotes, quotes doubled, when it holds sep, a quote or a line
- * break; as it is otherwise.
+ * break, or starts or ends with a blank (space or tab), so that it reads
+ * back as written; as it is otherwise.
  */
 void csv_write_field(FILE *out, const char *s, size_t len, char sep);
 
