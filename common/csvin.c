@@ -216,6 +216,24 @@ feed(struct csv_parser *p, struct reader *r, const char *s, size_t n)
 		fail(r, r->row_line, "field longer than 16 MiB (an unterminated quote?)");
 }
 
+/*
+ * The end of the line at s: its LF, or a CR not followed by LF (files from
+ * old Macs end lines with CR alone); NULL when the line goes on past end.
+ * A CR at end may be half of a CRLF: the caller counts it as the line's end
+ * and passes over an LF that starts the next chunk.
+ */
+static const char *
+line_end(const char *s, const char *end)
+{
+	const char *nl = memchr(s, '\n', (size_t)(end - s));
+	const char *stop = nl ? nl : end;
+	const char *cr = memchr(s, '\r', (size_t)(stop - s));
+
+	if (cr != NULL && cr + 1 == nl)	/* CRLF: the LF ends the line */
+		cr = NULL;
+	return cr ? cr : nl;
+}
+
 /* The reader thread: parses the whole input into batches. */
 static void *
 read_all(void *r_)
@@ -225,7 +243,7 @@ read_all(void *r_)
 	char *chunk = xmalloc(CHUNK);
 	uint64_t total = 0;
 	size_t n;
-	int first = 1;
+	int first = 1, after_cr = 0;
 
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
 		fail(r, 0, "out of memory");
@@ -240,14 +258,21 @@ read_all(void *r_)
 		if (first && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
 			s += 3;
 		first = 0;
+		if (after_cr && *s == '\n') {	/* a CRLF cut by the chunk */
+			feed(&p, r, s, 1);
+			s++;
+		}
+		after_cr = 0;
 		while (s < end && !r->failed) {
-			const char *nl = memchr(s, '\n', (size_t)(end - s));
-			size_t len = nl ? (size_t)(nl - s) + 1 : (size_t)(end - s);
+			const char *eol = line_end(s, end);
+			size_t len = eol ? (size_t)(eol - s) + 1 : (size_t)(end - s);
 
 			feed(&p, r, s, len);
 			s += len;
-			if (nl)
+			if (eol) {
 				r->line++;
+				after_cr = *eol == '\r';
+			}
 		}
 		total += n;
 		if (r->bytes_read != NULL)

@@ -242,16 +242,21 @@ flush_batch(struct interactions *ia, struct batch *b, size_t *cap,
 
 /*
  * A count of the stream's provenance (rows_written, customers_written,
- * products_written), to size arrays and tables once; 0 when absent.
+ * products_written), to size arrays and tables once; 0 when absent. A
+ * corrupt header cannot make it more than the input can hold; arrays still
+ * grow past it if need be.
  */
 static size_t
 expected(const struct stream_reader *r, const char *key)
 {
 	const msgpack_object *prov = stream_header_get(r, "provenance");
 	const msgpack_object *n = prov ? mp_map_get(prov, key) : NULL;
+	uint64_t bound = stream_records_left_bound(r);
 
-	return n && n->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-	    n->via.u64 < UINT32_MAX ? (size_t)n->via.u64 : 0;
+	if (n == NULL || n->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    n->via.u64 >= UINT32_MAX)
+		return 0;
+	return (size_t)(n->via.u64 < bound ? n->via.u64 : bound);
 }
 
 /* The reader thread: decodes the stream into batches until its end. */

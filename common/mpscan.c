@@ -187,27 +187,37 @@ opaque(const unsigned char *p, size_t n)
 	return n >= head && n - head >= len ? head + len : 0;
 }
 
-size_t
-mpscan_skip(const unsigned char *p, size_t n)
+int
+mpscan_walk(struct mpscan_walk *w, const unsigned char *p, size_t n)
 {
-	uint64_t pending = 1;	/* objects still to pass over */
-	size_t at = 0;
-
-	while (pending > 0) {
+	if (w->at == 0 && w->pending == 0)
+		w->pending = 1;		/* a new walk: the object itself */
+	while (w->pending > 0) {
 		msgpack_object o;
 		uint64_t count;
 		size_t used;
 		int is_map;
 
-		if (at >= n)
+		if (w->at >= n)
 			return 0;
-		if ((used = mpscan_container(p + at, n - at, &count, &is_map)) > 0)
-			pending += is_map ? 2 * count : count;
-		else if ((used = mpscan_scalar(p + at, n - at, &o)) == 0 &&
-		    (used = opaque(p + at, n - at)) == 0)
-			return 0;
-		at += used;
-		pending--;
+		if (p[w->at] == 0xc1)	/* the one byte msgpack never uses */
+			return -1;
+		if ((used = mpscan_container(p + w->at, n - w->at, &count,
+		    &is_map)) > 0)
+			w->pending += is_map ? 2 * count : count;
+		else if ((used = mpscan_scalar(p + w->at, n - w->at, &o)) == 0 &&
+		    (used = opaque(p + w->at, n - w->at)) == 0)
+			return 0;	/* every other byte starts a value: cut */
+		w->at += used;
+		w->pending--;
 	}
-	return at;
+	return 1;
+}
+
+size_t
+mpscan_skip(const unsigned char *p, size_t n)
+{
+	struct mpscan_walk w = { 0, 0 };
+
+	return mpscan_walk(&w, p, n) == 1 ? w.at : 0;
 }

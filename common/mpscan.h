@@ -35,6 +35,26 @@ size_t mpscan_scalar(const unsigned char *p, size_t n, msgpack_object *o);
 size_t mpscan_container(const unsigned char *p, size_t n, uint64_t *count,
     int *is_map);
 
+/*
+ * A walk over one object's values, token by token, that resumes where the
+ * bytes ran out: at is how far it has come, pending how many values are
+ * still to come (each takes a byte at least). Zeroed to begin.
+ */
+struct mpscan_walk {
+	size_t at;
+	uint64_t pending;
+};
+
+/*
+ * Walks on through the n bytes at p (the object's start; the bytes may have
+ * moved since the last call, and grown). Returns 1 when the whole object
+ * lies in them (its length is w->at), 0 when it goes on past them, -1 when
+ * they are not msgpack. Readers walk an object before msgpack-c decodes it,
+ * so that no container head claiming more values than the input holds can
+ * make msgpack-c allocate for them.
+ */
+int mpscan_walk(struct mpscan_walk *w, const unsigned char *p, size_t n);
+
 /* The length of the whole object at p, or 0 when it is cut short or garbled. */
 size_t mpscan_skip(const unsigned char *p, size_t n);
 

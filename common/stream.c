@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -339,6 +340,7 @@ struct stream_reader {
 	FILE *in;
 	char *name;
 	msgpack_unpacker up;
+	struct mpscan_walk walk;	/* over the next object's bytes so far */
 	msgpack_unpacked header;	/* kept for the reader's life */
 	msgpack_object current;		/* the record being handed out, in the
 					   unpacker's own zone or in flat */
@@ -367,6 +369,35 @@ fail(const struct stream_reader *r, uint64_t at, char *err, size_t errlen,
 }
 
 /*
+ * Reads another chunk into the unpacker's buffer, which holds have bytes
+ * not parsed yet; at the end of input sets r->at_eof instead. Returns 0, or
+ * -1 with err filled.
+ */
+static int
+read_more(struct stream_reader *r, size_t have, char *err, size_t errlen)
+{
+	size_t n;
+
+	if (r->at_eof)
+		return 0;
+	if (!msgpack_unpacker_reserve_buffer(&r->up, READ_CHUNK)) {
+		fail(r, r->offset + have, err, errlen, "out of memory");
+		return -1;
+	}
+	n = fread(msgpack_unpacker_buffer(&r->up), 1, READ_CHUNK, r->in);
+	if (n < READ_CHUNK) {
+		if (ferror(r->in)) {
+			snprintf(err, errlen, "%s: read error: %s", r->name,
+			    strerror(errno));
+			return -1;
+		}
+		r->at_eof = 1;
+	}
+	msgpack_unpacker_buffer_consumed(&r->up, n);
+	return 0;
+}
+
+/*
  * Parses the next object. The header goes into keep, an msgpack_unpacked
  * with a zone of its own that lives as long as the reader. Records (keep is
  * NULL) go into r->current, built in the unpacker's zone, which is cleared
@@ -384,9 +415,28 @@ next_object(struct stream_reader *r, msgpack_unpacked *keep, char *err,
 	if (keep == NULL && r->up.z != NULL)
 		msgpack_unpacker_reset_zone(&r->up);
 	for (;;) {
-		size_t used = 0, n;
+		size_t used = 0, have = r->up.used - r->up.off;
 		msgpack_unpack_return ret;
+		int whole = mpscan_walk(&r->walk,
+		    (const unsigned char *)r->up.buffer + r->up.off, have);
 
+		if (whole < 0) {
+			fail(r, r->offset, err, errlen, "garbled data (not msgpack)");
+			return -1;
+		}
+		if (whole == 0) {	/* msgpack-c sees whole objects only */
+			if (read_more(r, have, err, errlen) < 0)
+				return -1;
+			if (r->at_eof && r->up.used - r->up.off == have) {
+				if (have == 0)
+					return 0;
+				fail(r, r->offset, err, errlen,
+				    "truncated: input ends inside an object");
+				return -1;
+			}
+			continue;
+		}
+		memset(&r->walk, 0, sizeof(r->walk));
 		if (keep != NULL)
 			ret = msgpack_unpacker_next_with_size(&r->up, keep, &used);
 		else {
@@ -413,27 +463,9 @@ next_object(struct stream_reader *r, msgpack_unpacked *keep, char *err,
 			    "garbled data (an object too large to hold)");
 			return -1;
 		}
-		if (r->at_eof) {
-			if (msgpack_unpacker_message_size(&r->up) == 0)
-				return 0;
-			fail(r, r->offset, err, errlen,
-			    "truncated: input ends inside an object");
-			return -1;
-		}
-		if (!msgpack_unpacker_reserve_buffer(&r->up, READ_CHUNK)) {
-			fail(r, r->offset, err, errlen, "out of memory");
-			return -1;
-		}
-		n = fread(msgpack_unpacker_buffer(&r->up), 1, READ_CHUNK, r->in);
-		if (n < READ_CHUNK) {
-			if (ferror(r->in)) {
-				snprintf(err, errlen, "%s: read error: %s", r->name,
-				    strerror(errno));
-				return -1;
-			}
-			r->at_eof = 1;
-		}
-		msgpack_unpacker_buffer_consumed(&r->up, n);
+		/* A whole object that msgpack-c cannot finish: not msgpack. */
+		fail(r, r->offset, err, errlen, "garbled data (not msgpack)");
+		return -1;
 	}
 }
 
@@ -596,6 +628,17 @@ uint64_t
 stream_offset(const struct stream_reader *r)
 {
 	return r->record_offset;
+}
+
+uint64_t
+stream_records_left_bound(const struct stream_reader *r)
+{
+	struct stat st;
+
+	if (fstat(fileno(r->in), &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size < r->offset)
+		return (uint64_t)1 << 24;
+	return ((uint64_t)st.st_size - r->offset) / (r->nfields + 1);
 }
 
 const char *

@@ -108,6 +108,13 @@ int stream_expect_kind(const struct stream_reader *r, const char *kind,
 int stream_read(struct stream_reader *r, const msgpack_object **rec,
     char *err, size_t errlen);
 
+/*
+ * How many records the rest of the input can hold at most (each takes a
+ * byte per field and one more), to bound what a reader reserves on the word
+ * of a header: the bytes left in a regular file, 2^24 records from a pipe.
+ */
+uint64_t stream_records_left_bound(const struct stream_reader *r);
+
 /* Byte offset of the start of the current record (for the caller's errors). */
 uint64_t stream_offset(const struct stream_reader *r);
 /* The display name of the input ("stdin" for "-"). */

@@ -136,8 +136,8 @@ parse_offset(const char *p, const char *end, int *east)
 	sign = *p++ == '-' ? -1 : 1;
 	if ((h = digits(&p, end, 2)) < 0 || h > 23)
 		return -1;
-	if (p < end && *p == ':')
-		p++;
+	if (p < end && *p == ':' && ++p == end)
+		return -1;	/* "+05:" is not "+05:00" */
 	if (p < end && ((m = digits(&p, end, 2)) < 0 || m > 59))
 		return -1;
 	if (p != end)

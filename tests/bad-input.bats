@@ -54,6 +54,20 @@ csv() {
 		aud-prepare -o "$OUT" in.csv
 }
 
+@test "a column number past the header's width" {
+	csv 1,1,cart,2023-01-01
+	rejects 1 "aud-prepare: in.csv: no column 99: the header has 4 columns" \
+		aud-prepare -o "$OUT" --customer-col 99 in.csv
+	rejects 1 "aud-prepare: in.csv: no column 99: the header has 4 columns" \
+		aud-prepare -o "$OUT" --name-col 99 in.csv
+}
+
+@test "--no-header with default positions on a 4-column file" {
+	printf '1,1,cart,2023-01-01\n' > in.csv
+	rejects 1 "aud-prepare: in.csv: no column 5: the first row has 4 columns" \
+		aud-prepare -o "$OUT" --no-header in.csv
+}
+
 @test "a byte order mark is skipped: the first column keeps its name" {
 	printf '\xef\xbb\xbf%s\n7,2,cart,2023-01-01\n' "$H" > in.csv
 	run -0 bash -c "aud-prepare -q in.csv | aud-cat --format csv | tail -n 1"
@@ -123,6 +137,7 @@ bad_time() {
 @test "timestamp: an offset of 25 hours" { bad_time 2023-01-01T10:00:00+25:00; }
 @test "timestamp: year 0" { bad_time 0000-01-01; }
 @test "timestamp: empty" { bad_time ""; }
+@test "timestamp: an offset without its minutes" { bad_time 2023-01-01T10:00:00+05:; }
 @test "timestamp: words" { bad_time yesterday; }
 
 @test "without --strict a bad timestamp drops the row, and says so" {
@@ -166,6 +181,18 @@ bad_time() {
 	run -1 --separate-stderr aud-rank --eval -o "$OUT" cut.aud
 	assert_regex "$stderr" '^aud-rank: cut.aud: byte [0-9]+: truncated: input ends inside an object$'
 	[ ! -e "$OUT" ]
+}
+
+@test "a record claiming 2^32 values is truncated input, and nothing is allocated for the claim" {
+	# a minimal header, then an array head claiming 4294967295 values
+	printf '\x85\xa6format\xaaaud-stream\xa7version\x01\xa4kind\xacinteractions\xa6fields\x91\xa1a\xa5types\x91\xa2id\xdd\xff\xff\xff\xff\x01\x02' > huge.aud
+	ulimit -v 1000000	# msgpack-c would have asked for 96 GiB
+	rejects 1 "aud-cat: huge.aud: byte 66: truncated: input ends inside an object" aud-cat -o "$OUT" huge.aud
+}
+
+@test "CR-only line ends are counted as lines" {
+	printf '%s\r1,2,cart,2023-01-01\r1,2,cart,bad\r' "$H" > in.csv
+	rejects 1 'aud-prepare: in.csv:3: bad timestamp "bad"' aud-prepare --strict -o "$OUT" in.csv
 }
 
 @test "a header claiming a newer format version" {

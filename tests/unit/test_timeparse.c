@@ -78,6 +78,8 @@ main(void)
 	rejects("iso", "2023-01-31T10:20:30 PST");
 	rejects("iso", "2023-01-31T");
 	rejects("iso", "2023-1-31");
+	rejects("iso", "2023-01-01T10:00:00+05:");
+	accepts("iso", "2023-01-01T10:00:00+05", "2023-01-01T05:00:00Z");
 	rejects("iso", "23-01-31");
 	rejects("iso", "2023/01/31");
 	rejects("iso", "2023-01-31x");
