@@ -41,6 +41,7 @@
 
 #define IDLE_MS 10000		/* between requests on a kept-alive connection */
 #define HEAD_MS 5000		/* to send a whole request head */
+#define SWEEP_MS 250		/* standalone: how late a limit may be applied */
 #define MAX_N 100
 
 struct options {
@@ -302,10 +303,18 @@ log_request(struct conn *c, const struct http_request *req, int status,
 	if (c->log == NULL)
 		return;
 	format_date(when, sizeof(when), 1);
-	fprintf(c->log, "%s - - [%s] \"%s %s%s%s HTTP/1.%d\" %d %zu\n", c->peer,
-	    when, req ? req->method : "-", req ? req->path : "-",
-	    req && req->query[0] ? "?" : "", req ? req->query : "",
-	    req ? req->minor : 1, status, bytes);
+	fprintf(c->log, "%s - - [%s] \"", c->peer, when);
+	if (req != NULL) {	/* the target as received, escaped: one line */
+		fprintf(c->log, "%s ", req->method);
+		http_write_escaped(c->log, req->path);
+		if (req->query[0] != '\0') {
+			putc('?', c->log);
+			http_write_escaped(c->log, req->query);
+		}
+		fprintf(c->log, " HTTP/1.%d", req->minor);
+	} else
+		fputs("- - HTTP/1.1", c->log);
+	fprintf(c->log, "\" %d %zu\n", status, bytes);
 	fflush(c->log);
 }
 
@@ -481,31 +490,42 @@ static const char aud_serve_ui[] =
 "if(q.get('n'))$('n').value=q.get('n');if(q.get('product')){$('pid').value=q.get('product');show()}\n"
 "</script></body></html>\n";
 
+/*
+ * Answers req by its path, split before it is decoded: in /recommend/ID the
+ * ID is decoded alone, so an encoded '/' (%2F) is part of it. A raw
+ * /recommend/A/B is not a route (404). http_parse checked the encoding.
+ */
 static void
 route(struct conn *c, const struct http_request *req, struct response *r)
 {
-	const char *path = req->path;
+	static char path[HTTP_MAX_HEAD];
+	const char *raw = req->path, *id = NULL;
 
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
 		error_body(r, 405, "only GET and HEAD are served");
 		r->extra = "Allow: GET, HEAD\r\n";
 		return;
 	}
-	if (strcmp(path, "/") == 0)
+	if (strncmp(raw, "/recommend/", 11) == 0 && strchr(raw + 11, '/') == NULL) {
+		http_percent_decode(raw + 11, strlen(raw + 11), 0, path, sizeof(path));
+		id = path;
+	} else
+		http_percent_decode(raw, strlen(raw), 0, path, sizeof(path));
+	if (id == NULL && strcmp(path, "/") == 0)
 		serve_index(r);
-	else if (strcmp(path, "/ui") == 0) {
+	else if (id == NULL && strcmp(path, "/ui") == 0) {
 		begin(r, 200, "text/html; charset=utf-8");
 		fputs(aud_serve_ui, r->f);
 	} else if (!c->model_ok)
 		error_body(r, 503, "the model cannot be read");
+	else if (id != NULL)
+		serve_recommend(c, req, id, r);
 	else if (strcmp(path, "/health") == 0)
 		serve_health(c, r);
 	else if (strcmp(path, "/metrics") == 0)
 		serve_metrics(c, r);
 	else if (strcmp(path, "/products/sample") == 0)
 		serve_sample(c, req, r);
-	else if (strncmp(path, "/recommend/", 11) == 0 && strchr(path + 11, '/') == NULL)
-		serve_recommend(c, req, path + 11, r);
 	else
 		error_body(r, 404, "Not Found");
 }
@@ -578,6 +598,15 @@ peer_name(int fd, char *peer, size_t len)
 		    NI_NUMERICHOST);
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * inetd: one connection on in and out, requests answered in turn (pipelined
  * ones too) until the client closes, stops keeping it alive, or is slow.
@@ -589,6 +618,7 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 	struct conn c = { .log = log };
 	char peer[64];
 	size_t len = 0;
+	int64_t head_start = 0;		/* ms: the first byte of the head in buf */
 
 	/* The peer's address is for the log only; no log, no system call. */
 	if (log != NULL)
@@ -606,10 +636,13 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 
 		if (used == 0) {
 			struct pollfd pfd = { .fd = in, .events = POLLIN };
+			/* A head has HEAD_MS from its first byte, however it
+			   is paced: the wait is what is left of it. */
+			int64_t wait = len ? head_start + HEAD_MS - now_ms() : IDLE_MS;
 			ssize_t got;
 
 			free(reply);
-			if (poll(&pfd, 1, len ? HEAD_MS : IDLE_MS) <= 0) {
+			if (wait <= 0 || poll(&pfd, 1, (int)wait) <= 0) {
 				if (len == 0)
 					break;
 				error_body_to(&c, 408, &reply, &replylen);
@@ -622,6 +655,8 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 				continue;
 			if (got <= 0)
 				break;
+			if (len == 0)
+				head_start = now_ms();
 			len += (size_t)got;
 			continue;
 		}
@@ -632,6 +667,7 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 		free(reply);
 		memmove(buf, buf + used, len - (size_t)used);
 		len -= (size_t)used;
+		head_start = now_ms();	/* a pipelined head starts now */
 	}
 	close_model(&c);
 }
@@ -707,6 +743,7 @@ struct client {
 	int closing;			/* close once out is written */
 	int polling_out;		/* registered for EPOLLOUT, not EPOLLIN */
 	int64_t since;			/* ms: last request answered, or accept */
+	int64_t head_start;		/* ms: the first byte of the head in in[] */
 	char peer[64];
 };
 
@@ -717,15 +754,6 @@ on_hup(int sig)
 {
 	(void)sig;
 	reload = 1;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -796,6 +824,8 @@ serve_client(int ep, struct client **clients, struct client *cl, struct conn *c)
 			drop(ep, clients, cl);
 			return;
 		}
+		if (cl->inlen == 0)
+			cl->head_start = now_ms();
 		cl->inlen += (size_t)got;
 	}
 	c->peer = cl->peer;
@@ -811,7 +841,7 @@ serve_client(int ep, struct client **clients, struct client *cl, struct conn *c)
 		}
 		memmove(cl->in, cl->in + used, cl->inlen - (size_t)used);
 		cl->inlen -= (size_t)used;
-		cl->since = now_ms();
+		cl->since = cl->head_start = now_ms();
 	}
 	if (cl->outlen > 0)
 		flush_client(ep, clients, cl);
@@ -830,7 +860,7 @@ sweep(int ep, struct client **clients, int maxfd, struct conn *c)
 			continue;
 		if (cl->inlen == 0 && now - cl->since > IDLE_MS)
 			drop(ep, clients, cl);
-		else if (cl->inlen > 0 && now - cl->since > HEAD_MS) {
+		else if (cl->inlen > 0 && now - cl->head_start > HEAD_MS) {
 			c->peer = cl->peer;
 			error_body_to(c, 408, &cl->out, &cl->outlen);
 			cl->closing = 1;
@@ -857,7 +887,7 @@ worker(int lfd, const struct options *opt, FILE *log)
 	rng_seed(&c.rng, (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
 	open_model(&c, opt);
 	for (;;) {
-		int n = epoll_wait(ep, events, 256, 1000);
+		int n = epoll_wait(ep, events, 256, SWEEP_MS);
 
 		if (reload) {
 			reload = 0;
@@ -899,7 +929,7 @@ worker(int lfd, const struct options *opt, FILE *log)
 			else if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 				serve_client(ep, clients, clients[fd], &c);
 		}
-		if (now_ms() - last_sweep >= 1000) {
+		if (now_ms() - last_sweep >= SWEEP_MS) {
 			sweep(ep, clients, maxfd, &c);
 			last_sweep = now_ms();
 		}

@@ -1,6 +1,7 @@
 /* HTTP request heads; see http.h. RFC 9112 section 2 and 3 for the syntax. */
 #include "http.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -45,6 +46,19 @@ http_percent_decode(const char *s, size_t len, int plus_is_space, char *out,
 	}
 	out[n] = '\0';
 	return 0;
+}
+
+void
+http_write_escaped(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			fprintf(f, "\\x%02X", c);
+		else
+			putc(c, f);
+	}
 }
 
 int
@@ -98,7 +112,7 @@ static int
 parse_request_line(const char *s, size_t len, struct http_request *req)
 {
 	const char *sp1 = memchr(s, ' ', len), *sp2, *target, *q;
-	size_t mlen, tlen;
+	size_t mlen, tlen, plen;
 
 	if (sp1 == NULL || (mlen = (size_t)(sp1 - s)) == 0 ||
 	    mlen >= sizeof(req->method))
@@ -125,9 +139,14 @@ parse_request_line(const char *s, size_t len, struct http_request *req)
 		if ((unsigned char)target[i] <= ' ' || target[i] == 0x7f)
 			return 400;
 	q = memchr(target, '?', tlen);
-	if (http_percent_decode(target, q ? (size_t)(q - target) : tlen, 0,
-	    req->path, sizeof(req->path)) < 0)
+	/* The path is kept as sent: decoding it before the router splits it
+	   would make an encoded '/' (%2F) inside a product id a separator. It
+	   is only checked here, so that every route may decode it safely. */
+	plen = q ? (size_t)(q - target) : tlen;
+	if (http_percent_decode(target, plen, 0, req->path, sizeof(req->path)) < 0)
 		return 400;
+	memcpy(req->path, target, plen);
+	req->path[plen] = '\0';
 	if (q != NULL) {
 		memcpy(req->query, q + 1, tlen - (size_t)(q - target) - 1);
 		req->query[tlen - (size_t)(q - target) - 1] = '\0';

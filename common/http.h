@@ -7,6 +7,7 @@
 #define AUD_HTTP_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define HTTP_MAX_HEAD 8192
@@ -14,7 +15,7 @@
 
 struct http_request {
 	char method[16];
-	char path[HTTP_MAX_HEAD];	/* percent-decoded, without the query */
+	char path[HTTP_MAX_HEAD];	/* as sent (its %-encoding checked), no query */
 	char query[HTTP_MAX_HEAD];	/* as sent, without the '?' */
 	int minor;			/* HTTP/1.minor */
 	int keep_alive;			/* the connection may carry another request */
@@ -41,6 +42,12 @@ int http_parse(const char *buf, size_t len, struct http_request *req,
  */
 int http_query_param(const char *query, const char *name, char *out,
     size_t outlen);
+
+/*
+ * Writes s for a log line, as nginx does: quotes, backslashes, control bytes
+ * and bytes from 0x7f up as \xHH, so that a request cannot forge a line.
+ */
+void http_write_escaped(FILE *f, const char *s);
 
 /* Percent-decodes len bytes of s into out (NUL-terminated); -1 if malformed. */
 int http_percent_decode(const char *s, size_t len, int plus_is_space,

@@ -115,6 +115,62 @@ OUT
 	assert_output "HTTP/1.1 408 Request Timeout"
 }
 
+# The five paced clients of pacing.py, side by side: a head dripped a byte
+# every 0.5 s gets 408 5 s after its first byte; a head after 7 s of idling,
+# or in parts 4.5 s apart, is answered; a request after 9.5 s idle is
+# answered; a silent connection is closed after the 10 s idle limit.
+PACED=drip,idle7-split,split4.5,idle9.5,silent
+paced_answers() {
+	assert_output - <<'OUT'
+drip: HTTP/1.1 408 Request Timeout after 5 s
+idle7-split: HTTP/1.1 200 OK after 1 s
+split4.5: HTTP/1.1 200 OK after 4 s
+idle9.5: HTTP/1.1 200 OK after 0 s
+silent: closed after 10 s
+OUT
+}
+
+@test "inetd: the head limit runs from the head's first byte, the idle limit from the last answer" {
+	run -0 python3 "$BATS_TEST_DIRNAME/pacing.py" inetd "$PACED" aud-serve -m "$M"
+	paced_answers
+}
+
+@test "standalone: the head limit runs from the head's first byte, the idle limit from the last answer" {
+	local port=$((20000 + RANDOM % 20000)) i
+	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
+	local pid=$!
+	for i in $(seq 50); do
+		exec 7<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null && break
+		sleep 0.1
+	done
+	exec 7<&-
+	run -0 python3 "$BATS_TEST_DIRNAME/pacing.py" "$port" ${PACED//,/ }
+	kill "$pid"
+	paced_answers
+}
+
+@test "a product id with an encoded slash is reached; a raw one is not a route" {
+	printf 'customer_id,product_id,event,event_date\n1,A/B,purchased,2023-01-01\n2,C,purchased,2023-01-02\n2,A/B,viewed,2023-01-03\n' > "$BATS_TEST_TMPDIR/slash.csv"
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/s.aud" "$BATS_TEST_TMPDIR/slash.csv"
+	aud-features -o "$BATS_TEST_TMPDIR/sf.aud" "$BATS_TEST_TMPDIR/s.aud"
+	aud-rank --features "$BATS_TEST_TMPDIR/sf.aud" --top-n 2 -o "$M" "$BATS_TEST_TMPDIR/s.aud"
+	run -0 serve 'GET /recommend/A%%2FB HTTP/1.1\r\n\r\nGET /recommend/A/B HTTP/1.1\r\n\r\nGET /he%%61lth HTTP/1.1\r\nConnection: close\r\n\r\n'
+	assert_line --partial '{"product_id":"A/B","product_name":null,"recommendations":[]'
+	assert_line 'HTTP/1.1 404 Not Found'
+	assert_line --partial '{"status":"healthy"'
+}
+
+@test "the access log has one line a request: the target as sent, with \\xHH escapes" {
+	printf '%s\r\n\r\n' 'GET /recommend/1%0A6.6.6.6%20-%20-%20[01/Jan/2026:00:00:00%20+0000]%20%22GET%20/forged%20HTTP/1.1%22%20200%201%1B[31m HTTP/1.1' \
+	    'GET /recommend/10?n=1&q="\'$'\xc3\xa9'' HTTP/1.1' > "$BATS_TEST_TMPDIR/req"
+	aud-serve -m "$M" --log "$BATS_TEST_TMPDIR/access.log" < "$BATS_TEST_TMPDIR/req" > /dev/null
+	run -0 cut -d' ' -f 6- "$BATS_TEST_TMPDIR/access.log"
+	assert_output - <<'OUT'
+"GET /recommend/1%0A6.6.6.6%20-%20-%20[01/Jan/2026:00:00:00%20+0000]%20%22GET%20/forged%20HTTP/1.1%22%20200%201%1B[31m HTTP/1.1" 404 23
+"GET /recommend/10?n=1&q=\x22\x5C\xC3\xA9 HTTP/1.1" 200 201
+OUT
+}
+
 @test "standalone, SIGHUP makes the workers serve a model renamed into place" {
 	local port=$((20000 + RANDOM % 20000)) i
 	aud-rank --features "$F" --top-n 1 -o "$BATS_TEST_TMPDIR/m1.aud" "$I"

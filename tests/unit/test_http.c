@@ -39,15 +39,19 @@ main(void)
 	    req.keep_alive && req.minor == 1, "its method, path and keep-alive");
 	status_is("GET /recommend/12%20x?n=5&format=csv HTTP/1.0\n\n", HTTP_OK,
 	    "HTTP/1.0 with bare LF");
-	ok(strcmp(req.path, "/recommend/12 x") == 0 &&
+	ok(strcmp(req.path, "/recommend/12%20x") == 0 &&
 	    strcmp(req.query, "n=5&format=csv") == 0 && !req.keep_alive,
-	    "the path is decoded, the query kept, 1.0 closes");
+	    "the path and query kept as sent, 1.0 closes");
 	ok(http_query_param(req.query, "n", value, sizeof(value)) == 1 &&
 	    strcmp(value, "5") == 0, "query parameter n");
 	ok(http_query_param(req.query, "format", value, sizeof(value)) == 1 &&
 	    strcmp(value, "csv") == 0, "query parameter format");
 	ok(http_query_param(req.query, "x", value, sizeof(value)) == 0,
 	    "an absent parameter");
+	status_is("GET /recommend/A%2FB HTTP/1.1\r\n\r\n", HTTP_OK,
+	    "an encoded slash");
+	ok(strcmp(req.path, "/recommend/A%2FB") == 0,
+	    "is not decoded before the router splits the path");
 	ok(http_query_param("n=%zz", "n", value, sizeof(value)) == -1,
 	    "a malformed parameter");
 	status_is("GET / HTTP/1.1\r\nConnection: close\r\n\r\n", HTTP_OK,
@@ -112,6 +116,19 @@ main(void)
 				all_rejected = 0;
 		}
 		ok(all_rejected, "20000 random byte strings are never taken as requests");
+	}
+	{
+		/* A log line cannot be forged: nothing but printable ASCII
+		   other than '"' and '\\' is written as itself. */
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		http_write_escaped(f, "a\n\"b\\\x1b\x7f\xc3\xa9 ~");
+		fclose(f);
+		ok(strcmp(text, "a\\x0A\\x22b\\x5C\\x1B\\x7F\\xC3\\xA9 ~") == 0,
+		    "log escapes: %s", text);
+		free(text);
 	}
 	return tap_done();
 }
