@@ -1,0 +1,450 @@
+/* Co-occurrence neighbours and product-aware audiences; see cooc.h. */
+#include "cooc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parallel.h"
+#include "radix.h"
+#include "timeparse.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* Customer-major compressed rows: products of customer c with weights. */
+struct by_customer {
+	uint64_t *start;
+	uint32_t *product;
+	float *weight;
+};
+
+/*
+ * Sums the weight of every distinct (customer, product) of rows [0, nrows):
+ * one radix sort of customer-product keys, then one pass.
+ */
+static void
+weigh_pairs(struct by_customer *bc, size_t nc, const struct interactions *ia,
+    size_t nrows, const struct cooc_params *p)
+{
+	uint64_t *key = xmalloc((nrows + 1) * sizeof(*key));
+	uint32_t *row = xmalloc((nrows + 1) * sizeof(*row));
+	int64_t last = nrows ? ia->time[nrows - 1] : 0;
+	double per_ms = p->half_life_days > 0 ?
+	    1.0 / (p->half_life_days * MS_PER_DAY) : 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < nrows; i++) {
+		key[i] = (uint64_t)ia->customer[i] << 32 | ia->product[i];
+		row[i] = (uint32_t)i;
+	}
+	radix_sort_u64(key, row, nrows);
+	bc->start = xcalloc(nc + 1, sizeof(*bc->start));
+	bc->product = xmalloc((nrows + 1) * sizeof(*bc->product));
+	bc->weight = xmalloc((nrows + 1) * sizeof(*bc->weight));
+	for (size_t i = 0; i < nrows;) {
+		uint64_t k = key[i];
+		double w = 0;
+
+		/* Rows of one pair are in time order: the sum does not depend
+		   on the input's order beyond that. */
+		for (; i < nrows && key[i] == k; i++) {
+			size_t r = row[i];
+
+			w += p->event_weight[ia->event[r]] *
+			    exp2(-(double)(last - ia->time[r]) * per_ms);
+		}
+		bc->product[n] = (uint32_t)k;
+		bc->weight[n] = (float)w;
+		bc->start[(k >> 32) + 1]++;
+		n++;
+	}
+	for (size_t c = 0; c < nc; c++)
+		bc->start[c + 1] += bc->start[c];
+	free(key);
+	free(row);
+}
+
+struct weighted {
+	uint32_t product;
+	float weight;
+};
+
+static int
+heavier(const void *a, const void *b)
+{
+	const struct weighted *x = a, *y = b;
+
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	return (x->product > y->product) - (x->product < y->product);
+}
+
+/*
+ * The histories that make pairs: each customer's products, or their
+ * max_history heaviest (ties: the lower index), kept ascending by product.
+ */
+static void
+cap_histories(struct by_customer *h, const struct by_customer *bc, size_t nc,
+    size_t max_history)
+{
+	size_t n = 0;
+	struct weighted *tmp = NULL;
+	size_t cap = 0;
+
+	h->start = xmalloc((nc + 1) * sizeof(*h->start));
+	h->product = xmalloc((bc->start[nc] + 1) * sizeof(*h->product));
+	h->weight = xmalloc((bc->start[nc] + 1) * sizeof(*h->weight));
+	h->start[0] = 0;
+	for (size_t c = 0; c < nc; c++) {
+		uint64_t from = bc->start[c], len = bc->start[c + 1] - from;
+
+		if (len <= max_history) {
+			memcpy(h->product + n, bc->product + from, len * sizeof(uint32_t));
+			memcpy(h->weight + n, bc->weight + from, len * sizeof(float));
+			n += len;
+		} else {
+			if (len > cap)
+				tmp = xrealloc(tmp, (cap = len) * sizeof(*tmp));
+			for (uint64_t j = 0; j < len; j++)
+				tmp[j] = (struct weighted){ bc->product[from + j],
+				    bc->weight[from + j] };
+			qsort(tmp, len, sizeof(*tmp), heavier);
+			for (size_t j = 0; j < max_history; j++) {
+				size_t at = n + j;	/* insertion: ascending */
+
+				while (at > n && h->product[at - 1] > tmp[j].product) {
+					h->product[at] = h->product[at - 1];
+					h->weight[at] = h->weight[at - 1];
+					at--;
+				}
+				h->product[at] = tmp[j].product;
+				h->weight[at] = tmp[j].weight;
+			}
+			n += max_history;
+		}
+		h->start[c + 1] = n;
+	}
+	free(tmp);
+}
+
+/* Product-major rows of customer-major ones: customers ascending. */
+static void
+transpose(uint64_t **start, uint32_t **customer, float **weight,
+    const struct by_customer *bc, size_t nc, size_t np)
+{
+	uint64_t n = bc->start[nc], *next;
+
+	*start = xcalloc(np + 2, sizeof(**start));
+	*customer = xmalloc((n + 1) * sizeof(**customer));
+	*weight = xmalloc((n + 1) * sizeof(**weight));
+	for (uint64_t j = 0; j < n; j++)
+		(*start)[bc->product[j] + 1]++;
+	for (size_t q = 0; q < np; q++)
+		(*start)[q + 1] += (*start)[q];
+	next = xmalloc((np + 1) * sizeof(*next));
+	memcpy(next, *start, np * sizeof(*next));
+	for (size_t c = 0; c < nc; c++)
+		for (uint64_t j = bc->start[c]; j < bc->start[c + 1]; j++) {
+			uint64_t at = next[bc->product[j]]++;
+
+			(*customer)[at] = (uint32_t)c;
+			(*weight)[at] = bc->weight[j];
+		}
+	free(next);
+}
+
+/* The neighbour search, a chunk of products at a time on each thread. */
+struct search {
+	const struct cooc_params *p;
+	size_t np, chunk;
+	const struct by_customer *hist;
+	const uint64_t *hstart;		/* pair-making customers of products */
+	const uint32_t *hcustomer;
+	const float *hweight;
+	const double *norm2;
+	double **acc;			/* per thread: [np] */
+	uint32_t **touched;		/* per thread: [np] */
+	uint32_t **support;		/* per thread: [np], customers in common */
+	/* per chunk: neighbour counts and entries */
+	uint32_t **count, **found;
+	float **sim;
+};
+
+struct candidate {
+	uint32_t product;
+	float sim;
+};
+
+static int
+more_similar(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+
+	if (x->sim != y->sim)
+		return x->sim > y->sim ? -1 : 1;
+	return (x->product > y->product) - (x->product < y->product);
+}
+
+static void
+search_chunk(void *ctx, size_t from, size_t to, unsigned thread)
+{
+	struct search *s = ctx;
+	double *acc = s->acc[thread];
+	uint32_t *touched = s->touched[thread], *support = s->support[thread];
+	size_t m = s->p->neighbours, slot = from / s->chunk, used = 0;
+	uint32_t *count = xmalloc((to - from) * sizeof(*count));
+	uint32_t *found = xmalloc(((to - from) * m + 1) * sizeof(*found));
+	float *sim = xmalloc(((to - from) * m + 1) * sizeof(*sim));
+	struct candidate *cand = NULL;
+	size_t cap = 0;
+
+	for (size_t p = from; p < to; p++) {
+		size_t nt = 0, nc = 0;
+
+		for (uint64_t j = s->hstart[p]; j < s->hstart[p + 1]; j++) {
+			uint32_t c = s->hcustomer[j];
+			double w = s->hweight[j];
+
+			for (uint64_t i = s->hist->start[c]; i < s->hist->start[c + 1]; i++) {
+				uint32_t q = s->hist->product[i];
+
+				if (q == p)
+					continue;
+				if (acc[q] == 0)
+					touched[nt++] = q;
+				acc[q] += w * s->hist->weight[i];
+				support[q]++;
+			}
+		}
+		if (nt > cap)
+			cand = xrealloc(cand, (cap = nt) * sizeof(*cand));
+		for (size_t i = 0; i < nt; i++) {
+			uint32_t q = touched[i];
+			double d = pow(s->norm2[p] * s->norm2[q], s->p->alpha);
+
+			if (acc[q] > 0 && d > 0 && support[q] >= s->p->min_support)
+				cand[nc++] = (struct candidate){ q, (float)(acc[q] / d) };
+			acc[q] = 0;
+			support[q] = 0;
+		}
+		qsort(cand, nc, sizeof(*cand), more_similar);
+		if (nc > m)
+			nc = m;
+		for (size_t i = 0; i < nc; i++) {
+			found[used + i] = cand[i].product;
+			sim[used + i] = cand[i].sim;
+		}
+		count[p - from] = (uint32_t)nc;
+		used += nc;
+	}
+	s->count[slot] = count;
+	s->found[slot] = found;
+	s->sim[slot] = sim;
+	free(cand);
+}
+
+/* Every product's M most similar others, laid out in product order. */
+static void
+find_neighbours(struct cooc *m, struct search *s, unsigned threads)
+{
+	size_t nchunks = (s->np + s->chunk - 1) / s->chunk, n = 0;
+
+	s->acc = xmalloc(threads * sizeof(*s->acc));
+	s->touched = xmalloc(threads * sizeof(*s->touched));
+	s->support = xmalloc(threads * sizeof(*s->support));
+	for (unsigned t = 0; t < threads; t++) {
+		s->acc[t] = xcalloc(s->np + 1, sizeof(double));
+		s->touched[t] = xmalloc((s->np + 1) * sizeof(uint32_t));
+		s->support[t] = xcalloc(s->np + 1, sizeof(uint32_t));
+	}
+	s->count = xcalloc(nchunks + 1, sizeof(*s->count));
+	s->found = xcalloc(nchunks + 1, sizeof(*s->found));
+	s->sim = xcalloc(nchunks + 1, sizeof(*s->sim));
+	parallel_for(s->np, s->chunk, threads, search_chunk, s);
+	m->nstart = xmalloc((s->np + 1) * sizeof(*m->nstart));
+	m->nstart[0] = 0;
+	for (size_t p = 0; p < s->np; p++) {
+		n += s->count[p / s->chunk][p % s->chunk];
+		m->nstart[p + 1] = n;
+	}
+	m->nproduct = xmalloc((n + 1) * sizeof(*m->nproduct));
+	m->nsim = xmalloc((n + 1) * sizeof(*m->nsim));
+	for (size_t k = 0; k < nchunks; k++) {
+		size_t first = k * s->chunk, len = m->nstart[first +
+		    (s->np - first < s->chunk ? s->np - first : s->chunk)] -
+		    m->nstart[first];
+
+		memcpy(m->nproduct + m->nstart[first], s->found[k], len * sizeof(uint32_t));
+		memcpy(m->nsim + m->nstart[first], s->sim[k], len * sizeof(float));
+		free(s->count[k]);
+		free(s->found[k]);
+		free(s->sim[k]);
+	}
+	for (unsigned t = 0; t < threads; t++) {
+		free(s->acc[t]);
+		free(s->touched[t]);
+		free(s->support[t]);
+	}
+	free(s->acc);
+	free(s->touched);
+	free(s->support);
+	free(s->count);
+	free(s->found);
+	free(s->sim);
+}
+
+void
+cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
+    const struct cooc_params *p)
+{
+	size_t nc = intern_count(ia->customers), np = intern_count(ia->products);
+	struct by_customer bc, hist;
+	struct search s = { .p = p, .np = np, .chunk = 256, .hist = &hist };
+	uint64_t *hstart;
+	uint32_t *hcustomer;
+	float *hweight;
+	double *norm2 = xcalloc(np + 1, sizeof(*norm2));
+
+	memset(m, 0, sizeof(*m));
+	m->nproducts = np;
+	m->ncustomers = nc;
+	weigh_pairs(&bc, nc, ia, nrows, p);
+	transpose(&m->pstart, &m->pcustomer, &m->pweight, &bc, nc, np);
+	for (size_t q = 0; q < np; q++)
+		for (uint64_t j = m->pstart[q]; j < m->pstart[q + 1]; j++)
+			norm2[q] += (double)m->pweight[j] * m->pweight[j];
+	cap_histories(&hist, &bc, nc, p->max_history);
+	free(bc.start);
+	free(bc.product);
+	free(bc.weight);
+	transpose(&hstart, &hcustomer, &hweight, &hist, nc, np);
+	s.hstart = hstart;
+	s.hcustomer = hcustomer;
+	s.hweight = hweight;
+	s.norm2 = norm2;
+	find_neighbours(m, &s, p->threads ? p->threads : 1);
+	free(hstart);
+	free(hcustomer);
+	free(hweight);
+	free(hist.start);
+	free(hist.product);
+	free(hist.weight);
+	free(norm2);
+}
+
+void
+cooc_free(struct cooc *m)
+{
+	free(m->pstart);
+	free(m->pcustomer);
+	free(m->pweight);
+	free(m->nstart);
+	free(m->nproduct);
+	free(m->nsim);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+cooc_scratch_init(struct cooc_scratch *s, const struct cooc *m)
+{
+	size_t n = m->ncustomers + 1;
+
+	s->relevance = xcalloc(n, sizeof(*s->relevance));
+	s->best = xcalloc(n, sizeof(*s->best));
+	s->reason = xmalloc(n * sizeof(*s->reason));
+	s->excluded = xcalloc(n, 1);
+	s->touched = xmalloc(n * sizeof(*s->touched));
+	s->ntouched = 0;
+}
+
+void
+cooc_scratch_free(struct cooc_scratch *s)
+{
+	free(s->relevance);
+	free(s->best);
+	free(s->reason);
+	free(s->excluded);
+	free(s->touched);
+}
+
+static int
+better_target(const void *a, const void *b)
+{
+	const struct cooc_target *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return (x->customer > y->customer) - (x->customer < y->customer);
+}
+
+/* Sums the relevance of every customer reached through p's neighbours. */
+static void
+gather(const struct cooc *m, const struct cooc_query *q, struct cooc_scratch *s)
+{
+	size_t p = q->product;
+
+	s->ntouched = 0;
+	for (uint64_t j = m->pstart[p]; j < m->pstart[p + 1]; j++)
+		s->excluded[m->pcustomer[j]] = 1;
+	for (uint64_t n = m->nstart[p]; n < m->nstart[p + 1]; n++) {
+		uint32_t nb = m->nproduct[n];
+		double sim = m->nsim[n];
+
+		for (uint64_t j = m->pstart[nb]; j < m->pstart[nb + 1]; j++) {
+			uint32_t c = m->pcustomer[j];
+			float part = (float)(sim * m->pweight[j]);
+
+			if (s->excluded[c] || (q->keep && !q->keep[c]))
+				continue;
+			if (s->relevance[c] == 0)
+				s->touched[s->ntouched++] = c;
+			s->relevance[c] += part;
+			if (part > s->best[c]) {	/* neighbours come best first */
+				s->best[c] = part;
+				s->reason[c] = nb;
+			}
+		}
+	}
+}
+
+size_t
+cooc_audience(const struct cooc *m, const struct cooc_query *q,
+    struct cooc_scratch *s, struct cooc_target *out)
+{
+	double top = 0;
+	size_t n, got;
+	struct cooc_target *all;
+
+	gather(m, q, s);
+	for (size_t i = 0; i < s->ntouched; i++)
+		if (s->relevance[s->touched[i]] > top)
+			top = s->relevance[s->touched[i]];
+	all = xmalloc((s->ntouched + 1) * sizeof(*all));
+	for (size_t i = 0; i < s->ntouched; i++) {
+		uint32_t c = s->touched[i];
+
+		all[i] = (struct cooc_target){ c, s->reason[c],
+		    s->relevance[c] / top + q->blend * q->base[c] };
+		s->relevance[c] = 0;
+		s->best[c] = 0;
+	}
+	n = s->ntouched;
+	qsort(all, n, sizeof(*all), better_target);
+	got = n < q->k ? n : q->k;
+	memcpy(out, all, got * sizeof(*out));
+	free(all);
+	for (size_t i = 0; i < got; i++)
+		s->excluded[out[i].customer] = 1;
+	for (size_t i = 0; i < q->nfallback && got < q->k; i++) {
+		uint32_t c = q->fallback[i];
+
+		if (s->excluded[c] || (q->keep && !q->keep[c]))
+			continue;
+		out[got++] = (struct cooc_target){ c, UINT32_MAX, q->base[c] };
+	}
+	for (size_t i = 0; i < got; i++)
+		s->excluded[out[i].customer] = 0;
+	for (uint64_t j = m->pstart[q->product]; j < m->pstart[q->product + 1]; j++)
+		s->excluded[m->pcustomer[j]] = 0;
+	return got;
+}

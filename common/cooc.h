@@ -1,0 +1,100 @@
+/*
+ * Product-aware audiences from co-occurrence: two products are similar when
+ * the same customers touched both, and a customer is relevant to product P
+ * when the products in their history are similar to P. The definitions are
+ * in aud-rank(1), section "The co-occurrence model".
+ *
+ * A customer's weight for a product, w(c, p), sums the event weights of
+ * their rows with it, each halved every half-life before the last training
+ * time. The similarity of p to q is
+ *
+ *	sim(p, q) = sum over c of w(c, p) w(c, q) / (|p|^2 |q|^2)^alpha
+ *
+ * with |p|^2 the sum of w(c, p)^2 (alpha 0.5 is the cosine; more damps
+ * popular products), and each product keeps its M most similar others. The
+ * similarity resting on fewer than min_support shared customers is taken
+ * for chance and dropped (on data without product structure nearly every
+ * pair is), so such products fall back to the engagement order. The
+ * relevance of customer c to P is the sum, over P's neighbours q, of
+ * sim(P, q) w(c, q). Pairs cost the sum over customers of their distinct
+ * products squared; customers with more than max_history distinct products
+ * (wholesalers, crawlers) add their max_history heaviest only.
+ */
+#ifndef AUD_COOC_H
+#define AUD_COOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "interactions.h"
+
+struct cooc_params {
+	const double *event_weight;	/* per event index of the interactions */
+	double half_life_days;		/* 0: no decay */
+	double alpha;			/* popularity exponent */
+	size_t neighbours;		/* M */
+	size_t max_history;
+	uint32_t min_support;		/* customers two neighbours share */
+	unsigned threads;
+};
+
+struct cooc {
+	size_t nproducts, ncustomers;
+	/* The customers of each product with their weights, ascending. */
+	uint64_t *pstart;
+	uint32_t *pcustomer;
+	float *pweight;
+	/* Each product's neighbours, most similar first (ties: lower index). */
+	uint64_t *nstart;
+	uint32_t *nproduct;
+	float *nsim;
+};
+
+/* Builds the model from the rows [0, nrows) of ia. */
+void cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
+    const struct cooc_params *p);
+void cooc_free(struct cooc *m);
+
+/* What one thread needs to score audiences: dense per-customer arrays. */
+struct cooc_scratch {
+	double *relevance;
+	float *best;			/* the largest contribution so far */
+	uint32_t *reason;		/* the neighbour that gave it */
+	uint8_t *excluded;
+	uint32_t *touched;
+	size_t ntouched;
+};
+
+void cooc_scratch_init(struct cooc_scratch *s, const struct cooc *m);
+void cooc_scratch_free(struct cooc_scratch *s);
+
+/* One audience entry: a customer, its score and why it is there. */
+struct cooc_target {
+	uint32_t customer;
+	uint32_t reason;		/* the neighbour that contributed most,
+					   or UINT32_MAX: the fallback order */
+	double score;
+};
+
+/*
+ * Product p's audience of at most k customers who have not touched it:
+ * first those with relevance, by relevance / the product's largest
+ * relevance + blend * base[c] (ties: the lower customer index), then the
+ * customers of fallback (an order of customers, such as the engagement
+ * ranking without p's customers) not already chosen, with score base[c].
+ * Customers with keep unset (NULL: all kept) are never chosen. Returns the
+ * number written to out.
+ */
+struct cooc_query {
+	size_t product, k;
+	const double *base;
+	double blend;
+	const uint8_t *keep;
+	const uint32_t *fallback;
+	size_t nfallback;
+};
+
+size_t cooc_audience(const struct cooc *m, const struct cooc_query *q,
+    struct cooc_scratch *s, struct cooc_target *out);
+
+#endif
