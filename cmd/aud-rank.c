@@ -18,6 +18,7 @@
 #include "interactions.h"
 #include "model.h"
 #include "output.h"
+#include "parallel.h"
 #include "ranking.h"
 #include "rng.h"
 #include "xalloc.h"
@@ -32,6 +33,8 @@ struct options {
 	const char *score;		/* "engagement" or "activity" */
 	int64_t top_n, seed, bootstrap;
 	double train_fraction;
+	double half_life, alpha, blend;	/* the co-occurrence model's */
+	int64_t neighbours, min_support;
 	int quick, eval, text;
 	int64_t k[MAX_KS];
 	size_t nk;
@@ -76,6 +79,13 @@ help(void)
 	    "  --train-fraction F   with --eval: the share of rows that train (default 0.8)\n"
 	    "  --bootstrap B        with --eval: resamples for the intervals (default 1000)\n"
 	    "  --text               with --eval: a short summary in words instead of JSON\n"
+	    "\n"
+	    "The co-occurrence model (see aud-rank(1)):\n"
+	    "  --half-life DAYS     a row's weight halves every DAYS before the last (default 30; 0: none)\n"
+	    "  --popularity-exponent A  similarity divided by the norms' product to the A (default 0.5)\n"
+	    "  --neighbours M       similar products kept per product (default 200)\n"
+	    "  --min-support S      customers two products must share to be similar (default 2)\n"
+	    "  --blend B            weight of the engagement score beside relevance (default 0.1)\n"
 	    "\n%s", MAX_TOP_N, cli_common_options_help);
 	exit(0);
 }
@@ -86,12 +96,18 @@ static void
 parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { O_FEATURES = 256, O_SCORE, O_TOP_N, O_QUICK, O_SEED, O_EVAL,
-	    O_K, O_TRAIN_FRACTION, O_BOOTSTRAP, O_TEXT };
+	    O_K, O_TRAIN_FRACTION, O_BOOTSTRAP, O_TEXT, O_HALF_LIFE,
+	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT };
 	static const struct option longopts[] = {
+		{ "blend", required_argument, NULL, O_BLEND },
 		{ "bootstrap", required_argument, NULL, O_BOOTSTRAP },
 		{ "eval", no_argument, NULL, O_EVAL },
 		{ "features", required_argument, NULL, O_FEATURES },
+		{ "half-life", required_argument, NULL, O_HALF_LIFE },
 		{ "k", required_argument, NULL, O_K },
+		{ "min-support", required_argument, NULL, O_MIN_SUPPORT },
+		{ "neighbours", required_argument, NULL, O_NEIGHBOURS },
+		{ "popularity-exponent", required_argument, NULL, O_POPULARITY_EXPONENT },
 		{ "quick", no_argument, NULL, O_QUICK },
 		{ "score", required_argument, NULL, O_SCORE },
 		{ "seed", required_argument, NULL, O_SEED },
@@ -109,9 +125,18 @@ parse_options(int argc, char **argv, struct options *opt)
 	opt->seed = 1;
 	opt->bootstrap = 1000;
 	opt->train_fraction = 0.8;
+	opt->half_life = 30;
+	opt->alpha = 0.5;
+	opt->blend = 0.1;
+	opt->neighbours = 200;
+	opt->min_support = 2;
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
 	    NULL)) != -1) {
 		switch (c) {
+		case O_BLEND:
+			if (cli_parse_double(optarg, 0, 1000, &opt->blend) < 0)
+				cli_bad_value(usage, "--blend", "0 to 1000", optarg);
+			break;
 		case O_BOOTSTRAP:
 			if (cli_parse_int(optarg, 1, 1000000, &opt->bootstrap) < 0)
 				cli_bad_value(usage, "--bootstrap",
@@ -123,12 +148,32 @@ parse_options(int argc, char **argv, struct options *opt)
 		case O_FEATURES:
 			opt->features = optarg;
 			break;
+		case O_HALF_LIFE:
+			if (cli_parse_double(optarg, 0, 1e6, &opt->half_life) < 0)
+				cli_bad_value(usage, "--half-life",
+				    "0 (no decay) to 1000000 days", optarg);
+			break;
 		case O_K:
 			if (opt->nk == MAX_KS ||
 			    cli_parse_int(optarg, 1, MAX_TOP_N, &opt->k[opt->nk]) < 0)
 				cli_bad_value(usage, "--k",
 				    "1 to 10000, at most 8 times", optarg);
 			opt->nk++;
+			break;
+		case O_MIN_SUPPORT:
+			if (cli_parse_int(optarg, 1, 1000000, &opt->min_support) < 0)
+				cli_bad_value(usage, "--min-support", "1 to 1000000",
+				    optarg);
+			break;
+		case O_NEIGHBOURS:
+			if (cli_parse_int(optarg, 1, 10000, &opt->neighbours) < 0)
+				cli_bad_value(usage, "--neighbours", "1 to 10000",
+				    optarg);
+			break;
+		case O_POPULARITY_EXPONENT:
+			if (cli_parse_double(optarg, 0, 2, &opt->alpha) < 0)
+				cli_bad_value(usage, "--popularity-exponent",
+				    "0 to 2", optarg);
 			break;
 		case O_QUICK:
 			opt->quick = 1;
@@ -364,7 +409,12 @@ main(int argc, char **argv)
 	    errbuf, sizeof(errbuf)) < 0)
 		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", errbuf);
 	if (opt.eval) {
+		struct cooc_params cp = { .half_life_days = opt.half_life,
+		    .alpha = opt.alpha, .neighbours = (size_t)opt.neighbours,
+		    .max_history = 200, .min_support = (uint32_t)opt.min_support,
+		    .threads = parallel_cpus() };
 		struct eval_params ep = { .train_fraction = opt.train_fraction,
+		    .cooc = &cp, .blend = opt.blend,
 		    .ks = opt.k, .nk = opt.nk, .bootstrap = (size_t)opt.bootstrap,
 		    .seed = (uint64_t)opt.seed };
 		struct eval_result res;

@@ -10,16 +10,19 @@
 #include <string.h>
 
 #include "audience.h"
+#include "cooc.h"
 #include "engagement.h"
 #include "groups.h"
 #include "json.h"
+#include "parallel.h"
 #include "ranking.h"
 #include "rng.h"
 #include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
 
-const char *const method_name[NMETHODS] = { "engagement", "activity", "random" };
+const char *const method_name[NMETHODS] = { "engagement", "activity",
+	"cooccurrence", "random" };
 
 /* Per product and k: the share of hits and of returning customers. */
 struct per_product {
@@ -34,52 +37,144 @@ slot(const struct eval_result *r, const struct per_product *pp, int m, size_t k,
 	return ((size_t)m * r->nk + k) * pp->nprod + i;
 }
 
+/* The split and what every method is scored against. */
+struct split {
+	const struct eval_result *r;
+	struct per_product *pp;		/* where the figures go */
+	const struct interactions *ia;
+	size_t ntrain;
+	const struct features *f;	/* of the training rows */
+	const uint8_t *present;		/* training customers */
+	const uint8_t *active;		/* training customers seen again */
+	const struct product_customers *train, *test;
+	const uint32_t *evaluable, *relevant;	/* per evaluable product */
+};
+
+/* Records the figures of product i from its audience target[0..got). */
+static void
+tally(const struct split *sp, int m, size_t i, const uint32_t *target,
+    size_t got)
+{
+	const struct eval_result *r = sp->r;
+	struct per_product *pp = sp->pp;
+	uint32_t product = sp->evaluable[i], relevant = sp->relevant[i];
+	size_t hits = 0, back = 0, j = 0;
+
+	for (size_t k = 0; k < r->nk; k++) {
+		size_t kk = (size_t)r->ks[k];
+
+		for (; j < kk && j < got; j++) {
+			uint32_t c = target[j];
+
+			hits += product_customers_has(sp->test, product, c);
+			back += sp->active[c];
+		}
+		pp->hit[slot(r, pp, m, k, i)] = (double)hits / (double)kk;
+		pp->recall[slot(r, pp, m, k, i)] = relevant ?
+		    (double)hits / relevant : NAN;
+		pp->active[slot(r, pp, m, k, i)] = j ? (double)back / (double)j : 0;
+	}
+}
+
 /* Figures of one scoring method over the evaluable products. */
 static void
-score_method(const struct eval_result *r, struct per_product *pp, int m,
-    const struct interactions *ia, const double *score, const uint8_t *present,
-    const uint8_t *active, const struct product_customers *train,
-    const struct product_customers *test, const uint32_t *evaluable,
-    const uint32_t *relevant)
+score_method(const struct split *sp, int m, const double *score)
 {
-	size_t kmax = 0;
+	size_t kmax = 0, n = sp->pp->nprod;
 	uint32_t *target;
-	size_t *got = xmalloc((pp->nprod + 1) * sizeof(*got));
+	size_t *got = xmalloc((n + 1) * sizeof(*got));
 
-	for (size_t k = 0; k < r->nk; k++)
-		if ((size_t)r->ks[k] > kmax)
-			kmax = (size_t)r->ks[k];
-	target = xmalloc((pp->nprod * kmax + 1) * sizeof(*target));
-	audience_top_each(ia->customers, score, present, train, evaluable,
-	    pp->nprod, kmax, target, got);
-	for (size_t i = 0; i < pp->nprod; i++) {
-		size_t hits = 0, back = 0, j = 0;
-
-		for (size_t k = 0; k < r->nk; k++) {
-			size_t kk = (size_t)r->ks[k];
-
-			for (; j < kk && j < got[i]; j++) {
-				uint32_t c = target[i * kmax + j];
-
-				hits += product_customers_has(test, evaluable[i], c);
-				back += active[c];
-			}
-			pp->hit[slot(r, pp, m, k, i)] = (double)hits / (double)kk;
-			pp->recall[slot(r, pp, m, k, i)] = relevant[i] ?
-			    (double)hits / relevant[i] : NAN;
-			pp->active[slot(r, pp, m, k, i)] = j ? (double)back / (double)j : 0;
-		}
-	}
+	for (size_t k = 0; k < sp->r->nk; k++)
+		if ((size_t)sp->r->ks[k] > kmax)
+			kmax = (size_t)sp->r->ks[k];
+	target = xmalloc((n * kmax + 1) * sizeof(*target));
+	audience_top_each(sp->ia->customers, score, sp->present, sp->train,
+	    sp->evaluable, n, kmax, target, got);
+	for (size_t i = 0; i < n; i++)
+		tally(sp, m, i, target + i * kmax, got[i]);
 	free(target);
 	free(got);
 }
 
+/* The co-occurrence audiences, a chunk of products on each thread. */
+struct cooc_job {
+	const struct split *sp;
+	const struct cooc *model;
+	struct cooc_scratch *scratch;	/* per thread */
+	double blend;
+	const uint32_t *fallback;	/* per product: 2 kmax by engagement */
+	const size_t *nfallback;
+	size_t kmax;
+};
+
+static void
+cooc_chunk(void *ctx, size_t from, size_t to, unsigned thread)
+{
+	struct cooc_job *j = ctx;
+	struct cooc_target *t = xmalloc((j->kmax + 1) * sizeof(*t));
+	uint32_t *target = xmalloc((j->kmax + 1) * sizeof(*target));
+
+	for (size_t i = from; i < to; i++) {
+		struct cooc_query q = { .product = j->sp->evaluable[i],
+		    .k = j->kmax, .base = j->sp->f->engagement, .blend = j->blend,
+		    .keep = j->sp->present,
+		    .fallback = j->fallback + i * 2 * j->kmax,
+		    .nfallback = j->nfallback[i] };
+		size_t got = cooc_audience(j->model, &q, &j->scratch[thread], t);
+
+		for (size_t k = 0; k < got; k++)
+			target[k] = t[k].customer;
+		tally(j->sp, METHOD_COOCCURRENCE, i, target, got);
+	}
+	free(t);
+	free(target);
+}
+
+/*
+ * Figures of the co-occurrence model trained on the training rows, its
+ * audiences filled from the engagement order.
+ */
+static void
+score_cooc(const struct split *sp, const struct cooc_params *cp, double blend)
+{
+	struct cooc model;
+	unsigned threads = cp->threads ? cp->threads : 1;
+	size_t n = sp->pp->nprod;
+	struct cooc_job j = { .sp = sp, .model = &model, .blend = blend };
+	uint32_t *fallback;
+	size_t *nfallback = xmalloc((n + 1) * sizeof(*nfallback));
+
+	for (size_t k = 0; k < sp->r->nk; k++)
+		if ((size_t)sp->r->ks[k] > j.kmax)
+			j.kmax = (size_t)sp->r->ks[k];
+	fallback = xmalloc((n * 2 * j.kmax + 1) * sizeof(*fallback));
+	audience_top_each(sp->ia->customers, sp->f->engagement, sp->present,
+	    sp->train, sp->evaluable, n, 2 * j.kmax, fallback, nfallback);
+	j.fallback = fallback;
+	j.nfallback = nfallback;
+	cooc_build(&model, sp->ia, sp->ntrain, cp);
+	j.scratch = xmalloc(threads * sizeof(*j.scratch));
+	for (unsigned t = 0; t < threads; t++)
+		cooc_scratch_init(&j.scratch[t], &model);
+	parallel_for(n, 64, threads, cooc_chunk, &j);
+	for (unsigned t = 0; t < threads; t++)
+		cooc_scratch_free(&j.scratch[t]);
+	free(j.scratch);
+	cooc_free(&model);
+	free(fallback);
+	free(nfallback);
+}
+
 /* The exact expectation of random targeting among eligible customers. */
 static void
-score_random(const struct eval_result *r, struct per_product *pp,
-    const uint8_t *active, const struct product_customers *train,
-    const uint32_t *evaluable, const uint32_t *relevant)
+score_random(const struct split *sp)
 {
+	const struct eval_result *r = sp->r;
+	struct per_product *pp = sp->pp;
+	const uint8_t *active = sp->active;
+	const struct product_customers *train = sp->train;
+	const uint32_t *evaluable = sp->evaluable, *relevant = sp->relevant;
+
 	for (size_t i = 0; i < pp->nprod; i++) {
 		size_t p = evaluable[i], taken = product_customers_count(train, p);
 		double eligible = (double)(r->train_customers - taken);
@@ -287,11 +382,18 @@ evaluate(struct eval_result *r, const struct interactions *ia,
 	pp.hit = xmalloc((NMETHODS * r->nk * pp.nprod + 1) * sizeof(double));
 	pp.recall = xmalloc((NMETHODS * r->nk * pp.nprod + 1) * sizeof(double));
 	pp.active = xmalloc((NMETHODS * r->nk * pp.nprod + 1) * sizeof(double));
-	score_method(r, &pp, METHOD_ENGAGEMENT, ia, f.engagement, present, active,
-	    &train, &test, evaluable, relevant);
-	score_method(r, &pp, METHOD_ACTIVITY, ia, f.activity, present, active,
-	    &train, &test, evaluable, relevant);
-	score_random(r, &pp, active, &train, evaluable, relevant);
+	{
+		struct split sp = { .r = r, .pp = &pp, .ia = ia, .ntrain = ntrain,
+		    .f = &f, .present = present, .active = active, .train = &train,
+		    .test = &test, .evaluable = evaluable, .relevant = relevant };
+		struct cooc_params cp = *p->cooc;
+
+		cp.event_weight = params.event_weight;
+		score_method(&sp, METHOD_ENGAGEMENT, f.engagement);
+		score_method(&sp, METHOD_ACTIVITY, f.activity);
+		score_cooc(&sp, &cp, p->blend);
+		score_random(&sp);
+	}
 	summarise(r, &pp);
 
 	free(pp.hit);

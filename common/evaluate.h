@@ -13,15 +13,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cooc.h"
 #include "interactions.h"
 
 #define EVAL_MAX_K 8
 
-enum { METHOD_ENGAGEMENT, METHOD_ACTIVITY, METHOD_RANDOM, NMETHODS };
+/* Random comes last: the lifts are against it. */
+enum { METHOD_ENGAGEMENT, METHOD_ACTIVITY, METHOD_COOCCURRENCE, METHOD_RANDOM,
+	NMETHODS };
 extern const char *const method_name[NMETHODS];
 
 struct eval_params {
 	double train_fraction;
+	const struct cooc_params *cooc;	/* its event weights are filled in */
+	double blend;			/* of engagement into relevance */
 	const int64_t *ks;
 	size_t nk;
 	size_t bootstrap;

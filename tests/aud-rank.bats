@@ -75,8 +75,12 @@ OUT
 	# who takes it up: random precision@1 is 1/3 there, 0 for 102 (its only
 	# new customer, 6, is not a training customer). Engagement targets 5,
 	# then 4 for 101, and 5, then 3 for 102: no hits; 3 comes back (k=2).
+	# Co-occurrence: 101 and 102 share customers 1 and 2, so 101's audience
+	# is 102's other customer, 4, then 5 by engagement; 102's neighbour 101
+	# has no customer 102 lacks, so 102 gets engagement's 5, 3: the same
+	# figures as engagement.
 	run -0 bash -c "aud-prepare -q eval.csv | aud-rank --eval --k 1 --k 2"
-	assert_output '{"split":{"train_fraction":0.8,"train_rows":8,"test_rows":2,"split_time":"2023-01-09T00:00:00Z","train_customers":5,"test_customers":2,"returning_customers":1},"products":{"train":4,"test":2,"evaluable":2,"with_relevant":1,"coverage":1.0},"methods":{"engagement":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0]},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,1.0]}},"activity":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0]},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,1.0]}},"random":{"1":{"precision":0.16666666666666666,"recall":0.3333333333333333,"active_share":0.41666666666666663},"2":{"precision":0.16666666666666666,"recall":0.6666666666666666,"active_share":0.41666666666666663}}},"bootstrap":{"samples":1000,"seed":1}}'
+	assert_output '{"split":{"train_fraction":0.8,"train_rows":8,"test_rows":2,"split_time":"2023-01-09T00:00:00Z","train_customers":5,"test_customers":2,"returning_customers":1},"products":{"train":4,"test":2,"evaluable":2,"with_relevant":1,"coverage":1.0},"methods":{"engagement":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0]},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,1.0]}},"activity":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0]},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,1.0]}},"cooccurrence":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0]},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,1.0]}},"random":{"1":{"precision":0.16666666666666666,"recall":0.3333333333333333,"active_share":0.41666666666666663},"2":{"precision":0.16666666666666666,"recall":0.6666666666666666,"active_share":0.41666666666666663}}},"bootstrap":{"samples":1000,"seed":1}}'
 }
 
 @test "--text states in words whether targeting beats random" {
@@ -89,6 +93,22 @@ OUT
 	aud-prepare -q -o "$BATS_TEST_TMPDIR/s.aud" "$AUD_ROOT/data/sample.csv"
 	run -0 aud-rank --eval --text "$BATS_TEST_TMPDIR/s.aud"
 	assert_line --regexp '^At k=10, engagement targeting beats random: '
+}
+
+@test "on planted groups co-occurrence finds every later customer, engagement none" {
+	# planted.csv: two groups of customers, each touching only its own
+	# group of products; the test rows are in-group first purchases.
+	run -0 bash -c "aud-prepare -q planted.csv | aud-rank --eval --k 5 | jq -c '.methods | map_values(.[\"5\"].precision)'"
+	assert_output '{"engagement":0,"activity":0,"cooccurrence":1,"random":0.2849028736436564}'
+}
+
+@test "on Online Retail co-occurrence beats engagement, activity and random at k=10" {
+	local csv="$SHARED_DATA/online-retail/online_retail.csv"
+	[ -r "$csv" ] || skip "$csv is not here"
+	aud-prepare -q --customer-col CustomerID --product-col StockCode \
+		--time-col InvoiceDate --event-value purchased -o "$BATS_TEST_TMPDIR/r.aud" "$csv"
+	run -0 bash -c "aud-rank --eval '$BATS_TEST_TMPDIR/r.aud' | jq -c '.methods | map_values(.[\"10\"].precision * 100000 | round)'"
+	assert_output '{"engagement":4558,"activity":3528,"cooccurrence":5552,"random":308}'
 }
 
 @test "wrong stream kinds are refused in one line" {
@@ -107,6 +127,16 @@ OUT
 	assert_equal "${stderr_lines[0]}" "aud-rank: --features is required (or --eval)"
 	run -2 aud-rank --eval --k 0 "$I"
 	run -2 aud-rank --eval --train-fraction 1 "$I"
+	run -2 --separate-stderr aud-rank --eval --half-life -1 "$I"
+	assert_equal "${stderr_lines[0]}" 'aud-rank: --half-life: expected 0 (no decay) to 1000000 days, got "-1"'
+	run -2 --separate-stderr aud-rank --eval --neighbours 0 "$I"
+	assert_equal "${stderr_lines[0]}" 'aud-rank: --neighbours: expected 1 to 10000, got "0"'
+	run -2 --separate-stderr aud-rank --eval --popularity-exponent 3 "$I"
+	assert_equal "${stderr_lines[0]}" 'aud-rank: --popularity-exponent: expected 0 to 2, got "3"'
+	run -2 --separate-stderr aud-rank --eval --blend x "$I"
+	assert_equal "${stderr_lines[0]}" 'aud-rank: --blend: expected 0 to 1000, got "x"'
+	run -2 --separate-stderr aud-rank --eval --min-support 0 "$I"
+	assert_equal "${stderr_lines[0]}" 'aud-rank: --min-support: expected 1 to 1000000, got "0"'
 }
 
 @test "an evaluation with nothing to split is an error" {
