@@ -28,21 +28,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audfmt.h"
+#include "api.h"
 #include "cli.h"
 #include "http.h"
-#include "intern.h"
-#include "json.h"
-#include "model.h"
 #include "rng.h"
-#include "stream.h"
-#include "timeparse.h"
 #include "banned.h"
 
 #define IDLE_MS 10000		/* between requests on a kept-alive connection */
 #define HEAD_MS 5000		/* to send a whole request head */
 #define SWEEP_MS 250		/* standalone: how late a limit may be applied */
-#define MAX_N 100
 
 struct options {
 	const char *model;
@@ -50,17 +44,6 @@ struct options {
 	const char *log;
 	int64_t workers;
 	int quiet;
-};
-
-/* What a process serves from: the model, mapped once per connection
-   (inetd) or per worker (standalone, again on SIGHUP). */
-struct conn {
-	struct model m;
-	int model_ok;
-	struct audfmt *fmt;
-	FILE *log;
-	const char *peer;
-	struct rng rng;
 };
 
 static void
@@ -148,55 +131,6 @@ parse_options(int argc, char **argv, struct options *opt)
 		    opt->model == NULL ? "-m MODEL is required" : "no arguments expected");
 }
 
-static const char *
-reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 422: return "Unprocessable Content";
-	case 431: return "Request Header Fields Too Large";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	}
-	return "Error";
-}
-
-static const char *const month_name[12] = {
-	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-	"Nov", "Dec"
-};
-
-/*
- * The time now in UTC, written by hand from time_format_iso(): strftime
- * and even gmtime_r load the time zone database on first use, seven system
- * calls that are a tenth of a connection's cost under inetd.
- */
-static void
-format_date(char *buf, size_t len, int for_log)
-{
-	static const char *const day_name[7] = {
-		"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"	/* from 1970-01-01 */
-	};
-	int64_t ms = (int64_t)time(NULL) * 1000;
-	char iso[TIME_ISO_LEN];		/* YYYY-MM-DDTHH:MM:SSZ */
-	const char *month;
-
-	time_format_iso(ms, iso);
-	month = month_name[(iso[5] - '0') * 10 + iso[6] - '0' - 1];
-	if (for_log)	/* Common Log Format */
-		snprintf(buf, len, "%.2s/%s/%.4s:%.8s +0000", iso + 8, month, iso,
-		    iso + 11);
-	else		/* RFC 9110 IMF-fixdate */
-		snprintf(buf, len, "%s, %.2s %s %.4s %.8s GMT",
-		    day_name[(time_day(ms) % 7 + 7) % 7], iso + 8, month, iso, iso + 11);
-}
-
 static int
 write_all(int fd, const char *p, size_t n)
 {
@@ -211,379 +145,6 @@ write_all(int fd, const char *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
-}
-
-/* A response being built: its body, then sent with the headers. */
-struct response {
-	int status;
-	const char *type;		/* Content-Type */
-	const char *extra;		/* more header lines, or "" */
-	char *body;
-	size_t len;
-	FILE *f;
-};
-
-static void
-begin(struct response *r, int status, const char *type)
-{
-	r->status = status;
-	r->type = type;
-	r->extra = "";
-	r->body = NULL;
-	r->len = 0;
-	if ((r->f = open_memstream(&r->body, &r->len)) == NULL)
-		err(EXIT_DATA, "out of memory");
-}
-
-static void
-error_body(struct response *r, int status, const char *detail)
-{
-	begin(r, status, "application/json");
-	fputs("{\"detail\":", r->f);
-	json_write_string(r->f, detail, strlen(detail));
-	fputs("}\n", r->f);
-}
-
-/*
- * Appends r, head and body, to the output buffer *out (of *len bytes,
- * growing it) and frees r.
- */
-static void
-render(struct response *r, int head_only, int keep_alive, char **out,
-    size_t *len)
-{
-	static char date[64];
-	static time_t dated;
-	char head[1024];
-	time_t now = time(NULL);
-	size_t n, body;
-
-	if (fclose(r->f) != 0)
-		err(EXIT_DATA, "out of memory");
-	if (now != dated) {	/* the Date line changes once a second */
-		format_date(date, sizeof(date), 0);
-		dated = now;
-	}
-	n = (size_t)snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nDate: %s\r\n"
-	    "Server: aud-serve/%s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-	    "%sConnection: %s\r\n\r\n", r->status, reason(r->status), date,
-	    AUD_VERSION, r->type, r->len, r->extra,
-	    keep_alive ? "keep-alive" : "close");
-	body = head_only ? 0 : r->len;
-	if ((*out = realloc(*out, *len + n + body)) == NULL)
-		err(EXIT_DATA, "out of memory");
-	memcpy(*out + *len, head, n);
-	if (body > 0)
-		memcpy(*out + *len + n, r->body, body);
-	*len += n + body;
-	free(r->body);
-}
-
-static void log_request(struct conn *c, const struct http_request *req,
-    int status, size_t bytes);
-
-/* An error response that ends the connection, appended to *out. */
-static void
-error_body_to(struct conn *c, int status, char **out, size_t *len)
-{
-	struct response r;
-
-	error_body(&r, status, reason(status));
-	fflush(r.f);
-	log_request(c, NULL, status, r.len);
-	render(&r, 0, 0, out, len);
-}
-
-static void
-log_request(struct conn *c, const struct http_request *req, int status,
-    size_t bytes)
-{
-	char when[64];
-
-	if (c->log == NULL)
-		return;
-	format_date(when, sizeof(when), 1);
-	fprintf(c->log, "%s - - [%s] \"", c->peer, when);
-	if (req != NULL) {	/* the target as received, escaped: one line */
-		fprintf(c->log, "%s ", req->method);
-		http_write_escaped(c->log, req->path);
-		if (req->query[0] != '\0') {
-			putc('?', c->log);
-			http_write_escaped(c->log, req->query);
-		}
-		fprintf(c->log, " HTTP/1.%d", req->minor);
-	} else
-		fputs("- - HTTP/1.1", c->log);
-	fprintf(c->log, "\" %d %zu\n", status, bytes);
-	fflush(c->log);
-}
-
-/* Reads ?n=K: 1 <= K <= 100, default 10; -1 when malformed. */
-static int
-param_n(const struct http_request *req, int64_t *n)
-{
-	char value[32];
-	int found = http_query_param(req->query, "n", value, sizeof(value));
-
-	*n = 10;
-	if (found == 0)
-		return 0;
-	return found < 0 || cli_parse_int(value, 1, MAX_N, n) < 0 ? -1 : 0;
-}
-
-static uint64_t
-products(const struct conn *c)
-{
-	return c->model_ok ? c->m.nrecords : 0;
-}
-
-static void
-serve_index(struct response *r)
-{
-	begin(r, 200, "application/json");
-	fprintf(r->f, "{\"service\":\"aud-serve\",\"version\":\"%s\",\"endpoints\":"
-	    "[\"/\",\"/health\",\"/metrics\",\"/products/sample?n=K\","
-	    "\"/recommend/{product_id}?n=K\",\"/recommend/{product_id}?format=csv\","
-	    "\"/ui\"]}\n", AUD_VERSION);
-}
-
-static void
-serve_health(const struct conn *c, struct response *r)
-{
-	begin(r, 200, "application/json");
-	fprintf(r->f, "{\"status\":\"healthy\",\"model_loaded\":true,"
-	    "\"available_products\":%llu,\"cached_recommendations\":%llu}\n",
-	    (unsigned long long)products(c), (unsigned long long)products(c));
-}
-
-static void
-serve_metrics(const struct conn *c, struct response *r)
-{
-	const msgpack_object *score = mp_map_get(c->m.meta, "score");
-
-	begin(r, 200, "application/json");
-	fputs("{\"model_type\":", r->f);
-	json_write_object(r->f, score);
-	fprintf(r->f, ",\"available_products\":%llu,\"cached_recommendations\":%llu,"
-	    "\"model\":", (unsigned long long)products(c),
-	    (unsigned long long)products(c));
-	json_write_object(r->f, c->m.meta);
-	fputs("}\n", r->f);
-}
-
-/* K products drawn uniformly without repeats (Floyd's algorithm). */
-static void
-serve_sample(struct conn *c, const struct http_request *req, struct response *r)
-{
-	uint64_t total = products(c), picked[MAX_N];
-	int64_t n;
-	size_t k = 0;
-	char errbuf[256];
-
-	if (param_n(req, &n) < 0) {
-		error_body(r, 422, "n must be a whole number from 1 to 100");
-		return;
-	}
-	if ((uint64_t)n > total)
-		n = (int64_t)total;
-	for (uint64_t j = total - (uint64_t)n; j < total; j++) {
-		uint64_t t = rng_next(&c->rng) % (j + 1);
-		size_t i;
-
-		for (i = 0; i < k && picked[i] != t; i++)
-			;
-		picked[k] = i < k ? j : t;	/* t taken already: take j */
-		k++;
-	}
-	begin(r, 200, "application/json");
-	fputs("{\"sample_products\":[", r->f);
-	for (size_t i = 0; i < k; i++) {
-		struct audience a;
-
-		if (model_entry(&c->m, picked[i], &a, errbuf, sizeof(errbuf)) == 1) {
-			fputs(i ? "," : "", r->f);
-			json_write_object(r->f, a.product_id);
-		}
-		audience_free(&a);
-	}
-	fprintf(r->f, "],\"total_available\":%llu}\n", (unsigned long long)total);
-}
-
-static void
-serve_recommend(struct conn *c, const struct http_request *req, const char *text,
-    struct response *r)
-{
-	struct audience a;
-	struct id id;
-	msgpack_object product;
-	char format[16], errbuf[256];
-	int64_t n;
-	int csv = req->wants_csv, ret;
-
-	if (param_n(req, &n) < 0) {
-		error_body(r, 422, "n must be a whole number from 1 to 100");
-		return;
-	}
-	if (http_query_param(req->query, "format", format, sizeof(format)) == 1)
-		csv = strcmp(format, "csv") == 0;
-	id_from_text(&id, text, strlen(text));
-	if (*text == '\0' || (id.is_str && c->m.nint == c->m.nrecords &&
-	    c->m.nrecords > 0)) {
-		error_body(r, 422, "product_id must be an integer");
-		return;
-	}
-	if ((ret = model_lookup(&c->m, &id, &a, errbuf, sizeof(errbuf))) < 0) {
-		error_body(r, 503, errbuf);
-		return;
-	}
-	if (id.is_str) {
-		product.type = MSGPACK_OBJECT_STR;
-		product.via.str.ptr = id.str;
-		product.via.str.size = id.len;
-	} else {
-		product.type = id.num < 0 ? MSGPACK_OBJECT_NEGATIVE_INTEGER :
-		    MSGPACK_OBJECT_POSITIVE_INTEGER;
-		product.via.i64 = id.num;
-	}
-	if (csv) {
-		begin(r, 200, "text/csv; charset=utf-8");
-		r->extra = "Content-Disposition: attachment; filename=\"audience.csv\"\r\n";
-		audfmt_table_header(r->f, c->fmt);
-		audfmt_table(r->f, c->fmt, &a, &product, (size_t)n);
-	} else {
-		begin(r, 200, "application/json");
-		audfmt_json(r->f, c->fmt, &a, &product, (size_t)n);
-	}
-	audience_free(&a);
-}
-
-
-/* The demo page: one file, no external assets; it only calls the API. */
-static const char aud_serve_ui[] =
-"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-"<title>aud: who to target</title>\n<style>\n"
-"body{font:15px/1.4 system-ui,sans-serif;margin:2em auto;max-width:52em;color:#222}\n"
-"table{border-collapse:collapse;margin-top:1em}td,th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}\n"
-"td.n{text-align:right;font-variant-numeric:tabular-nums}button{margin:.1em}#status{color:#666;font-size:90%}\n"
-"</style></head><body>\n<h1>Which customers should I target?</h1>\n"
-"<p id=\"status\">…</p>\n<p>Sample products: <span id=\"samples\"></span></p>\n"
-"<form id=\"f\"><label>Product id <input id=\"pid\" required></label>\n"
-"<label>Customers <input id=\"n\" type=\"number\" min=\"1\" max=\"100\" value=\"10\"></label>\n"
-"<button>Show audience</button></form>\n<div id=\"out\"></div>\n<script>\n"
-"const $=id=>document.getElementById(id);\n"
-"const esc=s=>String(s).replace(/[&<>\"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','\"':'&quot;'}[c]));\n"
-"async function get(u){const r=await fetch(u);const j=await r.json();if(!r.ok)throw new Error(j.detail||r.status);return j}\n"
-"async function status(){try{const h=await get('/health'),m=await get('/metrics');\n"
-" $('status').textContent=`${h.status}: ${h.available_products} products, ranked by ${m.model_type} score, `+\n"
-" `top ${m.model.top_n} each, data ${m.model.first_time} to ${m.model.last_time}`}catch(e){$('status').textContent='unavailable: '+e.message}}\n"
-"async function samples(){const s=await get('/products/sample?n=10');$('samples').innerHTML='';\n"
-" for(const p of s.sample_products){const b=document.createElement('button');b.textContent=p;\n"
-" b.onclick=()=>{$('pid').value=p;show()};$('samples').appendChild(b)}}\n"
-"async function show(){const id=encodeURIComponent($('pid').value.trim()),n=$('n').value;\n"
-" try{const r=await get(`/recommend/${id}?n=${n}`);\n"
-" let h=`<h2>${esc(r.product_name||'product '+r.product_id)}</h2><p>${esc(r.note)} — `+\n"
-"  `<a href=\"/recommend/${id}?n=${n}&format=csv\">download CSV</a></p><table><tr><th>rank</th><th>customer</th><th>score</th></tr>`;\n"
-" for(const x of r.recommendations)h+=`<tr><td class=n>${x.rank}</td><td>${esc(x.customer_id)}</td><td class=n>${x.score.toFixed(6)}</td></tr>`;\n"
-" $('out').innerHTML=h+'</table>'}catch(e){$('out').textContent='error: '+e.message}}\n"
-"$('f').onsubmit=e=>{e.preventDefault();show()};status();samples();\n"
-"const q=new URLSearchParams(location.search);\n"
-"if(q.get('n'))$('n').value=q.get('n');if(q.get('product')){$('pid').value=q.get('product');show()}\n"
-"</script></body></html>\n";
-
-/*
- * Answers req by its path, split before it is decoded: in /recommend/ID the
- * ID is decoded alone, so an encoded '/' (%2F) is part of it. A raw
- * /recommend/A/B is not a route (404). http_parse checked the encoding.
- */
-static void
-route(struct conn *c, const struct http_request *req, struct response *r)
-{
-	static char path[HTTP_MAX_HEAD];
-	const char *raw = req->path, *id = NULL;
-
-	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-		error_body(r, 405, "only GET and HEAD are served");
-		r->extra = "Allow: GET, HEAD\r\n";
-		return;
-	}
-	if (strncmp(raw, "/recommend/", 11) == 0 && strchr(raw + 11, '/') == NULL) {
-		http_percent_decode(raw + 11, strlen(raw + 11), 0, path, sizeof(path));
-		id = path;
-	} else
-		http_percent_decode(raw, strlen(raw), 0, path, sizeof(path));
-	if (id == NULL && strcmp(path, "/") == 0)
-		serve_index(r);
-	else if (id == NULL && strcmp(path, "/ui") == 0) {
-		begin(r, 200, "text/html; charset=utf-8");
-		fputs(aud_serve_ui, r->f);
-	} else if (!c->model_ok)
-		error_body(r, 503, "the model cannot be read");
-	else if (id != NULL)
-		serve_recommend(c, req, id, r);
-	else if (strcmp(path, "/health") == 0)
-		serve_health(c, r);
-	else if (strcmp(path, "/metrics") == 0)
-		serve_metrics(c, r);
-	else if (strcmp(path, "/products/sample") == 0)
-		serve_sample(c, req, r);
-	else
-		error_body(r, 404, "Not Found");
-}
-
-/*
- * Answers the request at the start of buf[0..len): appends the response to
- * *out and returns the bytes of the request, 0 when it is not complete yet,
- * or -1 after answering an error that ends the connection. *keep tells
- * whether the connection may go on.
- */
-static long
-answer(struct conn *c, const char *buf, size_t len, char **out, size_t *outlen,
-    int *keep)
-{
-	struct http_request req;
-	struct response r;
-	size_t used = 0;
-	int status = http_parse(buf, len, &req, &used);
-
-	*keep = 0;
-	if (status == HTTP_NEED_MORE)
-		return 0;
-	if (status != HTTP_OK) {
-		error_body(&r, status, reason(status));
-		fflush(r.f);
-		log_request(c, NULL, status, r.len);
-		render(&r, 0, 0, out, outlen);
-		return -1;
-	}
-	route(c, &req, &r);
-	*keep = req.keep_alive && r.status < 500;
-	fflush(r.f);
-	log_request(c, &req, r.status, r.len);
-	render(&r, strcmp(req.method, "HEAD") == 0, *keep, out, outlen);
-	return (long)used;
-}
-
-static void
-open_model(struct conn *c, const struct options *opt)
-{
-	char errbuf[512];
-
-	if (c->model_ok) {
-		audfmt_free(c->fmt);
-		model_close(&c->m);
-	}
-	c->model_ok = model_open(&c->m, opt->model, errbuf, sizeof(errbuf)) == 0;
-	c->fmt = c->model_ok ? audfmt_new(&c->m, ',') : NULL;
-}
-
-static void
-close_model(struct conn *c)
-{
-	if (c->model_ok) {
-		audfmt_free(c->fmt);
-		model_close(&c->m);
-	}
-	c->model_ok = 0;
 }
 
 static void
@@ -615,7 +176,7 @@ static void
 serve_connection(int in, int out, const struct options *opt, FILE *log)
 {
 	static char buf[HTTP_MAX_HEAD];
-	struct conn c = { .log = log };
+	struct api_conn c = { .log = log };
 	char peer[64];
 	size_t len = 0;
 	int64_t head_start = 0;		/* ms: the first byte of the head in buf */
@@ -627,12 +188,12 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 		snprintf(peer, sizeof(peer), "-");
 	c.peer = peer;
 	rng_seed(&c.rng, (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
-	open_model(&c, opt);
+	api_open_model(&c, opt->model);
 	for (;;) {
 		char *reply = NULL;
 		size_t replylen = 0;
 		int keep = 1;
-		long used = answer(&c, buf, len, &reply, &replylen, &keep);
+		long used = api_answer(&c, buf, len, &reply, &replylen, &keep);
 
 		if (used == 0) {
 			struct pollfd pfd = { .fd = in, .events = POLLIN };
@@ -645,7 +206,7 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 			if (wait <= 0 || poll(&pfd, 1, (int)wait) <= 0) {
 				if (len == 0)
 					break;
-				error_body_to(&c, 408, &reply, &replylen);
+				api_error(&c, 408, &reply, &replylen);
 				write_all(out, reply, replylen);
 				free(reply);
 				break;
@@ -669,7 +230,7 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 		len -= (size_t)used;
 		head_start = now_ms();	/* a pipelined head starts now */
 	}
-	close_model(&c);
+	api_close_model(&c);
 }
 
 /*
@@ -812,7 +373,7 @@ flush_client(int ep, struct client **clients, struct client *cl)
  * reads cannot make the server hold more than one buffer of answers.
  */
 static void
-serve_client(int ep, struct client **clients, struct client *cl, struct conn *c)
+serve_client(int ep, struct client **clients, struct client *cl, struct api_conn *c)
 {
 	/* One read: epoll is level-triggered, so more data calls again. */
 	if (cl->inlen < HTTP_MAX_HEAD) {
@@ -831,7 +392,7 @@ serve_client(int ep, struct client **clients, struct client *cl, struct conn *c)
 	c->peer = cl->peer;
 	while (!cl->closing) {
 		int keep;
-		long used = answer(c, cl->in, cl->inlen, &cl->out, &cl->outlen, &keep);
+		long used = api_answer(c, cl->in, cl->inlen, &cl->out, &cl->outlen, &keep);
 
 		if (used == 0)
 			break;
@@ -849,7 +410,7 @@ serve_client(int ep, struct client **clients, struct client *cl, struct conn *c)
 
 /* Closes idle connections and answers 408 to slow ones. */
 static void
-sweep(int ep, struct client **clients, int maxfd, struct conn *c)
+sweep(int ep, struct client **clients, int maxfd, struct api_conn *c)
 {
 	int64_t now = now_ms();
 
@@ -862,7 +423,7 @@ sweep(int ep, struct client **clients, int maxfd, struct conn *c)
 			drop(ep, clients, cl);
 		else if (cl->inlen > 0 && now - cl->head_start > HEAD_MS) {
 			c->peer = cl->peer;
-			error_body_to(c, 408, &cl->out, &cl->outlen);
+			api_error(c, 408, &cl->out, &cl->outlen);
 			cl->closing = 1;
 			flush_client(ep, clients, cl);
 		}
@@ -875,7 +436,7 @@ sweep(int ep, struct client **clients, int maxfd, struct conn *c)
 static void
 worker(int lfd, const struct options *opt, FILE *log)
 {
-	struct conn c = { .log = log };
+	struct api_conn c = { .log = log };
 	struct client **clients = calloc(MAX_FDS, sizeof(*clients));
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = lfd };
 	struct epoll_event events[256];
@@ -885,13 +446,13 @@ worker(int lfd, const struct options *opt, FILE *log)
 	if (clients == NULL || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
 		err(EXIT_DATA, "worker");
 	rng_seed(&c.rng, (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
-	open_model(&c, opt);
+	api_open_model(&c, opt->model);
 	for (;;) {
 		int n = epoll_wait(ep, events, 256, SWEEP_MS);
 
 		if (reload) {
 			reload = 0;
-			open_model(&c, opt);
+			api_open_model(&c, opt->model);
 		}
 		for (int i = 0; i < n; i++) {
 			int fd = events[i].data.fd;

@@ -1,0 +1,45 @@
+/*
+ * aud-serve's HTTP API without sockets: request heads in, whole responses
+ * out, so that unit tests and the HTTP fuzz harness reach every route. The
+ * routes and their answers are documented in aud-serve(8).
+ */
+#ifndef AUD_API_H
+#define AUD_API_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "audfmt.h"
+#include "model.h"
+#include "rng.h"
+
+/* What a process serves from: the model, mapped once per connection
+   (inetd) or per worker (standalone, again on SIGHUP). */
+struct api_conn {
+	struct model m;
+	int model_ok;
+	struct audfmt *fmt;
+	FILE *log;			/* the access log, or NULL */
+	const char *peer;		/* the client's address, for the log */
+	struct rng rng;			/* for /products/sample */
+};
+
+/* Maps the model at path (again, if one is open); a model that cannot be
+   read makes the API answer 503, and /ui still loads. */
+void api_open_model(struct api_conn *c, const char *path);
+void api_close_model(struct api_conn *c);
+
+/*
+ * Answers the request at the start of buf[0..len): appends the response to
+ * *out (of *outlen bytes, growing it) and returns the bytes of the request,
+ * 0 when it is not complete yet, or -1 after answering an error that ends
+ * the connection. *keep tells whether the connection may go on.
+ */
+long api_answer(struct api_conn *c, const char *buf, size_t len, char **out,
+    size_t *outlen, int *keep);
+
+/* Appends an error response of status that ends the connection (408 when a
+   client is too slow), and logs it. */
+void api_error(struct api_conn *c, int status, char **out, size_t *outlen);
+
+#endif
