@@ -95,14 +95,23 @@ OUT
 	assert_output "HTTP/1.1 503 Service Unavailable"
 }
 
-@test "standalone on a loopback port serves the same answers" {
-	local port=$((20000 + RANDOM % 20000)) i
+# standalone: starts aud-serve on a random loopback port ($port, $pid) and
+# leaves a connection to it open on descriptor 7.
+standalone() {
+	local i
+	port=$((20000 + RANDOM % 20000))
 	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
-	local pid=$!
+	pid=$!
 	for i in $(seq 50); do
-		exec 7<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null && break
+		exec 7<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
 		sleep 0.1
 	done
+	return 1
+}
+
+@test "standalone on a loopback port serves the same answers" {
+	local port pid
+	standalone
 	printf 'GET /recommend/11?n=1 HTTP/1.1\r\nConnection: close\r\n\r\n' >&7
 	run -0 bash -c "tr -d '\r' <&7"
 	exec 7<&-
@@ -136,13 +145,8 @@ OUT
 }
 
 @test "standalone: the head limit runs from the head's first byte, the idle limit from the last answer" {
-	local port=$((20000 + RANDOM % 20000)) i
-	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
-	local pid=$!
-	for i in $(seq 50); do
-		exec 7<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null && break
-		sleep 0.1
-	done
+	local port pid
+	standalone
 	exec 7<&-
 	run -0 python3 "$BATS_TEST_DIRNAME/pacing.py" "$port" ${PACED//,/ }
 	kill "$pid"
