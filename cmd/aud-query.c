@@ -197,15 +197,7 @@ query(FILE *out, const struct options *opt, const struct model *m,
 		    "product ids are integers", where, (int)len, text);
 	if (model_lookup(m, &id, &a, err, sizeof(err)) < 0)
 		errx(EXIT_DATA, "%s: %s", opt->model, err);
-	if (id.is_str) {
-		product.type = MSGPACK_OBJECT_STR;
-		product.via.str.ptr = id.str;
-		product.via.str.size = id.len;
-	} else {
-		product.type = id.num < 0 ? MSGPACK_OBJECT_NEGATIVE_INTEGER :
-		    MSGPACK_OBJECT_POSITIVE_INTEGER;
-		product.via.i64 = id.num;
-	}
+	stream_id_object(&id, &product);
 	write_audience(out, opt, m, &a, &product);
 	audience_free(&a);
 }

@@ -288,15 +288,7 @@ serve_recommend(struct api_conn *c, const struct http_request *req, const char *
 		error_body(r, 503, errbuf);
 		return;
 	}
-	if (id.is_str) {
-		product.type = MSGPACK_OBJECT_STR;
-		product.via.str.ptr = id.str;
-		product.via.str.size = id.len;
-	} else {
-		product.type = id.num < 0 ? MSGPACK_OBJECT_NEGATIVE_INTEGER :
-		    MSGPACK_OBJECT_POSITIVE_INTEGER;
-		product.via.i64 = id.num;
-	}
+	stream_id_object(&id, &product);
 	if (csv) {
 		begin(r, 200, "text/csv; charset=utf-8");
 		r->extra = "Content-Disposition: attachment; filename=\"audience.csv\"\r\n";

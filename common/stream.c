@@ -265,6 +265,20 @@ stream_pack_id(msgpack_packer *pk, const struct id *id)
 	pk->callback(pk->data, (const char *)bytes, (size_t)(b.p - bytes));
 }
 
+void
+stream_id_object(const struct id *id, msgpack_object *o)
+{
+	if (id->is_str) {
+		o->type = MSGPACK_OBJECT_STR;
+		o->via.str.ptr = id->str;
+		o->via.str.size = id->len;
+	} else {
+		o->type = id->num < 0 ? MSGPACK_OBJECT_NEGATIVE_INTEGER :
+		    MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.i64 = id->num;
+	}
+}
+
 int
 stream_get_id(const msgpack_object *o, struct id *id)
 {

@@ -126,6 +126,9 @@ void stream_pack_id(msgpack_packer *pk, const struct id *id);
 /* Reads an id value (borrowing o's string): 0, or -1 if not an int or str. */
 int stream_get_id(const msgpack_object *o, struct id *id);
 
+/* The msgpack object of id (a string one borrows id's bytes). */
+void stream_id_object(const struct id *id, msgpack_object *o);
+
 /*
  * Provenance: packs the entries every tool records (tool, tool_version,
  * source, created) as 4 key/value pairs of the map the caller has opened.
