@@ -33,6 +33,12 @@ static const char *const model_fields[] = {
 	"product_id", "product_name", "places"
 };
 static const char *const model_types[] = { "id", "str?", "places" };
+static const char *const targets_fields[] = {
+	"product_id", "product_name", "customers", "scores", "reasons"
+};
+static const char *const targets_types[] = {
+	"id", "str?", "ids", "floats", "ids?"
+};
 
 struct model_writer {
 	struct stream_writer *w;
@@ -70,7 +76,7 @@ pack_meta(msgpack_packer *pk, const struct model_meta *m)
 	char first[TIME_ISO_LEN], last[TIME_ISO_LEN];
 
 	stream_pack_cstr(pk, "model");
-	msgpack_pack_map(pk, 12);
+	msgpack_pack_map(pk, 12 + (m->cooc != NULL));
 	pack_entry(pk, "score", m->score);
 	stream_pack_cstr(pk, "top_n");
 	msgpack_pack_uint64(pk, m->top_n);
@@ -95,6 +101,20 @@ pack_meta(msgpack_packer *pk, const struct model_meta *m)
 	msgpack_pack_uint64(pk, m->seed);
 	stream_pack_cstr(pk, "fallback_size");
 	msgpack_pack_uint64(pk, m->fallback_size);
+	if (m->cooc != NULL) {
+		stream_pack_cstr(pk, "cooccurrence");
+		msgpack_pack_map(pk, 5);
+		stream_pack_cstr(pk, "half_life_days");
+		msgpack_pack_double(pk, m->cooc->half_life_days);
+		stream_pack_cstr(pk, "popularity_exponent");
+		msgpack_pack_double(pk, m->cooc->alpha);
+		stream_pack_cstr(pk, "neighbours");
+		msgpack_pack_uint64(pk, m->cooc->neighbours);
+		stream_pack_cstr(pk, "min_support");
+		msgpack_pack_uint64(pk, m->cooc->min_support);
+		stream_pack_cstr(pk, "blend");
+		msgpack_pack_double(pk, m->blend);
+	}
 }
 
 struct model_writer *
@@ -106,7 +126,12 @@ model_writer_new(FILE *out, const struct model_meta *meta, const char *source,
 
 	mw->w = stream_writer_new(out);
 	pk = stream_packer(mw->w);
-	stream_write_header(mw->w, "audiences", 3, model_fields, model_types, 3);
+	if (meta->cooc != NULL)
+		stream_write_header_version(mw->w, 2, "audiences", 5,
+		    targets_fields, targets_types, 3);
+	else
+		stream_write_header(mw->w, "audiences", 3, model_fields,
+		    model_types, 3);
 	pack_meta(pk, meta);
 	stream_pack_cstr(pk, "ranking");
 	msgpack_pack_map(pk, 2);
@@ -124,13 +149,10 @@ model_writer_new(FILE *out, const struct model_meta *meta, const char *source,
 	return mw;
 }
 
-void
-model_add(struct model_writer *mw, const struct id *product, const char *name,
-    const uint32_t *places, size_t n)
+/* Notes where product's record starts, for the index. */
+static void
+note_record(struct model_writer *mw, const struct id *product)
 {
-	struct packbuf b;
-	size_t name_len;
-
 	mw->offsets = xgrow(mw->offsets, &mw->cap, mw->n + 1, sizeof(*mw->offsets));
 	mw->offsets[mw->n] = stream_writer_offset(mw->w);
 	if (product->is_str) {
@@ -151,7 +173,16 @@ model_add(struct model_writer *mw, const struct id *product, const char *name,
 		mw->int_at[mw->nint++] = (uint32_t)mw->n;
 	}
 	mw->n++;
-	name_len = name != NULL ? strlen(name) : 0;
+}
+
+void
+model_add(struct model_writer *mw, const struct id *product, const char *name,
+    const uint32_t *places, size_t n)
+{
+	struct packbuf b;
+	size_t name_len = name != NULL ? strlen(name) : 0;
+
+	note_record(mw, product);
 	b = stream_record_space(mw->w, packbuf_id_bound(product) + 5 + name_len +
 	    5 + n * PACKBUF_NUMBER);
 	packbuf_id(&b, product);
@@ -162,6 +193,39 @@ model_add(struct model_writer *mw, const struct id *product, const char *name,
 	packbuf_pack_array(&b, n);
 	for (size_t i = 0; i < n; i++)
 		packbuf_pack_uint32(&b, places[i]);
+	stream_record_done(mw->w, &b);
+}
+
+void
+model_add_targets(struct model_writer *mw, const struct id *product,
+    const char *name, const struct model_target *t, size_t n)
+{
+	struct packbuf b;
+	size_t name_len = name != NULL ? strlen(name) : 0, bound;
+
+	note_record(mw, product);
+	bound = packbuf_id_bound(product) + 5 + name_len + 15 + n * PACKBUF_NUMBER;
+	for (size_t i = 0; i < n; i++)
+		bound += packbuf_id_bound(&t[i].customer) + (t[i].reason ?
+		    packbuf_id_bound(t[i].reason) : 1);
+	b = stream_record_space(mw->w, bound);
+	packbuf_id(&b, product);
+	if (name != NULL)
+		packbuf_str(&b, name, name_len);
+	else
+		packbuf_pack_nil(&b);
+	packbuf_pack_array(&b, n);
+	for (size_t i = 0; i < n; i++)
+		packbuf_id(&b, &t[i].customer);
+	packbuf_pack_array(&b, n);
+	for (size_t i = 0; i < n; i++)
+		packbuf_pack_double(&b, t[i].score);
+	packbuf_pack_array(&b, n);
+	for (size_t i = 0; i < n; i++)
+		if (t[i].reason != NULL)
+			packbuf_id(&b, t[i].reason);
+		else
+			packbuf_pack_nil(&b);
 	stream_record_done(mw->w, &b);
 }
 
@@ -262,6 +326,12 @@ check_header(struct model *m, const char *path, char *err, size_t errlen)
 	    fb == NULL || fb->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 		return corrupt(err, errlen, path, "no model metadata");
 	m->fallback_size = fb->via.u64;
+	v = mp_map_get(h, "fields");
+	m->per_record = v != NULL && v->type == MSGPACK_OBJECT_ARRAY &&
+	    v->via.array.size == 5 && mp_str_equals(&v->via.array.ptr[2], "customers");
+	if (!m->per_record && (v == NULL || v->type != MSGPACK_OBJECT_ARRAY ||
+	    v->via.array.size != 3))
+		return corrupt(err, errlen, path, "records of an unknown layout");
 	return 0;
 }
 
@@ -558,6 +628,38 @@ malformed(char *err, size_t errlen, uint64_t offset)
 	return -1;
 }
 
+/* Every place of a record lies in the ranking head. */
+static int
+places_ok(const struct model *m, const msgpack_object *places)
+{
+	for (uint32_t i = 0; i < places->via.array.size; i++)
+		if (places->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    places->via.array.ptr[i].via.u64 >= m->nranking)
+			return 0;
+	return 1;
+}
+
+/* A product-aware record: as many ids, scores and reasons (ids or nil). */
+static int
+targets_ok(const msgpack_object *v)
+{
+	uint32_t n = v[2].via.array.size;
+	struct id id;
+
+	if (v[3].type != MSGPACK_OBJECT_ARRAY || v[4].type != MSGPACK_OBJECT_ARRAY ||
+	    v[3].via.array.size != n || v[4].via.array.size != n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const msgpack_object *s = &v[3].via.array.ptr[i], *r = &v[4].via.array.ptr[i];
+
+		if (stream_get_id(&v[2].via.array.ptr[i], &id) < 0 ||
+		    (s->type != MSGPACK_OBJECT_FLOAT64 && s->type != MSGPACK_OBJECT_FLOAT32) ||
+		    (r->type != MSGPACK_OBJECT_NIL && stream_get_id(r, &id) < 0))
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * Decodes the record at offset into a; 1 when its product is id (any
  * product when id is NULL), and *next is where the next record starts.
@@ -574,25 +676,27 @@ read_record(const struct model *m, uint64_t offset, const struct id *id,
 	    msgpack_unpack_next(&a->record, (const char *)m->map + offset,
 	    m->index_end - offset, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    a->record.data.type != MSGPACK_OBJECT_ARRAY ||
-	    a->record.data.via.array.size != 3) {
+	    a->record.data.via.array.size != (m->per_record ? 5 : 3)) {
 		snprintf(err, errlen, "corrupt model: no record at byte %llu",
 		    (unsigned long long)offset);
 		return -1;
 	}
 	v = a->record.data.via.array.ptr;
-	if (stream_get_id(&v[0], &got) < 0 || v[2].type != MSGPACK_OBJECT_ARRAY)
+	if (stream_get_id(&v[0], &got) < 0 || v[2].type != MSGPACK_OBJECT_ARRAY ||
+	    (m->per_record ? !targets_ok(v) : !places_ok(m, &v[2])))
 		return malformed(err, errlen, offset);
-	for (uint32_t i = 0; i < v[2].via.array.size; i++)
-		if (v[2].via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-		    v[2].via.array.ptr[i].via.u64 >= m->nranking)
-			return malformed(err, errlen, offset);
 	if (next != NULL)
 		*next = offset + off;
 	if (id != NULL && id_compare(&got, id) != 0)
 		return 0;
 	a->product_id = &v[0];
 	a->name = v[1].type == MSGPACK_OBJECT_STR ? &v[1] : NULL;
-	a->places = &v[2];
+	if (m->per_record) {
+		a->customers = &v[2];
+		a->scores = &v[3];
+		a->reasons = &v[4];
+	} else
+		a->places = &v[2];
 	a->size = v[2].via.array.size;
 	return 1;
 }
@@ -697,13 +801,25 @@ model_ranked_score(const struct model *m, size_t place)
 msgpack_object
 audience_customer(const struct model *m, const struct audience *a, size_t i)
 {
+	if (a->customers != NULL)
+		return a->customers->via.array.ptr[i];
 	return model_ranked_customer(m, audience_place(a, i));
 }
 
 double
 audience_score(const struct model *m, const struct audience *a, size_t i)
 {
+	if (a->scores != NULL)
+		return a->scores->via.array.ptr[i].via.f64;
 	return model_ranked_score(m, audience_place(a, i));
+}
+
+msgpack_object
+audience_reason(const struct audience *a, size_t i)
+{
+	msgpack_object none = { .type = MSGPACK_OBJECT_NIL };
+
+	return a->reasons != NULL ? a->reasons->via.array.ptr[i] : none;
 }
 
 void

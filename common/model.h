@@ -1,10 +1,12 @@
 /*
- * The audience model: a record stream of kind "audiences". Every audience
- * is drawn from one global ranking of customers, so the header holds the
+ * The audience model: a record stream of kind "audiences". When every
+ * audience is drawn from one global ranking of customers, the header holds the
  * head of that ranking (customers and scores, as far down as any audience
  * reaches; its first 100 are the cold-start list), and each product's
  * record holds its id, name and the places of its audience in the ranking,
- * mostly one byte each. The trailer also holds an index, so that one
+ * mostly one byte each. A product-aware model's records hold their own
+ * customers, scores and reasons instead, and its header only the cold-start
+ * list (format version 2). The trailer also holds an index, so that one
  * product's audience is found by memory-mapping the file and a binary
  * search, without reading the rest. The layout is in aud-stream(5).
  *
@@ -20,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cooc.h"
 #include "intern.h"
 
 /* What the model records about itself (the header's "model" map). */
@@ -32,6 +35,17 @@ struct model_meta {
 	int quick;			/* a 10% sample of products */
 	uint64_t seed;
 	uint64_t fallback_size;		/* the cold-start list: the ranking's head */
+	/* Set for a product-aware model, whose records carry their own
+	   customers, scores and reasons (format version 2): its settings. */
+	const struct cooc_params *cooc;
+	double blend;
+};
+
+/* One customer of a product-aware audience. */
+struct model_target {
+	struct id customer;
+	double score;
+	const struct id *reason;	/* the product that brought them, or NULL */
 };
 
 /* Writing: header, then one model_add() per product, then model_finish(). */
@@ -47,6 +61,9 @@ struct model_writer *model_writer_new(FILE *out, const struct model_meta *meta,
     size_t nranking);
 void model_add(struct model_writer *w, const struct id *product,
     const char *name, const uint32_t *places, size_t n);
+/* A product-aware model's record: its audience, best first. */
+void model_add_targets(struct model_writer *w, const struct id *product,
+    const char *name, const struct model_target *t, size_t n);
 /* Writes the index and the trailer. Returns 0, or -1 with errno set. */
 int model_finish(struct model_writer *w);
 
@@ -60,6 +77,7 @@ struct model {
 	uint64_t nranking;			/* customers in the ranking head */
 	uint32_t *customer_at, *score_at;	/* where some lie in map (model.c) */
 	uint64_t fallback_size;
+	int per_record;				/* records carry their customers */
 	msgpack_unpacked trailer;
 	const unsigned char *index;		/* 16-byte entries */
 	uint64_t nrecords, nint;		/* entries; integer-id entries first */
@@ -69,7 +87,9 @@ struct model {
 struct audience {
 	const msgpack_object *product_id;	/* NULL for the fallback */
 	const msgpack_object *name;		/* a str, or NULL */
-	const msgpack_object *places;		/* NULL for the fallback */
+	const msgpack_object *places;		/* NULL for the fallback and
+						   in a product-aware model */
+	const msgpack_object *customers, *scores, *reasons;	/* or these */
 	size_t size;				/* customers in the audience */
 	int fallback;				/* 1: the cold-start list */
 	msgpack_unpacked record;
@@ -105,13 +125,20 @@ int model_entry(const struct model *m, uint64_t i, struct audience *a,
 int model_next(const struct model *m, uint64_t *at, struct audience *a,
     char *err, size_t errlen);
 
-/* The place in the ranking head of an audience's i-th customer (i < a->size). */
+/*
+ * The place in the ranking head of an audience's i-th customer (i < a->size);
+ * not for the records of a product-aware model (a->customers set).
+ */
 size_t audience_place(const struct audience *a, size_t i);
 
 /* The i-th customer of an audience (i < a->size) and its score. */
 msgpack_object audience_customer(const struct model *m,
     const struct audience *a, size_t i);
 double audience_score(const struct model *m, const struct audience *a, size_t i);
+
+/* Why the i-th customer is there: the product that brought them, or nil
+   (the model's score, or the fallback order). */
+msgpack_object audience_reason(const struct audience *a, size_t i);
 
 /* The customer at a place of the ranking head (< m->nranking), and its score. */
 msgpack_object model_ranked_customer(const struct model *m, size_t place);

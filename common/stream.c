@@ -143,6 +143,14 @@ void
 stream_write_header(struct stream_writer *w, const char *kind, size_t nfields,
     const char *const *fields, const char *const *types, size_t n_extra)
 {
+	stream_write_header_version(w, 1, kind, nfields, fields, types, n_extra);
+}
+
+void
+stream_write_header_version(struct stream_writer *w, unsigned version,
+    const char *kind, size_t nfields, const char *const *fields,
+    const char *const *types, size_t n_extra)
+{
 	msgpack_packer *pk = &w->pk;
 
 	w->nfields = nfields;
@@ -150,7 +158,7 @@ stream_write_header(struct stream_writer *w, const char *kind, size_t nfields,
 	stream_pack_cstr(pk, "format");
 	stream_pack_cstr(pk, STREAM_MAGIC);
 	stream_pack_cstr(pk, "version");
-	msgpack_pack_uint32(pk, STREAM_VERSION);
+	msgpack_pack_uint32(pk, version);
 	stream_pack_cstr(pk, "kind");
 	stream_pack_cstr(pk, kind);
 	stream_pack_cstr(pk, "fields");

@@ -18,7 +18,12 @@
 #include "packbuf.h"
 
 #define STREAM_MAGIC "aud-stream"
-#define STREAM_VERSION 1
+/*
+ * The newest format version this aud reads. Streams are written as version
+ * 1, except models whose records carry their own customers (version 2, so
+ * that an older reader refuses them in one clear line).
+ */
+#define STREAM_VERSION 2
 
 /* Writing. */
 
@@ -33,6 +38,10 @@ msgpack_packer *stream_packer(struct stream_writer *w);
  * Packs the header's own entries (format, version, kind, fields, types) and
  * opens the map for n_extra more key/value pairs that the caller packs next.
  */
+void stream_write_header_version(struct stream_writer *w, unsigned version,
+    const char *kind, size_t nfields, const char *const *fields,
+    const char *const *types, size_t n_extra);
+/* The same for version 1. */
 void stream_write_header(struct stream_writer *w, const char *kind,
     size_t nfields, const char *const *fields, const char *const *types,
     size_t n_extra);

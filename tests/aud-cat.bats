@@ -54,9 +54,9 @@ OUT
 }
 
 @test "a newer format version is refused" {
-	handmade 2 > "$BATS_TEST_TMPDIR/v2.aud"
-	run -1 --separate-stderr aud-cat "$BATS_TEST_TMPDIR/v2.aud"
-	assert_equal "$stderr" "aud-cat: $BATS_TEST_TMPDIR/v2.aud: stream format version 2 is newer than this aud understands (1)"
+	handmade 3 > "$BATS_TEST_TMPDIR/v3.aud"
+	run -1 --separate-stderr aud-cat "$BATS_TEST_TMPDIR/v3.aud"
+	assert_equal "$stderr" "aud-cat: $BATS_TEST_TMPDIR/v3.aud: stream format version 3 is newer than this aud understands (2)"
 }
 
 @test "text is not a stream" {
