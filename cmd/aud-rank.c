@@ -12,6 +12,7 @@
 
 #include "audience.h"
 #include "cli.h"
+#include "engagement.h"
 #include "evaluate.h"
 #include "featstream.h"
 #include "groups.h"
@@ -21,6 +22,7 @@
 #include "parallel.h"
 #include "ranking.h"
 #include "rng.h"
+#include "targets.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -30,7 +32,7 @@
 
 struct options {
 	const char *features;
-	const char *score;		/* "engagement" or "activity" */
+	const char *model;		/* engagement, activity or cooccurrence */
 	int64_t top_n, seed, bootstrap;
 	double train_fraction;
 	double half_life, alpha, blend;	/* the co-occurrence model's */
@@ -45,7 +47,7 @@ struct options {
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-rank --features FEATURES [--score engagement|activity] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
+	fprintf(stderr, "Usage: aud-rank --features FEATURES [--model NAME] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
 	    "       aud-rank --eval [-o METRICS.json] [INTERACTIONS|-]\n"
 	    "Try 'aud-rank --help' for more information.\n");
 	exit(EXIT_USAGE);
@@ -62,15 +64,16 @@ help(void)
 	    "\n"
 	    "Examples:\n"
 	    "  aud-rank --features features.aud -o model.aud interactions.aud\n"
-	    "  aud-rank --features features.aud --score activity --top-n 100 -o m.aud i.aud\n"
+	    "  aud-rank --features features.aud --model cooccurrence -o model.aud i.aud\n"
 	    "  aud-rank --eval --text interactions.aud\n"
 	    "\n"
-	    "Usage: aud-rank --features FEATURES [--score engagement|activity] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
+	    "Usage: aud-rank --features FEATURES [--model NAME] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
 	    "       aud-rank --eval [-o METRICS.json] [INTERACTIONS|-]\n"
 	    "\n"
 	    "Options:\n"
 	    "  --features FILE      the features stream (from aud-features) to rank by\n"
-	    "  --score SCORE        engagement (default) or activity\n"
+	    "  --model NAME         engagement (default), activity or cooccurrence\n"
+	    "  --score SCORE        the same, for engagement or activity\n"
 	    "  --top-n N            customers per product, 1 to %d (default 10)\n"
 	    "  --quick              a seeded 10%% sample of the products, for fast trials\n"
 	    "  --seed S             seed of --quick and of the bootstrap (default 1)\n"
@@ -97,7 +100,7 @@ parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { O_FEATURES = 256, O_SCORE, O_TOP_N, O_QUICK, O_SEED, O_EVAL,
 	    O_K, O_TRAIN_FRACTION, O_BOOTSTRAP, O_TEXT, O_HALF_LIFE,
-	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT };
+	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT, O_MODEL };
 	static const struct option longopts[] = {
 		{ "blend", required_argument, NULL, O_BLEND },
 		{ "bootstrap", required_argument, NULL, O_BOOTSTRAP },
@@ -109,6 +112,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "neighbours", required_argument, NULL, O_NEIGHBOURS },
 		{ "popularity-exponent", required_argument, NULL, O_POPULARITY_EXPONENT },
 		{ "quick", no_argument, NULL, O_QUICK },
+		{ "model", required_argument, NULL, O_MODEL },
 		{ "score", required_argument, NULL, O_SCORE },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "text", no_argument, NULL, O_TEXT },
@@ -120,7 +124,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	int c;
 
 	memset(opt, 0, sizeof(*opt));
-	opt->score = "engagement";
+	opt->model = "engagement";
 	opt->top_n = 10;
 	opt->seed = 1;
 	opt->bootstrap = 1000;
@@ -178,11 +182,18 @@ parse_options(int argc, char **argv, struct options *opt)
 		case O_QUICK:
 			opt->quick = 1;
 			break;
+		case O_MODEL:
+			if (strcmp(optarg, "engagement") && strcmp(optarg, "activity") &&
+			    strcmp(optarg, "cooccurrence"))
+				cli_bad_value(usage, "--model",
+				    "engagement, activity or cooccurrence", optarg);
+			opt->model = optarg;
+			break;
 		case O_SCORE:
 			if (strcmp(optarg, "engagement") && strcmp(optarg, "activity"))
 				cli_bad_value(usage, "--score",
 				    "engagement or activity", optarg);
-			opt->score = optarg;
+			opt->model = optarg;
 			break;
 		case O_SEED:
 			if (cli_parse_int(optarg, 0, INT64_MAX, &opt->seed) < 0)
@@ -268,19 +279,19 @@ same_customers(const struct interactions *ia, const struct scores *sc)
 }
 
 /*
- * The place in the ranking of each customer of the interactions, through
- * the features' id table, looked up a chunk of customers at a time.
+ * The features' index of each customer of the interactions (UINT32_MAX for
+ * none), through the features' id table, looked up a chunk at a time.
  */
 static void
 map_customers(const struct interactions *ia, const struct scores *sc,
-    const char *sc_name, const uint32_t *place_of, uint32_t *rank_of)
+    const char *sc_name, uint32_t *feature_of)
 {
 	size_t n = intern_count(ia->customers);
 	struct id ids[CHUNK];
-	uint32_t found[CHUNK];
 
 	if (same_customers(ia, sc)) {
-		memcpy(rank_of, place_of, n * sizeof(*rank_of));
+		for (size_t c = 0; c < n; c++)
+			feature_of[c] = (uint32_t)c;
 		return;
 	}
 	if (intern_reindex(sc->customers) > 0)
@@ -291,11 +302,95 @@ map_customers(const struct interactions *ia, const struct scores *sc,
 
 		for (size_t i = 0; i < m; i++)
 			intern_get(ia->customers, (uint32_t)(base + i), &ids[i]);
-		intern_find_many(sc->customers, ids, m, found);
-		for (size_t i = 0; i < m; i++)
-			rank_of[base + i] = found[i] == UINT32_MAX ? UINT32_MAX :
-			    place_of[found[i]];
+		intern_find_many(sc->customers, ids, m, feature_of + base);
 	}
+}
+
+/* The place in the head of the ranking of each customer of the interactions. */
+static void
+rank_customers(const struct interactions *ia, const struct scores *sc,
+    const char *sc_name, const uint32_t *place_of, uint32_t *rank_of)
+{
+	size_t n = intern_count(ia->customers);
+
+	map_customers(ia, sc, sc_name, rank_of);
+	for (size_t c = 0; c < n; c++)
+		rank_of[c] = rank_of[c] == UINT32_MAX ? UINT32_MAX :
+		    place_of[rank_of[c]];
+}
+
+#define BLOCK 65536
+
+/*
+ * The records of a product-aware model: the audiences of a block of
+ * products computed on every core, then written in product order.
+ */
+static void
+write_targets(struct model_writer *mw, const struct options *opt,
+    const struct interactions *ia, const struct scores *sc,
+    const struct product_customers *g, const struct targeting *t,
+    const struct cooc_params *cp)
+{
+	size_t nc = intern_count(ia->customers), n = (size_t)opt->top_n;
+	uint32_t *feature_of = xmalloc((nc + 1) * sizeof(*feature_of));
+	uint32_t *customer_at = xmalloc((t->ncandidates + 1) * sizeof(*customer_at));
+	uint32_t *block = xmalloc(BLOCK * sizeof(*block));
+	double *base = xcalloc(nc + 1, sizeof(*base));
+	uint8_t *keep = xcalloc(nc + 1, 1);
+	struct cooc model;
+	struct targets_input in = { .model = &model, .groups = g, .order = t,
+	    .customer_at = customer_at, .base = base, .keep = keep,
+	    .blend = opt->blend, .n = n, .threads = cp->threads };
+	struct cooc_target *out = xmalloc((BLOCK * n + 1) * sizeof(*out));
+	struct model_target *row = xmalloc((n + 1) * sizeof(*row));
+	struct id *reason = xmalloc((n + 1) * sizeof(*reason));
+	size_t *got = xmalloc(BLOCK * sizeof(*got));
+
+	map_customers(ia, sc, opt->features, feature_of);
+	for (size_t k = 0; k < t->ncandidates; k++)
+		customer_at[k] = UINT32_MAX;
+	for (size_t c = 0; c < nc; c++) {
+		keep[c] = feature_of[c] != UINT32_MAX;
+		base[c] = keep[c] ? sc->score[feature_of[c]] : 0;
+		if (t->rank_of[c] != UINT32_MAX)
+			customer_at[t->rank_of[c]] = (uint32_t)c;
+	}
+	cooc_build(&model, ia, ia->n, cp);
+	for (size_t from = 0; from < g->nproducts; from += BLOCK) {
+		size_t count = 0;
+
+		for (size_t p = from; p < g->nproducts && p < from + BLOCK; p++)
+			if (!opt->quick || sampled((uint64_t)opt->seed, p))
+				block[count++] = (uint32_t)p;
+		targets_each(&in, block, count, out, got);
+		for (size_t i = 0; i < count; i++) {
+			const struct cooc_target *o = out + i * n;
+			struct id product;
+
+			for (size_t k = 0; k < got[i]; k++) {
+				intern_get(ia->customers, o[k].customer, &row[k].customer);
+				row[k].score = o[k].score;
+				row[k].reason = NULL;
+				if (o[k].reason != UINT32_MAX) {
+					intern_get(ia->products, o[k].reason, &reason[k]);
+					row[k].reason = &reason[k];
+				}
+			}
+			intern_get(ia->products, block[i], &product);
+			model_add_targets(mw, &product,
+			    interactions_product_name(ia, block[i]), row, got[i]);
+		}
+	}
+	cooc_free(&model);
+	free(feature_of);
+	free(customer_at);
+	free(block);
+	free(base);
+	free(keep);
+	free(out);
+	free(row);
+	free(reason);
+	free(got);
 }
 
 /*
@@ -305,7 +400,7 @@ map_customers(const struct interactions *ia, const struct scores *sc,
  */
 static int
 write_model(FILE *out, const struct options *opt, const struct interactions *ia,
-    const struct scores *sc)
+    const struct scores *sc, const struct cooc_params *cp)
 {
 	struct product_customers g;
 	struct targeting t;
@@ -315,7 +410,7 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 	uint32_t *places = xmalloc(n * sizeof(*places)), *scratch, *order;
 	struct id *ids;
 	double *scores;
-	struct model_meta meta = { .score = opt->score, .top_n = n,
+	struct model_meta meta = { .score = opt->model, .top_n = n,
 	    .interactions = ia->n, .quick = opt->quick,
 	    .seed = (uint64_t)opt->seed, .features_source = opt->features,
 	    .interactions_source = ia->source };
@@ -327,14 +422,17 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 			maxm = product_customers_count(&g, p);
 		meta.products += !opt->quick || sampled((uint64_t)opt->seed, p);
 	}
-	want = n + maxm > FALLBACK_SIZE ? n + maxm : FALLBACK_SIZE;
+	/* A product-aware audience may fill up to n places from the order. */
+	want = (cp ? 2 * n : n) + maxm;
+	if (want < FALLBACK_SIZE)
+		want = FALLBACK_SIZE;
 	order = ranking_head(sc->customers, sc->score, NULL, want, &head,
 	    &meta.customers);
 	for (size_t s = 0; s < sc->n; s++)
 		place_of[s] = UINT32_MAX;
 	for (size_t k = 0; k < head; k++)
 		place_of[order[k]] = (uint32_t)k;
-	map_customers(ia, sc, opt->features, place_of, rank_of);
+	rank_customers(ia, sc, opt->features, place_of, rank_of);
 	t.rank_of = rank_of;
 	t.ncandidates = head;
 	meta.fallback_size = head < FALLBACK_SIZE ? head : FALLBACK_SIZE;
@@ -348,9 +446,18 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 		intern_get(sc->customers, order[k], &ids[k]);
 		scores[k] = sc->score[order[k]];
 	}
-	mw = model_writer_new(out, &meta, shown(opt->input), ids, scores, head);
+	if (cp != NULL) {
+		meta.cooc = cp;
+		meta.blend = opt->blend;
+		mw = model_writer_new(out, &meta, shown(opt->input), ids, scores,
+		    meta.fallback_size);
+		write_targets(mw, opt, ia, sc, &g, &t, cp);
+		head = 0;	/* nothing below is used */
+	} else
+		mw = model_writer_new(out, &meta, shown(opt->input), ids, scores,
+		    head);
 	scratch = xmalloc((maxm + 1) * sizeof(*scratch));
-	for (size_t p = 0; p < g.nproducts; p++) {
+	for (size_t p = 0; p < g.nproducts && cp == NULL; p++) {
 		struct id product;
 		size_t got;
 
@@ -402,17 +509,19 @@ main(int argc, char **argv)
 	struct output out;
 	char errbuf[512];
 	FILE *in;
-	int written;
+	int written, cooc;
+	struct cooc_params cp;
 
 	parse_options(argc, argv, &opt);
+	cooc = strcmp(opt.model, "cooccurrence") == 0;
+	cp = (struct cooc_params){ .half_life_days = opt.half_life,
+	    .alpha = opt.alpha, .neighbours = (size_t)opt.neighbours,
+	    .max_history = 200, .min_support = (uint32_t)opt.min_support,
+	    .threads = parallel_cpus() };
 	if (output_open(&out, opt.common.output, !opt.eval, opt.common.force,
 	    errbuf, sizeof(errbuf)) < 0)
 		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", errbuf);
 	if (opt.eval) {
-		struct cooc_params cp = { .half_life_days = opt.half_life,
-		    .alpha = opt.alpha, .neighbours = (size_t)opt.neighbours,
-		    .max_history = 200, .min_support = (uint32_t)opt.min_support,
-		    .threads = parallel_cpus() };
 		struct eval_params ep = { .train_fraction = opt.train_fraction,
 		    .cooc = &cp, .blend = opt.blend,
 		    .ks = opt.k, .nk = opt.nk, .bootstrap = (size_t)opt.bootstrap,
@@ -432,10 +541,14 @@ main(int argc, char **argv)
 		written = 0;
 	} else {
 		struct scores_job job = { .path = opt.features };
+		struct feature_params fp;
 		pthread_t thread;
 
 		/* The two inputs are independent: read them on both cores. */
-		snprintf(job.field, sizeof(job.field), "%s_score", opt.score);
+		/* The co-occurrence model blends in, and falls back to, the
+		   engagement score. */
+		snprintf(job.field, sizeof(job.field), "%s_score",
+		    cooc ? "engagement" : opt.model);
 		job.in = open_or_die(opt.features);
 		in = open_or_die(opt.input);
 		if ((errno = pthread_create(&thread, NULL, load_scores, &job)) != 0)
@@ -445,7 +558,13 @@ main(int argc, char **argv)
 		pthread_join(thread, NULL);
 		if (job.ret < 0)
 			errx(EXIT_DATA, "%s", job.err);
-		written = write_model(out.fp, &opt, &ia, &job.sc);
+		if (cooc) {
+			feature_params_init(&fp, &ia);
+			cp.event_weight = fp.event_weight;
+		}
+		written = write_model(out.fp, &opt, &ia, &job.sc, cooc ? &cp : NULL);
+		if (cooc)
+			feature_params_free(&fp);
 		scores_free(&job.sc);
 	}
 	if (output_finish(&out, written, errbuf, sizeof(errbuf)) < 0)

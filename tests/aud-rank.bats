@@ -20,16 +20,16 @@ setup() {
 	aud-rank --features "$F" --top-n 3 -o "$M" "$I"
 	run -0 aud-query -m "$M" --all
 	assert_output - <<'OUT'
-product_id,rank,customer_id,score,source
-12,1,1,0.9333333333333333,model
-12,2,s1,0.25,model
-12,3,2,0.1111111111111111,model
-10,1,s1,0.25,model
-10,2,3,0.06666666666666667,model
-10,3,4,0.05,model
-11,1,2,0.1111111111111111,model
-11,2,3,0.06666666666666667,model
-11,3,4,0.05,model
+product_id,rank,customer_id,score,source,reason
+12,1,1,0.9333333333333333,model,engagement
+12,2,s1,0.25,model,engagement
+12,3,2,0.1111111111111111,model,engagement
+10,1,s1,0.25,model,engagement
+10,2,3,0.06666666666666667,model,engagement
+10,3,4,0.05,model,engagement
+11,1,2,0.1111111111111111,model,engagement
+11,2,3,0.06666666666666667,model,engagement
+11,3,4,0.05,model,engagement
 OUT
 }
 
@@ -38,13 +38,13 @@ OUT
 	aud-rank --features "$F" --score activity --top-n 2 -o "$M" "$I"
 	run -0 aud-query -m "$M" --all
 	assert_output - <<'OUT'
-product_id,rank,customer_id,score,source
-12,1,1,2.0,model
-12,2,s1,1.0,model
-10,1,4,1.0,model
-10,2,s1,1.0,model
-11,1,4,1.0,model
-11,2,2,0.5,model
+product_id,rank,customer_id,score,source,reason
+12,1,1,2.0,model,activity
+12,2,s1,1.0,model,activity
+10,1,4,1.0,model,activity
+10,2,s1,1.0,model,activity
+11,1,4,1.0,model,activity
+11,2,2,0.5,model,activity
 OUT
 }
 
@@ -111,6 +111,50 @@ OUT
 	assert_output '{"engagement":4558,"activity":3528,"cooccurrence":5552,"random":308}'
 }
 
+@test "--model cooccurrence: audiences and reasons checked by hand" {
+	# cooc.csv: 1 and 2 bought 10 and 20, 3 bought 20 and 30, 4 bought 30,
+	# 5 bought 40. sim(10,20) = 2/sqrt(6), sim(20,30) = 1/sqrt(6), 10 and
+	# 30 share no one. 10's audience: 3 through 20, then 4 and 5 by
+	# engagement (0.125; 1 and 2 bought it). 20's: 4 through 30, then 5.
+	# 30's: 1 and 2 through 20 (equal: the first seen first), then 5. 40
+	# has no neighbour: engagement's 1, 2, 3 (0.875).
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/c.aud" cooc.csv
+	aud-features -o "$BATS_TEST_TMPDIR/cf.aud" "$BATS_TEST_TMPDIR/c.aud"
+	aud-rank --features "$BATS_TEST_TMPDIR/cf.aud" --model cooccurrence --min-support 1 \
+		--half-life 0 --blend 0 --top-n 3 -o "$BATS_TEST_TMPDIR/cm.aud" "$BATS_TEST_TMPDIR/c.aud"
+	run -0 aud-query -m "$BATS_TEST_TMPDIR/cm.aud" --all
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source,reason
+10,1,3,1.0,model,similar:20
+10,2,4,0.125,model,engagement
+10,3,5,0.125,model,engagement
+20,1,4,1.0,model,similar:30
+20,2,5,0.125,model,engagement
+30,1,1,1.0,model,similar:20
+30,2,2,1.0,model,similar:20
+30,3,5,0.125,model,engagement
+40,1,1,0.875,model,engagement
+40,2,2,0.875,model,engagement
+40,3,3,0.875,model,engagement
+OUT
+	run -0 aud-query -m "$BATS_TEST_TMPDIR/cm.aud" -F jsonl -n 1 30 99
+	assert_output - <<'OUT'
+{"product_id":30,"product_name":"Kettle","recommendations":[{"customer_id":1,"score":1.0,"rank":1,"reason":{"kind":"similar","product_id":20,"product_name":"Teapot"}}],"count":1,"note":"the customers who have not interacted with this product: first those whose products are most like it, then the rest, by engagement score"}
+{"product_id":99,"product_name":null,"recommendations":[{"customer_id":1,"score":0.875,"rank":1,"reason":{"kind":"engagement"}}],"count":1,"note":"new product: not in the model, so it is served the cold-start list, the top customers overall, by engagement score"}
+OUT
+	run -0 aud-cat -H "$BATS_TEST_TMPDIR/cm.aud"
+	assert_output --partial '"version":2,"kind":"audiences","fields":["product_id","product_name","customers","scores","reasons"]'
+	assert_output --partial '"cooccurrence":{"half_life_days":0.0,"popularity_exponent":0.5,"neighbours":200,"min_support":1,"blend":0.0}'
+}
+
+@test "a model of the engagement score is the same, byte for byte, with --model or --score" {
+	aud-rank --features "$F" --model engagement --top-n 2 -o "$BATS_TEST_TMPDIR/a.aud" "$I"
+	aud-rank --features "$F" --score engagement --top-n 2 -o "$BATS_TEST_TMPDIR/b.aud" "$I"
+	cmp <(aud-cat -H "$BATS_TEST_TMPDIR/a.aud" | sed 's/"created":"[^"]*"//') \
+	    <(aud-cat -H "$BATS_TEST_TMPDIR/b.aud" | sed 's/"created":"[^"]*"//')
+	cmp <(aud-cat "$BATS_TEST_TMPDIR/a.aud") <(aud-cat "$BATS_TEST_TMPDIR/b.aud")
+}
+
 @test "wrong stream kinds are refused in one line" {
 	run -1 --separate-stderr aud-rank --features "$I" "$I"
 	assert_equal "$stderr" "aud-rank: $I: a stream of interactions, expected features"
@@ -135,6 +179,8 @@ OUT
 	assert_equal "${stderr_lines[0]}" 'aud-rank: --popularity-exponent: expected 0 to 2, got "3"'
 	run -2 --separate-stderr aud-rank --eval --blend x "$I"
 	assert_equal "${stderr_lines[0]}" 'aud-rank: --blend: expected 0 to 1000, got "x"'
+	run -2 --separate-stderr aud-rank --features "$F" --model als "$I"
+	assert_equal "${stderr_lines[0]}" 'aud-rank: --model: expected engagement, activity or cooccurrence, got "als"'
 	run -2 --separate-stderr aud-rank --eval --min-support 0 "$I"
 	assert_equal "${stderr_lines[0]}" 'aud-rank: --min-support: expected 1 to 1000000, got "0"'
 }
@@ -160,8 +206,8 @@ OUT
 	aud-rank --features "$BATS_TEST_TMPDIR/allf.aud" -o "$M" "$BATS_TEST_TMPDIR/all.aud"
 	run -0 aud-query -m "$M" 7 8
 	assert_output - <<'OUT'
-product_id,rank,customer_id,score,source
-8,1,1,0.175,model
+product_id,rank,customer_id,score,source,reason
+8,1,1,0.175,model,engagement
 OUT
 	run -0 aud-query -m "$M" --format jsonl 7
 	assert_output --partial '"recommendations":[],"count":0,'
@@ -173,7 +219,7 @@ OUT
 	aud-features -o "$BATS_TEST_TMPDIR/hf.aud" "$BATS_TEST_TMPDIR/h.aud"
 	run -0 aud-rank --features "$BATS_TEST_TMPDIR/hf.aud" -o "$M" "$BATS_TEST_TMPDIR/h.aud"
 	run -0 aud-query -m "$M" 1
-	assert_output "product_id,rank,customer_id,score,source"
+	assert_output "product_id,rank,customer_id,score,source,reason"
 	run -0 aud-cat "$M"
 	assert_output ""
 }
@@ -186,12 +232,12 @@ OUT
 	aud-rank --features "$F" --top-n 3 -o "$M" "$BATS_TEST_TMPDIR/more.aud"
 	run -0 aud-query -m "$M" 10 12
 	assert_output - <<'OUT'
-product_id,rank,customer_id,score,source
-10,1,s1,0.25,model
-10,2,3,0.06666666666666667,model
-10,3,4,0.05,model
-12,1,1,0.9333333333333333,model
-12,2,s1,0.25,model
-12,3,2,0.1111111111111111,model
+product_id,rank,customer_id,score,source,reason
+10,1,s1,0.25,model,engagement
+10,2,3,0.06666666666666667,model,engagement
+10,3,4,0.05,model,engagement
+12,1,1,0.9333333333333333,model,engagement
+12,2,s1,0.25,model,engagement
+12,3,2,0.1111111111111111,model,engagement
 OUT
 }
