@@ -136,14 +136,16 @@ static void
 targets_begin(FILE *out, const char *model)
 {
 	static const char *const fields[] = {
-		"product_id", "rank", "customer_id", "score", "source"
+		"product_id", "rank", "customer_id", "score", "source", "reason"
 	};
-	static const char *const types[] = { "id", "uint", "id", "float", "str" };
+	static const char *const types[] = {
+		"id", "uint", "id", "float", "str", "str"
+	};
 	msgpack_packer *pk;
 
 	targets = stream_writer_new(out);
 	pk = stream_packer(targets);
-	stream_write_header(targets, "targets", 5, fields, types, 1);
+	stream_write_header(targets, "targets", 6, fields, types, 1);
 	stream_pack_cstr(pk, "provenance");
 	msgpack_pack_map(pk, 4);
 	stream_pack_provenance(pk, "aud-query", model);
@@ -154,6 +156,12 @@ targets_add(const struct model *m, const struct audience *a,
     const msgpack_object *product, size_t n)
 {
 	msgpack_packer *pk = stream_packer(targets);
+	static char *text;
+	static size_t len;
+	static FILE *reason;	/* a reason's text is written here */
+
+	if (reason == NULL && (reason = open_memstream(&text, &len)) == NULL)
+		err(EXIT_DATA, "out of memory");
 
 	for (size_t i = 0; i < n && i < a->size; i++) {
 		stream_record_begin(targets);
@@ -162,6 +170,10 @@ targets_add(const struct model *m, const struct audience *a,
 		msgpack_pack_object(pk, audience_customer(m, a, i));
 		stream_pack_float(pk, audience_score(m, a, i));
 		stream_pack_cstr(pk, a->fallback ? "fallback" : "model");
+		fseek(reason, 0, SEEK_SET);
+		audfmt_reason(reason, fmt, a, i);
+		fflush(reason);
+		msgpack_pack_str_with_body(pk, text, (size_t)ftell(reason));
 	}
 }
 

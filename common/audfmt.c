@@ -18,6 +18,9 @@ struct audfmt {
 	char **json;		/* "{"customer_id":..,"score":..,"rank":" per entry */
 	char **text;		/* "customer  score 0.123456" per entry */
 	char *note_model, *note_fallback;	/* JSON strings */
+	const char *order;	/* the score of the ranking head: the reason of
+				   every customer the model gives none */
+	char *order_json;	/* {"kind":"<order>"} */
 };
 
 
@@ -52,50 +55,121 @@ write_id(FILE *out, const msgpack_object *id, char sep)
 } while (0)
 
 static char *
-note(const struct model *m, int fallback)
+note(const struct model *m, int fallback, const char *order)
 {
-	const msgpack_object *score = mp_map_get(m->meta, "score");
 	char buf[256], *out;
-	int n = snprintf(buf, sizeof(buf), "%s, by %.*s score", fallback ?
+	int n = snprintf(buf, sizeof(buf), "%s, by %s score", fallback ?
 	    "new product: not in the model, so it is served the cold-start list, "
-	    "the top customers overall" :
-	    "the top customers who have not interacted with this product",
-	    score && score->type == MSGPACK_OBJECT_STR ? (int)score->via.str.size : 1,
-	    score && score->type == MSGPACK_OBJECT_STR ? score->via.str.ptr : "?");
+	    "the top customers overall" : m->per_record ?
+	    "the customers who have not interacted with this product: first "
+	    "those whose products are most like it, then the rest" :
+	    "the top customers who have not interacted with this product", order);
 
 	TEXT(out, json_write_string(mem_, buf, (size_t)n < sizeof(buf) ?
 	    (size_t)n : sizeof(buf) - 1));
 	return out;
 }
 
+/* A customer and score in a form: 0 table cells, 1 JSON up to "rank":, 2 text. */
+static void
+write_entry(FILE *out, int form, char sep, const msgpack_object *id,
+    double score)
+{
+	if (form == 0) {
+		write_id(out, id, sep);
+		putc(sep, out);
+		json_write_double(out, score);
+	} else if (form == 1) {
+		fputs("{\"customer_id\":", out);
+		json_write_object(out, id);
+		fputs(",\"score\":", out);
+		json_write_double(out, score);
+		fputs(",\"rank\":", out);
+	} else {
+		write_id(out, id, '\n');
+		fprintf(out, "  score %.6f", score);
+	}
+}
+
 /*
- * Entries are formatted when first used: an export formats each once, and
- * a server answering one request per process formats only what it sends.
+ * The i-th entry of a in a form. Entries of the ranking head are formatted
+ * when first used and kept: an export formats each once, and a server
+ * answering one request per process formats only what it sends. Those of a
+ * product-aware record are formatted into *scratch (freed by the caller).
  */
 static const char *
-entry(struct audfmt *f, char ***cache, size_t place, int form)
+entry(struct audfmt *f, char ***cache, const struct audience *a, size_t i,
+    int form, char **scratch)
 {
 	msgpack_object id;
-	double score;
-	char sep = f->sep;
+	size_t place;
 
+	if (a->customers != NULL) {
+		id = audience_customer(f->m, a, i);
+		free(*scratch);
+		TEXT(*scratch, write_entry(mem_, form, f->sep, &id,
+		    audience_score(f->m, a, i)));
+		return *scratch;
+	}
+	place = audience_place(a, i);
 	if (*cache == NULL)	/* a form's cache is made when first used */
 		*cache = xcalloc(f->n + 1, sizeof(char *));
 	if ((*cache)[place] != NULL)
 		return (*cache)[place];
 	id = model_ranked_customer(f->m, place);
-	score = model_ranked_score(f->m, place);
-	if (form == 0)
-		TEXT((*cache)[place], write_id(mem_, &id, sep); putc(sep, mem_);
-		    json_write_double(mem_, score));
-	else if (form == 1)
-		TEXT((*cache)[place], fputs("{\"customer_id\":", mem_);
-		    json_write_object(mem_, &id); fputs(",\"score\":", mem_);
-		    json_write_double(mem_, score); fputs(",\"rank\":", mem_));
-	else
-		TEXT((*cache)[place], write_id(mem_, &id, '\n');
-		    fprintf(mem_, "  score %.6f", score));
+	TEXT((*cache)[place], write_entry(mem_, form, f->sep, &id,
+	    model_ranked_score(f->m, place)));
 	return (*cache)[place];
+}
+
+/* The name of product id in the model, as JSON (null when it has none). */
+static void
+write_product_name(FILE *out, const struct model *m, const msgpack_object *id)
+{
+	struct audience r;
+	struct id key;
+	char err[256];
+
+	if (stream_get_id(id, &key) == 0 &&
+	    model_lookup(m, &key, &r, err, sizeof(err)) == 1 && r.name != NULL)
+		json_write_object(out, r.name);
+	else
+		fputs("null", out);
+	audience_free(&r);
+}
+
+/*
+ * Why the i-th customer of a is there, in a form as write_entry's, or 3:
+ * plain text, "similar:ID" or the ordering score's name.
+ */
+static void
+write_reason(FILE *out, const struct audfmt *f, const struct audience *a,
+    size_t i, int form)
+{
+	msgpack_object r = audience_reason(a, i);
+	char *cell = NULL;
+
+	if (r.type == MSGPACK_OBJECT_NIL) {
+		fputs(form == 1 ? f->order_json : f->order, out);
+		return;
+	}
+	if (form == 0 || form == 3) {	/* a table cell, or plain */
+		TEXT(cell, fputs("similar:", mem_); write_id(mem_, &r, '\n'));
+		if (form == 0)
+			csv_write_field(out, cell, strlen(cell), f->sep);
+		else
+			fputs(cell, out);
+		free(cell);
+	} else if (form == 1) {
+		fputs("{\"kind\":\"similar\",\"product_id\":", out);
+		json_write_object(out, &r);
+		fputs(",\"product_name\":", out);
+		write_product_name(out, f->m, &r);
+		putc('}', out);
+	} else {
+		fputs("similar to ", out);
+		write_id(out, &r, '\n');
+	}
 }
 
 struct audfmt *
@@ -106,8 +180,17 @@ audfmt_new(const struct model *m, char sep)
 	f->m = m;
 	f->sep = sep;
 	f->n = m->nranking;
-	f->note_model = note(m, 0);
-	f->note_fallback = note(m, 1);
+	if (m->per_record)
+		f->order = "engagement";
+	else {
+		const msgpack_object *score = mp_map_get(m->meta, "score");
+
+		f->order = score && mp_str_equals(score, "activity") ? "activity" :
+		    "engagement";
+	}
+	f->note_model = note(m, 0, f->order);
+	f->note_fallback = note(m, 1, f->order);
+	TEXT(f->order_json, fprintf(mem_, "{\"kind\":\"%s\"}", f->order));
 	return f;
 }
 
@@ -125,6 +208,7 @@ audfmt_free(struct audfmt *f)
 	}
 	free(f->note_model);
 	free(f->note_fallback);
+	free(f->order_json);
 	free(f);
 }
 
@@ -133,21 +217,26 @@ audfmt_table_header(FILE *out, const struct audfmt *f)
 {
 	char s = f->sep;
 
-	fprintf(out, "product_id%crank%ccustomer_id%cscore%csource\n", s, s, s, s);
+	fprintf(out, "product_id%crank%ccustomer_id%cscore%csource%creason\n", s, s,
+	    s, s, s);
 }
 
 void
 audfmt_table(FILE *out, struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n)
 {
-	char *id = NULL;
+	char *id = NULL, *scratch = NULL;
 	const char *source = a->fallback ? "fallback" : "model";
 
 	TEXT(id, write_id(mem_, product, f->sep));
-	for (size_t i = 0; i < n && i < a->size; i++)
-		fprintf(out, "%s%c%zu%c%s%c%s\n", id, f->sep, i + 1, f->sep,
-		    entry(f, &f->cell, audience_place(a, i), 0), f->sep, source);
+	for (size_t i = 0; i < n && i < a->size; i++) {
+		fprintf(out, "%s%c%zu%c%s%c%s%c", id, f->sep, i + 1, f->sep,
+		    entry(f, &f->cell, a, i, 0, &scratch), f->sep, source, f->sep);
+		write_reason(out, f, a, i, 0);
+		putc('\n', out);
+	}
 	free(id);
+	free(scratch);
 }
 
 void
@@ -155,6 +244,7 @@ audfmt_json(FILE *out, struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n)
 {
 	size_t count = n < a->size ? n : a->size;
+	char *scratch = NULL;
 
 	fputs("{\"product_id\":", out);
 	json_write_object(out, product);
@@ -170,14 +260,20 @@ audfmt_json(FILE *out, struct audfmt *f, const struct audience *a,
 
 		/* fprintf for each entry was a tenth of aud-serve's time. */
 		rank[--at] = '\0';
-		rank[--at] = '}';
+		rank[--at] = ':';
+		rank[--at] = '"';
+		for (const char *k = "nosaer\","; *k; k++)	/* ,"reason": */
+			rank[--at] = *k;
 		for (size_t r = i + 1; r > 0; r /= 10)
 			rank[--at] = (char)('0' + r % 10);
 		if (i)
 			putc(',', out);
-		fputs(entry(f, &f->json, audience_place(a, i), 1), out);
+		fputs(entry(f, &f->json, a, i, 1, &scratch), out);
 		fputs(rank + at, out);
+		write_reason(out, f, a, i, 1);
+		putc('}', out);
 	}
+	free(scratch);
 	fprintf(out, "],\"count\":%zu,\"note\":%s}\n", count,
 	    a->fallback ? f->note_fallback : f->note_model);
 }
@@ -193,6 +289,20 @@ audfmt_text(FILE *out, struct audfmt *f, const struct audience *a,
 	else if (a->name != NULL)
 		fprintf(out, " (%.*s)", (int)a->name->via.str.size, a->name->via.str.ptr);
 	fputs(":\n", out);
-	for (size_t i = 0; i < n && i < a->size; i++)
-		fprintf(out, "%4zu. customer %s\n", i + 1, entry(f, &f->text, audience_place(a, i), 2));
+	for (size_t i = 0; i < n && i < a->size; i++) {
+		char *scratch = NULL;
+
+		fprintf(out, "%4zu. customer %s  (", i + 1,
+		    entry(f, &f->text, a, i, 2, &scratch));
+		write_reason(out, f, a, i, 2);
+		fputs(")\n", out);
+		free(scratch);
+	}
+}
+
+void
+audfmt_reason(FILE *out, const struct audfmt *f, const struct audience *a,
+    size_t i)
+{
+	write_reason(out, f, a, i, 3);
 }

@@ -1,8 +1,8 @@
 /*
  * An audience as text, the same for aud-query and aud-serve: CSV or TSV rows
- * "product_id,rank,customer_id,score,source"; the JSON object of the HTTP
- * API {"product_id":..,"product_name":..,"recommendations":[{"customer_id":..,
- * "score":..,"rank":1},...],"count":..,"note":".."}; or a heading and
+ * "product_id,rank,customer_id,score,source,reason"; the JSON object of the
+ * HTTP API {"product_id":..,"product_name":..,"recommendations":[{"customer_id":
+ * ..,"score":..,"rank":1,"reason":{..}},...],"count":..,"note":".."}; or a heading and
  * numbered lines for people. Ids are written as the model holds them
  * (integers as numbers, strings as strings); scores in the shortest form
  * that reads back as the same double.
@@ -37,5 +37,13 @@ void audfmt_json(FILE *out, struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n);
 void audfmt_text(FILE *out, struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n);
+
+/*
+ * Why the i-th customer of a is there: "similar:ID", the product through
+ * which a product-aware model found them, or the name of the score that
+ * ordered them (engagement, activity).
+ */
+void audfmt_reason(FILE *out, const struct audfmt *f, const struct audience *a,
+    size_t i);
 
 #endif

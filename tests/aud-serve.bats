@@ -36,15 +36,15 @@ OUT
 
 @test "a kept-alive connection answers requests in turn, JSON then CSV" {
 	run -0 serve 'GET /recommend/10?n=2 HTTP/1.1\r\n\r\nGET /recommend/99?n=1&format=csv HTTP/1.1\r\nConnection: close\r\n\r\n'
-	assert_line '{"product_id":10,"product_name":null,"recommendations":[{"customer_id":"s1","score":0.25,"rank":1},{"customer_id":3,"score":0.06666666666666667,"rank":2}],"count":2,"note":"the top customers who have not interacted with this product, by engagement score"}'
+	assert_line '{"product_id":10,"product_name":null,"recommendations":[{"customer_id":"s1","score":0.25,"rank":1,"reason":{"kind":"engagement"}},{"customer_id":3,"score":0.06666666666666667,"rank":2,"reason":{"kind":"engagement"}}],"count":2,"note":"the top customers who have not interacted with this product, by engagement score"}'
 	assert_line 'Content-Disposition: attachment; filename="audience.csv"'
-	assert_line '99,1,1,0.9333333333333333,fallback'
+	assert_line '99,1,1,0.9333333333333333,fallback,engagement'
 }
 
 @test "Accept: text/csv asks for CSV" {
 	run -0 serve 'GET /recommend/12?n=1 HTTP/1.1\r\nAccept: text/csv\r\n\r\n'
-	assert_line "product_id,rank,customer_id,score,source"
-	assert_line "12,1,1,0.9333333333333333,model"
+	assert_line "product_id,rank,customer_id,score,source,reason"
+	assert_line "12,1,1,0.9333333333333333,model,engagement"
 }
 
 @test "a sample of products has no repeats and takes them all when asked for more" {
@@ -116,7 +116,7 @@ standalone() {
 	run -0 bash -c "tr -d '\r' <&7"
 	exec 7<&-
 	kill "$pid"
-	assert_line '{"product_id":11,"product_name":null,"recommendations":[{"customer_id":2,"score":0.1111111111111111,"rank":1}],"count":1,"note":"the top customers who have not interacted with this product, by engagement score"}'
+	assert_line '{"product_id":11,"product_name":null,"recommendations":[{"customer_id":2,"score":0.1111111111111111,"rank":1,"reason":{"kind":"engagement"}}],"count":1,"note":"the top customers who have not interacted with this product, by engagement score"}'
 }
 
 @test "a client that stops in the middle of a head gets 408 after 5 seconds" {
@@ -171,7 +171,7 @@ OUT
 	run -0 cut -d' ' -f 6- "$BATS_TEST_TMPDIR/access.log"
 	assert_output - <<'OUT'
 "GET /recommend/1%0A6.6.6.6%20-%20-%20[01/Jan/2026:00:00:00%20+0000]%20%22GET%20/forged%20HTTP/1.1%22%20200%201%1B[31m HTTP/1.1" 404 23
-"GET /recommend/10?n=1&q=\x22\x5C\xC3\xA9 HTTP/1.1" 200 201
+"GET /recommend/10?n=1&q=\x22\x5C\xC3\xA9 HTTP/1.1" 200 232
 OUT
 }
 
@@ -214,7 +214,7 @@ body() {
 	run -0 bash -c "$(declare -f body); M='$M'; body '/products/sample?n=2' | jq -c '[(.sample_products | length), .total_available]'"
 	assert_output '[2,3]'
 	run -0 bash -c "$(declare -f body); M='$M'; body '/recommend/10?n=3' | jq -c '[.product_id, .count, [.recommendations[].rank], (.recommendations[0] | keys)]'"
-	assert_output '[10,3,[1,2,3],["customer_id","rank","score"]]'
+	assert_output '[10,3,[1,2,3],["customer_id","rank","reason","score"]]'
 	run -0 bash -c "$(declare -f body); M='$M'; body '/recommend/999?n=2' | jq -r '.note'"
 	assert_output --partial 'new product'
 	run -0 bash -c "$(declare -f body); M='$M'; body '/recommend/x?n=2' | jq -r '.detail'"
@@ -242,10 +242,10 @@ tcp_exchange() {
 	run -0 tcp_exchange "$port" 'GET /recommend/11?n=1 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /health HTTP/1.1\r\n\r\nGET /recommend/12?n=1&format=csv HTTP/1.1\r\nConnection: close\r\n\r\n'
 	kill "$pid"
 	assert_line --index 0 'HTTP/1.1 200 OK'
-	assert_line '{"product_id":11,"product_name":null,"recommendations":[{"customer_id":2,"score":0.1111111111111111,"rank":1}],"count":1,"note":"the top customers who have not interacted with this product, by engagement score"}'
+	assert_line '{"product_id":11,"product_name":null,"recommendations":[{"customer_id":2,"score":0.1111111111111111,"rank":1,"reason":{"kind":"engagement"}}],"count":1,"note":"the top customers who have not interacted with this product, by engagement score"}'
 	assert_line 'Content-Length: 91'
 	refute_line --partial '"status":"healthy"'
-	assert_line '12,1,1,0.9333333333333333,model'
+	assert_line '12,1,1,0.9333333333333333,model,engagement'
 	assert_equal "$(grep -c '^HTTP/1.1 200 OK$' <<< "$output")" 3
 	run -0 cut -d' ' -f1,6-9 "$BATS_TEST_TMPDIR/access.log"
 	assert_output - <<'OUT'
@@ -270,7 +270,7 @@ OUT
 		--dump-dom "http://127.0.0.1:$port/ui?product=10&n=2"
 	kill "$pid"
 	# Product 10's audience at n = 2: s1 (0.25), then 3 (0.0667).
-	assert_output --partial '<tr><td class="n">1</td><td>s1</td><td class="n">0.250000</td></tr><tr><td class="n">2</td><td>3</td><td class="n">0.066667</td></tr>'
+	assert_output --partial '<tr><td class="n">1</td><td>s1</td><td class="n">0.250000</td><td>engagement</td></tr><tr><td class="n">2</td><td>3</td><td class="n">0.066667</td><td>engagement</td></tr>'
 	assert_output --partial 'href="/recommend/10?n=2&amp;format=csv"'
 	assert_output --regexp 'id="pid"[^>]*>'
 	assert_output --partial 'healthy: 3 products'
