@@ -1,13 +1,14 @@
 /*
  * libFuzzer harness of the record-stream and model readers: the bytes are
  * read as a stream, record by record to its end, and opened as a model
- * file, whose every product is walked and looked up.
+ * file, whose every product is walked, formatted and looked up.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "audfmt.h"
 #include "model.h"
 #include "stream.h"
 
@@ -35,14 +36,27 @@ read_stream(const uint8_t *data, size_t size)
 	fclose(in);
 }
 
-/* Every audience's customers and scores, as the tools read them. */
+/* Every audience's customers, scores and reasons, as the tools read and
+   write them (a reason's product name is looked up in the model). */
 static void
 walk(const struct model *m, const struct audience *a)
 {
+	static FILE *sink;
+	struct audfmt *f;
+
 	for (size_t i = 0; i < a->size; i++) {
 		audience_customer(m, a, i);
 		audience_score(m, a, i);
+		audience_reason(a, i);
 	}
+	if (sink == NULL && (sink = fopen("/dev/null", "w")) == NULL)
+		return;
+	f = audfmt_new(m, ',');
+	audfmt_json(sink, f, a, a->product_id ? a->product_id : &(msgpack_object){
+	    .type = MSGPACK_OBJECT_NIL }, a->size);
+	audfmt_table(sink, f, a, a->product_id ? a->product_id : &(msgpack_object){
+	    .type = MSGPACK_OBJECT_NIL }, a->size);
+	audfmt_free(f);
 }
 
 static void
