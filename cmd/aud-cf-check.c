@@ -92,12 +92,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	int c;
 
 	memset(opt, 0, sizeof(*opt));
-	cf->als.factors = 50;
-	cf->als.cg_steps = 3;
-	cf->als.regularization = 0.01;
-	cf->als.threads = parallel_cpus();
-	cf->iterations = 15;
-	cf->alpha = 1.0;
+	cf_params_default(cf);
 	cf->train_fraction = 0.8;
 	cf->sample = 1000;
 	cf->seed = 1;

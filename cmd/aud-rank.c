@@ -37,7 +37,7 @@ struct options {
 	double train_fraction;
 	double half_life, alpha, blend;	/* the co-occurrence model's */
 	int64_t neighbours, min_support;
-	int quick, eval, text;
+	int quick, eval, text, als;
 	int64_t k[MAX_KS];
 	size_t nk;
 	struct common_options common;
@@ -82,6 +82,7 @@ help(void)
 	    "  --train-fraction F   with --eval: the share of rows that train (default 0.8)\n"
 	    "  --bootstrap B        with --eval: resamples for the intervals (default 1000)\n"
 	    "  --text               with --eval: a short summary in words instead of JSON\n"
+	    "  --als                with --eval: implicit ALS too, as aud-cf-check trains it\n"
 	    "\n"
 	    "The co-occurrence model (see aud-rank(1)):\n"
 	    "  --half-life DAYS     a row's weight halves every DAYS before the last (default 30; 0: none)\n"
@@ -100,8 +101,9 @@ parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { O_FEATURES = 256, O_SCORE, O_TOP_N, O_QUICK, O_SEED, O_EVAL,
 	    O_K, O_TRAIN_FRACTION, O_BOOTSTRAP, O_TEXT, O_HALF_LIFE,
-	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT, O_MODEL };
+	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT, O_MODEL, O_ALS };
 	static const struct option longopts[] = {
+		{ "als", no_argument, NULL, O_ALS },
 		{ "blend", required_argument, NULL, O_BLEND },
 		{ "bootstrap", required_argument, NULL, O_BOOTSTRAP },
 		{ "eval", no_argument, NULL, O_EVAL },
@@ -137,6 +139,9 @@ parse_options(int argc, char **argv, struct options *opt)
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
 	    NULL)) != -1) {
 		switch (c) {
+		case O_ALS:
+			opt->als = 1;
+			break;
 		case O_BLEND:
 			if (cli_parse_double(optarg, 0, 1000, &opt->blend) < 0)
 				cli_bad_value(usage, "--blend", "0 to 1000", optarg);
@@ -522,12 +527,16 @@ main(int argc, char **argv)
 	    errbuf, sizeof(errbuf)) < 0)
 		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", errbuf);
 	if (opt.eval) {
+		struct cf_params als;
 		struct eval_params ep = { .train_fraction = opt.train_fraction,
-		    .cooc = &cp, .blend = opt.blend,
+		    .cooc = &cp, .blend = opt.blend, .threads = parallel_cpus(),
+		    .als = opt.als ? &als : NULL,
 		    .ks = opt.k, .nk = opt.nk, .bootstrap = (size_t)opt.bootstrap,
 		    .seed = (uint64_t)opt.seed };
 		struct eval_result res;
 
+		cf_params_default(&als);
+		als.als.seed = als.seed = (uint64_t)opt.seed;
 		in = open_or_die(opt.input);
 		if (interactions_load(&ia, in, opt.input, 0, errbuf, sizeof(errbuf)) < 0)
 			errx(EXIT_DATA, "%s", errbuf);

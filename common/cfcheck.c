@@ -304,6 +304,27 @@ tally_random(struct cf_result *r, const struct product_customers *train,
 	}
 }
 
+void
+cf_params_default(struct cf_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->als.factors = 50;
+	p->als.cg_steps = 3;
+	p->als.regularization = 0.01;
+	p->als.threads = parallel_cpus();
+	p->iterations = 15;
+	p->alpha = 1.0;
+}
+
+void
+cf_popularity(const struct product_customers *train, double *popular)
+{
+	for (size_t q = 0; q < train->nproducts; q++)
+		for (uint64_t j = train->start[q]; j < train->start[q + 1]; j++)
+			popular[train->customer[j]] +=
+			    (double)product_customers_count(train, q);
+}
+
 /* Training rows per customer, and the summed popularity of their products. */
 static void
 baseline_scores(const struct interactions *ia, size_t ntrain,
@@ -311,10 +332,7 @@ baseline_scores(const struct interactions *ia, size_t ntrain,
 {
 	for (size_t i = 0; i < ntrain; i++)
 		active[ia->customer[i]]++;
-	for (size_t q = 0; q < train->nproducts; q++)
-		for (uint64_t j = train->start[q]; j < train->start[q + 1]; j++)
-			popular[train->customer[j]] +=
-			    (double)product_customers_count(train, q);
+	cf_popularity(train, popular);
 }
 
 static void
@@ -334,6 +352,25 @@ train_als(struct cf_result *r, struct als *m, const struct train_matrix *tm)
 		if (p->on_iteration)
 			p->on_iteration(p->ctx, it + 1, r->loss[it], took);
 	}
+}
+
+void
+cf_als_targets(const struct interactions *ia, size_t ntrain,
+    const struct cf_params *p, const struct product_customers *train,
+    const uint8_t *present, const uint32_t *products, size_t n, size_t kmax,
+    uint32_t *out, size_t *got)
+{
+	struct cf_result r = { .p = *p };
+	struct train_matrix tm;
+	struct targets t = { .kmax = kmax, .customer = out, .got = got };
+	struct als m;
+
+	train_matrix_build(&tm, ia, ntrain, p->alpha);
+	train_als(&r, &m, &tm);
+	target_by_als(&t, &m, &tm, ia, present, train, products, n);
+	free(r.loss);
+	als_free(&m);
+	train_matrix_free(&tm);
 }
 
 int

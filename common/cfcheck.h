@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "als.h"
+#include "groups.h"
 #include "interactions.h"
 
 #define CF_MAX_K 8
@@ -50,10 +51,29 @@ struct cf_result {
 	double precision[CF_NMETHODS][CF_MAX_K], recall[CF_NMETHODS][CF_MAX_K];
 };
 
+/* ALS as aud-cf-check(1) trains it by default: 50 factors, 3 CG steps,
+   regularization 0.01, 15 iterations, alpha 1, every core; the rest 0. */
+void cf_params_default(struct cf_params *p);
+
 /* Returns 0, or -1 when a part of the split would be empty. */
 int cf_check(struct cf_result *r, const struct interactions *ia,
     const struct cf_params *p);
 void cf_result_free(struct cf_result *r);
+
+/*
+ * ALS trained on the rows [0, ntrain) of ia as p says, then, for each of
+ * products[0..n) (all with training rows), the kmax training customers
+ * (present) who had not touched it with the highest scores, ties to the
+ * lower id: customer indices at out[i * kmax ..], their number in got[i].
+ */
+void cf_als_targets(const struct interactions *ia, size_t ntrain,
+    const struct cf_params *p, const struct product_customers *train,
+    const uint8_t *present, const uint32_t *products, size_t n, size_t kmax,
+    uint32_t *out, size_t *got);
+
+/* Per customer, the summed number of customers of the products they had:
+   the popularity baseline. popular[] must start at 0. */
+void cf_popularity(const struct product_customers *train, double *popular);
 
 /* A sentence that follows from the figures at the first cut-off. */
 void cf_conclusion(const struct cf_result *r, char *buf, size_t len);

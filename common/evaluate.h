@@ -3,7 +3,9 @@
  * features and audiences from the training rows only, and, per cut-off k,
  * how often the audiences hold the customers who engage with the product
  * later and the customers who come back at all, against the exact
- * expectation of random targeting, with bootstrap intervals over products.
+ * expectation of random targeting and against engagement, with intervals
+ * of a bootstrap that resamples products and customers together
+ * (pigeonhole.h), and how many distinct customers the audiences hold.
  * The definitions are in aud-rank(1).
  */
 #ifndef AUD_EVALUATE_H
@@ -13,31 +15,38 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cfcheck.h"
 #include "cooc.h"
 #include "interactions.h"
 
 #define EVAL_MAX_K 8
 
 /* Random comes last: the lifts are against it. */
-enum { METHOD_ENGAGEMENT, METHOD_ACTIVITY, METHOD_COOCCURRENCE, METHOD_RANDOM,
-	NMETHODS };
+enum { METHOD_ENGAGEMENT, METHOD_ACTIVITY, METHOD_POPULARITY,
+	METHOD_COOCCURRENCE, METHOD_ALS, METHOD_RANDOM, NMETHODS };
 extern const char *const method_name[NMETHODS];
 
 struct eval_params {
 	double train_fraction;
 	const struct cooc_params *cooc;	/* its event weights are filled in */
 	double blend;			/* of engagement into relevance */
+	const struct cf_params *als;	/* NULL: ALS is left out */
 	const int64_t *ks;
 	size_t nk;
 	size_t bootstrap;
 	uint64_t seed;
+	unsigned threads;
 };
 
 struct eval_at_k {
 	double precision, recall, active_share;
-	/* Against random; NaN for random itself or when random scores 0. */
+	/* Against random and against engagement, with 95% intervals of the
+	   two-way bootstrap; NaN for random itself or where undefined. */
 	double hit_lift, hit_lift_lo, hit_lift_hi;
 	double active_lift, active_lift_lo, active_lift_hi;
+	double hit_vs, hit_vs_lo, hit_vs_hi;
+	size_t distinct;		/* customers in any audience */
+	size_t most;			/* audiences the most targeted one is in */
 };
 
 struct eval_result {
@@ -48,6 +57,7 @@ struct eval_result {
 	size_t train_products, test_products, evaluable, with_relevant;
 	size_t nk;
 	int64_t ks[EVAL_MAX_K];
+	int done[NMETHODS];		/* the methods evaluated */
 	struct eval_at_k at[NMETHODS][EVAL_MAX_K];
 	size_t bootstrap;
 	uint64_t seed;

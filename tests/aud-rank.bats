@@ -74,41 +74,51 @@ OUT
 	# eligible customers are 3, 4, 5 (1 and 2 have it), and 3 is the one
 	# who takes it up: random precision@1 is 1/3 there, 0 for 102 (its only
 	# new customer, 6, is not a training customer). Engagement targets 5,
-	# then 4 for 101, and 5, then 3 for 102: no hits; 3 comes back (k=2).
+	# then 4 for 101, and 5, then 3 for 102: no hits; 3 comes back (k=2):
+	# 3 distinct customers at k=2, 5 in both audiences.
+	# Popularity (customers of one's products, summed: 1 has 7, 2 has 5, 4
+	# has 3, 3 has 2, 5 has 1) targets 4, then 3 for 101 (a hit at k=2)
+	# and 3, then 5 for 102: precision@2 = (1/2 + 0) / 2, recall 1, and
+	# 3 comes back in both audiences (share 1/2).
 	# Co-occurrence: 101 and 102 share customers 1 and 2, so 101's audience
 	# is 102's other customer, 4, then 5 by engagement; 102's neighbour 101
 	# has no customer 102 lacks, so 102 gets engagement's 5, 3: the same
-	# figures as engagement.
+	# figures as engagement. Engagement's hits are 0, so every lift against
+	# it is undefined (null). The intervals are the bootstrap's, as drawn.
 	run -0 bash -c "aud-prepare -q eval.csv | aud-rank --eval --k 1 --k 2"
-	assert_output '{"split":{"train_fraction":0.8,"train_rows":8,"test_rows":2,"split_time":"2023-01-09T00:00:00Z","train_customers":5,"test_customers":2,"returning_customers":1},"products":{"train":4,"test":2,"evaluable":2,"with_relevant":1,"coverage":1.0},"methods":{"engagement":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0]},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,1.0]}},"activity":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0]},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,1.0]}},"cooccurrence":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0]},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,1.0]}},"random":{"1":{"precision":0.16666666666666666,"recall":0.3333333333333333,"active_share":0.41666666666666663},"2":{"precision":0.16666666666666666,"recall":0.6666666666666666,"active_share":0.41666666666666663}}},"bootstrap":{"samples":1000,"seed":1}}'
+	assert_output '{"split":{"train_fraction":0.8,"train_rows":8,"test_rows":2,"split_time":"2023-01-09T00:00:00Z","train_customers":5,"test_customers":2,"returning_customers":1},"products":{"train":4,"test":2,"evaluable":2,"with_relevant":1,"coverage":1.0},"methods":{"engagement":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":1,"max_audiences_per_customer":2},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,2.3400000000000025],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":3,"max_audiences_per_customer":2}},"activity":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":1,"max_audiences_per_customer":2},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,2.3400000000000025],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":3,"max_audiences_per_customer":2}},"popularity":{"1":{"precision":0.0,"recall":0.0,"active_share":0.5,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":1.2000000000000002,"active_lift_ci95":[0.0,2.5714285714285716],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":2,"max_audiences_per_customer":1},"2":{"precision":0.25,"recall":1.0,"active_share":0.5,"hit_lift":1.5,"hit_lift_ci95":[0.0,4.5],"active_lift":1.2000000000000002,"active_lift_ci95":[0.0,3.0],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":3,"max_audiences_per_customer":2}},"cooccurrence":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":2,"max_audiences_per_customer":1},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,2.3400000000000025],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":3,"max_audiences_per_customer":2}},"random":{"1":{"precision":0.16666666666666666,"recall":0.3333333333333333,"active_share":0.41666666666666663},"2":{"precision":0.16666666666666666,"recall":0.6666666666666666,"active_share":0.41666666666666663}}},"bootstrap":{"samples":1000,"seed":1,"resampled":"products and customers"}}'
 }
 
 @test "--text states in words whether targeting beats random" {
 	run -0 bash -c "aud-prepare -q eval.csv | aud-rank --eval --k 1 --k 2 --text"
 	assert_line "1 of 5 training customers came back in the test period (20.00%)."
-	assert_line "At k=2, engagement targeting does worse than random: it finds 0.00x (95% interval 0.00x to 0.00x) as many of the customers who take up the product, and its customers are 0.60x (95% interval 0.00x to 1.00x) as likely to come back at all."
+	assert_line "At k=2, engagement targeting does worse than random: it finds 0.00x (95% interval 0.00x to 0.00x) as many of the customers who take up the product, and its 3 customers are 0.60x (95% interval 0.00x to 2.34x) as likely to come back at all."
+	assert_line "popularity      2    0.25000    1.00000     50.00%         3       2"
 }
 
-@test "on the sample, targeting beats random" {
+@test "on the sample, a dozen customers make every hit: the intervals say it" {
+	# Resampling products alone gave 70x (37x to 109x); the same dozen
+	# customers are in all 274 audiences, and with them resampled too
+	# the interval reaches 0.
 	aud-prepare -q -o "$BATS_TEST_TMPDIR/s.aud" "$AUD_ROOT/data/sample.csv"
 	run -0 aud-rank --eval --text "$BATS_TEST_TMPDIR/s.aud"
-	assert_line --regexp '^At k=10, engagement targeting beats random: '
+	assert_line --regexp '^At k=10, engagement targeting cannot be told apart from random: it finds 69.72x \(95% interval 0.00x to [0-9.]+x\) .* and its 12 customers are '
 }
 
-@test "on planted groups co-occurrence finds every later customer, engagement none" {
+@test "on planted groups co-occurrence finds every later customer, ALS nearly all, the global orders none" {
 	# planted.csv: two groups of customers, each touching only its own
 	# group of products; the test rows are in-group first purchases.
-	run -0 bash -c "aud-prepare -q planted.csv | aud-rank --eval --k 5 | jq -c '.methods | map_values(.[\"5\"].precision)'"
-	assert_output '{"engagement":0,"activity":0,"cooccurrence":1,"random":0.2849028736436564}'
+	run -0 bash -c "aud-prepare -q planted.csv | aud-rank --eval --k 5 --als | jq -c '.methods | map_values(.[\"5\"].precision)'"
+	assert_output '{"engagement":0,"activity":0,"popularity":0,"cooccurrence":1,"als":0.9600000000000002,"random":0.2849028736436564}'
 }
 
-@test "on Online Retail co-occurrence beats engagement, activity and random at k=10" {
+@test "on Online Retail co-occurrence finds the most at k=10, from far more customers" {
 	local csv="$SHARED_DATA/online-retail/online_retail.csv"
 	[ -r "$csv" ] || skip "$csv is not here"
 	aud-prepare -q --customer-col CustomerID --product-col StockCode \
 		--time-col InvoiceDate --event-value purchased -o "$BATS_TEST_TMPDIR/r.aud" "$csv"
-	run -0 bash -c "aud-rank --eval '$BATS_TEST_TMPDIR/r.aud' | jq -c '.methods | map_values(.[\"10\"].precision * 100000 | round)'"
-	assert_output '{"engagement":4558,"activity":3528,"cooccurrence":5552,"random":308}'
+	run -0 bash -c "aud-rank --eval --als '$BATS_TEST_TMPDIR/r.aud' | jq -c '.methods | map_values(.[\"10\"] | [(.precision * 100000 | round), .distinct_customers])'"
+	assert_output '{"engagement":[4558,35],"activity":[3528,27],"popularity":[4950,53],"cooccurrence":[5552,482],"als":[4994,982],"random":[308,null]}'
 }
 
 @test "--model cooccurrence: audiences and reasons checked by hand" {

@@ -1,0 +1,156 @@
+/* The evaluation's report, as JSON or in words; see evaluate.h. */
+#include <math.h>
+#include <stdio.h>
+
+#include "evaluate.h"
+#include "json.h"
+#include "timeparse.h"
+#include "banned.h"
+
+static void
+json_number(FILE *out, const char *key, double v, int comma)
+{
+	fprintf(out, "%s\"%s\":", comma ? "," : "", key);
+	json_write_double(out, v);
+}
+
+/* ,"NAME":v,"NAME_ci95":[lo,hi] */
+static void
+json_lift(FILE *out, const char *name, double v, double lo, double hi)
+{
+	json_number(out, name, v, 1);
+	fprintf(out, ",\"%s_ci95\":[", name);
+	json_write_double(out, lo);
+	putc(',', out);
+	json_write_double(out, hi);
+	putc(']', out);
+}
+
+void
+eval_write_json(FILE *out, const struct eval_result *r)
+{
+	char when[TIME_ISO_LEN];
+	int first = 1;
+
+	fprintf(out, "{\"split\":{\"train_fraction\":");
+	json_write_double(out, r->train_fraction);
+	fprintf(out, ",\"train_rows\":%zu,\"test_rows\":%zu,\"split_time\":\"%s\","
+	    "\"train_customers\":%zu,\"test_customers\":%zu,"
+	    "\"returning_customers\":%zu},", r->train_rows, r->test_rows,
+	    time_format_iso(r->split_time, when), r->train_customers,
+	    r->test_customers, r->returning_customers);
+	fprintf(out, "\"products\":{\"train\":%zu,\"test\":%zu,\"evaluable\":%zu,"
+	    "\"with_relevant\":%zu", r->train_products, r->test_products,
+	    r->evaluable, r->with_relevant);
+	json_number(out, "coverage", r->test_products ?
+	    (double)r->evaluable / r->test_products : NAN, 1);
+	fprintf(out, "},\"methods\":{");
+	for (int m = 0; m < NMETHODS; m++) {
+		if (!r->done[m])
+			continue;
+		fprintf(out, "%s\"%s\":{", first ? "" : ",", method_name[m]);
+		first = 0;
+		for (size_t k = 0; k < r->nk; k++) {
+			const struct eval_at_k *a = &r->at[m][k];
+
+			fprintf(out, "%s\"%lld\":{", k ? "," : "", (long long)r->ks[k]);
+			json_number(out, "precision", a->precision, 0);
+			json_number(out, "recall", a->recall, 1);
+			json_number(out, "active_share", a->active_share, 1);
+			if (m != METHOD_RANDOM) {
+				json_lift(out, "hit_lift", a->hit_lift,
+				    a->hit_lift_lo, a->hit_lift_hi);
+				json_lift(out, "active_lift", a->active_lift,
+				    a->active_lift_lo, a->active_lift_hi);
+				json_lift(out, "hit_lift_vs_engagement", a->hit_vs,
+				    a->hit_vs_lo, a->hit_vs_hi);
+				fprintf(out, ",\"distinct_customers\":%zu,"
+				    "\"max_audiences_per_customer\":%zu", a->distinct,
+				    a->most);
+			}
+			putc('}', out);
+		}
+		putc('}', out);
+	}
+	fprintf(out, "},\"bootstrap\":{\"samples\":%zu,\"seed\":%llu,"
+	    "\"resampled\":\"products and customers\"}}\n", r->bootstrap,
+	    (unsigned long long)r->seed);
+}
+
+/* "3.4x (95% interval 2.9x to 4.0x)", or what can be said without one. */
+static void
+describe_lift(FILE *out, double v, double lo, double hi)
+{
+	if (!isfinite(v))
+		fprintf(out, "an undefined multiple (the divisor is 0)");
+	else
+		fprintf(out, "%.2fx (95%% interval %.2fx to %.2fx)", v, lo, hi);
+}
+
+static const char *
+verdict(double lo, double hi)
+{
+	if (isfinite(lo) && lo > 1)
+		return "beats";
+	if (isfinite(hi) && hi < 1)
+		return "does worse than";
+	return "cannot be told apart from";
+}
+
+void
+eval_write_text(FILE *out, const struct eval_result *r)
+{
+	char when[TIME_ISO_LEN];
+	size_t mid = r->nk / 2;
+
+	fprintf(out, "Temporal split at %s: %zu rows train, %zu test.\n",
+	    time_format_iso(r->split_time, when), r->train_rows, r->test_rows);
+	fprintf(out, "%zu of %zu training customers came back in the test period "
+	    "(%.2f%%).\n", r->returning_customers, r->train_customers,
+	    r->train_customers ? 100.0 * r->returning_customers / r->train_customers : 0);
+	fprintf(out, "%zu products are in both periods (coverage %.2f%% of the test "
+	    "period's %zu); %zu of them gained a new customer.\n\n", r->evaluable,
+	    r->test_products ? 100.0 * r->evaluable / r->test_products : 0,
+	    r->test_products, r->with_relevant);
+	if (r->evaluable == 0) {
+		fprintf(out, "Nothing can be evaluated: no product is in both periods.\n");
+		return;
+	}
+	fprintf(out, "%-12s %4s %10s %10s %10s %9s %7s\n", "method", "k", "precision",
+	    "recall", "come back", "customers", "most");
+	for (int m = 0; m < NMETHODS; m++)
+		for (size_t k = 0; k < r->nk && r->done[m]; k++) {
+			const struct eval_at_k *a = &r->at[m][k];
+
+			fprintf(out, "%-12s %4lld %10.5f %10.5f %9.2f%%", method_name[m],
+			    (long long)r->ks[k], a->precision, a->recall,
+			    100 * a->active_share);
+			if (m == METHOD_RANDOM)
+				fprintf(out, " %9s %7s\n", "all", "-");
+			else
+				fprintf(out, " %9zu %7zu\n", a->distinct, a->most);
+		}
+	fprintf(out, "\n(customers: distinct customers in all the audiences; most: "
+	    "the most audiences one customer is in.\nIntervals: 95%%, of a bootstrap "
+	    "that resamples products and customers together.)\n\n");
+	for (int m = 0; m < METHOD_RANDOM; m++) {
+		const struct eval_at_k *a = &r->at[m][mid];
+
+		if (!r->done[m])
+			continue;
+		fprintf(out, "At k=%lld, %s targeting %s random: it finds ",
+		    (long long)r->ks[mid], method_name[m],
+		    verdict(a->hit_lift_lo, a->hit_lift_hi));
+		describe_lift(out, a->hit_lift, a->hit_lift_lo, a->hit_lift_hi);
+		fprintf(out, " as many of the customers who take up the product");
+		if (m != METHOD_ENGAGEMENT) {
+			fprintf(out, " (%s engagement: ", verdict(a->hit_vs_lo,
+			    a->hit_vs_hi));
+			describe_lift(out, a->hit_vs, a->hit_vs_lo, a->hit_vs_hi);
+			fputc(')', out);
+		}
+		fprintf(out, ", and its %zu customers are ", a->distinct);
+		describe_lift(out, a->active_lift, a->active_lift_lo, a->active_lift_hi);
+		fprintf(out, " as likely to come back at all.\n");
+	}
+}
