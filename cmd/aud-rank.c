@@ -325,6 +325,7 @@ rank_customers(const struct interactions *ia, const struct scores *sc,
 }
 
 #define BLOCK 65536
+#define BUYERS 20	/* kept per product, for audiences by name */
 
 /*
  * The records of a product-aware model: the audiences of a block of
@@ -349,7 +350,9 @@ write_targets(struct model_writer *mw, const struct options *opt,
 	struct cooc_target *out = xmalloc((BLOCK * n + 1) * sizeof(*out));
 	struct model_target *row = xmalloc((n + 1) * sizeof(*row));
 	struct id *reason = xmalloc((n + 1) * sizeof(*reason));
-	size_t *got = xmalloc(BLOCK * sizeof(*got));
+	size_t *got = xmalloc(BLOCK * sizeof(*got)), nb;
+	struct cooc_target heavy[BUYERS];
+	struct model_target buyer[BUYERS];
 
 	map_customers(ia, sc, opt->features, feature_of);
 	for (size_t k = 0; k < t->ncandidates; k++)
@@ -382,8 +385,16 @@ write_targets(struct model_writer *mw, const struct options *opt,
 				}
 			}
 			intern_get(ia->products, block[i], &product);
+			nb = cooc_buyers(&model, block[i], BUYERS, heavy);
+			for (size_t k = 0; k < nb; k++) {
+				intern_get(ia->customers, heavy[k].customer,
+				    &buyer[k].customer);
+				buyer[k].score = heavy[k].score;
+				buyer[k].reason = NULL;
+			}
 			model_add_targets(mw, &product,
-			    interactions_product_name(ia, block[i]), row, got[i]);
+			    interactions_product_name(ia, block[i]), row, got[i],
+			    buyer, nb);
 		}
 	}
 	cooc_free(&model);

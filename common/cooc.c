@@ -448,3 +448,27 @@ cooc_audience(const struct cooc *m, const struct cooc_query *q,
 		s->excluded[m->pcustomer[j]] = 0;
 	return got;
 }
+
+size_t
+cooc_buyers(const struct cooc *m, size_t p, size_t max, struct cooc_target *out)
+{
+	size_t n = 0;
+
+	/* Insertion into a short sorted list: products have few customers,
+	   and a popular one costs max comparisons a customer at most. */
+	for (uint64_t j = m->pstart[p]; j < m->pstart[p + 1]; j++) {
+		struct cooc_target t = { m->pcustomer[j], UINT32_MAX, m->pweight[j] };
+		size_t at = n < max ? n++ : max;
+
+		if (at == max && better_target(&t, &out[max - 1]) >= 0)
+			continue;
+		if (at == max)
+			at = max - 1;
+		while (at > 0 && better_target(&t, &out[at - 1]) < 0) {
+			out[at] = out[at - 1];
+			at--;
+		}
+		out[at] = t;
+	}
+	return n;
+}

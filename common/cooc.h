@@ -97,4 +97,11 @@ struct cooc_query {
 size_t cooc_audience(const struct cooc *m, const struct cooc_query *q,
     struct cooc_scratch *s, struct cooc_target *out);
 
+/*
+ * Product p's max heaviest customers, by their weight for it (the score;
+ * ties: the lower customer index; reason UINT32_MAX). Returns how many.
+ */
+size_t cooc_buyers(const struct cooc *m, size_t p, size_t max,
+    struct cooc_target *out);
+
 #endif

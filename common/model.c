@@ -21,6 +21,7 @@
 #include <xxhash.h>
 
 #include "mpscan.h"
+#include "names.h"
 #include "radix.h"
 #include "stream.h"
 #include "timeparse.h"
@@ -34,11 +35,13 @@ static const char *const model_fields[] = {
 };
 static const char *const model_types[] = { "id", "str?", "places" };
 static const char *const targets_fields[] = {
-	"product_id", "product_name", "customers", "scores", "reasons"
+	"product_id", "product_name", "customers", "scores", "reasons", "buyers",
+	"buyer_weights"
 };
 static const char *const targets_types[] = {
-	"id", "str?", "ids", "floats", "ids?"
+	"id", "str?", "ids", "floats", "ids?", "ids", "floats"
 };
+#define TARGETS_FIELDS 7
 
 struct model_writer {
 	struct stream_writer *w;
@@ -46,6 +49,7 @@ struct model_writer {
 	uint32_t *int_at, *str_at;	/* positions into the offsets */
 	uint64_t *offsets;
 	size_t nint, nstr, n, cap_int, cap_str, cap;
+	struct names_builder *names;	/* product-aware models only */
 };
 
 static uint64_t
@@ -126,9 +130,11 @@ model_writer_new(FILE *out, const struct model_meta *meta, const char *source,
 
 	mw->w = stream_writer_new(out);
 	pk = stream_packer(mw->w);
-	if (meta->cooc != NULL)
-		stream_write_header_version(mw->w, 2, "audiences", 5,
-		    targets_fields, targets_types, 3);
+	if (meta->cooc != NULL) {
+		stream_write_header_version(mw->w, 2, "audiences",
+		    TARGETS_FIELDS, targets_fields, targets_types, 3);
+		mw->names = names_builder_new();
+	}
 	else
 		stream_write_header(mw->w, "audiences", 3, model_fields,
 		    model_types, 3);
@@ -198,16 +204,22 @@ model_add(struct model_writer *mw, const struct id *product, const char *name,
 
 void
 model_add_targets(struct model_writer *mw, const struct id *product,
-    const char *name, const struct model_target *t, size_t n)
+    const char *name, const struct model_target *t, size_t n,
+    const struct model_target *buyers, size_t nbuyers)
 {
 	struct packbuf b;
 	size_t name_len = name != NULL ? strlen(name) : 0, bound;
 
 	note_record(mw, product);
-	bound = packbuf_id_bound(product) + 5 + name_len + 15 + n * PACKBUF_NUMBER;
+	if (name != NULL)
+		names_add(mw->names, mw->offsets[mw->n - 1], name, name_len);
+	bound = packbuf_id_bound(product) + 5 + name_len + 25 +
+	    (n + nbuyers) * PACKBUF_NUMBER;
 	for (size_t i = 0; i < n; i++)
 		bound += packbuf_id_bound(&t[i].customer) + (t[i].reason ?
 		    packbuf_id_bound(t[i].reason) : 1);
+	for (size_t i = 0; i < nbuyers; i++)
+		bound += packbuf_id_bound(&buyers[i].customer);
 	b = stream_record_space(mw->w, bound);
 	packbuf_id(&b, product);
 	if (name != NULL)
@@ -226,6 +238,12 @@ model_add_targets(struct model_writer *mw, const struct id *product,
 			packbuf_id(&b, t[i].reason);
 		else
 			packbuf_pack_nil(&b);
+	packbuf_pack_array(&b, nbuyers);
+	for (size_t i = 0; i < nbuyers; i++)
+		packbuf_id(&b, &buyers[i].customer);
+	packbuf_pack_array(&b, nbuyers);
+	for (size_t i = 0; i < nbuyers; i++)
+		packbuf_pack_double(&b, buyers[i].score);
 	stream_record_done(mw->w, &b);
 }
 
@@ -272,7 +290,9 @@ model_finish(struct model_writer *mw)
 	end = index_part(index, mw->int_keys, mw->int_at, mw->nint, mw->offsets);
 	index_part(end, mw->str_keys, mw->str_at, mw->nstr, mw->offsets);
 	trailer_at = stream_writer_offset(mw->w);
-	stream_trailer_begin(mw->w, 3);
+	stream_trailer_begin(mw->w, 3 + (mw->names ? NAMES_ENTRIES : 0));
+	if (mw->names != NULL)
+		names_pack(mw->names, pk);
 	stream_pack_cstr(pk, "index_ints");
 	msgpack_pack_uint64(pk, mw->nint);
 	stream_pack_cstr(pk, "index");
@@ -328,7 +348,8 @@ check_header(struct model *m, const char *path, char *err, size_t errlen)
 	m->fallback_size = fb->via.u64;
 	v = mp_map_get(h, "fields");
 	m->per_record = v != NULL && v->type == MSGPACK_OBJECT_ARRAY &&
-	    v->via.array.size == 5 && mp_str_equals(&v->via.array.ptr[2], "customers");
+	    v->via.array.size == TARGETS_FIELDS &&
+	    mp_str_equals(&v->via.array.ptr[2], "customers");
 	if (!m->per_record && (v == NULL || v->type != MSGPACK_OBJECT_ARRAY ||
 	    v->via.array.size != 3))
 		return corrupt(err, errlen, path, "records of an unknown layout");
@@ -516,6 +537,8 @@ find_index(struct model *m, const char *path, size_t header_len,
 	m->nrecords = records->via.u64;
 	m->nint = nint->via.u64;
 	m->index_end = at;
+	if (names_open(&m->names, &trailer->data) < 0)
+		return corrupt(err, errlen, path, "a malformed name index");
 	return 0;
 }
 
@@ -639,15 +662,36 @@ places_ok(const struct model *m, const msgpack_object *places)
 	return 1;
 }
 
-/* A product-aware record: as many ids, scores and reasons (ids or nil). */
+/* Ids and as many numbers: a's ids, b's floats. */
+static int
+ids_and_weights(const msgpack_object *a, const msgpack_object *b)
+{
+	struct id id;
+
+	if (a->type != MSGPACK_OBJECT_ARRAY || b->type != MSGPACK_OBJECT_ARRAY ||
+	    a->via.array.size != b->via.array.size)
+		return 0;
+	for (uint32_t i = 0; i < a->via.array.size; i++)
+		if (stream_get_id(&a->via.array.ptr[i], &id) < 0 ||
+		    (b->via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT64 &&
+		    b->via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT32))
+			return 0;
+	return 1;
+}
+
+/*
+ * A product-aware record: as many customer ids, scores and reasons (ids or
+ * nil); as many buyers as buyer weights.
+ */
 static int
 targets_ok(const msgpack_object *v)
 {
 	uint32_t n = v[2].via.array.size;
 	struct id id;
 
-	if (v[3].type != MSGPACK_OBJECT_ARRAY || v[4].type != MSGPACK_OBJECT_ARRAY ||
-	    v[3].via.array.size != n || v[4].via.array.size != n)
+	if (!ids_and_weights(&v[5], &v[6]) || v[3].type != MSGPACK_OBJECT_ARRAY ||
+	    v[4].type != MSGPACK_OBJECT_ARRAY || v[3].via.array.size != n ||
+	    v[4].via.array.size != n)
 		return 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const msgpack_object *s = &v[3].via.array.ptr[i], *r = &v[4].via.array.ptr[i];
@@ -676,7 +720,7 @@ read_record(const struct model *m, uint64_t offset, const struct id *id,
 	    msgpack_unpack_next(&a->record, (const char *)m->map + offset,
 	    m->index_end - offset, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    a->record.data.type != MSGPACK_OBJECT_ARRAY ||
-	    a->record.data.via.array.size != (m->per_record ? 5 : 3)) {
+	    a->record.data.via.array.size != (m->per_record ? TARGETS_FIELDS : 3)) {
 		snprintf(err, errlen, "corrupt model: no record at byte %llu",
 		    (unsigned long long)offset);
 		return -1;
@@ -695,6 +739,8 @@ read_record(const struct model *m, uint64_t offset, const struct id *id,
 		a->customers = &v[2];
 		a->scores = &v[3];
 		a->reasons = &v[4];
+		a->buyers = &v[5];
+		a->buyer_weights = &v[6];
 	} else
 		a->places = &v[2];
 	a->size = v[2].via.array.size;
@@ -744,6 +790,19 @@ model_entry(const struct model *m, uint64_t i, struct audience *a, char *err,
 	ret = read_record(m, get_le64(m->index + i * ENTRY + 8), NULL, a, NULL,
 	    err, errlen);
 	if (ret < 0)
+		audience_free(a);
+	return ret;
+}
+
+int
+model_record_at(const struct model *m, uint64_t offset, struct audience *a,
+    char *err, size_t errlen)
+{
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	msgpack_unpacked_init(&a->record);
+	if ((ret = read_record(m, offset, NULL, a, NULL, err, errlen)) < 0)
 		audience_free(a);
 	return ret;
 }
@@ -822,9 +881,151 @@ audience_reason(const struct audience *a, size_t i)
 	return a->reasons != NULL ? a->reasons->via.array.ptr[i] : none;
 }
 
+#define NAME_MATCHES 20	/* products of like names an audience draws on */
+
+struct candidate {
+	msgpack_object customer, reason;
+	double score, best;
+};
+
+static int
+by_customer(const void *x, const void *y)
+{
+	const struct candidate *a = x, *b = y;
+	struct id i, j;
+
+	stream_get_id(&a->customer, &i);
+	stream_get_id(&b->customer, &j);
+	return id_compare(&i, &j);
+}
+
+static int
+by_score(const void *x, const void *y)
+{
+	const struct candidate *a = x, *b = y;
+
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return by_customer(x, y);
+}
+
+/* Sums the candidates of one customer (sorted by customer) into one. */
+static size_t
+merge_candidates(struct candidate *c, size_t n)
+{
+	size_t u = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (u > 0 && by_customer(&c[u - 1], &c[i]) == 0) {
+			c[u - 1].score += c[i].score;
+			if (c[i].best > c[u - 1].best) {
+				c[u - 1].best = c[i].best;
+				c[u - 1].reason = c[i].reason;
+			}
+		} else
+			c[u++] = c[i];
+	}
+	return u;
+}
+
+/* The candidates of the products named like name, one a customer. */
+static int
+name_candidates(const struct model *m, const char *name, size_t len,
+    struct candidate **out, size_t *nout, char *err, size_t errlen)
+{
+	struct name_match match[NAME_MATCHES];
+	size_t nm = names_similar(&m->names, name, len, match, NAME_MATCHES), n = 0;
+	size_t cap = 0;
+	struct candidate *c = NULL;
+
+	for (size_t i = 0; i < nm; i++) {
+		struct audience r = { 0 };
+		const msgpack_object *b, *w;
+
+		msgpack_unpacked_init(&r.record);
+		if (read_record(m, match[i].record, NULL, &r, NULL, err, errlen) < 0 ||
+		    r.buyers == NULL) {
+			if (r.buyers == NULL)
+				snprintf(err, errlen, "corrupt model: the name index "
+				    "points to no product");
+			audience_free(&r);
+			free(c);
+			return -1;
+		}
+		b = r.buyers;
+		w = r.buyer_weights;
+		c = xgrow(c, &cap, n + b->via.array.size + 1, sizeof(*c));
+		for (uint32_t k = 0; k < b->via.array.size; k++) {
+			double part = match[i].cosine * w->via.array.ptr[k].via.f64;
+
+			c[n++] = (struct candidate){ b->via.array.ptr[k],
+			    *r.product_id, part, part };
+		}
+		audience_free(&r);	/* ids point into the mapped file */
+	}
+	if (n > 0) {
+		qsort(c, n, sizeof(*c), by_customer);
+		n = merge_candidates(c, n);
+		qsort(c, n, sizeof(*c), by_score);
+	}
+	*out = c;
+	*nout = n;
+	return 0;
+}
+
+int
+model_name_audience(const struct model *m, const char *name, size_t len,
+    size_t n, struct audience *a, char *err, size_t errlen)
+{
+	struct candidate *c;
+	size_t nc, got = 0;
+	msgpack_object *o;
+
+	memset(a, 0, sizeof(*a));
+	msgpack_unpacked_init(&a->record);
+	if (name_candidates(m, name, len, &c, &nc, err, errlen) < 0)
+		return -1;
+	/* customers, scores, reasons, then the three arrays' heads */
+	o = xmalloc((3 * n + 3 + 1) * sizeof(*o));
+	for (size_t i = 0; i < nc && got < n; i++, got++) {
+		o[got] = c[i].customer;
+		o[n + got] = (msgpack_object){ .type = MSGPACK_OBJECT_FLOAT64,
+		    .via.f64 = c[i].score };
+		o[2 * n + got] = c[i].reason;
+	}
+	for (size_t k = 0; k < m->fallback_size && got < n; k++) {
+		struct candidate f = { .customer = model_ranked_customer(m, k) };
+		size_t i;
+
+		for (i = 0; i < got; i++)
+			if (by_customer(&f, &(struct candidate){ .customer = o[i] }) == 0)
+				break;
+		if (i < got)
+			continue;
+		o[got] = f.customer;
+		o[n + got] = (msgpack_object){ .type = MSGPACK_OBJECT_FLOAT64,
+		    .via.f64 = model_ranked_score(m, k) };
+		o[2 * n + got++] = (msgpack_object){ .type = MSGPACK_OBJECT_NIL };
+	}
+	for (int part = 0; part < 3; part++)
+		o[3 * n + part] = (msgpack_object){ .type = MSGPACK_OBJECT_ARRAY,
+		    .via.array = { (uint32_t)got, o + part * n } };
+	a->owned = o;
+	a->customers = &o[3 * n];
+	a->scores = &o[3 * n + 1];
+	a->reasons = &o[3 * n + 2];
+	a->reason_kind = "name";
+	a->size = got;
+	a->fallback = nc == 0;
+	free(c);
+	return nc > 0;
+}
+
 void
 audience_free(struct audience *a)
 {
+	free(a->owned);
 	msgpack_unpacked_destroy(&a->record);
+
 	memset(a, 0, sizeof(*a));
 }

@@ -24,6 +24,7 @@
 
 #include "cooc.h"
 #include "intern.h"
+#include "names.h"
 
 /* What the model records about itself (the header's "model" map). */
 struct model_meta {
@@ -61,9 +62,14 @@ struct model_writer *model_writer_new(FILE *out, const struct model_meta *meta,
     size_t nranking);
 void model_add(struct model_writer *w, const struct id *product,
     const char *name, const uint32_t *places, size_t n);
-/* A product-aware model's record: its audience, best first. */
+/*
+ * A product-aware model's record: its audience, best first, and its
+ * heaviest buyers (score: their weight for the product), for audiences of
+ * products known only by a name like this one's.
+ */
 void model_add_targets(struct model_writer *w, const struct id *product,
-    const char *name, const struct model_target *t, size_t n);
+    const char *name, const struct model_target *t, size_t n,
+    const struct model_target *buyers, size_t nbuyers);
 /* Writes the index and the trailer. Returns 0, or -1 with errno set. */
 int model_finish(struct model_writer *w);
 
@@ -78,6 +84,7 @@ struct model {
 	uint32_t *customer_at, *score_at;	/* where some lie in map (model.c) */
 	uint64_t fallback_size;
 	int per_record;				/* records carry their customers */
+	struct names names;			/* their names' words */
 	msgpack_unpacked trailer;
 	const unsigned char *index;		/* 16-byte entries */
 	uint64_t nrecords, nint;		/* entries; integer-id entries first */
@@ -90,9 +97,13 @@ struct audience {
 	const msgpack_object *places;		/* NULL for the fallback and
 						   in a product-aware model */
 	const msgpack_object *customers, *scores, *reasons;	/* or these */
+	const msgpack_object *buyers, *buyer_weights;
+	const char *reason_kind;		/* of non-nil reasons: NULL for
+						   "similar", else "name" */
 	size_t size;				/* customers in the audience */
 	int fallback;				/* 1: the cold-start list */
 	msgpack_unpacked record;
+	msgpack_object *owned;			/* arrays made for a name */
 };
 
 /* Maps and checks path. Returns 0, or -1 with err filled. */
@@ -109,6 +120,22 @@ void model_close(struct model *m);
 int model_lookup(const struct model *m, const struct id *product,
     struct audience *a, char *err, size_t errlen);
 void audience_free(struct audience *a);
+
+/*
+ * The audience of a product the model has not seen, known by its name: the
+ * buyers of the products whose names are most like it (names.h), each
+ * scored by the sum over those products of the names' cosine times the
+ * buyer's weight, best first (ties: the lower customer id), the product that
+ * gave most as the reason; then the cold-start list. Returns 1 when a named
+ * product brought anyone, 0 for the cold-start list alone, -1 for a corrupt
+ * model (err filled). Free a with audience_free().
+ */
+int model_name_audience(const struct model *m, const char *name, size_t len,
+    size_t n, struct audience *a, char *err, size_t errlen);
+
+/* The product whose record starts at offset (as names_search gives). */
+int model_record_at(const struct model *m, uint64_t offset, struct audience *a,
+    char *err, size_t errlen);
 
 /*
  * The product of the i-th index entry (i < m->nrecords) into a, for
