@@ -24,6 +24,7 @@ struct options {
 	const char *model;
 	int64_t n;
 	int n_given, all, info;
+	const char *name;		/* --name: a product known by name */
 	enum format format;
 	struct common_options common;
 };
@@ -32,6 +33,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|msgpack|text] [PRODUCT...]\n"
+	    "       aud-query -m MODEL --name NAME [-n N] [--format FORMAT] [PRODUCT]\n"
 	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|msgpack|text]\n"
 	    "       aud-query -m MODEL --info\n"
 	    "Try 'aud-query --help' for more information.\n");
@@ -44,14 +46,18 @@ help(void)
 	printf("aud-query prints the audiences of products from a model built by aud-rank:\n"
 	    "the customers to target, best first. Products are the arguments, or one\n"
 	    "per line on standard input; a product the model has never seen gets the\n"
-	    "cold-start list, marked \"fallback\". --all exports every product.\n"
+	    "cold-start list, marked \"fallback\". --all exports every product. A new\n"
+	    "product known by its name (--name) gets the buyers of the products whose\n"
+	    "names are most like it, from a product-aware model.\n"
 	    "\n"
 	    "Examples:\n"
 	    "  aud-query -m model.aud 1000042 1000077\n"
 	    "  cut -d, -f1 new-products.csv | aud-query -m model.aud -n 5 --format jsonl\n"
 	    "  aud-query -m model.aud --all -o audiences.csv\n"
+	    "  aud-query -m model.aud --name 'Blue Cotton Mug' -F text\n"
 	    "\n"
 	    "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|msgpack|text] [PRODUCT...]\n"
+	    "       aud-query -m MODEL --name NAME [-n N] [--format FORMAT] [PRODUCT]\n"
 	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|msgpack|text]\n"
 	    "       aud-query -m MODEL --info\n"
 	    "\n"
@@ -62,6 +68,8 @@ help(void)
 	    "  -F, --format FORMAT  csv (default), tsv, jsonl, msgpack (a targets record\n"
 	    "                       stream, see aud-stream(5)), or text for reading\n"
 	    "  -a, --all            every product of the model, in the model's order\n"
+	    "      --name NAME      a product known by name (PRODUCT, if the model has\n"
+	    "                       it, wins)\n"
 	    "  -i, --info           the model's metadata as JSON\n"
 	    "\n%s", cli_common_options_help);
 	exit(0);
@@ -77,6 +85,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "format", required_argument, NULL, 'F' },
 		{ "info", no_argument, NULL, 'i' },
 		{ "model", required_argument, NULL, 'm' },
+		{ "name", required_argument, NULL, 'N' },
 		{ "top", required_argument, NULL, 'n' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
@@ -112,6 +121,11 @@ parse_options(int argc, char **argv, struct options *opt)
 		case 'm':
 			opt->model = optarg;
 			break;
+		case 'N':
+			if (*optarg == '\0')
+				cli_bad_value(usage, "--name", "a product name", optarg);
+			opt->name = optarg;
+			break;
 		case 'n':
 			if (cli_parse_int(optarg, 1, 1000000, &opt->n) < 0)
 				cli_bad_value(usage, "-n",
@@ -126,6 +140,9 @@ parse_options(int argc, char **argv, struct options *opt)
 		cli_usage_error(usage, "-m MODEL is required");
 	if ((opt->all || opt->info) && optind < argc)
 		cli_usage_error(usage, "--all and --info take no products");
+	if (opt->name != NULL && (opt->all || opt->info || argc - optind > 1))
+		cli_usage_error(usage, "--name takes at most one product, and "
+		    "neither --all nor --info");
 }
 
 static struct audfmt *fmt;	/* made once the model is open */
@@ -235,6 +252,49 @@ query_stdin(FILE *out, const struct options *opt, const struct model *m)
 		err(EXIT_DATA, "stdin");
 }
 
+/*
+ * A product known by name: product's own audience when the model has it
+ * (an id wins over a name), else the audience of the name.
+ */
+static void
+query_name(FILE *out, const struct options *opt, const struct model *m,
+    const char *product_text)
+{
+	struct audience a;
+	struct id id;
+	msgpack_object product = { .type = MSGPACK_OBJECT_NIL }, name;
+	char err[512];
+	int ret = 0;
+	const msgpack_object *top = mp_map_get(m->meta, "top_n");
+	size_t n = (size_t)opt->n;
+
+	/* As long as the model's own audiences, unless -n says otherwise. */
+	if (!opt->n_given && top != NULL &&
+	    top->type == MSGPACK_OBJECT_POSITIVE_INTEGER && top->via.u64 < n)
+		n = (size_t)top->via.u64;
+	if (product_text != NULL) {
+		id_from_text(&id, product_text, strlen(product_text));
+		if ((ret = model_lookup(m, &id, &a, err, sizeof(err))) < 0)
+			errx(EXIT_DATA, "%s: %s", opt->model, err);
+		stream_id_object(&id, &product);
+		if (ret == 1) {
+			write_audience(out, opt, m, &a, &product);
+			audience_free(&a);
+			return;
+		}
+		audience_free(&a);
+	}
+	if (model_name_audience(m, opt->name, strlen(opt->name), n, &a, err,
+	    sizeof(err)) < 0)
+		errx(EXIT_DATA, "%s: %s", opt->model, err);
+	name.type = MSGPACK_OBJECT_STR;
+	name.via.str.ptr = opt->name;
+	name.via.str.size = (uint32_t)strlen(opt->name);
+	a.name = &name;
+	write_audience(out, opt, m, &a, &product);
+	audience_free(&a);
+}
+
 static void
 export_all(FILE *out, const struct options *opt, const struct model *m)
 {
@@ -279,7 +339,9 @@ main(int argc, char **argv)
 			audfmt_table_header(out.fp, fmt);
 		else if (opt.format == FORMAT_MSGPACK)
 			targets_begin(out.fp, opt.model);
-		if (opt.all)
+		if (opt.name != NULL)
+			query_name(out.fp, &opt, &m, optind < argc ? argv[optind] : NULL);
+		else if (opt.all)
 			export_all(out.fp, &opt, &m);
 		else if (optind < argc)
 			for (int i = optind; i < argc; i++)

@@ -10,6 +10,7 @@
 #include "http.h"
 #include "intern.h"
 #include "json.h"
+#include "names.h"
 #include "stream.h"
 #include "timeparse.h"
 #include "xalloc.h"
@@ -196,6 +197,7 @@ serve_index(struct response *r)
 	fprintf(r->f, "{\"service\":\"aud-serve\",\"version\":\"%s\",\"endpoints\":"
 	    "[\"/\",\"/health\",\"/metrics\",\"/products/sample?n=K\","
 	    "\"/recommend/{product_id}?n=K\",\"/recommend/{product_id}?format=csv\","
+	    "\"/recommend?name=NAME&n=K\",\"/products/search?q=WORDS&n=K\","
 	    "\"/ui\"]}\n", AUD_VERSION);
 }
 
@@ -261,6 +263,33 @@ serve_sample(struct api_conn *c, const struct http_request *req, struct response
 	fprintf(r->f, "],\"total_available\":%llu}\n", (unsigned long long)total);
 }
 
+/* Whether the answer is to be CSV: ?format=csv, or Accept: text/csv. */
+static int
+wants_csv(const struct http_request *req)
+{
+	char format[16];
+
+	if (http_query_param(req->query, "format", format, sizeof(format)) == 1)
+		return strcmp(format, "csv") == 0;
+	return req->wants_csv;
+}
+
+/* An audience as the API's JSON object or as a CSV download. */
+static void
+send_audience(struct api_conn *c, struct response *r, const struct audience *a,
+    const msgpack_object *product, size_t n, int csv)
+{
+	if (csv) {
+		begin(r, 200, "text/csv; charset=utf-8");
+		r->extra = "Content-Disposition: attachment; filename=\"audience.csv\"\r\n";
+		audfmt_table_header(r->f, c->fmt);
+		audfmt_table(r->f, c->fmt, a, product, n);
+	} else {
+		begin(r, 200, "application/json");
+		audfmt_json(r->f, c->fmt, a, product, n);
+	}
+}
+
 static void
 serve_recommend(struct api_conn *c, const struct http_request *req, const char *text,
     struct response *r)
@@ -268,16 +297,14 @@ serve_recommend(struct api_conn *c, const struct http_request *req, const char *
 	struct audience a;
 	struct id id;
 	msgpack_object product;
-	char format[16], errbuf[256];
+	char errbuf[256];
 	int64_t n;
-	int csv = req->wants_csv, ret;
+	int csv = wants_csv(req), ret;
 
 	if (param_n(req, &n) < 0) {
 		error_body(r, 422, "n must be a whole number from 1 to 100");
 		return;
 	}
-	if (http_query_param(req->query, "format", format, sizeof(format)) == 1)
-		csv = strcmp(format, "csv") == 0;
 	id_from_text(&id, text, strlen(text));
 	if (*text == '\0' || (id.is_str && c->m.nint == c->m.nrecords &&
 	    c->m.nrecords > 0)) {
@@ -289,16 +316,83 @@ serve_recommend(struct api_conn *c, const struct http_request *req, const char *
 		return;
 	}
 	stream_id_object(&id, &product);
-	if (csv) {
-		begin(r, 200, "text/csv; charset=utf-8");
-		r->extra = "Content-Disposition: attachment; filename=\"audience.csv\"\r\n";
-		audfmt_table_header(r->f, c->fmt);
-		audfmt_table(r->f, c->fmt, &a, &product, (size_t)n);
-	} else {
-		begin(r, 200, "application/json");
-		audfmt_json(r->f, c->fmt, &a, &product, (size_t)n);
-	}
+	send_audience(c, r, &a, &product, (size_t)n, csv);
 	audience_free(&a);
+}
+
+/* GET /recommend?name=NAME: a new product known by its name. */
+static void
+serve_by_name(struct api_conn *c, const struct http_request *req,
+    struct response *r)
+{
+	static char name[HTTP_MAX_HEAD];
+	struct audience a;
+	msgpack_object product = { .type = MSGPACK_OBJECT_NIL }, shown;
+	char errbuf[256];
+	int64_t n;
+	int csv;
+
+	if (param_n(req, &n) < 0) {
+		error_body(r, 422, "n must be a whole number from 1 to 100");
+		return;
+	}
+	if (http_query_param(req->query, "name", name, sizeof(name)) != 1 ||
+	    name[0] == '\0') {
+		error_body(r, 422, "name must be a product name");
+		return;
+	}
+	csv = wants_csv(req);
+	if (model_name_audience(&c->m, name, strlen(name), (size_t)n, &a, errbuf,
+	    sizeof(errbuf)) < 0) {
+		error_body(r, 503, errbuf);
+		return;
+	}
+	shown.type = MSGPACK_OBJECT_STR;
+	shown.via.str.ptr = name;
+	shown.via.str.size = (uint32_t)strlen(name);
+	a.name = &shown;
+	send_audience(c, r, &a, &product, (size_t)n, csv);
+	audience_free(&a);
+}
+
+/* GET /products/search?q=WORDS&n=K: products by the start of name words. */
+static void
+serve_search(struct api_conn *c, const struct http_request *req,
+    struct response *r)
+{
+	static char q[HTTP_MAX_HEAD];
+	uint64_t found[MAX_N];
+	int64_t n;
+	size_t got;
+	char errbuf[256];
+
+	if (param_n(req, &n) < 0) {
+		error_body(r, 422, "n must be a whole number from 1 to 100");
+		return;
+	}
+	if (http_query_param(req->query, "q", q, sizeof(q)) != 1) {
+		error_body(r, 422, "q must be a few letters of a product name");
+		return;
+	}
+	got = names_search(&c->m.names, q, strlen(q), found, (size_t)n);
+	begin(r, 200, "application/json");
+	fputs("{\"products\":[", r->f);
+	for (size_t i = 0; i < got; i++) {
+		struct audience a;
+
+		if (model_record_at(&c->m, found[i], &a, errbuf, sizeof(errbuf)) == 1) {
+			fprintf(r->f, "%s{\"product_id\":", i ? "," : "");
+			json_write_object(r->f, a.product_id);
+			fputs(",\"product_name\":", r->f);
+			if (a.name != NULL)
+				json_write_object(r->f, a.name);
+			else
+				fputs("null", r->f);
+			putc('}', r->f);
+		}
+		audience_free(&a);
+	}
+	fprintf(r->f, "],\"count\":%zu}\n", got);
 }
 
 
@@ -311,7 +405,9 @@ static const char aud_serve_ui[] =
 "td.n{text-align:right;font-variant-numeric:tabular-nums}button{margin:.1em}#status{color:#666;font-size:90%}\n"
 "</style></head><body>\n<h1>Which customers should I target?</h1>\n"
 "<p id=\"status\">…</p>\n<p>Sample products: <span id=\"samples\"></span></p>\n"
-"<form id=\"f\"><label>Product id <input id=\"pid\" required></label>\n"
+"<p><label>Find a product by name <input id=\"q\" placeholder=\"a few letters\"></label> <span id=\"found\"></span></p>\n"
+"<form id=\"f\"><label>Product id <input id=\"pid\"></label>\n"
+"<label>or a new product's name <input id=\"name\"></label>\n"
 "<label>Customers <input id=\"n\" type=\"number\" min=\"1\" max=\"100\" value=\"10\"></label>\n"
 "<button>Show audience</button></form>\n<div id=\"out\"></div>\n<script>\n"
 "const $=id=>document.getElementById(id);\n"
@@ -320,19 +416,26 @@ static const char aud_serve_ui[] =
 "async function status(){try{const h=await get('/health'),m=await get('/metrics');\n"
 " $('status').textContent=`${h.status}: ${h.available_products} products, ranked by ${m.model_type} score, `+\n"
 " `top ${m.model.top_n} each, data ${m.model.first_time} to ${m.model.last_time}`}catch(e){$('status').textContent='unavailable: '+e.message}}\n"
+"function pick(where,id,label){const b=document.createElement('button');b.textContent=label;\n"
+" b.onclick=()=>{$('pid').value=id;$('name').value='';show()};$(where).appendChild(b)}\n"
 "async function samples(){const s=await get('/products/sample?n=10');$('samples').innerHTML='';\n"
-" for(const p of s.sample_products){const b=document.createElement('button');b.textContent=p;\n"
-" b.onclick=()=>{$('pid').value=p;show()};$('samples').appendChild(b)}}\n"
+" for(const p of s.sample_products)pick('samples',p,p)}\n"
+"async function find(){const q=$('q').value.trim();$('found').innerHTML='';if(!q)return;\n"
+" try{const s=await get(`/products/search?q=${encodeURIComponent(q)}&n=10`);\n"
+" for(const p of s.products)pick('found',p.product_id,p.product_name||p.product_id)}catch(e){}}\n"
 "async function show(){const id=encodeURIComponent($('pid').value.trim()),n=$('n').value;\n"
-" try{const r=await get(`/recommend/${id}?n=${n}`);\n"
+" const nm=$('name').value.trim(),u=nm&&!id?`/recommend?name=${encodeURIComponent(nm)}&n=${n}`:`/recommend/${id}?n=${n}`;\n"
+" try{const r=await get(u);\n"
 " let h=`<h2>${esc(r.product_name||'product '+r.product_id)}</h2><p>${esc(r.note)} — `+\n"
-"  `<a href=\"/recommend/${id}?n=${n}&format=csv\">download CSV</a></p><table><tr><th>rank</th><th>customer</th><th>score</th><th>why</th></tr>`;\n"
-" const why=w=>w.kind==='similar'?'touched '+(w.product_name||'product '+w.product_id):w.kind;\n"
+"  `<a href=\"${u}&format=csv\">download CSV</a></p><table><tr><th>rank</th><th>customer</th><th>score</th><th>why</th></tr>`;\n"
+" const why=w=>w.kind==='similar'?'touched '+(w.product_name||'product '+w.product_id):\n"
+"  w.kind==='name'?'bought '+(w.product_name||'product '+w.product_id):w.kind;\n"
 " for(const x of r.recommendations)h+=`<tr><td class=n>${x.rank}</td><td>${esc(x.customer_id)}</td><td class=n>${x.score.toFixed(6)}</td><td>${esc(why(x.reason))}</td></tr>`;\n"
 " $('out').innerHTML=h+'</table>'}catch(e){$('out').textContent='error: '+e.message}}\n"
-"$('f').onsubmit=e=>{e.preventDefault();show()};status();samples();\n"
+"$('f').onsubmit=e=>{e.preventDefault();show()};$('q').oninput=find;status();samples();\n"
 "const q=new URLSearchParams(location.search);\n"
-"if(q.get('n'))$('n').value=q.get('n');if(q.get('product')){$('pid').value=q.get('product');show()}\n"
+"if(q.get('n'))$('n').value=q.get('n');if(q.get('name'))$('name').value=q.get('name');\n"
+"if(q.get('product'))$('pid').value=q.get('product');if(q.get('product')||q.get('name'))show()\n"
 "</script></body></html>\n";
 
 /*
@@ -371,6 +474,10 @@ route(struct api_conn *c, const struct http_request *req, struct response *r)
 		serve_metrics(c, r);
 	else if (strcmp(path, "/products/sample") == 0)
 		serve_sample(c, req, r);
+	else if (strcmp(path, "/products/search") == 0)
+		serve_search(c, req, r);
+	else if (strcmp(path, "/recommend") == 0)
+		serve_by_name(c, req, r);
 	else
 		error_body(r, 404, "Not Found");
 }

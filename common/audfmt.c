@@ -17,7 +17,7 @@ struct audfmt {
 	char **cell;		/* "customer<sep>score" per entry */
 	char **json;		/* "{"customer_id":..,"score":..,"rank":" per entry */
 	char **text;		/* "customer  score 0.123456" per entry */
-	char *note_model, *note_fallback;	/* JSON strings */
+	char *note_model, *note_fallback, *note_name;	/* JSON strings */
 	const char *order;	/* the score of the ranking head: the reason of
 				   every customer the model gives none */
 	char *order_json;	/* {"kind":"<order>"} */
@@ -54,11 +54,14 @@ write_id(FILE *out, const msgpack_object *id, char sep)
 		xalloc_failed(); \
 } while (0)
 
+/* The note of an audience: 0 of the model, 1 the cold-start list, 2 by name. */
 static char *
-note(const struct model *m, int fallback, const char *order)
+note(const struct model *m, int kind, const char *order)
 {
 	char buf[256], *out;
-	int n = snprintf(buf, sizeof(buf), "%s, by %s score", fallback ?
+	int n = snprintf(buf, sizeof(buf), "%s, by %s score", kind == 2 ?
+	    "new product known by name: the customers who bought the products "
+	    "whose names are most like it, then the cold-start list" : kind == 1 ?
 	    "new product: not in the model, so it is served the cold-start list, "
 	    "the top customers overall" : m->per_record ?
 	    "the customers who have not interacted with this product: first "
@@ -140,13 +143,15 @@ write_product_name(FILE *out, const struct model *m, const msgpack_object *id)
 
 /*
  * Why the i-th customer of a is there, in a form as write_entry's, or 3:
- * plain text, "similar:ID" or the ordering score's name.
+ * plain text, "similar:ID" (or "name:ID" for an audience found by name) or
+ * the ordering score's name.
  */
 static void
 write_reason(FILE *out, const struct audfmt *f, const struct audience *a,
     size_t i, int form)
 {
 	msgpack_object r = audience_reason(a, i);
+	const char *kind = a->reason_kind ? a->reason_kind : "similar";
 	char *cell = NULL;
 
 	if (r.type == MSGPACK_OBJECT_NIL) {
@@ -154,20 +159,20 @@ write_reason(FILE *out, const struct audfmt *f, const struct audience *a,
 		return;
 	}
 	if (form == 0 || form == 3) {	/* a table cell, or plain */
-		TEXT(cell, fputs("similar:", mem_); write_id(mem_, &r, '\n'));
+		TEXT(cell, fprintf(mem_, "%s:", kind); write_id(mem_, &r, '\n'));
 		if (form == 0)
 			csv_write_field(out, cell, strlen(cell), f->sep);
 		else
 			fputs(cell, out);
 		free(cell);
 	} else if (form == 1) {
-		fputs("{\"kind\":\"similar\",\"product_id\":", out);
+		fprintf(out, "{\"kind\":\"%s\",\"product_id\":", kind);
 		json_write_object(out, &r);
 		fputs(",\"product_name\":", out);
 		write_product_name(out, f->m, &r);
 		putc('}', out);
 	} else {
-		fputs("similar to ", out);
+		fputs(a->reason_kind ? "named like " : "similar to ", out);
 		write_id(out, &r, '\n');
 	}
 }
@@ -190,6 +195,7 @@ audfmt_new(const struct model *m, char sep)
 	}
 	f->note_model = note(m, 0, f->order);
 	f->note_fallback = note(m, 1, f->order);
+	f->note_name = note(m, 2, f->order);
 	TEXT(f->order_json, fprintf(mem_, "{\"kind\":\"%s\"}", f->order));
 	return f;
 }
@@ -208,6 +214,7 @@ audfmt_free(struct audfmt *f)
 	}
 	free(f->note_model);
 	free(f->note_fallback);
+	free(f->note_name);
 	free(f->order_json);
 	free(f);
 }
@@ -275,6 +282,7 @@ audfmt_json(FILE *out, struct audfmt *f, const struct audience *a,
 	}
 	free(scratch);
 	fprintf(out, "],\"count\":%zu,\"note\":%s}\n", count,
+	    a->reason_kind != NULL && !a->fallback ? f->note_name :
 	    a->fallback ? f->note_fallback : f->note_model);
 }
 
@@ -282,9 +290,16 @@ void
 audfmt_text(FILE *out, struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n)
 {
-	fputs("product ", out);
-	write_id(out, product, '\n');
-	if (a->fallback)
+	if (product->type == MSGPACK_OBJECT_NIL)
+		fputs("new product", out);
+	else {
+		fputs("product ", out);
+		write_id(out, product, '\n');
+	}
+	if (a->fallback && a->name != NULL)
+		fprintf(out, " (%.*s: nothing named like it, the cold-start list)",
+		    (int)a->name->via.str.size, a->name->via.str.ptr);
+	else if (a->fallback)
 		fputs(" (not in the model: the cold-start list)", out);
 	else if (a->name != NULL)
 		fprintf(out, " (%.*s)", (int)a->name->via.str.size, a->name->via.str.ptr);

@@ -93,3 +93,72 @@ product 5 (not in the model: the cold-start list):
    2. customer s1  score 0.250000  (engagement)
 OUT
 }
+
+# cooc_model: the product-aware model of fixtures/cooc.csv in $CM (names
+# Mug 10, Teapot 20, Kettle 30, Sofa 40; no decay, no blend).
+cooc_model() {
+	CM=$BATS_TEST_TMPDIR/cm.aud
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/c.aud" "$FIXTURES/cooc.csv"
+	aud-features -o "$BATS_TEST_TMPDIR/cf.aud" "$BATS_TEST_TMPDIR/c.aud"
+	aud-rank --features "$BATS_TEST_TMPDIR/cf.aud" --model cooccurrence --min-support 1 \
+		--half-life 0 --blend 0 --top-n 3 -o "$CM" "$BATS_TEST_TMPDIR/c.aud"
+}
+
+@test "--name: a new product gets the buyers of the products named like it" {
+	# "Blue Mug" shares only "mug" with Mug (10): cosine 1; 10's buyers 1
+	# and 2 weigh 5 each (a purchase); then the cold-start list's 3.
+	cooc_model
+	run -0 aud-query -m "$CM" --name "Blue Mug"
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source,reason
+,1,1,5.0,model,name:10
+,2,2,5.0,model,name:10
+,3,3,0.875,model,engagement
+OUT
+	run -0 aud-query -m "$CM" --name "Blue Mug" -F text -n 1
+	assert_output - <<'OUT'
+new product (Blue Mug):
+   1. customer 1  score 5.000000  (named like 10)
+OUT
+}
+
+@test "--name: a known product id wins over the name; an unknown one takes it" {
+	cooc_model
+	run -0 aud-query -m "$CM" --name "Blue Mug" -n 1 20
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source,reason
+20,1,4,1.0,model,similar:30
+OUT
+	run -0 aud-query -m "$CM" --name "Blue Mug" -n 1 -F jsonl 77
+	assert_output '{"product_id":77,"product_name":"Blue Mug","recommendations":[{"customer_id":1,"score":5.0,"rank":1,"reason":{"kind":"name","product_id":10,"product_name":"Mug"}}],"count":1,"note":"new product known by name: the customers who bought the products whose names are most like it, then the cold-start list, by engagement score"}'
+}
+
+@test "--name: nothing named like it, an empty name, a 100 KiB name" {
+	cooc_model
+	run -0 aud-query -m "$CM" --name "Garden Hose" -F text -n 1
+	assert_output - <<'OUT'
+new product (Garden Hose: nothing named like it, the cold-start list):
+   1. customer 1  score 0.875000  (engagement)
+OUT
+	run -2 --separate-stderr aud-query -m "$CM" --name ""
+	assert_equal "${stderr_lines[0]}" 'aud-query: --name: expected a product name, got ""'
+	run -0 bash -c "aud-query -m '$CM' --name \"\$(head -c 102400 /dev/zero | tr '\\0' m) mug\" -n 1 | tail -n 1"
+	assert_output ",1,1,5.0,model,name:10"
+	run -2 aud-query -m "$CM" --name mug --all
+}
+
+@test "a product named with 1 MiB is indexed by its words' first 32 bytes" {
+	{ echo 'customer_id,product_id,event,event_date,product_name'
+	  printf '1,10,purchased,2023-01-01,Green %s Mug\n' "$(head -c 1048576 /dev/zero | tr '\0' x)"
+	  echo '1,20,purchased,2023-01-01,Tea'; echo '2,20,purchased,2023-01-01,Tea'
+	} > "$BATS_TEST_TMPDIR/big.csv"
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/b.aud" "$BATS_TEST_TMPDIR/big.csv"
+	aud-features -o "$BATS_TEST_TMPDIR/bf.aud" "$BATS_TEST_TMPDIR/b.aud"
+	aud-rank --features "$BATS_TEST_TMPDIR/bf.aud" --model cooccurrence \
+		-o "$BATS_TEST_TMPDIR/bm.aud" "$BATS_TEST_TMPDIR/b.aud"
+	# green, x...x (cut to 32 bytes) and mug, each in 1 of 2 named
+	# products: "green mug" has cosine 2 / sqrt(2 * 3) with it, times the
+	# buyer's 5 (float32 weights in the index: 4.0824828...)
+	run -0 aud-query -m "$BATS_TEST_TMPDIR/bm.aud" --name "green mug" -n 1
+	assert_line ",1,1,4.082482831365282,model,name:10"
+}

@@ -164,6 +164,18 @@ OUT
 	assert_line --partial '{"status":"healthy"'
 }
 
+@test "GET /recommend?name= and /products/search find products by name" {
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/c.aud" "$FIXTURES/cooc.csv"
+	aud-features -o "$BATS_TEST_TMPDIR/cf.aud" "$BATS_TEST_TMPDIR/c.aud"
+	aud-rank --features "$BATS_TEST_TMPDIR/cf.aud" --model cooccurrence --min-support 1 \
+		--half-life 0 --blend 0 --top-n 3 -o "$M" "$BATS_TEST_TMPDIR/c.aud"
+	run -0 serve 'GET /products/search?q=te HTTP/1.1\r\n\r\nGET /products/search?q=k+te HTTP/1.1\r\n\r\nGET /recommend?name=Blue%%20Mug&n=1 HTTP/1.1\r\n\r\nGET /recommend?name=&n=1 HTTP/1.1\r\nConnection: close\r\n\r\n'
+	assert_line '{"products":[{"product_id":20,"product_name":"Teapot"}],"count":1}'
+	assert_line '{"products":[],"count":0}'
+	assert_line '{"product_id":null,"product_name":"Blue Mug","recommendations":[{"customer_id":1,"score":5.0,"rank":1,"reason":{"kind":"name","product_id":10,"product_name":"Mug"}}],"count":1,"note":"new product known by name: the customers who bought the products whose names are most like it, then the cold-start list, by engagement score"}'
+	assert_line '{"detail":"name must be a product name"}'
+}
+
 @test "the access log has one line a request: the target as sent, with \\xHH escapes" {
 	printf '%s\r\n\r\n' 'GET /recommend/1%0A6.6.6.6%20-%20-%20[01/Jan/2026:00:00:00%20+0000]%20%22GET%20/forged%20HTTP/1.1%22%20200%201%1B[31m HTTP/1.1' \
 	    'GET /recommend/10?n=1&q="\'$'\xc3\xa9'' HTTP/1.1' > "$BATS_TEST_TMPDIR/req"
