@@ -549,7 +549,7 @@ main(int argc, char **argv)
 		cf_params_default(&als);
 		als.als.seed = als.seed = (uint64_t)opt.seed;
 		in = open_or_die(opt.input);
-		if (interactions_load(&ia, in, opt.input, 0, errbuf, sizeof(errbuf)) < 0)
+		if (interactions_load(&ia, in, opt.input, 1, errbuf, sizeof(errbuf)) < 0)
 			errx(EXIT_DATA, "%s", errbuf);
 		if (evaluate(&res, &ia, &ep) < 0)
 			errx(EXIT_DATA, "%s: too few interactions to split into "

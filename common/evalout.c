@@ -72,6 +72,22 @@ eval_write_json(FILE *out, const struct eval_result *r)
 		}
 		putc('}', out);
 	}
+	fprintf(out, "},\"cold_start\":{\"products\":%zu", r->cold_products);
+	for (int x = 0; x < 2 && r->cold_products > 0; x++) {
+		const struct eval_at_k *at = x ? r->cold_name : r->cold_global;
+
+		fprintf(out, ",\"%s\":{", x ? "by_name" : "global_list");
+		for (size_t k = 0; k < r->nk; k++) {
+			fprintf(out, "%s\"%lld\":{", k ? "," : "", (long long)r->ks[k]);
+			json_number(out, "precision", at[k].precision, 0);
+			json_number(out, "recall", at[k].recall, 1);
+			if (x)
+				json_lift(out, "hit_lift_vs_global_list", at[k].hit_vs,
+				    at[k].hit_vs_lo, at[k].hit_vs_hi);
+			putc('}', out);
+		}
+		putc('}', out);
+	}
 	fprintf(out, "},\"bootstrap\":{\"samples\":%zu,\"seed\":%llu,"
 	    "\"resampled\":\"products and customers\"}}\n", r->bootstrap,
 	    (unsigned long long)r->seed);
@@ -152,5 +168,16 @@ eval_write_text(FILE *out, const struct eval_result *r)
 		fprintf(out, ", and its %zu customers are ", a->distinct);
 		describe_lift(out, a->active_lift, a->active_lift_lo, a->active_lift_hi);
 		fprintf(out, " as likely to come back at all.\n");
+	}
+	if (r->cold_products > 0) {
+		const struct eval_at_k *a = &r->cold_name[mid];
+
+		fprintf(out, "\nAs new products, known only by name (%zu of them, their "
+		    "training rows hidden), at k=%lld the buyers of products named "
+		    "alike find %.5f against the global list's %.5f: ", r->cold_products,
+		    (long long)r->ks[mid], a->precision, r->cold_global[mid].precision);
+		describe_lift(out, a->hit_vs, a->hit_vs_lo, a->hit_vs_hi);
+		fprintf(out, ", so it %s the global list.\n", verdict(a->hit_vs_lo,
+		    a->hit_vs_hi));
 	}
 }

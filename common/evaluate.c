@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "audience.h"
+#include "coldstart.h"
 #include "engagement.h"
 #include "groups.h"
 #include "parallel.h"
@@ -89,12 +90,11 @@ cooc_chunk(void *ctx, size_t from, size_t to, unsigned thread)
  * filled from the engagement order.
  */
 static void
-target_cooc(const struct split *sp, const struct cooc_params *cp, double blend,
-    struct lists *out)
+target_cooc(const struct split *sp, const struct cooc *model,
+    const struct eval_params *p, struct lists *out)
 {
-	struct cooc model;
-	unsigned threads = cp->threads ? cp->threads : 1;
-	struct cooc_job j = { .sp = sp, .model = &model, .blend = blend,
+	unsigned threads = p->cooc->threads ? p->cooc->threads : 1;
+	struct cooc_job j = { .sp = sp, .model = model, .blend = p->blend,
 	    .out = out };
 	uint32_t *fallback = xmalloc((sp->n * 2 * sp->kmax + 1) * sizeof(*fallback));
 	size_t *nfallback = xmalloc((sp->n + 1) * sizeof(*nfallback));
@@ -103,15 +103,13 @@ target_cooc(const struct split *sp, const struct cooc_params *cp, double blend,
 	    sp->train, sp->evaluable, sp->n, 2 * sp->kmax, fallback, nfallback);
 	j.fallback = fallback;
 	j.nfallback = nfallback;
-	cooc_build(&model, sp->ia, sp->ntrain, cp);
 	j.scratch = xmalloc(threads * sizeof(*j.scratch));
 	for (unsigned t = 0; t < threads; t++)
-		cooc_scratch_init(&j.scratch[t], &model);
+		cooc_scratch_init(&j.scratch[t], model);
 	parallel_for(sp->n, 64, threads, cooc_chunk, &j);
 	for (unsigned t = 0; t < threads; t++)
 		cooc_scratch_free(&j.scratch[t]);
 	free(j.scratch);
-	cooc_free(&model);
 	free(fallback);
 	free(nfallback);
 }
@@ -119,10 +117,9 @@ target_cooc(const struct split *sp, const struct cooc_params *cp, double blend,
 /* Fills method m's lists; 0, or -1 when it is left out. */
 static int
 target(const struct split *sp, int m, const struct eval_params *p,
-    const double *event_weight, struct lists *out)
+    const struct cooc *model, struct lists *out)
 {
 	double *popular;
-	struct cooc_params cp;
 
 	switch (m) {
 	case METHOD_ENGAGEMENT:
@@ -141,9 +138,7 @@ target(const struct split *sp, int m, const struct eval_params *p,
 		free(popular);
 		return 0;
 	case METHOD_COOCCURRENCE:
-		cp = *p->cooc;
-		cp.event_weight = event_weight;
-		target_cooc(sp, &cp, p->blend, out);
+		target_cooc(sp, model, p, out);
 		return 0;
 	case METHOD_ALS:
 		if (p->als == NULL)
@@ -332,11 +327,127 @@ lifts(const struct split *sp, const struct eval_params *p, struct lists *l,
 	free(compact);
 }
 
+/*
+ * Products treated as new (coldstart.h): the engagement order and the
+ * audiences found by name, their estimates, and the lift of the second
+ * over the first with its two-way interval.
+ */
+static void
+measure_cold(const struct split *sp, const struct eval_params *p,
+    const struct cooc *model, const double *rhit, const double *rback)
+{
+	struct eval_result *r = sp->r;
+	struct cold_input in = { .ia = sp->ia, .model = model,
+	    .evaluable = sp->evaluable, .n = sp->n, .present = sp->present,
+	    .train = sp->train, .kmax = sp->kmax, .seed = p->seed };
+	size_t *which = xmalloc((sp->n + 1) * sizeof(*which)), picked, k2 = 2 * sp->kmax;
+	uint32_t *products, *relevant, *fallback;
+	size_t *nfallback;
+	double *sub_rhit, *sub_rback;
+	struct lists l[2];
+	uint8_t *hit[2], *back[2];
+	struct split sub = *sp;
+
+	if (sp->ia->name_at == NULL || (picked = cold_pick(&in, which)) == 0) {
+		free(which);
+		return;
+	}
+	r->cold_products = picked;
+	products = xmalloc(picked * sizeof(*products));
+	relevant = xmalloc(picked * sizeof(*relevant));
+	sub_rhit = xmalloc(picked * r->nk * sizeof(*sub_rhit));
+	sub_rback = xmalloc(picked * sizeof(*sub_rback));
+	for (size_t j = 0; j < picked; j++) {
+		products[j] = sp->evaluable[which[j]];
+		relevant[j] = sp->relevant[which[j]];
+		memcpy(sub_rhit + j * r->nk, rhit + which[j] * r->nk,
+		    r->nk * sizeof(*rhit));
+		sub_rback[j] = rback[which[j]];
+	}
+	sub.n = picked;
+	sub.evaluable = products;
+	sub.relevant = relevant;
+	fallback = xmalloc((picked * k2 + 1) * sizeof(*fallback));
+	nfallback = xmalloc((picked + 1) * sizeof(*nfallback));
+	audience_top_each(sp->ia->customers, sp->f->engagement, sp->present,
+	    sp->train, products, picked, k2, fallback, nfallback);
+	for (int x = 0; x < 2; x++) {
+		lists_init(&l[x], &sub);
+		hit[x] = xcalloc(picked * sp->kmax + 1, 1);
+		back[x] = xcalloc(picked * sp->kmax + 1, 1);
+	}
+	for (size_t j = 0; j < picked; j++) {	/* the global list: kmax */
+		l[0].got[j] = nfallback[j] < sp->kmax ? nfallback[j] : sp->kmax;
+		memcpy(l[0].customer + j * sp->kmax, fallback + j * k2,
+		    l[0].got[j] * sizeof(uint32_t));
+	}
+	cold_targets(&in, which, picked, fallback, nfallback, l[1].customer, l[1].got);
+	for (int x = 0; x < 2; x++) {
+		flag(&sub, &l[x], hit[x], back[x]);
+		estimate(&sub, &l[x], hit[x], back[x], x ? r->cold_name : r->cold_global);
+	}
+	{
+		uint32_t *compact = xmalloc((intern_count(sp->ia->customers) + 1) *
+		    sizeof(*compact)), *renamed[2];
+		size_t ncompact = 0;
+		struct ph_method m[2];
+		struct ph_lifts iv[2 * EVAL_MAX_K];
+		struct ph_input pin = { .nproducts = picked, .kmax = sp->kmax,
+		    .methods = m, .nmethods = 2, .reference = 0,
+		    .random_hit = sub_rhit, .random_back = sub_rback, .ks = r->ks,
+		    .nk = r->nk, .samples = p->bootstrap, .seed = p->seed,
+		    .customers_too = 1, .threads = p->threads };
+
+		for (size_t c = 0; c < intern_count(sp->ia->customers); c++)
+			compact[c] = UINT32_MAX;
+		for (int x = 0; x < 2; x++) {
+			renamed[x] = xmalloc((picked * sp->kmax + 1) * sizeof(uint32_t));
+			for (size_t j = 0; j < picked; j++)
+				for (size_t q = 0; q < l[x].got[j]; q++) {
+					uint32_t c = l[x].customer[j * sp->kmax + q];
+
+					if (compact[c] == UINT32_MAX)
+						compact[c] = (uint32_t)ncompact++;
+					renamed[x][j * sp->kmax + q] = compact[c];
+				}
+			m[x] = (struct ph_method){ renamed[x], l[x].got, hit[x], back[x] };
+		}
+		pin.ncustomers = ncompact;
+		ph_intervals(&pin, iv);
+		for (size_t k = 0; k < r->nk; k++) {
+			struct eval_at_k *a = &r->cold_name[k];
+
+			a->hit_vs = a->precision / r->cold_global[k].precision;
+			a->hit_vs_lo = iv[r->nk + k].hit_vs.lo;
+			a->hit_vs_hi = iv[r->nk + k].hit_vs.hi;
+			if (!isfinite(a->hit_vs))
+				a->hit_vs = a->hit_vs_lo = a->hit_vs_hi = NAN;
+		}
+		for (int x = 0; x < 2; x++)
+			free(renamed[x]);
+		free(compact);
+	}
+	for (int x = 0; x < 2; x++) {
+		lists_free(&l[x]);
+		free(hit[x]);
+		free(back[x]);
+	}
+	free(which);
+	free(products);
+	free(relevant);
+	free(sub_rhit);
+	free(sub_rback);
+	free(fallback);
+	free(nfallback);
+}
+
 /* Every method on the split: lists, estimates, diversity, lifts. */
 static void
 measure(const struct split *sp, const struct eval_params *p,
     const double *event_weight)
 {
+	struct cooc model;
+	struct cooc_params cp = *p->cooc;
 	struct eval_result *r = sp->r;
 	struct lists l[NMETHODS];
 	uint8_t *hit[NMETHODS], *back[NMETHODS];
@@ -345,11 +456,13 @@ measure(const struct split *sp, const struct eval_params *p,
 	double *rrecall = xmalloc((sp->n * r->nk + 1) * sizeof(*rrecall));
 	double *rback = xmalloc((sp->n + 1) * sizeof(*rback));
 
+	cp.event_weight = event_weight;
+	cooc_build(&model, sp->ia, sp->ntrain, &cp);
 	for (int m = 0; m < METHOD_RANDOM; m++) {
 		lists_init(&l[m], sp);
 		hit[m] = xcalloc(sp->n * sp->kmax + 1, 1);
 		back[m] = xcalloc(sp->n * sp->kmax + 1, 1);
-		if (target(sp, m, p, event_weight, &l[m]) < 0)
+		if (target(sp, m, p, &model, &l[m]) < 0)
 			continue;
 		r->done[m] = 1;
 		flag(sp, &l[m], hit[m], back[m]);
@@ -369,6 +482,8 @@ measure(const struct split *sp, const struct eval_params *p,
 		a->hit_vs = a->hit_vs_lo = a->hit_vs_hi = NAN;
 	}
 	lifts(sp, p, l, hit, back, rhit, rback);
+	measure_cold(sp, p, &model, rhit, rback);
+	cooc_free(&model);
 	for (int m = 0; m < METHOD_RANDOM; m++) {
 		lists_free(&l[m]);
 		free(hit[m]);

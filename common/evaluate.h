@@ -59,6 +59,10 @@ struct eval_result {
 	int64_t ks[EVAL_MAX_K];
 	int done[NMETHODS];		/* the methods evaluated */
 	struct eval_at_k at[NMETHODS][EVAL_MAX_K];
+	/* Products treated as new (coldstart.h): the global list (the
+	   engagement order) and the audiences found by name. */
+	size_t cold_products;
+	struct eval_at_k cold_global[EVAL_MAX_K], cold_name[EVAL_MAX_K];
 	size_t bootstrap;
 	uint64_t seed;
 };

@@ -1,0 +1,46 @@
+/*
+ * The cold-start part of the evaluation: a seeded tenth of the evaluable
+ * products that have a name is treated as new. Their training rows are
+ * hidden from the name index, so they are found only by their names, as a
+ * product the model has never seen is: the buyers of the 20 training
+ * products (not hidden) named most like each (names.h), by the names'
+ * cosine times the buyers' weight, summed, then the engagement order. The
+ * same customers as in the main evaluation are eligible.
+ */
+#ifndef AUD_COLDSTART_H
+#define AUD_COLDSTART_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cooc.h"
+#include "interactions.h"
+
+struct cold_input {
+	const struct interactions *ia;	/* with product names */
+	const struct cooc *model;	/* of the training rows: buyers */
+	const uint32_t *evaluable;	/* the evaluated products */
+	size_t n;
+	const uint8_t *present;		/* training customers */
+	const struct product_customers *train;
+	size_t kmax;
+	uint64_t seed;
+};
+
+/*
+ * The evaluable products treated as new: their places among the evaluable
+ * ones, ascending, in which (room for n). Returns how many (0 when the
+ * data has no names).
+ */
+size_t cold_pick(const struct cold_input *in, size_t *which);
+
+/*
+ * The audiences of the picked products: the j-th at out[j * kmax ..], its
+ * size in got[j]; fallback[j * 2 kmax ..] (nfallback[j] of them) is the
+ * engagement order without the product's customers.
+ */
+void cold_targets(const struct cold_input *in, const size_t *which,
+    size_t picked, const uint32_t *fallback, const size_t *nfallback,
+    uint32_t *out, size_t *got);
+
+#endif
