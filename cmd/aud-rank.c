@@ -353,6 +353,7 @@ write_targets(struct model_writer *mw, const struct options *opt,
 	size_t *got = xmalloc(BLOCK * sizeof(*got)), nb;
 	struct cooc_target heavy[BUYERS];
 	struct model_target buyer[BUYERS];
+	struct targets_work *work;
 
 	map_customers(ia, sc, opt->features, feature_of);
 	for (size_t k = 0; k < t->ncandidates; k++)
@@ -364,13 +365,14 @@ write_targets(struct model_writer *mw, const struct options *opt,
 			customer_at[t->rank_of[c]] = (uint32_t)c;
 	}
 	cooc_build(&model, ia, ia->n, cp);
+	work = targets_work_new(&in);
 	for (size_t from = 0; from < g->nproducts; from += BLOCK) {
 		size_t count = 0;
 
 		for (size_t p = from; p < g->nproducts && p < from + BLOCK; p++)
 			if (!opt->quick || sampled((uint64_t)opt->seed, p))
 				block[count++] = (uint32_t)p;
-		targets_each(&in, block, count, out, got);
+		targets_each(work, block, count, out, got);
 		for (size_t i = 0; i < count; i++) {
 			const struct cooc_target *o = out + i * n;
 			struct id product;
@@ -397,6 +399,7 @@ write_targets(struct model_writer *mw, const struct options *opt,
 			    buyer, nb);
 		}
 	}
+	targets_work_free(work);
 	cooc_free(&model);
 	free(feature_of);
 	free(customer_at);

@@ -29,10 +29,19 @@ struct targets_input {
 };
 
 /*
+ * What the threads need, allocated once for all the blocks: dense
+ * per-customer arrays cost tens of bytes a customer each.
+ */
+struct targets_work;
+
+struct targets_work *targets_work_new(const struct targets_input *in);
+void targets_work_free(struct targets_work *w);
+
+/*
  * The audiences of products[0..count): product products[i]'s at
  * out[i * n ..], their sizes in got[i].
  */
-void targets_each(const struct targets_input *in, const uint32_t *products,
+void targets_each(struct targets_work *w, const uint32_t *products,
     size_t count, struct cooc_target *out, size_t *got);
 
 #endif
