@@ -202,6 +202,18 @@ model_add(struct model_writer *mw, const struct id *product, const char *name,
 	stream_record_done(mw->w, &b);
 }
 
+/* Two arrays: the customers of t[0..n), then their scores. */
+static void
+pack_customers_scores(struct packbuf *b, const struct model_target *t, size_t n)
+{
+	packbuf_pack_array(b, n);
+	for (size_t i = 0; i < n; i++)
+		packbuf_id(b, &t[i].customer);
+	packbuf_pack_array(b, n);
+	for (size_t i = 0; i < n; i++)
+		packbuf_pack_double(b, t[i].score);
+}
+
 void
 model_add_targets(struct model_writer *mw, const struct id *product,
     const char *name, const struct model_target *t, size_t n,
@@ -226,24 +238,14 @@ model_add_targets(struct model_writer *mw, const struct id *product,
 		packbuf_str(&b, name, name_len);
 	else
 		packbuf_pack_nil(&b);
-	packbuf_pack_array(&b, n);
-	for (size_t i = 0; i < n; i++)
-		packbuf_id(&b, &t[i].customer);
-	packbuf_pack_array(&b, n);
-	for (size_t i = 0; i < n; i++)
-		packbuf_pack_double(&b, t[i].score);
+	pack_customers_scores(&b, t, n);
 	packbuf_pack_array(&b, n);
 	for (size_t i = 0; i < n; i++)
 		if (t[i].reason != NULL)
 			packbuf_id(&b, t[i].reason);
 		else
 			packbuf_pack_nil(&b);
-	packbuf_pack_array(&b, nbuyers);
-	for (size_t i = 0; i < nbuyers; i++)
-		packbuf_id(&b, &buyers[i].customer);
-	packbuf_pack_array(&b, nbuyers);
-	for (size_t i = 0; i < nbuyers; i++)
-		packbuf_pack_double(&b, buyers[i].score);
+	pack_customers_scores(&b, buyers, nbuyers);
 	stream_record_done(mw->w, &b);
 }
 
