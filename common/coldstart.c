@@ -13,6 +13,7 @@
 
 #define MATCHES 20	/* training products of like names drawn on */
 #define BUYERS 20	/* as the model keeps */
+#define MAX_PICKED 1000	/* enough for the estimate, and a bounded cost */
 
 static int
 has_name(const struct interactions *ia, size_t p)
@@ -22,17 +23,44 @@ has_name(const struct interactions *ia, size_t p)
 	return name != NULL && *name != '\0';
 }
 
+static uint64_t
+draw(const struct cold_input *in, size_t i)
+{
+	return rng_mix(in->seed * 0x9e3779b97f4a7c15u + in->evaluable[i] + 1);
+}
+
+static const struct cold_input *drawing;	/* qsort has no context */
+
+static int
+by_draw(const void *a, const void *b)
+{
+	uint64_t x = draw(drawing, *(const size_t *)a);
+	uint64_t y = draw(drawing, *(const size_t *)b);
+
+	return (x > y) - (x < y);
+}
+
+static int
+by_place(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 size_t
 cold_pick(const struct cold_input *in, size_t *which)
 {
 	size_t picked = 0;
 
-	for (size_t i = 0; i < in->n; i++) {
-		uint32_t p = in->evaluable[i];
-
-		if (has_name(in->ia, p) && rng_mix(in->seed * 0x9e3779b97f4a7c15u +
-		    p + 1) < UINT64_MAX / 10)
+	for (size_t i = 0; i < in->n; i++)
+		if (has_name(in->ia, in->evaluable[i]) && draw(in, i) < UINT64_MAX / 10)
 			which[picked++] = i;
+	if (picked > MAX_PICKED) {	/* the smallest draws: still uniform */
+		drawing = in;
+		qsort(which, picked, sizeof(*which), by_draw);
+		picked = MAX_PICKED;
+		qsort(which, picked, sizeof(*which), by_place);
 	}
 	return picked;
 }

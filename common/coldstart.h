@@ -1,6 +1,7 @@
 /*
  * The cold-start part of the evaluation: a seeded tenth of the evaluable
- * products that have a name is treated as new. Their training rows are
+ * products that have a name (at most 1,000: those of the smallest draws) is
+ * treated as new. Their training rows are
  * hidden from the name index, so they are found only by their names, as a
  * product the model has never seen is: the buyers of the 20 training
  * products (not hidden) named most like each (names.h), by the names'

@@ -12,7 +12,9 @@
 #include "banned.h"
 
 #define WORDS_PER_NAME 64
-#define POSTINGS_READ 200000	/* per query, rarest words first */
+#define POSTINGS_READ 50000	/* per query, rarest words first */
+#define COMMON_SHARE 20		/* a word in over 1/20 of the names says
+				   too little about a product to read */
 #define PREFIX_WORDS 1000	/* words one search prefix may match */
 
 struct names_builder {
@@ -318,7 +320,7 @@ names_similar(const struct names *n, const char *name, size_t len,
 
 		if (w < n->nwords && word_cmp(n, w, t[i].text, t[i].len, 0) == 0 &&
 		    postings_of(n, w, &f[nf].from, &f[nf].count) == 0 &&
-		    f[nf].count > 0) {
+		    f[nf].count > 0 && f[nf].count <= n->nproducts / COMMON_SHARE + 1) {
 			double idf = log((double)n->nproducts / (double)f[nf].count);
 
 			norm += idf * idf;

@@ -50,9 +50,11 @@ struct name_match {
 
 /*
  * The products whose names are most like name: at most max, by cosine
- * (ties: the lower offset), each with cosine > 0. Words are taken rarest
- * first and their postings read up to a bound, so a query costs at most
- * some hundred thousand postings however common its words. Returns how many.
+ * (ties: the lower offset), each with cosine > 0. Words in more than a
+ * twentieth of the names are passed over (they say little of a product,
+ * and reading them would cost a share of the whole index), the others are
+ * taken rarest first and their postings read up to a bound of 50,000, so a
+ * query stays cheap however common its words. Returns how many.
  */
 size_t names_similar(const struct names *n, const char *name, size_t len,
     struct name_match *out, size_t max);

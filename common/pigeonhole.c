@@ -34,12 +34,14 @@ struct job {
 	const struct ph_input *in;
 	size_t *order;			/* the cut-offs, ascending */
 	double *ratio;			/* [((m * nk + k) * NLIFTS + l) * samples + s] */
-	double **wp, **wc;		/* per thread */
+	double **wp;			/* per thread: product weights */
+	uint8_t **wc;			/* per thread: customer weights (a
+					   Poisson(1) count is at most 11) */
 };
 
 /* One replicate: the weighted figures of every method, then the ratios. */
 static void
-replicate(const struct job *j, size_t s, double *wp, double *wc)
+replicate(const struct job *j, size_t s, double *wp, uint8_t *wc)
 {
 	const struct ph_input *in = j->in;
 	size_t nk = in->nk, n = in->nproducts;
@@ -52,7 +54,7 @@ replicate(const struct job *j, size_t s, double *wp, double *wc)
 	for (size_t i = 0; i < n; i++)
 		w += wp[i] = poisson1(&rng);
 	for (size_t c = 0; c < in->ncustomers; c++)
-		wc[c] = in->customers_too ? poisson1(&rng) : 1;
+		wc[c] = in->customers_too ? (uint8_t)poisson1(&rng) : 1;
 	for (size_t i = 0; i < n; i++) {
 		rback += wp[i] * in->random_back[i];
 		for (size_t k = 0; k < nk; k++)
@@ -68,16 +70,19 @@ replicate(const struct job *j, size_t s, double *wp, double *wc)
 		for (size_t i = 0; i < n; i++) {
 			const uint32_t *c = me->customer + i * in->kmax;
 			const uint8_t *hi = me->hit + i * in->kmax, *ba = me->back + i * in->kmax;
-			double hv = 0, bv = 0, vv = 0;
+			/* Sums of small whole weights: exact in integers, and
+			   cheaper than in floating point. */
+			unsigned hv = 0, bv = 0, vv = 0;
 			size_t jj = 0;
 
 			if (wp[i] == 0)
 				continue;
 			for (size_t q = 0; q < nk; q++) {
 				size_t k = j->order[q], upto = (size_t)in->ks[k];
+				size_t end = upto < me->got[i] ? upto : me->got[i];
 
-				for (; jj < upto && jj < me->got[i]; jj++) {
-					double v = wc[c[jj]];
+				for (; jj < end; jj++) {
+					unsigned v = wc[c[jj]];
 
 					hv += v * hi[jj];
 					bv += v * ba[jj];
@@ -170,7 +175,7 @@ ph_intervals(const struct ph_input *in, struct ph_lifts *out)
 	j.wc = xmalloc(threads * sizeof(*j.wc));
 	for (unsigned t = 0; t < threads; t++) {
 		j.wp[t] = xmalloc((in->nproducts + 1) * sizeof(double));
-		j.wc[t] = xmalloc((in->ncustomers + 1) * sizeof(double));
+		j.wc[t] = xmalloc(in->ncustomers + 1);
 	}
 	parallel_for(in->samples, 16, threads, replicates, &j);
 	for (size_t x = 0; x < cells; x++) {
