@@ -3,6 +3,7 @@
  * honest evaluation of that targeting on a temporal split (see aud-rank(1)).
  */
 #include <err.h>
+#include <math.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -23,6 +24,7 @@
 #include "ranking.h"
 #include "rng.h"
 #include "targets.h"
+#include "tune.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -37,7 +39,7 @@ struct options {
 	double train_fraction;
 	double half_life, alpha, blend;	/* the co-occurrence model's */
 	int64_t neighbours, min_support;
-	int quick, eval, text, als;
+	int quick, eval, text, als, tune;
 	int64_t k[MAX_KS];
 	size_t nk;
 	struct common_options common;
@@ -48,7 +50,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "Usage: aud-rank --features FEATURES [--model NAME] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
-	    "       aud-rank --eval [-o METRICS.json] [INTERACTIONS|-]\n"
+	    "       aud-rank --eval [--tune] [-o METRICS.json] [INTERACTIONS|-]\n"
+	    "       aud-rank --tune [INTERACTIONS|-]\n"
 	    "Try 'aud-rank --help' for more information.\n");
 	exit(EXIT_USAGE);
 }
@@ -68,7 +71,8 @@ help(void)
 	    "  aud-rank --eval --text interactions.aud\n"
 	    "\n"
 	    "Usage: aud-rank --features FEATURES [--model NAME] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
-	    "       aud-rank --eval [-o METRICS.json] [INTERACTIONS|-]\n"
+	    "       aud-rank --eval [--tune] [-o METRICS.json] [INTERACTIONS|-]\n"
+	    "       aud-rank --tune [INTERACTIONS|-]\n"
 	    "\n"
 	    "Options:\n"
 	    "  --features FILE      the features stream (from aud-features) to rank by\n"
@@ -83,10 +87,12 @@ help(void)
 	    "  --bootstrap B        with --eval: resamples for the intervals (default 1000)\n"
 	    "  --text               with --eval: a short summary in words instead of JSON\n"
 	    "  --als                with --eval: implicit ALS too, as aud-cf-check trains it\n"
+	    "  --tune               choose the cooccurrence settings on a validation split\n"
+	    "                       (inside the training part with --eval) and say which\n"
 	    "\n"
 	    "The co-occurrence model (see aud-rank(1)):\n"
 	    "  --half-life DAYS     a row's weight halves every DAYS before the last (default 30; 0: none)\n"
-	    "  --popularity-exponent A  similarity divided by the norms' product to the A (default 0.5)\n"
+	    "  --popularity-exponent A  similarity divided by the norms' product to the A (default 0.7)\n"
 	    "  --neighbours M       similar products kept per product (default 200)\n"
 	    "  --min-support S      customers two products must share to be similar (default 2)\n"
 	    "  --blend B            weight of the engagement score beside relevance (default 0.1)\n"
@@ -101,7 +107,7 @@ parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { O_FEATURES = 256, O_SCORE, O_TOP_N, O_QUICK, O_SEED, O_EVAL,
 	    O_K, O_TRAIN_FRACTION, O_BOOTSTRAP, O_TEXT, O_HALF_LIFE,
-	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT, O_MODEL, O_ALS };
+	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT, O_MODEL, O_ALS, O_TUNE };
 	static const struct option longopts[] = {
 		{ "als", no_argument, NULL, O_ALS },
 		{ "blend", required_argument, NULL, O_BLEND },
@@ -120,6 +126,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "text", no_argument, NULL, O_TEXT },
 		{ "top-n", required_argument, NULL, O_TOP_N },
 		{ "train-fraction", required_argument, NULL, O_TRAIN_FRACTION },
+		{ "tune", no_argument, NULL, O_TUNE },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -132,7 +139,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	opt->bootstrap = 1000;
 	opt->train_fraction = 0.8;
 	opt->half_life = 30;
-	opt->alpha = 0.5;
+	opt->alpha = 0.7;
 	opt->blend = 0.1;
 	opt->neighbours = 200;
 	opt->min_support = 2;
@@ -213,6 +220,9 @@ parse_options(int argc, char **argv, struct options *opt)
 				cli_bad_value(usage, "--top-n", "1 to 10000",
 				    optarg);
 			break;
+		case O_TUNE:
+			opt->tune = 1;
+			break;
 		case O_TRAIN_FRACTION:
 			if (cli_parse_double(optarg, 0.01, 0.99, &opt->train_fraction) < 0)
 				cli_bad_value(usage, "--train-fraction",
@@ -223,9 +233,11 @@ parse_options(int argc, char **argv, struct options *opt)
 		}
 	}
 	opt->input = cli_one_input(argc, argv, optind, usage);
-	if (!opt->eval && opt->features == NULL)
+	if (!opt->eval && !opt->tune && opt->features == NULL)
 		cli_usage_error(usage, "--features is required (or --eval)");
-	if (!opt->eval && strcmp(opt->features, "-") == 0 &&
+	if (opt->tune && opt->features != NULL && strcmp(opt->model, "cooccurrence"))
+		cli_usage_error(usage, "--tune chooses the cooccurrence model's settings");
+	if (opt->features != NULL && !opt->eval && strcmp(opt->features, "-") == 0 &&
 	    strcmp(opt->input, "-") == 0)
 		cli_usage_error(usage,
 		    "--features and the interactions cannot both be standard input");
@@ -498,6 +510,25 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 	return model_finish(mw);
 }
 
+/*
+ * Chooses the cooccurrence settings on a validation split of the first rows
+ * (0: all) and puts them in *p (its cooc and blend); says so on report.
+ */
+static void
+tune(const struct options *opt, const struct interactions *ia, size_t rows,
+    struct eval_params *p, FILE *report)
+{
+	static struct tune_result t;	/* p->cooc points into it after */
+
+	if (tune_cooc(&t, ia, rows, p) < 0)
+		errx(EXIT_DATA, "%s: too few interactions for a validation split",
+		    shown(opt->input));
+	p->cooc = &t.best.cooc;
+	p->blend = t.best.blend;
+	if (report != NULL)
+		tune_write_text(report, &t);
+}
+
 /* Reading the features' scores in a thread of its own. */
 struct scores_job {
 	const char *path;
@@ -540,7 +571,7 @@ main(int argc, char **argv)
 	if (output_open(&out, opt.common.output, !opt.eval, opt.common.force,
 	    errbuf, sizeof(errbuf)) < 0)
 		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", errbuf);
-	if (opt.eval) {
+	if (opt.eval || opt.features == NULL) {
 		struct cf_params als;
 		struct eval_params ep = { .train_fraction = opt.train_fraction,
 		    .cooc = &cp, .blend = opt.blend, .threads = parallel_cpus(),
@@ -554,12 +585,16 @@ main(int argc, char **argv)
 		in = open_or_die(opt.input);
 		if (interactions_load(&ia, in, opt.input, 1, errbuf, sizeof(errbuf)) < 0)
 			errx(EXIT_DATA, "%s", errbuf);
-		if (evaluate(&res, &ia, &ep) < 0)
+		if (opt.tune)	/* inside the training part when evaluating */
+			tune(&opt, &ia, opt.eval ? (size_t)floor(opt.train_fraction *
+			    (double)ia.n) : 0, &ep, opt.eval && !opt.text ?
+			    (opt.common.quiet ? NULL : stderr) : out.fp);
+		if (opt.eval && evaluate(&res, &ia, &ep) < 0)
 			errx(EXIT_DATA, "%s: too few interactions to split into "
 			    "training and test rows", shown(opt.input));
-		if (opt.text)
+		if (opt.eval && opt.text)
 			eval_write_text(out.fp, &res);
-		else
+		else if (opt.eval)
 			eval_write_json(out.fp, &res);
 		written = 0;
 	} else {
@@ -581,6 +616,15 @@ main(int argc, char **argv)
 		pthread_join(thread, NULL);
 		if (job.ret < 0)
 			errx(EXIT_DATA, "%s", job.err);
+		if (cooc && opt.tune) {
+			struct eval_params ep = { .train_fraction = opt.train_fraction,
+			    .cooc = &cp, .blend = opt.blend, .threads = parallel_cpus(),
+			    .ks = opt.k, .nk = opt.nk, .seed = (uint64_t)opt.seed };
+
+			tune(&opt, &ia, 0, &ep, opt.common.quiet ? NULL : stderr);
+			cp = *ep.cooc;
+			opt.blend = ep.blend;
+		}
 		if (cooc) {
 			feature_params_init(&fp, &ia);
 			cp.event_weight = fp.event_weight;

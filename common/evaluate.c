@@ -301,6 +301,10 @@ lifts(const struct split *sp, const struct eval_params *p, struct lists *l,
 	iv = xcalloc(nm * r->nk + 1, sizeof(*iv));
 	if (in.samples > 0)
 		ph_intervals(&in, iv);
+	else	/* no replicates, no intervals */
+		for (size_t x = 0; x < nm * r->nk; x++)
+			iv[x].hit = iv[x].back = iv[x].hit_vs =
+			    (struct ph_interval){ NAN, NAN };
 	for (size_t x = 0; x < nm; x++)
 		for (size_t k = 0; k < r->nk; k++) {
 			struct eval_at_k *a = &r->at[which[x]][k];
@@ -462,7 +466,8 @@ measure(const struct split *sp, const struct eval_params *p,
 		lists_init(&l[m], sp);
 		hit[m] = xcalloc(sp->n * sp->kmax + 1, 1);
 		back[m] = xcalloc(sp->n * sp->kmax + 1, 1);
-		if (target(sp, m, p, &model, &l[m]) < 0)
+		if ((p->methods && !(p->methods & 1u << m)) ||
+		    target(sp, m, p, &model, &l[m]) < 0)
 			continue;
 		r->done[m] = 1;
 		flag(sp, &l[m], hit[m], back[m]);
@@ -482,7 +487,8 @@ measure(const struct split *sp, const struct eval_params *p,
 		a->hit_vs = a->hit_vs_lo = a->hit_vs_hi = NAN;
 	}
 	lifts(sp, p, l, hit, back, rhit, rback);
-	measure_cold(sp, p, &model, rhit, rback);
+	if (p->methods == 0)
+		measure_cold(sp, p, &model, rhit, rback);
 	cooc_free(&model);
 	for (int m = 0; m < METHOD_RANDOM; m++) {
 		lists_free(&l[m]);
@@ -499,7 +505,8 @@ int
 evaluate(struct eval_result *r, const struct interactions *ia,
     const struct eval_params *p)
 {
-	size_t ntrain = (size_t)floor(p->train_fraction * (double)ia->n);
+	size_t nrows = p->rows && p->rows < ia->n ? p->rows : ia->n;
+	size_t ntrain = (size_t)floor(p->train_fraction * (double)nrows);
 	size_t nc = intern_count(ia->customers), kmax = 0;
 	struct feature_params params;
 	struct features f;
@@ -508,14 +515,14 @@ evaluate(struct eval_result *r, const struct interactions *ia,
 	uint32_t *evaluable, *relevant;
 
 	memset(r, 0, sizeof(*r));
-	if (ntrain == 0 || ntrain >= ia->n) {
+	if (ntrain == 0 || ntrain >= nrows) {
 		free(present);
 		free(active);
 		return -1;
 	}
 	r->train_fraction = p->train_fraction;
 	r->train_rows = ntrain;
-	r->test_rows = ia->n - ntrain;
+	r->test_rows = nrows - ntrain;
 	r->split_time = ia->time[ntrain];
 	r->nk = p->nk < EVAL_MAX_K ? p->nk : EVAL_MAX_K;
 	memcpy(r->ks, p->ks, r->nk * sizeof(*r->ks));
@@ -529,7 +536,7 @@ evaluate(struct eval_result *r, const struct interactions *ia,
 	features_compute(&f, ia, ntrain, &params);
 	for (size_t c = 0; c < nc; c++)
 		r->train_customers += present[c] = f.sum[c].total > 0;
-	for (size_t i = ntrain; i < ia->n; i++)
+	for (size_t i = ntrain; i < nrows; i++)
 		active[ia->customer[i]] = 1;
 	for (size_t c = 0; c < nc; c++) {
 		r->test_customers += active[c];
@@ -537,7 +544,7 @@ evaluate(struct eval_result *r, const struct interactions *ia,
 		active[c] = active[c] && present[c];
 	}
 	product_customers_build(&train, ia, 0, ntrain);
-	product_customers_build(&test, ia, ntrain, ia->n);
+	product_customers_build(&test, ia, ntrain, nrows);
 	evaluable = xmalloc((train.nproducts + 1) * sizeof(*evaluable));
 	relevant = xmalloc((train.nproducts + 1) * sizeof(*relevant));
 	for (size_t q = 0; q < train.nproducts; q++) {

@@ -33,9 +33,12 @@ struct eval_params {
 	const struct cf_params *als;	/* NULL: ALS is left out */
 	const int64_t *ks;
 	size_t nk;
-	size_t bootstrap;
+	size_t bootstrap;		/* 0: no intervals */
 	uint64_t seed;
 	unsigned threads;
+	size_t rows;			/* the first rows split, 0: all */
+	unsigned methods;		/* 1 << METHOD_x each; 0: all, and the
+					   cold-start section */
 };
 
 struct eval_at_k {
