@@ -625,8 +625,11 @@ main(int argc, char **argv)
 			cp = *ep.cooc;
 			opt.blend = ep.blend;
 		}
-		if (cooc) {
+		if (cooc) {	/* the event weights the features used */
 			feature_params_init(&fp, &ia);
+			for (size_t e = 0; e < job.sc.nevents; e++)
+				feature_params_override(&fp, &ia, job.sc.event[e],
+				    job.sc.event_weight[e]);
 			cp.event_weight = fp.event_weight;
 		}
 		written = write_model(out.fp, &opt, &ia, &job.sc, cooc ? &cp : NULL);

@@ -152,6 +152,30 @@ products_write(FILE *out, const struct interactions *ia,
 	return stream_writer_finish(w);
 }
 
+/* The header's params.event_weights, names and weights, copied into s. */
+static void
+keep_event_weights(struct scores *s, const struct stream_reader *r)
+{
+	const msgpack_object *params = stream_header_get(r, "params");
+	const msgpack_object *w = params ? mp_map_get(params, "event_weights") : NULL;
+
+	if (w == NULL || w->type != MSGPACK_OBJECT_MAP)
+		return;
+	s->event = xcalloc(w->via.map.size + 1, sizeof(*s->event));
+	s->event_weight = xcalloc(w->via.map.size + 1, sizeof(*s->event_weight));
+	for (uint32_t i = 0; i < w->via.map.size; i++) {
+		const msgpack_object_kv *kv = &w->via.map.ptr[i];
+
+		if (kv->key.type != MSGPACK_OBJECT_STR ||
+		    (kv->val.type != MSGPACK_OBJECT_FLOAT64 &&
+		    kv->val.type != MSGPACK_OBJECT_FLOAT32))
+			continue;
+		s->event[s->nevents] = xstrndup(kv->key.via.str.ptr,
+		    kv->key.via.str.size);
+		s->event_weight[s->nevents++] = kv->val.via.f64;
+	}
+}
+
 int
 scores_load(struct scores *s, FILE *in, const char *name,
     const char *score_field, char *err, size_t errlen)
@@ -170,6 +194,7 @@ scores_load(struct scores *s, FILE *in, const char *name,
 		stream_reader_free(r);
 		return -1;
 	}
+	keep_event_weights(s, r);
 	id_col = stream_field_index(r, "customer_id");
 	score_col = stream_field_index(r, score_field);
 	if (id_col < 0 || score_col < 0) {
@@ -213,5 +238,9 @@ scores_free(struct scores *s)
 {
 	intern_free(s->customers);
 	free(s->score);
+	for (size_t e = 0; e < s->nevents; e++)
+		free(s->event[e]);
+	free(s->event);
+	free(s->event_weight);
 	memset(s, 0, sizeof(*s));
 }

@@ -32,6 +32,10 @@ struct scores {
 	struct intern *customers;
 	double *score;			/* per customer index */
 	size_t n;
+	/* The event weights the features were computed with (params). */
+	char **event;
+	double *event_weight;
+	size_t nevents;
 };
 
 /*

@@ -173,6 +173,15 @@ OUT
 	assert_output '{"product_id":10,"product_name":"Mug","customers":[3,4,5],"scores":[1.0,0.125,0.125],"reasons":[20,null,null],"buyers":[1,2],"buyer_weights":[5.0,5.0]}'
 }
 
+@test "--model cooccurrence weighs rows by the features' event weights" {
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/c.aud" cooc.csv
+	aud-features --weight purchased=10 -o "$BATS_TEST_TMPDIR/cf.aud" "$BATS_TEST_TMPDIR/c.aud"
+	aud-rank --features "$BATS_TEST_TMPDIR/cf.aud" --model cooccurrence --min-support 1 \
+		--half-life 0 -o "$BATS_TEST_TMPDIR/cm.aud" "$BATS_TEST_TMPDIR/c.aud"
+	run -0 bash -c "aud-cat '$BATS_TEST_TMPDIR/cm.aud' | head -n 1 | jq -c .buyer_weights"
+	assert_output '[10,10]'	# jq writes 10.0 as 10
+}
+
 @test "a model of the engagement score is the same, byte for byte, with --model or --score" {
 	aud-rank --features "$F" --model engagement --top-n 2 -o "$BATS_TEST_TMPDIR/a.aud" "$I"
 	aud-rank --features "$F" --score engagement --top-n 2 -o "$BATS_TEST_TMPDIR/b.aud" "$I"
