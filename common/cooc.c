@@ -304,6 +304,7 @@ cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
 	uint32_t *hcustomer;
 	float *hweight;
 	double *norm2 = xcalloc(np + 1, sizeof(*norm2));
+	int capped = 0;
 
 	memset(m, 0, sizeof(*m));
 	m->nproducts = np;
@@ -313,19 +314,30 @@ cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
 	for (size_t q = 0; q < np; q++)
 		for (uint64_t j = m->pstart[q]; j < m->pstart[q + 1]; j++)
 			norm2[q] += (double)m->pweight[j] * m->pweight[j];
-	cap_histories(&hist, &bc, nc, p->max_history);
-	free(bc.start);
-	free(bc.product);
-	free(bc.weight);
-	transpose(&hstart, &hcustomer, &hweight, &hist, nc, np);
+	for (size_t c = 0; c < nc && !capped; c++)
+		capped = bc.start[c + 1] - bc.start[c] > p->max_history;
+	if (capped) {
+		cap_histories(&hist, &bc, nc, p->max_history);
+		free(bc.start);
+		free(bc.product);
+		free(bc.weight);
+		transpose(&hstart, &hcustomer, &hweight, &hist, nc, np);
+	} else {	/* every history is whole: pairs come from the same rows */
+		hist = bc;
+		hstart = m->pstart;
+		hcustomer = m->pcustomer;
+		hweight = m->pweight;
+	}
 	s.hstart = hstart;
 	s.hcustomer = hcustomer;
 	s.hweight = hweight;
 	s.norm2 = norm2;
 	find_neighbours(m, &s, p->threads ? p->threads : 1);
-	free(hstart);
-	free(hcustomer);
-	free(hweight);
+	if (capped) {
+		free(hstart);
+		free(hcustomer);
+		free(hweight);
+	}
 	free(hist.start);
 	free(hist.product);
 	free(hist.weight);
