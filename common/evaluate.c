@@ -258,6 +258,29 @@ mean_of(const double *v, size_t n, size_t stride, size_t at)
 	return used ? sum / (double)used : NAN;
 }
 
+/*
+ * A method's lists as the bootstrap takes them: customers renamed into a
+ * table of those the audiences hold (compact, UINT32_MAX where not yet,
+ * *ncompact so far), so that a replicate weighs only them. *renamed is
+ * the caller's to free.
+ */
+static struct ph_method
+bootstrap_method(const struct split *sp, const struct lists *l,
+    const uint8_t *hit, const uint8_t *back, uint32_t *compact,
+    size_t *ncompact, uint32_t **renamed)
+{
+	*renamed = xmalloc((sp->n * sp->kmax + 1) * sizeof(uint32_t));
+	for (size_t i = 0; i < sp->n; i++)
+		for (size_t j = 0; j < l->got[i]; j++) {
+			uint32_t c = l->customer[i * sp->kmax + j];
+
+			if (compact[c] == UINT32_MAX)
+				compact[c] = (uint32_t)(*ncompact)++;
+			(*renamed)[i * sp->kmax + j] = compact[c];
+		}
+	return (struct ph_method){ *renamed, l->got, hit, back };
+}
+
 /* Lifts: point estimates and the intervals of the two-way bootstrap. */
 static void
 lifts(const struct split *sp, const struct eval_params *p, struct lists *l,
@@ -275,23 +298,13 @@ lifts(const struct split *sp, const struct eval_params *p, struct lists *l,
 	    .samples = sp->n ? p->bootstrap : 0, .seed = p->seed,
 	    .customers_too = 1, .threads = p->threads };
 
-	/* Customers are weighed in a table of those the audiences hold. */
 	for (size_t c = 0; c < nc; c++)
 		compact[c] = UINT32_MAX;
 	for (int m = 0; m < METHOD_RANDOM; m++) {
 		if (!r->done[m])
 			continue;
-		renamed[nm] = xmalloc((sp->n * sp->kmax + 1) * sizeof(uint32_t));
-		for (size_t i = 0; i < sp->n; i++)
-			for (size_t j = 0; j < l[m].got[i]; j++) {
-				uint32_t c = l[m].customer[i * sp->kmax + j];
-
-				if (compact[c] == UINT32_MAX)
-					compact[c] = (uint32_t)ncompact++;
-				renamed[nm][i * sp->kmax + j] = compact[c];
-			}
-		methods[nm] = (struct ph_method){ renamed[nm], l[m].got, hit[m],
-		    back[m] };
+		methods[nm] = bootstrap_method(sp, &l[m], hit[m], back[m], compact,
+		    &ncompact, &renamed[nm]);
 		which[nm++] = m;
 	}
 	in.methods = methods;
@@ -404,18 +417,9 @@ measure_cold(const struct split *sp, const struct eval_params *p,
 
 		for (size_t c = 0; c < intern_count(sp->ia->customers); c++)
 			compact[c] = UINT32_MAX;
-		for (int x = 0; x < 2; x++) {
-			renamed[x] = xmalloc((picked * sp->kmax + 1) * sizeof(uint32_t));
-			for (size_t j = 0; j < picked; j++)
-				for (size_t q = 0; q < l[x].got[j]; q++) {
-					uint32_t c = l[x].customer[j * sp->kmax + q];
-
-					if (compact[c] == UINT32_MAX)
-						compact[c] = (uint32_t)ncompact++;
-					renamed[x][j * sp->kmax + q] = compact[c];
-				}
-			m[x] = (struct ph_method){ renamed[x], l[x].got, hit[x], back[x] };
-		}
+		for (int x = 0; x < 2; x++)
+			m[x] = bootstrap_method(&sub, &l[x], hit[x], back[x], compact,
+			    &ncompact, &renamed[x]);
 		pin.ncustomers = ncompact;
 		ph_intervals(&pin, iv);
 		for (size_t k = 0; k < r->nk; k++) {
