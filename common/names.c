@@ -12,7 +12,7 @@
 #include "banned.h"
 
 #define WORDS_PER_NAME 64
-#define POSTINGS_READ 50000	/* per query, rarest words first */
+#define POSTINGS_READ 10000	/* per query, rarest words first */
 #define COMMON_SHARE 20		/* a word in over 1/20 of the names says
 				   too little about a product to read */
 #define PREFIX_WORDS 1000	/* words one search prefix may match */

@@ -53,7 +53,7 @@ struct name_match {
  * (ties: the lower offset), each with cosine > 0. Words in more than a
  * twentieth of the names are passed over (they say little of a product,
  * and reading them would cost a share of the whole index), the others are
- * taken rarest first and their postings read up to a bound of 50,000, so a
+ * taken rarest first and their postings read up to a bound of 10,000, so a
  * query stays cheap however common its words. Returns how many.
  */
 size_t names_similar(const struct names *n, const char *name, size_t len,
