@@ -227,7 +227,8 @@ search_chunk(void *ctx, size_t from, size_t to, unsigned thread)
 			acc[q] = 0;
 			support[q] = 0;
 		}
-		qsort(cand, nc, sizeof(*cand), more_similar);
+		if (nc > 1)	/* cand is NULL until a product has some */
+			qsort(cand, nc, sizeof(*cand), more_similar);
 		if (nc > m)
 			nc = m;
 		for (size_t i = 0; i < nc; i++) {

@@ -186,7 +186,9 @@ bad_time() {
 @test "a record claiming 2^32 values is truncated input, and nothing is allocated for the claim" {
 	# a minimal header, then an array head claiming 4294967295 values
 	printf '\x85\xa6format\xaaaud-stream\xa7version\x01\xa4kind\xacinteractions\xa6fields\x91\xa1a\xa5types\x91\xa2id\xdd\xff\xff\xff\xff\x01\x02' > huge.aud
-	ulimit -v 1000000	# msgpack-c would have asked for 96 GiB
+	# msgpack-c would have asked for 96 GiB; ASan reserves terabytes of
+	# address space for its shadow, so there the bound cannot apply.
+	[ "$(basename "$AUD_BUILD")" = build-san ] || ulimit -v 1000000
 	rejects 1 "aud-cat: huge.aud: byte 66: truncated: input ends inside an object" aud-cat -o "$OUT" huge.aud
 }
 
