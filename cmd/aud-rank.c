@@ -336,6 +336,25 @@ rank_customers(const struct interactions *ia, const struct scores *sc,
 		    place_of[rank_of[c]];
 }
 
+/*
+ * Targets by index as the model writes them, by id: reason_ids (room for
+ * n) holds the reasons' ids, or is NULL when there are none to give.
+ */
+static void
+ids_of(const struct interactions *ia, const struct cooc_target *t, size_t n,
+    struct model_target *out, struct id *reason_ids)
+{
+	for (size_t k = 0; k < n; k++) {
+		intern_get(ia->customers, t[k].customer, &out[k].customer);
+		out[k].score = t[k].score;
+		out[k].reason = NULL;
+		if (reason_ids != NULL && t[k].reason != UINT32_MAX) {
+			intern_get(ia->products, t[k].reason, &reason_ids[k]);
+			out[k].reason = &reason_ids[k];
+		}
+	}
+}
+
 #define BLOCK 65536
 #define BUYERS 20	/* kept per product, for audiences by name */
 
@@ -389,23 +408,10 @@ write_targets(struct model_writer *mw, const struct options *opt,
 			const struct cooc_target *o = out + i * n;
 			struct id product;
 
-			for (size_t k = 0; k < got[i]; k++) {
-				intern_get(ia->customers, o[k].customer, &row[k].customer);
-				row[k].score = o[k].score;
-				row[k].reason = NULL;
-				if (o[k].reason != UINT32_MAX) {
-					intern_get(ia->products, o[k].reason, &reason[k]);
-					row[k].reason = &reason[k];
-				}
-			}
+			ids_of(ia, o, got[i], row, reason);
 			intern_get(ia->products, block[i], &product);
 			nb = cooc_buyers(&model, block[i], BUYERS, heavy);
-			for (size_t k = 0; k < nb; k++) {
-				intern_get(ia->customers, heavy[k].customer,
-				    &buyer[k].customer);
-				buyer[k].score = heavy[k].score;
-				buyer[k].reason = NULL;
-			}
+			ids_of(ia, heavy, nb, buyer, NULL);
 			model_add_targets(mw, &product,
 			    interactions_product_name(ia, block[i]), row, got[i],
 			    buyer, nb);
@@ -425,6 +431,34 @@ write_targets(struct model_writer *mw, const struct options *opt,
 }
 
 /*
+ * The records of a model of one global order: each (sampled) product's
+ * audience as places in the ranking head.
+ */
+static void
+write_places(struct model_writer *mw, const struct options *opt,
+    const struct interactions *ia, const struct product_customers *g,
+    const struct targeting *t, size_t maxm)
+{
+	size_t n = (size_t)opt->top_n;
+	uint32_t *places = xmalloc(n * sizeof(*places));
+	uint32_t *scratch = xmalloc((maxm + 1) * sizeof(*scratch));
+
+	for (size_t p = 0; p < g->nproducts; p++) {
+		struct id product;
+		size_t got;
+
+		if (opt->quick && !sampled((uint64_t)opt->seed, p))
+			continue;
+		got = audience_top(t, g, p, n, places, scratch);
+		intern_get(ia->products, (uint32_t)p, &product);
+		model_add(mw, &product, interactions_product_name(ia, p), places,
+		    got);
+	}
+	free(places);
+	free(scratch);
+}
+
+/*
  * Writes the model: the head of the ranking, a record per (sampled) product,
  * then the index. No audience reaches further down the ranking than N plus
  * the most customers a product has, so only that head is ordered.
@@ -438,7 +472,7 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 	uint32_t *rank_of = xmalloc((intern_count(ia->customers) + 1) * sizeof(*rank_of));
 	uint32_t *place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
 	size_t n = (size_t)opt->top_n, maxm = 0, head, want;
-	uint32_t *places = xmalloc(n * sizeof(*places)), *scratch, *order;
+	uint32_t *order;
 	struct id *ids;
 	double *scores;
 	struct model_meta meta = { .score = opt->model, .top_n = n,
@@ -477,27 +511,16 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 		intern_get(sc->customers, order[k], &ids[k]);
 		scores[k] = sc->score[order[k]];
 	}
-	if (cp != NULL) {
+	if (cp != NULL) {	/* the header holds only the cold-start list */
 		meta.cooc = cp;
 		meta.blend = opt->blend;
 		mw = model_writer_new(out, &meta, shown(opt->input), ids, scores,
 		    meta.fallback_size);
 		write_targets(mw, opt, ia, sc, &g, &t, cp);
-		head = 0;	/* nothing below is used */
-	} else
+	} else {
 		mw = model_writer_new(out, &meta, shown(opt->input), ids, scores,
 		    head);
-	scratch = xmalloc((maxm + 1) * sizeof(*scratch));
-	for (size_t p = 0; p < g.nproducts && cp == NULL; p++) {
-		struct id product;
-		size_t got;
-
-		if (opt->quick && !sampled((uint64_t)opt->seed, p))
-			continue;
-		got = audience_top(&t, &g, p, n, places, scratch);
-		intern_get(ia->products, (uint32_t)p, &product);
-		model_add(mw, &product, interactions_product_name(ia, p), places,
-		    got);
+		write_places(mw, opt, ia, &g, &t, maxm);
 	}
 	product_customers_free(&g);
 	free(order);
@@ -505,8 +528,6 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 	free(place_of);
 	free(ids);
 	free(scores);
-	free(places);
-	free(scratch);
 	return model_finish(mw);
 }
 

@@ -93,21 +93,6 @@ index_names(const struct cold_input *in, const uint8_t *hidden,
 		memset(nm, 0, sizeof(*nm));	/* cannot happen: packed here */
 }
 
-struct scored {
-	uint32_t customer;
-	double score;
-};
-
-static int
-better(const void *a, const void *b)
-{
-	const struct scored *x = a, *y = b;
-
-	if (x->score != y->score)
-		return x->score > y->score ? -1 : 1;
-	return (x->customer > y->customer) - (x->customer < y->customer);
-}
-
 void
 cold_targets(const struct cold_input *in, const size_t *which, size_t picked,
     const uint32_t *fallback, const size_t *nfallback, uint32_t *out,
@@ -117,7 +102,7 @@ cold_targets(const struct cold_input *in, const size_t *which, size_t picked,
 	uint8_t *hidden = xcalloc(np + 1, 1), *taken = xcalloc(nc + 1, 1);
 	double *score = xcalloc(nc + 1, sizeof(*score));
 	uint32_t *touched = xmalloc((MATCHES * BUYERS + 1) * sizeof(*touched));
-	struct scored s[MATCHES * BUYERS];
+	struct cooc_target s[MATCHES * BUYERS];
 	struct cooc_target buyer[BUYERS];
 	struct name_match match[MATCHES];
 	msgpack_sbuffer sb;
@@ -149,10 +134,11 @@ cold_targets(const struct cold_input *in, const size_t *which, size_t picked,
 			}
 		}
 		for (size_t t = 0; t < nt; t++) {
-			s[t] = (struct scored){ touched[t], score[touched[t]] };
+			s[t] = (struct cooc_target){ touched[t], UINT32_MAX,
+			    score[touched[t]] };
 			score[touched[t]] = 0;
 		}
-		qsort(s, nt, sizeof(*s), better);
+		qsort(s, nt, sizeof(*s), cooc_target_order);
 		for (; k < nt && k < in->kmax; k++) {
 			o[k] = s[k].customer;
 			taken[o[k]] = 1;

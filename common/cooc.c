@@ -64,11 +64,13 @@ weigh_pairs(struct by_customer *bc, size_t nc, const struct interactions *ia,
 	free(row);
 }
 
+/* A product with a weight or a similarity; heavier() orders them. */
 struct weighted {
 	uint32_t product;
 	float weight;
 };
 
+/* Heaviest first; ties to the lower product index. */
 static int
 heavier(const void *a, const void *b)
 {
@@ -170,21 +172,6 @@ struct search {
 	float **sim;
 };
 
-struct candidate {
-	uint32_t product;
-	float sim;
-};
-
-static int
-more_similar(const void *a, const void *b)
-{
-	const struct candidate *x = a, *y = b;
-
-	if (x->sim != y->sim)
-		return x->sim > y->sim ? -1 : 1;
-	return (x->product > y->product) - (x->product < y->product);
-}
-
 static void
 search_chunk(void *ctx, size_t from, size_t to, unsigned thread)
 {
@@ -195,7 +182,7 @@ search_chunk(void *ctx, size_t from, size_t to, unsigned thread)
 	uint32_t *count = xmalloc((to - from) * sizeof(*count));
 	uint32_t *found = xmalloc(((to - from) * m + 1) * sizeof(*found));
 	float *sim = xmalloc(((to - from) * m + 1) * sizeof(*sim));
-	struct candidate *cand = NULL;
+	struct weighted *cand = NULL;
 	size_t cap = 0;
 
 	for (size_t p = from; p < to; p++) {
@@ -223,17 +210,17 @@ search_chunk(void *ctx, size_t from, size_t to, unsigned thread)
 			double d = pow(s->norm2[p] * s->norm2[q], s->p->alpha);
 
 			if (acc[q] > 0 && d > 0 && support[q] >= s->p->min_support)
-				cand[nc++] = (struct candidate){ q, (float)(acc[q] / d) };
+				cand[nc++] = (struct weighted){ q, (float)(acc[q] / d) };
 			acc[q] = 0;
 			support[q] = 0;
 		}
 		if (nc > 1)	/* cand is NULL until a product has some */
-			qsort(cand, nc, sizeof(*cand), more_similar);
+			qsort(cand, nc, sizeof(*cand), heavier);
 		if (nc > m)
 			nc = m;
 		for (size_t i = 0; i < nc; i++) {
 			found[used + i] = cand[i].product;
-			sim[used + i] = cand[i].sim;
+			sim[used + i] = cand[i].weight;
 		}
 		count[p - from] = (uint32_t)nc;
 		used += nc;
@@ -368,6 +355,8 @@ cooc_scratch_init(struct cooc_scratch *s, const struct cooc *m)
 	s->excluded = xcalloc(n, 1);
 	s->touched = xmalloc(n * sizeof(*s->touched));
 	s->ntouched = 0;
+	s->sorted = NULL;
+	s->sorted_cap = 0;
 }
 
 void
@@ -378,10 +367,11 @@ cooc_scratch_free(struct cooc_scratch *s)
 	free(s->reason);
 	free(s->excluded);
 	free(s->touched);
+	free(s->sorted);
 }
 
-static int
-better_target(const void *a, const void *b)
+int
+cooc_target_order(const void *a, const void *b)
 {
 	const struct cooc_target *x = a, *y = b;
 
@@ -432,7 +422,10 @@ cooc_audience(const struct cooc *m, const struct cooc_query *q,
 	for (size_t i = 0; i < s->ntouched; i++)
 		if (s->relevance[s->touched[i]] > top)
 			top = s->relevance[s->touched[i]];
-	all = xmalloc((s->ntouched + 1) * sizeof(*all));
+	/* The candidates are sorted in the scratch: no allocation a product. */
+	s->sorted = xgrow(s->sorted, &s->sorted_cap, s->ntouched + 1,
+	    sizeof(*s->sorted));
+	all = s->sorted;
 	for (size_t i = 0; i < s->ntouched; i++) {
 		uint32_t c = s->touched[i];
 
@@ -442,10 +435,9 @@ cooc_audience(const struct cooc *m, const struct cooc_query *q,
 		s->best[c] = 0;
 	}
 	n = s->ntouched;
-	qsort(all, n, sizeof(*all), better_target);
+	qsort(all, n, sizeof(*all), cooc_target_order);
 	got = n < q->k ? n : q->k;
 	memcpy(out, all, got * sizeof(*out));
-	free(all);
 	for (size_t i = 0; i < got; i++)
 		s->excluded[out[i].customer] = 1;
 	for (size_t i = 0; i < q->nfallback && got < q->k; i++) {
@@ -473,11 +465,11 @@ cooc_buyers(const struct cooc *m, size_t p, size_t max, struct cooc_target *out)
 		struct cooc_target t = { m->pcustomer[j], UINT32_MAX, m->pweight[j] };
 		size_t at = n < max ? n++ : max;
 
-		if (at == max && better_target(&t, &out[max - 1]) >= 0)
+		if (at == max && cooc_target_order(&t, &out[max - 1]) >= 0)
 			continue;
 		if (at == max)
 			at = max - 1;
-		while (at > 0 && better_target(&t, &out[at - 1]) < 0) {
+		while (at > 0 && cooc_target_order(&t, &out[at - 1]) < 0) {
 			out[at] = out[at - 1];
 			at--;
 		}

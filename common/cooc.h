@@ -63,6 +63,8 @@ struct cooc_scratch {
 	uint8_t *excluded;
 	uint32_t *touched;
 	size_t ntouched;
+	struct cooc_target *sorted;	/* the candidates, grown as needed */
+	size_t sorted_cap;
 };
 
 void cooc_scratch_init(struct cooc_scratch *s, const struct cooc *m);
@@ -75,6 +77,9 @@ struct cooc_target {
 					   or UINT32_MAX: the fallback order */
 	double score;
 };
+
+/* For qsort: the higher score first, ties to the lower customer index. */
+int cooc_target_order(const void *a, const void *b);
 
 /*
  * Product p's audience of at most k customers who have not touched it:
