@@ -173,13 +173,12 @@ targets_add(const struct model *m, const struct audience *a,
     const msgpack_object *product, size_t n)
 {
 	msgpack_packer *pk = stream_packer(targets);
-	static char *text;
-	static size_t len;
-	static FILE *reason;	/* a reason's text is written here */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *reason = open_memstream(&text, &len);	/* a reason's text */
 
-	if (reason == NULL && (reason = open_memstream(&text, &len)) == NULL)
+	if (reason == NULL)
 		err(EXIT_DATA, "out of memory");
-
 	for (size_t i = 0; i < n && i < a->size; i++) {
 		stream_record_begin(targets);
 		msgpack_pack_object(pk, *product);
@@ -192,6 +191,9 @@ targets_add(const struct model *m, const struct audience *a,
 		fflush(reason);
 		msgpack_pack_str_with_body(pk, text, (size_t)ftell(reason));
 	}
+	if (fclose(reason) != 0)
+		err(EXIT_DATA, "out of memory");
+	free(text);
 }
 
 static void
