@@ -1,13 +1,14 @@
 /*
  * aud-serve: audiences over HTTP/1.1 (see aud-serve(8)). inetd-first: one
  * connection on standard input and output, requests answered in turn while
- * the client keeps the connection alive. Standalone (--listen) accepts
- * connections and forks a child per connection that runs the same code on
- * the connection dup'ed onto 0 and 1. Each connection opens the model
+ * the client keeps the connection alive; each connection maps the model
  * afresh, so a model replaced by rename is picked up by the next one.
+ * Standalone (--listen): worker processes share one listening socket, each
+ * an event loop over its connections, and map the model anew on SIGHUP.
  *
  * Under inetd standard error is the client's socket too: nothing is ever
- * written there; the access log goes to --log FILE or, standalone, stderr.
+ * written there; the access log goes to --log FILE or, standalone, stderr
+ * (or standard output: --log -).
  */
 #include <arpa/inet.h>
 #include <err.h>
@@ -31,6 +32,7 @@
 #include "api.h"
 #include "cli.h"
 #include "http.h"
+#include "model.h"
 #include "rng.h"
 #include "banned.h"
 
@@ -68,16 +70,74 @@ help(void)
 	    "Usage: aud-serve -m MODEL [--listen [ADDR:]PORT] [--workers N] [--log FILE] [-q]\n"
 	    "\n"
 	    "Options:\n"
-	    "  -m, --model MODEL    the model file (required)\n"
+	    "  -m, --model MODEL    the model file (default: $AUD_MODEL; required)\n"
 	    "  -l, --listen ADDR    serve standalone on [ADDR:]PORT (default address: all)\n"
 	    "  -w, --workers N      standalone: worker processes (default 2)\n"
-	    "  -L, --log FILE       append the access log to FILE\n"
+	    "  -L, --log FILE       append the access log to FILE (- standalone: stdout)\n"
 	    "  -q, --quiet          standalone: no access log on standard error\n"
 	    "  -h, --help           show this help and exit\n"
 	    "  -V, --version        show the version and exit\n"
 	    "\n"
 	    "Exit status: 0 success, 1 runtime error, 2 usage error.\n");
 	exit(0);
+}
+
+/*
+ * The address of [ADDR:]PORT: ADDR is an IPv4 address, an IPv6 one in
+ * brackets, or localhost; without it, every address (IPv6 and IPv4).
+ * Numeric only, so that aud-serve links statically (getaddrinfo cannot):
+ * under inetd it starts once a connection. Returns 0, -1 for a bad
+ * address or -2 for a bad port.
+ */
+static int
+parse_listen(const char *spec, struct sockaddr_storage *sa, socklen_t *len)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+	const char *colon = strrchr(spec, ':');
+	char host[64];
+	int64_t port;
+
+	if (cli_parse_int(colon ? colon + 1 : spec, 1, 65535, &port) < 0)
+		return -2;
+	memset(sa, 0, sizeof(*sa));
+	snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - spec) : 0, spec);
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (host[0] == '\0' || host[0] == '[') {
+		size_t hl = strlen(host);
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*in6);
+		if (host[0] == '\0')
+			return 0;	/* in6addr_any: zeroed */
+		if (hl < 3 || host[hl - 1] != ']')
+			return -1;
+		host[hl - 1] = '\0';
+		return inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1 ? 0 : -1;
+	}
+	in4->sin_family = AF_INET;
+	in4->sin_port = htons((uint16_t)port);
+	*len = sizeof(*in4);
+	return inet_pton(AF_INET, host, &in4->sin_addr) == 1 ? 0 : -1;
+}
+
+/* Refuses a --listen that is not [ADDR:]PORT, a usage error. */
+static void
+check_listen(const char *spec)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	const char *colon = strrchr(spec, ':');
+	int parsed = parse_listen(spec, &sa, &len);
+
+	if (parsed == -2)
+		cli_usage_error(usage, "--listen: bad port \"%s\": expected 1 "
+		    "to 65535", colon ? colon + 1 : spec);
+	if (parsed < 0)
+		cli_usage_error(usage, "--listen: expected [ADDR:]PORT with ADDR "
+		    "an IPv4 address, [IPv6] or localhost, got \"%s\"", spec);
 }
 
 static void
@@ -126,9 +186,16 @@ parse_options(int argc, char **argv, struct options *opt)
 			usage();
 		}
 	}
+	if (opt->listen != NULL)
+		check_listen(opt->listen);
+	if (opt->model == NULL)
+		opt->model = getenv("AUD_MODEL");
 	if (opt->model == NULL || optind != argc)
-		cli_usage_error(usage,
-		    opt->model == NULL ? "-m MODEL is required" : "no arguments expected");
+		cli_usage_error(usage, opt->model == NULL ?
+		    "-m MODEL (or AUD_MODEL) is required" : "no arguments expected");
+	if (opt->listen == NULL && opt->log != NULL && strcmp(opt->log, "-") == 0)
+		cli_usage_error(usage, "--log -: standard output is the "
+		    "connection under inetd");
 }
 
 static int
@@ -169,6 +236,23 @@ now_ms(void)
 }
 
 /*
+ * Maps the model; when it cannot be read, says why on report (under inetd
+ * standard error is the client's socket: the log, if any) and serves on
+ * with the model it had, or with 503 when it had none.
+ */
+static void
+open_model(struct api_conn *c, const char *path, FILE *report)
+{
+	char why[512];
+
+	if (api_open_model(c, path, why, sizeof(why)) < 0 && report != NULL) {
+		fprintf(report, "aud-serve: %s%s\n", why,
+		    c->model_ok ? "; still serving the model read before" : "");
+		fflush(report);
+	}
+}
+
+/*
  * inetd: one connection on in and out, requests answered in turn (pipelined
  * ones too) until the client closes, stops keeping it alive, or is slow.
  */
@@ -188,7 +272,7 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 		snprintf(peer, sizeof(peer), "-");
 	c.peer = peer;
 	rng_seed(&c.rng, (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
-	api_open_model(&c, opt->model);
+	open_model(&c, opt->model, log);
 	for (;;) {
 		char *reply = NULL;
 		size_t replylen = 0;
@@ -233,46 +317,6 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 	api_close_model(&c);
 }
 
-/*
- * The address of [ADDR:]PORT: ADDR is an IPv4 address, an IPv6 one in
- * brackets, or localhost; without it, every address (IPv6 and IPv4).
- * Numeric only, so that aud-serve links statically (getaddrinfo cannot):
- * under inetd it starts once a connection. Returns 0 or -1.
- */
-static int
-parse_listen(const char *spec, struct sockaddr_storage *sa, socklen_t *len)
-{
-	struct sockaddr_in *in4 = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
-	const char *colon = strrchr(spec, ':');
-	char host[64];
-	int64_t port;
-
-	if (cli_parse_int(colon ? colon + 1 : spec, 1, 65535, &port) < 0)
-		return -1;
-	memset(sa, 0, sizeof(*sa));
-	snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - spec) : 0, spec);
-	if (strcmp(host, "localhost") == 0)
-		snprintf(host, sizeof(host), "127.0.0.1");
-	if (host[0] == '\0' || host[0] == '[') {
-		size_t hl = strlen(host);
-
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*in6);
-		if (host[0] == '\0')
-			return 0;	/* in6addr_any: zeroed */
-		if (hl < 3 || host[hl - 1] != ']')
-			return -1;
-		host[hl - 1] = '\0';
-		return inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1 ? 0 : -1;
-	}
-	in4->sin_family = AF_INET;
-	in4->sin_port = htons((uint16_t)port);
-	*len = sizeof(*in4);
-	return inet_pton(AF_INET, host, &in4->sin_addr) == 1 ? 0 : -1;
-}
-
 /* Opens the listening socket of [ADDR:]PORT. */
 static int
 listen_on(const char *spec)
@@ -281,9 +325,7 @@ listen_on(const char *spec)
 	socklen_t len;
 	int fd, one = 1, zero = 0;
 
-	if (parse_listen(spec, &sa, &len) < 0)
-		errx(EXIT_USAGE, "--listen: expected [ADDR:]PORT with ADDR an IPv4 "
-		    "address, [IPv6] or localhost, got \"%s\"", spec);
+	parse_listen(spec, &sa, &len);	/* checked by parse_options */
 	if ((fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		err(EXIT_DATA, "--listen: %s", spec);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -446,13 +488,13 @@ worker(int lfd, const struct options *opt, FILE *log)
 	if (clients == NULL || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
 		err(EXIT_DATA, "worker");
 	rng_seed(&c.rng, (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
-	api_open_model(&c, opt->model);
+	open_model(&c, opt->model, stderr);
 	for (;;) {
 		int n = epoll_wait(ep, events, 256, SWEEP_MS);
 
 		if (reload) {
 			reload = 0;
-			api_open_model(&c, opt->model);
+			open_model(&c, opt->model, stderr);
 		}
 		for (int i = 0; i < n; i++) {
 			int fd = events[i].data.fd;
@@ -521,6 +563,10 @@ serve_standalone(const struct options *opt, FILE *log)
 
 	if (pids == NULL)
 		err(EXIT_DATA, "out of memory");
+	if (!opt->quiet)
+		fprintf(stderr, "aud-serve: listening on %s (%lld worker%s, model %s)\n",
+		    opt->listen, (long long)opt->workers, opt->workers == 1 ? "" : "s",
+		    opt->model);
 	flags = fcntl(lfd, F_GETFL);
 	fcntl(lfd, F_SETFL, flags | O_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
@@ -565,9 +611,18 @@ main(int argc, char **argv)
 	FILE *log = NULL;
 
 	parse_options(argc, argv, &opt);
-	if (opt.log != NULL && (log = fopen(opt.log, "a")) == NULL)
+	if (opt.log != NULL && strcmp(opt.log, "-") == 0)
+		log = stdout;
+	else if (opt.log != NULL && (log = fopen(opt.log, "a")) == NULL)
 		err(EXIT_DATA, "%s", opt.log);
 	if (opt.listen != NULL) {
+		struct model m;
+		char why[512];
+
+		/* A service that cannot answer should not seem to start. */
+		if (model_open(&m, opt.model, why, sizeof(why)) < 0)
+			errx(EXIT_DATA, "%s", why);
+		model_close(&m);
 		if (log == NULL && !opt.quiet)
 			log = stderr;
 		serve_standalone(&opt, log);

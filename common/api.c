@@ -515,17 +515,18 @@ api_answer(struct api_conn *c, const char *buf, size_t len, char **out, size_t *
 	return (long)used;
 }
 
-void
-api_open_model(struct api_conn *c, const char *path)
+int
+api_open_model(struct api_conn *c, const char *path, char *err, size_t errlen)
 {
-	char errbuf[512];
+	struct model m;
 
-	if (c->model_ok) {
-		audfmt_free(c->fmt);
-		model_close(&c->m);
-	}
-	c->model_ok = model_open(&c->m, path, errbuf, sizeof(errbuf)) == 0;
-	c->fmt = c->model_ok ? audfmt_new(&c->m, ',') : NULL;
+	if (model_open(&m, path, err, errlen) < 0)
+		return -1;
+	api_close_model(c);
+	c->m = m;
+	c->model_ok = 1;
+	c->fmt = audfmt_new(&c->m, ',');
+	return 0;
 }
 
 void

@@ -24,9 +24,14 @@ struct api_conn {
 	struct rng rng;			/* for /products/sample */
 };
 
-/* Maps the model at path (again, if one is open); a model that cannot be
-   read makes the API answer 503, and /ui still loads. */
-void api_open_model(struct api_conn *c, const char *path);
+/*
+ * Maps the model at path in place of the one open. Returns 0, or -1 with
+ * err filled when it cannot be read: the model open before stays (a bad
+ * file dropped in by a reload does not take a working service down); with
+ * none, the API answers 503 and /ui still loads.
+ */
+int api_open_model(struct api_conn *c, const char *path, char *err,
+    size_t errlen);
 void api_close_model(struct api_conn *c);
 
 /*

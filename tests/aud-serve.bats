@@ -95,6 +95,37 @@ OUT
 	assert_output "HTTP/1.1 503 Service Unavailable"
 }
 
+@test "inetd: why the model cannot be read goes to --log" {
+	printf 'GET /health HTTP/1.1\r\n\r\n' |
+		aud-serve -m /nonexistent --log "$BATS_TEST_TMPDIR/log" > /dev/null
+	run -0 head -n 1 "$BATS_TEST_TMPDIR/log"
+	assert_output "aud-serve: /nonexistent: No such file or directory"
+}
+
+@test "standalone: a model that cannot be read stops the start with exit 1" {
+	run -1 --separate-stderr aud-serve -m /nonexistent --listen 127.0.0.1:1
+	assert_equal "$stderr" "aud-serve: /nonexistent: No such file or directory"
+	printf 'not a model' > "$BATS_TEST_TMPDIR/bad.aud"
+	run -1 --separate-stderr aud-serve -m "$BATS_TEST_TMPDIR/bad.aud" --listen 127.0.0.1:1
+	assert_equal "$stderr" "aud-serve: $BATS_TEST_TMPDIR/bad.aud: not a usable model: too short"
+}
+
+@test "--listen: a port outside 1-65535 is a bad port; --log - needs --listen" {
+	run -2 --separate-stderr aud-serve -m "$M" --listen 127.0.0.1:65536
+	assert_equal "${stderr_lines[0]}" 'aud-serve: --listen: bad port "65536": expected 1 to 65535'
+	run -2 --separate-stderr aud-serve -m "$M" --listen 0
+	assert_equal "${stderr_lines[0]}" 'aud-serve: --listen: bad port "0": expected 1 to 65535'
+	run -2 --separate-stderr aud-serve -m "$M" --log -
+	assert_equal "${stderr_lines[0]}" 'aud-serve: --log -: standard output is the connection under inetd'
+}
+
+@test "AUD_MODEL names the model when -m is not given" {
+	run -0 bash -c "printf 'GET /health HTTP/1.1\r\n\r\n' | AUD_MODEL='$M' aud-serve | tr -d '\r' | head -n 1"
+	assert_output "HTTP/1.1 200 OK"
+	run -2 --separate-stderr env -u AUD_MODEL aud-serve
+	assert_equal "${stderr_lines[0]}" "aud-serve: -m MODEL (or AUD_MODEL) is required"
+}
+
 # standalone: starts aud-serve on a random loopback port ($port, $pid) and
 # leaves a connection to it open on descriptor 7.
 standalone() {
@@ -185,6 +216,47 @@ OUT
 "GET /recommend/1%0A6.6.6.6%20-%20-%20[01/Jan/2026:00:00:00%20+0000]%20%22GET%20/forged%20HTTP/1.1%22%20200%201%1B[31m HTTP/1.1" 404 23
 "GET /recommend/10?n=1&q=\x22\x5C\xC3\xA9 HTTP/1.1" 200 232
 OUT
+}
+
+@test "standalone: says where it listens; --log - puts the access log on stdout" {
+	local port=$((20000 + RANDOM % 20000)) i
+	aud-serve -m "$M" --workers 1 --log - --listen "127.0.0.1:$port" \
+		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	for i in $(seq 50); do
+		exec 7<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null && break
+		sleep 0.1
+	done
+	printf 'GET /health HTTP/1.1\r\nConnection: close\r\n\r\n' >&7
+	cat <&7 > /dev/null
+	exec 7<&-
+	kill "$pid"
+	wait "$pid" || true
+	run -0 cat "$BATS_TEST_TMPDIR/err"
+	assert_output "aud-serve: listening on 127.0.0.1:$port (1 worker, model $M)"
+	run -0 cat "$BATS_TEST_TMPDIR/out"
+	assert_output --regexp '^127\.0\.0\.1 - - \[[^]]*\] "GET /health HTTP/1.1" 200 91$'
+}
+
+@test "standalone, SIGHUP with a broken model keeps the model it serves" {
+	local port=$((20000 + RANDOM % 20000)) i
+	aud-serve -m "$M" -q --workers 1 --listen "127.0.0.1:$port" 2> "$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	health() {
+		exec 7<>"/dev/tcp/127.0.0.1/$port" || return 1
+		printf 'GET /health HTTP/1.1\r\nConnection: close\r\n\r\n' >&7
+		head -n 1 <&7 | tr -d '\r'
+		exec 7<&-
+	}
+	for i in $(seq 50); do health > /dev/null 2>&1 && break; sleep 0.1; done
+	printf 'not a model' > "$M"
+	kill -HUP "$pid"
+	sleep 0.3
+	run health
+	kill "$pid"
+	assert_output "HTTP/1.1 200 OK"
+	run -0 cat "$BATS_TEST_TMPDIR/err"
+	assert_output "aud-serve: $M: not a usable model: too short; still serving the model read before"
 }
 
 @test "standalone, SIGHUP makes the workers serve a model renamed into place" {

@@ -58,7 +58,7 @@ write_model(const char *path)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char path[] = "/tmp/fuzz-http-model-XXXXXX";
+	char path[] = "/tmp/fuzz-http-model-XXXXXX", why[512];
 	int fd = mkstemp(path);
 
 	(void)argc;
@@ -67,10 +67,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	close(fd);
 	write_model(path);
-	api_open_model(&conn, path);	/* mapped: the file may go */
-	unlink(path);
-	if (!conn.model_ok)
+	/* mapped: the file may go */
+	if (api_open_model(&conn, path, why, sizeof(why)) < 0)
 		abort();
+	unlink(path);
 	conn.peer = "-";
 	return 0;
 }
