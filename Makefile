@@ -15,6 +15,10 @@ ifeq ($(SAN),1)
   BUILD  := build-san
   SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
+# STATIC=1 links every tool statically, for the container image.
+ifeq ($(STATIC),1)
+  BUILD  := build-static
+endif
 TOOLS    := aud-prepare aud-cat aud-cf-check aud-explore aud-features aud-rank aud-query aud-serve
 MAN1     := $(filter-out man/aud-serve.1,$(TOOLS:%=man/%.1))
 MAN5     := man/aud-stream.5
@@ -31,7 +35,7 @@ AUD_CPPFLAGS := -D_GNU_SOURCE -DAUD_VERSION='"$(VERSION)"' -Icommon \
 AUD_CFLAGS   := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
                 -Wformat=2 -Wno-format-nonliteral -MMD -MP -pthread
 AUD_CFLAGS   += $(SAN_FLAGS)
-AUD_LDFLAGS  := $(SAN_FLAGS)
+AUD_LDFLAGS  := $(SAN_FLAGS) $(if $(filter 1,$(STATIC)),-static)
 AUD_LDLIBS   := $(shell $(PKG_CONFIG) --libs msgpack libxxhash 2>/dev/null || echo -lmsgpackc -lxxhash) -lcsv -lm -pthread
 
 ifeq ($(WERROR),1)
@@ -48,7 +52,7 @@ endif
 
 BINS := $(TOOLS:%=$(BUILD)/%) $(BUILD)/gen-lookalike $(BUILD)/bench-model
 
-.PHONY: all bootstrap demo check units bench loadtest data analysis fuzz valgrind install uninstall clean lint FORCE
+.PHONY: all bootstrap demo check units bench loadtest data analysis fuzz valgrind image install uninstall clean lint FORCE
 .SECONDARY:
 all: $(BINS)
 
@@ -176,6 +180,13 @@ $(BUILD)/aud-serve-dynamic: $(BUILD)/cmd/aud-serve.o $(BUILD)/libaud.a
 	$(say) LD $@
 	$(Q)$(CC) $(AUD_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(AUD_LDLIBS) $(LDLIBS)
 
+# The container images aud-serve and aud (Containerfile): every tool linked
+# statically into build-static/, then built FROM scratch by CONTAINER.
+CONTAINER ?= podman
+image: bootstrap
+	@$(MAKE) --no-print-directory -s STATIC=1 $(TOOLS:%=build-static/%)
+	@CONTAINER=$(CONTAINER) scripts/image build-static $(VERSION)
+
 lint:
 	mandoc -Tlint -W warning $(MAN1) $(MAN5) $(MAN8)
 
@@ -192,7 +203,7 @@ uninstall:
 	      $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-static
 
 # Header dependencies of every build, read last: all the build directories
 # are defined by then (the fuzz build's were not, and its objects went stale).
