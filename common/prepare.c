@@ -1,0 +1,836 @@
+/*
+ * aud-prepare's cleaning: see prepare.h. The checks of a row and the
+ * interning of its ids run a batch of rows at a time, so that the kept rows
+ * stay in cache; the clean-up steps each make one pass over the sorted rows.
+ */
+#include <msgpack.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "csvin.h"
+#include "intern.h"
+#include "prepare.h"
+#include "progress.h"
+#include "radix.h"
+#include "stream.h"
+#include "timeparse.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define MAX_EVENTS 255
+#define NO_NAME UINT64_MAX
+
+const char *const prep_column_option[PREP_NCOLS] = {
+	"--customer-col", "--product-col", "--event-col", "--time-col", "--name-col"
+};
+/* The marketplace export: index,customer_id,product_id,event,event_date,product_name */
+static const char *const col_default_name[PREP_NCOLS] = {
+	"customer_id", "product_id", "event", "event_date", "product_name"
+};
+static const int col_default_position[PREP_NCOLS] = { 2, 3, 4, 5, 6 };
+
+/*
+ * The kept rows of one batch from the CSV reader, checked but not interned
+ * yet: their ids are interned a batch at a time (intern_add_many prefetches
+ * for them), then the rows are stored. The ids borrow the reader's fields,
+ * which live until the batch is done.
+ */
+struct kept {
+	struct id *customer, *product;
+	uint32_t *customer_ix, *product_ix;
+	int64_t *time;
+	uint8_t *event;
+	const struct csv_field **name;
+	uint64_t *line;
+	size_t n, cap;
+};
+
+struct prep {
+	struct prep_params par;
+	const char *name;		/* input name for messages */
+	int col[PREP_NCOLS];			/* 0-based column, -1 when absent */
+	int mapped;
+
+	/* Kept rows, column by column; row i is the i-th kept input row. */
+	int64_t *time;
+	uint32_t *customer, *product;
+	uint8_t *event;
+	size_t n, cap;
+
+	struct intern *customers, *products;
+	char *event_name[MAX_EVENTS];
+	size_t nevents;
+	uint8_t fixed_event;		/* with --event-value */
+
+	uint64_t *name_at;		/* per product: offset in names, or NO_NAME */
+	size_t name_at_cap;
+	char *names;
+	size_t names_len, names_cap;
+
+	struct kept kept;		/* rows of the batch being read */
+	uint32_t *order;		/* after prep_clean: input row of the
+					   k-th in time order */
+	uint8_t *drop;			/* and whether it is dropped */
+	struct prep_counts count;
+	struct prep_example example[PREP_NCAUSES][PREP_SHOWN];
+	volatile uint64_t bytes_read;
+	struct progress progress;
+	char err[512];
+};
+
+/* Finds a header column by name, else by 1-based number; -1 when absent. */
+static int
+find_column(const struct csv_row *row, const char *want)
+{
+	int64_t pos;
+
+	for (size_t i = 0; i < row->nfields; i++)
+		if (strcmp(row->fields[i].ptr, want) == 0)
+			return (int)i;
+	if (cli_parse_int(want, 1, 100000, &pos) == 0)
+		return (int)pos - 1;
+	return -1;
+}
+
+/* Maps the columns, from the header row or from numbers. Returns 0 or -1. */
+static int
+map_columns(struct prep *p, const struct csv_row *header)
+{
+	const struct prep_params *opt = &p->par;
+
+	for (int i = 0; i < PREP_NCOLS; i++) {
+		int64_t pos;
+
+		p->col[i] = -1;
+		if (i == PREP_EVENT && opt->event_value != NULL)
+			continue;
+		if (opt->no_header) {
+			if (opt->col[i] == NULL)
+				p->col[i] = col_default_position[i] - 1;
+			else if (cli_parse_int(opt->col[i], 1, 100000, &pos) == 0)
+				p->col[i] = (int)pos - 1;
+			continue;
+		}
+		p->col[i] = find_column(header,
+		    opt->col[i] ? opt->col[i] : col_default_name[i]);
+		if (p->col[i] < 0 && (i != PREP_NAME || opt->col[i] != NULL)) {
+			snprintf(p->err, sizeof(p->err), "%s:%llu: no column \"%s\" "
+			    "in the header (see %s%s)", p->name,
+			    (unsigned long long)header->line,
+			    opt->col[i] ? opt->col[i] : col_default_name[i],
+			    prep_column_option[i], i == PREP_EVENT ? " or --event-value" : "");
+			return -1;
+		}
+	}
+	/* A column number past the first row's width would drop every row
+	   as missing a field; the optional name column by default is absent. */
+	for (int i = 0; i < PREP_NCOLS; i++) {
+		if (p->col[i] < 0 || (size_t)p->col[i] < header->nfields)
+			continue;
+		if (i == PREP_NAME && opt->col[i] == NULL) {
+			p->col[i] = -1;
+			continue;
+		}
+		snprintf(p->err, sizeof(p->err), "%s: no column %d: the %s has %zu "
+		    "column%s", p->name, p->col[i] + 1,
+		    opt->no_header ? "first row" : "header", header->nfields,
+		    header->nfields == 1 ? "" : "s");
+		return -1;
+	}
+	p->mapped = 1;
+	return 0;
+}
+
+static const struct csv_field empty_field = { "", 0 };
+
+static const struct csv_field *
+field(const struct prep *p, const struct csv_row *row, enum prep_column c)
+{
+	int i = p->col[c];
+
+	return i >= 0 && (size_t)i < row->nfields ? &row->fields[i] : &empty_field;
+}
+
+/* Trims blanks and lower-cases ASCII letters into buf; returns the length. */
+static size_t
+normalise_event(const char *s, size_t len, char *buf)
+{
+	size_t start = 0, n = 0;
+
+	while (start < len && strchr(" \t\r\n\v\f", s[start]) != NULL)
+		start++;
+	while (len > start && strchr(" \t\r\n\v\f", s[len - 1]) != NULL)
+		len--;
+	for (size_t i = start; i < len; i++) {
+		char ch = s[i];
+
+		buf[n++] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+	}
+	return n;
+}
+
+/* The index of an event name, added when new; -1 when there are too many. */
+static int
+event_index(struct prep *p, const char *name, size_t len)
+{
+	for (size_t i = 0; i < p->nevents; i++)
+		if (strlen(p->event_name[i]) == len &&
+		    memcmp(p->event_name[i], name, len) == 0)
+			return (int)i;
+	if (p->nevents == MAX_EVENTS)
+		return -1;
+	p->event_name[p->nevents] = xstrndup(name, len);
+	return (int)p->nevents++;
+}
+
+static void
+keep_name(struct prep *p, uint32_t product, const struct csv_field *name)
+{
+	if (product >= p->name_at_cap) {
+		size_t old = p->name_at_cap;
+
+		p->name_at = xgrow(p->name_at, &p->name_at_cap, (size_t)product + 1,
+		    sizeof(*p->name_at));
+		for (size_t i = old; i < p->name_at_cap; i++)
+			p->name_at[i] = NO_NAME;
+	}
+	if (p->name_at[product] != NO_NAME || name->len == 0)
+		return;
+	p->names = xgrow(p->names, &p->names_cap, p->names_len + name->len + 1, 1);
+	memcpy(p->names + p->names_len, name->ptr, name->len + 1);
+	p->name_at[product] = p->names_len;
+	p->names_len += name->len + 1;
+}
+
+static void
+kept_reserve(struct kept *k, size_t n)
+{
+	size_t cap = k->cap;
+
+	if (n <= k->cap)
+		return;
+	k->customer = xgrow(k->customer, &cap, n, sizeof(*k->customer));
+	k->product = xrealloc(k->product, cap * sizeof(*k->product));
+	k->customer_ix = xrealloc(k->customer_ix, cap * sizeof(*k->customer_ix));
+	k->product_ix = xrealloc(k->product_ix, cap * sizeof(*k->product_ix));
+	k->time = xrealloc(k->time, cap * sizeof(*k->time));
+	k->event = xrealloc(k->event, cap);
+	k->name = xrealloc(k->name, cap * sizeof(*k->name));
+	k->line = xrealloc(k->line, cap * sizeof(*k->line));
+	k->cap = cap;
+}
+
+/* Counts a dropped row of cause, kept as an example if among the first;
+   returns 0. */
+static int
+drop_row(struct prep *p, const struct csv_row *row, enum prep_cause cause,
+    const struct csv_field *value)
+{
+	uint64_t seen = p->count.dropped[cause]++;
+
+	if (seen < PREP_SHOWN) {
+		struct prep_example *e = &p->example[cause][seen];
+
+		e->line = row->line;
+		snprintf(e->value, sizeof(e->value), "%s", value ? value->ptr : "");
+	}
+	return 0;
+}
+
+/* With --strict: the row's problem as the run's error; returns -1. */
+static int
+strict_error(struct prep *p, const struct csv_row *row, const char *what,
+    const char *value)
+{
+	if (value != NULL)
+		snprintf(p->err, sizeof(p->err), "%s:%llu: %s \"%.80s\"", p->name,
+		    (unsigned long long)row->line, what, value);
+	else
+		snprintf(p->err, sizeof(p->err), "%s:%llu: %s", p->name,
+		    (unsigned long long)row->line, what);
+	return -1;
+}
+
+/*
+ * Checks and cleans one data row: 1 when it is kept (as the next row of k),
+ * 0 when it is dropped and counted, -1 with p->err set.
+ */
+static int
+check_row(struct prep *p, const struct csv_row *row, struct kept *k)
+{
+	const struct csv_field *c = field(p, row, PREP_CUSTOMER);
+	const struct csv_field *pr = field(p, row, PREP_PRODUCT);
+	const struct csv_field *ev, *tf = field(p, row, PREP_TIME);
+	char evbuf[256];
+	size_t evlen;
+	int64_t t;
+	int e;
+
+	p->count.rows_read++;
+	if ((p->count.rows_read & 0xffff) == 0)
+		progress_update(&p->progress, p->bytes_read);
+	if (c->len == 0 || pr->len == 0) {
+		if (p->par.strict)
+			return strict_error(p, row, c->len == 0 ? "no customer id" :
+			    "no product id", NULL);
+		return drop_row(p, row, c->len == 0 ? PREP_NO_CUSTOMER :
+		    PREP_NO_PRODUCT, NULL);
+	}
+	if (p->par.event_value != NULL)
+		e = p->fixed_event;
+	else {
+		ev = field(p, row, PREP_EVENT);
+		evlen = normalise_event(ev->ptr, ev->len < sizeof(evbuf) ?
+		    ev->len : sizeof(evbuf), evbuf);
+		if (evlen == 0) {
+			if (p->par.strict)
+				return strict_error(p, row, "no event", NULL);
+			return drop_row(p, row, PREP_NO_EVENT, NULL);
+		}
+		if ((e = event_index(p, evbuf, evlen)) < 0) {
+			snprintf(p->err, sizeof(p->err), "%s:%llu: more than %d "
+			    "distinct events (is the event column right?)",
+			    p->name, (unsigned long long)row->line, MAX_EVENTS);
+			return -1;
+		}
+	}
+	if (time_parse(&p->par.time_format, tf->ptr, tf->len, &t) < 0) {
+		if (p->par.strict)
+			return strict_error(p, row, "bad timestamp", tf->ptr);
+		return drop_row(p, row, PREP_BAD_TIME, tf);
+	}
+	id_from_text(&k->customer[k->n], c->ptr, c->len);
+	id_from_text(&k->product[k->n], pr->ptr, pr->len);
+	k->time[k->n] = t;
+	k->event[k->n] = (uint8_t)e;
+	k->name[k->n] = p->col[PREP_NAME] >= 0 ? field(p, row, PREP_NAME) : NULL;
+	k->line[k->n] = row->line;
+	k->n++;
+	return 1;
+}
+
+/* Interns the kept rows' ids and stores the rows. Returns 0 or -1. */
+static int
+store_kept(struct prep *p, struct kept *k)
+{
+	size_t done;
+
+	if ((done = intern_add_many(p->customers, k->customer, k->n,
+	    k->customer_ix, NULL)) < k->n ||
+	    (done = intern_add_many(p->products, k->product, k->n,
+	    k->product_ix, NULL)) < k->n) {
+		snprintf(p->err, sizeof(p->err), "%s:%llu: more than 4 billion "
+		    "distinct ids", p->name, (unsigned long long)k->line[done]);
+		return -1;
+	}
+	if (p->n + k->n >= UINT32_MAX) {
+		snprintf(p->err, sizeof(p->err), "%s:%llu: more than %u rows",
+		    p->name, (unsigned long long)k->line[0], UINT32_MAX - 1);
+		return -1;
+	}
+	if (p->n + k->n > p->cap) {
+		size_t cap = p->cap;
+
+		p->time = xgrow(p->time, &cap, p->n + k->n, sizeof(*p->time));
+		p->customer = xrealloc(p->customer, cap * sizeof(*p->customer));
+		p->product = xrealloc(p->product, cap * sizeof(*p->product));
+		p->event = xrealloc(p->event, cap);
+		p->cap = cap;
+	}
+	for (size_t i = 0; i < k->n; i++, p->n++) {
+		p->time[p->n] = k->time[i];
+		p->customer[p->n] = k->customer_ix[i];
+		p->product[p->n] = k->product_ix[i];
+		p->event[p->n] = k->event[i];
+		if (k->name[i] == NULL)
+			continue;
+		if (i + 8 < k->n && k->product_ix[i + 8] < p->name_at_cap)
+			__builtin_prefetch(&p->name_at[k->product_ix[i + 8]]);
+		keep_name(p, k->product_ix[i], k->name[i]);
+	}
+	return 0;
+}
+
+#define KEPT_ROWS 256
+
+/* The CSV reader's callback: maps the header, then keeps each data row. */
+static int
+on_rows(const struct csv_row *rows, size_t n, void *ctx)
+{
+	struct prep *p = ctx;
+	size_t i = 0;
+
+	if (!p->mapped) {
+		if (map_columns(p, &rows[0]) < 0)
+			return -1;
+		if (!p->par.no_header)
+			i = 1;
+	}
+	/* A few hundred rows at a time, so that the kept rows stay in cache. */
+	kept_reserve(&p->kept, KEPT_ROWS);
+	p->kept.n = 0;
+	for (; i < n; i++) {
+		if (check_row(p, &rows[i], &p->kept) < 0)
+			return -1;
+		if (p->kept.n == KEPT_ROWS) {
+			if (store_kept(p, &p->kept) < 0)
+				return -1;
+			p->kept.n = 0;
+		}
+	}
+	return store_kept(p, &p->kept);
+}
+
+static int
+bits_for(uint64_t v)
+{
+	int b = 0;
+
+	while (b < 64 && (v >> b) != 0)
+		b++;
+	return b;
+}
+
+/*
+ * Sorts the rows by time, ties in input order. Afterwards p->time holds the
+ * times in sorted order and the returned order[k] is the input row of the
+ * k-th. When the time span and row number fit in 64 bits together (always,
+ * for any real export), each key carries its row number in its low bits and
+ * no separate payload array is needed.
+ */
+static uint32_t *
+sort_by_time(struct prep *p)
+{
+	size_t n = p->n;
+	int64_t min = INT64_MAX, max = INT64_MIN;
+	uint32_t *order = xmalloc(n * sizeof(*order));
+	uint64_t *keys;
+	int shift;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p->time[i] < min)
+			min = p->time[i];
+		if (p->time[i] > max)
+			max = p->time[i];
+	}
+	if (n == 0)
+		return order;
+	shift = bits_for(n - 1);
+	keys = (uint64_t *)p->time;	/* reused in place: same size */
+	if (bits_for((uint64_t)(max - min)) + shift <= 64) {
+		for (size_t i = 0; i < n; i++)
+			keys[i] = ((uint64_t)(p->time[i] - min) << shift) | i;
+		radix_sort_u64(keys, NULL, n);
+		for (size_t k = 0; k < n; k++) {
+			order[k] = (uint32_t)(shift ? keys[k] & ((UINT64_C(1) << shift) - 1) : 0);
+			p->time[k] = min + (int64_t)(shift ? keys[k] >> shift : keys[k]);
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			keys[i] = (uint64_t)(p->time[i] - min);
+			order[i] = (uint32_t)i;
+		}
+		radix_sort_u64(keys, order, n);
+		for (size_t k = 0; k < n; k++)
+			p->time[k] = min + (int64_t)keys[k];
+	}
+	return order;
+}
+
+static const struct prep *dup_prep;	/* for qsort's comparison */
+
+static int
+same_row(const struct prep *p, uint32_t a, uint32_t b)
+{
+	return p->customer[a] == p->customer[b] && p->product[a] == p->product[b] &&
+	    p->event[a] == p->event[b];
+}
+
+static int
+cmp_row(const void *a_, const void *b_)
+{
+	uint32_t a = *(const uint32_t *)a_, b = *(const uint32_t *)b_;
+	const struct prep *p = dup_prep;
+
+	if (p->customer[a] != p->customer[b])
+		return p->customer[a] < p->customer[b] ? -1 : 1;
+	if (p->product[a] != p->product[b])
+		return p->product[a] < p->product[b] ? -1 : 1;
+	if (p->event[a] != p->event[b])
+		return p->event[a] < p->event[b] ? -1 : 1;
+	return (a > b) - (a < b);
+}
+
+static int
+cmp_u32(const void *a_, const void *b_)
+{
+	uint32_t a = *(const uint32_t *)a_, b = *(const uint32_t *)b_;
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * Marks exact duplicates of (customer, product, event, time), keeping the
+ * first in input order. Duplicates share a time, so they sit together in a
+ * run of equal times, where input order is ascending (the sort is stable).
+ * Short runs are compared pairwise; long ones are sorted by row content.
+ */
+static void
+mark_duplicates(struct prep *p, const uint32_t *order, uint8_t *drop)
+{
+	uint32_t *run = NULL;
+	size_t run_cap = 0;
+
+	for (size_t a = 0, b; a < p->n; a = b) {
+		for (b = a + 1; b < p->n && p->time[b] == p->time[a]; b++)
+			;
+		if (b - a <= 16) {
+			for (size_t j = a + 1; j < b; j++)
+				for (size_t i = a; i < j && !drop[j]; i++)
+					if (same_row(p, order[i], order[j]))
+						drop[j] = 1;
+			continue;
+		}
+		run = xgrow(run, &run_cap, b - a, sizeof(*run));
+		memcpy(run, order + a, (b - a) * sizeof(*run));
+		dup_prep = p;
+		qsort(run, b - a, sizeof(*run), cmp_row);
+		for (size_t i = 1; i < b - a; i++) {
+			uint32_t *at;
+
+			if (!same_row(p, run[i], run[i - 1]))
+				continue;
+			at = bsearch(&run[i], order + a, b - a, sizeof(*order), cmp_u32);
+			drop[at - order] = 1;
+		}
+	}
+	free(run);
+}
+
+/*
+ * Marks every row of customers with more than the threshold of kept rows in
+ * one UTC day. Rows are in time order, so a customer's count for a day can
+ * be reset whenever a row of a later day arrives. A count of UINT32_MAX
+ * marks a bot.
+ */
+struct day_count {
+	int32_t day;		/* years 1 to 9999 fit easily */
+	uint32_t count;
+};
+
+#define BOT UINT32_MAX
+
+static void
+mark_bots(struct prep *p, const uint32_t *order, uint8_t *drop)
+{
+	size_t nc = intern_count(p->customers);
+	struct day_count *dc = xmalloc(nc * sizeof(*dc));
+	uint64_t threshold = (uint64_t)p->par.bot_threshold;
+
+	advise_huge(dc, nc * sizeof(*dc));
+	for (size_t c = 0; c < nc; c++)
+		dc[c].day = INT32_MIN, dc[c].count = 0;
+	for (size_t k = 0; k < p->n; k++) {
+		struct day_count *d = &dc[p->customer[order[k]]];
+		int32_t day = (int32_t)time_day(p->time[k]);
+
+		if (drop[k] || d->count == BOT)
+			continue;
+		if (d->day != day) {
+			d->day = day;
+			d->count = 0;
+		}
+		if (++d->count > threshold) {
+			d->count = BOT;
+			p->count.bot_customers++;
+		}
+	}
+	for (size_t k = 0; k < p->n; k++)
+		if (!drop[k] && dc[p->customer[order[k]]].count == BOT) {
+			drop[k] = 2;
+			p->count.bot_rows++;
+		}
+	free(dc);
+}
+
+static int
+cmp_event(const void *a, const void *b)
+{
+	return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+/* Event indices in the output are positions in the sorted dictionary. */
+static void
+sort_events(const struct prep *p, uint8_t *remap, const char **sorted)
+{
+	char *const *ptrs[MAX_EVENTS];
+
+	for (size_t i = 0; i < p->nevents; i++)
+		ptrs[i] = &p->event_name[i];
+	qsort(ptrs, p->nevents, sizeof(*ptrs), cmp_event);
+	for (size_t i = 0; i < p->nevents; i++) {
+		sorted[i] = *ptrs[i];
+		remap[ptrs[i] - p->event_name] = (uint8_t)i;
+	}
+}
+
+static void
+pack_uint_entry(msgpack_packer *pk, const char *key, uint64_t v)
+{
+	stream_pack_cstr(pk, key);
+	msgpack_pack_uint64(pk, v);
+}
+
+static void
+pack_str_entry(msgpack_packer *pk, const char *key, const char *v)
+{
+	stream_pack_cstr(pk, key);
+	stream_pack_cstr(pk, v);
+}
+
+static void
+write_header(const struct prep *p, struct stream_writer *w, const char **events)
+{
+	static const char *const fields[] = {
+		"customer_id", "product_id", "event", "time", "product_name"
+	};
+	static const char *const types[] = { "id", "id", "enum", "time", "str?" };
+	msgpack_packer *pk = stream_packer(w);
+	const struct prep_counts *c = &p->count;
+	char buf[TIME_ISO_LEN];
+
+	stream_write_header(w, "interactions", 5, fields, types, 2);
+	stream_pack_cstr(pk, "dicts");
+	msgpack_pack_map(pk, 1);
+	stream_pack_cstr(pk, "event");
+	msgpack_pack_array(pk, p->nevents);
+	for (size_t i = 0; i < p->nevents; i++)
+		stream_pack_cstr(pk, events[i]);
+
+	stream_pack_cstr(pk, "provenance");
+	msgpack_pack_map(pk, 14);
+	stream_pack_provenance(pk, "aud-prepare", p->name);
+	pack_str_entry(pk, "time_format", p->par.time_format_arg);
+	pack_uint_entry(pk, "bot_threshold", (uint64_t)p->par.bot_threshold);
+	pack_uint_entry(pk, "rows_read", c->rows_read);
+	stream_pack_cstr(pk, "dropped");
+	msgpack_pack_map(pk, 6);
+	pack_uint_entry(pk, "missing_customer", c->dropped[PREP_NO_CUSTOMER]);
+	pack_uint_entry(pk, "missing_product", c->dropped[PREP_NO_PRODUCT]);
+	pack_uint_entry(pk, "missing_event", c->dropped[PREP_NO_EVENT]);
+	pack_uint_entry(pk, "bad_time", c->dropped[PREP_BAD_TIME]);
+	pack_uint_entry(pk, "duplicates", c->duplicates);
+	pack_uint_entry(pk, "bot_rows", c->bot_rows);
+	pack_uint_entry(pk, "bot_customers", c->bot_customers);
+	pack_uint_entry(pk, "rows_written", c->written);
+	pack_uint_entry(pk, "customers_written", c->customers);
+	pack_uint_entry(pk, "products_written", c->products);
+	stream_pack_cstr(pk, "first_time");
+	if (c->written > 0)
+		stream_pack_cstr(pk, time_format_iso(c->first_time, buf));
+	else
+		msgpack_pack_nil(pk);
+	stream_pack_cstr(pk, "last_time");
+	if (c->written > 0)
+		stream_pack_cstr(pk, time_format_iso(c->last_time, buf));
+	else
+		msgpack_pack_nil(pk);
+}
+
+/*
+ * Counts what survives the cleaning without a pass over all rows where it
+ * can: every interned customer and product kept at least one row until the
+ * bot step (duplicates always leave the first), and bots take whole
+ * customers. Only products can vanish with them, so they are recounted
+ * when bots were dropped.
+ */
+static void
+count_kept(struct prep *p)
+{
+	struct prep_counts *c = &p->count;
+	size_t a = 0, b = p->n;
+
+	c->written = p->n - c->duplicates - c->bot_rows;
+	while (a < p->n && p->drop[a])
+		a++;
+	while (b > a && p->drop[b - 1])
+		b--;
+	c->first_time = a < b ? p->time[a] : 0;
+	c->last_time = a < b ? p->time[b - 1] : 0;
+	c->customers = intern_count(p->customers) - c->bot_customers;
+	c->products = intern_count(p->products);
+	if (c->bot_rows > 0) {
+		uint8_t *seen = xcalloc(intern_count(p->products) + 1, 1);
+
+		c->products = 0;
+		for (size_t k = a; k < b; k++)
+			if (!p->drop[k] && !seen[p->product[p->order[k]]]) {
+				seen[p->product[p->order[k]]] = 1;
+				c->products++;
+			}
+		free(seen);
+	}
+}
+
+/* Rows ahead whose ids and names are fetched into cache while writing. */
+#define AHEAD 8
+
+int
+prep_write(struct prep *p, FILE *out)
+{
+	struct stream_writer *w = stream_writer_new(out);
+	uint8_t *seen = xcalloc(intern_count(p->products) + 1, 1);
+	const uint32_t *order = p->order;
+	const uint8_t *drop = p->drop;
+	uint8_t remap[MAX_EVENTS];
+	const char *events[MAX_EVENTS];
+
+	sort_events(p, remap, events);
+	write_header(p, w, events);
+	for (size_t k = 0; k < p->n; k++) {
+		uint32_t r = order[k], pr = p->product[r];
+		struct id customer, product;
+		struct packbuf b;
+		const char *name;
+		size_t name_len;
+
+		if (k + AHEAD < p->n) {
+			uint32_t ahead = order[k + AHEAD];
+
+			intern_prefetch_entry(p->customers, p->customer[ahead]);
+			intern_prefetch_entry(p->products, p->product[ahead]);
+			__builtin_prefetch(&seen[p->product[ahead]]);
+		}
+		if (drop[k])
+			continue;
+		intern_get(p->customers, p->customer[r], &customer);
+		intern_get(p->products, pr, &product);
+		/* A product's name travels once, with its first record. */
+		name = !seen[pr] && pr < p->name_at_cap && p->name_at[pr] != NO_NAME ?
+		    p->names + p->name_at[pr] : NULL;
+		name_len = name != NULL ? strlen(name) : 0;
+		b = stream_record_space(w, packbuf_id_bound(&customer) +
+		    packbuf_id_bound(&product) + 2 * PACKBUF_NUMBER + 5 + name_len);
+		packbuf_id(&b, &customer);
+		packbuf_id(&b, &product);
+		packbuf_pack_uint8(&b, remap[p->event[r]]);
+		packbuf_pack_int64(&b, p->time[k]);
+		if (name != NULL)
+			packbuf_str(&b, name, name_len);
+		else
+			packbuf_pack_nil(&b);
+		stream_record_done(w, &b);
+		seen[pr] = 1;
+	}
+	free(seen);
+	return stream_writer_finish(w);
+}
+
+struct prep *
+prep_new(const struct prep_params *par, char *err, size_t errlen)
+{
+	struct prep *p = xcalloc(1, sizeof(*p));
+
+	p->par = *par;
+	p->name = par->name;
+	p->customers = intern_new();
+	p->products = intern_new();
+	if (par->event_value != NULL) {
+		char buf[256];
+		size_t len = normalise_event(par->event_value,
+		    strnlen(par->event_value, sizeof(buf)), buf);
+
+		if (len == 0) {
+			snprintf(err, errlen, "--event-value: empty event name");
+			prep_free(p);
+			return NULL;
+		}
+		p->fixed_event = (uint8_t)event_index(p, buf, len);
+	}
+	return p;
+}
+
+int
+prep_read(struct prep *p, FILE *in, uint64_t size, int progress_fd)
+{
+	int ret;
+
+	progress_start(&p->progress, progress_fd, "aud-prepare", "reading",
+	    size, 64u << 20);
+	ret = csv_read(in, p->name, on_rows, p, &p->bytes_read, p->err,
+	    sizeof(p->err));
+	progress_end(&p->progress);
+	if (ret != 0)
+		return -1;
+	if (!p->mapped) {
+		snprintf(p->err, sizeof(p->err), "%s: empty input, no header",
+		    p->name);
+		return -1;
+	}
+	intern_freeze(p->customers);
+	intern_freeze(p->products);
+	return 0;
+}
+
+void
+prep_clean(struct prep *p)
+{
+	p->order = sort_by_time(p);
+	p->drop = xcalloc(p->n ? p->n : 1, 1);
+	mark_duplicates(p, p->order, p->drop);
+	for (size_t k = 0; k < p->n; k++)
+		p->count.duplicates += p->drop[k];
+	if (p->par.bot_threshold > 0)
+		mark_bots(p, p->order, p->drop);
+	count_kept(p);
+}
+
+const struct prep_counts *
+prep_counts(const struct prep *p)
+{
+	return &p->count;
+}
+
+const struct prep_example *
+prep_examples(const struct prep *p, enum prep_cause cause)
+{
+	return p->example[cause];
+}
+
+const char *
+prep_error(const struct prep *p)
+{
+	return p->err;
+}
+
+void
+prep_free(struct prep *p)
+{
+	if (p == NULL)
+		return;
+	free(p->order);
+	free(p->drop);
+	free(p->kept.customer);
+	free(p->kept.product);
+	free(p->kept.customer_ix);
+	free(p->kept.product_ix);
+	free(p->kept.time);
+	free(p->kept.event);
+	free(p->kept.name);
+	free(p->kept.line);
+	free(p->time);
+	free(p->customer);
+	free(p->product);
+	free(p->event);
+	for (size_t i = 0; i < p->nevents; i++)
+		free(p->event_name[i]);
+	free(p->name_at);
+	free(p->names);
+	intern_free(p->customers);
+	intern_free(p->products);
+	free(p);
+}
+

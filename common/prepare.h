@@ -1,0 +1,88 @@
+/*
+ * The cleaning of aud-prepare (see aud-prepare(1)): a CSV export of
+ * customer-product events read into columns, checked row by row, sorted by
+ * time, rid of exact duplicates and bot-like customers, and written as an
+ * interactions stream (aud-stream(5)).
+ *
+ * Rows are held in memory column by column (about 17 bytes a row plus the
+ * id tables), because sorting by time and dropping duplicates and bots need
+ * the whole input. Sorting is a radix sort; duplicates are found inside runs
+ * of equal time, so no hash set over all rows is needed.
+ */
+#ifndef AUD_PREPARE_H
+#define AUD_PREPARE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "timeparse.h"
+
+enum prep_column { PREP_CUSTOMER, PREP_PRODUCT, PREP_EVENT, PREP_TIME,
+    PREP_NAME, PREP_NCOLS };
+
+/* The option naming each column, for messages. */
+extern const char *const prep_column_option[PREP_NCOLS];
+
+struct prep_params {
+	const char *col[PREP_NCOLS];	/* a name or 1-based number; NULL:
+					   the marketplace export's default */
+	int no_header;			/* columns are named by number */
+	int strict;			/* a row that would be dropped is an
+					   error */
+	const char *event_value;	/* every row's event, instead of a
+					   column */
+	struct time_format time_format;
+	const char *time_format_arg;	/* as given, for the provenance */
+	int64_t bot_threshold;		/* rows a UTC day; 0: no bot rule */
+	const char *name;		/* the input's name, for messages */
+};
+
+/* Why rows were dropped, in the order the checks run. */
+enum prep_cause { PREP_NO_CUSTOMER, PREP_NO_PRODUCT, PREP_NO_EVENT,
+    PREP_BAD_TIME, PREP_NCAUSES };
+
+/* The first dropped row of a cause: its line and the offending field. */
+struct prep_example {
+	uint64_t line;			/* 0: no row had this cause */
+	char value[96];			/* cut short, NUL-terminated */
+};
+
+struct prep_counts {
+	uint64_t rows_read;
+	uint64_t dropped[PREP_NCAUSES];
+	uint64_t duplicates, bot_rows, bot_customers;
+	uint64_t written, customers, products;	/* after prep_write */
+	int64_t first_time, last_time;		/* of the rows written */
+};
+
+struct prep;
+
+/* A cleaning run of par (borrowed). Returns NULL with err filled when the
+   parameters cannot work (an empty --event-value). */
+struct prep *prep_new(const struct prep_params *par, char *err, size_t errlen);
+void prep_free(struct prep *p);
+
+/*
+ * Reads and checks every row of in (size bytes if known, else 0); a
+ * progress line goes to progress_fd unless it is -1. Returns 0, or -1 with
+ * prep_error() set.
+ */
+int prep_read(struct prep *p, FILE *in, uint64_t size, int progress_fd);
+
+/* Sorts the rows by time (ties in input order), then marks duplicates and
+   bots. */
+void prep_clean(struct prep *p);
+
+/* Writes the stream of the kept rows. Returns 0, or -1 with errno set. */
+int prep_write(struct prep *p, FILE *out);
+
+const struct prep_counts *prep_counts(const struct prep *p);
+/* The first BAD_TIME_SHOWN rows with a bad time and the first of each other
+   cause: examples[cause][i], i < PREP_SHOWN (line 0 past the last). */
+#define PREP_SHOWN 3
+const struct prep_example *prep_examples(const struct prep *p,
+    enum prep_cause cause);
+const char *prep_error(const struct prep *p);
+
+#endif
