@@ -22,6 +22,8 @@
 
 struct options {
 	struct prep_params par;
+	double max_drop_share;		/* -1: no limit */
+	const char *max_drop_share_arg;
 	struct common_options common;
 	const char *input;
 };
@@ -67,6 +69,8 @@ help(void)
 	    "                       UTC day (default 1000; 0 keeps everyone)\n"
 	    "  --strict             a row missing a field or with a bad time is an\n"
 	    "                       error, not dropped\n"
+	    "  --max-drop-share F   more than the share F (0 to 1) of rows dropped is\n"
+	    "                       an error, not a warning\n"
 	    "\n%s", cli_common_options_help);
 	exit(0);
 }
@@ -77,12 +81,14 @@ static void
 parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { O_CUSTOMER = 256, O_PRODUCT, O_EVENT, O_TIME, O_NAME, O_NO_HEADER,
-	    O_EVENT_VALUE, O_TIME_FORMAT, O_BOT_THRESHOLD, O_STRICT };
+	    O_EVENT_VALUE, O_TIME_FORMAT, O_BOT_THRESHOLD, O_STRICT,
+	    O_MAX_DROP_SHARE };
 	static const struct option longopts[] = {
 		{ "bot-threshold", required_argument, NULL, O_BOT_THRESHOLD },
 		{ "customer-col", required_argument, NULL, O_CUSTOMER },
 		{ "event-col", required_argument, NULL, O_EVENT },
 		{ "event-value", required_argument, NULL, O_EVENT_VALUE },
+		{ "max-drop-share", required_argument, NULL, O_MAX_DROP_SHARE },
 		{ "name-col", required_argument, NULL, O_NAME },
 		{ "no-header", no_argument, NULL, O_NO_HEADER },
 		{ "product-col", required_argument, NULL, O_PRODUCT },
@@ -96,6 +102,7 @@ parse_options(int argc, char **argv, struct options *opt)
 
 	memset(opt, 0, sizeof(*opt));
 	opt->par.bot_threshold = 1000;
+	opt->max_drop_share = -1;
 	opt->par.time_format.form = TIME_ISO;
 	opt->par.time_format_arg = "iso";
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
@@ -112,6 +119,12 @@ parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case O_EVENT_VALUE:
 			opt->par.event_value = optarg;
+			break;
+		case O_MAX_DROP_SHARE:
+			if (cli_parse_double(optarg, 0, 1, &opt->max_drop_share) < 0)
+				cli_bad_value(usage, "--max-drop-share",
+				    "a share from 0 to 1", optarg);
+			opt->max_drop_share_arg = optarg;
 			break;
 		case O_STRICT:
 			opt->par.strict = 1;
@@ -187,6 +200,40 @@ warn_bad_times(const struct options *opt, const struct prep *p)
 		    opt->par.name, (unsigned long long)e[i].line, e[i].value);
 }
 
+/*
+ * Refuses a run in which no row survived, or more than --max-drop-share
+ * were dropped (exit 1, even under -q: the output would mislead); warns
+ * when more than half were dropped, or the times look implausible.
+ */
+static void
+check_survivors(const struct options *opt, const struct prep *p,
+    struct output *out)
+{
+	const struct prep_counts *c = prep_counts(p);
+	uint64_t dropped = c->rows_read - c->written;
+	double share = c->rows_read ? (double)dropped / (double)c->rows_read : 0;
+	char cause[512], warning[256];
+
+	prep_main_cause(p, cause, sizeof(cause));
+	if (c->rows_read > 0 && c->written == 0) {
+		output_abort(out);
+		errx(EXIT_DATA, "%s: no row survived: %s", opt->par.name, cause);
+	}
+	if (opt->max_drop_share >= 0 && share > opt->max_drop_share) {
+		output_abort(out);
+		errx(EXIT_DATA, "%s: %.1f%% of rows dropped, more than "
+		    "--max-drop-share %s: %s", opt->par.name, 100 * share,
+		    opt->max_drop_share_arg, cause);
+	}
+	if (opt->common.quiet)
+		return;
+	if (2 * dropped > c->rows_read)
+		warnx("%s: warning: %.1f%% of rows dropped: %s", opt->par.name,
+		    100 * share, cause);
+	if (prep_implausible_times(p, warning, sizeof(warning)))
+		warnx("%s: warning: %s", opt->par.name, warning);
+}
+
 static FILE *
 open_input(const char *path, uint64_t *size)
 {
@@ -226,6 +273,7 @@ main(int argc, char **argv)
 	if (!opt.common.quiet)
 		warn_bad_times(&opt, p);
 	prep_clean(p);
+	check_survivors(&opt, p, &out);
 	written = prep_write(p, out.fp);
 	switch (output_finish(&out, written, err, sizeof(err))) {
 	case -1:

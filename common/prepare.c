@@ -800,6 +800,79 @@ prep_examples(const struct prep *p, enum prep_cause cause)
 	return p->example[cause];
 }
 
+int
+prep_main_cause(const struct prep *p, char *buf, size_t len)
+{
+	static const char *const what[PREP_NCAUSES] = {
+		"have no customer id", "have no product id", "have no event",
+		"have a bad time"
+	};
+	const struct prep_counts *c = &p->count;
+	uint64_t most = c->duplicates;
+	int cause = -1;		/* -1: duplicates, PREP_NCAUSES: bots */
+	const struct prep_example *e;
+
+	buf[0] = '\0';
+	for (int i = 0; i < PREP_NCAUSES; i++)
+		if (c->dropped[i] > most)
+			most = c->dropped[i], cause = i;
+	if (c->bot_rows > most)
+		most = c->bot_rows, cause = PREP_NCAUSES;
+	if (most == 0)
+		return -1;
+	if (cause < 0) {
+		snprintf(buf, len, "%llu of %llu rows are exact duplicates",
+		    (unsigned long long)most, (unsigned long long)c->rows_read);
+		return 0;
+	}
+	if (cause == PREP_NCAUSES) {
+		snprintf(buf, len, "%llu of %llu rows are of %llu bot-like "
+		    "customer%s (over %lld interactions in a UTC day; see "
+		    "--bot-threshold)", (unsigned long long)most,
+		    (unsigned long long)c->rows_read,
+		    (unsigned long long)c->bot_customers,
+		    c->bot_customers == 1 ? "" : "s",
+		    (long long)p->par.bot_threshold);
+		return 0;
+	}
+	e = &p->example[cause][0];
+	if (cause == PREP_BAD_TIME)
+		snprintf(buf, len, "%llu of %llu rows %s for --time-format '%s' "
+		    "(first, line %llu: \"%s\")", (unsigned long long)most,
+		    (unsigned long long)c->rows_read, what[cause],
+		    p->par.time_format_arg, (unsigned long long)e->line, e->value);
+	else
+		snprintf(buf, len, "%llu of %llu rows %s (first, line %llu)",
+		    (unsigned long long)most, (unsigned long long)c->rows_read,
+		    what[cause], (unsigned long long)e->line);
+	return 0;
+}
+
+int
+prep_implausible_times(const struct prep *p, char *buf, size_t len)
+{
+	const int64_t from = INT64_C(631152000000);	/* 1990-01-01 in ms */
+	const int64_t until = INT64_C(4102444800000);	/* 2100-01-01 */
+	const struct prep_counts *c = &p->count;
+	enum time_form form = p->par.time_format.form;
+	char first[TIME_ISO_LEN], last[TIME_ISO_LEN];
+	const char *hint;
+
+	buf[0] = '\0';
+	if (c->written == 0 || (c->last_time >= from && c->first_time < until))
+		return 0;
+	if (c->last_time < from)
+		hint = form == TIME_EPOCH_MS ? "they look like epoch seconds: "
+		    "try --time-format epoch-s" : "is --time-format right?";
+	else	/* milliseconds read as seconds pass year 9999: bad times */
+		hint = "is --time-format right?";
+	snprintf(buf, len, "every time falls %s (%s to %s): %s",
+	    c->last_time < from ? "before 1990" : "in 2100 or later",
+	    time_format_iso(c->first_time, first),
+	    time_format_iso(c->last_time, last), hint);
+	return 1;
+}
+
 const char *
 prep_error(const struct prep *p)
 {

@@ -85,4 +85,19 @@ const struct prep_example *prep_examples(const struct prep *p,
     enum prep_cause cause);
 const char *prep_error(const struct prep *p);
 
+/*
+ * After prep_clean: the main reason rows were dropped, the cause that took
+ * the most, in words with its first example, e.g. 406829 of 406829 rows
+ * have a bad time for --time-format 'iso' (first, line 2: "12/1/2010").
+ * Returns 0, or -1 when no row was dropped (buf empty).
+ */
+int prep_main_cause(const struct prep *p, char *buf, size_t len);
+
+/*
+ * After prep_clean: when every time written falls before 1990 or from 2100
+ * on, a warning that names the likely unit; else buf empty. Returns 1 when
+ * it wrote one.
+ */
+int prep_implausible_times(const struct prep *p, char *buf, size_t len);
+
 #endif

@@ -95,7 +95,8 @@ ERR
 	run -0 --separate-stderr aud-prepare -o "$BATS_TEST_TMPDIR/out.aud" "$BATS_TEST_TMPDIR/bad.csv"
 	assert_equal "${stderr_lines[0]}" "aud-prepare: $BATS_TEST_TMPDIR/bad.csv:2: bad timestamp \"2023-13-01\" (row dropped)"
 	assert_equal "${stderr_lines[2]}" "aud-prepare: $BATS_TEST_TMPDIR/bad.csv:4: bad timestamp \"2023-01-01 24:00\" (row dropped)"
-	assert_equal "${stderr_lines[5]}" "aud-prepare: dropped, bad time: 4"
+	assert_equal "${stderr_lines[3]}" "aud-prepare: $BATS_TEST_TMPDIR/bad.csv: warning: 80.0% of rows dropped: 4 of 5 rows have a bad time for --time-format 'iso' (first, line 2: \"2023-13-01\")"
+	assert_equal "${stderr_lines[6]}" "aud-prepare: dropped, bad time: 4"
 }
 
 @test "event names are trimmed and lower-cased into one dictionary entry" {
@@ -204,7 +205,8 @@ OUT
 		echo "8,1,cart,2023-01-02 00:00:00"
 	} > "$BATS_TEST_TMPDIR/bots.csv"
 	run -0 --separate-stderr aud-prepare --bot-threshold 3 -o "$BATS_TEST_TMPDIR/out.aud" "$BATS_TEST_TMPDIR/bots.csv"
-	assert_equal "${stderr_lines[4]}" "aud-prepare: dropped, bot-like customers: 1 (5 rows; over 3 interactions in a UTC day)"
+	assert_equal "${stderr_lines[0]}" "aud-prepare: $BATS_TEST_TMPDIR/bots.csv: warning: 55.6% of rows dropped: 5 of 9 rows are of 1 bot-like customer (over 3 interactions in a UTC day; see --bot-threshold)"
+	assert_equal "${stderr_lines[5]}" "aud-prepare: dropped, bot-like customers: 1 (5 rows; over 3 interactions in a UTC day)"
 	run -0 aud-cat --format csv "$BATS_TEST_TMPDIR/out.aud"
 	assert_output - <<'OUT'
 customer_id,product_id,event,time,product_name
@@ -379,4 +381,59 @@ OUT
 	refute [ "${stderr#*reading}" != "$stderr" ]
 	run script -qec "aud-prepare -q -o '$BATS_TEST_TMPDIR/big.aud' '$BATS_TEST_TMPDIR/big.csv'" /dev/null
 	assert_output ""
+}
+
+# The newcomer's silent failures: an empty result, a mostly-dropped input
+# and implausible times are said, and the first is an error.
+
+@test "no row survived: exit 1 naming the main cause, no output, even under -q" {
+	printf 'customer_id,product_id,event,event_date\n1,2,cart,2023-01-01 10:00\n,3,cart,x\n1,4,cart,2023-01-02 10:00\n' > "$BATS_TEST_TMPDIR/t.csv"
+	run -1 --separate-stderr aud-prepare -q --time-format epoch-s -o "$BATS_TEST_TMPDIR/out.aud" "$BATS_TEST_TMPDIR/t.csv"
+	assert_equal "$stderr" "aud-prepare: $BATS_TEST_TMPDIR/t.csv: no row survived: 2 of 3 rows have a bad time for --time-format 'epoch-s' (first, line 2: \"2023-01-01 10:00\")"
+	[ ! -e "$BATS_TEST_TMPDIR/out.aud" ]
+	no_temporaries "$BATS_TEST_TMPDIR"
+	run -1 --separate-stderr aud-prepare -q --time-format epoch-s "$BATS_TEST_TMPDIR/t.csv"
+	assert_equal "$output" ""
+}
+
+@test "no row survived: each cause is named with its first example" {
+	printf 'customer_id,product_id,event,event_date\n,2,cart,2023-01-01\n,3,cart,2023-01-01\n1,,cart,2023-01-01\n' > "$BATS_TEST_TMPDIR/c.csv"
+	run -1 --separate-stderr aud-prepare -q -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/c.csv"
+	assert_equal "$stderr" "aud-prepare: $BATS_TEST_TMPDIR/c.csv: no row survived: 2 of 3 rows have no customer id (first, line 2)"
+	printf 'customer_id,product_id,event,event_date\n1,2,,2023-01-01\n' > "$BATS_TEST_TMPDIR/e.csv"
+	run -1 --separate-stderr aud-prepare -q -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/e.csv"
+	assert_equal "$stderr" "aud-prepare: $BATS_TEST_TMPDIR/e.csv: no row survived: 1 of 1 rows have no event (first, line 2)"
+	{
+		echo "customer_id,product_id,event,event_date"
+		for h in 01 02 03; do echo "9,1,cart,2023-01-01 $h:00:00"; done
+	} > "$BATS_TEST_TMPDIR/bots.csv"
+	run -1 --separate-stderr aud-prepare -q --bot-threshold 2 -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/bots.csv"
+	assert_equal "$stderr" "aud-prepare: $BATS_TEST_TMPDIR/bots.csv: no row survived: 3 of 3 rows are of 1 bot-like customer (over 2 interactions in a UTC day; see --bot-threshold)"
+	[ ! -e "$BATS_TEST_TMPDIR/o.aud" ]
+}
+
+@test "more than half dropped is a warning; --max-drop-share makes it an error" {
+	printf 'customer_id,product_id,event,event_date\n1,2,cart,2023-01-01\n,3,cart,2023-01-01\n,4,cart,2023-01-01\n' > "$BATS_TEST_TMPDIR/h.csv"
+	run -0 --separate-stderr aud-prepare -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/h.csv"
+	assert_equal "${stderr_lines[0]}" "aud-prepare: $BATS_TEST_TMPDIR/h.csv: warning: 66.7% of rows dropped: 2 of 3 rows have no customer id (first, line 3)"
+	run -0 --separate-stderr aud-prepare -q -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/h.csv"
+	assert_equal "$stderr" ""
+	rm "$BATS_TEST_TMPDIR/o.aud"
+	run -1 --separate-stderr aud-prepare -q --max-drop-share 0.5 -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/h.csv"
+	assert_equal "$stderr" "aud-prepare: $BATS_TEST_TMPDIR/h.csv: 66.7% of rows dropped, more than --max-drop-share 0.5: 2 of 3 rows have no customer id (first, line 3)"
+	[ ! -e "$BATS_TEST_TMPDIR/o.aud" ]
+	run -0 aud-prepare -q --max-drop-share 0.7 -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/h.csv"
+	run -2 --separate-stderr aud-prepare --max-drop-share 1.5 "$BATS_TEST_TMPDIR/h.csv"
+	assert_equal "${stderr_lines[0]}" 'aud-prepare: --max-drop-share: expected a share from 0 to 1, got "1.5"'
+}
+
+@test "times all before 1990 or from 2100 are a warning naming the likely unit" {
+	printf 'customer_id,product_id,event,event_date\n1,2,cart,1664582400\n1,3,cart,1664582500\n' > "$BATS_TEST_TMPDIR/s.csv"
+	run -0 --separate-stderr aud-prepare --time-format epoch-ms -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/s.csv"
+	assert_equal "${stderr_lines[0]}" "aud-prepare: $BATS_TEST_TMPDIR/s.csv: warning: every time falls before 1990 (1970-01-20T06:23:02.400Z to 1970-01-20T06:23:02.500Z): they look like epoch seconds: try --time-format epoch-s"
+	printf 'customer_id,product_id,event,event_date\n1,2,cart,2117-10-25T05:20:00Z\n' > "$BATS_TEST_TMPDIR/f.csv"
+	run -0 --separate-stderr aud-prepare -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/f.csv"
+	assert_equal "${stderr_lines[0]}" "aud-prepare: $BATS_TEST_TMPDIR/f.csv: warning: every time falls in 2100 or later (2117-10-25T05:20:00Z to 2117-10-25T05:20:00Z): is --time-format right?"
+	run -0 --separate-stderr aud-prepare -q --time-format epoch-ms -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/s.csv"
+	assert_equal "$stderr" ""
 }
