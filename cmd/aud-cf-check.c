@@ -199,6 +199,9 @@ main(int argc, char **argv)
 		errx(EXIT_DATA, "%s", errbuf);
 	if (interactions_load(&ia, in, opt.input, 0, errbuf, sizeof(errbuf)) < 0)
 		errx(EXIT_DATA, "%s", errbuf);
+	if (ia.n == 0)
+		errx(EXIT_DATA, "%s: no interactions to check",
+		    strcmp(opt.input, "-") ? opt.input : "stdin");
 	if (in != stdin)
 		fclose(in);
 	if (cf_check(&res, &ia, &opt.cf) < 0)

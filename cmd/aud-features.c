@@ -259,6 +259,9 @@ main(int argc, char **argv)
 	if (interactions_load(&ia, in, opt.input, opt.products != NULL, errbuf,
 	    sizeof(errbuf)) < 0)
 		errx(EXIT_DATA, "%s", errbuf);
+	if (ia.n == 0)
+		errx(EXIT_DATA, "%s: no interactions to compute features from",
+		    strcmp(opt.input, "-") ? opt.input : "stdin");
 	if (in != stdin)
 		fclose(in);
 	feature_params_init(&params, &ia);

@@ -606,6 +606,9 @@ main(int argc, char **argv)
 		in = open_or_die(opt.input);
 		if (interactions_load(&ia, in, opt.input, 1, errbuf, sizeof(errbuf)) < 0)
 			errx(EXIT_DATA, "%s", errbuf);
+		if (ia.n == 0)
+			errx(EXIT_DATA, "%s: no interactions to evaluate",
+			    shown(opt.input));
 		if (opt.tune)	/* inside the training part when evaluating */
 			tune(&opt, &ia, opt.eval ? (size_t)floor(opt.train_fraction *
 			    (double)ia.n) : 0, &ep, opt.eval && !opt.text ?
@@ -634,6 +637,8 @@ main(int argc, char **argv)
 			err(EXIT_DATA, "cannot start a thread");
 		if (interactions_load(&ia, in, opt.input, 1, errbuf, sizeof(errbuf)) < 0)
 			errx(EXIT_DATA, "%s", errbuf);
+		if (ia.n == 0)
+			errx(EXIT_DATA, "%s: no interactions to rank", shown(opt.input));
 		pthread_join(thread, NULL);
 		if (job.ret < 0)
 			errx(EXIT_DATA, "%s", job.err);

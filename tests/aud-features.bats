@@ -82,10 +82,11 @@ OUT
 	assert_equal "$stderr" "aud-features: $BATS_TEST_TMPDIR/f.aud: a stream of features, expected interactions"
 }
 
-@test "an empty interactions stream gives an empty features stream" {
+@test "an empty interactions stream is an error, not an empty features stream" {
 	head -n 1 rank.csv > "$BATS_TEST_TMPDIR/h.csv"
-	run -0 bash -c "aud-prepare -q '$BATS_TEST_TMPDIR/h.csv' | aud-features | aud-cat"
-	assert_output ""
+	run -1 --separate-stderr bash -c "aud-prepare -q '$BATS_TEST_TMPDIR/h.csv' | aud-features"
+	assert_equal "$stderr" "aud-features: stdin: no interactions to compute features from"
+	assert_equal "$output" ""
 }
 
 @test "bad options are usage errors" {

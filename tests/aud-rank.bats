@@ -279,15 +279,15 @@ OUT
 	assert_output --partial '"recommendations":[],"count":0,'
 }
 
-@test "an empty input gives a model with no products, only the cold-start list" {
+@test "an empty input is an error, and the model is not replaced" {
 	head -n 1 rank.csv > "$BATS_TEST_TMPDIR/h.csv"
 	aud-prepare -q -o "$BATS_TEST_TMPDIR/h.aud" "$BATS_TEST_TMPDIR/h.csv"
-	aud-features -o "$BATS_TEST_TMPDIR/hf.aud" "$BATS_TEST_TMPDIR/h.aud"
-	run -0 aud-rank --features "$BATS_TEST_TMPDIR/hf.aud" -o "$M" "$BATS_TEST_TMPDIR/h.aud"
-	run -0 aud-query -m "$M" 1
-	assert_output "product_id,rank,customer_id,score,source,reason"
-	run -0 aud-cat "$M"
-	assert_output ""
+	aud-rank --features "$F" -o "$M" "$I"
+	cp "$M" "$BATS_TEST_TMPDIR/before.aud"
+	run -1 --separate-stderr aud-rank --features "$F" -o "$M" "$BATS_TEST_TMPDIR/h.aud"
+	assert_equal "$stderr" "aud-rank: $BATS_TEST_TMPDIR/h.aud: no interactions to rank"
+	cmp "$M" "$BATS_TEST_TMPDIR/before.aud"
+	no_temporaries "$BATS_TEST_TMPDIR"
 }
 
 @test "features from other interactions are matched by customer id" {

@@ -48,6 +48,23 @@ csv() {
 	assert_output ""
 }
 
+@test "rows of which none survives: one line naming the cause" {
+	csv 1,1,cart,yesterday 2,2,cart,today
+	rejects 1 "aud-prepare: in.csv: no row survived: 2 of 2 rows have a bad time for --time-format 'iso' (first, line 2: \"yesterday\")" \
+		aud-prepare -q -o "$OUT" in.csv
+}
+
+@test "an empty stream is refused by every tool that needs interactions" {
+	csv
+	aud-prepare -q -o empty.aud in.csv
+	aud-features -o f.aud i.aud
+	rejects 1 "aud-features: empty.aud: no interactions to compute features from" aud-features -o "$OUT" empty.aud
+	rejects 1 "aud-rank: empty.aud: no interactions to rank" aud-rank --features f.aud -o "$OUT" empty.aud
+	rejects 1 "aud-rank: empty.aud: no interactions to evaluate" aud-rank --eval -o "$OUT" empty.aud
+	rejects 1 "aud-cf-check: empty.aud: no interactions to check" aud-cf-check -o "$OUT" empty.aud
+	rejects 1 "aud-explore: empty.aud: no interactions to profile" aud-explore -o "$OUT" empty.aud
+}
+
 @test "a missing required column" {
 	printf 'customer_id,product_id,event\n1,2,cart\n' > in.csv
 	rejects 1 'aud-prepare: in.csv:1: no column "event_date" in the header (see --time-col)' \
