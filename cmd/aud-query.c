@@ -12,10 +12,12 @@
 
 #include "audfmt.h"
 #include "cli.h"
+#include "idlist.h"
 #include "json.h"
 #include "model.h"
 #include "output.h"
 #include "stream.h"
+#include "xalloc.h"
 #include "banned.h"
 
 enum format { FORMAT_CSV, FORMAT_TSV, FORMAT_JSONL, FORMAT_MSGPACK, FORMAT_TEXT };
@@ -24,6 +26,8 @@ struct options {
 	const char *model;
 	int64_t n;
 	int n_given, all, info;
+	int header;			/* --header: skip stdin's first line */
+	int no_fallback;		/* an unknown product is an error */
 	const char *name;		/* --name: a product known by name */
 	enum format format;
 	struct common_options common;
@@ -45,14 +49,16 @@ help(void)
 {
 	printf("aud-query prints the audiences of products from a model built by aud-rank:\n"
 	    "the customers to target, best first. Products are the arguments, or one\n"
-	    "per line on standard input; a product the model has never seen gets the\n"
-	    "cold-start list, marked \"fallback\". --all exports every product. A new\n"
+	    "per line on standard input (blanks around an id and blank lines are\n"
+	    "ignored); a product the model has never seen gets the cold-start list,\n"
+	    "marked \"fallback\", and is counted on stderr. --all exports every\n"
+	    "product. A new\n"
 	    "product known by its name (--name) gets the buyers of the products whose\n"
 	    "names are most like it, from a product-aware model.\n"
 	    "\n"
 	    "Examples:\n"
 	    "  aud-query -m model.aud 1000042 1000077\n"
-	    "  cut -d, -f1 new-products.csv | aud-query -m model.aud -n 5 --format jsonl\n"
+	    "  cut -d, -f1 new-products.csv | aud-query -m model.aud --header -n 5 -F jsonl\n"
 	    "  aud-query -m model.aud --all -o audiences.csv\n"
 	    "  aud-query -m model.aud --name 'Blue Cotton Mug' -F text\n"
 	    "\n"
@@ -71,6 +77,9 @@ help(void)
 	    "      --name NAME      a product known by name (PRODUCT, if the model has\n"
 	    "                       it, wins)\n"
 	    "  -i, --info           the model's metadata as JSON\n"
+	    "      --header         standard input's first line is a header: skip it\n"
+	    "      --no-fallback    a product the model does not have is an error\n"
+	    "                       (exit 1), not given the cold-start list\n"
 	    "\n%s", cli_common_options_help);
 	exit(0);
 }
@@ -83,9 +92,11 @@ parse_options(int argc, char **argv, struct options *opt)
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "header", no_argument, NULL, 'H' },
 		{ "info", no_argument, NULL, 'i' },
 		{ "model", required_argument, NULL, 'm' },
 		{ "name", required_argument, NULL, 'N' },
+		{ "no-fallback", no_argument, NULL, 'B' },
 		{ "top", required_argument, NULL, 'n' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
@@ -118,6 +129,12 @@ parse_options(int argc, char **argv, struct options *opt)
 		case 'i':
 			opt->info = 1;
 			break;
+		case 'H':
+			opt->header = 1;
+			break;
+		case 'B':
+			opt->no_fallback = 1;
+			break;
 		case 'm':
 			opt->model = optarg;
 			break;
@@ -140,6 +157,8 @@ parse_options(int argc, char **argv, struct options *opt)
 		cli_usage_error(usage, "-m MODEL is required");
 	if ((opt->all || opt->info) && optind < argc)
 		cli_usage_error(usage, "--all and --info take no products");
+	if (opt->header && (optind < argc || opt->all || opt->info || opt->name))
+		cli_usage_error(usage, "--header is for products on standard input");
 	if (opt->name != NULL && (opt->all || opt->info || argc - optind > 1))
 		cli_usage_error(usage, "--name takes at most one product, and "
 		    "neither --all nor --info");
@@ -210,48 +229,75 @@ write_audience(FILE *out, const struct options *opt, const struct model *m,
 		audfmt_table(out, fmt, a, product, (size_t)opt->n);
 }
 
-/* Looks up one product given as text; exits on a malformed id. */
+/* Where a product was given, for messages: stdin:LINE or argument N. */
 static void
-query(FILE *out, const struct options *opt, const struct model *m,
-    const char *text, size_t len, const char *where)
+where(char *buf, size_t len, const struct idlist_entry *e, int from_stdin)
 {
-	struct audience a;
-	struct id id;
-	msgpack_object product;
-	char err[512];
-
-	if (len == 0 || memchr(text, '\0', len) != NULL)
-		errx(EXIT_DATA, "%s: empty or malformed product id", where);
-	id_from_text(&id, text, len);
-	if (id.is_str && m->nint == m->nrecords && m->nrecords > 0)
-		errx(EXIT_DATA, "%s: malformed product id \"%.*s\": this model's "
-		    "product ids are integers", where, (int)len, text);
-	if (model_lookup(m, &id, &a, err, sizeof(err)) < 0)
-		errx(EXIT_DATA, "%s: %s", opt->model, err);
-	stream_id_object(&id, &product);
-	write_audience(out, opt, m, &a, &product);
-	audience_free(&a);
+	snprintf(buf, len, from_stdin ? "stdin:%llu" : "argument %llu",
+	    (unsigned long long)e->line);
 }
 
+/*
+ * Checks every product before anything is written, so that a bad one half
+ * way down a list leaves no partial output: an empty or malformed id, a
+ * string id for a model of integer ids, and with --no-fallback a product
+ * the model does not have.
+ */
 static void
-query_stdin(FILE *out, const struct options *opt, const struct model *m)
+check_products(const struct options *opt, const struct model *m,
+    const struct idlist_entry *ids, size_t n, int from_stdin)
 {
-	char *line = NULL, where[64];
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
+	for (size_t i = 0; i < n; i++) {
+		const struct idlist_entry *e = &ids[i];
+		struct audience a;
+		struct id id;
+		char at[64], err[512];
+		int ret;
 
-	while ((len = getline(&line, &cap, stdin)) > 0) {
-		lineno++;
-		if (line[len - 1] == '\n')
-			len--;
-		if (len > 0 && line[len - 1] == '\r')
-			len--;
-		snprintf(where, sizeof(where), "stdin:%zu", lineno);
-		query(out, opt, m, line, (size_t)len, where);
+		where(at, sizeof(at), e, from_stdin);
+		if (e->len == 0)
+			errx(EXIT_DATA, "%s: empty product id", at);
+		id_from_text(&id, e->text, e->len);
+		if (id.is_str && m->nint == m->nrecords && m->nrecords > 0)
+			errx(EXIT_DATA, "%s: malformed product id \"%.*s\": this "
+			    "model's product ids are integers", at, (int)e->len,
+			    e->text);
+		if (!opt->no_fallback)
+			continue;
+		if ((ret = model_lookup(m, &id, &a, err, sizeof(err))) < 0)
+			errx(EXIT_DATA, "%s: %s", opt->model, err);
+		audience_free(&a);
+		if (ret == 0)
+			errx(EXIT_DATA, "%s: product \"%.*s\" is not in the model "
+			    "(--no-fallback)", at, (int)e->len, e->text);
 	}
-	free(line);
-	if (ferror(stdin))
-		err(EXIT_DATA, "stdin");
+}
+
+/* Writes the audience of each product; returns how many got the
+   cold-start list, and the first of them in *first_unknown. */
+static size_t
+query_products(FILE *out, const struct options *opt, const struct model *m,
+    const struct idlist_entry *ids, size_t n, size_t *first_unknown)
+{
+	size_t unknown = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct audience a;
+		struct id id;
+		msgpack_object product;
+		char err[512];
+		int ret;
+
+		id_from_text(&id, ids[i].text, ids[i].len);
+		if ((ret = model_lookup(m, &id, &a, err, sizeof(err))) < 0)
+			errx(EXIT_DATA, "%s: %s", opt->model, err);
+		if (ret == 0 && unknown++ == 0)
+			*first_unknown = i;
+		stream_id_object(&id, &product);
+		write_audience(out, opt, m, &a, &product);
+		audience_free(&a);
+	}
+	return unknown;
 }
 
 /*
@@ -297,6 +343,62 @@ query_name(FILE *out, const struct options *opt, const struct model *m,
 	audience_free(&a);
 }
 
+/* The products given, as arguments or else on standard input. */
+struct given {
+	struct idlist list;		/* standard input's */
+	struct idlist_entry *ids;
+	size_t n;
+	int from_stdin;
+};
+
+/* Reads the products given and checks them all (exits on a bad one). */
+static void
+given_load(struct given *g, const struct options *opt, const struct model *m,
+    int argc, char **argv)
+{
+	char err[512];
+
+	memset(g, 0, sizeof(*g));
+	g->from_stdin = optind >= argc;
+	if (g->from_stdin) {
+		if (idlist_read(&g->list, stdin, "stdin", opt->header, err,
+		    sizeof(err)) < 0)
+			errx(EXIT_DATA, "%s", err);
+		g->ids = g->list.id;
+		g->n = g->list.n;
+	} else {
+		g->n = (size_t)(argc - optind);
+		g->ids = xcalloc(g->n, sizeof(*g->ids));
+		for (size_t i = 0; i < g->n; i++) {
+			g->ids[i].text = argv[optind + (int)i];
+			g->ids[i].len = strlen(g->ids[i].text);
+			g->ids[i].line = i + 1;
+		}
+	}
+	check_products(opt, m, g->ids, g->n, g->from_stdin);
+}
+
+/* Writes their audiences; the unknown ones are said on stderr (not under
+   -q) once the output is complete. */
+static void
+given_query(FILE *out, const struct options *opt, const struct model *m,
+    struct given *g)
+{
+	size_t first = 0, unknown = query_products(out, opt, m, g->ids, g->n,
+	    &first);
+	const struct idlist_entry *f = &g->ids[first];
+
+	if (unknown > 0 && !opt->common.quiet)
+		warnx("%zu of %zu product%s %s not in the model: given the "
+		    "cold-start list (first: \"%.*s\", %s %llu)", unknown, g->n,
+		    g->n == 1 ? "" : "s", unknown == 1 ? "is" : "are",
+		    (int)f->len, f->text, g->from_stdin ? "line" : "argument",
+		    (unsigned long long)f->line);
+	if (!g->from_stdin)
+		free(g->ids);
+	idlist_free(&g->list);
+}
+
 static void
 export_all(FILE *out, const struct options *opt, const struct model *m)
 {
@@ -336,6 +438,10 @@ main(int argc, char **argv)
 		json_write_object(out.fp, m.meta);
 		putc('\n', out.fp);
 	} else {
+		struct given g;
+
+		if (opt.name == NULL && !opt.all)
+			given_load(&g, &opt, &m, argc, argv);
 		fmt = audfmt_new(&m, opt.format == FORMAT_TSV ? '\t' : ',');
 		if (opt.format == FORMAT_CSV || opt.format == FORMAT_TSV)
 			audfmt_table_header(out.fp, fmt);
@@ -345,11 +451,8 @@ main(int argc, char **argv)
 			query_name(out.fp, &opt, &m, optind < argc ? argv[optind] : NULL);
 		else if (opt.all)
 			export_all(out.fp, &opt, &m);
-		else if (optind < argc)
-			for (int i = optind; i < argc; i++)
-				query(out.fp, &opt, &m, argv[i], strlen(argv[i]), "argument");
 		else
-			query_stdin(out.fp, &opt, &m);
+			given_query(out.fp, &opt, &m, &g);
 		audfmt_free(fmt);
 	}
 	model_close(&m);

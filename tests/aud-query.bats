@@ -14,8 +14,9 @@ setup() {
 	assert_output --regexp '^aud-query [0-9.]+$'
 }
 
-@test "products from the arguments, an unknown one served the fallback" {
-	run -0 aud-query -m "$M" -n 2 10 99
+@test "products from the arguments, an unknown one served the fallback and counted" {
+	run -0 --separate-stderr aud-query -m "$M" -n 2 10 99
+	assert_equal "$stderr" 'aud-query: 1 of 2 products is not in the model: given the cold-start list (first: "99", argument 2)'
 	assert_output - <<'OUT'
 product_id,rank,customer_id,score,source,reason
 10,1,s1,0.25,model,engagement
@@ -31,7 +32,7 @@ OUT
 }
 
 @test "JSON lines in the shape of the HTTP API" {
-	run -0 aud-query -m "$M" -n 2 --format jsonl 12 7
+	run -0 aud-query -q -m "$M" -n 2 --format jsonl 12 7
 	assert_output - <<'OUT'
 {"product_id":12,"product_name":null,"recommendations":[{"customer_id":1,"score":0.9333333333333333,"rank":1,"reason":{"kind":"engagement"}},{"customer_id":"s1","score":0.25,"rank":2,"reason":{"kind":"engagement"}}],"count":2,"note":"the top customers who have not interacted with this product, by engagement score"}
 {"product_id":7,"product_name":null,"recommendations":[{"customer_id":1,"score":0.9333333333333333,"rank":1,"reason":{"kind":"engagement"}},{"customer_id":"s1","score":0.25,"rank":2,"reason":{"kind":"engagement"}}],"count":2,"note":"new product: not in the model, so it is served the cold-start list, the top customers overall, by engagement score"}
@@ -60,13 +61,47 @@ OUT
 
 @test "a malformed id, -n 0 or -n above the model's N are errors" {
 	run -1 --separate-stderr aud-query -m "$M" abc
-	assert_equal "$stderr" 'aud-query: argument: malformed product id "abc": this model'"'"'s product ids are integers'
-	run -1 --separate-stderr bash -c "printf '10\n\n' | aud-query -m '$M'"
-	assert_equal "$stderr" "aud-query: stdin:2: empty or malformed product id"
+	assert_equal "$stderr" 'aud-query: argument 1: malformed product id "abc": this model'"'"'s product ids are integers'
+	run -1 --separate-stderr aud-query -m "$M" 10 ''
+	assert_equal "$stderr" "aud-query: argument 2: empty product id"
 	run -2 --separate-stderr aud-query -m "$M" -n 0 10
 	assert_equal "${stderr_lines[0]}" 'aud-query: -n: expected a whole number from 1, got "0"'
 	run -2 --separate-stderr aud-query -m "$M" -n 4 10
 	assert_equal "$stderr" "aud-query: -n: this model holds 3 customers per product, not 4"
+}
+
+@test "stdin: blanks and blank lines are ignored, --header skips a first line" {
+	run -0 --separate-stderr bash -c "printf 'product_id\r\n 10 \r\n\n\t\n12\t\n' | aud-query -m '$M' -n 1 --header"
+	assert_equal "$stderr" ""
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source,reason
+10,1,s1,0.25,model,engagement
+12,1,1,0.9333333333333333,model,engagement
+OUT
+	run -1 --separate-stderr bash -c "printf 'product_id\n10\n' | aud-query -m '$M' -n 1"
+	assert_equal "$stderr" 'aud-query: stdin:1: malformed product id "product_id": this model'"'"'s product ids are integers'
+	assert_equal "$output" ""
+	run -2 --separate-stderr aud-query -m "$M" --header 10
+	assert_equal "${stderr_lines[0]}" "aud-query: --header is for products on standard input"
+}
+
+@test "every product is checked before anything is written" {
+	run -1 --separate-stderr bash -c "printf '10\n11\nx\n' | aud-query -m '$M' -o '$BATS_TEST_TMPDIR/out.csv'"
+	assert_equal "$stderr" 'aud-query: stdin:3: malformed product id "x": this model'"'"'s product ids are integers'
+	[ ! -e "$BATS_TEST_TMPDIR/out.csv" ]
+	run -1 --separate-stderr bash -c "printf '10\n11\nx\n' | aud-query -m '$M'"
+	assert_equal "$output" ""
+}
+
+@test "--no-fallback: a product the model does not have is exit 1 naming it" {
+	run -1 --separate-stderr aud-query -m "$M" --no-fallback 10 85123a
+	assert_equal "$stderr" 'aud-query: argument 2: malformed product id "85123a": this model'"'"'s product ids are integers'
+	run -1 --separate-stderr bash -c "printf '10\n99\n' | aud-query -m '$M' --no-fallback"
+	assert_equal "$stderr" 'aud-query: stdin:2: product "99" is not in the model (--no-fallback)'
+	assert_equal "$output" ""
+	run -0 --separate-stderr aud-query -m "$M" --no-fallback -n 1 10
+	assert_equal "$stderr" ""
+	assert_output $'product_id,rank,customer_id,score,source,reason\n10,1,s1,0.25,model,engagement'
 }
 
 @test "a model that is not one, or truncated, is refused" {
@@ -83,7 +118,7 @@ OUT
 }
 
 @test "--format text is for reading" {
-	run -0 aud-query -m "$M" -n 2 --format text 12 5
+	run -0 aud-query -q -m "$M" -n 2 --format text 12 5
 	assert_output - <<'OUT'
 product 12:
    1. customer 1  score 0.933333  (engagement)
