@@ -24,6 +24,7 @@ enum format { FORMAT_JSONL, FORMAT_CSV };
 struct options {
 	enum format format;
 	int header_only, raw;
+	int fingerprint;		/* --fingerprint: only the trailer's */
 	struct common_options common;	/* -f and -q change nothing: text output */
 	const char *input;
 };
@@ -37,7 +38,7 @@ struct column {
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-cat [-H] [--format jsonl|csv] [--raw] [-o FILE] [STREAM|-]\n"
+	fprintf(stderr, "Usage: aud-cat [-H | --fingerprint] [--format jsonl|csv] [--raw] [-o FILE] [STREAM|-]\n"
 	    "Try 'aud-cat --help' for more information.\n");
 	exit(EXIT_USAGE);
 }
@@ -54,10 +55,12 @@ help(void)
 	    "  aud-cat -H interactions.aud\n"
 	    "  aud-prepare orders.csv | aud-cat --format csv > clean.csv\n"
 	    "\n"
-	    "Usage: aud-cat [-H] [--format jsonl|csv] [--raw] [-o FILE] [STREAM|-]\n"
+	    "Usage: aud-cat [-H | --fingerprint] [--format jsonl|csv] [--raw] [-o FILE] [STREAM|-]\n"
 	    "\n"
 	    "Options:\n"
 	    "  -H, --header         show the header (one JSON object), not the records\n"
+	    "      --fingerprint    show the content fingerprint of the stream's trailer\n"
+	    "                       (interactions: what features and models were made from)\n"
 	    "  -F, --format FORMAT  jsonl (default) or csv\n"
 	    "  -r, --raw            times as milliseconds since the epoch, enums as numbers\n"
 	    "\n%s", cli_common_options_help);
@@ -70,6 +73,7 @@ static void
 parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
+		{ "fingerprint", no_argument, NULL, 'P' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "header", no_argument, NULL, 'H' },
 		{ "raw", no_argument, NULL, 'r' },
@@ -94,6 +98,9 @@ parse_options(int argc, char **argv, struct options *opt)
 		case 'H':
 			opt->header_only = 1;
 			break;
+		case 'P':
+			opt->fingerprint = 1;
+			break;
 		case 'r':
 			opt->raw = 1;
 			break;
@@ -102,6 +109,25 @@ parse_options(int argc, char **argv, struct options *opt)
 		}
 	}
 	opt->input = cli_one_input(argc, argv, optind, usage);
+	if (opt->header_only && opt->fingerprint)
+		cli_usage_error(usage, "-H and --fingerprint exclude each other");
+}
+
+/* Reads the stream to its verified end and writes its fingerprint. */
+static void
+write_fingerprint(FILE *out, struct stream_reader *r)
+{
+	const msgpack_object *rec;
+	char errbuf[512];
+	int ret;
+
+	while ((ret = stream_read(r, &rec, errbuf, sizeof(errbuf))) == 1)
+		;
+	if (ret < 0)
+		errx(EXIT_DATA, "%s", errbuf);
+	if (stream_fingerprint(r) == NULL)
+		errx(EXIT_DATA, "%s: the stream has no fingerprint", stream_name(r));
+	fprintf(out, "%s\n", stream_fingerprint(r));
 }
 
 static void
@@ -205,7 +231,9 @@ main(int argc, char **argv)
 	if (opt.header_only) {
 		json_write_object(out.fp, stream_header(r));
 		putc('\n', out.fp);
-	} else {
+	} else if (opt.fingerprint)
+		write_fingerprint(out.fp, r);
+	else {
 		cols = calloc(stream_nfields(r), sizeof(*cols));
 		if (cols == NULL)
 			err(EXIT_DATA, "out of memory");

@@ -478,7 +478,8 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 	struct model_meta meta = { .score = opt->model, .top_n = n,
 	    .interactions = ia->n, .quick = opt->quick,
 	    .seed = (uint64_t)opt->seed, .features_source = opt->features,
-	    .interactions_source = ia->source };
+	    .interactions_source = ia->source,
+	    .interactions_fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL };
 	struct model_writer *mw;
 
 	product_customers_build(&g, ia, 0, ia->n);
@@ -642,6 +643,13 @@ main(int argc, char **argv)
 		pthread_join(thread, NULL);
 		if (job.ret < 0)
 			errx(EXIT_DATA, "%s", job.err);
+		/* Features of other interactions would target other customers. */
+		if (job.sc.made_from[0] != '\0' && ia.fingerprint[0] != '\0' &&
+		    strcmp(job.sc.made_from, ia.fingerprint) != 0)
+			errx(EXIT_DATA, "%s: made from other interactions than %s "
+			    "(fingerprints %s and %s): run aud-features on %s",
+			    opt.features, shown(opt.input), job.sc.made_from,
+			    ia.fingerprint, shown(opt.input));
 		if (cooc && opt.tune) {
 			struct eval_params ep = { .train_fraction = opt.train_fraction,
 			    .cooc = &cp, .blend = opt.blend, .threads = parallel_cpus(),

@@ -20,6 +20,17 @@ static const char *const feature_types[] = {
 };
 #define NFEATURES (sizeof(feature_fields) / sizeof(feature_fields[0]))
 
+/* What the stream was made from: the interactions' fingerprint, or nil. */
+static void
+pack_made_from(msgpack_packer *pk, const struct interactions *ia)
+{
+	stream_pack_cstr(pk, "interactions_fingerprint");
+	if (ia->fingerprint[0] != '\0')
+		stream_pack_cstr(pk, ia->fingerprint);
+	else
+		msgpack_pack_nil(pk);
+}
+
 static void
 pack_params(msgpack_packer *pk, const struct interactions *ia,
     const struct feature_params *p, int64_t max_time)
@@ -55,8 +66,9 @@ features_write(FILE *out, const struct features *f, const struct interactions *i
 	    feature_types, 2);
 	pack_params(pk, ia, p, f->max_time);
 	stream_pack_cstr(pk, "provenance");
-	msgpack_pack_map(pk, 5);
+	msgpack_pack_map(pk, 6);
 	stream_pack_provenance(pk, "aud-features", source);
+	pack_made_from(pk, ia);
 	stream_pack_cstr(pk, "customers");
 	msgpack_pack_uint64(pk, f->present);
 	for (size_t c = 0; c < f->n; c++) {
@@ -117,8 +129,9 @@ products_write(FILE *out, const struct interactions *ia,
 	stream_write_header(w, "products", NPRODUCT_FIELDS, product_fields,
 	    product_types, 1);
 	stream_pack_cstr(pk, "provenance");
-	msgpack_pack_map(pk, 5);
+	msgpack_pack_map(pk, 6);
 	stream_pack_provenance(pk, "aud-features", source);
+	pack_made_from(pk, ia);
 	stream_pack_cstr(pk, "products");
 	msgpack_pack_uint64(pk, np);
 	for (size_t p = 0; p < np; p++) {
@@ -176,6 +189,20 @@ keep_event_weights(struct scores *s, const struct stream_reader *r)
 	}
 }
 
+static void
+keep_made_from(struct scores *s, const struct stream_reader *r)
+{
+	const msgpack_object *prov = stream_header_get(r, "provenance");
+	const msgpack_object *fp = prov ? mp_map_get(prov,
+	    "interactions_fingerprint") : NULL;
+
+	if (fp != NULL && fp->type == MSGPACK_OBJECT_STR &&
+	    fp->via.str.size < sizeof(s->made_from)) {
+		memcpy(s->made_from, fp->via.str.ptr, fp->via.str.size);
+		s->made_from[fp->via.str.size] = '\0';
+	}
+}
+
 int
 scores_load(struct scores *s, FILE *in, const char *name,
     const char *score_field, char *err, size_t errlen)
@@ -195,6 +222,7 @@ scores_load(struct scores *s, FILE *in, const char *name,
 		return -1;
 	}
 	keep_event_weights(s, r);
+	keep_made_from(s, r);
 	id_col = stream_field_index(r, "customer_id");
 	score_col = stream_field_index(r, score_field);
 	if (id_col < 0 || score_col < 0) {

@@ -36,6 +36,8 @@ struct scores {
 	char **event;
 	double *event_weight;
 	size_t nevents;
+	/* The fingerprint of the interactions they were made from, or "". */
+	char made_from[STREAM_FINGERPRINT_LEN];
 };
 
 /*

@@ -346,6 +346,9 @@ interactions_load(struct interactions *ia, FILE *in, const char *name,
 	}
 	if (started)
 		pthread_join(thread, NULL);
+	if (ret == 0 && stream_fingerprint(l->r) != NULL)
+		snprintf(ia->fingerprint, sizeof(ia->fingerprint), "%s",
+		    stream_fingerprint(l->r));
 	for (int k = 0; k < HANDOFF_SLOTS; k++)
 		free(l->batch[k].bytes);
 	handoff_destroy(&l->ring);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "intern.h"
+#include "stream.h"
 
 struct interactions {
 	size_t n;
@@ -26,6 +27,7 @@ struct interactions {
 	char *names;			/* NUL-terminated names */
 	size_t names_len, names_cap;
 	char *source;			/* the stream's provenance source, or NULL */
+	char fingerprint[STREAM_FINGERPRINT_LEN];	/* its trailer's, or "" */
 };
 
 /*

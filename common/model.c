@@ -80,7 +80,7 @@ pack_meta(msgpack_packer *pk, const struct model_meta *m)
 	char first[TIME_ISO_LEN], last[TIME_ISO_LEN];
 
 	stream_pack_cstr(pk, "model");
-	msgpack_pack_map(pk, 12 + (m->cooc != NULL));
+	msgpack_pack_map(pk, 13 + (m->cooc != NULL));
 	pack_entry(pk, "score", m->score);
 	stream_pack_cstr(pk, "top_n");
 	msgpack_pack_uint64(pk, m->top_n);
@@ -96,6 +96,7 @@ pack_meta(msgpack_packer *pk, const struct model_meta *m)
 	    time_format_iso(m->last_time, last) : NULL);
 	pack_entry(pk, "features_source", m->features_source);
 	pack_entry(pk, "interactions_source", m->interactions_source);
+	pack_entry(pk, "interactions_fingerprint", m->interactions_fingerprint);
 	stream_pack_cstr(pk, "quick");
 	if (m->quick)
 		msgpack_pack_true(pk);

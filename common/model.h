@@ -33,6 +33,7 @@ struct model_meta {
 	size_t customers;		/* with a score: the candidates */
 	int64_t first_time, last_time;	/* of the interactions used */
 	const char *features_source, *interactions_source;
+	const char *interactions_fingerprint;	/* or NULL */
 	int quick;			/* a 10% sample of products */
 	uint64_t seed;
 	uint64_t fallback_size;		/* the cold-start list: the ranking's head */

@@ -690,6 +690,7 @@ prep_write(struct prep *p, FILE *out)
 
 	sort_events(p, remap, events);
 	write_header(p, w, events);
+	stream_writer_fingerprint(w);
 	for (size_t k = 0; k < p->n; k++) {
 		uint32_t r = order[k], pr = p->product[r];
 		struct id customer, product;

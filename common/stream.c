@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <xxhash.h>
 
 #include "cli.h"
 #include "mpscan.h"
@@ -44,6 +45,7 @@ struct stream_writer {
 	size_t spill_cap;
 	int error;			/* first errno of a failed write, sticky;
 					   the thread's until it is joined */
+	XXH3_state_t *hash;		/* of the records' bytes, or NULL */
 };
 
 static void *
@@ -202,6 +204,8 @@ stream_record_done(struct stream_writer *w, const struct packbuf *b)
 {
 	size_t n = (size_t)(b->p - w->record_at);
 
+	if (w->hash != NULL)
+		XXH3_64bits_update(w->hash, w->record_at, n);
 	if (w->record_at == w->spill)
 		writer_append(w, (const char *)w->spill, n);
 	else
@@ -223,9 +227,27 @@ stream_write_raw(struct stream_writer *w, const void *bytes, size_t n)
 void
 stream_trailer_begin(struct stream_writer *w, size_t n_extra)
 {
-	msgpack_pack_map(&w->pk, 1 + n_extra);
+	msgpack_pack_map(&w->pk, 1 + (w->hash != NULL) + n_extra);
 	stream_pack_cstr(&w->pk, "records");
 	msgpack_pack_uint64(&w->pk, w->records);
+	if (w->hash != NULL) {
+		char fp[STREAM_FINGERPRINT_LEN];
+
+		snprintf(fp, sizeof(fp), "xxh3-64:%016llx",
+		    (unsigned long long)XXH3_64bits_digest(w->hash));
+		stream_pack_cstr(&w->pk, "fingerprint");
+		stream_pack_cstr(&w->pk, fp);
+		XXH3_freeState(w->hash);
+		w->hash = NULL;
+	}
+}
+
+void
+stream_writer_fingerprint(struct stream_writer *w)
+{
+	if ((w->hash = XXH3_createState()) == NULL)
+		xalloc_failed();
+	XXH3_64bits_reset(w->hash);
 }
 
 int
@@ -371,6 +393,7 @@ struct stream_reader {
 	uint64_t record_offset;		/* where the current record started */
 	uint64_t records;
 	int at_eof, done;
+	char fingerprint[STREAM_FINGERPRINT_LEN];	/* the trailer's, or "" */
 	char *kind;
 	size_t nfields;
 	char **fields, **types;
@@ -673,7 +696,7 @@ stream_name(const struct stream_reader *r)
 static int
 finish(struct stream_reader *r, char *err, size_t errlen)
 {
-	const msgpack_object *n = mp_map_get(&r->current, "records");
+	const msgpack_object *n = mp_map_get(&r->current, "records"), *fp;
 	uint64_t at;
 	int ret;
 
@@ -688,6 +711,12 @@ finish(struct stream_reader *r, char *err, size_t errlen)
 		    (unsigned long long)r->records);
 		return -1;
 	}
+	fp = mp_map_get(&r->current, "fingerprint");
+	if (fp != NULL && fp->type == MSGPACK_OBJECT_STR &&
+	    fp->via.str.size < sizeof(r->fingerprint)) {
+		memcpy(r->fingerprint, fp->via.str.ptr, fp->via.str.size);
+		r->fingerprint[fp->via.str.size] = '\0';
+	}
 	at = r->offset;
 	ret = next_object(r, NULL, err, errlen);
 	if (ret == 1) {
@@ -698,6 +727,12 @@ finish(struct stream_reader *r, char *err, size_t errlen)
 		return -1;
 	r->done = 1;
 	return 0;
+}
+
+const char *
+stream_fingerprint(const struct stream_reader *r)
+{
+	return r->done && r->fingerprint[0] != '\0' ? r->fingerprint : NULL;
 }
 
 int

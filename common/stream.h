@@ -71,6 +71,15 @@ int stream_writer_finish(struct stream_writer *w);
 void stream_trailer_begin(struct stream_writer *w, size_t n_extra);
 int stream_writer_close(struct stream_writer *w);
 
+/*
+ * Makes the writer hash the bytes of every record packed in place
+ * (stream_record_space) with XXH3-64 and put the result in the trailer as
+ * "fingerprint": "xxh3-64:<16 hex digits>", the identity of the content that
+ * streams made from this one record. Call before the first record.
+ */
+void stream_writer_fingerprint(struct stream_writer *w);
+#define STREAM_FINGERPRINT_LEN 32	/* with its NUL */
+
 /* The byte offset in the stream of what is packed next. */
 uint64_t stream_writer_offset(const struct stream_writer *w);
 
@@ -123,6 +132,10 @@ int stream_read(struct stream_reader *r, const msgpack_object **rec,
  * of a header: the bytes left in a regular file, 2^24 records from a pipe.
  */
 uint64_t stream_records_left_bound(const struct stream_reader *r);
+
+/* The trailer's fingerprint, once stream_read() has reached the end; NULL
+   before, or when the stream has none. */
+const char *stream_fingerprint(const struct stream_reader *r);
 
 /* Byte offset of the start of the current record (for the caller's errors). */
 uint64_t stream_offset(const struct stream_reader *r);

@@ -18,7 +18,7 @@ handmade() {
 
 @test "--help and --version exit 0" {
 	run -0 aud-cat --help
-	assert_line --partial "Usage: aud-cat [-H] [--format jsonl|csv] [--raw] [-o FILE] [STREAM|-]"
+	assert_line --partial "Usage: aud-cat [-H | --fingerprint] [--format jsonl|csv] [--raw] [-o FILE] [STREAM|-]"
 	run -0 aud-cat --version
 	assert_output --regexp '^aud-cat [0-9.]+$'
 }
@@ -70,16 +70,26 @@ OUT
 }
 
 @test "a stream cut at a record boundary is an error, not a short stream" {
-	head -c -10 "$S" > "$BATS_TEST_TMPDIR/cut.aud"	# the trailer is 10 bytes
+	# The trailer is 47 bytes: {"records": 6, "fingerprint": "xxh3-64:..."}
+	head -c -47 "$S" > "$BATS_TEST_TMPDIR/cut.aud"
 	run -1 --separate-stderr aud-cat "$BATS_TEST_TMPDIR/cut.aud"
-	assert_equal "$stderr" "aud-cat: $BATS_TEST_TMPDIR/cut.aud: byte $(( $(stat -c %s "$S") - 10 )): truncated: the stream ends without its trailer after 6 records"
+	assert_equal "$stderr" "aud-cat: $BATS_TEST_TMPDIR/cut.aud: byte $(( $(stat -c %s "$S") - 47 )): truncated: the stream ends without its trailer after 6 records"
 	assert_equal "${#lines[@]}" 6
 }
 
 @test "a stream cut inside a record is an error naming the record's byte" {
-	head -c -12 "$S" > "$BATS_TEST_TMPDIR/cut.aud"
+	head -c -49 "$S" > "$BATS_TEST_TMPDIR/cut.aud"
 	run -1 --separate-stderr aud-cat "$BATS_TEST_TMPDIR/cut.aud"
 	assert_regex "$stderr" "^aud-cat: $BATS_TEST_TMPDIR/cut.aud: byte [0-9]+: truncated: input ends inside an object$"
+}
+
+@test "--fingerprint shows the trailer's; a stream without one is an error" {
+	run -0 aud-cat --fingerprint "$S"
+	assert_output --regexp '^xxh3-64:[0-9a-f]{16}$'
+	aud-features -o "$BATS_TEST_TMPDIR/f.aud" "$S"
+	run -1 --separate-stderr aud-cat --fingerprint "$BATS_TEST_TMPDIR/f.aud"
+	assert_equal "$stderr" "aud-cat: $BATS_TEST_TMPDIR/f.aud: the stream has no fingerprint"
+	run -2 aud-cat -H --fingerprint "$S"
 }
 
 @test "a stream cut anywhere is always an error" {

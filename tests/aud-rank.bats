@@ -54,7 +54,7 @@ OUT
 	assert_line --index 0 '{"product_id":12,"product_name":null,"places":[0,1,2]}'
 	run -0 aud-cat -H "$M"
 	assert_output --partial '"kind":"audiences"'
-	assert_output --partial '"model":{"score":"engagement","top_n":10,"customers":5,"products":3,"interactions":6,"first_time":"2023-01-01T00:00:00Z","last_time":"2023-01-10T00:00:00Z","features_source":"'"$F"'","interactions_source":"rank.csv","quick":false,"seed":1,"fallback_size":5}'
+	assert_output --partial '"model":{"score":"engagement","top_n":10,"customers":5,"products":3,"interactions":6,"first_time":"2023-01-01T00:00:00Z","last_time":"2023-01-10T00:00:00Z","features_source":"'"$F"'","interactions_source":"rank.csv","interactions_fingerprint":"'"$(fingerprint "$I")"'","quick":false,"seed":1,"fallback_size":5}'
 	assert_output --partial '"ranking":{"customers":[1,"s1",2,3,4],"scores":[0.9333333333333333,0.25,0.1111111111111111,0.06666666666666667,0.05]}'
 }
 
@@ -160,7 +160,7 @@ product_id,rank,customer_id,score,source,reason
 40,2,2,0.875,model,engagement
 40,3,3,0.875,model,engagement
 OUT
-	run -0 aud-query -m "$BATS_TEST_TMPDIR/cm.aud" -F jsonl -n 1 30 99
+	run -0 aud-query -q -m "$BATS_TEST_TMPDIR/cm.aud" -F jsonl -n 1 30 99
 	assert_output - <<'OUT'
 {"product_id":30,"product_name":"Kettle","recommendations":[{"customer_id":1,"score":1.0,"rank":1,"reason":{"kind":"similar","product_id":20,"product_name":"Teapot"}}],"count":1,"note":"the customers who have not interacted with this product: first those whose products are most like it, then the rest, by engagement score"}
 {"product_id":99,"product_name":null,"recommendations":[{"customer_id":1,"score":0.875,"rank":1,"reason":{"kind":"engagement"}}],"count":1,"note":"new product: not in the model, so it is served the cold-start list, the top customers overall, by engagement score"}
@@ -290,20 +290,37 @@ OUT
 	no_temporaries "$BATS_TEST_TMPDIR"
 }
 
-@test "features from other interactions are matched by customer id" {
-	# Features of rank.csv; interactions with a new first customer, 9, who
-	# has no features and so is never targeted: the others keep their order.
+@test "features of other interactions are refused: the fingerprints differ" {
 	{ head -n 1 rank.csv; echo "9,12,cart,2022-12-31"; tail -n +2 rank.csv; } > "$BATS_TEST_TMPDIR/more.csv"
 	aud-prepare -q -o "$BATS_TEST_TMPDIR/more.aud" "$BATS_TEST_TMPDIR/more.csv"
-	aud-rank --features "$F" --top-n 3 -o "$M" "$BATS_TEST_TMPDIR/more.aud"
-	run -0 aud-query -m "$M" 10 12
-	assert_output - <<'OUT'
-product_id,rank,customer_id,score,source,reason
-10,1,s1,0.25,model,engagement
-10,2,3,0.06666666666666667,model,engagement
-10,3,4,0.05,model,engagement
-12,1,1,0.9333333333333333,model,engagement
-12,2,s1,0.25,model,engagement
-12,3,2,0.1111111111111111,model,engagement
-OUT
+	run -1 --separate-stderr aud-rank --features "$F" -o "$M" "$BATS_TEST_TMPDIR/more.aud"
+	assert_equal "$stderr" "aud-rank: $F: made from other interactions than $BATS_TEST_TMPDIR/more.aud (fingerprints $(fingerprint "$I") and $(fingerprint "$BATS_TEST_TMPDIR/more.aud")): run aud-features on $BATS_TEST_TMPDIR/more.aud"
+	[ ! -e "$M" ]
+	# The same rows prepared again, elsewhere, are the same interactions.
+	cp rank.csv "$BATS_TEST_TMPDIR/again.csv"
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/again.aud" "$BATS_TEST_TMPDIR/again.csv"
+	run -0 aud-rank --features "$F" -o "$M" "$BATS_TEST_TMPDIR/again.aud"
+}
+
+@test "the fingerprint: XXH3-64 of the records' bytes, in the trailer; features keep it" {
+	run -0 fingerprint "$I"
+	assert_output --regexp '^xxh3-64:[0-9a-f]{16}$'
+	run -0 aud-cat -H "$F"
+	assert_output --partial '"interactions_fingerprint":"'"$(fingerprint "$I")"'"'
+	# Independently: msgpack-python finds the records, xxhsum hashes them.
+	/usr/bin/python3 -c 'import msgpack' 2>/dev/null || skip "python3-msgpack is not installed"
+	command -v xxhsum > /dev/null || skip "xxhsum (Debian xxhash) is not installed"
+	/usr/bin/python3 - "$I" > "$BATS_TEST_TMPDIR/records" <<'PY'
+import sys, msgpack
+data = open(sys.argv[1], 'rb').read()
+u = msgpack.Unpacker(raw=True, strict_map_key=False)
+u.feed(data)
+u.unpack()                          # the header
+start = u.tell()
+while isinstance(u.unpack(), list):  # records, up to the trailer map
+    end = u.tell()
+sys.stdout.buffer.write(data[start:end])
+PY
+	run -0 xxhsum -H3 < "$BATS_TEST_TMPDIR/records"
+	assert_output "XXH3 (stdin) = $(fingerprint "$I" | cut -d: -f2)"
 }

@@ -47,3 +47,8 @@ rank_fixture() {
 		aud-rank --features "$F" --top-n "$1" -o "$M" "$I"
 	fi
 }
+
+# fingerprint STREAM: the content fingerprint in a stream's trailer.
+fingerprint() {
+	aud-cat --fingerprint "$1"
+}
