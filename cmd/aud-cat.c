@@ -219,7 +219,7 @@ main(int argc, char **argv)
 	const msgpack_object *rec;
 	char errbuf[512];
 	FILE *in;
-	int ret;
+	int ret = 0;
 
 	parse_options(argc, argv, &opt);
 	if ((in = cli_open_input(opt.input)) == NULL)
@@ -243,7 +243,9 @@ main(int argc, char **argv)
 				fprintf(out.fp, "%s%s", i ? "," : "", stream_field(r, i));
 		if (opt.format == FORMAT_CSV)
 			putc('\n', out.fp);
-		while ((ret = stream_read(r, &rec, errbuf, sizeof(errbuf))) == 1) {
+		/* Until the end, or a reader that went away (| head). */
+		while (!ferror(out.fp) &&
+		    (ret = stream_read(r, &rec, errbuf, sizeof(errbuf))) == 1) {
 			int bad = write_record(out.fp, &opt, r, cols, rec);
 
 			if (bad > 0)

@@ -281,7 +281,7 @@ query_products(FILE *out, const struct options *opt, const struct model *m,
 {
 	size_t unknown = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !ferror(out); i++) {
 		struct audience a;
 		struct id id;
 		msgpack_object product;
@@ -402,12 +402,13 @@ given_query(FILE *out, const struct options *opt, const struct model *m,
 static void
 export_all(FILE *out, const struct options *opt, const struct model *m)
 {
-	struct audience a;
+	struct audience a = { 0 };
 	uint64_t at = 0;
 	char err[512];
-	int ret;
+	int ret = 0;
 
-	while ((ret = model_next(m, &at, &a, err, sizeof(err))) == 1)
+	while (!ferror(out) && (ret = model_next(m, &at, &a, err,
+	    sizeof(err))) == 1)
 		write_audience(out, opt, m, &a, a.product_id);
 	audience_free(&a);
 	if (ret < 0)

@@ -184,6 +184,10 @@ output_open(struct output *o, const char *path, int binary, int force,
 			    "to a terminal (use -o FILE, a pipe, or --force)");
 			return -1;
 		}
+		/* A reader that goes away (| head) is then an EPIPE that
+		   output_finish() reports as a quiet end, and the tool exits
+		   0 as documented, rather than dying by SIGPIPE (141). */
+		signal(SIGPIPE, SIG_IGN);
 		o->fp = stdout;
 		return 0;
 	}

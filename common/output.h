@@ -24,7 +24,10 @@ struct output {
 
 /*
  * Opens path ("-" or NULL meaning standard output). A binary output refuses
- * a terminal unless force is set. Returns 0, or -1 with err filled.
+ * a terminal unless force is set. Standard output ignores SIGPIPE from then
+ * on: a reader that goes away makes writes fail (ferror), so that a loop
+ * can stop early, and output_finish() returns 1. Returns 0, or -1 with err
+ * filled.
  */
 int output_open(struct output *o, const char *path, int binary, int force,
     char *err, size_t errlen);

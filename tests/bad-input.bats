@@ -360,3 +360,19 @@ bad_time() {
 	run -0 bash -c "printf 'GET /health HTTP/2.0\r\n\r\n' | aud-serve -m m.aud | tr -d '\r' | head -n 1"
 	assert_output "HTTP/1.1 505 HTTP Version Not Supported"
 }
+
+# --- a reader that goes away --------------------------------------------
+
+@test "a reader that goes away early: every tool exits 0, and says nothing" {
+	local c
+	gen-lookalike --rows 30000 --seed 3 -o big.csv
+	aud-prepare -q -o big.aud big.csv
+	aud-features -o bigf.aud big.aud
+	aud-rank --features bigf.aud -o bigm.aud big.aud
+	for c in "aud-prepare -q big.csv" "aud-cat big.aud" "aud-cat -F csv big.aud" \
+		"aud-features big.aud" "aud-rank --features bigf.aud big.aud" \
+		"aud-query -m bigm.aud --all" "aud-query -m bigm.aud -F msgpack --all"; do
+		run -0 --separate-stderr bash -c "$c | head -c 1 > /dev/null; exit \${PIPESTATUS[0]}"
+		assert_equal "$c: $stderr" "$c: "
+	done
+}
