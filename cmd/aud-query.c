@@ -313,13 +313,12 @@ query_name(FILE *out, const struct options *opt, const struct model *m,
 	msgpack_object product = { .type = MSGPACK_OBJECT_NIL }, name;
 	char err[512];
 	int ret = 0;
-	const msgpack_object *top = mp_map_get(m->meta, "top_n");
+	uint64_t top = model_top_n(m);
 	size_t n = (size_t)opt->n;
 
 	/* As long as the model's own audiences, unless -n says otherwise. */
-	if (!opt->n_given && top != NULL &&
-	    top->type == MSGPACK_OBJECT_POSITIVE_INTEGER && top->via.u64 < n)
-		n = (size_t)top->via.u64;
+	if (!opt->n_given && top > 0 && top < n)
+		n = (size_t)top;
 	if (product_text != NULL) {
 		id_from_text(&id, product_text, strlen(product_text));
 		if ((ret = model_lookup(m, &id, &a, err, sizeof(err))) < 0)
@@ -421,17 +420,16 @@ main(int argc, char **argv)
 	struct options opt;
 	struct model m;
 	struct output out;
-	const msgpack_object *top;
+	uint64_t top;
 	char err[512];
 
 	parse_options(argc, argv, &opt);
 	if (model_open(&m, opt.model, err, sizeof(err)) < 0)
 		errx(EXIT_DATA, "%s", err);
-	top = mp_map_get(m.meta, "top_n");
-	if (opt.n_given && top != NULL && top->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-	    (uint64_t)opt.n > top->via.u64)
+	top = model_top_n(&m);
+	if (opt.n_given && top > 0 && (uint64_t)opt.n > top)
 		errx(EXIT_USAGE, "-n: this model holds %llu customers per product, "
-		    "not %lld", (unsigned long long)top->via.u64, (long long)opt.n);
+		    "not %lld", (unsigned long long)top, (long long)opt.n);
 	if (output_open(&out, opt.common.output, opt.format == FORMAT_MSGPACK &&
 	    !opt.info, opt.common.force, err, sizeof(err)) < 0)
 		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", err);

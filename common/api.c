@@ -171,17 +171,40 @@ log_request(struct api_conn *c, const struct http_request *req, int status,
 	fflush(c->log);
 }
 
-/* Reads ?n=K: 1 <= K <= 100, default 10; -1 when malformed. */
+/* Reads ?n=K: 1 <= K <= most, default 10 (or most, if fewer); -1 when
+   malformed or out of range. */
 static int
-param_n(const struct http_request *req, int64_t *n)
+param_n(const struct http_request *req, int64_t most, int64_t *n)
 {
 	char value[32];
 	int found = http_query_param(req->query, "n", value, sizeof(value));
 
-	*n = 10;
+	*n = most < 10 ? most : 10;
 	if (found == 0)
 		return 0;
-	return found < 0 || cli_parse_int(value, 1, MAX_N, n) < 0 ? -1 : 0;
+	return found < 0 || cli_parse_int(value, 1, most, n) < 0 ? -1 : 0;
+}
+
+/*
+ * ?n=K for an audience: at most what the model holds per product, for a
+ * known product, a new one and the cold-start list alike (aud-query -n
+ * keeps the same bound). Returns -1 after answering 422.
+ */
+static int
+audience_n(const struct api_conn *c, const struct http_request *req,
+    struct response *r, int64_t *n)
+{
+	uint64_t top = model_top_n(&c->m);
+	int64_t most = top > 0 && top < MAX_N ? (int64_t)top : MAX_N;
+	char why[128];
+
+	if (param_n(req, most, n) == 0)
+		return 0;
+	snprintf(why, sizeof(why), "n must be a whole number from 1 to %lld%s",
+	    (long long)most, most < MAX_N ? ", the customers this model holds "
+	    "per product" : "");
+	error_body(r, 422, why);
+	return -1;
 }
 
 static uint64_t
@@ -234,7 +257,7 @@ serve_sample(struct api_conn *c, const struct http_request *req, struct response
 	size_t k = 0;
 	char errbuf[256];
 
-	if (param_n(req, &n) < 0) {
+	if (param_n(req, MAX_N, &n) < 0) {
 		error_body(r, 422, "n must be a whole number from 1 to 100");
 		return;
 	}
@@ -301,10 +324,8 @@ serve_recommend(struct api_conn *c, const struct http_request *req, const char *
 	int64_t n;
 	int csv = wants_csv(req), ret;
 
-	if (param_n(req, &n) < 0) {
-		error_body(r, 422, "n must be a whole number from 1 to 100");
+	if (audience_n(c, req, r, &n) < 0)
 		return;
-	}
 	id_from_text(&id, text, strlen(text));
 	if (*text == '\0' || (id.is_str && c->m.nint == c->m.nrecords &&
 	    c->m.nrecords > 0)) {
@@ -332,10 +353,8 @@ serve_by_name(struct api_conn *c, const struct http_request *req,
 	int64_t n;
 	int csv;
 
-	if (param_n(req, &n) < 0) {
-		error_body(r, 422, "n must be a whole number from 1 to 100");
+	if (audience_n(c, req, r, &n) < 0)
 		return;
-	}
 	if (http_query_param(req->query, "name", name, sizeof(name)) != 1 ||
 	    name[0] == '\0') {
 		error_body(r, 422, "name must be a product name");
@@ -366,7 +385,7 @@ serve_search(struct api_conn *c, const struct http_request *req,
 	size_t got;
 	char errbuf[256];
 
-	if (param_n(req, &n) < 0) {
+	if (param_n(req, MAX_N, &n) < 0) {
 		error_body(r, 422, "n must be a whole number from 1 to 100");
 		return;
 	}

@@ -1024,6 +1024,15 @@ model_name_audience(const struct model *m, const char *name, size_t len,
 	return nc > 0;
 }
 
+uint64_t
+model_top_n(const struct model *m)
+{
+	const msgpack_object *top = mp_map_get(m->meta, "top_n");
+
+	return top != NULL && top->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+	    top->via.u64 : 0;
+}
+
 void
 audience_free(struct audience *a)
 {

@@ -109,6 +109,9 @@ struct audience {
 
 /* Maps and checks path. Returns 0, or -1 with err filled. */
 int model_open(struct model *m, const char *path, char *err, size_t errlen);
+/* The customers the model holds per product (its top_n), 0 if unknown:
+   the most any audience of it may ask for. */
+uint64_t model_top_n(const struct model *m);
 void model_close(struct model *m);
 
 /*
