@@ -188,7 +188,7 @@ image: bootstrap
 	@CONTAINER=$(CONTAINER) scripts/image build-static $(VERSION)
 
 lint:
-	mandoc -Tlint -W warning $(MAN1) $(MAN5) $(MAN8)
+	@scripts/lint-man $(MAN1) $(MAN5) $(MAN8)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \

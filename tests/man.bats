@@ -22,10 +22,17 @@ examples() {
 	done
 }
 
-@test "the manual pages are clean mdoc" {
+@test "the manual pages are clean mdoc, with no quote macro nested in another" {
 	command -v mandoc >/dev/null || skip "mandoc is not installed"
-	run -0 mandoc -Tlint -W warning man/*.1 man/*.5 man/*.8
+	run -0 scripts/lint-man man/*.1 man/*.5 man/*.8
 	assert_output ""
+}
+
+@test "the lint catches a quote macro that swallows the next" {
+	command -v mandoc >/dev/null || skip "mandoc is not installed"
+	printf '.Dd November 29, 2026\n.Dt X 1\n.Os\n.Sh NAME\n.Nm x\n.Nd y\n.Sh DESCRIPTION\nIds\n.Pq Ql 42 , Ql -7\nare integers.\n' > "$BATS_TEST_TMPDIR/x.1"
+	run -1 scripts/lint-man "$BATS_TEST_TMPDIR/x.1"
+	assert_output --partial "x.1: nested quotes, rendered line"
 }
 
 @test "every manual page has an EXIT STATUS section, but the format's" {
