@@ -1,5 +1,5 @@
 /*
- * aud-cat: shows any aud record stream as text, JSON lines or CSV, so people
+ * aud-cat: shows any aud record stream as text, JSON lines, CSV or TSV, so people
  * and tests can look inside (see aud-cat(1)). Fields typed "time" are shown
  * as ISO 8601 and "enum" fields by their dictionary names, unless --raw.
  */
@@ -19,7 +19,7 @@
 #include "timeparse.h"
 #include "banned.h"
 
-enum format { FORMAT_JSONL, FORMAT_CSV };
+enum format { FORMAT_JSONL, FORMAT_CSV, FORMAT_TSV };
 
 struct options {
 	enum format format;
@@ -38,7 +38,7 @@ struct column {
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-cat [-H | --fingerprint] [--format jsonl|csv] [--raw] [-o FILE] [STREAM|-]\n"
+	fprintf(stderr, "Usage: aud-cat [-H | --fingerprint] [--format jsonl|csv|tsv] [--raw] [-o FILE] [STREAM|-]\n"
 	    "Try 'aud-cat --help' for more information.\n");
 	exit(EXIT_USAGE);
 }
@@ -47,7 +47,7 @@ static void
 help(void)
 {
 	printf("aud-cat shows an aud record stream as text: one JSON object per record\n"
-	    "(the default) or CSV with a header line. Times are shown in ISO 8601 UTC\n"
+	    "(the default), or CSV or TSV with a header line. Times are shown in ISO 8601 UTC\n"
 	    "and events by name; -H shows the stream's header instead of its records.\n"
 	    "\n"
 	    "Examples:\n"
@@ -55,13 +55,13 @@ help(void)
 	    "  aud-cat -H interactions.aud\n"
 	    "  aud-prepare orders.csv | aud-cat --format csv > clean.csv\n"
 	    "\n"
-	    "Usage: aud-cat [-H | --fingerprint] [--format jsonl|csv] [--raw] [-o FILE] [STREAM|-]\n"
+	    "Usage: aud-cat [-H | --fingerprint] [--format jsonl|csv|tsv] [--raw] [-o FILE] [STREAM|-]\n"
 	    "\n"
 	    "Options:\n"
 	    "  -H, --header         show the header (one JSON object), not the records\n"
 	    "      --fingerprint    show the content fingerprint of the stream's trailer\n"
 	    "                       (interactions: what features and models were made from)\n"
-	    "  -F, --format FORMAT  jsonl (default) or csv\n"
+	    "  -F, --format FORMAT  jsonl (default), csv or tsv\n"
 	    "  -r, --raw            times as milliseconds since the epoch, enums as numbers\n"
 	    "\n%s", cli_common_options_help);
 	exit(0);
@@ -91,8 +91,10 @@ parse_options(int argc, char **argv, struct options *opt)
 				opt->format = FORMAT_JSONL;
 			else if (strcmp(optarg, "csv") == 0)
 				opt->format = FORMAT_CSV;
+			else if (strcmp(optarg, "tsv") == 0)
+				opt->format = FORMAT_TSV;
 			else
-				cli_bad_value(usage, "--format", "jsonl or csv",
+				cli_bad_value(usage, "--format", "jsonl, csv or tsv",
 				    optarg);
 			break;
 		case 'H':
@@ -153,7 +155,7 @@ static int
 write_value(FILE *out, enum format format, const struct column *col,
     const msgpack_object *v)
 {
-	char buf[TIME_ISO_LEN];
+	char buf[TIME_ISO_LEN], sep = format == FORMAT_TSV ? '\t' : ',';
 
 	if (col->is_time && v->type != MSGPACK_OBJECT_NIL) {
 		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
@@ -176,12 +178,12 @@ write_value(FILE *out, enum format format, const struct column *col,
 	if (format == FORMAT_JSONL)
 		json_write_object(out, v);
 	else if (v->type == MSGPACK_OBJECT_STR)
-		csv_write_field(out, v->via.str.ptr, v->via.str.size, ',');
+		csv_write_field(out, v->via.str.ptr, v->via.str.size, sep);
 	else if (v->type != MSGPACK_OBJECT_NIL) {
 		size_t n;
 		char *text = json_object_text(v, &n);
 
-		csv_write_field(out, text, n, ',');
+		csv_write_field(out, text, n, sep);
 		free(text);
 	}
 	return 0;
@@ -197,7 +199,7 @@ write_record(FILE *out, const struct options *opt, const struct stream_reader *r
 		putc('{', out);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
-			putc(',', out);
+			putc(opt->format == FORMAT_TSV ? '\t' : ',', out);
 		if (opt->format == FORMAT_JSONL) {
 			json_write_string(out, stream_field(r, i), strlen(stream_field(r, i)));
 			putc(':', out);
@@ -238,11 +240,13 @@ main(int argc, char **argv)
 		if (cols == NULL)
 			err(EXIT_DATA, "out of memory");
 		plan_columns(r, opt.raw, cols);
-		if (opt.format == FORMAT_CSV)
+		if (opt.format != FORMAT_JSONL) {
 			for (size_t i = 0; i < stream_nfields(r); i++)
-				fprintf(out.fp, "%s%s", i ? "," : "", stream_field(r, i));
-		if (opt.format == FORMAT_CSV)
+				fprintf(out.fp, "%s%s", i == 0 ? "" :
+				    opt.format == FORMAT_TSV ? "\t" : ",",
+				    stream_field(r, i));
 			putc('\n', out.fp);
+		}
 		/* Until the end, or a reader that went away (| head). */
 		while (!ferror(out.fp) &&
 		    (ret = stream_read(r, &rec, errbuf, sizeof(errbuf))) == 1) {

@@ -286,31 +286,57 @@ serve_sample(struct api_conn *c, const struct http_request *req, struct response
 	fprintf(r->f, "],\"total_available\":%llu}\n", (unsigned long long)total);
 }
 
-/* Whether the answer is to be CSV: ?format=csv, or Accept: text/csv. */
+enum answer_format { ANSWER_JSON, ANSWER_CSV, ANSWER_TSV };
+
+/*
+ * The form of an audience: ?format=json, csv or tsv (the table formats of
+ * aud-query), else Accept: text/csv, else JSON. Returns -1 after answering
+ * 422 for another format.
+ */
 static int
-wants_csv(const struct http_request *req)
+answer_format(const struct http_request *req, struct response *r,
+    enum answer_format *form)
 {
 	char format[16];
+	int found = http_query_param(req->query, "format", format, sizeof(format));
 
-	if (http_query_param(req->query, "format", format, sizeof(format)) == 1)
-		return strcmp(format, "csv") == 0;
-	return req->wants_csv;
+	*form = req->wants_csv ? ANSWER_CSV : ANSWER_JSON;
+	if (found == 0)
+		return 0;
+	if (found == 1 && strcmp(format, "json") == 0)
+		*form = ANSWER_JSON;
+	else if (found == 1 && strcmp(format, "csv") == 0)
+		*form = ANSWER_CSV;
+	else if (found == 1 && strcmp(format, "tsv") == 0)
+		*form = ANSWER_TSV;
+	else {
+		error_body(r, 422, "format must be json, csv or tsv");
+		return -1;
+	}
+	return 0;
 }
 
-/* An audience as the API's JSON object or as a CSV download. */
+/* An audience as the API's JSON object or as a CSV or TSV download. */
 static void
 send_audience(struct api_conn *c, struct response *r, const struct audience *a,
-    const msgpack_object *product, size_t n, int csv)
+    const msgpack_object *product, size_t n, enum answer_format form)
 {
-	if (csv) {
-		begin(r, 200, "text/csv; charset=utf-8");
-		r->extra = "Content-Disposition: attachment; filename=\"audience.csv\"\r\n";
-		audfmt_table_header(r->f, c->fmt);
-		audfmt_table(r->f, c->fmt, a, product, n);
-	} else {
+	struct audfmt *table = form == ANSWER_TSV ? c->fmt_tsv : c->fmt;
+
+	if (form == ANSWER_JSON) {
 		begin(r, 200, "application/json");
 		audfmt_json(r->f, c->fmt, a, product, n);
+		return;
 	}
+	if (form == ANSWER_TSV) {
+		begin(r, 200, "text/tab-separated-values; charset=utf-8");
+		r->extra = "Content-Disposition: attachment; filename=\"audience.tsv\"\r\n";
+	} else {
+		begin(r, 200, "text/csv; charset=utf-8");
+		r->extra = "Content-Disposition: attachment; filename=\"audience.csv\"\r\n";
+	}
+	audfmt_table_header(r->f, table);
+	audfmt_table(r->f, table, a, product, n);
 }
 
 static void
@@ -322,9 +348,10 @@ serve_recommend(struct api_conn *c, const struct http_request *req, const char *
 	msgpack_object product;
 	char errbuf[256];
 	int64_t n;
-	int csv = wants_csv(req), ret;
+	enum answer_format form;
+	int ret;
 
-	if (audience_n(c, req, r, &n) < 0)
+	if (audience_n(c, req, r, &n) < 0 || answer_format(req, r, &form) < 0)
 		return;
 	id_from_text(&id, text, strlen(text));
 	if (*text == '\0' || (id.is_str && c->m.nint == c->m.nrecords &&
@@ -337,7 +364,7 @@ serve_recommend(struct api_conn *c, const struct http_request *req, const char *
 		return;
 	}
 	stream_id_object(&id, &product);
-	send_audience(c, r, &a, &product, (size_t)n, csv);
+	send_audience(c, r, &a, &product, (size_t)n, form);
 	audience_free(&a);
 }
 
@@ -351,16 +378,15 @@ serve_by_name(struct api_conn *c, const struct http_request *req,
 	msgpack_object product = { .type = MSGPACK_OBJECT_NIL }, shown;
 	char errbuf[256];
 	int64_t n;
-	int csv;
+	enum answer_format form;
 
-	if (audience_n(c, req, r, &n) < 0)
+	if (audience_n(c, req, r, &n) < 0 || answer_format(req, r, &form) < 0)
 		return;
 	if (http_query_param(req->query, "name", name, sizeof(name)) != 1 ||
 	    name[0] == '\0') {
 		error_body(r, 422, "name must be a product name");
 		return;
 	}
-	csv = wants_csv(req);
 	if (model_name_audience(&c->m, name, strlen(name), (size_t)n, &a, errbuf,
 	    sizeof(errbuf)) < 0) {
 		error_body(r, 503, errbuf);
@@ -370,7 +396,7 @@ serve_by_name(struct api_conn *c, const struct http_request *req,
 	shown.via.str.ptr = name;
 	shown.via.str.size = (uint32_t)strlen(name);
 	a.name = &shown;
-	send_audience(c, r, &a, &product, (size_t)n, csv);
+	send_audience(c, r, &a, &product, (size_t)n, form);
 	audience_free(&a);
 }
 
@@ -545,6 +571,7 @@ api_open_model(struct api_conn *c, const char *path, char *err, size_t errlen)
 	c->m = m;
 	c->model_ok = 1;
 	c->fmt = audfmt_new(&c->m, ',');
+	c->fmt_tsv = audfmt_new(&c->m, '\t');
 	return 0;
 }
 
@@ -553,6 +580,7 @@ api_close_model(struct api_conn *c)
 {
 	if (c->model_ok) {
 		audfmt_free(c->fmt);
+		audfmt_free(c->fmt_tsv);
 		model_close(&c->m);
 	}
 	c->model_ok = 0;

@@ -18,7 +18,7 @@
 struct api_conn {
 	struct model m;
 	int model_ok;
-	struct audfmt *fmt;
+	struct audfmt *fmt, *fmt_tsv;	/* tables with commas, tabs */
 	FILE *log;			/* the access log, or NULL */
 	const char *peer;		/* the client's address, for the log */
 	struct rng rng;			/* for /products/sample */

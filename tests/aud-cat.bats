@@ -18,14 +18,21 @@ handmade() {
 
 @test "--help and --version exit 0" {
 	run -0 aud-cat --help
-	assert_line --partial "Usage: aud-cat [-H | --fingerprint] [--format jsonl|csv] [--raw] [-o FILE] [STREAM|-]"
+	assert_line --partial "Usage: aud-cat [-H | --fingerprint] [--format jsonl|csv|tsv] [--raw] [-o FILE] [STREAM|-]"
 	run -0 aud-cat --version
 	assert_output --regexp '^aud-cat [0-9.]+$'
 }
 
 @test "a bad --format is a usage error" {
 	run -2 --separate-stderr aud-cat --format xml "$S"
-	assert_equal "${stderr_lines[0]}" 'aud-cat: --format: expected jsonl or csv, got "xml"'
+	assert_equal "${stderr_lines[0]}" 'aud-cat: --format: expected jsonl, csv or tsv, got "xml"'
+}
+
+@test "TSV output: tabs between fields, a field holding a tab quoted" {
+	printf 'customer_id,product_id,event,event_date,product_name\n1,2,cart,2023-01-01,"a\tb"\n' > "$BATS_TEST_TMPDIR/t.csv"
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/t.aud" "$BATS_TEST_TMPDIR/t.csv"
+	run -0 aud-cat -F tsv "$BATS_TEST_TMPDIR/t.aud"
+	assert_output "$(printf 'customer_id\tproduct_id\tevent\ttime\tproduct_name\n1\t2\tcart\t2023-01-01T00:00:00Z\t"a\tb"')"
 }
 
 @test "CSV output quotes what needs quoting and leaves nil empty" {

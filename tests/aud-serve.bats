@@ -64,6 +64,16 @@ OUT
 	assert_line 'HTTP/1.1 400 Bad Request'
 }
 
+@test "format=tsv is a TSV download; another format is 422" {
+	run -0 serve 'GET /recommend/10?n=1&format=tsv HTTP/1.1\r\n\r\nGET /recommend/10?format=xml HTTP/1.1\r\nConnection: close\r\n\r\n'
+	assert_line 'Content-Type: text/tab-separated-values; charset=utf-8'
+	assert_line 'Content-Disposition: attachment; filename="audience.tsv"'
+	assert_line "$(printf 'product_id\trank\tcustomer_id\tscore\tsource\treason')"
+	assert_line "$(printf '10\t1\ts1\t0.25\tmodel\tengagement')"
+	assert_line 'HTTP/1.1 422 Unprocessable Content'
+	assert_line '{"detail":"format must be json, csv or tsv"}'
+}
+
 @test "n beyond the model's depth is 422 for a known, a new and a named product, as in aud-query" {
 	run -0 serve 'GET /recommend/10?n=4 HTTP/1.1\r\n\r\nGET /recommend/99?n=4 HTTP/1.1\r\n\r\nGET /recommend?name=Mug&n=4 HTTP/1.1\r\nConnection: close\r\n\r\n'
 	assert_equal "$(grep -c '^HTTP/1.1 422 Unprocessable' <<< "$output")" 3
