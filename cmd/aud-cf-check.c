@@ -123,11 +123,8 @@ parse_options(int argc, char **argv, struct options *opt)
 			cf->iterations = (size_t)v;
 			break;
 		case O_K:
-			if (cf->nk == MAX_KS ||
-			    cli_parse_int(optarg, 1, 10000, &opt->k[cf->nk]) < 0)
-				cli_bad_value(usage, "--k",
-				    "1 to 10000, at most 8 times", optarg);
-			cf->nk++;
+			cli_add_cutoff(usage, optarg, 10000, opt->k, &cf->nk,
+			    MAX_KS);
 			break;
 		case O_REGULARIZATION:
 			if (cli_parse_double(optarg, 0, 1e6, &cf->als.regularization) < 0)

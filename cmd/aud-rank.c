@@ -170,11 +170,8 @@ parse_options(int argc, char **argv, struct options *opt)
 				    "0 (no decay) to 1000000 days", optarg);
 			break;
 		case O_K:
-			if (opt->nk == MAX_KS ||
-			    cli_parse_int(optarg, 1, MAX_TOP_N, &opt->k[opt->nk]) < 0)
-				cli_bad_value(usage, "--k",
-				    "1 to 10000, at most 8 times", optarg);
-			opt->nk++;
+			cli_add_cutoff(usage, optarg, MAX_TOP_N, opt->k, &opt->nk,
+			    MAX_KS);
 			break;
 		case O_MIN_SUPPORT:
 			if (cli_parse_int(optarg, 1, 1000000, &opt->min_support) < 0)

@@ -106,6 +106,23 @@ cli_bad_value(cli_usage_fn *usage, const char *option, const char *want,
 	cli_usage_error(usage, "%s: expected %s, got \"%s\"", option, want, arg);
 }
 
+void
+cli_add_cutoff(cli_usage_fn *usage, const char *arg, int64_t most,
+    int64_t *ks, size_t *nk, size_t max)
+{
+	char want[64];
+	int64_t k;
+
+	snprintf(want, sizeof(want), "1 to %lld, at most %zu times",
+	    (long long)most, max);
+	if (*nk == max || cli_parse_int(arg, 1, most, &k) < 0)
+		cli_bad_value(usage, "--k", want, arg);
+	for (size_t i = 0; i < *nk; i++)
+		if (ks[i] == k)
+			cli_usage_error(usage, "--k: %lld given twice", (long long)k);
+	ks[(*nk)++] = k;
+}
+
 const char *
 cli_one_input(int argc, char **argv, int first, cli_usage_fn *usage)
 {

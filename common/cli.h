@@ -5,6 +5,7 @@
 #ifndef AUD_CLI_H
 #define AUD_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum {
@@ -69,6 +70,14 @@ void cli_usage_error(cli_usage_fn *usage, const char *fmt, ...);
 __attribute__((noreturn))
 void cli_bad_value(cli_usage_fn *usage, const char *option, const char *want,
     const char *arg);
+
+/*
+ * Adds the cut-off arg (a whole number from 1 to most) of a repeatable --k
+ * to ks[0..*nk), at most max of them; a bad value, one too many or one
+ * given twice (its figures would be reported twice) is a usage error.
+ */
+void cli_add_cutoff(cli_usage_fn *usage, const char *arg, int64_t most,
+    int64_t *ks, size_t *nk, size_t max);
 
 /* The one input operand after the options, "-" when there is none. */
 const char *cli_one_input(int argc, char **argv, int first, cli_usage_fn *usage);

@@ -118,6 +118,10 @@ cf() {
 @test "bad numbers are usage errors" {
 	run -2 --separate-stderr aud-cf-check --k 0 "$P"
 	assert_equal "${stderr_lines[0]}" 'aud-cf-check: --k: expected 1 to 10000, at most 8 times, got "0"'
+	run -2 --separate-stderr aud-cf-check --k 5 --k 10 --k 5 "$P"
+	assert_equal "${stderr_lines[0]}" 'aud-cf-check: --k: 5 given twice'
+	run -2 --separate-stderr aud-rank --eval --k 5 --k 5 "$P"
+	assert_equal "${stderr_lines[0]}" 'aud-rank: --k: 5 given twice'
 	run -2 --separate-stderr aud-cf-check --factors 0 "$P"
 	assert_equal "${stderr_lines[0]}" 'aud-cf-check: --factors: expected 1 to 1024, got "0"'
 	assert_equal "${stderr_lines[2]}" "Try 'aud-cf-check --help' for more information."
