@@ -122,11 +122,19 @@ data: $(BUILD)/gen-lookalike
 	$(BUILD)/gen-lookalike --rows 5000000 --seed 1 -o $(BUILD)/data/lookalike-5m.csv
 
 # The reproducible analysis of DATA (a CSV; PREPARE_FLAGS name its columns):
-# statistics, the collaborative-filtering check and charts in analysis/results.
+# statistics, the collaborative-filtering check and charts in analysis/results
+# for the sample, analysis/results/NAME for another DATA (NAME.csv), so that
+# the results README shows are never overwritten by another data set's.
 # Nothing is redone unless the data, its options or the tools changed.
 DATA          ?= data/sample.csv
 PREPARE_FLAGS ?=
-RESULTS       := analysis/results
+DATA_NAME     := $(basename $(notdir $(DATA)))
+ifeq ($(DATA),data/sample.csv)
+  RESULTS     ?= analysis/results
+else
+  RESULTS     ?= analysis/results/$(DATA_NAME)
+endif
+ANALYSIS_DIR  := $(BUILD)/analysis/$(DATA_NAME)
 RESULT_FILES  := $(addprefix $(RESULTS)/,data_statistics.json cf_metrics.json \
                  daily_activity.png interactions_per_user.png retention_split.png)
 
@@ -134,14 +142,14 @@ analysis: bootstrap
 	@$(MAKE) --no-print-directory -s $(RESULT_FILES)
 
 # Records which data and options the results are of; rewritten only on a change.
-$(BUILD)/analysis/source: FORCE
+$(ANALYSIS_DIR)/source: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(DATA) $(PREPARE_FLAGS)' | cmp -s - $@ || echo '$(DATA) $(PREPARE_FLAGS)' > $@
 
-$(BUILD)/analysis/interactions.aud: $(DATA) $(BUILD)/analysis/source $(BUILD)/aud-prepare
+$(ANALYSIS_DIR)/interactions.aud: $(DATA) $(ANALYSIS_DIR)/source $(BUILD)/aud-prepare
 	$(BUILD)/aud-prepare -q $(PREPARE_FLAGS) -o $@ $(DATA)
 
-$(RESULT_FILES) &: $(BUILD)/analysis/interactions.aud $(BUILD)/aud-explore $(BUILD)/aud-cf-check \
+$(RESULT_FILES) &: $(ANALYSIS_DIR)/interactions.aud $(BUILD)/aud-explore $(BUILD)/aud-cf-check \
                    scripts/analysis analysis/charts.gp
 	scripts/analysis $(BUILD) $< $(RESULTS)
 

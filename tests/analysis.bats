@@ -39,3 +39,11 @@ analysis() {
 	run -0 jq -c '.event_distribution.counts' "$R/data_statistics.json"
 	assert_output '{"cart":12}'
 }
+
+@test "another DATA's results go under analysis/results/NAME, never over the sample's" {
+	run -0 make -C "$AUD_ROOT" -n --no-print-directory analysis SAN="$san" DATA="$FIXTURES/explore.csv"
+	assert_output --partial "analysis/results/explore/data_statistics.json"
+	refute_output --partial "analysis/results/data_statistics.json"
+	run -0 make -C "$AUD_ROOT" -n --no-print-directory analysis SAN="$san"
+	assert_output --partial " analysis/results/data_statistics.json"
+}
