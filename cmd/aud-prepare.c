@@ -18,11 +18,17 @@
 #include "output.h"
 #include "prepare.h"
 #include "timeparse.h"
+#include "xalloc.h"
 #include "banned.h"
 
 struct options {
 	struct prep_params par;
+	struct prep_filter *filters;	/* par's, owned here */
+	size_t filters_cap;
+	struct prep_event_map *event_map;
+	size_t event_map_cap;
 	double max_drop_share;		/* -1: no limit */
+	int dry_run;
 	const char *max_drop_share_arg;
 	struct common_options common;
 	const char *input;
@@ -62,6 +68,14 @@ help(void)
 	    "  --time-col COL       time column (default event_date, or 5)\n"
 	    "  --name-col COL       product name column, optional (default product_name, or 6)\n"
 	    "  --no-header          the first row is data; columns are named by number\n"
+	    "  --delimiter D        the field separator: a character such as ';' or '|',\n"
+	    "                       tab, or whitespace (runs of blanks, no quoting)\n"
+	    "  --keep-if COL=GLOB   keep only rows whose COL matches GLOB (fnmatch(3));\n"
+	    "                       repeatable: every one must match\n"
+	    "  --drop-if COL=GLOB   drop rows whose COL matches GLOB; repeatable\n"
+	    "  --event-map A=B,...  the export's event A is aud's event B; repeatable\n"
+	    "  --dry-run            show the header, each column's role and what the\n"
+	    "                       first five rows become, and write nothing\n"
 	    "  --event-value EVENT  no event column: every row is this event\n"
 	    "  --time-format FMT    iso (default), epoch-s, epoch-ms, or a strptime(3)\n"
 	    "                       layout such as '%%d/%%m/%%Y %%H:%%M'\n"
@@ -77,15 +91,81 @@ help(void)
 
 static const struct cli_tool tool = { "aud-prepare", help, usage };
 
+/* --delimiter: one character (not a quote or line end), tab or whitespace. */
+static void
+parse_delimiter(const char *arg, struct prep_params *par)
+{
+	par->whitespace = strcmp(arg, "whitespace") == 0;
+	if (par->whitespace)
+		return;
+	if (strcmp(arg, "tab") == 0)
+		par->delim = '\t';
+	else if (strlen(arg) == 1 && strchr("\"\r\n", arg[0]) == NULL)
+		par->delim = arg[0];
+	else
+		cli_bad_value(usage, "--delimiter", "one character, tab or "
+		    "whitespace", arg);
+}
+
+/* --keep-if or --drop-if COL=GLOB. */
+static void
+add_filter(struct options *opt, char *arg, int keep)
+{
+	char *eq = strchr(arg, '=');
+	struct prep_filter *f;
+
+	if (eq == NULL || eq == arg)
+		cli_bad_value(usage, keep ? "--keep-if" : "--drop-if",
+		    "COLUMN=GLOB", arg);
+	*eq = '\0';
+	opt->filters = xgrow(opt->filters, &opt->filters_cap,
+	    opt->par.nfilters + 1, sizeof(*opt->filters));
+	f = &opt->filters[opt->par.nfilters++];
+	f->col = arg;
+	f->glob = eq + 1;
+	f->keep = keep;
+	opt->par.filters = opt->filters;
+}
+
+/* --event-map FROM=TO[,FROM=TO...]. */
+static void
+add_event_map(struct options *opt, char *arg)
+{
+	for (char *pair = arg, *next; pair != NULL; pair = next) {
+		char *eq = strchr(pair, '=');
+		struct prep_event_map *m;
+
+		if ((next = strchr(pair, ',')) != NULL)
+			*next++ = '\0';
+
+		if (eq == NULL || eq == pair || eq[1] == '\0')
+			cli_bad_value(usage, "--event-map", "FROM=TO[,FROM=TO...]",
+			    pair);
+		*eq = '\0';
+		opt->event_map = xgrow(opt->event_map, &opt->event_map_cap,
+		    opt->par.nevent_map + 1, sizeof(*opt->event_map));
+		m = &opt->event_map[opt->par.nevent_map++];
+		m->from = pair;
+		m->to = eq + 1;
+		opt->par.event_map = opt->event_map;
+	}
+}
+
 static void
 parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { O_CUSTOMER = 256, O_PRODUCT, O_EVENT, O_TIME, O_NAME, O_NO_HEADER,
 	    O_EVENT_VALUE, O_TIME_FORMAT, O_BOT_THRESHOLD, O_STRICT,
-	    O_MAX_DROP_SHARE };
+	    O_MAX_DROP_SHARE, O_DELIMITER, O_KEEP_IF, O_DROP_IF, O_EVENT_MAP,
+	    O_DRY_RUN };
 	static const struct option longopts[] = {
 		{ "bot-threshold", required_argument, NULL, O_BOT_THRESHOLD },
 		{ "customer-col", required_argument, NULL, O_CUSTOMER },
+		{ "delimiter", required_argument, NULL, O_DELIMITER },
+		{ "drop-if", required_argument, NULL, O_DROP_IF },
+		{ "dry-run", no_argument, NULL, O_DRY_RUN },
+		{ "event-map", required_argument, NULL, O_EVENT_MAP },
+		{ "keep-if", required_argument, NULL, O_KEEP_IF },
 		{ "event-col", required_argument, NULL, O_EVENT },
 		{ "event-value", required_argument, NULL, O_EVENT_VALUE },
 		{ "max-drop-share", required_argument, NULL, O_MAX_DROP_SHARE },
@@ -113,6 +193,19 @@ parse_options(int argc, char **argv, struct options *opt)
 				cli_usage_error(usage, "%s: empty column name",
 				    prep_column_option[c - O_CUSTOMER]);
 			opt->par.col[c - O_CUSTOMER] = optarg;
+			break;
+		case O_DELIMITER:
+			parse_delimiter(optarg, &opt->par);
+			break;
+		case O_KEEP_IF:
+		case O_DROP_IF:
+			add_filter(opt, optarg, c == O_KEEP_IF);
+			break;
+		case O_EVENT_MAP:
+			add_event_map(opt, optarg);
+			break;
+		case O_DRY_RUN:
+			opt->dry_run = 1;
 			break;
 		case O_NO_HEADER:
 			opt->par.no_header = 1;
@@ -168,6 +261,9 @@ report(const struct options *opt, const struct prep_counts *c)
 
 	fprintf(stderr, "aud-prepare: %s: rows read: %llu\n", opt->par.name,
 	    (unsigned long long)c->rows_read);
+	if (opt->par.nfilters > 0)
+		fprintf(stderr, "aud-prepare: filtered out (--keep-if, --drop-if): "
+		    "%llu\n", (unsigned long long)c->filtered);
 	fprintf(stderr, "aud-prepare: dropped, missing a field: %llu "
 	    "(customer %llu, product %llu, event %llu)\n",
 	    (unsigned long long)(d[PREP_NO_CUSTOMER] + d[PREP_NO_PRODUCT] +
@@ -210,8 +306,11 @@ check_survivors(const struct options *opt, const struct prep *p,
     struct output *out)
 {
 	const struct prep_counts *c = prep_counts(p);
-	uint64_t dropped = c->rows_read - c->written;
-	double share = c->rows_read ? (double)dropped / (double)c->rows_read : 0;
+	/* Rows the filters took were asked to go: the cleaning's share is of
+	   the rest. */
+	uint64_t considered = c->rows_read - c->filtered;
+	uint64_t dropped = considered - c->written;
+	double share = considered ? (double)dropped / (double)considered : 0;
 	char cause[512], warning[256];
 
 	prep_main_cause(p, cause, sizeof(cause));
@@ -227,7 +326,7 @@ check_survivors(const struct options *opt, const struct prep *p,
 	}
 	if (opt->common.quiet)
 		return;
-	if (2 * dropped > c->rows_read)
+	if (2 * dropped > considered)
 		warnx("%s: warning: %.1f%% of rows dropped: %s", opt->par.name,
 		    100 * share, cause);
 	if (prep_implausible_times(p, warning, sizeof(warning)))
@@ -262,12 +361,27 @@ main(int argc, char **argv)
 	opt.par.name = strcmp(opt.input, "-") == 0 ? "stdin" : opt.input;
 	if ((p = prep_new(&opt.par, err, sizeof(err))) == NULL)
 		errx(EXIT_USAGE, "%s", err);
+	if (opt.dry_run) {
+		in = open_input(opt.input, &size);
+		switch (prep_dry_run(p, in, stdout, 5)) {
+		case -2:
+			cli_usage_error(usage, "%s", prep_error(p));
+		case -1:
+			errx(EXIT_DATA, "%s", prep_error(p));
+		}
+		return fflush(stdout) == 0 ? 0 : EXIT_DATA;
+	}
 	if (output_open(&out, opt.common.output, 1, opt.common.force, err,
 	    sizeof(err)) < 0)
 		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", err);
 	in = open_input(opt.input, &size);
-	if (prep_read(p, in, size, opt.common.quiet ? -1 : STDERR_FILENO) < 0)
+	switch (prep_read(p, in, size, opt.common.quiet ? -1 : STDERR_FILENO)) {
+	case -2:
+		output_abort(&out);
+		cli_usage_error(usage, "%s", prep_error(p));
+	case -1:
 		errx(EXIT_DATA, "%s", prep_error(p));
+	}
 	if (in != stdin)
 		fclose(in);
 	if (!opt.common.quiet)
@@ -284,5 +398,7 @@ main(int argc, char **argv)
 	if (!opt.common.quiet)
 		report(&opt, prep_counts(p));
 	prep_free(p);
+	free(opt.filters);
+	free(opt.event_map);
 	return 0;
 }

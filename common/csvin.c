@@ -46,6 +46,8 @@ struct batch {
 struct reader {
 	FILE *in;
 	const char *name;
+	char delim;
+	int whitespace;
 	volatile uint64_t *bytes_read;
 	uint64_t line;			/* the line being fed */
 	uint64_t row_line;		/* the line the current row started on */
@@ -144,10 +146,11 @@ on_row(int term, void *r_)
 		end_row(r);
 }
 
+/* A blank around an unquoted field, trimmed; never the delimiter. */
 static int
-is_blank(char c)
+is_blank(const struct reader *r, char c)
 {
-	return c == ' ' || c == '\t';
+	return (c == ' ' || c == '\t') && c != r->delim;
 }
 
 /*
@@ -169,17 +172,17 @@ split_plain_line(struct reader *r, const char *s, size_t n)
 	    memchr(s, '\r', (size_t)(end - s)) != NULL ||
 	    memchr(s, '\0', (size_t)(end - s)) != NULL)
 		return 0;
-	for (f = s; f < end && is_blank(*f); f++)
+	for (f = s; f < end && is_blank(r, *f); f++)
 		;
 	if (f == end)
 		return 0;	/* a blank line: libcsv decides */
 	for (f = s;; f++) {
-		const char *comma = memchr(f, ',', (size_t)(end - f));
+		const char *comma = memchr(f, r->delim, (size_t)(end - f));
 		const char *fe = comma ? comma : end;
 
-		while (f < fe && is_blank(*f))
+		while (f < fe && is_blank(r, *f))
 			f++;
-		while (fe > f && is_blank(fe[-1]))
+		while (fe > f && is_blank(r, fe[-1]))
 			fe--;
 		batch_add_field(&r->batch[r->filling], f, (size_t)(fe - f));
 		if (comma == NULL)
@@ -234,23 +237,91 @@ line_end(const char *s, const char *end)
 	return cr ? cr : nl;
 }
 
+/* libcsv's blanks around an unquoted field when a tab separates fields. */
+static int
+space_only(unsigned char c)
+{
+	return c == ' ';
+}
+
+/*
+ * Fields separated by runs of blanks, without quotes: a line at a time,
+ * blanks (and a CR) around the fields dropped, blank lines skipped.
+ */
+static void
+read_blank_separated(struct reader *r)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	uint64_t total = 0;
+	ssize_t got;
+
+	while (!r->failed && !handoff_cancelled(&r->ring) &&
+	    (got = getline(&line, &cap, r->in)) > 0) {
+		const char *s = line, *end = line + got;
+
+		if (total == 0 && got >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+			s += 3;
+		total += (uint64_t)got;
+		r->row_line = r->line;
+		if (memchr(s, '\0', (size_t)(end - s)) != NULL)
+			fail(r, r->line, "NUL byte in a field");
+		while (!r->failed) {
+			const char *f;
+
+			while (s < end && strchr(" \t\r\n\v\f", *s) != NULL)
+				s++;
+			if (s == end)
+				break;
+			for (f = s; f < end && strchr(" \t\r\n\v\f", *f) == NULL; f++)
+				;
+			if ((size_t)(f - s) > CSV_MAX_FIELD)
+				fail(r, r->line, "field longer than 16 MiB");
+			else
+				batch_add_field(&r->batch[r->filling], s, (size_t)(f - s));
+			s = f;
+		}
+		if (!r->failed && r->batch[r->filling].nfields >
+		    r->batch[r->filling].row_start)
+			end_row(r);
+		r->line++;
+		if (r->bytes_read != NULL)
+			*r->bytes_read = total;
+	}
+	free(line);
+	if (!r->failed && ferror(r->in)) {
+		snprintf(r->err, sizeof(r->err), "%s: read error: %s", r->name,
+		    strerror(errno));
+		r->failed = 1;
+	}
+	publish(r, 1, r->failed ? -1 : 0);
+}
+
 /* The reader thread: parses the whole input into batches. */
 static void *
 read_all(void *r_)
 {
 	struct reader *r = r_;
 	struct csv_parser p;
-	char *chunk = xmalloc(CHUNK);
+	char *chunk;
 	uint64_t total = 0;
 	size_t n;
 	int first = 1, after_cr = 0;
 
+	if (r->whitespace) {
+		read_blank_separated(r);
+		return NULL;
+	}
+	chunk = xmalloc(CHUNK);
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
 		fail(r, 0, "out of memory");
 		publish(r, 1, -1);
 		free(chunk);
 		return NULL;
 	}
+	csv_set_delim(&p, (unsigned char)r->delim);
+	if (r->delim == '\t')
+		csv_set_space_func(&p, space_only);
 	while (!r->failed && !handoff_cancelled(&r->ring) &&
 	    (n = fread(chunk, 1, CHUNK, r->in)) > 0) {
 		const char *s = chunk, *end = chunk + n;
@@ -314,8 +385,8 @@ consume(const struct batch *b, struct csv_field **fields, size_t *fields_cap,
 }
 
 int
-csv_read(FILE *in, const char *name, csv_rows_fn fn, void *ctx,
-    volatile uint64_t *bytes_read, char *err, size_t errlen)
+csv_read(const struct csv_input *src, csv_rows_fn fn, void *ctx, char *err,
+    size_t errlen)
 {
 	struct reader *r = xcalloc(1, sizeof(*r));
 	struct csv_field *fields = NULL;
@@ -325,13 +396,15 @@ csv_read(FILE *in, const char *name, csv_rows_fn fn, void *ctx,
 	pthread_t thread;
 	int ret = 0, last = 0, status = 0;
 
-	r->in = in;
-	r->name = name;
-	r->bytes_read = bytes_read;
+	r->in = src->in;
+	r->name = src->name;
+	r->delim = src->delim;
+	r->whitespace = src->whitespace;
+	r->bytes_read = src->bytes_read;
 	r->line = r->row_line = 1;
 	handoff_init(&r->ring);
 	if ((errno = pthread_create(&thread, NULL, read_all, r)) != 0) {
-		snprintf(err, errlen, "%s: cannot start a thread: %s", name,
+		snprintf(err, errlen, "%s: cannot start a thread: %s", src->name,
 		    strerror(errno));
 		free(r);
 		return -1;

@@ -3,7 +3,8 @@
  * quotes and newlines, CRLF or LF line ends, and a leading UTF-8 byte order
  * mark. Rows are handed to a callback with their physical line number, so
  * data errors can say "file:line". Unquoted fields lose surrounding blanks
- * (libcsv's rule); quoted fields are kept exactly.
+ * (libcsv's rule); quoted fields are kept exactly. The delimiter may be
+ * another character (';', a tab), or runs of blanks with no quoting.
  */
 #ifndef AUD_CSVIN_H
 #define AUD_CSVIN_H
@@ -37,13 +38,23 @@ struct csv_row {
  */
 typedef int (*csv_rows_fn)(const struct csv_row *rows, size_t nrows, void *ctx);
 
+/* Where rows come from and how they are written. */
+struct csv_input {
+	FILE *in;
+	const char *name;		/* for messages */
+	char delim;			/* ',' (RFC 4180), ';', '\t', '|', ... */
+	int whitespace;			/* instead: fields are separated by
+					   runs of blanks, with no quoting (the
+					   CDNOW files); delim is not used */
+	volatile uint64_t *bytes_read;	/* if not NULL, updated as input is
+					   consumed, for progress */
+};
+
 /*
- * Reads in to its end, calling fn for each batch of rows. name is used in
- * messages.
- * Returns 0, fn's non-zero value, or -1 with err filled ("name:line: ...").
- * If bytes_read is not NULL it is updated as input is consumed, for progress.
+ * Reads src->in to its end, calling fn for each batch of rows. Returns 0,
+ * fn's non-zero value, or -1 with err filled ("name:line: ...").
  */
-int csv_read(FILE *in, const char *name, csv_rows_fn fn, void *ctx,
-    volatile uint64_t *bytes_read, char *err, size_t errlen);
+int csv_read(const struct csv_input *src, csv_rows_fn fn, void *ctx, char *err,
+    size_t errlen);
 
 #endif

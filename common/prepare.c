@@ -3,6 +3,7 @@
  * interning of its ids run a batch of rows at a time, so that the kept rows
  * stay in cache; the clean-up steps each make one pass over the sorted rows.
  */
+#include <fnmatch.h>
 #include <msgpack.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,6 +71,12 @@ struct prep {
 	char *names;
 	size_t names_len, names_cap;
 
+	int *filter_col;		/* per filter: its 0-based column */
+	char **map_from, **map_to;	/* the event map, normalised */
+	int usage_error;		/* err is the command line's fault */
+	FILE *preview;			/* --dry-run: the report, and */
+	size_t preview_left;		/* the rows still to show */
+
 	struct kept kept;		/* rows of the batch being read */
 	uint32_t *order;		/* after prep_clean: input row of the
 					   k-th in time order */
@@ -95,6 +102,71 @@ find_column(const struct csv_row *row, const char *want)
 	return -1;
 }
 
+/*
+ * The header as read, for a message: its fields joined by the delimiter,
+ * cut at len; and when it was read as one field holding another likely
+ * delimiter, a hint to use that one.
+ */
+static void
+header_seen(const struct prep *p, const struct csv_row *header, char *seen,
+    size_t len, char *hint, size_t hintlen)
+{
+	static const char others[] = ";\t|,";
+	char sep[2] = { p->par.whitespace ? ' ' : p->par.delim ? p->par.delim : ',',
+	    '\0' };
+	size_t at = 0;
+
+	seen[0] = hint[0] = '\0';
+	for (size_t i = 0; i < header->nfields && at + 4 < len; i++) {
+		int n = snprintf(seen + at, len - at, "%s%s", i ? sep : "",
+		    header->fields[i].ptr);
+
+		at += n > 0 ? (size_t)n : 0;
+	}
+	if (at + 4 >= len)
+		snprintf(seen + len - 4, 4, "...");
+	if (header->nfields != 1)
+		return;
+	for (const char *d = others; *d != '\0'; d++)
+		if (*d != sep[0] && strchr(header->fields[0].ptr, *d) != NULL) {
+			snprintf(hint, hintlen, "; try --delimiter %s",
+			    *d == '\t' ? "tab" : *d == ';' ? "';'" :
+			    *d == '|' ? "'|'" : "','");
+			return;
+		}
+}
+
+/*
+ * Finds each filter's column; one the header does not have is the command
+ * line's error, naming the columns there are. Returns 0 or -1.
+ */
+static int
+map_filters(struct prep *p, const struct csv_row *header)
+{
+	p->filter_col = xcalloc(p->par.nfilters + 1, sizeof(*p->filter_col));
+	for (size_t i = 0; i < p->par.nfilters; i++) {
+		const struct prep_filter *f = &p->par.filters[i];
+		int64_t pos;
+		char seen[128], hint[64];
+
+		if (p->par.no_header && cli_parse_int(f->col, 1, 100000, &pos) == 0)
+			p->filter_col[i] = (int)pos - 1;
+		else if (!p->par.no_header)
+			p->filter_col[i] = find_column(header, f->col);
+		else
+			p->filter_col[i] = -1;
+		if (p->filter_col[i] >= 0)
+			continue;
+		header_seen(p, header, seen, sizeof(seen), hint, sizeof(hint));
+		snprintf(p->err, sizeof(p->err), "%s: no column \"%s\" in the "
+		    "header; the columns are: %s", f->keep ? "--keep-if" :
+		    "--drop-if", f->col, seen);
+		p->usage_error = 1;
+		return -1;
+	}
+	return 0;
+}
+
 /* Maps the columns, from the header row or from numbers. Returns 0 or -1. */
 static int
 map_columns(struct prep *p, const struct csv_row *header)
@@ -117,11 +189,16 @@ map_columns(struct prep *p, const struct csv_row *header)
 		p->col[i] = find_column(header,
 		    opt->col[i] ? opt->col[i] : col_default_name[i]);
 		if (p->col[i] < 0 && (i != PREP_NAME || opt->col[i] != NULL)) {
+			char seen[128], hint[64];
+
+			header_seen(p, header, seen, sizeof(seen), hint,
+			    sizeof(hint));
 			snprintf(p->err, sizeof(p->err), "%s:%llu: no column \"%s\" "
-			    "in the header (see %s%s)", p->name,
+			    "in the header: %s (see %s%s)%s", p->name,
 			    (unsigned long long)header->line,
-			    opt->col[i] ? opt->col[i] : col_default_name[i],
-			    prep_column_option[i], i == PREP_EVENT ? " or --event-value" : "");
+			    opt->col[i] ? opt->col[i] : col_default_name[i], seen,
+			    prep_column_option[i], i == PREP_EVENT ?
+			    " or --event-value" : "", hint);
 			return -1;
 		}
 	}
@@ -140,6 +217,8 @@ map_columns(struct prep *p, const struct csv_row *header)
 		    header->nfields == 1 ? "" : "s");
 		return -1;
 	}
+	if (map_filters(p, header) < 0)
+		return -1;
 	p->mapped = 1;
 	return 0;
 }
@@ -254,6 +333,36 @@ strict_error(struct prep *p, const struct csv_row *row, const char *what,
 	return -1;
 }
 
+/* Whether a row matches every --keep-if and no --drop-if. */
+static int
+passes_filters(const struct prep *p, const struct csv_row *row)
+{
+	for (size_t i = 0; i < p->par.nfilters; i++) {
+		const struct prep_filter *f = &p->par.filters[i];
+		int c = p->filter_col[i];
+		const char *value = (size_t)c < row->nfields ?
+		    row->fields[c].ptr : "";
+
+		if ((fnmatch(f->glob, value, 0) == 0) != f->keep)
+			return 0;
+	}
+	return 1;
+}
+
+/* The name an event of the export is known by (--event-map), in buf. */
+static size_t
+map_event(const struct prep *p, char *buf, size_t len)
+{
+	for (size_t i = 0; i < p->par.nevent_map; i++)
+		if (strlen(p->map_from[i]) == len &&
+		    memcmp(p->map_from[i], buf, len) == 0) {
+			len = strlen(p->map_to[i]);
+			memcpy(buf, p->map_to[i], len);
+			break;
+		}
+	return len;
+}
+
 /*
  * Checks and cleans one data row: 1 when it is kept (as the next row of k),
  * 0 when it is dropped and counted, -1 with p->err set.
@@ -272,6 +381,10 @@ check_row(struct prep *p, const struct csv_row *row, struct kept *k)
 	p->count.rows_read++;
 	if ((p->count.rows_read & 0xffff) == 0)
 		progress_update(&p->progress, p->bytes_read);
+	if (p->par.nfilters > 0 && !passes_filters(p, row)) {
+		p->count.filtered++;
+		return 0;
+	}
 	if (c->len == 0 || pr->len == 0) {
 		if (p->par.strict)
 			return strict_error(p, row, c->len == 0 ? "no customer id" :
@@ -290,6 +403,7 @@ check_row(struct prep *p, const struct csv_row *row, struct kept *k)
 				return strict_error(p, row, "no event", NULL);
 			return drop_row(p, row, PREP_NO_EVENT, NULL);
 		}
+		evlen = map_event(p, evbuf, evlen);
 		if ((e = event_index(p, evbuf, evlen)) < 0) {
 			snprintf(p->err, sizeof(p->err), "%s:%llu: more than %d "
 			    "distinct events (is the event column right?)",
@@ -382,6 +496,141 @@ on_rows(const struct csv_row *rows, size_t n, void *ctx)
 		}
 	}
 	return store_kept(p, &p->kept);
+}
+
+/* --dry-run: each column's role, from the header or the options. */
+static void
+preview_mapping(const struct prep *p, const struct csv_row *header)
+{
+	static const char *const role[PREP_NCOLS] = {
+		"customer_id", "product_id", "event", "time", "product_name"
+	};
+	char seen[4096], hint[64];
+
+	header_seen(p, header, seen, sizeof(seen), hint, sizeof(hint));
+	fprintf(p->preview, "%s (%zu column%s): %s\n", p->par.no_header ?
+	    "first row" : "header", header->nfields,
+	    header->nfields == 1 ? "" : "s", seen);
+	fprintf(p->preview, "mapping:\n");
+	for (int i = 0; i < PREP_NCOLS; i++) {
+		int c = p->col[i];
+
+		fprintf(p->preview, "  %-12s <- ", role[i]);
+		if (i == PREP_EVENT && p->par.event_value != NULL)
+			fprintf(p->preview, "every row: %s (--event-value)\n",
+			    p->event_name[p->fixed_event]);
+		else if (c < 0)
+			fprintf(p->preview, "none\n");
+		else if (p->par.no_header)
+			fprintf(p->preview, "column %d\n", c + 1);
+		else
+			fprintf(p->preview, "column %d, \"%s\"\n", c + 1,
+			    header->fields[c].ptr);
+	}
+	fprintf(p->preview, "  time format: %s\n", p->par.time_format_arg);
+	for (size_t i = 0; i < p->par.nfilters; i++)
+		fprintf(p->preview, "  %s %s=%s\n", p->par.filters[i].keep ?
+		    "keep-if" : "drop-if", p->par.filters[i].col,
+		    p->par.filters[i].glob);
+	for (size_t i = 0; i < p->par.nevent_map; i++)
+		fprintf(p->preview, "  event %s is %s\n", p->map_from[i],
+		    p->map_to[i]);
+	fprintf(p->preview, "rows, as they would be read:\n");
+}
+
+/* An id as aud reads it: an integer bare, a string quoted. */
+static void
+preview_id(FILE *out, const struct id *id)
+{
+	if (id->is_str)
+		fprintf(out, "\"%.*s\"", (int)id->len, id->str);
+	else
+		fprintf(out, "%lld", (long long)id->num);
+}
+
+/* --dry-run: one row, kept with its values, or why it would go. */
+static void
+preview_row(struct prep *p, const struct csv_row *row)
+{
+	static const char *const why[PREP_NCAUSES] = {
+		"no customer id", "no product id", "no event", "bad time"
+	};
+	struct prep_counts before = p->count;
+	struct kept *k = &p->kept;
+	char when[TIME_ISO_LEN];
+
+	k->n = 0;
+	fprintf(p->preview, "  line %llu: ", (unsigned long long)row->line);
+	check_row(p, row, k);
+	if (k->n == 1) {
+		fprintf(p->preview, "customer ");
+		preview_id(p->preview, &k->customer[0]);
+		fprintf(p->preview, ", product ");
+		preview_id(p->preview, &k->product[0]);
+		fprintf(p->preview, ", %s at %s", p->event_name[k->event[0]],
+		    time_format_iso(k->time[0], when));
+		if (k->name[0] != NULL && k->name[0]->len > 0)
+			fprintf(p->preview, ", named \"%s\"", k->name[0]->ptr);
+		fprintf(p->preview, "\n");
+		return;
+	}
+	if (p->count.filtered > before.filtered) {
+		fprintf(p->preview, "filtered out\n");
+		return;
+	}
+	for (int c = 0; c < PREP_NCAUSES; c++)
+		if (p->count.dropped[c] > before.dropped[c]) {
+			const struct csv_field *tf = field(p, row, PREP_TIME);
+
+			fprintf(p->preview, "dropped: %s", why[c]);
+			if (c == PREP_BAD_TIME)
+				fprintf(p->preview, " \"%s\"", tf->ptr);
+			fprintf(p->preview, "\n");
+			return;
+		}
+	fprintf(p->preview, "%s\n", p->err);	/* an error: too many events */
+}
+
+/* --dry-run's CSV callback: the mapping, then rows until enough. */
+static int
+on_preview_rows(const struct csv_row *rows, size_t n, void *ctx)
+{
+	struct prep *p = ctx;
+	size_t i = 0;
+
+	if (!p->mapped) {
+		if (map_columns(p, &rows[0]) < 0)
+			return -1;
+		preview_mapping(p, &rows[0]);
+		if (!p->par.no_header)
+			i = 1;
+	}
+	kept_reserve(&p->kept, 1);
+	for (; i < n && p->preview_left > 0; i++, p->preview_left--)
+		preview_row(p, &rows[i]);
+	return p->preview_left == 0 ? 1 : 0;	/* 1 stops the reader */
+}
+
+int
+prep_dry_run(struct prep *p, FILE *in, FILE *out, size_t nrows)
+{
+	struct csv_input src = { .in = in, .name = p->name,
+	    .delim = p->par.delim ? p->par.delim : ',',
+	    .whitespace = p->par.whitespace };
+	int ret;
+
+	p->par.strict = 0;	/* a row that would fail is shown, not fatal */
+	p->preview = out;
+	p->preview_left = nrows;
+	ret = csv_read(&src, on_preview_rows, p, p->err, sizeof(p->err));
+	if (ret < 0)
+		return p->usage_error ? -2 : -1;
+	if (!p->mapped) {
+		snprintf(p->err, sizeof(p->err), "%s: empty input, no header",
+		    p->name);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -591,6 +840,34 @@ pack_str_entry(msgpack_packer *pk, const char *key, const char *v)
 	stream_pack_cstr(pk, v);
 }
 
+/* How the CSV was read: its delimiter, the filters and the event map. */
+static void
+pack_reading(msgpack_packer *pk, const struct prep_params *par)
+{
+	char delim[2] = { par->delim ? par->delim : ',', '\0' };
+
+	pack_str_entry(pk, "delimiter", par->whitespace ? "whitespace" :
+	    delim[0] == '\t' ? "tab" : delim);
+	stream_pack_cstr(pk, "filters");
+	msgpack_pack_array(pk, par->nfilters);
+	for (size_t i = 0; i < par->nfilters; i++) {
+		const struct prep_filter *f = &par->filters[i];
+		char *text = NULL;
+
+		if (asprintf(&text, "%s %s=%s", f->keep ? "keep-if" : "drop-if",
+		    f->col, f->glob) < 0)
+			xalloc_failed();
+		stream_pack_cstr(pk, text);
+		free(text);
+	}
+	stream_pack_cstr(pk, "event_map");
+	msgpack_pack_map(pk, par->nevent_map);
+	for (size_t i = 0; i < par->nevent_map; i++) {
+		stream_pack_cstr(pk, par->event_map[i].from);
+		stream_pack_cstr(pk, par->event_map[i].to);
+	}
+}
+
 static void
 write_header(const struct prep *p, struct stream_writer *w, const char **events)
 {
@@ -611,11 +888,13 @@ write_header(const struct prep *p, struct stream_writer *w, const char **events)
 		stream_pack_cstr(pk, events[i]);
 
 	stream_pack_cstr(pk, "provenance");
-	msgpack_pack_map(pk, 14);
+	msgpack_pack_map(pk, 18);
 	stream_pack_provenance(pk, "aud-prepare", p->name);
+	pack_reading(pk, &p->par);
 	pack_str_entry(pk, "time_format", p->par.time_format_arg);
 	pack_uint_entry(pk, "bot_threshold", (uint64_t)p->par.bot_threshold);
 	pack_uint_entry(pk, "rows_read", c->rows_read);
+	pack_uint_entry(pk, "rows_filtered", c->filtered);
 	stream_pack_cstr(pk, "dropped");
 	msgpack_pack_map(pk, 6);
 	pack_uint_entry(pk, "missing_customer", c->dropped[PREP_NO_CUSTOMER]);
@@ -739,6 +1018,24 @@ prep_new(const struct prep_params *par, char *err, size_t errlen)
 	p->name = par->name;
 	p->customers = intern_new();
 	p->products = intern_new();
+	p->map_from = xcalloc(par->nevent_map + 1, sizeof(*p->map_from));
+	p->map_to = xcalloc(par->nevent_map + 1, sizeof(*p->map_to));
+	for (size_t i = 0; i < par->nevent_map; i++) {
+		char buf[256];
+		size_t len;
+
+		len = normalise_event(par->event_map[i].from,
+		    strnlen(par->event_map[i].from, sizeof(buf)), buf);
+		p->map_from[i] = xstrndup(buf, len);
+		len = normalise_event(par->event_map[i].to,
+		    strnlen(par->event_map[i].to, sizeof(buf)), buf);
+		p->map_to[i] = xstrndup(buf, len);
+		if (p->map_from[i][0] == '\0' || p->map_to[i][0] == '\0') {
+			snprintf(err, errlen, "--event-map: an empty event name");
+			prep_free(p);
+			return NULL;
+		}
+	}
 	if (par->event_value != NULL) {
 		char buf[256];
 		size_t len = normalise_event(par->event_value,
@@ -757,15 +1054,17 @@ prep_new(const struct prep_params *par, char *err, size_t errlen)
 int
 prep_read(struct prep *p, FILE *in, uint64_t size, int progress_fd)
 {
+	struct csv_input src = { .in = in, .name = p->name,
+	    .delim = p->par.delim ? p->par.delim : ',',
+	    .whitespace = p->par.whitespace, .bytes_read = &p->bytes_read };
 	int ret;
 
 	progress_start(&p->progress, progress_fd, "aud-prepare", "reading",
 	    size, 64u << 20);
-	ret = csv_read(in, p->name, on_rows, p, &p->bytes_read, p->err,
-	    sizeof(p->err));
+	ret = csv_read(&src, on_rows, p, p->err, sizeof(p->err));
 	progress_end(&p->progress);
 	if (ret != 0)
-		return -1;
+		return p->usage_error ? -2 : -1;
 	if (!p->mapped) {
 		snprintf(p->err, sizeof(p->err), "%s: empty input, no header",
 		    p->name);
@@ -810,7 +1109,8 @@ prep_main_cause(const struct prep *p, char *buf, size_t len)
 	};
 	const struct prep_counts *c = &p->count;
 	uint64_t most = c->duplicates;
-	int cause = -1;		/* -1: duplicates, PREP_NCAUSES: bots */
+	int cause = -1;		/* -1: duplicates, PREP_NCAUSES: bots,
+				   PREP_NCAUSES + 1: filters */
 	const struct prep_example *e;
 
 	buf[0] = '\0';
@@ -819,8 +1119,16 @@ prep_main_cause(const struct prep *p, char *buf, size_t len)
 			most = c->dropped[i], cause = i;
 	if (c->bot_rows > most)
 		most = c->bot_rows, cause = PREP_NCAUSES;
+	if (c->filtered > most)
+		most = c->filtered, cause = PREP_NCAUSES + 1;
 	if (most == 0)
 		return -1;
+	if (cause == PREP_NCAUSES + 1) {
+		snprintf(buf, len, "%llu of %llu rows were filtered out by "
+		    "--keep-if and --drop-if", (unsigned long long)most,
+		    (unsigned long long)c->rows_read);
+		return 0;
+	}
 	if (cause < 0) {
 		snprintf(buf, len, "%llu of %llu rows are exact duplicates",
 		    (unsigned long long)most, (unsigned long long)c->rows_read);
@@ -887,6 +1195,13 @@ prep_free(struct prep *p)
 		return;
 	free(p->order);
 	free(p->drop);
+	free(p->filter_col);
+	for (size_t i = 0; i < p->par.nevent_map; i++) {
+		free(p->map_from[i]);
+		free(p->map_to[i]);
+	}
+	free(p->map_from);
+	free(p->map_to);
 	free(p->kept.customer);
 	free(p->kept.product);
 	free(p->kept.customer_ix);

@@ -24,6 +24,19 @@ enum prep_column { PREP_CUSTOMER, PREP_PRODUCT, PREP_EVENT, PREP_TIME,
 /* The option naming each column, for messages. */
 extern const char *const prep_column_option[PREP_NCOLS];
 
+/* --keep-if COL=GLOB or --drop-if COL=GLOB: a glob as in fnmatch(3). */
+struct prep_filter {
+	const char *col;		/* a name, or a 1-based number */
+	const char *glob;
+	int keep;			/* keep-if: rows must match; else drop-if:
+					   rows must not */
+};
+
+/* --event-map FROM=TO: an event named FROM (case and blanks aside) is TO. */
+struct prep_event_map {
+	const char *from, *to;
+};
+
 struct prep_params {
 	const char *col[PREP_NCOLS];	/* a name or 1-based number; NULL:
 					   the marketplace export's default */
@@ -36,6 +49,15 @@ struct prep_params {
 	const char *time_format_arg;	/* as given, for the provenance */
 	int64_t bot_threshold;		/* rows a UTC day; 0: no bot rule */
 	const char *name;		/* the input's name, for messages */
+	char delim;			/* the field separator, ',' by default */
+	int whitespace;			/* instead: runs of blanks, no quotes */
+	const struct prep_filter *filters;	/* rows kept or dropped by a
+						   column's value, before any
+						   cleaning */
+	size_t nfilters;
+	const struct prep_event_map *event_map;	/* the export's event names
+						   to the ones aud knows */
+	size_t nevent_map;
 };
 
 /* Why rows were dropped, in the order the checks run. */
@@ -50,6 +72,7 @@ struct prep_example {
 
 struct prep_counts {
 	uint64_t rows_read;
+	uint64_t filtered;		/* by --keep-if and --drop-if */
 	uint64_t dropped[PREP_NCAUSES];
 	uint64_t duplicates, bot_rows, bot_customers;
 	uint64_t written, customers, products;	/* after prep_write */
@@ -66,9 +89,18 @@ void prep_free(struct prep *p);
 /*
  * Reads and checks every row of in (size bytes if known, else 0); a
  * progress line goes to progress_fd unless it is -1. Returns 0, or -1 with
- * prep_error() set.
+ * prep_error() set, or -2 when the error is the command line's (a filter
+ * naming a column the header does not have).
  */
 int prep_read(struct prep *p, FILE *in, uint64_t size, int progress_fd);
+
+/*
+ * --dry-run: writes to out the header (or first row), each column's role
+ * and what the first nrows data rows become (their values as aud reads
+ * them, or why they would be dropped), reading no further. Returns as
+ * prep_read() does.
+ */
+int prep_dry_run(struct prep *p, FILE *in, FILE *out, size_t nrows);
 
 /* Sorts the rows by time (ties in input order), then marks duplicates and
    bots. */

@@ -82,7 +82,7 @@ ERR
 @test "the header carries kind, fields, event dictionary and provenance" {
 	prepare_to out.aud orders.csv
 	run -0 aud-cat -H "$BATS_TEST_TMPDIR/out.aud"
-	assert_output '{"format":"aud-stream","version":1,"kind":"interactions","fields":["customer_id","product_id","event","time","product_name"],"types":["id","id","enum","time","str?"],"dicts":{"event":["cart","purchased","rating","wishlist"]},"provenance":{"tool":"aud-prepare","tool_version":"0.1.0","source":"orders.csv","created":"1970-01-01T00:00:00Z","time_format":"iso","bot_threshold":1000,"rows_read":12,"dropped":{"missing_customer":1,"missing_product":1,"missing_event":1,"bad_time":1,"duplicates":2,"bot_rows":0},"bot_customers":0,"rows_written":6,"customers_written":5,"products_written":3,"first_time":"2022-10-01T09:00:00Z","last_time":"2022-10-02T08:00:00Z"}}'
+	assert_output '{"format":"aud-stream","version":1,"kind":"interactions","fields":["customer_id","product_id","event","time","product_name"],"types":["id","id","enum","time","str?"],"dicts":{"event":["cart","purchased","rating","wishlist"]},"provenance":{"tool":"aud-prepare","tool_version":"0.1.0","source":"orders.csv","created":"1970-01-01T00:00:00Z","delimiter":",","filters":[],"event_map":{},"time_format":"iso","bot_threshold":1000,"rows_read":12,"rows_filtered":0,"dropped":{"missing_customer":1,"missing_product":1,"missing_event":1,"bad_time":1,"duplicates":2,"bot_rows":0},"bot_customers":0,"rows_written":6,"customers_written":5,"products_written":3,"first_time":"2022-10-01T09:00:00Z","last_time":"2022-10-02T08:00:00Z"}}'
 }
 
 @test "only the first three bad times are shown, all are counted" {
@@ -186,14 +186,14 @@ OUT
 
 @test "a missing column is an error naming it and the option" {
 	run -1 --separate-stderr aud-prepare -q --customer-col buyer orders.csv
-	assert_equal "$stderr" 'aud-prepare: orders.csv:1: no column "buyer" in the header (see --customer-col)'
+	assert_equal "$stderr" 'aud-prepare: orders.csv:1: no column "buyer" in the header: index,customer_id,product_id,event,event_date,product_name (see --customer-col)'
 	run -1 --separate-stderr aud-prepare -q events-ms.csv
-	assert_equal "$stderr" 'aud-prepare: events-ms.csv:1: no column "customer_id" in the header (see --customer-col)'
+	assert_equal "$stderr" 'aud-prepare: events-ms.csv:1: no column "customer_id" in the header: timestamp,visitorid,event,itemid,transactionid (see --customer-col)'
 }
 
 @test "a missing event column suggests --event-value" {
 	run -1 --separate-stderr aud-prepare -q --time-col when --customer-col who --product-col what purchases.csv
-	assert_equal "$stderr" 'aud-prepare: purchases.csv:1: no column "event" in the header (see --event-col or --event-value)'
+	assert_equal "$stderr" 'aud-prepare: purchases.csv:1: no column "event" in the header: when,who,what (see --event-col or --event-value)'
 }
 
 @test "bot-like customers over the daily threshold are dropped whole" {
@@ -368,6 +368,26 @@ OUT
 	assert_equal "${stderr_lines[5]}" "aud-prepare: written: 396589 interactions, 4372 customers, 3684 products"
 }
 
+@test "Online Retail without its cancellations: --drop-if counts what python's csv counts" {
+	local csv="$SHARED_DATA/online-retail/online_retail.csv"
+	[ -r "$csv" ] || skip "$csv is not here"
+	run -0 --separate-stderr aud-prepare --customer-col CustomerID --product-col StockCode \
+		--time-col InvoiceDate --event-value purchased --drop-if 'InvoiceNo=C*' \
+		-o "$BATS_TEST_TMPDIR/retail.aud" "$csv"
+	local want
+	want=$(python3 - "$csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8', errors='replace')))
+cancelled = [r for r in rows if r['InvoiceNo'].startswith('C')]
+kept = [r for r in rows if not r['InvoiceNo'].startswith('C')]
+print(len(cancelled), sum(1 for r in kept if r['CustomerID'].strip() == ''))
+PY
+)
+	assert_equal "$want" "9288 134697"
+	assert_equal "${stderr_lines[1]}" "aud-prepare: filtered out (--keep-if, --drop-if): 9288"
+	assert_equal "${stderr_lines[2]}" "aud-prepare: dropped, missing a field: 134697 (customer 134697, product 0, event 0)"
+}
+
 @test "a large input on a terminal shows a progress line, erased before the report" {
 	command -v script >/dev/null || skip "script(1) is not installed"
 	gen-lookalike --rows 900000 --seed 2 -o "$BATS_TEST_TMPDIR/big.csv"	# ~73 MB, over the 64 MB threshold
@@ -436,4 +456,93 @@ OUT
 	assert_equal "${stderr_lines[0]}" "aud-prepare: $BATS_TEST_TMPDIR/f.csv: warning: every time falls in 2100 or later (2117-10-25T05:20:00Z to 2117-10-25T05:20:00Z): is --time-format right?"
 	run -0 --separate-stderr aud-prepare -q --time-format epoch-ms -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/s.csv"
 	assert_equal "$stderr" ""
+}
+
+# What a shell analyst reaches for: delimiters, row filters, event names,
+# and a look before the run.
+
+@test "--delimiter ';', tab and whitespace give the records of the comma-separated file" {
+	local d=$BATS_TEST_TMPDIR
+	printf 'customer_id,product_id,event,event_date\n1,2,cart,2023-01-01\n"3 x",4,Purchased,2023-01-02 10:00\n' > "$d/c.csv"
+	printf 'customer_id;product_id;event;event_date\n1;2;cart;2023-01-01\n"3 x";4;Purchased;2023-01-02 10:00\n' > "$d/s.csv"
+	printf 'customer_id\tproduct_id\tevent\tevent_date\n1\t2\tcart\t2023-01-01\n3 x\t4\tPurchased\t2023-01-02 10:00\n' > "$d/t.tsv"
+	printf ' customer_id  product_id event  event_date\r\n 1   2 cart   2023-01-01\r\n\r\n  3x 4 Purchased 2023-01-02T10:00\r\n' > "$d/w.txt"
+	aud-prepare -q -o "$d/c.aud" "$d/c.csv"
+	aud-prepare -q --delimiter ';' -o "$d/s.aud" "$d/s.csv"
+	aud-prepare -q --delimiter tab -o "$d/t.aud" "$d/t.tsv"
+	aud-prepare -q --delimiter whitespace -o "$d/w.aud" "$d/w.txt"
+	run -0 aud-cat "$d/c.aud"
+	local want=$output
+	run -0 aud-cat "$d/s.aud"
+	assert_equal "$output" "$want"
+	run -0 aud-cat "$d/t.aud"
+	assert_equal "$output" "$want"
+	run -0 aud-cat "$d/w.aud"
+	assert_equal "$output" "${want//3 x/3x}"
+	run -0 aud-cat -H "$d/t.aud"
+	assert_output --partial '"delimiter":"tab"'
+	run -2 --separate-stderr aud-prepare --delimiter ';;' "$d/c.csv"
+	assert_equal "${stderr_lines[0]}" "aud-prepare: --delimiter: expected one character, tab or whitespace, got \";;\""
+}
+
+@test "a header read as one column shows what was seen and the likely delimiter" {
+	printf 'InvoiceNo;StockCode;CustomerID\n1;2;3\n' > "$BATS_TEST_TMPDIR/s.csv"
+	run -1 --separate-stderr aud-prepare "$BATS_TEST_TMPDIR/s.csv"
+	assert_equal "$stderr" "aud-prepare: $BATS_TEST_TMPDIR/s.csv:1: no column \"customer_id\" in the header: InvoiceNo;StockCode;CustomerID (see --customer-col); try --delimiter ';'"
+}
+
+@test "--keep-if and --drop-if filter rows before cleaning, counted apart" {
+	printf 'customer_id,product_id,event,event_date,country,invoice\n1,2,cart,2023-01-01,France,1\n2,2,cart,2023-01-01,France,C2\n3,2,cart,2023-01-01,Spain,3\n,2,cart,2023-01-01,France,4\n' > "$BATS_TEST_TMPDIR/f.csv"
+	run -0 --separate-stderr aud-prepare --keep-if country=France --drop-if 'invoice=C*' -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/f.csv"
+	assert_equal "${stderr_lines[0]}" "aud-prepare: $BATS_TEST_TMPDIR/f.csv: rows read: 4"
+	assert_equal "${stderr_lines[1]}" "aud-prepare: filtered out (--keep-if, --drop-if): 2"
+	assert_equal "${stderr_lines[2]}" "aud-prepare: dropped, missing a field: 1 (customer 1, product 0, event 0)"
+	run -0 aud-cat --format csv "$BATS_TEST_TMPDIR/o.aud"
+	assert_output $'customer_id,product_id,event,time,product_name\n1,2,cart,2023-01-01T00:00:00Z,'
+	run -0 aud-cat -H "$BATS_TEST_TMPDIR/o.aud"
+	assert_output --partial '"filters":["keep-if country=France","drop-if invoice=C*"]'
+	assert_output --partial '"rows_read":4,"rows_filtered":2,'
+	run -1 --separate-stderr aud-prepare -q --keep-if country=Peru -o "$BATS_TEST_TMPDIR/o2.aud" "$BATS_TEST_TMPDIR/f.csv"
+	assert_equal "$stderr" "aud-prepare: $BATS_TEST_TMPDIR/f.csv: no row survived: 4 of 4 rows were filtered out by --keep-if and --drop-if"
+}
+
+@test "a filter on a column the header lacks is a usage error naming the columns" {
+	printf 'customer_id,product_id,event,event_date\n1,2,cart,2023-01-01\n' > "$BATS_TEST_TMPDIR/f.csv"
+	run -2 --separate-stderr aud-prepare --drop-if Countr=x -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/f.csv"
+	assert_equal "${stderr_lines[0]}" "aud-prepare: --drop-if: no column \"Countr\" in the header; the columns are: customer_id,product_id,event,event_date"
+	assert_equal "${stderr_lines[-1]}" "Try 'aud-prepare --help' for more information."
+	[ ! -e "$BATS_TEST_TMPDIR/o.aud" ]
+	run -2 --separate-stderr aud-prepare --keep-if novalue "$BATS_TEST_TMPDIR/f.csv"
+	assert_equal "${stderr_lines[0]}" 'aud-prepare: --keep-if: expected COLUMN=GLOB, got "novalue"'
+}
+
+@test "--event-map names the export's events as aud's, case and blanks aside" {
+	printf 'customer_id,product_id,event,event_date\n1,2, Transaction ,2023-01-01\n1,3,view,2023-01-02\n1,4,addtocart,2023-01-03\n' > "$BATS_TEST_TMPDIR/e.csv"
+	aud-prepare -q --event-map transaction=purchased,view=search_keyword --event-map addtocart=cart -o "$BATS_TEST_TMPDIR/o.aud" "$BATS_TEST_TMPDIR/e.csv"
+	run -0 bash -c "aud-cat --format csv '$BATS_TEST_TMPDIR/o.aud' | cut -d, -f3"
+	assert_output $'event\npurchased\nsearch_keyword\ncart'
+	run -2 --separate-stderr aud-prepare --event-map view= "$BATS_TEST_TMPDIR/e.csv"
+	assert_equal "${stderr_lines[0]}" 'aud-prepare: --event-map: expected FROM=TO[,FROM=TO...], got "view="'
+}
+
+@test "--dry-run shows the header, the mapping and what the first rows become" {
+	run -0 --separate-stderr aud-prepare --dry-run --drop-if 'event=wish*' orders.csv
+	assert_equal "$stderr" ""
+	assert_output - <<'OUT'
+header (6 columns): index,customer_id,product_id,event,event_date,product_name
+mapping:
+  customer_id  <- column 2, "customer_id"
+  product_id   <- column 3, "product_id"
+  event        <- column 4, "event"
+  time         <- column 5, "event_date"
+  product_name <- column 6, "product_name"
+  time format: iso
+  drop-if event=wish*
+rows, as they would be read:
+  line 2: customer 17, product 100, cart at 2022-10-01T10:00:00Z, named "Mug, blue"
+  line 3: customer 17, product 100, purchased at 2022-10-01T10:05:00Z
+  line 4: customer "C-9", product 100, cart at 2022-10-01T09:00:00Z, named "Other name"
+  line 5: customer 17, product 100, cart at 2022-10-01T10:00:00Z, named "Mug, blue"
+  line 6: dropped: no customer id
+OUT
 }

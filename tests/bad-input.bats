@@ -67,7 +67,7 @@ csv() {
 
 @test "a missing required column" {
 	printf 'customer_id,product_id,event\n1,2,cart\n' > in.csv
-	rejects 1 'aud-prepare: in.csv:1: no column "event_date" in the header (see --time-col)' \
+	rejects 1 'aud-prepare: in.csv:1: no column "event_date" in the header: customer_id,product_id,event (see --time-col)' \
 		aud-prepare -o "$OUT" in.csv
 }
 
