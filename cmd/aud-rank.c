@@ -481,9 +481,12 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 
 	product_customers_build(&g, ia, 0, ia->n);
 	for (size_t p = 0; p < g.nproducts; p++) {
+		int in = !opt->quick || sampled((uint64_t)opt->seed, p);
+
 		if (product_customers_count(&g, p) > maxm)
 			maxm = product_customers_count(&g, p);
-		meta.products += !opt->quick || sampled((uint64_t)opt->seed, p);
+		meta.products += in;
+		meta.named_products += in && interactions_product_name(ia, p);
 	}
 	/* A product-aware audience may fill up to n places from the order. */
 	want = (cp ? 2 * n : n) + maxm;

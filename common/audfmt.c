@@ -21,6 +21,7 @@ struct audfmt {
 	const char *order;	/* the score of the ranking head: the reason of
 				   every customer the model gives none */
 	char *order_json;	/* {"kind":"<order>"} */
+	int names;		/* tables end with a product_name column */
 };
 
 
@@ -184,6 +185,7 @@ audfmt_new(const struct model *m, char sep)
 
 	f->m = m;
 	f->sep = sep;
+	f->names = model_named_products(m) > 0;
 	f->n = m->nranking;
 	if (m->per_record)
 		f->order = "engagement";
@@ -224,25 +226,34 @@ audfmt_table_header(FILE *out, const struct audfmt *f)
 {
 	char s = f->sep;
 
-	fprintf(out, "product_id%crank%ccustomer_id%cscore%csource%creason\n", s, s,
+	fprintf(out, "product_id%crank%ccustomer_id%cscore%csource%creason", s, s,
 	    s, s, s);
+	if (f->names)
+		fprintf(out, "%cproduct_name", s);
+	putc('\n', out);
 }
 
 void
 audfmt_table(FILE *out, struct audfmt *f, const struct audience *a,
     const msgpack_object *product, size_t n)
 {
-	char *id = NULL, *scratch = NULL;
+	char *id = NULL, *scratch = NULL, *name = NULL;
 	const char *source = a->fallback ? "fallback" : "model";
 
 	TEXT(id, write_id(mem_, product, f->sep));
+	if (f->names && a->name != NULL && a->name->type == MSGPACK_OBJECT_STR)
+		TEXT(name, csv_write_field(mem_, a->name->via.str.ptr,
+		    a->name->via.str.size, f->sep));
 	for (size_t i = 0; i < n && i < a->size; i++) {
 		fprintf(out, "%s%c%zu%c%s%c%s%c", id, f->sep, i + 1, f->sep,
 		    entry(f, &f->cell, a, i, 0, &scratch), f->sep, source, f->sep);
 		write_reason(out, f, a, i, 0);
+		if (f->names)
+			fprintf(out, "%c%s", f->sep, name ? name : "");
 		putc('\n', out);
 	}
 	free(id);
+	free(name);
 	free(scratch);
 }
 

@@ -80,7 +80,7 @@ pack_meta(msgpack_packer *pk, const struct model_meta *m)
 	char first[TIME_ISO_LEN], last[TIME_ISO_LEN];
 
 	stream_pack_cstr(pk, "model");
-	msgpack_pack_map(pk, 13 + (m->cooc != NULL));
+	msgpack_pack_map(pk, 14 + (m->cooc != NULL));
 	pack_entry(pk, "score", m->score);
 	stream_pack_cstr(pk, "top_n");
 	msgpack_pack_uint64(pk, m->top_n);
@@ -90,6 +90,8 @@ pack_meta(msgpack_packer *pk, const struct model_meta *m)
 	msgpack_pack_uint64(pk, m->products);
 	stream_pack_cstr(pk, "interactions");
 	msgpack_pack_uint64(pk, m->interactions);
+	stream_pack_cstr(pk, "named_products");
+	msgpack_pack_uint64(pk, m->named_products);
 	pack_entry(pk, "first_time", m->interactions ?
 	    time_format_iso(m->first_time, first) : NULL);
 	pack_entry(pk, "last_time", m->interactions ?
@@ -1024,13 +1026,26 @@ model_name_audience(const struct model *m, const char *name, size_t len,
 	return nc > 0;
 }
 
+/* A count in the model's metadata, 0 when absent. */
+static uint64_t
+meta_count(const struct model *m, const char *key)
+{
+	const msgpack_object *v = mp_map_get(m->meta, key);
+
+	return v != NULL && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+	    v->via.u64 : 0;
+}
+
 uint64_t
 model_top_n(const struct model *m)
 {
-	const msgpack_object *top = mp_map_get(m->meta, "top_n");
+	return meta_count(m, "top_n");
+}
 
-	return top != NULL && top->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
-	    top->via.u64 : 0;
+uint64_t
+model_named_products(const struct model *m)
+{
+	return meta_count(m, "named_products");
 }
 
 void

@@ -30,6 +30,7 @@
 struct model_meta {
 	const char *score;		/* "engagement" or "activity" */
 	uint64_t top_n, products, interactions;
+	uint64_t named_products;	/* products with a name in the records */
 	size_t customers;		/* with a score: the candidates */
 	int64_t first_time, last_time;	/* of the interactions used */
 	const char *features_source, *interactions_source;
@@ -112,6 +113,9 @@ int model_open(struct model *m, const char *path, char *err, size_t errlen);
 /* The customers the model holds per product (its top_n), 0 if unknown:
    the most any audience of it may ask for. */
 uint64_t model_top_n(const struct model *m);
+/* How many of its products have a name (0 for a model older than the
+   count): whether tables of it carry a product_name column. */
+uint64_t model_named_products(const struct model *m);
 void model_close(struct model *m);
 
 /*

@@ -145,10 +145,10 @@ cooc_model() {
 	cooc_model
 	run -0 aud-query -m "$CM" --name "Blue Mug"
 	assert_output - <<'OUT'
-product_id,rank,customer_id,score,source,reason
-,1,1,5.0,model,name:10
-,2,2,5.0,model,name:10
-,3,3,0.875,model,engagement
+product_id,rank,customer_id,score,source,reason,product_name
+,1,1,5.0,model,name:10,Blue Mug
+,2,2,5.0,model,name:10,Blue Mug
+,3,3,0.875,model,engagement,Blue Mug
 OUT
 	run -0 aud-query -m "$CM" --name "Blue Mug" -F text -n 1
 	assert_output - <<'OUT'
@@ -161,8 +161,8 @@ OUT
 	cooc_model
 	run -0 aud-query -m "$CM" --name "Blue Mug" -n 1 20
 	assert_output - <<'OUT'
-product_id,rank,customer_id,score,source,reason
-20,1,4,1.0,model,similar:30
+product_id,rank,customer_id,score,source,reason,product_name
+20,1,4,1.0,model,similar:30,Teapot
 OUT
 	run -0 aud-query -m "$CM" --name "Blue Mug" -n 1 -F jsonl 77
 	assert_output '{"product_id":77,"product_name":"Blue Mug","recommendations":[{"customer_id":1,"score":5.0,"rank":1,"reason":{"kind":"name","product_id":10,"product_name":"Mug"}}],"count":1,"note":"new product known by name: the customers who bought the products whose names are most like it, then the cold-start list, by engagement score"}'
@@ -177,7 +177,7 @@ new product (Garden Hose: nothing named like it, the cold-start list):
 OUT
 	run -2 --separate-stderr aud-query -m "$CM" --name ""
 	assert_equal "${stderr_lines[0]}" 'aud-query: --name: expected a product name, got ""'
-	run -0 bash -c "aud-query -m '$CM' --name \"\$(head -c 102400 /dev/zero | tr '\\0' m) mug\" -n 1 | tail -n 1"
+	run -0 bash -c "aud-query -m '$CM' --name \"\$(head -c 102400 /dev/zero | tr '\\0' m) mug\" -n 1 | tail -n 1 | cut -d, -f1-6"
 	assert_output ",1,1,5.0,model,name:10"
 	run -2 aud-query -m "$CM" --name mug --all
 }
@@ -195,5 +195,19 @@ OUT
 	# products: "green mug" has cosine 2 / sqrt(2 * 3) with it, times the
 	# buyer's 5 (float32 weights in the index: 4.0824828...)
 	run -0 aud-query -m "$BATS_TEST_TMPDIR/bm.aud" --name "green mug" -n 1
-	assert_line ",1,1,4.082482831365282,model,name:10"
+	assert_line ",1,1,4.082482831365282,model,name:10,green mug"
+}
+
+@test "a model whose products have names adds a product_name column, quoted as CSV" {
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/o.aud" orders.csv
+	aud-features -o "$BATS_TEST_TMPDIR/of.aud" "$BATS_TEST_TMPDIR/o.aud"
+	aud-rank --features "$BATS_TEST_TMPDIR/of.aud" -o "$BATS_TEST_TMPDIR/om.aud" "$BATS_TEST_TMPDIR/o.aud"
+	run -0 aud-query -q -m "$BATS_TEST_TMPDIR/om.aud" -n 1 100 999
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source,reason,product_name
+100,1,-5,0.19999999999999998,model,engagement,"Mug, blue"
+999,1,17,0.8500000000000001,fallback,engagement,
+OUT
+	run -0 aud-query -m "$BATS_TEST_TMPDIR/om.aud" --info
+	assert_output --partial '"named_products":3,'
 }

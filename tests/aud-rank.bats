@@ -54,7 +54,7 @@ OUT
 	assert_line --index 0 '{"product_id":12,"product_name":null,"places":[0,1,2]}'
 	run -0 aud-cat -H "$M"
 	assert_output --partial '"kind":"audiences"'
-	assert_output --partial '"model":{"score":"engagement","top_n":10,"customers":5,"products":3,"interactions":6,"first_time":"2023-01-01T00:00:00Z","last_time":"2023-01-10T00:00:00Z","features_source":"'"$F"'","interactions_source":"rank.csv","interactions_fingerprint":"'"$(fingerprint "$I")"'","quick":false,"seed":1,"fallback_size":5}'
+	assert_output --partial '"model":{"score":"engagement","top_n":10,"customers":5,"products":3,"interactions":6,"named_products":0,"first_time":"2023-01-01T00:00:00Z","last_time":"2023-01-10T00:00:00Z","features_source":"'"$F"'","interactions_source":"rank.csv","interactions_fingerprint":"'"$(fingerprint "$I")"'","quick":false,"seed":1,"fallback_size":5}'
 	assert_output --partial '"ranking":{"customers":[1,"s1",2,3,4],"scores":[0.9333333333333333,0.25,0.1111111111111111,0.06666666666666667,0.05]}'
 }
 
@@ -147,18 +147,18 @@ OUT
 		--half-life 0 --blend 0 --top-n 3 -o "$BATS_TEST_TMPDIR/cm.aud" "$BATS_TEST_TMPDIR/c.aud"
 	run -0 aud-query -m "$BATS_TEST_TMPDIR/cm.aud" --all
 	assert_output - <<'OUT'
-product_id,rank,customer_id,score,source,reason
-10,1,3,1.0,model,similar:20
-10,2,4,0.125,model,engagement
-10,3,5,0.125,model,engagement
-20,1,4,1.0,model,similar:30
-20,2,5,0.125,model,engagement
-30,1,1,1.0,model,similar:20
-30,2,2,1.0,model,similar:20
-30,3,5,0.125,model,engagement
-40,1,1,0.875,model,engagement
-40,2,2,0.875,model,engagement
-40,3,3,0.875,model,engagement
+product_id,rank,customer_id,score,source,reason,product_name
+10,1,3,1.0,model,similar:20,Mug
+10,2,4,0.125,model,engagement,Mug
+10,3,5,0.125,model,engagement,Mug
+20,1,4,1.0,model,similar:30,Teapot
+20,2,5,0.125,model,engagement,Teapot
+30,1,1,1.0,model,similar:20,Kettle
+30,2,2,1.0,model,similar:20,Kettle
+30,3,5,0.125,model,engagement,Kettle
+40,1,1,0.875,model,engagement,Sofa
+40,2,2,0.875,model,engagement,Sofa
+40,3,3,0.875,model,engagement,Sofa
 OUT
 	run -0 aud-query -q -m "$BATS_TEST_TMPDIR/cm.aud" -F jsonl -n 1 30 99
 	assert_output - <<'OUT'
