@@ -166,6 +166,39 @@ bad_time() {
 	assert_output 1
 }
 
+@test "a delimiter that cannot be one" {
+	csv 1,1,cart,2023-01-01
+	rejects 2 'aud-prepare: --delimiter: expected one character, tab or whitespace, got """' \
+		aud-prepare --delimiter '"' -o "$OUT" in.csv
+}
+
+@test "a filter on a column that is not there" {
+	csv 1,1,cart,2023-01-01
+	rejects 2 'aud-prepare: --keep-if: no column "country" in the header; the columns are: customer_id,product_id,event,event_date' \
+		aud-prepare --keep-if country=France -o "$OUT" in.csv
+}
+
+@test "every row filtered out" {
+	csv 1,1,cart,2023-01-01
+	rejects 1 "aud-prepare: in.csv: no row survived: 1 of 1 rows were filtered out by --keep-if and --drop-if" \
+		aud-prepare -q --drop-if 'event=c*' -o "$OUT" in.csv
+}
+
+@test "features of other interactions" {
+	csv 1,1,cart,2023-01-01 2,1,cart,2023-01-02
+	aud-prepare -q -o other.aud in.csv
+	aud-features -o f.aud i.aud
+	rejects 1 "aud-rank: f.aud: made from other interactions than other.aud (fingerprints $(fingerprint i.aud) and $(fingerprint other.aud)): run aud-features on other.aud" \
+		aud-rank --features f.aud -o "$OUT" other.aud
+}
+
+@test "a product the model does not have, under --no-fallback" {
+	aud-features -o f.aud i.aud
+	aud-rank --features f.aud -o m.aud i.aud
+	rejects 1 'aud-query: argument 1: product "77" is not in the model (--no-fallback)' \
+		aud-query -m m.aud --no-fallback -o "$OUT" 77
+}
+
 # --- record streams ------------------------------------------------------
 
 @test "a stream of the wrong kind" {
