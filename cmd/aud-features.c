@@ -17,6 +17,7 @@
 #include "interactions.h"
 #include "output.h"
 #include "ranking.h"
+#include "returns.h"
 #include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -35,6 +36,10 @@ struct options {
 	size_t nevent_weights, npart_weights;
 	int64_t recent_days;
 	int text;
+	int returns;			/* --return-model given */
+	struct return_params ret;
+	const char *return_event;	/* its name, or NULL: every event */
+	int allow_unconverged;
 	struct common_options common;
 	const char *input;
 };
@@ -70,6 +75,13 @@ help(void)
 	    "                        unique 0.25, avg 0.20, frequency 0.15, recency 0.05\n"
 	    "  --recent-days R       the window of the activity score (default 30)\n"
 	    "  --text                a readable summary instead of the stream\n"
+	    "  --return-model M      bgnbd or mbgnbd: fit who comes back, and add each\n"
+	    "                        customer's p_alive and expected_purchases\n"
+	    "  --period-days D       the model's time unit in days (default 7)\n"
+	    "  --calibration-end T   fit on rows up to T (ISO 8601; default the last)\n"
+	    "  --horizon H           expected purchases over H periods (default 52)\n"
+	    "  --return-event EVENT  the purchases that count (default every event)\n"
+	    "  --allow-unconverged   keep a fit whose optimiser did not converge\n"
 	    "\n%s", cli_common_options_help);
 	exit(0);
 }
@@ -92,9 +104,18 @@ parse_assignment(char *arg, struct override *o)
 static void
 parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { O_PRODUCTS = 256, O_WEIGHT, O_SCORE_WEIGHT, O_RECENT_DAYS, O_TEXT };
+	enum { O_PRODUCTS = 256, O_WEIGHT, O_SCORE_WEIGHT, O_RECENT_DAYS, O_TEXT,
+	    O_RETURN_MODEL, O_PERIOD_DAYS, O_CALIBRATION_END, O_HORIZON,
+	    O_RETURN_EVENT, O_ALLOW_UNCONVERGED };
+	struct time_format iso = { TIME_ISO, NULL };
 	static const struct option longopts[] = {
+		{ "allow-unconverged", no_argument, NULL, O_ALLOW_UNCONVERGED },
+		{ "calibration-end", required_argument, NULL, O_CALIBRATION_END },
+		{ "horizon", required_argument, NULL, O_HORIZON },
+		{ "period-days", required_argument, NULL, O_PERIOD_DAYS },
 		{ "products", required_argument, NULL, O_PRODUCTS },
+		{ "return-event", required_argument, NULL, O_RETURN_EVENT },
+		{ "return-model", required_argument, NULL, O_RETURN_MODEL },
 		{ "recent-days", required_argument, NULL, O_RECENT_DAYS },
 		{ "score-weight", required_argument, NULL, O_SCORE_WEIGHT },
 		{ "text", no_argument, NULL, O_TEXT },
@@ -106,6 +127,10 @@ parse_options(int argc, char **argv, struct options *opt)
 
 	memset(opt, 0, sizeof(*opt));
 	opt->recent_days = 30;
+	opt->ret.period_days = 7;
+	opt->ret.horizon = 52;
+	opt->ret.calibration_end = INT64_MIN;
+	opt->ret.event = -1;
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -135,6 +160,37 @@ parse_options(int argc, char **argv, struct options *opt)
 		case O_TEXT:
 			opt->text = 1;
 			break;
+		case O_RETURN_MODEL:
+			if (strcmp(optarg, "bgnbd") && strcmp(optarg, "mbgnbd"))
+				cli_bad_value(usage, "--return-model",
+				    "bgnbd or mbgnbd", optarg);
+			opt->returns = 1;
+			opt->ret.kind = strcmp(optarg, "mbgnbd") ? RETURN_BGNBD :
+			    RETURN_MBGNBD;
+			break;
+		case O_PERIOD_DAYS:
+			if (cli_parse_double(optarg, 1e-3, 36500,
+			    &opt->ret.period_days) < 0)
+				cli_bad_value(usage, "--period-days",
+				    "a number of days from 0.001 to 36500", optarg);
+			break;
+		case O_HORIZON:
+			if (cli_parse_double(optarg, 1e-3, 1e6, &opt->ret.horizon) < 0)
+				cli_bad_value(usage, "--horizon",
+				    "a number of periods from 0.001", optarg);
+			break;
+		case O_CALIBRATION_END:
+			if (time_parse(&iso, optarg, strlen(optarg),
+			    &opt->ret.calibration_end) < 0)
+				cli_bad_value(usage, "--calibration-end",
+				    "an ISO 8601 time", optarg);
+			break;
+		case O_RETURN_EVENT:
+			opt->return_event = optarg;
+			break;
+		case O_ALLOW_UNCONVERGED:
+			opt->allow_unconverged = 1;
+			break;
 		case O_WEIGHT:
 			if (opt->nevent_weights == MAX_OVERRIDES ||
 			    parse_assignment(optarg, &opt->event_weight[opt->nevent_weights]) < 0)
@@ -147,6 +203,10 @@ parse_options(int argc, char **argv, struct options *opt)
 		}
 	}
 	opt->input = cli_one_input(argc, argv, optind, usage);
+	if (!opt->returns && (opt->return_event || opt->allow_unconverged ||
+	    opt->ret.calibration_end != INT64_MIN))
+		cli_usage_error(usage, "--calibration-end, --return-event and "
+		    "--allow-unconverged need --return-model");
 }
 
 static void
@@ -233,6 +293,40 @@ print_text(FILE *out, const struct features *f, const struct interactions *ia)
 	free(by_activity);
 }
 
+/* --return-model: the fit, which must converge unless allowed not to. */
+static void
+fit_returns(struct options *opt, const struct interactions *ia,
+    struct return_scores *rs)
+{
+	char err[512];
+
+	if (opt->return_event != NULL &&
+	    (opt->ret.event = interactions_event(ia, opt->return_event)) < 0)
+		errx(EXIT_DATA, "%s: --return-event: no event \"%s\" in the data",
+		    opt->input, opt->return_event);
+	if (return_scores_compute(rs, ia, &opt->ret, err, sizeof(err)) < 0)
+		errx(EXIT_DATA, "%s: %s", opt->input, err);
+	if (!rs->fit.converged && !opt->allow_unconverged)
+		errx(EXIT_DATA, "%s: the return model's optimiser did not converge "
+		    "in %d iterations (--allow-unconverged keeps the fit)",
+		    opt->input, rs->fit.iterations);
+}
+
+static void
+print_return_fit(FILE *out, const struct return_scores *rs)
+{
+	const struct return_fit *f = &rs->fit;
+	char end[TIME_ISO_LEN];
+
+	fprintf(out, "\n%s return model, periods of %g days, calibration to %s\n",
+	    f->kind == RETURN_MBGNBD ? "MBG/NBD" : "BG/NBD",
+	    rs->params.period_days, time_format_iso(rs->params.calibration_end, end));
+	fprintf(out, "%zu customers: r %.4f, alpha %.4f, a %.4f, b %.4f, "
+	    "log-likelihood %.2f, %s after %d iterations\n", rs->fitted, f->r,
+	    f->alpha, f->a, f->b, f->log_likelihood, f->converged ?
+	    "converged" : "NOT converged", f->iterations);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -240,6 +334,7 @@ main(int argc, char **argv)
 	struct interactions ia;
 	struct feature_params params;
 	struct features f;
+	struct return_scores rs;
 	struct output out, products_out;
 	char errbuf[512];
 	const char *source;
@@ -267,11 +362,20 @@ main(int argc, char **argv)
 	feature_params_init(&params, &ia);
 	apply_overrides(&params, &ia, &opt);
 	features_compute(&f, &ia, ia.n, &params);
+	if (opt.returns)
+		fit_returns(&opt, &ia, &rs);
 	if (opt.text) {
 		print_text(out.fp, &f, &ia);
+		if (opt.returns)
+			print_return_fit(out.fp, &rs);
 		written = 0;
-	} else
-		written = features_write(out.fp, &f, &ia, &params, source);
+	} else {
+		struct features_source src = { .f = &f, .ia = &ia,
+		    .params = &params, .returns = opt.returns ? &rs : NULL,
+		    .name = source };
+
+		written = features_write(out.fp, &src);
+	}
 	if (output_finish(&out, written, errbuf, sizeof(errbuf)) < 0)
 		errx(EXIT_DATA, "%s", errbuf);
 	if (opt.products) {
@@ -283,6 +387,8 @@ main(int argc, char **argv)
 			errx(EXIT_DATA, "%s", errbuf);
 		product_customers_free(&g);
 	}
+	if (opt.returns)
+		return_scores_free(&rs);
 	features_free(&f);
 	feature_params_free(&params);
 	interactions_free(&ia);

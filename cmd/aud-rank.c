@@ -77,7 +77,8 @@ help(void)
 	    "Options:\n"
 	    "  --features FILE      the features stream (from aud-features) to rank by\n"
 	    "  --model NAME         engagement (default), activity or cooccurrence\n"
-	    "  --score SCORE        the same, for engagement or activity\n"
+	    "  --score SCORE        engagement, activity, or a return model's p_alive or\n"
+	    "                       expected_purchases (columns of aud-features' return model)\n"
 	    "  --top-n N            customers per product, 1 to %d (default 10)\n"
 	    "  --quick              a seeded 10%% sample of the products, for fast trials\n"
 	    "  --seed S             seed of --quick and of the bootstrap (default 1)\n"
@@ -199,9 +200,11 @@ parse_options(int argc, char **argv, struct options *opt)
 			opt->model = optarg;
 			break;
 		case O_SCORE:
-			if (strcmp(optarg, "engagement") && strcmp(optarg, "activity"))
-				cli_bad_value(usage, "--score",
-				    "engagement or activity", optarg);
+			if (strcmp(optarg, "engagement") && strcmp(optarg, "activity") &&
+			    strcmp(optarg, "p_alive") &&
+			    strcmp(optarg, "expected_purchases"))
+				cli_bad_value(usage, "--score", "engagement, activity, "
+				    "p_alive or expected_purchases", optarg);
 			opt->model = optarg;
 			break;
 		case O_SEED:
@@ -630,8 +633,12 @@ main(int argc, char **argv)
 		/* The two inputs are independent: read them on both cores. */
 		/* The co-occurrence model blends in, and falls back to, the
 		   engagement score. */
-		snprintf(job.field, sizeof(job.field), "%s_score",
-		    cooc ? "engagement" : opt.model);
+		if (cooc || !strcmp(opt.model, "engagement") ||
+		    !strcmp(opt.model, "activity"))
+			snprintf(job.field, sizeof(job.field), "%s_score",
+			    cooc ? "engagement" : opt.model);
+		else	/* a return model's column, named as it is */
+			snprintf(job.field, sizeof(job.field), "%s", opt.model);
 		job.in = open_or_die(opt.features);
 		in = open_or_die(opt.input);
 		if ((errno = pthread_create(&thread, NULL, load_scores, &job)) != 0)

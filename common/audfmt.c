@@ -181,6 +181,9 @@ write_reason(FILE *out, const struct audfmt *f, const struct audience *a,
 struct audfmt *
 audfmt_new(const struct model *m, char sep)
 {
+	static const char *const orders[] = {
+		"engagement", "activity", "p_alive", "expected_purchases"
+	};
 	struct audfmt *f = xcalloc(1, sizeof(*f));
 
 	f->m = m;
@@ -192,8 +195,11 @@ audfmt_new(const struct model *m, char sep)
 	else {
 		const msgpack_object *score = mp_map_get(m->meta, "score");
 
-		f->order = score && mp_str_equals(score, "activity") ? "activity" :
-		    "engagement";
+		f->order = "engagement";
+		for (size_t i = 0; score != NULL && i < sizeof(orders) /
+		    sizeof(orders[0]); i++)
+			if (mp_str_equals(score, orders[i]))
+				f->order = orders[i];
 	}
 	f->note_model = note(m, 0, f->order);
 	f->note_fallback = note(m, 1, f->order);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -19,6 +20,12 @@ static const char *const feature_types[] = {
 	"float", "uint", "float", "float"
 };
 #define NFEATURES (sizeof(feature_fields) / sizeof(feature_fields[0]))
+
+/* The return model's columns, after those, when there is one. */
+static const char *const return_fields[] = {
+	"rfm_frequency", "rfm_recency", "rfm_T", "p_alive", "expected_purchases"
+};
+#define NRETURN (sizeof(return_fields) / sizeof(return_fields[0]))
 
 /* What the stream was made from: the interactions' fingerprint, or nil. */
 static void
@@ -55,20 +62,75 @@ pack_params(msgpack_packer *pk, const struct interactions *ia,
 	msgpack_pack_int64(pk, max_time);
 }
 
-int
-features_write(FILE *out, const struct features *f, const struct interactions *ia,
-    const struct feature_params *p, const char *source)
+/* The fit: its parameters, how it was made, and whether it converged. */
+static void
+pack_return_model(msgpack_packer *pk, const struct return_scores *rs,
+    const struct interactions *ia)
 {
+	const struct return_fit *f = &rs->fit;
+	char end[TIME_ISO_LEN];
+
+	stream_pack_cstr(pk, "return_model");
+	msgpack_pack_map(pk, 13);
+	stream_pack_cstr(pk, "model");
+	stream_pack_cstr(pk, f->kind == RETURN_MBGNBD ? "mbgnbd" : "bgnbd");
+	stream_pack_cstr(pk, "period_days");
+	msgpack_pack_double(pk, rs->params.period_days);
+	stream_pack_cstr(pk, "calibration_end");
+	stream_pack_cstr(pk, time_format_iso(rs->params.calibration_end, end));
+	stream_pack_cstr(pk, "horizon");
+	msgpack_pack_double(pk, rs->params.horizon);
+	stream_pack_cstr(pk, "customers");
+	msgpack_pack_uint64(pk, rs->fitted);
+	stream_pack_cstr(pk, "r");
+	msgpack_pack_double(pk, f->r);
+	stream_pack_cstr(pk, "alpha");
+	msgpack_pack_double(pk, f->alpha);
+	stream_pack_cstr(pk, "a");
+	msgpack_pack_double(pk, f->a);
+	stream_pack_cstr(pk, "b");
+	msgpack_pack_double(pk, f->b);
+	stream_pack_cstr(pk, "log_likelihood");
+	msgpack_pack_double(pk, f->log_likelihood);
+	stream_pack_cstr(pk, "iterations");
+	msgpack_pack_uint64(pk, (uint64_t)f->iterations);
+	stream_pack_cstr(pk, "converged");
+	if (f->converged)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	stream_pack_cstr(pk, "return_event");	/* nil: every event */
+	if (rs->params.event >= 0)
+		stream_pack_cstr(pk, ia->event_names[rs->params.event]);
+	else
+		msgpack_pack_nil(pk);
+}
+
+int
+features_write(FILE *out, const struct features_source *src)
+{
+	const struct features *f = src->f;
+	const struct interactions *ia = src->ia;
+	const struct return_scores *rs = src->returns;
 	struct stream_writer *w = stream_writer_new(out);
 	msgpack_packer *pk = stream_packer(w);
+	const char *fields[NFEATURES + NRETURN], *types[NFEATURES + NRETURN];
+	size_t nfields = NFEATURES;
 
-	stream_write_header(w, "features", NFEATURES, feature_fields,
-	    feature_types, 2);
-	pack_params(pk, ia, p, f->max_time);
+	memcpy(fields, feature_fields, sizeof(feature_fields));
+	memcpy(types, feature_types, sizeof(feature_types));
+	for (size_t i = 0; rs != NULL && i < NRETURN; i++, nfields++) {
+		fields[nfields] = return_fields[i];
+		types[nfields] = "float";
+	}
+	stream_write_header(w, "features", nfields, fields, types, 2);
+	pack_params(pk, ia, src->params, f->max_time);
 	stream_pack_cstr(pk, "provenance");
-	msgpack_pack_map(pk, 6);
-	stream_pack_provenance(pk, "aud-features", source);
+	msgpack_pack_map(pk, 6 + (rs != NULL));
+	stream_pack_provenance(pk, "aud-features", src->name);
 	pack_made_from(pk, ia);
+	if (rs != NULL)
+		pack_return_model(pk, rs, ia);
 	stream_pack_cstr(pk, "customers");
 	msgpack_pack_uint64(pk, f->present);
 	for (size_t c = 0; c < f->n; c++) {
@@ -80,7 +142,7 @@ features_write(FILE *out, const struct features *f, const struct interactions *i
 			continue;
 		intern_get(ia->customers, (uint32_t)c, &id);
 		b = stream_record_space(w, packbuf_id_bound(&id) +
-		    (NFEATURES - 1) * PACKBUF_NUMBER);
+		    (nfields - 1) * PACKBUF_NUMBER);
 		packbuf_id(&b, &id);
 		packbuf_pack_uint32(&b, s->total);
 		packbuf_pack_uint32(&b, s->unique);
@@ -94,6 +156,13 @@ features_write(FILE *out, const struct features *f, const struct interactions *i
 		packbuf_pack_int64(&b, features_recency_days(f, s));
 		packbuf_float(&b, f->engagement[c]);
 		packbuf_float(&b, f->activity[c]);
+		if (rs != NULL) {
+			packbuf_float(&b, rs->rfm[c].x);
+			packbuf_float(&b, rs->rfm[c].t_x);
+			packbuf_float(&b, rs->rfm[c].T);
+			packbuf_float(&b, rs->p_alive[c]);
+			packbuf_float(&b, rs->expected[c]);
+		}
 		stream_record_done(w, &b);
 	}
 	return stream_writer_finish(w);

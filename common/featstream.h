@@ -12,12 +12,25 @@
 #include "engagement.h"
 #include "groups.h"
 #include "intern.h"
+#include "returns.h"
 #include "stream.h"
 
-/* Writes the features of the present customers, in customer index order. */
-int features_write(FILE *out, const struct features *f,
-    const struct interactions *ia, const struct feature_params *p,
-    const char *source);
+/* What a features stream is written from. */
+struct features_source {
+	const struct features *f;
+	const struct interactions *ia;
+	const struct feature_params *params;
+	const struct return_scores *returns;	/* or NULL: no return model */
+	const char *name;			/* the interactions' */
+};
+
+/*
+ * Writes the features of the present customers, in customer index order;
+ * with a return model, also each customer's summary (rfm_frequency,
+ * rfm_recency, rfm_T), p_alive and expected_purchases, and the fit under
+ * provenance.return_model.
+ */
+int features_write(FILE *out, const struct features_source *src);
 
 /* Writes per-product figures from the distinct customers and all rows. */
 int products_write(FILE *out, const struct interactions *ia,

@@ -97,3 +97,64 @@ OUT
 	run -2 aud-features --recent-days 0 "$I"
 	run -2 aud-features --weight cart=-1 "$I"
 }
+
+# The BG/NBD paper's figures on its own data (Fader, Hardie & Lee 2005,
+# section 7): the CDNOW sample, a constant product, weeks, calibration to
+# 1997-09-30.
+cdnow_features() {
+	local dir="$SHARED_DATA/cdnow"
+	[ -r "$dir/CDNOW_sample.txt" ] || skip "$dir is not here"
+	awk '{ print $2 ",1," $3 }' "$dir/CDNOW_sample.txt" > "$BATS_TEST_TMPDIR/cd.csv"
+	aud-prepare -q --no-header --customer-col 1 --product-col 2 --time-col 3 \
+		--time-format '%Y%m%d' --event-value purchased --bot-threshold 0 \
+		-o "$BATS_TEST_TMPDIR/cd.aud" "$BATS_TEST_TMPDIR/cd.csv"
+	aud-features --return-model "$1" --calibration-end 1997-09-30T00:00:00Z \
+		--period-days 7 --horizon 39 -o "$BATS_TEST_TMPDIR/cdf.aud" "$BATS_TEST_TMPDIR/cd.aud"
+}
+
+@test "BG/NBD on CDNOW: r, alpha, a, b and the log-likelihood as published" {
+	cdnow_features bgnbd
+	command -v jq > /dev/null || skip "jq is not installed"
+	run -0 bash -c "aud-cat -H '$BATS_TEST_TMPDIR/cdf.aud' | jq -r '.provenance.return_model |
+		[(.r*1000|round/1000), (.alpha*1000|round/1000), (.a*1000|round/1000),
+		 (.b*1000|round/1000), (.log_likelihood*10|round/10), .customers, .converged] | @csv'"
+	assert_output "0.243,4.414,0.793,2.426,-9582.4,2357,true"
+}
+
+@test "BG/NBD on CDNOW: customer 1's E[Y(39)] is 1.226; x, t_x, T are the summary file's" {
+	cdnow_features bgnbd
+	aud-cat -F csv "$BATS_TEST_TMPDIR/cdf.aud" > "$BATS_TEST_TMPDIR/cdf.csv"
+	run -0 awk -F, 'NR == 2 { printf "%s %.0f %.2f %.2f %.3f\n", $1, $14, $15, $16, $18 }' "$BATS_TEST_TMPDIR/cdf.csv"
+	assert_output "0001 2 30.43 38.86 1.226"
+	# Every customer against the published summary, to its two decimals.
+	run -0 awk -F, 'NR == FNR { if (FNR > 1) want[$1 + 0] = sprintf("%d %.2f %.2f", $2, $3, $4); next }
+		FNR > 1 { got = sprintf("%d %.2f %.2f", $14, $15, $16); n++
+			if (want[$1 + 0] != got) { bad++; if (bad < 4) print $1 ": " got " vs " want[$1 + 0] } }
+		END { print n " customers, " bad + 0 " differ" }' \
+		"$SHARED_DATA/cdnow/cdnow_customers_summary.csv" "$BATS_TEST_TMPDIR/cdf.csv"
+	assert_output "2357 customers, 0 differ"
+}
+
+@test "MBG/NBD on CDNOW: a one-time buyer is not certainly alive" {
+	cdnow_features mbgnbd
+	run -0 bash -c "aud-cat -F csv '$BATS_TEST_TMPDIR/cdf.aud' | awk -F, 'NR > 1 && \$14 == 0 { if (\$17 >= 1) bad++; n++ } END { print n, bad + 0 }'"
+	assert_output "1411 0"
+}
+
+@test "the return model: degenerate data is a clear error, never a NaN" {
+	printf 'customer_id,product_id,event,event_date\n1,2,purchased,2023-01-01\n2,2,purchased,2023-01-02\n' > "$BATS_TEST_TMPDIR/once.csv"
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/once.aud" "$BATS_TEST_TMPDIR/once.csv"
+	run -1 --separate-stderr aud-features --return-model bgnbd -o "$BATS_TEST_TMPDIR/rf.aud" "$BATS_TEST_TMPDIR/once.aud"
+	assert_equal "$stderr" "aud-features: $BATS_TEST_TMPDIR/once.aud: no customer bought again: the return model has no maximum to fit"
+	[ ! -e "$BATS_TEST_TMPDIR/rf.aud" ]
+	run -1 --separate-stderr aud-features --return-model bgnbd --calibration-end 2022-01-01T00:00:00Z "$BATS_TEST_TMPDIR/once.aud"
+	assert_equal "$stderr" "aud-features: $BATS_TEST_TMPDIR/once.aud: no purchase by the calibration end: nothing to fit the return model to"
+	run -1 --separate-stderr aud-features --return-model bgnbd --return-event cart "$BATS_TEST_TMPDIR/once.aud"
+	assert_equal "$stderr" "aud-features: $BATS_TEST_TMPDIR/once.aud: --return-event: no event \"cart\" in the data"
+	run -2 --separate-stderr aud-features --return-model bgnbd --period-days 0 "$BATS_TEST_TMPDIR/once.aud"
+	assert_equal "${stderr_lines[0]}" 'aud-features: --period-days: expected a number of days from 0.001 to 36500, got "0"'
+	run -2 --separate-stderr aud-features --return-model pareto "$BATS_TEST_TMPDIR/once.aud"
+	assert_equal "${stderr_lines[0]}" 'aud-features: --return-model: expected bgnbd or mbgnbd, got "pareto"'
+	run -2 --separate-stderr aud-features --horizon 3 --calibration-end 2023-01-01 "$BATS_TEST_TMPDIR/once.aud"
+	assert_equal "${stderr_lines[0]}" 'aud-features: --calibration-end, --return-event and --allow-unconverged need --return-model'
+}

@@ -324,3 +324,24 @@ PY
 	run -0 xxhsum -H3 < "$BATS_TEST_TMPDIR/records"
 	assert_output "XXH3 (stdin) = $(fingerprint "$I" | cut -d: -f2)"
 }
+
+@test "--score expected_purchases ranks by the return model's column" {
+	local dir="$SHARED_DATA/cdnow"
+	[ -r "$dir/CDNOW_sample.txt" ] || skip "$dir is not here"
+	awk '{ print $2 ",1," $3 }' "$dir/CDNOW_sample.txt" > "$BATS_TEST_TMPDIR/cd.csv"
+	aud-prepare -q --no-header --customer-col 1 --product-col 2 --time-col 3 \
+		--time-format '%Y%m%d' --event-value purchased -o "$BATS_TEST_TMPDIR/cd.aud" "$BATS_TEST_TMPDIR/cd.csv"
+	aud-features --return-model mbgnbd --calibration-end 1997-09-30T00:00:00Z \
+		-o "$BATS_TEST_TMPDIR/cdf.aud" "$BATS_TEST_TMPDIR/cd.aud"
+	aud-rank --features "$BATS_TEST_TMPDIR/cdf.aud" --score expected_purchases -o "$M" "$BATS_TEST_TMPDIR/cd.aud"
+	# The cold-start list's head: the largest expected purchases, ties by id.
+	local want
+	want=$(aud-cat -F csv "$BATS_TEST_TMPDIR/cdf.aud" | awk -F, 'NR > 1 { print $18 "," $1 }' |
+		sort -t, -k1,1gr -k2,2 | head -n 3 | awk -F, '{ printf "%s%s", (NR > 1 ? " " : ""), $2 }')
+	run -0 bash -c "aud-query -q -m '$M' -n 3 99 | awk -F, 'NR > 1 { printf \"%s%s\", (NR > 2 ? \" \" : \"\"), \$3 }'"
+	assert_output "$want"
+	run -0 bash -c "aud-query -q -m '$M' -n 1 99 | tail -n 1 | cut -d, -f6"
+	assert_output "expected_purchases"
+	run -1 --separate-stderr aud-rank --features "$F" --score p_alive -o "$M" "$I"
+	assert_equal "$stderr" "aud-rank: $F: the features stream has no field \"p_alive\""
+}

@@ -1,0 +1,311 @@
+/*
+ * BG/NBD and MBG/NBD: the likelihoods, P(alive) and conditional
+ * expectations as in Fader, Hardie & Lee (2005), equations 6, 10 and 13,
+ * and Batislam, Denizel & Filiztekin (2007); see returnmodel.h.
+ * Everything is computed in logarithms where powers could overflow.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "returnmodel.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define NPARAM 4
+#define MAX_ITER 20000		/* per Nelder-Mead run */
+#define MAX_RUNS 8		/* restarts from a start's best point */
+
+double
+hyp2f1(double a, double b, double c, double z)
+{
+	double sum = 1, term = 1;
+
+	for (int n = 0; n < 1000000; n++) {
+		term *= (a + n) * (b + n) / ((c + n) * (n + 1)) * z;
+		if (sum + term == sum)
+			break;
+		sum += term;
+	}
+	return sum;
+}
+
+static double
+logaddexp(double u, double v)
+{
+	double m = u > v ? u : v;
+
+	if (m == -INFINITY)
+		return m;
+	return m + log(exp(u - m) + exp(v - m));
+}
+
+/* The log of the odds that a customer has dropped out, given the fit:
+   P(alive) = 1 / (1 + exp(it)); -infinity when they cannot have. */
+static double
+log_dead_odds(const struct return_fit *f, const struct rfm *c)
+{
+	double lead = f->kind == RETURN_MBGNBD ? f->b + c->x : f->b + c->x - 1;
+
+	if (f->kind == RETURN_BGNBD && c->x == 0)
+		return -INFINITY;
+	return log(f->a) - log(lead) + (f->r + c->x) *
+	    (log(f->alpha + c->T) - log(f->alpha + c->t_x));
+}
+
+double
+return_loglik(const struct return_fit *f, const struct rfm *c)
+{
+	double r = f->r, alpha = f->alpha, a = f->a, b = f->b, x = c->x;
+	/* MBG/NBD's dropout may come before the first repeat purchase. */
+	double shift = f->kind == RETURN_MBGNBD ? 1 : 0;
+	double a1 = lgamma(r + x) - lgamma(r) + r * log(alpha);
+	double a2 = lgamma(a + b) + lgamma(b + x + shift) - lgamma(b) -
+	    lgamma(a + b + x + shift);
+	double a3 = -(r + x) * log(alpha + c->T);
+	double a4 = -INFINITY;
+
+	if (f->kind == RETURN_MBGNBD || x > 0)
+		a4 = log(a) - log(b + x + shift - 1) - (r + x) * log(alpha + c->t_x);
+	return a1 + a2 + logaddexp(a3, a4);
+}
+
+double
+return_p_alive(const struct return_fit *f, const struct rfm *c)
+{
+	double l = log_dead_odds(f, c);
+
+	return l > 700 ? 0 : 1 / (1 + exp(l));
+}
+
+double
+return_expected(const struct return_fit *f, const struct rfm *c, double t)
+{
+	double r = f->r, alpha = f->alpha, a = f->a, b = f->b, x = c->x;
+	double shift = f->kind == RETURN_MBGNBD ? 1 : 0;
+	double z = t / (alpha + c->T + t);
+	double hyp = hyp2f1(r + x, b + x + shift, a + b + x + shift - 1, z);
+	double lead = (a + b + x + shift - 1) / (a - 1);
+	double rest = 1 - exp((r + x) * (log(alpha + c->T) -
+	    log(alpha + c->T + t))) * hyp;
+	double l = log_dead_odds(f, c);
+
+	if (l > 700)
+		return 0;
+	return lead * rest / (1 + exp(l));
+}
+
+/*
+ * The fit's negative mean log-likelihood at theta = log(r, alpha, a, b),
+ * over the distinct summaries, each weighed by its customers: at a day's
+ * resolution hundreds of thousands of customers share far fewer (x, t_x, T).
+ */
+struct objective {
+	enum return_kind kind;
+	const struct rfm *c;		/* distinct summaries */
+	const double *w;		/* customers of each */
+	size_t n;
+	double total;			/* customers in all */
+};
+
+static double
+objective(const struct objective *o, const double *theta)
+{
+	struct return_fit f = { .kind = o->kind, .r = exp(theta[0]),
+	    .alpha = exp(theta[1]), .a = exp(theta[2]), .b = exp(theta[3]) };
+	double sum = 0;
+
+	for (int i = 0; i < NPARAM; i++)	/* out of double's comfort */
+		if (fabs(theta[i]) > 30)
+			return INFINITY;
+	for (size_t i = 0; i < o->n; i++)
+		sum += o->w[i] * return_loglik(&f, &o->c[i]);
+	sum = -sum / o->total;
+	return isfinite(sum) ? sum : INFINITY;
+}
+
+/*
+ * Nelder-Mead (reflection 1, expansion 2, contraction 1/2, shrink 1/2)
+ * from a simplex of steps of 0.5 around theta, which it leaves at the best
+ * vertex. Returns the iterations; *converged when the values and the
+ * vertices agree to 1e-12 and 1e-9.
+ */
+static int
+nelder_mead(const struct objective *o, double *theta, double *best,
+    int *converged)
+{
+	double s[NPARAM + 1][NPARAM], v[NPARAM + 1];
+	int it;
+
+	for (int i = 0; i <= NPARAM; i++) {
+		memcpy(s[i], theta, sizeof(s[i]));
+		if (i > 0)
+			s[i][i - 1] += 0.5;
+		v[i] = objective(o, s[i]);
+	}
+	*converged = 0;
+	for (it = 0; it < MAX_ITER; it++) {
+		double mid[NPARAM], xr[NPARAM], xe[NPARAM], xc[NPARAM], fr, fe, fc;
+		double spread = 0;
+		int lo = 0, hi = 0, nh = 0;
+
+		for (int i = 1; i <= NPARAM; i++) {
+			if (v[i] < v[lo])
+				lo = i;
+			if (v[i] > v[hi])
+				hi = i;
+		}
+		nh = lo == 0 ? 1 : 0;
+		for (int i = 0; i <= NPARAM; i++)
+			if (i != hi && v[i] > v[nh])
+				nh = i;
+		for (int i = 0; i <= NPARAM; i++)
+			for (int k = 0; k < NPARAM; k++)
+				if (fabs(s[i][k] - s[lo][k]) > spread)
+					spread = fabs(s[i][k] - s[lo][k]);
+		if (v[hi] - v[lo] <= 1e-12 * (fabs(v[lo]) + 1e-12) &&
+		    spread <= 1e-9) {
+			*converged = 1;
+			break;
+		}
+		for (int k = 0; k < NPARAM; k++) {
+			mid[k] = 0;
+			for (int i = 0; i <= NPARAM; i++)
+				if (i != hi)
+					mid[k] += s[i][k] / NPARAM;
+			xr[k] = mid[k] + (mid[k] - s[hi][k]);
+		}
+		fr = objective(o, xr);
+		if (fr < v[lo]) {
+			for (int k = 0; k < NPARAM; k++)
+				xe[k] = mid[k] + 2 * (xr[k] - mid[k]);
+			fe = objective(o, xe);
+			memcpy(s[hi], fe < fr ? xe : xr, sizeof(s[hi]));
+			v[hi] = fe < fr ? fe : fr;
+			continue;
+		}
+		if (fr < v[nh]) {
+			memcpy(s[hi], xr, sizeof(s[hi]));
+			v[hi] = fr;
+			continue;
+		}
+		for (int k = 0; k < NPARAM; k++)	/* outside or inside */
+			xc[k] = fr < v[hi] ? mid[k] + 0.5 * (xr[k] - mid[k]) :
+			    mid[k] + 0.5 * (s[hi][k] - mid[k]);
+		fc = objective(o, xc);
+		if (fc < (fr < v[hi] ? fr : v[hi])) {
+			memcpy(s[hi], xc, sizeof(s[hi]));
+			v[hi] = fc;
+			continue;
+		}
+		for (int i = 0; i <= NPARAM; i++) {	/* shrink towards lo */
+			if (i == lo)
+				continue;
+			for (int k = 0; k < NPARAM; k++)
+				s[i][k] = s[lo][k] + 0.5 * (s[i][k] - s[lo][k]);
+			v[i] = objective(o, s[i]);
+		}
+	}
+	{
+		int lo = 0;
+
+		for (int i = 1; i <= NPARAM; i++)
+			if (v[i] < v[lo])
+				lo = i;
+		memcpy(theta, s[lo], sizeof(s[lo]));
+		*best = v[lo];
+	}
+	return it;
+}
+
+static int
+cmp_rfm(const void *p, const void *q)
+{
+	const struct rfm *u = p, *v = q;
+
+	if (u->x != v->x)
+		return u->x < v->x ? -1 : 1;
+	if (u->t_x != v->t_x)
+		return u->t_x < v->t_x ? -1 : 1;
+	return (u->T > v->T) - (u->T < v->T);
+}
+
+/* The distinct summaries of c[0..n) and their counts; returns how many. */
+static size_t
+distinct(const struct rfm *c, size_t n, struct rfm **out, double **w)
+{
+	struct rfm *d = xmalloc(n * sizeof(*d));
+	size_t m = 0;
+
+	memcpy(d, c, n * sizeof(*d));
+	qsort(d, n, sizeof(*d), cmp_rfm);
+	*w = xmalloc(n * sizeof(**w));
+	for (size_t i = 0; i < n; i++) {
+		if (m > 0 && cmp_rfm(&d[m - 1], &d[i]) == 0) {
+			(*w)[m - 1]++;
+			continue;
+		}
+		d[m] = d[i];
+		(*w)[m++] = 1;
+	}
+	*out = d;
+	return m;
+}
+
+int
+return_fit(struct return_fit *fit, enum return_kind kind, const struct rfm *c,
+    size_t n, char *err, size_t errlen)
+{
+	static const double starts[][NPARAM] = {
+		{ 1, 1, 1, 1 }, { 0.25, 4, 0.8, 2.5 }, { 2, 10, 0.5, 5 },
+		{ 0.5, 0.5, 2, 0.5 },
+	};
+	struct objective o = { .kind = kind, .total = (double)n };
+	double best = INFINITY, theta_best[NPARAM] = { 0 };
+	size_t repeaters = 0;
+	struct rfm *d;
+	double *w;
+
+	memset(fit, 0, sizeof(*fit));
+	fit->kind = kind;
+	for (size_t i = 0; i < n; i++)
+		repeaters += c[i].x > 0;
+	if (n == 0 || repeaters == 0) {
+		snprintf(err, errlen, "%s", n == 0 ? "no customer to fit the "
+		    "return model to" : "no customer bought again: the return "
+		    "model has no maximum to fit");
+		return -1;
+	}
+	o.n = distinct(c, n, &d, &w);
+	o.c = d;
+	o.w = w;
+	for (size_t s = 0; s < sizeof(starts) / sizeof(starts[0]); s++) {
+		double theta[NPARAM], value = INFINITY, before;
+		int converged = 0;
+
+		for (int k = 0; k < NPARAM; k++)
+			theta[k] = log(starts[s][k]);
+		/* Restart from the best vertex until it stops improving:
+		   a simplex can collapse before the optimum. */
+		for (int run = 0; run < MAX_RUNS; run++) {
+			before = value;
+			fit->iterations += nelder_mead(&o, theta, &value, &converged);
+			if (before - value <= 1e-13 * (fabs(value) + 1e-12))
+				break;
+		}
+		if (value < best) {
+			best = value;
+			memcpy(theta_best, theta, sizeof(theta));
+			fit->converged = converged;
+		}
+	}
+	fit->r = exp(theta_best[0]);
+	fit->alpha = exp(theta_best[1]);
+	fit->a = exp(theta_best[2]);
+	fit->b = exp(theta_best[3]);
+	fit->log_likelihood = -best * (double)n;
+	free(d);
+	free(w);
+	return 0;
+}

@@ -1,0 +1,101 @@
+/* The return models on an interactions stream: see returns.h. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "returns.h"
+#include "timeparse.h"
+#include "xalloc.h"
+#include "banned.h"
+
+
+/* One pass over the time-ordered rows: each customer's first purchase,
+   distinct purchase days, and the first row of the last such day. */
+static void
+summarise(struct return_scores *rs, const struct interactions *ia,
+    int64_t *first, int64_t *last)
+{
+	const struct return_params *p = &rs->params;
+	int64_t *day = xmalloc(rs->n * sizeof(*day));
+
+	for (size_t c = 0; c < rs->n; c++)
+		day[c] = INT64_MIN;
+	for (size_t i = 0; i < ia->n && ia->time[i] <= p->calibration_end; i++) {
+		uint32_t c = ia->customer[i];
+		int64_t d = time_day(ia->time[i]);
+
+		if (p->event >= 0 && ia->event[i] != p->event)
+			continue;
+		if (day[c] == INT64_MIN) {
+			first[c] = last[c] = ia->time[i];
+			day[c] = d;
+		} else if (d != day[c]) {
+			rs->rfm[c].x++;
+			last[c] = ia->time[i];
+			day[c] = d;
+		}
+	}
+	free(day);
+}
+
+int
+return_scores_compute(struct return_scores *rs, const struct interactions *ia,
+    const struct return_params *p, char *err, size_t errlen)
+{
+	size_t n = intern_count(ia->customers), m = 0;
+	int64_t *first = xmalloc((n ? n : 1) * sizeof(*first));
+	int64_t *last = xmalloc((n ? n : 1) * sizeof(*last));
+	double period = p->period_days * (double)MS_PER_DAY;
+	struct rfm *fitted;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->params = *p;
+	if (rs->params.calibration_end == INT64_MIN)
+		rs->params.calibration_end = ia->n ? ia->time[ia->n - 1] : 0;
+	rs->n = n;
+	rs->rfm = xcalloc(n ? n : 1, sizeof(*rs->rfm));
+	for (size_t c = 0; c < n; c++)
+		first[c] = INT64_MIN;
+	summarise(rs, ia, first, last);
+	fitted = xmalloc((n ? n : 1) * sizeof(*fitted));
+	for (size_t c = 0; c < n; c++) {
+		if (first[c] == INT64_MIN)
+			continue;
+		rs->rfm[c].t_x = (double)(last[c] - first[c]) / period;
+		rs->rfm[c].T = (double)(rs->params.calibration_end - first[c]) /
+		    period;
+		fitted[m++] = rs->rfm[c];
+	}
+	rs->fitted = m;
+	free(first);
+	free(last);
+	if (m == 0) {
+		snprintf(err, errlen, "no purchase by the calibration end: "
+		    "nothing to fit the return model to");
+		free(fitted);
+		return -1;
+	}
+	if (return_fit(&rs->fit, p->kind, fitted, m, err, errlen) < 0) {
+		free(fitted);
+		return -1;
+	}
+	free(fitted);
+	rs->p_alive = xmalloc((n ? n : 1) * sizeof(*rs->p_alive));
+	rs->expected = xmalloc((n ? n : 1) * sizeof(*rs->expected));
+	for (size_t c = 0; c < n; c++) {
+		rs->p_alive[c] = return_p_alive(&rs->fit, &rs->rfm[c]);
+		rs->expected[c] = return_expected(&rs->fit, &rs->rfm[c],
+		    p->horizon);
+	}
+	return 0;
+}
+
+void
+return_scores_free(struct return_scores *rs)
+{
+	free(rs->rfm);
+	free(rs->p_alive);
+	free(rs->expected);
+	memset(rs, 0, sizeof(*rs));
+}
