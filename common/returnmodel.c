@@ -109,18 +109,38 @@ struct objective {
 	double total;			/* customers in all */
 };
 
+/*
+ * return_loglik() summed over the summaries, with what depends on x alone
+ * worked out once per x (the summaries are sorted by x, which takes few
+ * values): two logarithms and an exponential a summary remain.
+ */
 static double
 objective(const struct objective *o, const double *theta)
 {
-	struct return_fit f = { .kind = o->kind, .r = exp(theta[0]),
-	    .alpha = exp(theta[1]), .a = exp(theta[2]), .b = exp(theta[3]) };
-	double sum = 0;
+	double r = exp(theta[0]), alpha = exp(theta[1]), a = exp(theta[2]);
+	double b = exp(theta[3]), shift = o->kind == RETURN_MBGNBD ? 1 : 0;
+	double base = -lgamma(r) + r * theta[1] + lgamma(a + b) - lgamma(b);
+	double sum = 0, cx = 0, c4 = -INFINITY, prev = -1;
 
 	for (int i = 0; i < NPARAM; i++)	/* out of double's comfort */
 		if (fabs(theta[i]) > 30)
 			return INFINITY;
-	for (size_t i = 0; i < o->n; i++)
-		sum += o->w[i] * return_loglik(&f, &o->c[i]);
+	for (size_t i = 0; i < o->n; i++) {
+		const struct rfm *c = &o->c[i];
+		double rx = r + c->x, a3, ll;
+
+		if (c->x != prev) {
+			prev = c->x;
+			cx = base + lgamma(rx) + lgamma(b + c->x + shift) -
+			    lgamma(a + b + c->x + shift);
+			c4 = shift > 0 || c->x > 0 ?
+			    theta[2] - log(b + c->x + shift - 1) : -INFINITY;
+		}
+		a3 = -rx * log(alpha + c->T);
+		ll = c4 == -INFINITY ? a3 :
+		    logaddexp(a3, c4 - rx * log(alpha + c->t_x));
+		sum += o->w[i] * (cx + ll);
+	}
 	sum = -sum / o->total;
 	return isfinite(sum) ? sum : INFINITY;
 }
@@ -128,12 +148,12 @@ objective(const struct objective *o, const double *theta)
 /*
  * Nelder-Mead (reflection 1, expansion 2, contraction 1/2, shrink 1/2)
  * from a simplex of steps of 0.5 around theta, which it leaves at the best
- * vertex. Returns the iterations; *converged when the values and the
- * vertices agree to 1e-12 and 1e-9.
+ * vertex. Returns the iterations; *converged when the values agree to ftol
+ * (relative) and the vertices to xtol.
  */
 static int
 nelder_mead(const struct objective *o, double *theta, double *best,
-    int *converged)
+    double ftol, double xtol, int *converged)
 {
 	double s[NPARAM + 1][NPARAM], v[NPARAM + 1];
 	int it;
@@ -164,8 +184,8 @@ nelder_mead(const struct objective *o, double *theta, double *best,
 			for (int k = 0; k < NPARAM; k++)
 				if (fabs(s[i][k] - s[lo][k]) > spread)
 					spread = fabs(s[i][k] - s[lo][k]);
-		if (v[hi] - v[lo] <= 1e-12 * (fabs(v[lo]) + 1e-12) &&
-		    spread <= 1e-9) {
+		if (v[hi] - v[lo] <= ftol * (fabs(v[lo]) + 1e-12) &&
+		    spread <= xtol) {
 			*converged = 1;
 			break;
 		}
@@ -280,25 +300,29 @@ return_fit(struct return_fit *fit, enum return_kind kind, const struct rfm *c,
 	o.n = distinct(c, n, &d, &w);
 	o.c = d;
 	o.w = w;
+	/* Each start roughly, then the best one to the end. */
 	for (size_t s = 0; s < sizeof(starts) / sizeof(starts[0]); s++) {
-		double theta[NPARAM], value = INFINITY, before;
-		int converged = 0;
+		double theta[NPARAM], value = INFINITY;
+		int converged;
 
 		for (int k = 0; k < NPARAM; k++)
 			theta[k] = log(starts[s][k]);
-		/* Restart from the best vertex until it stops improving:
-		   a simplex can collapse before the optimum. */
-		for (int run = 0; run < MAX_RUNS; run++) {
-			before = value;
-			fit->iterations += nelder_mead(&o, theta, &value, &converged);
-			if (before - value <= 1e-13 * (fabs(value) + 1e-12))
-				break;
-		}
+		fit->iterations += nelder_mead(&o, theta, &value, 1e-7, 1e-4,
+		    &converged);
 		if (value < best) {
 			best = value;
 			memcpy(theta_best, theta, sizeof(theta));
-			fit->converged = converged;
 		}
+	}
+	/* Restart from the best vertex until it stops improving: a simplex
+	   can collapse before the optimum. */
+	for (int run = 0; run < MAX_RUNS; run++) {
+		double before = best;
+
+		fit->iterations += nelder_mead(&o, theta_best, &best, 1e-12, 1e-9,
+		    &fit->converged);
+		if (before - best <= 1e-13 * (fabs(best) + 1e-12))
+			break;
 	}
 	fit->r = exp(theta_best[0]);
 	fit->alpha = exp(theta_best[1]);

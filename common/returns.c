@@ -59,12 +59,18 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 		first[c] = INT64_MIN;
 	summarise(rs, ia, first, last);
 	fitted = xmalloc((n ? n : 1) * sizeof(*fitted));
+	/* Purchases are days: times count from the start of the first
+	   purchase day, and the last purchase is its day. Customers then
+	   share far fewer summaries, which the fit sums once each. */
 	for (size_t c = 0; c < n; c++) {
+		int64_t day0;
+
 		if (first[c] == INT64_MIN)
 			continue;
-		rs->rfm[c].t_x = (double)(last[c] - first[c]) / period;
-		rs->rfm[c].T = (double)(rs->params.calibration_end - first[c]) /
+		day0 = time_day(first[c]) * MS_PER_DAY;
+		rs->rfm[c].t_x = (double)(time_day(last[c]) * MS_PER_DAY - day0) /
 		    period;
+		rs->rfm[c].T = (double)(rs->params.calibration_end - day0) / period;
 		fitted[m++] = rs->rfm[c];
 	}
 	rs->fitted = m;

@@ -32,8 +32,8 @@ struct return_scores {
 
 /*
  * Summarises every customer (x: purchase days after the first; t_x: the
- * last purchase day's first row, and T: the calibration end, both in
- * periods after the first purchase), fits the model to those with a
+ * last purchase day, and T: the calibration end, both in periods after the
+ * start of the first purchase day), fits the model to those with a
  * purchase by the end and scores every customer; one with none is scored
  * as a customer just arrived (x = t_x = T = 0). Returns 0, or -1 with err
  * filled when there is nothing to fit.

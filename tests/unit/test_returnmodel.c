@@ -97,6 +97,14 @@ main(void)
 	    near(fit.log_likelihood, -9582.4, 0.5),
 	    "BG/NBD on the summary: r %.4f alpha %.4f a %.4f b %.4f LL %.2f",
 	    fit.r, fit.alpha, fit.a, fit.b, fit.log_likelihood);
+	{
+		double sum = 0;
+
+		for (size_t i = 0; i < n; i++)
+			sum += return_loglik(&fit, &c[i]);
+		ok(near(sum, fit.log_likelihood, 1e-6),
+		    "the fit's log-likelihood is the customers' sum (%.6f)", sum);
+	}
 	ret = return_fit(&fit, RETURN_MBGNBD, c, n, err, sizeof(err));
 	ok(ret == 0 && fit.converged && isfinite(fit.log_likelihood),
 	    "MBG/NBD: r %.4f alpha %.4f a %.4f b %.4f LL %.2f (%d iterations)",
