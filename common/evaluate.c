@@ -15,17 +15,20 @@
 #include "groups.h"
 #include "parallel.h"
 #include "pigeonhole.h"
+#include "returns.h"
+#include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
 
 const char *const method_name[NMETHODS] = { "engagement", "activity",
-	"popularity", "cooccurrence", "als", "random" };
+	"popularity", "cooccurrence", "als", "mbgnbd", "random" };
 
 /* The split and what every method is scored against. */
 struct split {
 	struct eval_result *r;
 	const struct interactions *ia;
 	size_t ntrain, n, kmax;		/* n evaluable products */
+	size_t nrows;			/* training and test rows */
 	const struct features *f;	/* of the training rows */
 	const uint8_t *present;		/* training customers */
 	const uint8_t *active;		/* training customers seen again */
@@ -114,6 +117,33 @@ target_cooc(const struct split *sp, const struct cooc *model,
 	free(nfallback);
 }
 
+/*
+ * The customers expected to buy the most over the test period's length,
+ * by MBG/NBD fitted on the training rows (weeks, every event a purchase);
+ * -1 when it has nothing to fit (no repeat purchase in training).
+ */
+static int
+target_returns(const struct split *sp, struct lists *out)
+{
+	const struct interactions *ia = sp->ia;
+	int64_t end = ia->time[sp->ntrain - 1];
+	struct return_params rp = { .kind = RETURN_MBGNBD, .period_days = 7,
+	    .calibration_end = end, .event = -1, .rows = sp->ntrain,
+	    .horizon = (double)(ia->time[sp->nrows - 1] - end) /
+	    (7 * (double)MS_PER_DAY) };
+	struct return_scores rs;
+	char err[256];
+
+	if (rp.horizon < 1)
+		rp.horizon = 1;
+	if (return_scores_compute(&rs, ia, &rp, err, sizeof(err)) < 0)
+		return -1;
+	audience_top_each(ia->customers, rs.expected, sp->present, sp->train,
+	    sp->evaluable, sp->n, sp->kmax, out->customer, out->got);
+	return_scores_free(&rs);
+	return 0;
+}
+
 /* Fills method m's lists; 0, or -1 when it is left out. */
 static int
 target(const struct split *sp, int m, const struct eval_params *p,
@@ -140,6 +170,8 @@ target(const struct split *sp, int m, const struct eval_params *p,
 	case METHOD_COOCCURRENCE:
 		target_cooc(sp, model, p, out);
 		return 0;
+	case METHOD_RETURN:
+		return target_returns(sp, out);
 	case METHOD_ALS:
 		if (p->als == NULL)
 			return -1;
@@ -568,7 +600,7 @@ evaluate(struct eval_result *r, const struct interactions *ia,
 		evaluable[r->evaluable++] = (uint32_t)q;
 	}
 	{
-		struct split sp = { .r = r, .ia = ia, .ntrain = ntrain,
+		struct split sp = { .r = r, .ia = ia, .ntrain = ntrain, .nrows = nrows,
 		    .n = r->evaluable, .kmax = kmax, .f = &f, .present = present,
 		    .active = active, .train = &train, .test = &test,
 		    .evaluable = evaluable, .relevant = relevant };

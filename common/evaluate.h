@@ -23,7 +23,7 @@
 
 /* Random comes last: the lifts are against it. */
 enum { METHOD_ENGAGEMENT, METHOD_ACTIVITY, METHOD_POPULARITY,
-	METHOD_COOCCURRENCE, METHOD_ALS, METHOD_RANDOM, NMETHODS };
+	METHOD_COOCCURRENCE, METHOD_ALS, METHOD_RETURN, METHOD_RANDOM, NMETHODS };
 extern const char *const method_name[NMETHODS];
 
 struct eval_params {

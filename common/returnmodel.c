@@ -14,8 +14,8 @@
 #include "banned.h"
 
 #define NPARAM 4
-#define MAX_ITER 20000		/* per Nelder-Mead run */
-#define MAX_RUNS 8		/* restarts from a start's best point */
+#define MAX_ITER 4000		/* per Nelder-Mead run */
+#define MAX_RUNS 4		/* restarts of the best point */
 
 double
 hyp2f1(double a, double b, double c, double z)
@@ -184,8 +184,13 @@ nelder_mead(const struct objective *o, double *theta, double *best,
 			for (int k = 0; k < NPARAM; k++)
 				if (fabs(s[i][k] - s[lo][k]) > spread)
 					spread = fabs(s[i][k] - s[lo][k]);
+		/* The values agreeing is enough, as in R's optim: where the
+		   data puts the optimum at a boundary (a -> 0, b -> infinity:
+		   nobody drops out) the simplex stretches along a ridge whose
+		   value no longer changes, and the fit's scores are its limit. */
 		if (v[hi] - v[lo] <= ftol * (fabs(v[lo]) + 1e-12) &&
-		    spread <= xtol) {
+		    (spread <= xtol || v[hi] - v[lo] <= 1e-3 * ftol *
+		    (fabs(v[lo]) + 1e-12))) {
 			*converged = 1;
 			break;
 		}

@@ -21,7 +21,9 @@ summarise(struct return_scores *rs, const struct interactions *ia,
 
 	for (size_t c = 0; c < rs->n; c++)
 		day[c] = INT64_MIN;
-	for (size_t i = 0; i < ia->n && ia->time[i] <= p->calibration_end; i++) {
+	size_t rows = p->rows && p->rows < ia->n ? p->rows : ia->n;
+
+	for (size_t i = 0; i < rows && ia->time[i] <= p->calibration_end; i++) {
 		uint32_t c = ia->customer[i];
 		int64_t d = time_day(ia->time[i]);
 
@@ -51,8 +53,9 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 
 	memset(rs, 0, sizeof(*rs));
 	rs->params = *p;
-	if (rs->params.calibration_end == INT64_MIN)
-		rs->params.calibration_end = ia->n ? ia->time[ia->n - 1] : 0;
+	if (rs->params.calibration_end == INT64_MIN)	/* the last row read */
+		rs->params.calibration_end = ia->n ? ia->time[(p->rows &&
+		    p->rows < ia->n ? p->rows : ia->n) - 1] : 0;
 	rs->n = n;
 	rs->rfm = xcalloc(n ? n : 1, sizeof(*rs->rfm));
 	for (size_t c = 0; c < n; c++)

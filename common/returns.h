@@ -19,6 +19,7 @@ struct return_params {
 					   INT64_MIN: the data's last time */
 	double horizon;			/* periods ahead for expected purchases */
 	int event;			/* the purchase event's index; -1: all */
+	size_t rows;			/* only the first rows; 0: all */
 };
 
 struct return_scores {
