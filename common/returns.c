@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "returns.h"
 #include "timeparse.h"
@@ -39,6 +40,95 @@ summarise(struct return_scores *rs, const struct interactions *ia,
 		}
 	}
 	free(day);
+}
+
+/*
+ * Scores by summary: customers who share (x, t_x, T), most of them at a
+ * day's resolution, share their scores, so each distinct summary is scored
+ * once (a hypergeometric series, an exponential, logarithms) and found
+ * again by hashing, open addressing with linear probing.
+ */
+struct score_cache {
+	struct rfm *key;
+	double *p_alive, *expected;
+	uint8_t *used;
+	size_t cap, n;			/* cap a power of two, n <= cap / 2 */
+};
+
+static size_t
+slot_of(const struct score_cache *sc, const struct rfm *c)
+{
+	size_t i = (size_t)XXH3_64bits(c, sizeof(*c)) & (sc->cap - 1);
+
+	while (sc->used[i] && memcmp(&sc->key[i], c, sizeof(*c)) != 0)
+		i = (i + 1) & (sc->cap - 1);
+	return i;
+}
+
+static void
+cache_alloc(struct score_cache *sc, size_t cap)
+{
+	sc->cap = cap;
+	sc->key = xmalloc(cap * sizeof(*sc->key));
+	sc->p_alive = xmalloc(cap * sizeof(*sc->p_alive));
+	sc->expected = xmalloc(cap * sizeof(*sc->expected));
+	sc->used = xcalloc(cap, 1);
+}
+
+static void
+cache_free(struct score_cache *sc)
+{
+	free(sc->key);
+	free(sc->p_alive);
+	free(sc->expected);
+	free(sc->used);
+}
+
+static void
+cache_grow(struct score_cache *sc)
+{
+	struct score_cache old = *sc;
+
+	cache_alloc(sc, old.cap * 2);
+	for (size_t i = 0; i < old.cap; i++) {
+		size_t j;
+
+		if (!old.used[i])
+			continue;
+		j = slot_of(sc, &old.key[i]);
+		sc->used[j] = 1;
+		sc->key[j] = old.key[i];
+		sc->p_alive[j] = old.p_alive[i];
+		sc->expected[j] = old.expected[i];
+	}
+	cache_free(&old);
+}
+
+static void
+score_all(struct return_scores *rs)
+{
+	struct score_cache sc = { 0 };
+
+	cache_alloc(&sc, 1024);
+	for (size_t c = 0; c < rs->n; c++) {
+		size_t i = slot_of(&sc, &rs->rfm[c]);
+
+		if (!sc.used[i]) {
+			if (2 * (sc.n + 1) > sc.cap) {
+				cache_grow(&sc);
+				i = slot_of(&sc, &rs->rfm[c]);
+			}
+			sc.used[i] = 1;
+			sc.n++;
+			sc.key[i] = rs->rfm[c];
+			sc.p_alive[i] = return_p_alive(&rs->fit, &rs->rfm[c]);
+			sc.expected[i] = return_expected(&rs->fit, &rs->rfm[c],
+			    rs->params.horizon);
+		}
+		rs->p_alive[c] = sc.p_alive[i];
+		rs->expected[c] = sc.expected[i];
+	}
+	cache_free(&sc);
 }
 
 int
@@ -92,11 +182,7 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 	free(fitted);
 	rs->p_alive = xmalloc((n ? n : 1) * sizeof(*rs->p_alive));
 	rs->expected = xmalloc((n ? n : 1) * sizeof(*rs->expected));
-	for (size_t c = 0; c < n; c++) {
-		rs->p_alive[c] = return_p_alive(&rs->fit, &rs->rfm[c]);
-		rs->expected[c] = return_expected(&rs->fit, &rs->rfm[c],
-		    p->horizon);
-	}
+	score_all(rs);
 	return 0;
 }
 
