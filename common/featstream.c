@@ -72,38 +72,23 @@ pack_return_model(msgpack_packer *pk, const struct return_scores *rs,
 
 	stream_pack_cstr(pk, "return_model");
 	msgpack_pack_map(pk, 13);
-	stream_pack_cstr(pk, "model");
-	stream_pack_cstr(pk, f->kind == RETURN_MBGNBD ? "mbgnbd" : "bgnbd");
-	stream_pack_cstr(pk, "period_days");
-	msgpack_pack_double(pk, rs->params.period_days);
-	stream_pack_cstr(pk, "calibration_end");
-	stream_pack_cstr(pk, time_format_iso(rs->params.calibration_end, end));
-	stream_pack_cstr(pk, "horizon");
-	msgpack_pack_double(pk, rs->params.horizon);
-	stream_pack_cstr(pk, "customers");
-	msgpack_pack_uint64(pk, rs->fitted);
-	stream_pack_cstr(pk, "r");
-	msgpack_pack_double(pk, f->r);
-	stream_pack_cstr(pk, "alpha");
-	msgpack_pack_double(pk, f->alpha);
-	stream_pack_cstr(pk, "a");
-	msgpack_pack_double(pk, f->a);
-	stream_pack_cstr(pk, "b");
-	msgpack_pack_double(pk, f->b);
-	stream_pack_cstr(pk, "log_likelihood");
-	msgpack_pack_double(pk, f->log_likelihood);
-	stream_pack_cstr(pk, "iterations");
-	msgpack_pack_uint64(pk, (uint64_t)f->iterations);
-	stream_pack_cstr(pk, "converged");
-	if (f->converged)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-	stream_pack_cstr(pk, "return_event");	/* nil: every event */
-	if (rs->params.event >= 0)
-		stream_pack_cstr(pk, ia->event_names[rs->params.event]);
-	else
-		msgpack_pack_nil(pk);
+	stream_pack_kv_str(pk, "model", f->kind == RETURN_MBGNBD ? "mbgnbd" :
+	    "bgnbd");
+	stream_pack_kv_double(pk, "period_days", rs->params.period_days);
+	stream_pack_kv_str(pk, "calibration_end",
+	    time_format_iso(rs->params.calibration_end, end));
+	stream_pack_kv_double(pk, "horizon", rs->params.horizon);
+	stream_pack_kv_uint(pk, "customers", rs->fitted);
+	stream_pack_kv_double(pk, "r", f->r);
+	stream_pack_kv_double(pk, "alpha", f->alpha);
+	stream_pack_kv_double(pk, "a", f->a);
+	stream_pack_kv_double(pk, "b", f->b);
+	stream_pack_kv_double(pk, "log_likelihood", f->log_likelihood);
+	stream_pack_kv_uint(pk, "iterations", (uint64_t)f->iterations);
+	stream_pack_kv_bool(pk, "converged", f->converged);
+	/* nil: every event */
+	stream_pack_kv_str(pk, "return_event", rs->params.event >= 0 ?
+	    ia->event_names[rs->params.event] : NULL);
 }
 
 int

@@ -64,15 +64,6 @@ str_key(const char *s, size_t len)
 	return XXH3_64bits(s, len);
 }
 
-static void
-pack_entry(msgpack_packer *pk, const char *key, const char *value)
-{
-	stream_pack_cstr(pk, key);
-	if (value != NULL)
-		stream_pack_cstr(pk, value);
-	else
-		msgpack_pack_nil(pk);
-}
 
 static void
 pack_meta(msgpack_packer *pk, const struct model_meta *m)
@@ -81,46 +72,30 @@ pack_meta(msgpack_packer *pk, const struct model_meta *m)
 
 	stream_pack_cstr(pk, "model");
 	msgpack_pack_map(pk, 14 + (m->cooc != NULL));
-	pack_entry(pk, "score", m->score);
-	stream_pack_cstr(pk, "top_n");
-	msgpack_pack_uint64(pk, m->top_n);
-	stream_pack_cstr(pk, "customers");
-	msgpack_pack_uint64(pk, m->customers);
-	stream_pack_cstr(pk, "products");
-	msgpack_pack_uint64(pk, m->products);
-	stream_pack_cstr(pk, "interactions");
-	msgpack_pack_uint64(pk, m->interactions);
-	stream_pack_cstr(pk, "named_products");
-	msgpack_pack_uint64(pk, m->named_products);
-	pack_entry(pk, "first_time", m->interactions ?
+	stream_pack_kv_str(pk, "score", m->score);
+	stream_pack_kv_uint(pk, "top_n", m->top_n);
+	stream_pack_kv_uint(pk, "customers", m->customers);
+	stream_pack_kv_uint(pk, "products", m->products);
+	stream_pack_kv_uint(pk, "interactions", m->interactions);
+	stream_pack_kv_uint(pk, "named_products", m->named_products);
+	stream_pack_kv_str(pk, "first_time", m->interactions ?
 	    time_format_iso(m->first_time, first) : NULL);
-	pack_entry(pk, "last_time", m->interactions ?
+	stream_pack_kv_str(pk, "last_time", m->interactions ?
 	    time_format_iso(m->last_time, last) : NULL);
-	pack_entry(pk, "features_source", m->features_source);
-	pack_entry(pk, "interactions_source", m->interactions_source);
-	pack_entry(pk, "interactions_fingerprint", m->interactions_fingerprint);
-	stream_pack_cstr(pk, "quick");
-	if (m->quick)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-	stream_pack_cstr(pk, "seed");
-	msgpack_pack_uint64(pk, m->seed);
-	stream_pack_cstr(pk, "fallback_size");
-	msgpack_pack_uint64(pk, m->fallback_size);
+	stream_pack_kv_str(pk, "features_source", m->features_source);
+	stream_pack_kv_str(pk, "interactions_source", m->interactions_source);
+	stream_pack_kv_str(pk, "interactions_fingerprint", m->interactions_fingerprint);
+	stream_pack_kv_bool(pk, "quick", m->quick);
+	stream_pack_kv_uint(pk, "seed", m->seed);
+	stream_pack_kv_uint(pk, "fallback_size", m->fallback_size);
 	if (m->cooc != NULL) {
 		stream_pack_cstr(pk, "cooccurrence");
 		msgpack_pack_map(pk, 5);
-		stream_pack_cstr(pk, "half_life_days");
-		msgpack_pack_double(pk, m->cooc->half_life_days);
-		stream_pack_cstr(pk, "popularity_exponent");
-		msgpack_pack_double(pk, m->cooc->alpha);
-		stream_pack_cstr(pk, "neighbours");
-		msgpack_pack_uint64(pk, m->cooc->neighbours);
-		stream_pack_cstr(pk, "min_support");
-		msgpack_pack_uint64(pk, m->cooc->min_support);
-		stream_pack_cstr(pk, "blend");
-		msgpack_pack_double(pk, m->blend);
+		stream_pack_kv_double(pk, "half_life_days", m->cooc->half_life_days);
+		stream_pack_kv_double(pk, "popularity_exponent", m->cooc->alpha);
+		stream_pack_kv_uint(pk, "neighbours", m->cooc->neighbours);
+		stream_pack_kv_uint(pk, "min_support", m->cooc->min_support);
+		stream_pack_kv_double(pk, "blend", m->blend);
 	}
 }
 
@@ -298,8 +273,7 @@ model_finish(struct model_writer *mw)
 	stream_trailer_begin(mw->w, 3 + (mw->names ? NAMES_ENTRIES : 0));
 	if (mw->names != NULL)
 		names_pack(mw->names, pk);
-	stream_pack_cstr(pk, "index_ints");
-	msgpack_pack_uint64(pk, mw->nint);
+	stream_pack_kv_uint(pk, "index_ints", mw->nint);
 	stream_pack_cstr(pk, "index");
 	msgpack_pack_bin(pk, len);
 	msgpack_pack_bin_body(pk, index, len);

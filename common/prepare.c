@@ -470,23 +470,39 @@ store_kept(struct prep *p, struct kept *k)
 
 #define KEPT_ROWS 256
 
+static void preview_mapping(const struct prep *p, const struct csv_row *header);
+
+/*
+ * Maps the columns from the first batch's first row (showing the mapping
+ * for --dry-run). Returns the index of the batch's first data row, or -1
+ * with p->err set.
+ */
+static long
+first_data_row(struct prep *p, const struct csv_row *rows)
+{
+	if (p->mapped)
+		return 0;
+	if (map_columns(p, &rows[0]) < 0)
+		return -1;
+	if (p->preview != NULL)
+		preview_mapping(p, &rows[0]);
+	return p->par.no_header ? 0 : 1;
+}
+
 /* The CSV reader's callback: maps the header, then keeps each data row. */
 static int
 on_rows(const struct csv_row *rows, size_t n, void *ctx)
 {
 	struct prep *p = ctx;
-	size_t i = 0;
+	long first = first_data_row(p, rows);
+	size_t i;
 
-	if (!p->mapped) {
-		if (map_columns(p, &rows[0]) < 0)
-			return -1;
-		if (!p->par.no_header)
-			i = 1;
-	}
+	if (first < 0)
+		return -1;
 	/* A few hundred rows at a time, so that the kept rows stay in cache. */
 	kept_reserve(&p->kept, KEPT_ROWS);
 	p->kept.n = 0;
-	for (; i < n; i++) {
+	for (i = (size_t)first; i < n; i++) {
 		if (check_row(p, &rows[i], &p->kept) < 0)
 			return -1;
 		if (p->kept.n == KEPT_ROWS) {
@@ -596,17 +612,13 @@ static int
 on_preview_rows(const struct csv_row *rows, size_t n, void *ctx)
 {
 	struct prep *p = ctx;
-	size_t i = 0;
+	long first = first_data_row(p, rows);
 
-	if (!p->mapped) {
-		if (map_columns(p, &rows[0]) < 0)
-			return -1;
-		preview_mapping(p, &rows[0]);
-		if (!p->par.no_header)
-			i = 1;
-	}
+	if (first < 0)
+		return -1;
 	kept_reserve(&p->kept, 1);
-	for (; i < n && p->preview_left > 0; i++, p->preview_left--)
+	for (size_t i = (size_t)first; i < n && p->preview_left > 0;
+	    i++, p->preview_left--)
 		preview_row(p, &rows[i]);
 	return p->preview_left == 0 ? 1 : 0;	/* 1 stops the reader */
 }
@@ -826,27 +838,13 @@ sort_events(const struct prep *p, uint8_t *remap, const char **sorted)
 	}
 }
 
-static void
-pack_uint_entry(msgpack_packer *pk, const char *key, uint64_t v)
-{
-	stream_pack_cstr(pk, key);
-	msgpack_pack_uint64(pk, v);
-}
-
-static void
-pack_str_entry(msgpack_packer *pk, const char *key, const char *v)
-{
-	stream_pack_cstr(pk, key);
-	stream_pack_cstr(pk, v);
-}
-
 /* How the CSV was read: its delimiter, the filters and the event map. */
 static void
 pack_reading(msgpack_packer *pk, const struct prep_params *par)
 {
 	char delim[2] = { par->delim ? par->delim : ',', '\0' };
 
-	pack_str_entry(pk, "delimiter", par->whitespace ? "whitespace" :
+	stream_pack_kv_str(pk, "delimiter", par->whitespace ? "whitespace" :
 	    delim[0] == '\t' ? "tab" : delim);
 	stream_pack_cstr(pk, "filters");
 	msgpack_pack_array(pk, par->nfilters);
@@ -891,22 +889,22 @@ write_header(const struct prep *p, struct stream_writer *w, const char **events)
 	msgpack_pack_map(pk, 18);
 	stream_pack_provenance(pk, "aud-prepare", p->name);
 	pack_reading(pk, &p->par);
-	pack_str_entry(pk, "time_format", p->par.time_format_arg);
-	pack_uint_entry(pk, "bot_threshold", (uint64_t)p->par.bot_threshold);
-	pack_uint_entry(pk, "rows_read", c->rows_read);
-	pack_uint_entry(pk, "rows_filtered", c->filtered);
+	stream_pack_kv_str(pk, "time_format", p->par.time_format_arg);
+	stream_pack_kv_uint(pk, "bot_threshold", (uint64_t)p->par.bot_threshold);
+	stream_pack_kv_uint(pk, "rows_read", c->rows_read);
+	stream_pack_kv_uint(pk, "rows_filtered", c->filtered);
 	stream_pack_cstr(pk, "dropped");
 	msgpack_pack_map(pk, 6);
-	pack_uint_entry(pk, "missing_customer", c->dropped[PREP_NO_CUSTOMER]);
-	pack_uint_entry(pk, "missing_product", c->dropped[PREP_NO_PRODUCT]);
-	pack_uint_entry(pk, "missing_event", c->dropped[PREP_NO_EVENT]);
-	pack_uint_entry(pk, "bad_time", c->dropped[PREP_BAD_TIME]);
-	pack_uint_entry(pk, "duplicates", c->duplicates);
-	pack_uint_entry(pk, "bot_rows", c->bot_rows);
-	pack_uint_entry(pk, "bot_customers", c->bot_customers);
-	pack_uint_entry(pk, "rows_written", c->written);
-	pack_uint_entry(pk, "customers_written", c->customers);
-	pack_uint_entry(pk, "products_written", c->products);
+	stream_pack_kv_uint(pk, "missing_customer", c->dropped[PREP_NO_CUSTOMER]);
+	stream_pack_kv_uint(pk, "missing_product", c->dropped[PREP_NO_PRODUCT]);
+	stream_pack_kv_uint(pk, "missing_event", c->dropped[PREP_NO_EVENT]);
+	stream_pack_kv_uint(pk, "bad_time", c->dropped[PREP_BAD_TIME]);
+	stream_pack_kv_uint(pk, "duplicates", c->duplicates);
+	stream_pack_kv_uint(pk, "bot_rows", c->bot_rows);
+	stream_pack_kv_uint(pk, "bot_customers", c->bot_customers);
+	stream_pack_kv_uint(pk, "rows_written", c->written);
+	stream_pack_kv_uint(pk, "customers_written", c->customers);
+	stream_pack_kv_uint(pk, "products_written", c->products);
 	stream_pack_cstr(pk, "first_time");
 	if (c->written > 0)
 		stream_pack_cstr(pk, time_format_iso(c->first_time, buf));

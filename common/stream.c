@@ -126,6 +126,40 @@ stream_packer(struct stream_writer *w)
 }
 
 void
+stream_pack_kv_str(msgpack_packer *pk, const char *key, const char *value)
+{
+	stream_pack_cstr(pk, key);
+	if (value != NULL)
+		stream_pack_cstr(pk, value);
+	else
+		msgpack_pack_nil(pk);
+}
+
+void
+stream_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t value)
+{
+	stream_pack_cstr(pk, key);
+	msgpack_pack_uint64(pk, value);
+}
+
+void
+stream_pack_kv_double(msgpack_packer *pk, const char *key, double value)
+{
+	stream_pack_cstr(pk, key);
+	msgpack_pack_double(pk, value);
+}
+
+void
+stream_pack_kv_bool(msgpack_packer *pk, const char *key, int value)
+{
+	stream_pack_cstr(pk, key);
+	if (value)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}
+
+void
 stream_pack_cstr(msgpack_packer *pk, const char *s)
 {
 	msgpack_pack_str_with_body(pk, s, strlen(s));

@@ -88,6 +88,12 @@ void stream_write_raw(struct stream_writer *w, const void *bytes, size_t n);
 
 void stream_pack_cstr(msgpack_packer *pk, const char *s);
 
+/* A map entry: the key, then the value (a NULL string packs nil). */
+void stream_pack_kv_str(msgpack_packer *pk, const char *key, const char *value);
+void stream_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t value);
+void stream_pack_kv_double(msgpack_packer *pk, const char *key, double value);
+void stream_pack_kv_bool(msgpack_packer *pk, const char *key, int value);
+
 /* Packs a "float" value as packbuf_float() does (see packbuf.h). */
 void stream_pack_float(msgpack_packer *pk, double v);
 
