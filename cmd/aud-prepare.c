@@ -369,6 +369,11 @@ main(int argc, char **argv)
 		case -1:
 			errx(EXIT_DATA, "%s", prep_error(p));
 		}
+		if (in != stdin)
+			fclose(in);
+		prep_free(p);
+		free(opt.filters);
+		free(opt.event_map);
 		return fflush(stdout) == 0 ? 0 : EXIT_DATA;
 	}
 	if (output_open(&out, opt.common.output, 1, opt.common.force, err,
