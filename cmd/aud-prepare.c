@@ -394,14 +394,14 @@ main(int argc, char **argv)
 	prep_clean(p);
 	check_survivors(&opt, p, &out);
 	written = prep_write(p, out.fp);
+	/* 1: the reader went away, a quiet end with nothing to report. */
 	switch (output_finish(&out, written, err, sizeof(err))) {
 	case -1:
 		errx(EXIT_DATA, "%s", err);
-	case 1:
-		return 0;	/* the reader went away: nothing to report */
+	case 0:
+		if (!opt.common.quiet)
+			report(&opt, prep_counts(p));
 	}
-	if (!opt.common.quiet)
-		report(&opt, prep_counts(p));
 	prep_free(p);
 	free(opt.filters);
 	free(opt.event_map);
