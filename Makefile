@@ -192,7 +192,7 @@ $(BUILD)/aud-serve-dynamic: $(BUILD)/cmd/aud-serve.o $(BUILD)/libaud.a
 # statically into build-static/, then built FROM scratch by CONTAINER.
 CONTAINER ?= podman
 image: bootstrap
-	@$(MAKE) --no-print-directory -s STATIC=1 $(TOOLS:%=build-static/%)
+	@$(MAKE) --no-print-directory -s STATIC=1 SAN= $(TOOLS:%=build-static/%)
 	@CONTAINER=$(CONTAINER) scripts/image build-static $(VERSION)
 
 lint:
