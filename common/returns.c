@@ -173,10 +173,12 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 		snprintf(err, errlen, "no purchase by the calibration end: "
 		    "nothing to fit the return model to");
 		free(fitted);
+		return_scores_free(rs);
 		return -1;
 	}
 	if (return_fit(&rs->fit, p->kind, fitted, m, err, errlen) < 0) {
 		free(fitted);
+		return_scores_free(rs);
 		return -1;
 	}
 	free(fitted);

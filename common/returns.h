@@ -37,7 +37,7 @@ struct return_scores {
  * start of the first purchase day), fits the model to those with a
  * purchase by the end and scores every customer; one with none is scored
  * as a customer just arrived (x = t_x = T = 0). Returns 0, or -1 with err
- * filled when there is nothing to fit.
+ * filled when there is nothing to fit (rs then holds nothing to free).
  */
 int return_scores_compute(struct return_scores *rs,
     const struct interactions *ia, const struct return_params *p, char *err,
