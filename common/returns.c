@@ -1,4 +1,5 @@
 /* The return models on an interactions stream: see returns.h. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,10 +105,13 @@ cache_grow(struct score_cache *sc)
 	cache_free(&old);
 }
 
-static void
+/* Returns 0, or -1 when a score is not a probability or a non-negative
+   count: a fit run off to extremes on too little data. */
+static int
 score_all(struct return_scores *rs)
 {
 	struct score_cache sc = { 0 };
+	int usable = 1;
 
 	cache_alloc(&sc, 1024);
 	for (size_t c = 0; c < rs->n; c++) {
@@ -124,11 +128,15 @@ score_all(struct return_scores *rs)
 			sc.p_alive[i] = return_p_alive(&rs->fit, &rs->rfm[c]);
 			sc.expected[i] = return_expected(&rs->fit, &rs->rfm[c],
 			    rs->params.horizon);
+			usable &= isfinite(sc.p_alive[i]) && sc.p_alive[i] >= 0 &&
+			    sc.p_alive[i] <= 1 && isfinite(sc.expected[i]) &&
+			    sc.expected[i] >= 0;
 		}
 		rs->p_alive[c] = sc.p_alive[i];
 		rs->expected[c] = sc.expected[i];
 	}
 	cache_free(&sc);
+	return usable ? 0 : -1;
 }
 
 int
@@ -184,7 +192,14 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 	free(fitted);
 	rs->p_alive = xmalloc((n ? n : 1) * sizeof(*rs->p_alive));
 	rs->expected = xmalloc((n ? n : 1) * sizeof(*rs->expected));
-	score_all(rs);
+	if (score_all(rs) < 0) {
+		snprintf(err, errlen, "the fit (r %.3g, alpha %.3g, a %.3g, b %.3g) "
+		    "gives no usable scores: %zu customer%s too few to fit",
+		    rs->fit.r, rs->fit.alpha, rs->fit.a, rs->fit.b, m,
+		    m == 1 ? " is" : "s are");
+		return_scores_free(rs);
+		return -1;
+	}
 	return 0;
 }
 

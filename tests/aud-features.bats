@@ -151,6 +151,12 @@ cdnow_features() {
 	assert_equal "$stderr" "aud-features: $BATS_TEST_TMPDIR/once.aud: no purchase by the calibration end: nothing to fit the return model to"
 	run -1 --separate-stderr aud-features --return-model bgnbd --return-event cart "$BATS_TEST_TMPDIR/once.aud"
 	assert_equal "$stderr" "aud-features: $BATS_TEST_TMPDIR/once.aud: --return-event: no event \"cart\" in the data"
+	printf 'customer_id,product_id,event,event_date\n1,2,purchased,2023-01-01\n1,2,purchased,2023-01-15\n1,3,purchased,2023-02-01\n' > "$BATS_TEST_TMPDIR/one.csv"
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/one.aud" "$BATS_TEST_TMPDIR/one.csv"
+	run -1 --separate-stderr aud-features --return-model mbgnbd "$BATS_TEST_TMPDIR/one.aud"
+	assert_regex "$stderr" "^aud-features: $BATS_TEST_TMPDIR/one.aud: (the fit \\(.*\\) gives no usable scores: 1 customer is too few to fit|the return model's optimiser did not converge in [0-9]+ iterations \\(--allow-unconverged keeps the fit\\))\$"
+	run -1 --separate-stderr aud-features --return-model mbgnbd --allow-unconverged "$BATS_TEST_TMPDIR/one.aud"
+	assert_regex "$stderr" "gives no usable scores: 1 customer is too few to fit\$"
 	run -2 --separate-stderr aud-features --return-model bgnbd --period-days 0 "$BATS_TEST_TMPDIR/once.aud"
 	assert_equal "${stderr_lines[0]}" 'aud-features: --period-days: expected a number of days from 0.001 to 36500, got "0"'
 	run -2 --separate-stderr aud-features --return-model pareto "$BATS_TEST_TMPDIR/once.aud"
