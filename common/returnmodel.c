@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "returnmodel.h"
+#include "rfmset.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -244,67 +245,50 @@ nelder_mead(const struct objective *o, double *theta, double *best,
 	return it;
 }
 
-static int
-cmp_rfm(const void *p, const void *q)
-{
-	const struct rfm *u = p, *v = q;
-
-	if (u->x != v->x)
-		return u->x < v->x ? -1 : 1;
-	if (u->t_x != v->t_x)
-		return u->t_x < v->t_x ? -1 : 1;
-	return (u->T > v->T) - (u->T < v->T);
-}
-
-/* The distinct summaries of c[0..n) and their counts; returns how many. */
-static size_t
-distinct(const struct rfm *c, size_t n, struct rfm **out, double **w)
-{
-	struct rfm *d = xmalloc(n * sizeof(*d));
-	size_t m = 0;
-
-	memcpy(d, c, n * sizeof(*d));
-	qsort(d, n, sizeof(*d), cmp_rfm);
-	*w = xmalloc(n * sizeof(**w));
-	for (size_t i = 0; i < n; i++) {
-		if (m > 0 && cmp_rfm(&d[m - 1], &d[i]) == 0) {
-			(*w)[m - 1]++;
-			continue;
-		}
-		d[m] = d[i];
-		(*w)[m++] = 1;
-	}
-	*out = d;
-	return m;
-}
-
 int
 return_fit(struct return_fit *fit, enum return_kind kind, const struct rfm *c,
     size_t n, char *err, size_t errlen)
+{
+	struct rfmset set;
+	uint32_t *remap = xmalloc((n + 1) * sizeof(*remap));
+	int ret;
+
+	rfmset_init(&set);
+	for (size_t i = 0; i < n; i++)
+		rfmset_add(&set, &c[i]);
+	rfmset_sort(&set, remap);
+	ret = return_fit_counts(fit, kind, set.unique, set.count, set.n, err,
+	    errlen);
+	free(remap);
+	rfmset_free(&set);
+	return ret;
+}
+
+int
+return_fit_counts(struct return_fit *fit, enum return_kind kind,
+    const struct rfm *c, const double *count, size_t n, char *err,
+    size_t errlen)
 {
 	static const double starts[][NPARAM] = {
 		{ 1, 1, 1, 1 }, { 0.25, 4, 0.8, 2.5 }, { 2, 10, 0.5, 5 },
 		{ 0.5, 0.5, 2, 0.5 },
 	};
-	struct objective o = { .kind = kind, .total = (double)n };
+	struct objective o = { .kind = kind, .c = c, .w = count, .n = n };
 	double best = INFINITY, theta_best[NPARAM] = { 0 };
 	size_t repeaters = 0;
-	struct rfm *d;
-	double *w;
 
 	memset(fit, 0, sizeof(*fit));
 	fit->kind = kind;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		repeaters += c[i].x > 0;
+		o.total += count[i];
+	}
 	if (n == 0 || repeaters == 0) {
 		snprintf(err, errlen, "%s", n == 0 ? "no customer to fit the "
 		    "return model to" : "no customer bought again: the return "
 		    "model has no maximum to fit");
 		return -1;
 	}
-	o.n = distinct(c, n, &d, &w);
-	o.c = d;
-	o.w = w;
 	/* Each start roughly, then the best one to the end. */
 	for (size_t s = 0; s < sizeof(starts) / sizeof(starts[0]); s++) {
 		double theta[NPARAM], value = INFINITY;
@@ -333,8 +317,6 @@ return_fit(struct return_fit *fit, enum return_kind kind, const struct rfm *c,
 	fit->alpha = exp(theta_best[1]);
 	fit->a = exp(theta_best[2]);
 	fit->b = exp(theta_best[3]);
-	fit->log_likelihood = -best * (double)n;
-	free(d);
-	free(w);
+	fit->log_likelihood = -best * o.total;
 	return 0;
 }

@@ -44,6 +44,11 @@ struct return_fit {
  */
 int return_fit(struct return_fit *fit, enum return_kind kind,
     const struct rfm *c, size_t n, char *err, size_t errlen);
+/* The same over distinct summaries sorted by x (rfmset_sort()), count[i]
+   customers sharing c[i]. */
+int return_fit_counts(struct return_fit *fit, enum return_kind kind,
+    const struct rfm *c, const double *count, size_t n, char *err,
+    size_t errlen);
 
 /* The log-likelihood of one customer under fit's parameters. */
 double return_loglik(const struct return_fit *fit, const struct rfm *c);

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "returns.h"
+#include "rfmset.h"
 #include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -44,98 +44,37 @@ summarise(struct return_scores *rs, const struct interactions *ia,
 }
 
 /*
- * Scores by summary: customers who share (x, t_x, T), most of them at a
- * day's resolution, share their scores, so each distinct summary is scored
- * once (a hypergeometric series, an exponential, logarithms) and found
- * again by hashing, open addressing with linear probing.
+ * Scores each distinct summary once and gives every customer its own:
+ * which[c] is the customer's summary in set, or UINT32_MAX for one with no
+ * purchase by the end (scored as just arrived). Returns 0, or -1 when a
+ * score is not a probability or a non-negative count: a fit run off to
+ * extremes on too little data.
  */
-struct score_cache {
-	struct rfm *key;
-	double *p_alive, *expected;
-	uint8_t *used;
-	size_t cap, n;			/* cap a power of two, n <= cap / 2 */
-};
-
-static size_t
-slot_of(const struct score_cache *sc, const struct rfm *c)
-{
-	size_t i = (size_t)XXH3_64bits(c, sizeof(*c)) & (sc->cap - 1);
-
-	while (sc->used[i] && memcmp(&sc->key[i], c, sizeof(*c)) != 0)
-		i = (i + 1) & (sc->cap - 1);
-	return i;
-}
-
-static void
-cache_alloc(struct score_cache *sc, size_t cap)
-{
-	sc->cap = cap;
-	sc->key = xmalloc(cap * sizeof(*sc->key));
-	sc->p_alive = xmalloc(cap * sizeof(*sc->p_alive));
-	sc->expected = xmalloc(cap * sizeof(*sc->expected));
-	sc->used = xcalloc(cap, 1);
-}
-
-static void
-cache_free(struct score_cache *sc)
-{
-	free(sc->key);
-	free(sc->p_alive);
-	free(sc->expected);
-	free(sc->used);
-}
-
-static void
-cache_grow(struct score_cache *sc)
-{
-	struct score_cache old = *sc;
-
-	cache_alloc(sc, old.cap * 2);
-	for (size_t i = 0; i < old.cap; i++) {
-		size_t j;
-
-		if (!old.used[i])
-			continue;
-		j = slot_of(sc, &old.key[i]);
-		sc->used[j] = 1;
-		sc->key[j] = old.key[i];
-		sc->p_alive[j] = old.p_alive[i];
-		sc->expected[j] = old.expected[i];
-	}
-	cache_free(&old);
-}
-
-/* Returns 0, or -1 when a score is not a probability or a non-negative
-   count: a fit run off to extremes on too little data. */
 static int
-score_all(struct return_scores *rs)
+score_all(struct return_scores *rs, const struct rfmset *set,
+    const uint32_t *which)
 {
-	struct score_cache sc = { 0 };
+	double *alive = xmalloc((set->n + 1) * sizeof(*alive));
+	double *expected = xmalloc((set->n + 1) * sizeof(*expected));
+	const struct rfm arrived = { 0 };
 	int usable = 1;
 
-	cache_alloc(&sc, 1024);
-	for (size_t c = 0; c < rs->n; c++) {
-		size_t i = slot_of(&sc, &rs->rfm[c]);
+	for (size_t u = 0; u <= set->n; u++) {
+		const struct rfm *c = u < set->n ? &set->unique[u] : &arrived;
 
-		if (!sc.used[i]) {
-			if (2 * (sc.n + 1) > sc.cap) {
-				cache_grow(&sc);
-				i = slot_of(&sc, &rs->rfm[c]);
-			}
-			sc.used[i] = 1;
-			sc.n++;
-			sc.key[i] = rs->rfm[c];
-			sc.p_alive[i] = return_p_alive(&rs->fit, &rs->rfm[c]);
-			sc.expected[i] = return_expected(&rs->fit, &rs->rfm[c],
-			    rs->params.horizon);
-			usable &= isfinite(sc.p_alive[i]) && sc.p_alive[i] >= 0 &&
-			    sc.p_alive[i] <= 1 && isfinite(sc.expected[i]) &&
-			    sc.expected[i] >= 0;
-		}
-		rs->p_alive[c] = sc.p_alive[i];
-		rs->expected[c] = sc.expected[i];
+		alive[u] = return_p_alive(&rs->fit, c);
+		expected[u] = return_expected(&rs->fit, c, rs->params.horizon);
+		usable &= isfinite(alive[u]) && alive[u] >= 0 && alive[u] <= 1 &&
+		    isfinite(expected[u]) && expected[u] >= 0;
 	}
-	cache_free(&sc);
+	for (size_t c = 0; c < rs->n; c++) {
+		size_t u = which[c] == UINT32_MAX ? set->n : which[c];
+
+		rs->p_alive[c] = alive[u];
+		rs->expected[c] = expected[u];
+	}
+	free(alive);
+	free(expected);
 	return usable ? 0 : -1;
 }
 
@@ -147,7 +86,9 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 	int64_t *first = xmalloc((n ? n : 1) * sizeof(*first));
 	int64_t *last = xmalloc((n ? n : 1) * sizeof(*last));
 	double period = p->period_days * (double)MS_PER_DAY;
-	struct rfm *fitted;
+	struct rfmset set;
+	uint32_t *which, *remap;
+	int ok = 0;
 
 	memset(rs, 0, sizeof(*rs));
 	rs->params = *p;
@@ -159,44 +100,50 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 	for (size_t c = 0; c < n; c++)
 		first[c] = INT64_MIN;
 	summarise(rs, ia, first, last);
-	fitted = xmalloc((n ? n : 1) * sizeof(*fitted));
 	/* Purchases are days: times count from the start of the first
 	   purchase day, and the last purchase is its day. Customers then
-	   share far fewer summaries, which the fit sums once each. */
+	   share far fewer summaries, each fitted and scored once. */
+	rfmset_init(&set);
+	which = xmalloc((n ? n : 1) * sizeof(*which));
 	for (size_t c = 0; c < n; c++) {
 		int64_t day0;
 
+		which[c] = UINT32_MAX;
 		if (first[c] == INT64_MIN)
 			continue;
 		day0 = time_day(first[c]) * MS_PER_DAY;
 		rs->rfm[c].t_x = (double)(time_day(last[c]) * MS_PER_DAY - day0) /
 		    period;
 		rs->rfm[c].T = (double)(rs->params.calibration_end - day0) / period;
-		fitted[m++] = rs->rfm[c];
+		which[c] = rfmset_add(&set, &rs->rfm[c]);
+		m++;
 	}
 	rs->fitted = m;
 	free(first);
 	free(last);
-	if (m == 0) {
+	remap = xmalloc((set.n + 1) * sizeof(*remap));
+	rfmset_sort(&set, remap);
+	for (size_t c = 0; c < n; c++)
+		if (which[c] != UINT32_MAX)
+			which[c] = remap[which[c]];
+	free(remap);
+	if (m == 0)
 		snprintf(err, errlen, "no purchase by the calibration end: "
 		    "nothing to fit the return model to");
-		free(fitted);
-		return_scores_free(rs);
-		return -1;
+	else if (return_fit_counts(&rs->fit, p->kind, set.unique, set.count,
+	    set.n, err, errlen) == 0) {
+		rs->p_alive = xmalloc((n ? n : 1) * sizeof(*rs->p_alive));
+		rs->expected = xmalloc((n ? n : 1) * sizeof(*rs->expected));
+		ok = score_all(rs, &set, which) == 0;
+		if (!ok)
+			snprintf(err, errlen, "the fit (r %.3g, alpha %.3g, a %.3g, "
+			    "b %.3g) gives no usable scores: %zu customer%s too "
+			    "few to fit", rs->fit.r, rs->fit.alpha, rs->fit.a,
+			    rs->fit.b, m, m == 1 ? " is" : "s are");
 	}
-	if (return_fit(&rs->fit, p->kind, fitted, m, err, errlen) < 0) {
-		free(fitted);
-		return_scores_free(rs);
-		return -1;
-	}
-	free(fitted);
-	rs->p_alive = xmalloc((n ? n : 1) * sizeof(*rs->p_alive));
-	rs->expected = xmalloc((n ? n : 1) * sizeof(*rs->expected));
-	if (score_all(rs) < 0) {
-		snprintf(err, errlen, "the fit (r %.3g, alpha %.3g, a %.3g, b %.3g) "
-		    "gives no usable scores: %zu customer%s too few to fit",
-		    rs->fit.r, rs->fit.alpha, rs->fit.a, rs->fit.b, m,
-		    m == 1 ? " is" : "s are");
+	free(which);
+	rfmset_free(&set);
+	if (!ok) {
 		return_scores_free(rs);
 		return -1;
 	}
