@@ -164,3 +164,14 @@ cdnow_features() {
 	run -2 --separate-stderr aud-features --horizon 3 --calibration-end 2023-01-01 "$BATS_TEST_TMPDIR/once.aud"
 	assert_equal "${stderr_lines[0]}" 'aud-features: --calibration-end, --return-event and --allow-unconverged need --return-model'
 }
+
+@test "--return-event counts only that event's days as purchases" {
+	# Customer 1: purchases on days 1 and 10, a cart on day 5; customer 2
+	# buys on days 1 and 3. With every event, 1 has two repeat days.
+	printf 'customer_id,product_id,event,event_date\n1,2,purchased,2023-01-01\n1,3,cart,2023-01-05\n1,4,purchased,2023-01-10\n2,2,purchased,2023-01-01\n2,3,purchased,2023-01-03\n3,2,purchased,2023-01-02\n' > "$BATS_TEST_TMPDIR/ev.csv"
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/ev.aud" "$BATS_TEST_TMPDIR/ev.csv"
+	run -0 bash -c "aud-features --return-model bgnbd --period-days 1 --allow-unconverged '$BATS_TEST_TMPDIR/ev.aud' 2>/dev/null | aud-cat -F csv | awk -F, 'NR > 1 { print \$1, \$14, \$15, \$16 }'"
+	assert_output $'1 2.0 9.0 9.0\n2 1.0 2.0 9.0\n3 0.0 0.0 8.0'
+	run -0 bash -c "aud-features --return-model bgnbd --period-days 1 --return-event purchased --allow-unconverged '$BATS_TEST_TMPDIR/ev.aud' 2>/dev/null | aud-cat -F csv | awk -F, 'NR > 1 { print \$1, \$14, \$15, \$16 }'"
+	assert_output $'1 1.0 9.0 9.0\n2 1.0 2.0 9.0\n3 0.0 0.0 8.0'
+}
