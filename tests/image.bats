@@ -75,8 +75,9 @@ get() {
 	local i
 	model_of_sample 3 "$data/model.aud"
 	model_of_sample 1 "$BATS_TEST_TMPDIR/m1.aud"
-	port=$((20000 + RANDOM % 20000))
-	run_image -d --name "$name" -p "127.0.0.1:$port:8000" -v "$data:/data" aud-serve:latest > /dev/null
+	# podman picks a free host port: a random one may be taken.
+	run_image -d --name "$name" -p 127.0.0.1::8000 -v "$data:/data" aud-serve:latest > /dev/null
+	port=$(podman port "$name" 8000/tcp | sed 's/.*://')
 	for i in $(seq 100); do get /health > /dev/null 2>&1 && break; sleep 0.1; done
 	run -0 get /health
 	assert_output - <<'OUT'
