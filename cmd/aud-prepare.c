@@ -67,6 +67,7 @@ help(void)
 	    "  --event-col COL      event column (default event, or 4)\n"
 	    "  --time-col COL       time column (default event_date, or 5)\n"
 	    "  --name-col COL       product name column, optional (default product_name, or 6)\n"
+	    "  --category-col COL   product category column, optional (default none)\n"
 	    "  --no-header          the first row is data; columns are named by number\n"
 	    "  --delimiter D        the field separator: a character such as ';' or '|',\n"
 	    "                       tab, or whitespace (runs of blanks, no quoting)\n"
@@ -154,12 +155,14 @@ add_event_map(struct options *opt, char *arg)
 static void
 parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { O_CUSTOMER = 256, O_PRODUCT, O_EVENT, O_TIME, O_NAME, O_NO_HEADER,
+	enum { O_CUSTOMER = 256, O_PRODUCT, O_EVENT, O_TIME, O_NAME, O_CATEGORY,
+	    O_NO_HEADER,
 	    O_EVENT_VALUE, O_TIME_FORMAT, O_BOT_THRESHOLD, O_STRICT,
 	    O_MAX_DROP_SHARE, O_DELIMITER, O_KEEP_IF, O_DROP_IF, O_EVENT_MAP,
 	    O_DRY_RUN };
 	static const struct option longopts[] = {
 		{ "bot-threshold", required_argument, NULL, O_BOT_THRESHOLD },
+		{ "category-col", required_argument, NULL, O_CATEGORY },
 		{ "customer-col", required_argument, NULL, O_CUSTOMER },
 		{ "delimiter", required_argument, NULL, O_DELIMITER },
 		{ "drop-if", required_argument, NULL, O_DROP_IF },
@@ -189,6 +192,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	    NULL)) != -1) {
 		switch (c) {
 		case O_CUSTOMER: case O_PRODUCT: case O_EVENT: case O_TIME: case O_NAME:
+		case O_CATEGORY:
 			if (*optarg == '\0')
 				cli_usage_error(usage, "%s: empty column name",
 				    prep_column_option[c - O_CUSTOMER]);

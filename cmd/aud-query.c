@@ -28,7 +28,9 @@ struct options {
 	int n_given, all, info;
 	int header;			/* --header: skip stdin's first line */
 	int no_fallback;		/* an unknown product is an error */
+	int new_product;		/* --name or --category */
 	const char *name;		/* --name: a product known by name */
+	const char *category;		/* --category: or by its category */
 	enum format format;
 	struct common_options common;
 };
@@ -37,7 +39,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|msgpack|text] [PRODUCT...]\n"
-	    "       aud-query -m MODEL --name NAME [-n N] [--format FORMAT] [PRODUCT]\n"
+	    "       aud-query -m MODEL [--name NAME] [--category C] [-n N] [--format FORMAT]\n"
+	    "                 [PRODUCT]\n"
 	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|msgpack|text]\n"
 	    "       aud-query -m MODEL --info\n"
 	    "Try 'aud-query --help' for more information.\n");
@@ -63,7 +66,8 @@ help(void)
 	    "  aud-query -m model.aud --name 'Blue Cotton Mug' -F text\n"
 	    "\n"
 	    "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|msgpack|text] [PRODUCT...]\n"
-	    "       aud-query -m MODEL --name NAME [-n N] [--format FORMAT] [PRODUCT]\n"
+	    "       aud-query -m MODEL [--name NAME] [--category C] [-n N] [--format FORMAT]\n"
+	    "                 [PRODUCT]\n"
 	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|msgpack|text]\n"
 	    "       aud-query -m MODEL --info\n"
 	    "\n"
@@ -76,6 +80,8 @@ help(void)
 	    "  -a, --all            every product of the model, in the model's order\n"
 	    "      --name NAME      a product known by name (PRODUCT, if the model has\n"
 	    "                       it, wins)\n"
+	    "      --category C     a product known by its category (with or without\n"
+	    "                       --name: the name's audience first)\n"
 	    "  -i, --info           the model's metadata as JSON\n"
 	    "      --header         standard input's first line is a header: skip it\n"
 	    "      --no-fallback    a product the model does not have is an error\n"
@@ -91,6 +97,7 @@ parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
+		{ "category", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "header", no_argument, NULL, 'H' },
 		{ "info", no_argument, NULL, 'i' },
@@ -143,6 +150,12 @@ parse_options(int argc, char **argv, struct options *opt)
 				cli_bad_value(usage, "--name", "a product name", optarg);
 			opt->name = optarg;
 			break;
+		case 'C':
+			if (*optarg == '\0')
+				cli_bad_value(usage, "--category", "a category",
+				    optarg);
+			opt->category = optarg;
+			break;
 		case 'n':
 			if (cli_parse_int(optarg, 1, 1000000, &opt->n) < 0)
 				cli_bad_value(usage, "-n",
@@ -157,11 +170,13 @@ parse_options(int argc, char **argv, struct options *opt)
 		cli_usage_error(usage, "-m MODEL is required");
 	if ((opt->all || opt->info) && optind < argc)
 		cli_usage_error(usage, "--all and --info take no products");
-	if (opt->header && (optind < argc || opt->all || opt->info || opt->name))
+	opt->new_product = opt->name != NULL || opt->category != NULL;
+	if (opt->header && (optind < argc || opt->all || opt->info ||
+	    opt->new_product))
 		cli_usage_error(usage, "--header is for products on standard input");
-	if (opt->name != NULL && (opt->all || opt->info || argc - optind > 1))
-		cli_usage_error(usage, "--name takes at most one product, and "
-		    "neither --all nor --info");
+	if (opt->new_product && (opt->all || opt->info || argc - optind > 1))
+		cli_usage_error(usage, "--name and --category take at most one "
+		    "product, and neither --all nor --info");
 }
 
 static struct audfmt *fmt;	/* made once the model is open */
@@ -301,16 +316,19 @@ query_products(FILE *out, const struct options *opt, const struct model *m,
 }
 
 /*
- * A product known by name: product's own audience when the model has it
- * (an id wins over a name), else the audience of the name.
+ * A product known by name or category: product's own audience when the
+ * model has it (an id wins), else the audience of a new product.
  */
 static void
-query_name(FILE *out, const struct options *opt, const struct model *m,
+query_new(FILE *out, const struct options *opt, const struct model *m,
     const char *product_text)
 {
 	struct audience a;
 	struct id id;
 	msgpack_object product = { .type = MSGPACK_OBJECT_NIL }, name;
+	struct new_product np = { .name = opt->name, .category = opt->category,
+	    .name_len = opt->name ? strlen(opt->name) : 0,
+	    .category_len = opt->category ? strlen(opt->category) : 0 };
 	char err[512];
 	int ret = 0;
 	uint64_t top = model_top_n(m);
@@ -331,13 +349,14 @@ query_name(FILE *out, const struct options *opt, const struct model *m,
 		}
 		audience_free(&a);
 	}
-	if (model_name_audience(m, opt->name, strlen(opt->name), n, &a, err,
-	    sizeof(err)) < 0)
+	if (model_new_audience(m, &np, n, &a, err, sizeof(err)) < 0)
 		errx(EXIT_DATA, "%s: %s", opt->model, err);
-	name.type = MSGPACK_OBJECT_STR;
-	name.via.str.ptr = opt->name;
-	name.via.str.size = (uint32_t)strlen(opt->name);
-	a.name = &name;
+	if (opt->name != NULL) {
+		name.type = MSGPACK_OBJECT_STR;
+		name.via.str.ptr = opt->name;
+		name.via.str.size = (uint32_t)np.name_len;
+		a.name = &name;
+	}
 	write_audience(out, opt, m, &a, &product);
 	audience_free(&a);
 }
@@ -439,15 +458,15 @@ main(int argc, char **argv)
 	} else {
 		struct given g;
 
-		if (opt.name == NULL && !opt.all)
+		if (!opt.new_product && !opt.all)
 			given_load(&g, &opt, &m, argc, argv);
 		fmt = audfmt_new(&m, opt.format == FORMAT_TSV ? '\t' : ',');
 		if (opt.format == FORMAT_CSV || opt.format == FORMAT_TSV)
 			audfmt_table_header(out.fp, fmt);
 		else if (opt.format == FORMAT_MSGPACK)
 			targets_begin(out.fp, opt.model);
-		if (opt.name != NULL)
-			query_name(out.fp, &opt, &m, optind < argc ? argv[optind] : NULL);
+		if (opt.new_product)
+			query_new(out.fp, &opt, &m, optind < argc ? argv[optind] : NULL);
 		else if (opt.all)
 			export_all(out.fp, &opt, &m);
 		else

@@ -38,6 +38,7 @@ struct options {
 	int64_t top_n, seed, bootstrap;
 	double train_fraction;
 	double half_life, alpha, blend;	/* the co-occurrence model's */
+	double category_weight;
 	int64_t neighbours, min_support;
 	int quick, eval, text, als, tune;
 	int64_t k[MAX_KS];
@@ -97,6 +98,8 @@ help(void)
 	    "  --neighbours M       similar products kept per product (default 200)\n"
 	    "  --min-support S      customers two products must share to be similar (default 2)\n"
 	    "  --blend B            weight of the engagement score beside relevance (default 0.1)\n"
+	    "  --category-weight W  weight of the affinity to the product's category, when\n"
+	    "                       the interactions have categories (default 0.5; 0: unused)\n"
 	    "\n%s", MAX_TOP_N, cli_common_options_help);
 	exit(0);
 }
@@ -108,11 +111,13 @@ parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { O_FEATURES = 256, O_SCORE, O_TOP_N, O_QUICK, O_SEED, O_EVAL,
 	    O_K, O_TRAIN_FRACTION, O_BOOTSTRAP, O_TEXT, O_HALF_LIFE,
-	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT, O_MODEL, O_ALS, O_TUNE };
+	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT, O_MODEL, O_ALS, O_TUNE,
+	    O_CATEGORY_WEIGHT };
 	static const struct option longopts[] = {
 		{ "als", no_argument, NULL, O_ALS },
 		{ "blend", required_argument, NULL, O_BLEND },
 		{ "bootstrap", required_argument, NULL, O_BOOTSTRAP },
+		{ "category-weight", required_argument, NULL, O_CATEGORY_WEIGHT },
 		{ "eval", no_argument, NULL, O_EVAL },
 		{ "features", required_argument, NULL, O_FEATURES },
 		{ "half-life", required_argument, NULL, O_HALF_LIFE },
@@ -142,6 +147,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	opt->half_life = 30;
 	opt->alpha = 0.7;
 	opt->blend = 0.1;
+	opt->category_weight = 0.5;
 	opt->neighbours = 200;
 	opt->min_support = 2;
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
@@ -153,6 +159,12 @@ parse_options(int argc, char **argv, struct options *opt)
 		case O_BLEND:
 			if (cli_parse_double(optarg, 0, 1000, &opt->blend) < 0)
 				cli_bad_value(usage, "--blend", "0 to 1000", optarg);
+			break;
+		case O_CATEGORY_WEIGHT:
+			if (cli_parse_double(optarg, 0, 1000,
+			    &opt->category_weight) < 0)
+				cli_bad_value(usage, "--category-weight",
+				    "0 to 1000", optarg);
 			break;
 		case O_BOOTSTRAP:
 			if (cli_parse_int(optarg, 1, 1000000, &opt->bootstrap) < 0)
@@ -348,7 +360,9 @@ ids_of(const struct interactions *ia, const struct cooc_target *t, size_t n,
 		intern_get(ia->customers, t[k].customer, &out[k].customer);
 		out[k].score = t[k].score;
 		out[k].reason = NULL;
-		if (reason_ids != NULL && t[k].reason != UINT32_MAX) {
+		out[k].by_category = t[k].reason == COOC_REASON_CATEGORY;
+		if (reason_ids != NULL && t[k].reason != COOC_REASON_FALLBACK &&
+		    !out[k].by_category) {
 			intern_get(ia->products, t[k].reason, &reason_ids[k]);
 			out[k].reason = &reason_ids[k];
 		}
@@ -381,7 +395,7 @@ write_targets(struct model_writer *mw, const struct options *opt,
 	struct cooc_target *out = xmalloc((BLOCK * n + 1) * sizeof(*out));
 	struct model_target *row = xmalloc((n + 1) * sizeof(*row));
 	struct id *reason = xmalloc((n + 1) * sizeof(*reason));
-	size_t *got = xmalloc(BLOCK * sizeof(*got)), nb;
+	size_t *got = xmalloc(BLOCK * sizeof(*got));
 	struct cooc_target heavy[BUYERS];
 	struct model_target buyer[BUYERS];
 	struct targets_work *work;
@@ -408,13 +422,24 @@ write_targets(struct model_writer *mw, const struct options *opt,
 			const struct cooc_target *o = out + i * n;
 			struct id product;
 
+			struct model_record r = { .product = &product,
+			    .name = interactions_product_name(ia, block[i]),
+			    .targets = row, .n = got[i], .buyers = buyer };
+			uint32_t category = interactions_category(ia, block[i]);
+
 			ids_of(ia, o, got[i], row, reason);
 			intern_get(ia->products, block[i], &product);
-			nb = cooc_buyers(&model, block[i], BUYERS, heavy);
-			ids_of(ia, heavy, nb, buyer, NULL);
-			model_add_targets(mw, &product,
-			    interactions_product_name(ia, block[i]), row, got[i],
-			    buyer, nb);
+			r.nbuyers = cooc_buyers(&model, block[i], BUYERS, heavy);
+			ids_of(ia, heavy, r.nbuyers, buyer, NULL);
+			if (category != INTERACTIONS_NO_CATEGORY) {
+				struct id c;
+
+				intern_get(ia->categories, category, &c);
+				r.category = c.str;
+				r.category_len = c.len;
+				r.weight = cooc_product_weight(&model, block[i]);
+			}
+			model_add_targets(mw, &r);
 		}
 	}
 	targets_work_free(work);
@@ -518,6 +543,7 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 	if (cp != NULL) {	/* the header holds only the cold-start list */
 		meta.cooc = cp;
 		meta.blend = opt->blend;
+		meta.categories = ia->categories != NULL;
 		mw = model_writer_new(out, &meta, shown(opt->input), ids, scores,
 		    meta.fallback_size);
 		write_targets(mw, opt, ia, sc, &g, &t, cp);
@@ -592,7 +618,7 @@ main(int argc, char **argv)
 	cp = (struct cooc_params){ .half_life_days = opt.half_life,
 	    .alpha = opt.alpha, .neighbours = (size_t)opt.neighbours,
 	    .max_history = 200, .min_support = (uint32_t)opt.min_support,
-	    .threads = parallel_cpus() };
+	    .category_weight = opt.category_weight, .threads = parallel_cpus() };
 	if (output_open(&out, opt.common.output, !opt.eval, opt.common.force,
 	    errbuf, sizeof(errbuf)) < 0)
 		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", errbuf);

@@ -368,12 +368,14 @@ serve_recommend(struct api_conn *c, const struct http_request *req, const char *
 	audience_free(&a);
 }
 
-/* GET /recommend?name=NAME: a new product known by its name. */
+/* GET /recommend?name=NAME&category=C: a new product known by its name,
+   its category, or both. */
 static void
-serve_by_name(struct api_conn *c, const struct http_request *req,
+serve_new(struct api_conn *c, const struct http_request *req,
     struct response *r)
 {
-	static char name[HTTP_MAX_HEAD];
+	static char name[HTTP_MAX_HEAD], category[HTTP_MAX_HEAD];
+	struct new_product np = { 0 };
 	struct audience a;
 	msgpack_object product = { .type = MSGPACK_OBJECT_NIL }, shown;
 	char errbuf[256];
@@ -382,20 +384,34 @@ serve_by_name(struct api_conn *c, const struct http_request *req,
 
 	if (audience_n(c, req, r, &n) < 0 || answer_format(req, r, &form) < 0)
 		return;
-	if (http_query_param(req->query, "name", name, sizeof(name)) != 1 ||
-	    name[0] == '\0') {
-		error_body(r, 422, "name must be a product name");
+	if (http_query_param(req->query, "name", name, sizeof(name)) == 1)
+		np.name = name;
+	if (http_query_param(req->query, "category", category,
+	    sizeof(category)) == 1)
+		np.category = category;
+	if ((np.name == NULL || name[0] == '\0') &&
+	    (np.category == NULL || category[0] == '\0')) {
+		error_body(r, 422, "name must be a product name, or category "
+		    "its category");
 		return;
 	}
-	if (model_name_audience(&c->m, name, strlen(name), (size_t)n, &a, errbuf,
+	if (np.name != NULL && name[0] == '\0')
+		np.name = NULL;
+	if (np.category != NULL && category[0] == '\0')
+		np.category = NULL;
+	np.name_len = np.name ? strlen(np.name) : 0;
+	np.category_len = np.category ? strlen(np.category) : 0;
+	if (model_new_audience(&c->m, &np, (size_t)n, &a, errbuf,
 	    sizeof(errbuf)) < 0) {
 		error_body(r, 503, errbuf);
 		return;
 	}
-	shown.type = MSGPACK_OBJECT_STR;
-	shown.via.str.ptr = name;
-	shown.via.str.size = (uint32_t)strlen(name);
-	a.name = &shown;
+	if (np.name != NULL) {
+		shown.type = MSGPACK_OBJECT_STR;
+		shown.via.str.ptr = name;
+		shown.via.str.size = (uint32_t)np.name_len;
+		a.name = &shown;
+	}
 	send_audience(c, r, &a, &product, (size_t)n, form);
 	audience_free(&a);
 }
@@ -522,7 +538,7 @@ route(struct api_conn *c, const struct http_request *req, struct response *r)
 	else if (strcmp(path, "/products/search") == 0)
 		serve_search(c, req, r);
 	else if (strcmp(path, "/recommend") == 0)
-		serve_by_name(c, req, r);
+		serve_new(c, req, r);
 	else
 		error_body(r, 404, "Not Found");
 }

@@ -17,7 +17,8 @@ struct audfmt {
 	char **cell;		/* "customer<sep>score" per entry */
 	char **json;		/* "{"customer_id":..,"score":..,"rank":" per entry */
 	char **text;		/* "customer  score 0.123456" per entry */
-	char *note_model, *note_fallback, *note_name;	/* JSON strings */
+	char *note_model, *note_fallback, *note_name, *note_new;	/* JSON
+								   strings */
 	const char *order;	/* the score of the ranking head: the reason of
 				   every customer the model gives none */
 	char *order_json;	/* {"kind":"<order>"} */
@@ -55,12 +56,17 @@ write_id(FILE *out, const msgpack_object *id, char sep)
 		xalloc_failed(); \
 } while (0)
 
-/* The note of an audience: 0 of the model, 1 the cold-start list, 2 by name. */
+/* The note of an audience: 0 of the model, 1 the cold-start list, 2 by
+   name, 3 by name and category or by category. */
 static char *
 note(const struct model *m, int kind, const char *order)
 {
 	char buf[256], *out;
-	int n = snprintf(buf, sizeof(buf), "%s, by %s score", kind == 2 ?
+	int n = snprintf(buf, sizeof(buf), "%s, by %s score", kind == 3 ?
+	    "new product known by name or category: the customers who bought "
+	    "the products whose names are most like it, then those who bought "
+	    "its category's most bought products, then the cold-start list" :
+	    kind == 2 ?
 	    "new product known by name: the customers who bought the products "
 	    "whose names are most like it, then the cold-start list" : kind == 1 ?
 	    "new product: not in the model, so it is served the cold-start list, "
@@ -142,10 +148,18 @@ write_product_name(FILE *out, const struct model *m, const msgpack_object *id)
 	audience_free(&r);
 }
 
+/* The category of an audience as text (len in *len), or "". */
+static const char *
+category_text(const struct audience *a, int *len)
+{
+	*len = a->category ? (int)a->category->via.str.size : 0;
+	return a->category ? a->category->via.str.ptr : "";
+}
+
 /*
  * Why the i-th customer of a is there, in a form as write_entry's, or 3:
- * plain text, "similar:ID" (or "name:ID" for an audience found by name) or
- * the ordering score's name.
+ * plain text, "similar:ID" (or "name:ID" for an audience found by name),
+ * "category:CATEGORY", or the ordering score's name.
  */
 static void
 write_reason(FILE *out, const struct audfmt *f, const struct audience *a,
@@ -154,9 +168,27 @@ write_reason(FILE *out, const struct audfmt *f, const struct audience *a,
 	msgpack_object r = audience_reason(a, i);
 	const char *kind = a->reason_kind ? a->reason_kind : "similar";
 	char *cell = NULL;
+	int clen;
+	const char *cat = category_text(a, &clen);
 
 	if (r.type == MSGPACK_OBJECT_NIL) {
 		fputs(form == 1 ? f->order_json : f->order, out);
+		return;
+	}
+	if (r.type == MSGPACK_OBJECT_BOOLEAN) {	/* the category */
+		if (form == 0 || form == 3) {
+			TEXT(cell, fprintf(mem_, "category:%.*s", clen, cat));
+			if (form == 0)
+				csv_write_field(out, cell, strlen(cell), f->sep);
+			else
+				fputs(cell, out);
+			free(cell);
+		} else if (form == 1) {
+			fputs("{\"kind\":\"category\",\"category\":", out);
+			json_write_string(out, cat, (size_t)clen);
+			putc('}', out);
+		} else
+			fprintf(out, "in category %.*s", clen, cat);
 		return;
 	}
 	if (form == 0 || form == 3) {	/* a table cell, or plain */
@@ -204,6 +236,7 @@ audfmt_new(const struct model *m, char sep)
 	f->note_model = note(m, 0, f->order);
 	f->note_fallback = note(m, 1, f->order);
 	f->note_name = note(m, 2, f->order);
+	f->note_new = note(m, 3, f->order);
 	TEXT(f->order_json, fprintf(mem_, "{\"kind\":\"%s\"}", f->order));
 	return f;
 }
@@ -223,6 +256,7 @@ audfmt_free(struct audfmt *f)
 	free(f->note_model);
 	free(f->note_fallback);
 	free(f->note_name);
+	free(f->note_new);
 	free(f->order_json);
 	free(f);
 }
@@ -299,7 +333,8 @@ audfmt_json(FILE *out, struct audfmt *f, const struct audience *a,
 	}
 	free(scratch);
 	fprintf(out, "],\"count\":%zu,\"note\":%s}\n", count,
-	    a->reason_kind != NULL && !a->fallback ? f->note_name :
+	    a->reason_kind != NULL && !a->fallback ? (a->category ? f->note_new :
+	    f->note_name) :
 	    a->fallback ? f->note_fallback : f->note_model);
 }
 
@@ -313,7 +348,17 @@ audfmt_text(FILE *out, struct audfmt *f, const struct audience *a,
 		fputs("product ", out);
 		write_id(out, product, '\n');
 	}
-	if (a->fallback && a->name != NULL)
+	if (product->type == MSGPACK_OBJECT_NIL && a->category != NULL) {
+		int clen;
+		const char *cat = category_text(a, &clen);
+
+		fputs(" (", out);
+		if (a->name != NULL)
+			fprintf(out, "%.*s, ", (int)a->name->via.str.size,
+			    a->name->via.str.ptr);
+		fprintf(out, "category %.*s%s)", clen, cat, a->fallback ?
+		    ": nothing like it, the cold-start list" : "");
+	} else if (a->fallback && a->name != NULL)
 		fprintf(out, " (%.*s: nothing named like it, the cold-start list)",
 		    (int)a->name->via.str.size, a->name->via.str.ptr);
 	else if (a->fallback)

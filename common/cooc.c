@@ -281,6 +281,24 @@ find_neighbours(struct cooc *m, struct search *s, unsigned threads)
 	free(s->sim);
 }
 
+static void
+build_categories(struct cooc *m, const struct interactions *ia,
+    const struct cooc_params *p)
+{
+	struct category_input in = { .nproducts = m->nproducts,
+	    .ncustomers = m->ncustomers, .pstart = m->pstart,
+	    .pcustomer = m->pcustomer, .pweight = m->pweight,
+	    .ncategories = interactions_ncategories(ia),
+	    .depth = CATEGORY_DEPTH };
+
+	m->category_of = xmalloc((m->nproducts + 1) * sizeof(*m->category_of));
+	for (size_t q = 0; q < m->nproducts; q++)
+		m->category_of[q] = interactions_category(ia, q);
+	in.category_of = m->category_of;
+	category_top_build(&m->categories, &in);
+	m->category_weight = p->category_weight;
+}
+
 void
 cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
     const struct cooc_params *p)
@@ -330,6 +348,8 @@ cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
 	free(hist.product);
 	free(hist.weight);
 	free(norm2);
+	if (ia->categories != NULL && p->category_weight > 0)
+		build_categories(m, ia, p);
 }
 
 void
@@ -341,6 +361,8 @@ cooc_free(struct cooc *m)
 	free(m->nstart);
 	free(m->nproduct);
 	free(m->nsim);
+	free(m->category_of);
+	category_top_free(&m->categories);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -350,6 +372,7 @@ cooc_scratch_init(struct cooc_scratch *s, const struct cooc *m)
 	size_t n = m->ncustomers + 1;
 
 	s->relevance = xcalloc(n, sizeof(*s->relevance));
+	s->affinity = xcalloc(n, sizeof(*s->affinity));
 	s->best = xcalloc(n, sizeof(*s->best));
 	s->reason = xmalloc(n * sizeof(*s->reason));
 	s->excluded = xcalloc(n, 1);
@@ -363,6 +386,7 @@ void
 cooc_scratch_free(struct cooc_scratch *s)
 {
 	free(s->relevance);
+	free(s->affinity);
 	free(s->best);
 	free(s->reason);
 	free(s->excluded);
@@ -397,7 +421,8 @@ gather(const struct cooc *m, const struct cooc_query *q, struct cooc_scratch *s)
 			uint32_t c = m->pcustomer[j];
 			float part = (float)(sim * m->pweight[j]);
 
-			if (s->excluded[c] || (q->keep && !q->keep[c]))
+			if (s->excluded[c] || (q->keep && !q->keep[c]) ||
+			    !(part > 0))	/* a weight of 0 adds nothing */
 				continue;
 			if (s->relevance[c] == 0)
 				s->touched[s->ntouched++] = c;
@@ -407,6 +432,33 @@ gather(const struct cooc *m, const struct cooc_query *q, struct cooc_scratch *s)
 				s->reason[c] = nb;
 			}
 		}
+	}
+}
+
+/*
+ * Adds the customers most attached to p's category, their affinity
+ * weighted and divided by the category's largest.
+ */
+static void
+gather_category(const struct cooc *m, const struct cooc_query *q,
+    struct cooc_scratch *s)
+{
+	uint32_t g = m->category_of ? m->category_of[q->product] : CATEGORY_NONE;
+	const struct category_top *t = &m->categories;
+	double top;
+
+	if (g == CATEGORY_NONE || t->start[g] == t->start[g + 1])
+		return;
+	top = t->affinity[t->start[g]];
+	for (uint64_t j = t->start[g]; j < t->start[g + 1] && top > 0; j++) {
+		uint32_t c = t->customer[j];
+
+		if (s->excluded[c] || (q->keep && !q->keep[c]) ||
+		    t->affinity[j] <= 0)
+			continue;
+		if (s->relevance[c] == 0)
+			s->touched[s->ntouched++] = c;
+		s->affinity[c] = m->category_weight * t->affinity[j] / top;
 	}
 }
 
@@ -422,16 +474,20 @@ cooc_audience(const struct cooc *m, const struct cooc_query *q,
 	for (size_t i = 0; i < s->ntouched; i++)
 		if (s->relevance[s->touched[i]] > top)
 			top = s->relevance[s->touched[i]];
+	gather_category(m, q, s);
 	/* The candidates are sorted in the scratch: no allocation a product. */
 	s->sorted = xgrow(s->sorted, &s->sorted_cap, s->ntouched + 1,
 	    sizeof(*s->sorted));
 	all = s->sorted;
 	for (size_t i = 0; i < s->ntouched; i++) {
 		uint32_t c = s->touched[i];
+		double rel = top > 0 ? s->relevance[c] / top : 0;
 
-		all[i] = (struct cooc_target){ c, s->reason[c],
-		    s->relevance[c] / top + q->blend * q->base[c] };
+		all[i] = (struct cooc_target){ c, rel > 0 && rel >= s->affinity[c] ?
+		    s->reason[c] : COOC_REASON_CATEGORY,
+		    rel + s->affinity[c] + q->blend * q->base[c] };
 		s->relevance[c] = 0;
+		s->affinity[c] = 0;
 		s->best[c] = 0;
 	}
 	n = s->ntouched;
@@ -445,7 +501,8 @@ cooc_audience(const struct cooc *m, const struct cooc_query *q,
 
 		if (s->excluded[c] || (q->keep && !q->keep[c]))
 			continue;
-		out[got++] = (struct cooc_target){ c, UINT32_MAX, q->base[c] };
+		out[got++] = (struct cooc_target){ c, COOC_REASON_FALLBACK,
+		    q->base[c] };
 	}
 	for (size_t i = 0; i < got; i++)
 		s->excluded[out[i].customer] = 0;
@@ -462,7 +519,8 @@ cooc_buyers(const struct cooc *m, size_t p, size_t max, struct cooc_target *out)
 	/* Insertion into a short sorted list: products have few customers,
 	   and a popular one costs max comparisons a customer at most. */
 	for (uint64_t j = m->pstart[p]; j < m->pstart[p + 1]; j++) {
-		struct cooc_target t = { m->pcustomer[j], UINT32_MAX, m->pweight[j] };
+		struct cooc_target t = { m->pcustomer[j], COOC_REASON_FALLBACK,
+		    m->pweight[j] };
 		size_t at = n < max ? n++ : max;
 
 		if (at == max && cooc_target_order(&t, &out[max - 1]) >= 0)
@@ -476,4 +534,14 @@ cooc_buyers(const struct cooc *m, size_t p, size_t max, struct cooc_target *out)
 		out[at] = t;
 	}
 	return n;
+}
+
+double
+cooc_product_weight(const struct cooc *m, size_t p)
+{
+	double w = 0;
+
+	for (uint64_t j = m->pstart[p]; j < m->pstart[p + 1]; j++)
+		w += m->pweight[j];
+	return w;
 }

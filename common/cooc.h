@@ -19,6 +19,11 @@
  * sim(P, q) w(c, q). Pairs cost the sum over customers of their distinct
  * products squared; customers with more than max_history distinct products
  * (wholesalers, crawlers) add their max_history heaviest only.
+ *
+ * When products have categories, a customer's affinity to P's category
+ * (category.h: the sum of their weights for its products, among its
+ * CATEGORY_DEPTH most attached customers) is a further signal beside the
+ * relevance, and the back-off of a product with few or no neighbours.
  */
 #ifndef AUD_COOC_H
 #define AUD_COOC_H
@@ -26,7 +31,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "category.h"
 #include "interactions.h"
+
+/* The customers each category keeps (category.h). */
+#define CATEGORY_DEPTH 1000
+
+/* Reasons besides a neighbour's index. */
+#define COOC_REASON_FALLBACK UINT32_MAX		/* the fallback order */
+#define COOC_REASON_CATEGORY (UINT32_MAX - 1)	/* the product's category */
 
 struct cooc_params {
 	const double *event_weight;	/* per event index of the interactions */
@@ -35,6 +48,8 @@ struct cooc_params {
 	size_t neighbours;		/* M */
 	size_t max_history;
 	uint32_t min_support;		/* customers two neighbours share */
+	double category_weight;		/* of the category affinity beside
+					   relevance; 0: categories unused */
 	unsigned threads;
 };
 
@@ -48,6 +63,10 @@ struct cooc {
 	uint64_t *nstart;
 	uint32_t *nproduct;
 	float *nsim;
+	/* Set when the products have categories and the weight is not 0. */
+	uint32_t *category_of;		/* per product, or CATEGORY_NONE */
+	struct category_top categories;
+	double category_weight;
 };
 
 /* Builds the model from the rows [0, nrows) of ia. */
@@ -58,6 +77,7 @@ void cooc_free(struct cooc *m);
 /* What one thread needs to score audiences: dense per-customer arrays. */
 struct cooc_scratch {
 	double *relevance;
+	double *affinity;		/* weighted, to the product's category */
 	float *best;			/* the largest contribution so far */
 	uint32_t *reason;		/* the neighbour that gave it */
 	uint8_t *excluded;
@@ -74,7 +94,8 @@ void cooc_scratch_free(struct cooc_scratch *s);
 struct cooc_target {
 	uint32_t customer;
 	uint32_t reason;		/* the neighbour that contributed most,
-					   or UINT32_MAX: the fallback order */
+					   or COOC_REASON_CATEGORY, or
+					   COOC_REASON_FALLBACK */
 	double score;
 };
 
@@ -83,8 +104,11 @@ int cooc_target_order(const void *a, const void *b);
 
 /*
  * Product p's audience of at most k customers who have not touched it:
- * first those with relevance, by relevance / the product's largest
- * relevance + blend * base[c] (ties: the lower customer index), then the
+ * first those with relevance or category affinity, by relevance / the
+ * product's largest relevance + category_weight * affinity / the
+ * category's largest affinity + blend * base[c] (ties: the lower customer
+ * index), the reason the neighbour that gave most, or the category when
+ * its term is the larger; then the
  * customers of fallback (an order of customers, such as the engagement
  * ranking without p's customers) not already chosen, with score base[c].
  * Customers with keep unset (NULL: all kept) are never chosen. Returns the
@@ -104,9 +128,13 @@ size_t cooc_audience(const struct cooc *m, const struct cooc_query *q,
 
 /*
  * Product p's max heaviest customers, by their weight for it (the score;
- * ties: the lower customer index; reason UINT32_MAX). Returns how many.
+ * ties: the lower customer index; reason COOC_REASON_FALLBACK). Returns how
+ * many.
  */
 size_t cooc_buyers(const struct cooc *m, size_t p, size_t max,
     struct cooc_target *out);
+
+/* The sum of product p's customers' weights. */
+double cooc_product_weight(const struct cooc *m, size_t p);
 
 #endif

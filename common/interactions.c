@@ -12,10 +12,10 @@
 #include "xalloc.h"
 #include "banned.h"
 
-enum { F_CUSTOMER, F_PRODUCT, F_EVENT, F_TIME, F_NAME, NFIELDS };
+enum { F_CUSTOMER, F_PRODUCT, F_EVENT, F_TIME, F_NAME, F_CATEGORY, NFIELDS };
 
 static const char *const field_names[NFIELDS] = {
-	"customer_id", "product_id", "event", "time", "product_name"
+	"customer_id", "product_id", "event", "time", "product_name", "category"
 };
 
 static int
@@ -31,7 +31,7 @@ load_header(struct interactions *ia, const struct stream_reader *r, int *col,
 		return -1;
 	for (int f = 0; f < NFIELDS; f++)
 		if ((col[f] = stream_field_index(r, field_names[f])) < 0 &&
-		    f != F_NAME) {
+		    f != F_NAME && f != F_CATEGORY) {
 			snprintf(err, errlen, "%s: the interactions stream has no "
 			    "field \"%s\"", stream_name(r), field_names[f]);
 			return -1;
@@ -69,9 +69,10 @@ load_header(struct interactions *ia, const struct stream_reader *r, int *col,
 #define BATCH 1024
 
 struct pending {
-	size_t customer_at, product_at, name_at;	/* offsets into bytes */
-	uint32_t name_len;
-	int has_name;
+	size_t customer_at, product_at, name_at, category_at;	/* offsets
+							   into bytes */
+	uint32_t name_len, category_len;
+	int has_name, has_category;
 	uint8_t event;
 	int64_t time;
 };
@@ -91,7 +92,7 @@ struct batch {
 struct loader {
 	struct interactions *ia;	/* its products and names are the
 					   thread's until it is joined */
-	size_t names_cap;
+	size_t names_cap, categories_cap;
 	struct stream_reader *r;
 	size_t nevents;
 	int col[NFIELDS];
@@ -158,6 +159,14 @@ take_record(struct loader *l, struct batch *b, const msgpack_object *rec)
 		p->name_len = v[col[F_NAME]].via.str.size;
 		p->name_at = keep_bytes(b, v[col[F_NAME]].via.str.ptr, p->name_len);
 	}
+	p->has_category = col[F_CATEGORY] >= 0 &&
+	    v[col[F_CATEGORY]].type == MSGPACK_OBJECT_STR &&
+	    v[col[F_CATEGORY]].via.str.size > 0;
+	if (p->has_category) {
+		p->category_len = v[col[F_CATEGORY]].via.str.size;
+		p->category_at = keep_bytes(b, v[col[F_CATEGORY]].via.str.ptr,
+		    p->category_len);
+	}
 	p->event = (uint8_t)ev->via.u64;
 	p->time = t->via.i64;
 	b->n++;
@@ -196,6 +205,19 @@ intern_products(struct loader *l, struct batch *b)
 			ia->name_at = xgrow(ia->name_at, &l->names_cap, (size_t)q + 1,
 			    sizeof(*ia->name_at));
 			ia->name_at[q] = 0;
+		}
+		if (added[i] && ia->categories != NULL) {
+			ia->category_of = xgrow(ia->category_of,
+			    &l->categories_cap, (size_t)q + 1,
+			    sizeof(*ia->category_of));
+			ia->category_of[q] = INTERACTIONS_NO_CATEGORY;
+		}
+		if (p->has_category &&
+		    ia->category_of[q] == INTERACTIONS_NO_CATEGORY) {
+			struct id c = { .is_str = 1, .str = b->bytes +
+			    p->category_at, .len = p->category_len };
+
+			ia->category_of[q] = intern_add(ia->categories, &c, NULL);
 		}
 		if (p->has_name && ia->name_at[q] == 0) {
 			ia->names = xgrow(ia->names, &ia->names_cap,
@@ -307,7 +329,9 @@ interactions_load(struct interactions *ia, FILE *in, const char *name,
 		return -1;
 	}
 	if (!with_names)
-		l->col[F_NAME] = -1;
+		l->col[F_NAME] = l->col[F_CATEGORY] = -1;
+	if (l->col[F_CATEGORY] >= 0)
+		ia->categories = intern_new();
 	l->nevents = ia->nevents;
 	l->ia = ia;
 	l->last_time = INT64_MIN;
@@ -356,6 +380,8 @@ interactions_load(struct interactions *ia, FILE *in, const char *name,
 	free(l);
 	intern_freeze(ia->customers);
 	intern_freeze(ia->products);
+	if (ia->categories != NULL)
+		intern_freeze(ia->categories);
 	return ret;
 }
 
@@ -371,6 +397,9 @@ interactions_free(struct interactions *ia)
 	free(ia->event_names);
 	free(ia->name_at);
 	free(ia->names);
+	free(ia->category_of);
+	if (ia->categories != NULL)
+		intern_free(ia->categories);
 	free(ia->source);
 	intern_free(ia->customers);
 	intern_free(ia->products);
@@ -381,6 +410,19 @@ const char *
 interactions_product_name(const struct interactions *ia, size_t p)
 {
 	return ia->name_at[p] ? ia->names + ia->name_at[p] - 1 : NULL;
+}
+
+uint32_t
+interactions_category(const struct interactions *ia, size_t p)
+{
+	return ia->categories != NULL ? ia->category_of[p] :
+	    INTERACTIONS_NO_CATEGORY;
+}
+
+size_t
+interactions_ncategories(const struct interactions *ia)
+{
+	return ia->categories != NULL ? intern_count(ia->categories) : 0;
 }
 
 int

@@ -26,13 +26,19 @@ struct interactions {
 					   0 when unknown (or not loaded) */
 	char *names;			/* NUL-terminated names */
 	size_t names_len, names_cap;
+	struct intern *categories;	/* string ids; NULL when the stream
+					   has none (or they were not loaded) */
+	uint32_t *category_of;		/* per product: index in categories,
+					   or INTERACTIONS_NO_CATEGORY */
 	char *source;			/* the stream's provenance source, or NULL */
 	char fingerprint[STREAM_FINGERPRINT_LEN];	/* its trailer's, or "" */
 };
 
+#define INTERACTIONS_NO_CATEGORY UINT32_MAX
+
 /*
  * Reads a whole interactions stream from in (name for messages); product
- * names are kept only if with_names is set. Afterwards the id tables are
+ * names and categories are kept only if with_names is set. Afterwards the id tables are
  * frozen (intern_freeze): ids can be read, not looked up. Returns 0, or -1
  * with err filled: a stream of another kind, a damaged stream, rows out of
  * time order, or an event index outside the dictionary.
@@ -43,6 +49,11 @@ void interactions_free(struct interactions *ia);
 
 /* Product p's name, or NULL when it is unknown. */
 const char *interactions_product_name(const struct interactions *ia, size_t p);
+
+/* Product p's category (an index in ia->categories), or
+   INTERACTIONS_NO_CATEGORY; and how many categories there are. */
+uint32_t interactions_category(const struct interactions *ia, size_t p);
+size_t interactions_ncategories(const struct interactions *ia);
 
 /* The index of an event name, or -1 when the data has no such event. */
 int interactions_event(const struct interactions *ia, const char *name);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "le.h"
 #include "mpscan.h"
 #include "names.h"
 #include "radix.h"
@@ -34,12 +35,14 @@ static const char *const model_fields[] = {
 	"product_id", "product_name", "places"
 };
 static const char *const model_types[] = { "id", "str?", "places" };
+/* A product-aware model's records (version 2), and its products'
+   categories in an eighth field (version 3). */
 static const char *const targets_fields[] = {
 	"product_id", "product_name", "customers", "scores", "reasons", "buyers",
-	"buyer_weights"
+	"buyer_weights", "category"
 };
 static const char *const targets_types[] = {
-	"id", "str?", "ids", "floats", "ids?", "ids", "floats"
+	"id", "str?", "ids", "floats", "reasons", "ids", "floats", "str?"
 };
 #define TARGETS_FIELDS 7
 
@@ -50,6 +53,7 @@ struct model_writer {
 	uint64_t *offsets;
 	size_t nint, nstr, n, cap_int, cap_str, cap;
 	struct names_builder *names;	/* product-aware models only */
+	struct catindex_builder *categories;	/* when they have categories */
 };
 
 static uint64_t
@@ -90,12 +94,15 @@ pack_meta(msgpack_packer *pk, const struct model_meta *m)
 	stream_pack_kv_uint(pk, "fallback_size", m->fallback_size);
 	if (m->cooc != NULL) {
 		stream_pack_cstr(pk, "cooccurrence");
-		msgpack_pack_map(pk, 5);
+		msgpack_pack_map(pk, 5 + m->categories);
 		stream_pack_kv_double(pk, "half_life_days", m->cooc->half_life_days);
 		stream_pack_kv_double(pk, "popularity_exponent", m->cooc->alpha);
 		stream_pack_kv_uint(pk, "neighbours", m->cooc->neighbours);
 		stream_pack_kv_uint(pk, "min_support", m->cooc->min_support);
 		stream_pack_kv_double(pk, "blend", m->blend);
+		if (m->categories)
+			stream_pack_kv_double(pk, "category_weight",
+			    m->cooc->category_weight);
 	}
 }
 
@@ -109,9 +116,12 @@ model_writer_new(FILE *out, const struct model_meta *meta, const char *source,
 	mw->w = stream_writer_new(out);
 	pk = stream_packer(mw->w);
 	if (meta->cooc != NULL) {
-		stream_write_header_version(mw->w, 2, "audiences",
-		    TARGETS_FIELDS, targets_fields, targets_types, 3);
+		stream_write_header_version(mw->w, meta->categories ? 3 : 2,
+		    "audiences", TARGETS_FIELDS + !!meta->categories,
+		    targets_fields, targets_types, 3);
 		mw->names = names_builder_new();
+		if (meta->categories)
+			mw->categories = catindex_builder_new();
 	}
 	else
 		stream_write_header(mw->w, "audiences", 3, model_fields,
@@ -192,56 +202,55 @@ pack_customers_scores(struct packbuf *b, const struct model_target *t, size_t n)
 		packbuf_pack_double(b, t[i].score);
 }
 
+/* A reason: the neighbour product's id, true for the category, or nil. */
+static void
+pack_reason(struct packbuf *b, const struct model_target *t)
+{
+	if (t->by_category)
+		packbuf_pack_true(b);
+	else if (t->reason != NULL)
+		packbuf_id(b, t->reason);
+	else
+		packbuf_pack_nil(b);
+}
+
 void
-model_add_targets(struct model_writer *mw, const struct id *product,
-    const char *name, const struct model_target *t, size_t n,
-    const struct model_target *buyers, size_t nbuyers)
+model_add_targets(struct model_writer *mw, const struct model_record *r)
 {
 	struct packbuf b;
-	size_t name_len = name != NULL ? strlen(name) : 0, bound;
+	const struct model_target *t = r->targets;
+	size_t name_len = r->name != NULL ? strlen(r->name) : 0, bound;
+	size_t category_len = r->category != NULL ? r->category_len : 0;
 
-	note_record(mw, product);
-	if (name != NULL)
-		names_add(mw->names, mw->offsets[mw->n - 1], name, name_len);
-	bound = packbuf_id_bound(product) + 5 + name_len + 25 +
-	    (n + nbuyers) * PACKBUF_NUMBER;
-	for (size_t i = 0; i < n; i++)
+	note_record(mw, r->product);
+	if (r->name != NULL)
+		names_add(mw->names, mw->offsets[mw->n - 1], r->name, name_len);
+	if (r->category != NULL && mw->categories != NULL)
+		catindex_add(mw->categories, mw->offsets[mw->n - 1], r->category,
+		    category_len, r->weight);
+	bound = packbuf_id_bound(r->product) + 10 + name_len + category_len +
+	    25 + (r->n + r->nbuyers) * PACKBUF_NUMBER;
+	for (size_t i = 0; i < r->n; i++)
 		bound += packbuf_id_bound(&t[i].customer) + (t[i].reason ?
 		    packbuf_id_bound(t[i].reason) : 1);
-	for (size_t i = 0; i < nbuyers; i++)
-		bound += packbuf_id_bound(&buyers[i].customer);
+	for (size_t i = 0; i < r->nbuyers; i++)
+		bound += packbuf_id_bound(&r->buyers[i].customer);
 	b = stream_record_space(mw->w, bound);
-	packbuf_id(&b, product);
-	if (name != NULL)
-		packbuf_str(&b, name, name_len);
+	packbuf_id(&b, r->product);
+	if (r->name != NULL)
+		packbuf_str(&b, r->name, name_len);
 	else
 		packbuf_pack_nil(&b);
-	pack_customers_scores(&b, t, n);
-	packbuf_pack_array(&b, n);
-	for (size_t i = 0; i < n; i++)
-		if (t[i].reason != NULL)
-			packbuf_id(&b, t[i].reason);
-		else
-			packbuf_pack_nil(&b);
-	pack_customers_scores(&b, buyers, nbuyers);
+	pack_customers_scores(&b, t, r->n);
+	packbuf_pack_array(&b, r->n);
+	for (size_t i = 0; i < r->n; i++)
+		pack_reason(&b, &t[i]);
+	pack_customers_scores(&b, r->buyers, r->nbuyers);
+	if (mw->categories != NULL && r->category != NULL)
+		packbuf_str(&b, r->category, category_len);
+	else if (mw->categories != NULL)
+		packbuf_pack_nil(&b);
 	stream_record_done(mw->w, &b);
-}
-
-static void
-put_le64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t
-get_le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
 }
 
 /* Appends one sorted part of the index to buf. */
@@ -251,8 +260,8 @@ index_part(unsigned char *buf, uint64_t *keys, uint32_t *at, size_t n,
 {
 	radix_sort_u64(keys, at, n);
 	for (size_t i = 0; i < n; i++, buf += ENTRY) {
-		put_le64(buf, keys[i]);
-		put_le64(buf + 8, offsets[at[i]]);
+		le_put64(buf, keys[i]);
+		le_put64(buf + 8, offsets[at[i]]);
 	}
 	return buf;
 }
@@ -270,13 +279,14 @@ model_finish(struct model_writer *mw)
 	end = index_part(index, mw->int_keys, mw->int_at, mw->nint, mw->offsets);
 	index_part(end, mw->str_keys, mw->str_at, mw->nstr, mw->offsets);
 	trailer_at = stream_writer_offset(mw->w);
-	stream_trailer_begin(mw->w, 3 + (mw->names ? NAMES_ENTRIES : 0));
+	stream_trailer_begin(mw->w, 3 + (mw->names ? NAMES_ENTRIES : 0) +
+	    (mw->categories ? CATINDEX_ENTRIES : 0));
 	if (mw->names != NULL)
 		names_pack(mw->names, pk);
+	if (mw->categories != NULL)
+		catindex_pack(mw->categories, pk);
 	stream_pack_kv_uint(pk, "index_ints", mw->nint);
-	stream_pack_cstr(pk, "index");
-	msgpack_pack_bin(pk, len);
-	msgpack_pack_bin_body(pk, index, len);
+	stream_pack_kv_bin(pk, "index", index, len);
 	stream_pack_cstr(pk, "trailer_at");
 	fixed[0] = 0xcf;
 	for (int i = 0; i < 8; i++)
@@ -327,11 +337,13 @@ check_header(struct model *m, const char *path, char *err, size_t errlen)
 	m->fallback_size = fb->via.u64;
 	v = mp_map_get(h, "fields");
 	m->per_record = v != NULL && v->type == MSGPACK_OBJECT_ARRAY &&
-	    v->via.array.size == TARGETS_FIELDS &&
+	    (v->via.array.size == TARGETS_FIELDS ||
+	    v->via.array.size == TARGETS_FIELDS + 1) &&
 	    mp_str_equals(&v->via.array.ptr[2], "customers");
 	if (!m->per_record && (v == NULL || v->type != MSGPACK_OBJECT_ARRAY ||
 	    v->via.array.size != 3))
 		return corrupt(err, errlen, path, "records of an unknown layout");
+	m->nfields = v->via.array.size;
 	return 0;
 }
 
@@ -518,6 +530,8 @@ find_index(struct model *m, const char *path, size_t header_len,
 	m->index_end = at;
 	if (names_open(&m->names, &trailer->data) < 0)
 		return corrupt(err, errlen, path, "a malformed name index");
+	if (catindex_open(&m->categories, &trailer->data) < 0)
+		return corrupt(err, errlen, path, "a malformed category index");
 	return 0;
 }
 
@@ -573,7 +587,7 @@ model_close(struct model *m)
 static uint64_t
 key_at(const struct model *m, uint64_t i)
 {
-	return get_le64(m->index + i * ENTRY);
+	return le_get64(m->index + i * ENTRY);
 }
 
 #define NEAR 8		/* entries checked beside a guess: two cache lines */
@@ -659,11 +673,13 @@ ids_and_weights(const msgpack_object *a, const msgpack_object *b)
 }
 
 /*
- * A product-aware record: as many customer ids, scores and reasons (ids or
- * nil); as many buyers as buyer weights.
+ * A product-aware record: as many customer ids, scores and reasons (ids,
+ * nil, or true for the category in a record that has one); as many buyers
+ * as buyer weights; a category, a string or nil, when there are eight
+ * fields.
  */
 static int
-targets_ok(const msgpack_object *v)
+targets_ok(const msgpack_object *v, size_t nfields)
 {
 	uint32_t n = v[2].via.array.size;
 	struct id id;
@@ -677,10 +693,13 @@ targets_ok(const msgpack_object *v)
 
 		if (stream_get_id(&v[2].via.array.ptr[i], &id) < 0 ||
 		    (s->type != MSGPACK_OBJECT_FLOAT64 && s->type != MSGPACK_OBJECT_FLOAT32) ||
-		    (r->type != MSGPACK_OBJECT_NIL && stream_get_id(r, &id) < 0))
+		    (r->type != MSGPACK_OBJECT_NIL && stream_get_id(r, &id) < 0 &&
+		    !(r->type == MSGPACK_OBJECT_BOOLEAN && r->via.boolean &&
+		    nfields > TARGETS_FIELDS && v[7].type == MSGPACK_OBJECT_STR)))
 			return 0;
 	}
-	return 1;
+	return nfields == TARGETS_FIELDS || v[7].type == MSGPACK_OBJECT_STR ||
+	    v[7].type == MSGPACK_OBJECT_NIL;
 }
 
 /*
@@ -699,14 +718,14 @@ read_record(const struct model *m, uint64_t offset, const struct id *id,
 	    msgpack_unpack_next(&a->record, (const char *)m->map + offset,
 	    m->index_end - offset, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    a->record.data.type != MSGPACK_OBJECT_ARRAY ||
-	    a->record.data.via.array.size != (m->per_record ? TARGETS_FIELDS : 3)) {
+	    a->record.data.via.array.size != m->nfields) {
 		snprintf(err, errlen, "corrupt model: no record at byte %llu",
 		    (unsigned long long)offset);
 		return -1;
 	}
 	v = a->record.data.via.array.ptr;
 	if (stream_get_id(&v[0], &got) < 0 || v[2].type != MSGPACK_OBJECT_ARRAY ||
-	    (m->per_record ? !targets_ok(v) : !places_ok(m, &v[2])))
+	    (m->per_record ? !targets_ok(v, m->nfields) : !places_ok(m, &v[2])))
 		return malformed(err, errlen, offset);
 	if (next != NULL)
 		*next = offset + off;
@@ -720,6 +739,8 @@ read_record(const struct model *m, uint64_t offset, const struct id *id,
 		a->reasons = &v[4];
 		a->buyers = &v[5];
 		a->buyer_weights = &v[6];
+		if (m->nfields > TARGETS_FIELDS && v[7].type == MSGPACK_OBJECT_STR)
+			a->category = &v[7];
 	} else
 		a->places = &v[2];
 	a->size = v[2].via.array.size;
@@ -740,7 +761,7 @@ model_lookup(const struct model *m, const struct id *product, struct audience *a
 	/* String keys are hashes: walk the entries that share one. */
 	for (uint64_t i = lower_bound(m, lo, hi, key); i < hi &&
 	    key_at(m, i) == key; i++) {
-		int ret = read_record(m, get_le64(m->index + i * ENTRY + 8), product,
+		int ret = read_record(m, le_get64(m->index + i * ENTRY + 8), product,
 		    a, NULL, err, errlen);
 
 		if (ret > 0)
@@ -766,7 +787,7 @@ model_entry(const struct model *m, uint64_t i, struct audience *a, char *err,
 
 	memset(a, 0, sizeof(*a));
 	msgpack_unpacked_init(&a->record);
-	ret = read_record(m, get_le64(m->index + i * ENTRY + 8), NULL, a, NULL,
+	ret = read_record(m, le_get64(m->index + i * ENTRY + 8), NULL, a, NULL,
 	    err, errlen);
 	if (ret < 0)
 		audience_free(a);
@@ -907,25 +928,37 @@ merge_candidates(struct candidate *c, size_t n)
 	return u;
 }
 
-/* The candidates of the products named like name, one a customer. */
+#define CATEGORY_PRODUCTS 50	/* the heaviest of a category drawn on */
+
+/* The records an audience draws on, each with the weight of its buyers. */
+struct source {
+	uint64_t record;
+	double weight;
+};
+
+/*
+ * The buyers of the records in src, one candidate a customer, best first;
+ * reason_true: the reason is the category (true), else the record's product.
+ */
 static int
-name_candidates(const struct model *m, const char *name, size_t len,
-    struct candidate **out, size_t *nout, char *err, size_t errlen)
+buyer_candidates(const struct model *m, const struct source *src, size_t ns,
+    int reason_true, struct candidate **out, size_t *nout, char *err,
+    size_t errlen)
 {
-	struct name_match match[NAME_MATCHES];
-	size_t nm = names_similar(&m->names, name, len, match, NAME_MATCHES), n = 0;
-	size_t cap = 0;
+	msgpack_object category = { .type = MSGPACK_OBJECT_BOOLEAN,
+	    .via.boolean = true };
+	size_t n = 0, cap = 0;
 	struct candidate *c = NULL;
 
-	for (size_t i = 0; i < nm; i++) {
+	for (size_t i = 0; i < ns; i++) {
 		struct audience r = { 0 };
 		const msgpack_object *b, *w;
 
 		msgpack_unpacked_init(&r.record);
-		if (read_record(m, match[i].record, NULL, &r, NULL, err, errlen) < 0 ||
+		if (read_record(m, src[i].record, NULL, &r, NULL, err, errlen) < 0 ||
 		    r.buyers == NULL) {
 			if (r.buyers == NULL)
-				snprintf(err, errlen, "corrupt model: the name index "
+				snprintf(err, errlen, "corrupt model: an index "
 				    "points to no product");
 			audience_free(&r);
 			free(c);
@@ -935,10 +968,10 @@ name_candidates(const struct model *m, const char *name, size_t len,
 		w = r.buyer_weights;
 		c = xgrow(c, &cap, n + b->via.array.size + 1, sizeof(*c));
 		for (uint32_t k = 0; k < b->via.array.size; k++) {
-			double part = match[i].cosine * w->via.array.ptr[k].via.f64;
+			double part = src[i].weight * w->via.array.ptr[k].via.f64;
 
 			c[n++] = (struct candidate){ b->via.array.ptr[k],
-			    *r.product_id, part, part };
+			    reason_true ? category : *r.product_id, part, part };
 		}
 		audience_free(&r);	/* ids point into the mapped file */
 	}
@@ -952,36 +985,81 @@ name_candidates(const struct model *m, const char *name, size_t len,
 	return 0;
 }
 
+/* The candidates of the products named like p's name, or of its category. */
+static int
+new_candidates(const struct model *m, const struct new_product *p,
+    int by_category, struct candidate **out, size_t *nout, char *err,
+    size_t errlen)
+{
+	struct name_match match[NAME_MATCHES];
+	uint64_t record[CATEGORY_PRODUCTS];
+	struct source src[CATEGORY_PRODUCTS > NAME_MATCHES ? CATEGORY_PRODUCTS :
+	    NAME_MATCHES];
+	size_t ns = 0;
+
+	if (!by_category && p->name != NULL) {
+		ns = names_similar(&m->names, p->name, p->name_len, match,
+		    NAME_MATCHES);
+		for (size_t i = 0; i < ns; i++)
+			src[i] = (struct source){ match[i].record, match[i].cosine };
+	} else if (by_category && p->category != NULL) {
+		ns = catindex_products(&m->categories, p->category,
+		    p->category_len, record, CATEGORY_PRODUCTS);
+		for (size_t i = 0; i < ns; i++)
+			src[i] = (struct source){ record[i], 1 };
+	}
+	return buyer_candidates(m, src, ns, by_category, out, nout, err, errlen);
+}
+
+/* Whether customer is among the first got of o. */
+static int
+chosen(const msgpack_object *o, size_t got, const msgpack_object *customer)
+{
+	struct candidate f = { .customer = *customer };
+
+	for (size_t i = 0; i < got; i++)
+		if (by_customer(&f, &(struct candidate){ .customer = o[i] }) == 0)
+			return 1;
+	return 0;
+}
+
 int
-model_name_audience(const struct model *m, const char *name, size_t len,
+model_new_audience(const struct model *m, const struct new_product *p,
     size_t n, struct audience *a, char *err, size_t errlen)
 {
-	struct candidate *c;
-	size_t nc, got = 0;
+	size_t got = 0, found = 0;
 	msgpack_object *o;
 
 	memset(a, 0, sizeof(*a));
 	msgpack_unpacked_init(&a->record);
-	if (name_candidates(m, name, len, &c, &nc, err, errlen) < 0)
-		return -1;
-	/* customers, scores, reasons, then the three arrays' heads */
-	o = xmalloc((3 * n + 3 + 1) * sizeof(*o));
-	for (size_t i = 0; i < nc && got < n; i++, got++) {
-		o[got] = c[i].customer;
-		o[n + got] = (msgpack_object){ .type = MSGPACK_OBJECT_FLOAT64,
-		    .via.f64 = c[i].score };
-		o[2 * n + got] = c[i].reason;
+	/* customers, scores, reasons, then the three arrays' heads and the
+	   category */
+	o = xmalloc((3 * n + 4 + 1) * sizeof(*o));
+	for (int tier = 0; tier < 2; tier++) {
+		struct candidate *c;
+		size_t nc;
+
+		if (new_candidates(m, p, tier, &c, &nc, err, errlen) < 0) {
+			free(o);
+			return -1;
+		}
+		for (size_t i = 0; i < nc && got < n; i++) {
+			if (chosen(o, got, &c[i].customer))
+				continue;
+			o[got] = c[i].customer;
+			o[n + got] = (msgpack_object){ .type = MSGPACK_OBJECT_FLOAT64,
+			    .via.f64 = c[i].score };
+			o[2 * n + got++] = c[i].reason;
+		}
+		found += nc;
+		free(c);
 	}
 	for (size_t k = 0; k < m->fallback_size && got < n; k++) {
-		struct candidate f = { .customer = model_ranked_customer(m, k) };
-		size_t i;
+		msgpack_object customer = model_ranked_customer(m, k);
 
-		for (i = 0; i < got; i++)
-			if (by_customer(&f, &(struct candidate){ .customer = o[i] }) == 0)
-				break;
-		if (i < got)
+		if (chosen(o, got, &customer))
 			continue;
-		o[got] = f.customer;
+		o[got] = customer;
 		o[n + got] = (msgpack_object){ .type = MSGPACK_OBJECT_FLOAT64,
 		    .via.f64 = model_ranked_score(m, k) };
 		o[2 * n + got++] = (msgpack_object){ .type = MSGPACK_OBJECT_NIL };
@@ -989,15 +1067,19 @@ model_name_audience(const struct model *m, const char *name, size_t len,
 	for (int part = 0; part < 3; part++)
 		o[3 * n + part] = (msgpack_object){ .type = MSGPACK_OBJECT_ARRAY,
 		    .via.array = { (uint32_t)got, o + part * n } };
+	if (p->category != NULL) {
+		o[3 * n + 3] = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+		    .via.str = { (uint32_t)p->category_len, p->category } };
+		a->category = &o[3 * n + 3];
+	}
 	a->owned = o;
 	a->customers = &o[3 * n];
 	a->scores = &o[3 * n + 1];
 	a->reasons = &o[3 * n + 2];
 	a->reason_kind = "name";
 	a->size = got;
-	a->fallback = nc == 0;
-	free(c);
-	return nc > 0;
+	a->fallback = found == 0;
+	return found > 0;
 }
 
 /* A count in the model's metadata, 0 when absent. */

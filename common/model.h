@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "catindex.h"
 #include "cooc.h"
 #include "intern.h"
 #include "names.h"
@@ -42,6 +43,8 @@ struct model_meta {
 	   customers, scores and reasons (format version 2): its settings. */
 	const struct cooc_params *cooc;
 	double blend;
+	int categories;			/* its records carry categories
+					   (format version 3) */
 };
 
 /* One customer of a product-aware audience. */
@@ -49,6 +52,23 @@ struct model_target {
 	struct id customer;
 	double score;
 	const struct id *reason;	/* the product that brought them, or NULL */
+	int by_category;		/* instead: the product's category */
+};
+
+/* A product-aware model's record. */
+struct model_record {
+	const struct id *product;
+	const char *name;		/* or NULL */
+	const char *category;		/* or NULL; not NUL-terminated */
+	size_t category_len;
+	const struct model_target *targets;	/* its audience, best first */
+	size_t n;
+	/* Its heaviest buyers (score: their weight for the product), for
+	   audiences of products known only by a name like this one's. */
+	const struct model_target *buyers;
+	size_t nbuyers;
+	double weight;			/* all its customers' weights: the
+					   order of its category's products */
 };
 
 /* Writing: header, then one model_add() per product, then model_finish(). */
@@ -64,14 +84,7 @@ struct model_writer *model_writer_new(FILE *out, const struct model_meta *meta,
     size_t nranking);
 void model_add(struct model_writer *w, const struct id *product,
     const char *name, const uint32_t *places, size_t n);
-/*
- * A product-aware model's record: its audience, best first, and its
- * heaviest buyers (score: their weight for the product), for audiences of
- * products known only by a name like this one's.
- */
-void model_add_targets(struct model_writer *w, const struct id *product,
-    const char *name, const struct model_target *t, size_t n,
-    const struct model_target *buyers, size_t nbuyers);
+void model_add_targets(struct model_writer *w, const struct model_record *r);
 /* Writes the index and the trailer. Returns 0, or -1 with errno set. */
 int model_finish(struct model_writer *w);
 
@@ -86,7 +99,9 @@ struct model {
 	uint32_t *customer_at, *score_at;	/* where some lie in map (model.c) */
 	uint64_t fallback_size;
 	int per_record;				/* records carry their customers */
+	size_t nfields;				/* of a record */
 	struct names names;			/* their names' words */
+	struct catindex categories;		/* their categories */
 	msgpack_unpacked trailer;
 	const unsigned char *index;		/* 16-byte entries */
 	uint64_t nrecords, nint;		/* entries; integer-id entries first */
@@ -100,8 +115,10 @@ struct audience {
 						   in a product-aware model */
 	const msgpack_object *customers, *scores, *reasons;	/* or these */
 	const msgpack_object *buyers, *buyer_weights;
-	const char *reason_kind;		/* of non-nil reasons: NULL for
-						   "similar", else "name" */
+	const msgpack_object *category;		/* a str, or NULL */
+	const char *reason_kind;		/* of id reasons: NULL for
+						   "similar", else "name"; a
+						   reason true is the category */
 	size_t size;				/* customers in the audience */
 	int fallback;				/* 1: the cold-start list */
 	msgpack_unpacked record;
@@ -129,16 +146,24 @@ int model_lookup(const struct model *m, const struct id *product,
     struct audience *a, char *err, size_t errlen);
 void audience_free(struct audience *a);
 
+/* A product the model has not seen: its name, its category, or both. */
+struct new_product {
+	const char *name, *category;	/* NULL when not known */
+	size_t name_len, category_len;
+};
+
 /*
- * The audience of a product the model has not seen, known by its name: the
- * buyers of the products whose names are most like it (names.h), each
- * scored by the sum over those products of the names' cosine times the
- * buyer's weight, best first (ties: the lower customer id), the product that
- * gave most as the reason; then the cold-start list. Returns 1 when a named
- * product brought anyone, 0 for the cold-start list alone, -1 for a corrupt
- * model (err filled). Free a with audience_free().
+ * The audience of a product the model has not seen: first the buyers of
+ * the products whose names are most like its name (names.h), each scored
+ * by the sum over those products of the names' cosine times the buyer's
+ * weight, best first (ties: the lower customer id), the product that gave
+ * most as the reason; then the buyers of the heaviest products of its
+ * category, scored by the sum of their weights, the category as the
+ * reason; then the cold-start list. Returns 1 when the name or the
+ * category brought anyone, 0 for the cold-start list alone, -1 for a
+ * corrupt model (err filled). Free a with audience_free().
  */
-int model_name_audience(const struct model *m, const char *name, size_t len,
+int model_new_audience(const struct model *m, const struct new_product *p,
     size_t n, struct audience *a, char *err, size_t errlen);
 
 /* The product whose record starts at offset (as names_search gives). */
@@ -171,8 +196,9 @@ msgpack_object audience_customer(const struct model *m,
     const struct audience *a, size_t i);
 double audience_score(const struct model *m, const struct audience *a, size_t i);
 
-/* Why the i-th customer is there: the product that brought them, or nil
-   (the model's score, or the fallback order). */
+/* Why the i-th customer is there: the product that brought them, true
+   for the product's category (a->category), or nil (the model's score, or
+   the fallback order). */
 msgpack_object audience_reason(const struct audience *a, size_t i);
 
 /* The customer at a place of the ranking head (< m->nranking), and its score. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "intern.h"
+#include "le.h"
 #include "stream.h"
 #include "tokens.h"
 #include "xalloc.h"
@@ -72,28 +73,6 @@ by_text(const void *x, const void *y)
 	return c ? c : (a.len > b.len) - (a.len < b.len);
 }
 
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void
-pack_bin(msgpack_packer *pk, const char *key, const void *p, size_t len)
-{
-	stream_pack_cstr(pk, key);
-	msgpack_pack_bin(pk, len);
-	msgpack_pack_bin_body(pk, p, len);
-}
-
 void
 names_pack(struct names_builder *b, msgpack_packer *pk)
 {
@@ -142,7 +121,7 @@ names_pack(struct names_builder *b, msgpack_packer *pk)
 			if (idf[w] <= 0)
 				continue;
 			at = first[rank[w]]++;	/* products come in offset order */
-			put64(postings + at * 12, b->offset[p]);
+			le_put64(postings + at * 12, b->offset[p]);
 			memcpy(postings + at * 12 + 8, &weight, 4);
 		}
 	}
@@ -153,18 +132,18 @@ names_pack(struct names_builder *b, msgpack_packer *pk)
 		uint64_t end = first[r], begin = r ? first[r - 1] : 0;
 
 		intern_get(b->words, sorted[r], &id);
-		put32(index + r * 12, (uint32_t)text_len);
-		put32(index + r * 12 + 4, (uint32_t)begin);
-		put32(index + r * 12 + 8, (uint32_t)(end - begin));
+		le_put32(index + r * 12, (uint32_t)text_len);
+		le_put32(index + r * 12 + 4, (uint32_t)begin);
+		le_put32(index + r * 12 + 8, (uint32_t)(end - begin));
 		memcpy(text + text_len, id.str, id.len);
 		text_len += id.len;
 		text[text_len++] = '\0';
 	}
 	stream_pack_cstr(pk, "name_products");
 	msgpack_pack_uint64(pk, b->n);
-	pack_bin(pk, "name_words", text, text_len);
-	pack_bin(pk, "name_index", index, nw * 12);
-	pack_bin(pk, "name_postings", postings, np * 12);
+	stream_pack_kv_bin(pk, "name_words", text, text_len);
+	stream_pack_kv_bin(pk, "name_index", index, nw * 12);
+	stream_pack_kv_bin(pk, "name_postings", postings, np * 12);
 	free(df);
 	free(first);
 	free(idf);
@@ -178,19 +157,6 @@ names_pack(struct names_builder *b, msgpack_packer *pk)
 	free(b->start);
 	free(b->word);
 	free(b);
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
 int
@@ -229,7 +195,7 @@ names_open(struct names *n, const msgpack_object *trailer)
 static int
 word_cmp(const struct names *n, size_t w, const char *t, size_t len, int prefix)
 {
-	uint32_t off = get32(n->index + w * 12);
+	uint32_t off = le_get32(n->index + w * 12);
 	const char *s = n->words + off;
 	size_t avail = off < n->words_len ? n->words_len - off : 0;
 	size_t slen = avail ? strnlen(s, avail) : 0;
@@ -266,8 +232,8 @@ lower_word(const struct names *n, const char *t, size_t len)
 static int
 postings_of(const struct names *n, size_t w, uint64_t *from, uint64_t *count)
 {
-	*from = get32(n->index + w * 12 + 4);
-	*count = get32(n->index + w * 12 + 8);
+	*from = le_get32(n->index + w * 12 + 4);
+	*count = le_get32(n->index + w * 12 + 8);
 	return *from <= n->npostings && *count <= n->npostings - *from ? 0 : -1;
 }
 
@@ -342,7 +308,7 @@ names_similar(const struct names *n, const char *name, size_t len,
 			float weight;
 
 			memcpy(&weight, n->postings + p * 12 + 8, 4);
-			c[nc].record = get64(n->postings + p * 12);
+			c[nc].record = le_get64(n->postings + p * 12);
 			c[nc++].cosine = q * weight;
 		}
 	}
@@ -386,7 +352,7 @@ with_prefix(const struct names *n, const struct token *t, uint64_t **out)
 			count = POSTINGS_READ - got;
 		*out = xgrow(*out, &cap, got + count + 1, sizeof(**out));
 		for (uint64_t p = from; p < from + count; p++)
-			(*out)[got++] = get64(n->postings + p * 12);
+			(*out)[got++] = le_get64(n->postings + p * 12);
 	}
 	if (got > 0)
 		qsort(*out, got, sizeof(**out), cmp_u64);

@@ -22,16 +22,27 @@
 #include "banned.h"
 
 #define MAX_EVENTS 255
-#define NO_NAME UINT64_MAX
+#define NO_LABEL UINT64_MAX
+#define PREP_NLABELS 2		/* the name and category columns */
+
+/* A label of products (names, categories): per product an offset in bytes,
+   or NO_LABEL. */
+struct labels {
+	uint64_t *at;
+	size_t at_cap;
+	char *bytes;
+	size_t len, bytes_cap;
+};
 
 const char *const prep_column_option[PREP_NCOLS] = {
-	"--customer-col", "--product-col", "--event-col", "--time-col", "--name-col"
+	"--customer-col", "--product-col", "--event-col", "--time-col", "--name-col",
+	"--category-col"
 };
 /* The marketplace export: index,customer_id,product_id,event,event_date,product_name */
 static const char *const col_default_name[PREP_NCOLS] = {
-	"customer_id", "product_id", "event", "event_date", "product_name"
+	"customer_id", "product_id", "event", "event_date", "product_name", NULL
 };
-static const int col_default_position[PREP_NCOLS] = { 2, 3, 4, 5, 6 };
+static const int col_default_position[PREP_NCOLS] = { 2, 3, 4, 5, 6, 0 };
 
 /*
  * The kept rows of one batch from the CSV reader, checked but not interned
@@ -44,7 +55,7 @@ struct kept {
 	uint32_t *customer_ix, *product_ix;
 	int64_t *time;
 	uint8_t *event;
-	const struct csv_field **name;
+	const struct csv_field **label[PREP_NLABELS];
 	uint64_t *line;
 	size_t n, cap;
 };
@@ -66,10 +77,7 @@ struct prep {
 	size_t nevents;
 	uint8_t fixed_event;		/* with --event-value */
 
-	uint64_t *name_at;		/* per product: offset in names, or NO_NAME */
-	size_t name_at_cap;
-	char *names;
-	size_t names_len, names_cap;
+	struct labels label[PREP_NLABELS];	/* names, categories */
 
 	int *filter_col;		/* per filter: its 0-based column */
 	char **map_from, **map_to;	/* the event map, normalised */
@@ -179,6 +187,8 @@ map_columns(struct prep *p, const struct csv_row *header)
 		p->col[i] = -1;
 		if (i == PREP_EVENT && opt->event_value != NULL)
 			continue;
+		if (i == PREP_CATEGORY && opt->col[i] == NULL)
+			continue;	/* only when asked for */
 		if (opt->no_header) {
 			if (opt->col[i] == NULL)
 				p->col[i] = col_default_position[i] - 1;
@@ -265,23 +275,32 @@ event_index(struct prep *p, const char *name, size_t len)
 	return (int)p->nevents++;
 }
 
+/* The first non-empty label seen of each product wins. */
 static void
-keep_name(struct prep *p, uint32_t product, const struct csv_field *name)
+keep_label(struct labels *l, uint32_t product, const struct csv_field *f)
 {
-	if (product >= p->name_at_cap) {
-		size_t old = p->name_at_cap;
+	if (product >= l->at_cap) {
+		size_t old = l->at_cap;
 
-		p->name_at = xgrow(p->name_at, &p->name_at_cap, (size_t)product + 1,
-		    sizeof(*p->name_at));
-		for (size_t i = old; i < p->name_at_cap; i++)
-			p->name_at[i] = NO_NAME;
+		l->at = xgrow(l->at, &l->at_cap, (size_t)product + 1,
+		    sizeof(*l->at));
+		for (size_t i = old; i < l->at_cap; i++)
+			l->at[i] = NO_LABEL;
 	}
-	if (p->name_at[product] != NO_NAME || name->len == 0)
+	if (l->at[product] != NO_LABEL || f->len == 0)
 		return;
-	p->names = xgrow(p->names, &p->names_cap, p->names_len + name->len + 1, 1);
-	memcpy(p->names + p->names_len, name->ptr, name->len + 1);
-	p->name_at[product] = p->names_len;
-	p->names_len += name->len + 1;
+	l->bytes = xgrow(l->bytes, &l->bytes_cap, l->len + f->len + 1, 1);
+	memcpy(l->bytes + l->len, f->ptr, f->len + 1);
+	l->at[product] = l->len;
+	l->len += f->len + 1;
+}
+
+/* Product pr's label, or NULL. */
+static const char *
+label_of(const struct labels *l, uint32_t pr)
+{
+	return pr < l->at_cap && l->at[pr] != NO_LABEL ? l->bytes + l->at[pr] :
+	    NULL;
 }
 
 static void
@@ -297,7 +316,8 @@ kept_reserve(struct kept *k, size_t n)
 	k->product_ix = xrealloc(k->product_ix, cap * sizeof(*k->product_ix));
 	k->time = xrealloc(k->time, cap * sizeof(*k->time));
 	k->event = xrealloc(k->event, cap);
-	k->name = xrealloc(k->name, cap * sizeof(*k->name));
+	for (int j = 0; j < PREP_NLABELS; j++)
+		k->label[j] = xrealloc(k->label[j], cap * sizeof(*k->label[j]));
 	k->line = xrealloc(k->line, cap * sizeof(*k->line));
 	k->cap = cap;
 }
@@ -420,7 +440,9 @@ check_row(struct prep *p, const struct csv_row *row, struct kept *k)
 	id_from_text(&k->product[k->n], pr->ptr, pr->len);
 	k->time[k->n] = t;
 	k->event[k->n] = (uint8_t)e;
-	k->name[k->n] = p->col[PREP_NAME] >= 0 ? field(p, row, PREP_NAME) : NULL;
+	for (int j = 0; j < PREP_NLABELS; j++)
+		k->label[j][k->n] = p->col[PREP_NAME + j] >= 0 ?
+		    field(p, row, PREP_NAME + j) : NULL;
 	k->line[k->n] = row->line;
 	k->n++;
 	return 1;
@@ -459,11 +481,15 @@ store_kept(struct prep *p, struct kept *k)
 		p->customer[p->n] = k->customer_ix[i];
 		p->product[p->n] = k->product_ix[i];
 		p->event[p->n] = k->event[i];
-		if (k->name[i] == NULL)
-			continue;
-		if (i + 8 < k->n && k->product_ix[i + 8] < p->name_at_cap)
-			__builtin_prefetch(&p->name_at[k->product_ix[i + 8]]);
-		keep_name(p, k->product_ix[i], k->name[i]);
+		for (int j = 0; j < PREP_NLABELS; j++) {
+			struct labels *l = &p->label[j];
+
+			if (k->label[j][i] == NULL)
+				continue;
+			if (i + 8 < k->n && k->product_ix[i + 8] < l->at_cap)
+				__builtin_prefetch(&l->at[k->product_ix[i + 8]]);
+			keep_label(l, k->product_ix[i], k->label[j][i]);
+		}
 	}
 	return 0;
 }
@@ -519,7 +545,8 @@ static void
 preview_mapping(const struct prep *p, const struct csv_row *header)
 {
 	static const char *const role[PREP_NCOLS] = {
-		"customer_id", "product_id", "event", "time", "product_name"
+		"customer_id", "product_id", "event", "time", "product_name",
+		"category"
 	};
 	char seen[4096], hint[64];
 
@@ -531,6 +558,8 @@ preview_mapping(const struct prep *p, const struct csv_row *header)
 	for (int i = 0; i < PREP_NCOLS; i++) {
 		int c = p->col[i];
 
+		if (i == PREP_CATEGORY && c < 0)
+			continue;	/* not asked for */
 		fprintf(p->preview, "  %-12s <- ", role[i]);
 		if (i == PREP_EVENT && p->par.event_value != NULL)
 			fprintf(p->preview, "every row: %s (--event-value)\n",
@@ -585,8 +614,10 @@ preview_row(struct prep *p, const struct csv_row *row)
 		preview_id(p->preview, &k->product[0]);
 		fprintf(p->preview, ", %s at %s", p->event_name[k->event[0]],
 		    time_format_iso(k->time[0], when));
-		if (k->name[0] != NULL && k->name[0]->len > 0)
-			fprintf(p->preview, ", named \"%s\"", k->name[0]->ptr);
+		if (k->label[0][0] != NULL && k->label[0][0]->len > 0)
+			fprintf(p->preview, ", named \"%s\"", k->label[0][0]->ptr);
+		if (k->label[1][0] != NULL && k->label[1][0]->len > 0)
+			fprintf(p->preview, ", in \"%s\"", k->label[1][0]->ptr);
 		fprintf(p->preview, "\n");
 		return;
 	}
@@ -870,14 +901,20 @@ static void
 write_header(const struct prep *p, struct stream_writer *w, const char **events)
 {
 	static const char *const fields[] = {
-		"customer_id", "product_id", "event", "time", "product_name"
+		"customer_id", "product_id", "event", "time", "product_name",
+		"category"
 	};
-	static const char *const types[] = { "id", "id", "enum", "time", "str?" };
+	static const char *const types[] = {
+		"id", "id", "enum", "time", "str?", "str?"
+	};
 	msgpack_packer *pk = stream_packer(w);
 	const struct prep_counts *c = &p->count;
 	char buf[TIME_ISO_LEN];
 
-	stream_write_header(w, "interactions", 5, fields, types, 2);
+	/* The category field only when the export has one: streams without
+	   it stay as they were. */
+	stream_write_header(w, "interactions", p->col[PREP_CATEGORY] >= 0 ? 6 : 5,
+	    fields, types, 2);
 	stream_pack_cstr(pk, "dicts");
 	msgpack_pack_map(pk, 1);
 	stream_pack_cstr(pk, "event");
@@ -972,8 +1009,8 @@ prep_write(struct prep *p, FILE *out)
 		uint32_t r = order[k], pr = p->product[r];
 		struct id customer, product;
 		struct packbuf b;
-		const char *name;
-		size_t name_len;
+		const char *name, *category;
+		size_t name_len, category_len;
 
 		if (k + AHEAD < p->n) {
 			uint32_t ahead = order[k + AHEAD];
@@ -986,12 +1023,15 @@ prep_write(struct prep *p, FILE *out)
 			continue;
 		intern_get(p->customers, p->customer[r], &customer);
 		intern_get(p->products, pr, &product);
-		/* A product's name travels once, with its first record. */
-		name = !seen[pr] && pr < p->name_at_cap && p->name_at[pr] != NO_NAME ?
-		    p->names + p->name_at[pr] : NULL;
+		/* A product's name and category travel once, with its first
+		   record. */
+		name = !seen[pr] ? label_of(&p->label[0], pr) : NULL;
+		category = !seen[pr] ? label_of(&p->label[1], pr) : NULL;
 		name_len = name != NULL ? strlen(name) : 0;
+		category_len = category != NULL ? strlen(category) : 0;
 		b = stream_record_space(w, packbuf_id_bound(&customer) +
-		    packbuf_id_bound(&product) + 2 * PACKBUF_NUMBER + 5 + name_len);
+		    packbuf_id_bound(&product) + 2 * PACKBUF_NUMBER + 10 +
+		    name_len + category_len);
 		packbuf_id(&b, &customer);
 		packbuf_id(&b, &product);
 		packbuf_pack_uint8(&b, remap[p->event[r]]);
@@ -999,6 +1039,10 @@ prep_write(struct prep *p, FILE *out)
 		if (name != NULL)
 			packbuf_str(&b, name, name_len);
 		else
+			packbuf_pack_nil(&b);
+		if (p->col[PREP_CATEGORY] >= 0 && category != NULL)
+			packbuf_str(&b, category, category_len);
+		else if (p->col[PREP_CATEGORY] >= 0)
 			packbuf_pack_nil(&b);
 		stream_record_done(w, &b);
 		seen[pr] = 1;
@@ -1206,7 +1250,8 @@ prep_free(struct prep *p)
 	free(p->kept.product_ix);
 	free(p->kept.time);
 	free(p->kept.event);
-	free(p->kept.name);
+	for (int j = 0; j < PREP_NLABELS; j++)
+		free(p->kept.label[j]);
 	free(p->kept.line);
 	free(p->time);
 	free(p->customer);
@@ -1214,8 +1259,10 @@ prep_free(struct prep *p)
 	free(p->event);
 	for (size_t i = 0; i < p->nevents; i++)
 		free(p->event_name[i]);
-	free(p->name_at);
-	free(p->names);
+	for (int j = 0; j < PREP_NLABELS; j++) {
+		free(p->label[j].at);
+		free(p->label[j].bytes);
+	}
 	intern_free(p->customers);
 	intern_free(p->products);
 	free(p);

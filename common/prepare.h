@@ -19,7 +19,7 @@
 #include "timeparse.h"
 
 enum prep_column { PREP_CUSTOMER, PREP_PRODUCT, PREP_EVENT, PREP_TIME,
-    PREP_NAME, PREP_NCOLS };
+    PREP_NAME, PREP_CATEGORY, PREP_NCOLS };
 
 /* The option naming each column, for messages. */
 extern const char *const prep_column_option[PREP_NCOLS];
@@ -39,7 +39,8 @@ struct prep_event_map {
 
 struct prep_params {
 	const char *col[PREP_NCOLS];	/* a name or 1-based number; NULL:
-					   the marketplace export's default */
+					   the marketplace export's default
+					   (no category column) */
 	int no_header;			/* columns are named by number */
 	int strict;			/* a row that would be dropped is an
 					   error */

@@ -136,6 +136,15 @@ stream_pack_kv_str(msgpack_packer *pk, const char *key, const char *value)
 }
 
 void
+stream_pack_kv_bin(msgpack_packer *pk, const char *key, const void *p,
+    size_t len)
+{
+	stream_pack_cstr(pk, key);
+	msgpack_pack_bin(pk, len);
+	msgpack_pack_bin_body(pk, p, len);
+}
+
+void
 stream_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t value)
 {
 	stream_pack_cstr(pk, key);

@@ -21,9 +21,10 @@
 /*
  * The newest format version this aud reads. Streams are written as version
  * 1, except models whose records carry their own customers (version 2, so
- * that an older reader refuses them in one clear line).
+ * that an older reader refuses them in one clear line), and those whose
+ * records also carry categories (version 3, for the same reason).
  */
-#define STREAM_VERSION 2
+#define STREAM_VERSION 3
 
 /* Writing. */
 
@@ -93,6 +94,8 @@ void stream_pack_kv_str(msgpack_packer *pk, const char *key, const char *value);
 void stream_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t value);
 void stream_pack_kv_double(msgpack_packer *pk, const char *key, double value);
 void stream_pack_kv_bool(msgpack_packer *pk, const char *key, int value);
+void stream_pack_kv_bin(msgpack_packer *pk, const char *key, const void *p,
+    size_t len);
 
 /* Packs a "float" value as packbuf_float() does (see packbuf.h). */
 void stream_pack_float(msgpack_packer *pk, double v);

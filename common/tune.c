@@ -6,7 +6,8 @@
 
 #include "banned.h"
 
-enum { SET_HALF_LIFE, SET_EXPONENT, SET_NEIGHBOURS, SET_SUPPORT, SET_BLEND, NSETTINGS };
+enum { SET_HALF_LIFE, SET_EXPONENT, SET_NEIGHBOURS, SET_SUPPORT, SET_BLEND,
+    SET_CATEGORY, NSETTINGS };
 
 static const double grid[NSETTINGS][5] = {
 	[SET_HALF_LIFE] = { 30, 14, 60, 180, 0 },
@@ -14,6 +15,7 @@ static const double grid[NSETTINGS][5] = {
 	[SET_NEIGHBOURS] = { 200, 50, 500, NAN },
 	[SET_SUPPORT] = { 2, 1, 3, NAN },
 	[SET_BLEND] = { 0.1, 0, 0.3, 1, NAN },
+	[SET_CATEGORY] = { 0.5, 0, 0.1, 2, NAN },	/* only with categories */
 };
 
 static void
@@ -25,6 +27,7 @@ set(struct tune_trial *t, int which, double v)
 	case SET_NEIGHBOURS: t->cooc.neighbours = (size_t)v; break;
 	case SET_SUPPORT: t->cooc.min_support = (uint32_t)v; break;
 	case SET_BLEND: t->blend = v; break;
+	case SET_CATEGORY: t->cooc.category_weight = v; break;
 	}
 }
 
@@ -33,7 +36,8 @@ same(const struct tune_trial *a, const struct tune_trial *b)
 {
 	return a->cooc.half_life_days == b->cooc.half_life_days &&
 	    a->cooc.alpha == b->cooc.alpha && a->cooc.neighbours == b->cooc.neighbours &&
-	    a->cooc.min_support == b->cooc.min_support && a->blend == b->blend;
+	    a->cooc.min_support == b->cooc.min_support && a->blend == b->blend &&
+	    a->cooc.category_weight == b->cooc.category_weight;
 }
 
 /* The precision of t's audiences on the inner split, measured once. */
@@ -71,10 +75,11 @@ tune_cooc(struct tune_result *r, const struct interactions *ia, size_t rows,
 	r->k = p->ks[p->nk / 2];
 	r->best.cooc = *p->cooc;
 	r->best.blend = p->blend;
+	r->categories = ia->categories != NULL;
 	if (isnan(measure(r, ia, p, &r->best)))
 		return -1;
 	for (int pass = 0; pass < 2; pass++)
-		for (int s = 0; s < NSETTINGS; s++)
+		for (int s = 0; s < NSETTINGS - (ia->categories == NULL); s++)
 			for (int g = 0; g < 5 && !isnan(grid[s][g]); g++) {
 				struct tune_trial t = r->best;
 
@@ -93,8 +98,11 @@ tune_write_text(FILE *out, const struct tune_result *r)
 	fprintf(out, "Tuned on a validation split of the first %zu rows (%zu train, "
 	    "%zu validate), %zu settings tried, by precision@%lld of the "
 	    "co-occurrence model: %.5f with\n  --half-life %g "
-	    "--popularity-exponent %g --neighbours %zu --min-support %u --blend %g\n",
+	    "--popularity-exponent %g --neighbours %zu --min-support %u --blend %g",
 	    r->rows, r->train_rows, r->rows - r->train_rows, r->ntrials,
 	    (long long)r->k, b->precision, b->cooc.half_life_days, b->cooc.alpha,
 	    b->cooc.neighbours, b->cooc.min_support, b->blend);
+	if (r->categories)
+		fprintf(out, " --category-weight %g", b->cooc.category_weight);
+	putc('\n', out);
 }

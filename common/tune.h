@@ -6,7 +6,8 @@
  * measured by the precision of its audiences at the middle cut-off on that
  * inner split. The search is coordinate-wise from the defaults: each
  * setting in turn takes the value of its grid that measures best (ties:
- * the value tried first, the default first of all), two passes.
+ * the value tried first, the default first of all), two passes. The
+ * category weight is tuned only when the interactions have categories.
  */
 #ifndef AUD_TUNE_H
 #define AUD_TUNE_H
@@ -28,6 +29,7 @@ struct tune_result {
 	struct tune_trial best;
 	struct tune_trial trial[TUNE_MAX_TRIALS];
 	size_t ntrials;
+	int categories;			/* the category weight was tuned */
 };
 
 /*

@@ -61,9 +61,9 @@ OUT
 }
 
 @test "a newer format version is refused" {
-	handmade 3 > "$BATS_TEST_TMPDIR/v3.aud"
-	run -1 --separate-stderr aud-cat "$BATS_TEST_TMPDIR/v3.aud"
-	assert_equal "$stderr" "aud-cat: $BATS_TEST_TMPDIR/v3.aud: stream format version 3 is newer than this aud understands (2)"
+	handmade 4 > "$BATS_TEST_TMPDIR/v4.aud"
+	run -1 --separate-stderr aud-cat "$BATS_TEST_TMPDIR/v4.aud"
+	assert_equal "$stderr" "aud-cat: $BATS_TEST_TMPDIR/v4.aud: stream format version 4 is newer than this aud understands (3)"
 }
 
 @test "text is not a stream" {

@@ -224,7 +224,7 @@ OUT
 	assert_line '{"products":[{"product_id":20,"product_name":"Teapot"}],"count":1}'
 	assert_line '{"products":[],"count":0}'
 	assert_line '{"product_id":null,"product_name":"Blue Mug","recommendations":[{"customer_id":1,"score":5.0,"rank":1,"reason":{"kind":"name","product_id":10,"product_name":"Mug"}}],"count":1,"note":"new product known by name: the customers who bought the products whose names are most like it, then the cold-start list, by engagement score"}'
-	assert_line '{"detail":"name must be a product name"}'
+	assert_line '{"detail":"name must be a product name, or category its category"}'
 }
 
 @test "the access log has one line a request: the target as sent, with \\xHH escapes" {

@@ -21,11 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct api_conn conn;
 
-/* Three products with names, string and integer ids, reasons and buyers. */
+/* Three products with names, categories, string and integer ids, reasons
+   (a neighbour, the category, none) and buyers. */
 static void
 write_model(const char *path)
 {
 	static const char *const names[] = { "Blue Cotton Mug", "Green Tea", NULL };
+	static const char *const categories[] = { "Kitchen", "Kitchen", NULL };
 	struct id ranking[3] = { { .num = 1 }, { .num = 2 }, { .is_str = 1,
 	    .str = "s3", .len = 2 } };
 	double scores[3] = { 0.9, 0.5, 0.25 };
@@ -33,7 +35,7 @@ write_model(const char *path)
 	    .neighbours = 10, .min_support = 1 };
 	struct model_meta meta = { .score = "cooccurrence", .top_n = 2,
 	    .products = 3, .interactions = 9, .customers = 3, .fallback_size = 3,
-	    .cooc = &cp, .blend = 0.1 };
+	    .cooc = &cp, .blend = 0.1, .categories = 1 };
 	FILE *f = fopen(path, "wb");
 	struct model_writer *mw;
 
@@ -45,11 +47,15 @@ write_model(const char *path)
 		    .len = 3 } : (struct id){ .num = 10 + p };
 		struct id reason = { .num = 10 + (p + 1) % 2 };
 		struct model_target t[2] = {
-			{ ranking[(p + 1) % 3], 1.0, &reason },
-			{ ranking[(p + 2) % 3], 0.5, NULL }
+			{ ranking[(p + 1) % 3], 1.0, &reason, 0 },
+			{ ranking[(p + 2) % 3], 0.5, NULL, categories[p] != NULL }
 		};
+		struct model_record r = { .product = &product, .name = names[p],
+		    .category = categories[p], .targets = t, .n = 2,
+		    .buyers = t, .nbuyers = 2, .weight = 3 - p };
 
-		model_add_targets(mw, &product, names[p], t, 2, t, 2);
+		r.category_len = r.category ? strlen(r.category) : 0;
+		model_add_targets(mw, &r);
 	}
 	if (model_finish(mw) != 0 || fclose(f) != 0)
 		abort();

@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# Product categories: aud-prepare --category-col, the category signal and
+# back-off of the co-occurrence model, new products by category.
+#
+# tests/fixtures/category.csv: Kitchen has 10 Blue Mug (customers 1, 2, 3),
+# 11 Tea Pot (1, 2, 8) and 12 Soup Bowl (7 alone); Garden has 20 Spade
+# (4, 5, 6) and 21 Rake (4, 5). Every row is a purchase (weight 5), and
+# --half-life 0 keeps them whole: a customer's affinity to Kitchen is 10
+# for 1 and 2, 5 for 3, 7 and 8.
+
+setup() {
+	load test_helper
+	cd "$FIXTURES"
+	I=$BATS_TEST_TMPDIR/i.aud
+	F=$BATS_TEST_TMPDIR/f.aud
+	M=$BATS_TEST_TMPDIR/m.aud
+	aud-prepare -q --category-col category -o "$I" category.csv
+}
+
+model() {
+	aud-features -o "$F" "$I"
+	aud-rank -q --features "$F" --model cooccurrence --half-life 0 \
+		-o "$M" "$@" "$I"
+}
+
+@test "aud-prepare --category-col: a category travels with a product's first record" {
+	run -0 bash -c "aud-cat -F jsonl '$I' | head -n 3"
+	assert_output - <<'OUT'
+{"customer_id":1,"product_id":10,"event":"purchased","time":"2024-01-01T00:00:00Z","product_name":"Blue Mug","category":"Kitchen"}
+{"customer_id":1,"product_id":11,"event":"purchased","time":"2024-01-02T00:00:00Z","product_name":"Tea Pot","category":"Kitchen"}
+{"customer_id":2,"product_id":10,"event":"purchased","time":"2024-01-03T00:00:00Z","product_name":null,"category":null}
+OUT
+	# Without the option the stream has no category field at all.
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/plain.aud" category.csv
+	run -0 bash -c "aud-cat -F jsonl '$BATS_TEST_TMPDIR/plain.aud' | head -n 1"
+	assert_output '{"customer_id":1,"product_id":10,"event":"purchased","time":"2024-01-01T00:00:00Z","product_name":"Blue Mug"}'
+	run -0 bash -c "aud-prepare --dry-run --category-col 6 category.csv 2>/dev/null | grep category"
+	assert_output --partial '  category     <- column 6, "category"'
+}
+
+@test "aud-prepare --category-col: a missing column is one line, exit 1" {
+	run -1 --separate-stderr aud-prepare -o "$BATS_TEST_TMPDIR/x.aud" --category-col cat category.csv
+	assert_equal "$stderr" 'aud-prepare: category.csv:1: no column "cat" in the header: customer_id,product_id,event,event_date,product_name,category (see --category-col)'
+	[ ! -e "$BATS_TEST_TMPDIR/x.aud" ]
+	run -2 --separate-stderr aud-prepare --category-col "" category.csv
+	assert_equal "${stderr_lines[0]}" 'aud-prepare: --category-col: empty column name'
+}
+
+@test "a product with no neighbours backs off to its category; the category adds to relevance" {
+	# 12's only customer bought nothing else: no neighbours. Its audience is
+	# Kitchen's customers by 0.5 * affinity / 10 + 0.1 * engagement: 2 and
+	# 1 (0.5 + 0.0785, 0.5 + 0.0775), 8 and 3 (0.25 + 0.0225, 0.25 + 0.019).
+	# 10's neighbour 11 brings 8 (relevance 1 + 0.25 + 0.0225), and 7 comes
+	# by the category alone (0.25 + 0.022); then the engagement order.
+	model
+	run -0 aud-query -m "$M" -n 5 10 12
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source,reason,product_name
+10,1,8,1.2725,model,similar:11,Blue Mug
+10,2,7,0.272,model,category:Kitchen,Blue Mug
+10,3,5,0.8099999999999999,model,engagement,Blue Mug
+10,4,4,0.7999999999999999,model,engagement,Blue Mug
+10,5,6,0.215,model,engagement,Blue Mug
+12,1,2,0.5785,model,category:Kitchen,Soup Bowl
+12,2,1,0.5775,model,category:Kitchen,Soup Bowl
+12,3,8,0.2725,model,category:Kitchen,Soup Bowl
+12,4,3,0.269,model,category:Kitchen,Soup Bowl
+12,5,5,0.8099999999999999,model,engagement,Soup Bowl
+OUT
+	run -0 aud-query -m "$M" -n 1 -F jsonl 12
+	assert_output '{"product_id":12,"product_name":"Soup Bowl","recommendations":[{"customer_id":2,"score":0.5785,"rank":1,"reason":{"kind":"category","category":"Kitchen"}}],"count":1,"note":"the customers who have not interacted with this product: first those whose products are most like it, then the rest, by engagement score"}'
+	run -0 bash -c "aud-query -m '$M' --info | grep -o '\"category_weight\":0.5'"
+}
+
+@test "--category-weight 0: categories unused, 12 gets the engagement order" {
+	model --category-weight 0
+	run -0 aud-query -m "$M" -n 2 12
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source,reason,product_name
+12,1,5,0.8099999999999999,model,engagement,Soup Bowl
+12,2,4,0.7999999999999999,model,engagement,Soup Bowl
+OUT
+}
+
+@test "aud-query --category: a new product known by its category, with or without a name" {
+	# Garden's products, heaviest first: 20 (weight 15), 21 (10); their
+	# buyers summed: 4 and 5 bought both (10), 6 one (5).
+	model
+	run -0 aud-query -m "$M" -n 4 --category Garden -F text
+	assert_output - <<'OUT'
+new product (category Garden):
+   1. customer 4  score 10.000000  (in category Garden)
+   2. customer 5  score 10.000000  (in category Garden)
+   3. customer 6  score 5.000000  (in category Garden)
+   4. customer 2  score 0.785000  (engagement)
+OUT
+	# The name's audience first: "mug" is the one word of "Green Mug" in the
+	# index, and half of "Blue Mug"'s (blue and mug, each in one name of
+	# five): cosine 1/sqrt(2) (float32), times the buyers' 5; then the
+	# category's, then the cold-start list.
+	run -0 aud-query -m "$M" -n 5 --name "Green Mug" --category Garden
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source,reason,product_name
+,1,1,3.535533845424652,model,name:10,Green Mug
+,2,2,3.535533845424652,model,name:10,Green Mug
+,3,3,3.535533845424652,model,name:10,Green Mug
+,4,4,10.0,model,category:Garden,Green Mug
+,5,5,10.0,model,category:Garden,Green Mug
+OUT
+	run -0 aud-query -m "$M" -n 1 --category Shoes -F text
+	assert_output - <<'OUT'
+new product (category Shoes: nothing like it, the cold-start list):
+   1. customer 5  score 0.810000  (engagement)
+OUT
+	# A known id wins over the category.
+	run -0 aud-query -m "$M" -n 1 --category Garden 12
+	assert_line '12,1,2,0.5785,model,category:Kitchen,Soup Bowl'
+	run -2 aud-query -m "$M" --category Garden --all
+	run -2 --separate-stderr aud-query -m "$M" --category ""
+	assert_equal "${stderr_lines[0]}" 'aud-query: --category: expected a category, got ""'
+}
+
+@test "GET /recommend?category= and ?name=&category=" {
+	model
+	run -0 bash -c "printf 'GET /recommend?category=Garden&n=1 HTTP/1.1\r\n\r\nGET /recommend?category=&name=&n=1 HTTP/1.1\r\nConnection: close\r\n\r\n' | aud-serve -m '$M' | tr -d '\r' | grep '^{'"
+	assert_output - <<'OUT'
+{"product_id":null,"product_name":null,"recommendations":[{"customer_id":4,"score":10.0,"rank":1,"reason":{"kind":"category","category":"Garden"}}],"count":1,"note":"new product known by name or category: the customers who bought the products whose names are most like it, then those who bought its category's most bought products, then the cold-start list, by engagement score"}
+{"detail":"name must be a product name, or category its category"}
+OUT
+}
+
+@test "a model with categories is format version 3; version 2 models are still read" {
+	model
+	run -0 bash -c "aud-cat --header '$M' | grep -o '\"version\":[0-9]*'"
+	assert_output '"version":3'
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/plain.aud" category.csv
+	aud-features -o "$F" "$BATS_TEST_TMPDIR/plain.aud"
+	aud-rank -q --features "$F" --model cooccurrence --half-life 0 \
+		-o "$BATS_TEST_TMPDIR/v2.aud" "$BATS_TEST_TMPDIR/plain.aud"
+	run -0 bash -c "aud-cat --header '$BATS_TEST_TMPDIR/v2.aud' | grep -o '\"version\":[0-9]*'"
+	assert_output '"version":2'
+	run -0 aud-query -m "$BATS_TEST_TMPDIR/v2.aud" -n 1 12
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source,reason,product_name
+12,1,5,0.8099999999999999,model,engagement,Soup Bowl
+OUT
+}
