@@ -1,4 +1,4 @@
-/* Products evaluated as if new, found by name; see coldstart.h. */
+/* Products evaluated as if new, found by name and category; see coldstart.h. */
 #include "coldstart.h"
 
 #include <msgpack.h>
@@ -14,6 +14,26 @@
 #define MATCHES 20	/* training products of like names drawn on */
 #define BUYERS 20	/* as the model keeps */
 #define MAX_PICKED 1000	/* enough for the estimate, and a bounded cost */
+#define CATEGORY_PRODUCTS 50	/* the heaviest of a category, as a model's
+				   index gives them */
+#define MAX_SOURCES (CATEGORY_PRODUCTS > MATCHES ? CATEGORY_PRODUCTS : MATCHES)
+
+/* A training product an audience draws on, and the weight of its buyers. */
+struct source {
+	uint32_t product;
+	double weight;
+};
+
+/* Heaviest first; ties to the lower product index. */
+static int
+heavier_source(const void *a, const void *b)
+{
+	const struct source *x = a, *y = b;
+
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	return (x->product > y->product) - (x->product < y->product);
+}
 
 static int
 has_name(const struct interactions *ia, size_t p)
@@ -21,6 +41,14 @@ has_name(const struct interactions *ia, size_t p)
 	const char *name = interactions_product_name(ia, p);
 
 	return name != NULL && *name != '\0';
+}
+
+/* A product a new one's audience can be found for: named, or in a category. */
+static int
+findable(const struct interactions *ia, size_t p)
+{
+	return has_name(ia, p) ||
+	    interactions_category(ia, p) != INTERACTIONS_NO_CATEGORY;
 }
 
 static uint64_t
@@ -54,7 +82,7 @@ cold_pick(const struct cold_input *in, size_t *which)
 	size_t picked = 0;
 
 	for (size_t i = 0; i < in->n; i++)
-		if (has_name(in->ia, in->evaluable[i]) && draw(in, i) < UINT64_MAX / 10)
+		if (findable(in->ia, in->evaluable[i]) && draw(in, i) < UINT64_MAX / 10)
 			which[picked++] = i;
 	if (picked > MAX_PICKED) {	/* the smallest draws: still uniform */
 		drawing = in;
@@ -93,72 +121,165 @@ index_names(const struct cold_input *in, const uint8_t *hidden,
 		memset(nm, 0, sizeof(*nm));	/* cannot happen: packed here */
 }
 
+/*
+ * Each category's training products not picked, heaviest first (by the
+ * sum of their customers' weights; ties: the lower index), at most
+ * CATEGORY_PRODUCTS, as a model's category index holds them.
+ */
+static void
+index_categories(const struct cold_input *in, const uint8_t *hidden,
+    uint64_t **start, struct source **src)
+{
+	size_t np = in->train->nproducts, ng = interactions_ncategories(in->ia);
+	uint64_t *next, n = 0;
+	struct source *all = xmalloc((np + 1) * sizeof(*all));
+
+	*start = xcalloc(ng + 2, sizeof(**start));
+	for (size_t q = 0; q < np; q++) {
+		uint32_t g = interactions_category(in->ia, q);
+
+		if (g != INTERACTIONS_NO_CATEGORY && !hidden[q] &&
+		    product_customers_count(in->train, q) > 0)
+			(*start)[g + 1]++;
+	}
+	for (size_t g = 0; g < ng; g++)
+		(*start)[g + 1] += (*start)[g];
+	next = xmalloc((ng + 1) * sizeof(*next));
+	memcpy(next, *start, ng * sizeof(*next));
+	for (size_t q = 0; q < np; q++) {
+		uint32_t g = interactions_category(in->ia, q);
+
+		if (g != INTERACTIONS_NO_CATEGORY && !hidden[q] &&
+		    product_customers_count(in->train, q) > 0)
+			all[next[g]++] = (struct source){ (uint32_t)q,
+			    cooc_product_weight(in->model, q) };
+	}
+	*src = xmalloc((np + 1) * sizeof(**src));
+	for (size_t g = 0; g < ng; g++) {
+		uint64_t from = (*start)[g], len = (*start)[g + 1] - from;
+
+		qsort(all + from, len, sizeof(*all), heavier_source);
+		if (len > CATEGORY_PRODUCTS)
+			len = CATEGORY_PRODUCTS;
+		memcpy(*src + n, all + from, len * sizeof(*all));
+		(*start)[g] = n;
+		n += len;
+	}
+	(*start)[ng] = n;
+	free(next);
+	free(all);
+}
+
+/* What one tier of an audience needs: per-customer scratch, all zero. */
+struct tier {
+	const struct cold_input *in;
+	uint8_t *taken;			/* not eligible, or chosen already */
+	double *score;
+	uint32_t *touched;
+	struct cooc_target s[MAX_SOURCES * BUYERS];
+	struct cooc_target buyer[BUYERS];
+};
+
+/*
+ * Appends to o[*k..kmax) the eligible buyers of the products in src, by
+ * the sum of the products' weights times the buyers' (ties: the lower
+ * customer index).
+ */
+static void
+add_tier(struct tier *t, const struct source *src, size_t ns, uint32_t *o,
+    size_t *k)
+{
+	const struct cold_input *in = t->in;
+	size_t nt = 0;
+
+	for (size_t m = 0; m < ns; m++) {
+		size_t nb = cooc_buyers(in->model, src[m].product, BUYERS, t->buyer);
+
+		for (size_t b = 0; b < nb; b++) {
+			uint32_t c = t->buyer[b].customer;
+
+			if (t->taken[c] || !in->present[c])
+				continue;
+			if (t->score[c] == 0)
+				t->touched[nt++] = c;
+			t->score[c] += src[m].weight * t->buyer[b].score;
+		}
+	}
+	for (size_t i = 0; i < nt; i++) {
+		t->s[i] = (struct cooc_target){ t->touched[i], UINT32_MAX,
+		    t->score[t->touched[i]] };
+		t->score[t->touched[i]] = 0;
+	}
+	qsort(t->s, nt, sizeof(*t->s), cooc_target_order);
+	for (size_t i = 0; i < nt && *k < in->kmax; i++) {
+		o[*k] = t->s[i].customer;
+		t->taken[o[(*k)++]] = 1;
+	}
+}
+
 void
 cold_targets(const struct cold_input *in, const size_t *which, size_t picked,
     const uint32_t *fallback, const size_t *nfallback, uint32_t *out,
     size_t *got)
 {
 	size_t nc = intern_count(in->ia->customers), np = in->train->nproducts;
-	uint8_t *hidden = xcalloc(np + 1, 1), *taken = xcalloc(nc + 1, 1);
-	double *score = xcalloc(nc + 1, sizeof(*score));
-	uint32_t *touched = xmalloc((MATCHES * BUYERS + 1) * sizeof(*touched));
-	struct cooc_target s[MATCHES * BUYERS];
-	struct cooc_target buyer[BUYERS];
+	uint8_t *hidden = xcalloc(np + 1, 1);
+	struct tier *t = xcalloc(1, sizeof(*t));
 	struct name_match match[MATCHES];
+	struct source src[MATCHES];
+	struct source *by_category = NULL;
+	uint64_t *category_start = NULL;
 	msgpack_sbuffer sb;
 	msgpack_unpacked u;
 	struct names nm;
 
+	t->in = in;
+	t->taken = xcalloc(nc + 1, 1);
+	t->score = xcalloc(nc + 1, sizeof(*t->score));
+	t->touched = xmalloc((MAX_SOURCES * BUYERS + 1) * sizeof(*t->touched));
 	for (size_t j = 0; j < picked; j++)
 		hidden[in->evaluable[which[j]]] = 1;
 	index_names(in, hidden, &sb, &u, &nm);
+	if (in->ia->categories != NULL)
+		index_categories(in, hidden, &category_start, &by_category);
 	for (size_t j = 0; j < picked; j++) {
 		uint32_t p = in->evaluable[which[j]], *o = out + j * in->kmax;
-		const char *name = interactions_product_name(in->ia, p);
-		size_t nm_found = names_similar(&nm, name, strlen(name), match,
-		    MATCHES), nt = 0, k = 0;
+		uint32_t g = interactions_category(in->ia, p);
+		size_t ns = 0, k = 0;
 
 		for (uint64_t x = in->train->start[p]; x < in->train->start[p + 1]; x++)
-			taken[in->train->customer[x]] = 1;	/* not eligible */
-		for (size_t m = 0; m < nm_found; m++) {
-			size_t nb = cooc_buyers(in->model, match[m].record, BUYERS, buyer);
+			t->taken[in->train->customer[x]] = 1;	/* not eligible */
+		if (has_name(in->ia, p)) {
+			const char *name = interactions_product_name(in->ia, p);
 
-			for (size_t b = 0; b < nb; b++) {
-				uint32_t c = buyer[b].customer;
-
-				if (taken[c] || !in->present[c])
-					continue;
-				if (score[c] == 0)
-					touched[nt++] = c;
-				score[c] += match[m].cosine * buyer[b].score;
-			}
+			ns = names_similar(&nm, name, strlen(name), match, MATCHES);
+			for (size_t m = 0; m < ns; m++)
+				src[m] = (struct source){ (uint32_t)match[m].record,
+				    match[m].cosine };
 		}
-		for (size_t t = 0; t < nt; t++) {
-			s[t] = (struct cooc_target){ touched[t], UINT32_MAX,
-			    score[touched[t]] };
-			score[touched[t]] = 0;
-		}
-		qsort(s, nt, sizeof(*s), cooc_target_order);
-		for (; k < nt && k < in->kmax; k++) {
-			o[k] = s[k].customer;
-			taken[o[k]] = 1;
-		}
+		add_tier(t, src, ns, o, &k);
+		if (g != INTERACTIONS_NO_CATEGORY)
+			add_tier(t, by_category + category_start[g],
+			    category_start[g + 1] - category_start[g], o, &k);
 		for (size_t f = 0; f < nfallback[j] && k < in->kmax; f++) {
 			uint32_t c = fallback[j * 2 * in->kmax + f];
 
-			if (!taken[c])
-				taken[o[k++] = c] = 1;
+			if (!t->taken[c])
+				t->taken[o[k++] = c] = 1;
 		}
 		got[j] = k;
-		for (size_t t = 0; t < k; t++)
-			taken[o[t]] = 0;
+		for (size_t i = 0; i < k; i++)
+			t->taken[o[i]] = 0;
 		for (uint64_t x = in->train->start[p]; x < in->train->start[p + 1]; x++)
-			taken[in->train->customer[x]] = 0;
+			t->taken[in->train->customer[x]] = 0;
 	}
 	msgpack_unpacked_destroy(&u);
 	msgpack_sbuffer_destroy(&sb);
 	free(hidden);
-	free(taken);
-	free(score);
-	free(touched);
+	free(by_category);
+	free(category_start);
+	free(t->taken);
+	free(t->score);
+	free(t->touched);
+	free(t);
 }

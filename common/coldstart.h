@@ -1,12 +1,14 @@
 /*
  * The cold-start part of the evaluation: a seeded tenth of the evaluable
- * products that have a name (at most 1,000: those of the smallest draws) is
- * treated as new. Their training rows are
- * hidden from the name index, so they are found only by their names, as a
- * product the model has never seen is: the buyers of the 20 training
- * products (not hidden) named most like each (names.h), by the names'
- * cosine times the buyers' weight, summed, then the engagement order. The
- * same customers as in the main evaluation are eligible.
+ * products that have a name or a category (at most 1,000: those of the
+ * smallest draws) is treated as new. Their training rows are hidden from
+ * the name and category indexes, so they are found only by their names
+ * and categories, as a product the model has never seen is
+ * (model_new_audience): the buyers of the 20 training products (not
+ * hidden) named most like each (names.h), by the names' cosine times the
+ * buyers' weight, summed; then the buyers of the 50 heaviest training
+ * products of its category, by their weights summed; then the engagement
+ * order. The same customers as in the main evaluation are eligible.
  */
 #ifndef AUD_COLDSTART_H
 #define AUD_COLDSTART_H

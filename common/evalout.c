@@ -172,10 +172,13 @@ eval_write_text(FILE *out, const struct eval_result *r)
 	if (r->cold_products > 0) {
 		const struct eval_at_k *a = &r->cold_name[mid];
 
-		fprintf(out, "\nAs new products, known only by name (%zu of them, their "
-		    "training rows hidden), at k=%lld the buyers of products named "
-		    "alike find %.5f against the global list's %.5f: ", r->cold_products,
-		    (long long)r->ks[mid], a->precision, r->cold_global[mid].precision);
+		fprintf(out, "\nAs new products, known only by name%s (%zu of them, "
+		    "their training rows hidden), at k=%lld the buyers of products "
+		    "named alike%s find %.5f against the global list's %.5f: ",
+		    r->cold_categories ? " and category" : "", r->cold_products,
+		    (long long)r->ks[mid], r->cold_categories ?
+		    " or of the same category" : "", a->precision,
+		    r->cold_global[mid].precision);
 		describe_lift(out, a->hit_vs, a->hit_vs_lo, a->hit_vs_hi);
 		fprintf(out, ", so it %s the global list.\n", verdict(a->hit_vs_lo,
 		    a->hit_vs_hi));

@@ -397,11 +397,13 @@ measure_cold(const struct split *sp, const struct eval_params *p,
 	uint8_t *hit[2], *back[2];
 	struct split sub = *sp;
 
-	if (sp->ia->name_at == NULL || (picked = cold_pick(&in, which)) == 0) {
+	if ((sp->ia->name_at == NULL && sp->ia->categories == NULL) ||
+	    (picked = cold_pick(&in, which)) == 0) {
 		free(which);
 		return;
 	}
 	r->cold_products = picked;
+	r->cold_categories = sp->ia->categories != NULL;
 	products = xmalloc(picked * sizeof(*products));
 	relevant = xmalloc(picked * sizeof(*relevant));
 	sub_rhit = xmalloc(picked * r->nk * sizeof(*sub_rhit));

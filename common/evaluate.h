@@ -65,6 +65,7 @@ struct eval_result {
 	/* Products treated as new (coldstart.h): the global list (the
 	   engagement order) and the audiences found by name. */
 	size_t cold_products;
+	int cold_categories;		/* found by category too */
 	struct eval_at_k cold_global[EVAL_MAX_K], cold_name[EVAL_MAX_K];
 	size_t bootstrap;
 	uint64_t seed;

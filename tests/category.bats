@@ -145,3 +145,18 @@ product_id,rank,customer_id,score,source,reason,product_name
 12,1,5,0.8099999999999999,model,engagement,Soup Bowl
 OUT
 }
+
+@test "aud-rank --eval: products treated as new are found by their category" {
+	# planted.csv: two groups of customers, each buying its own group of
+	# products (1xx and 2xx); the test rows are in-group first purchases.
+	# With the groups as categories, a product treated as new gets the
+	# buyers of its category's products: all of them in-group.
+	awk -F, 'NR == 1 { print $0 ",category"; next }
+	    { print $0 "," (substr($2, 1, 1) == "1" ? "kitchen" : "garden") }' \
+		planted.csv > "$BATS_TEST_TMPDIR/planted.csv"
+	aud-prepare -q --category-col category -o "$I" "$BATS_TEST_TMPDIR/planted.csv"
+	run -0 bash -c "aud-rank --eval --k 5 '$I' | jq -c '.cold_start | [.products, .by_name[\"5\"].precision, .global_list[\"5\"].precision]'"
+	assert_output '[1,1,0]'
+	run -0 bash -c "aud-rank --eval --k 5 --text '$I' | tail -n 1"
+	assert_output --partial 'As new products, known only by name and category (1 of them'
+}
