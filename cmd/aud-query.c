@@ -9,14 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audfmt.h"
+#include "campaign.h"
 #include "cli.h"
 #include "idlist.h"
 #include "json.h"
 #include "model.h"
 #include "output.h"
 #include "stream.h"
+#include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -31,6 +34,11 @@ struct options {
 	int new_product;		/* --name or --category */
 	const char *name;		/* --name: a product known by name */
 	const char *category;		/* --category: or by its category */
+	/* A campaign export: any of these given. */
+	const char *products, *exclude, *salt, *provenance;
+	int64_t max_per_customer;
+	double holdout;
+	int campaign;
 	enum format format;
 	struct common_options common;
 };
@@ -98,6 +106,12 @@ parse_options(int argc, char **argv, struct options *opt)
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "category", required_argument, NULL, 'C' },
+		{ "exclude", required_argument, NULL, 'X' },
+		{ "holdout", required_argument, NULL, 'O' },
+		{ "max-per-customer", required_argument, NULL, 'P' },
+		{ "products", required_argument, NULL, 'L' },
+		{ "provenance", required_argument, NULL, 'V' + 256 },
+		{ "salt", required_argument, NULL, 'S' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "header", no_argument, NULL, 'H' },
 		{ "info", no_argument, NULL, 'i' },
@@ -150,6 +164,30 @@ parse_options(int argc, char **argv, struct options *opt)
 				cli_bad_value(usage, "--name", "a product name", optarg);
 			opt->name = optarg;
 			break;
+		case 'X':
+			opt->exclude = optarg;
+			break;
+		case 'O':
+			if (cli_parse_double(optarg, 0, 100, &opt->holdout) < 0 ||
+			    opt->holdout <= 0 || opt->holdout >= 100)
+				cli_bad_value(usage, "--holdout",
+				    "a percentage above 0 and below 100", optarg);
+			break;
+		case 'P':
+			if (cli_parse_int(optarg, 1, 1000000,
+			    &opt->max_per_customer) < 0)
+				cli_bad_value(usage, "--max-per-customer",
+				    "a whole number from 1", optarg);
+			break;
+		case 'L':
+			opt->products = optarg;
+			break;
+		case 'V' + 256:
+			opt->provenance = optarg;
+			break;
+		case 'S':
+			opt->salt = optarg;
+			break;
 		case 'C':
 			if (*optarg == '\0')
 				cli_bad_value(usage, "--category", "a category",
@@ -173,10 +211,25 @@ parse_options(int argc, char **argv, struct options *opt)
 	opt->new_product = opt->name != NULL || opt->category != NULL;
 	if (opt->header && (optind < argc || opt->all || opt->info ||
 	    opt->new_product))
-		cli_usage_error(usage, "--header is for products on standard input");
+		cli_usage_error(usage, "--header is for products on standard "
+		    "input or in --products");
 	if (opt->new_product && (opt->all || opt->info || argc - optind > 1))
 		cli_usage_error(usage, "--name and --category take at most one "
 		    "product, and neither --all nor --info");
+	opt->campaign = opt->products || opt->exclude || opt->max_per_customer ||
+	    opt->holdout > 0;
+	if (opt->campaign && (opt->new_product || opt->info))
+		cli_usage_error(usage, "campaign options are not for --name, "
+		    "--category or --info");
+	if (opt->products && (opt->all || optind < argc))
+		cli_usage_error(usage, "--products takes the place of --all and "
+		    "product arguments");
+	if ((opt->holdout > 0) != (opt->salt != NULL))
+		cli_usage_error(usage, "--holdout and --salt go together");
+	if (opt->holdout > 0 && opt->format == FORMAT_MSGPACK)
+		cli_usage_error(usage, "--holdout: not with --format msgpack");
+	if (opt->provenance && !opt->campaign)
+		cli_usage_error(usage, "--provenance is for campaign exports");
 }
 
 static struct audfmt *fmt;	/* made once the model is open */
@@ -244,12 +297,15 @@ write_audience(FILE *out, const struct options *opt, const struct model *m,
 		audfmt_table(out, fmt, a, product, (size_t)opt->n);
 }
 
-/* Where a product was given, for messages: stdin:LINE or argument N. */
+/* Where a product was given, for messages: FILE:LINE (source, stdin or
+   --products) or argument N (source NULL). */
 static void
-where(char *buf, size_t len, const struct idlist_entry *e, int from_stdin)
+where(char *buf, size_t len, const struct idlist_entry *e, const char *source)
 {
-	snprintf(buf, len, from_stdin ? "stdin:%llu" : "argument %llu",
-	    (unsigned long long)e->line);
+	if (source != NULL)
+		snprintf(buf, len, "%s:%llu", source, (unsigned long long)e->line);
+	else
+		snprintf(buf, len, "argument %llu", (unsigned long long)e->line);
 }
 
 /*
@@ -260,7 +316,7 @@ where(char *buf, size_t len, const struct idlist_entry *e, int from_stdin)
  */
 static void
 check_products(const struct options *opt, const struct model *m,
-    const struct idlist_entry *ids, size_t n, int from_stdin)
+    const struct idlist_entry *ids, size_t n, const char *source)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct idlist_entry *e = &ids[i];
@@ -269,7 +325,7 @@ check_products(const struct options *opt, const struct model *m,
 		char at[64], err[512];
 		int ret;
 
-		where(at, sizeof(at), e, from_stdin);
+		where(at, sizeof(at), e, source);
 		if (e->len == 0)
 			errx(EXIT_DATA, "%s: empty product id", at);
 		id_from_text(&id, e->text, e->len);
@@ -288,11 +344,13 @@ check_products(const struct options *opt, const struct model *m,
 	}
 }
 
-/* Writes the audience of each product; returns how many got the
-   cold-start list, and the first of them in *first_unknown. */
+/* Writes the audience of each product, or adds it to the campaign c;
+   returns how many got the cold-start list, and the first of them in
+   *first_unknown. */
 static size_t
 query_products(FILE *out, const struct options *opt, const struct model *m,
-    const struct idlist_entry *ids, size_t n, size_t *first_unknown)
+    const struct idlist_entry *ids, size_t n, size_t *first_unknown,
+    struct campaign *c)
 {
 	size_t unknown = 0;
 
@@ -309,7 +367,10 @@ query_products(FILE *out, const struct options *opt, const struct model *m,
 		if (ret == 0 && unknown++ == 0)
 			*first_unknown = i;
 		stream_id_object(&id, &product);
-		write_audience(out, opt, m, &a, &product);
+		if (c != NULL)
+			campaign_add(c, m, &product, &a);
+		else
+			write_audience(out, opt, m, &a, &product);
 		audience_free(&a);
 	}
 	return unknown;
@@ -331,12 +392,8 @@ query_new(FILE *out, const struct options *opt, const struct model *m,
 	    .category_len = opt->category ? strlen(opt->category) : 0 };
 	char err[512];
 	int ret = 0;
-	uint64_t top = model_top_n(m);
 	size_t n = (size_t)opt->n;
 
-	/* As long as the model's own audiences, unless -n says otherwise. */
-	if (!opt->n_given && top > 0 && top < n)
-		n = (size_t)top;
 	if (product_text != NULL) {
 		id_from_text(&id, product_text, strlen(product_text));
 		if ((ret = model_lookup(m, &id, &a, err, sizeof(err))) < 0)
@@ -361,13 +418,25 @@ query_new(FILE *out, const struct options *opt, const struct model *m,
 	audience_free(&a);
 }
 
-/* The products given, as arguments or else on standard input. */
+/* The products given, as arguments, in a --products file, or else on
+   standard input. */
 struct given {
-	struct idlist list;		/* standard input's */
+	struct idlist list;		/* the file's or standard input's */
 	struct idlist_entry *ids;
 	size_t n;
-	int from_stdin;
+	const char *source;		/* the file, "stdin", or NULL */
 };
+
+/* Opens a file of ids ("-": standard input) or exits. */
+static FILE *
+open_ids(const char *path)
+{
+	FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+
+	if (in == NULL)
+		err(EXIT_DATA, "%s", path);
+	return in;
+}
 
 /* Reads the products given and checks them all (exits on a bad one). */
 static void
@@ -377,11 +446,22 @@ given_load(struct given *g, const struct options *opt, const struct model *m,
 	char err[512];
 
 	memset(g, 0, sizeof(*g));
-	g->from_stdin = optind >= argc;
-	if (g->from_stdin) {
-		if (idlist_read(&g->list, stdin, "stdin", opt->header, err,
-		    sizeof(err)) < 0)
+	if (opt->products != NULL || optind >= argc) {
+		struct idlist_source src = { .name = "stdin",
+		    .skip_header = opt->header };
+
+		if (opt->products != NULL) {	/* a file of ids, or a CSV */
+			src.in = open_ids(opt->products);
+			src.first_column = 1;
+			if (src.in != stdin)
+				src.name = opt->products;
+		} else
+			src.in = stdin;
+		if (idlist_read(&g->list, &src, err, sizeof(err)) < 0)
 			errx(EXIT_DATA, "%s", err);
+		if (src.in != stdin)
+			fclose(src.in);
+		g->source = src.name;
 		g->ids = g->list.id;
 		g->n = g->list.n;
 	} else {
@@ -393,32 +473,38 @@ given_load(struct given *g, const struct options *opt, const struct model *m,
 			g->ids[i].line = i + 1;
 		}
 	}
-	check_products(opt, m, g->ids, g->n, g->from_stdin);
+	check_products(opt, m, g->ids, g->n, g->source);
 }
 
 /* Writes their audiences; the unknown ones are said on stderr (not under
    -q) once the output is complete. */
 static void
 given_query(FILE *out, const struct options *opt, const struct model *m,
-    struct given *g)
+    struct given *g, struct campaign *c)
 {
 	size_t first = 0, unknown = query_products(out, opt, m, g->ids, g->n,
-	    &first);
+	    &first, c);
 	const struct idlist_entry *f = &g->ids[first];
 
 	if (unknown > 0 && !opt->common.quiet)
 		warnx("%zu of %zu product%s %s not in the model: given the "
 		    "cold-start list (first: \"%.*s\", %s %llu)", unknown, g->n,
 		    g->n == 1 ? "" : "s", unknown == 1 ? "is" : "are",
-		    (int)f->len, f->text, g->from_stdin ? "line" : "argument",
+		    (int)f->len, f->text, g->source ? "line" : "argument",
 		    (unsigned long long)f->line);
-	if (!g->from_stdin)
+}
+
+static void
+given_free(struct given *g)
+{
+	if (g->source == NULL)
 		free(g->ids);
 	idlist_free(&g->list);
 }
 
 static void
-export_all(FILE *out, const struct options *opt, const struct model *m)
+export_all(FILE *out, const struct options *opt, const struct model *m,
+    struct campaign *c)
 {
 	struct audience a = { 0 };
 	uint64_t at = 0;
@@ -426,11 +512,134 @@ export_all(FILE *out, const struct options *opt, const struct model *m)
 	int ret = 0;
 
 	while (!ferror(out) && (ret = model_next(m, &at, &a, err,
-	    sizeof(err))) == 1)
-		write_audience(out, opt, m, &a, a.product_id);
+	    sizeof(err))) == 1) {
+		if (c != NULL)
+			campaign_add(c, m, a.product_id, &a);
+		else
+			write_audience(out, opt, m, &a, a.product_id);
+	}
 	audience_free(&a);
 	if (ret < 0)
 		errx(EXIT_DATA, "%s: %s", opt->model, err);
+}
+
+/* The suppression list: its customer ids, interned. */
+static struct intern *
+load_exclude(const char *path, size_t *count)
+{
+	struct idlist l;
+	struct idlist_source src = { .in = open_ids(path), .name = path,
+	    .first_column = 1 };
+	struct intern *t = intern_new();
+	char err[512];
+
+	if (src.in == stdin)
+		src.name = "stdin";
+	if (idlist_read(&l, &src, err, sizeof(err)) < 0)
+		errx(EXIT_DATA, "%s", err);
+	if (src.in != stdin)
+		fclose(src.in);
+	for (size_t i = 0; i < l.n; i++) {
+		struct id id;
+
+		id_from_text(&id, l.id[i].text, l.id[i].len);
+		if (intern_add(t, &id, NULL) == UINT32_MAX)
+			errx(EXIT_DATA, "%s: more than 4 billion ids", path);
+	}
+	*count = intern_count(t);
+	idlist_free(&l);
+	return t;
+}
+
+/* Chooses a campaign's audiences, writes them, says what could not be. */
+static void
+write_campaign(FILE *out, const struct options *opt, const struct model *m,
+    struct campaign *c)
+{
+	campaign_assign(c);
+	for (size_t i = 0; i < c->nproducts && !ferror(out); i++) {
+		struct campaign_view v;
+
+		campaign_view(c, i, &v);
+		write_audience(out, opt, m, &v.a, &c->product[i].id);
+		campaign_view_free(&v);
+	}
+	if (c->unfilled > 0 && !opt->common.quiet)
+		warnx("%llu of %llu places could not be filled: no candidate "
+		    "left among the customers the model holds a product",
+		    (unsigned long long)c->unfilled,
+		    (unsigned long long)(c->nproducts * c->p.n));
+}
+
+static const char *const format_names[] = { "csv", "tsv", "jsonl", "msgpack",
+    "text" };
+
+/* The sidecar: where the export came from, with what, and when. */
+static void
+write_provenance(FILE *f, const struct options *opt, const struct model *m,
+    const struct campaign *c, size_t excluded)
+{
+	char now[TIME_ISO_LEN];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	time_format_iso((int64_t)ts.tv_sec * 1000, now);	/* to the second */
+	fputs("{\"tool\":\"aud-query\",\"tool_version\":\"" AUD_VERSION
+	    "\",\"time\":", f);
+	json_write_string(f, now, strlen(now));
+	fputs(",\"export\":", f);
+	if (opt->common.output != NULL && strcmp(opt->common.output, "-") != 0)
+		json_write_string(f, opt->common.output, strlen(opt->common.output));
+	else
+		fputs("null", f);
+	fputs(",\"model\":{\"path\":", f);
+	json_write_string(f, opt->model, strlen(opt->model));
+	fputs(",\"metadata\":", f);
+	json_write_object(f, m->meta);
+	fprintf(f, "},\"options\":{\"top\":%lld,\"format\":\"%s\","
+	    "\"products\":", (long long)opt->n, format_names[opt->format]);
+	if (opt->products)
+		json_write_string(f, opt->products, strlen(opt->products));
+	else
+		fputs(opt->all ? "\"--all\"" : "null", f);
+	fputs(",\"exclude\":", f);
+	if (opt->exclude)
+		json_write_string(f, opt->exclude, strlen(opt->exclude));
+	else
+		fputs("null", f);
+	if (opt->max_per_customer > 0)
+		fprintf(f, ",\"max_per_customer\":%lld",
+		    (long long)opt->max_per_customer);
+	else
+		fputs(",\"max_per_customer\":null", f);
+	fputs(",\"holdout\":", f);
+	if (opt->holdout > 0) {
+		json_write_double(f, opt->holdout);
+		fputs(",\"salt\":", f);
+		json_write_string(f, opt->salt, strlen(opt->salt));
+	} else
+		fputs("null,\"salt\":null", f);
+	fprintf(f, "},\"counts\":{\"products\":%zu,\"places\":%llu,"
+	    "\"unfilled\":%llu,\"controls\":%llu,\"excluded_customers\":%zu,"
+	    "\"candidates_suppressed\":%llu}}\n", c->nproducts,
+	    (unsigned long long)(c->nproducts * c->p.n),
+	    (unsigned long long)c->unfilled, (unsigned long long)c->controls,
+	    excluded, (unsigned long long)c->suppressed);
+}
+
+/* The sidecar's path: --provenance, or -o's with ".json"; NULL for none. */
+static char *
+provenance_path(const struct options *opt)
+{
+	char *path = NULL;
+
+	if (opt->provenance != NULL)
+		return xstrndup(opt->provenance, strlen(opt->provenance));
+	if (opt->common.output == NULL || strcmp(opt->common.output, "-") == 0)
+		return NULL;
+	if (asprintf(&path, "%s.json", opt->common.output) < 0)
+		xalloc_failed();
+	return path;
 }
 
 int
@@ -438,14 +647,20 @@ main(int argc, char **argv)
 {
 	struct options opt;
 	struct model m;
-	struct output out;
+	struct output out, side;
+	struct campaign camp = { 0 };
+	struct intern *exclude = NULL;
+	size_t excluded = 0;
+	char *side_path = NULL;
 	uint64_t top;
 	char err[512];
 
 	parse_options(argc, argv, &opt);
 	if (model_open(&m, opt.model, err, sizeof(err)) < 0)
 		errx(EXIT_DATA, "%s", err);
-	top = model_top_n(&m);
+	top = model_depth(&m);
+	if (!opt.n_given && model_top_n(&m) > 0 && model_top_n(&m) < (uint64_t)opt.n)
+		opt.n = (int64_t)model_top_n(&m);	/* the audiences it was built for */
 	if (opt.n_given && top > 0 && (uint64_t)opt.n > top)
 		errx(EXIT_USAGE, "-n: this model holds %llu customers per product, "
 		    "not %lld", (unsigned long long)top, (long long)opt.n);
@@ -456,11 +671,21 @@ main(int argc, char **argv)
 		json_write_object(out.fp, m.meta);
 		putc('\n', out.fp);
 	} else {
-		struct given g;
+		struct given g = { 0 };
+		struct campaign_params cp = { .n = (size_t)opt.n,
+		    .max_per_customer = (uint64_t)opt.max_per_customer,
+		    .holdout = opt.holdout, .salt = opt.salt };
+		struct campaign *c = opt.campaign ? &camp : NULL;
 
+		if (opt.exclude != NULL)
+			exclude = load_exclude(opt.exclude, &excluded);
+		cp.exclude = exclude;
+		campaign_init(&camp, &cp);
 		if (!opt.new_product && !opt.all)
 			given_load(&g, &opt, &m, argc, argv);
 		fmt = audfmt_new(&m, opt.format == FORMAT_TSV ? '\t' : ',');
+		if (opt.holdout > 0)
+			audfmt_set_groups(fmt);
 		if (opt.format == FORMAT_CSV || opt.format == FORMAT_TSV)
 			audfmt_table_header(out.fp, fmt);
 		else if (opt.format == FORMAT_MSGPACK)
@@ -468,14 +693,29 @@ main(int argc, char **argv)
 		if (opt.new_product)
 			query_new(out.fp, &opt, &m, optind < argc ? argv[optind] : NULL);
 		else if (opt.all)
-			export_all(out.fp, &opt, &m);
+			export_all(out.fp, &opt, &m, c);
 		else
-			given_query(out.fp, &opt, &m, &g);
+			given_query(out.fp, &opt, &m, &g, c);
+		if (c != NULL)
+			write_campaign(out.fp, &opt, &m, c);
+		if (c != NULL && (side_path = provenance_path(&opt)) != NULL) {
+			if (output_open(&side, side_path, 0, 0, err, sizeof(err)) < 0)
+				errx(EXIT_DATA, "%s", err);
+			write_provenance(side.fp, &opt, &m, c, excluded);
+		}
 		audfmt_free(fmt);
+		given_free(&g);
 	}
-	model_close(&m);
 	if (output_finish(&out, targets ? stream_writer_finish(targets) : 0, err,
 	    sizeof(err)) < 0)
 		errx(EXIT_DATA, "%s", err);
+	/* The sidecar only once the export is in place. */
+	if (side_path != NULL && output_finish(&side, 0, err, sizeof(err)) < 0)
+		errx(EXIT_DATA, "%s", err);
+	campaign_free(&camp);
+	if (exclude != NULL)
+		intern_free(exclude);
+	free(side_path);
+	model_close(&m);
 	return 0;
 }

@@ -35,7 +35,7 @@
 struct options {
 	const char *features;
 	const char *model;		/* engagement, activity or cooccurrence */
-	int64_t top_n, seed, bootstrap;
+	int64_t top_n, depth, seed, bootstrap;
 	double train_fraction;
 	double half_life, alpha, blend;	/* the co-occurrence model's */
 	double category_weight;
@@ -81,6 +81,8 @@ help(void)
 	    "  --score SCORE        engagement, activity, or a return model's p_alive or\n"
 	    "                       expected_purchases (columns of aud-features' return model)\n"
 	    "  --top-n N            customers per product, 1 to %d (default 10)\n"
+	    "  --depth D            customers the model holds per product, from N: the\n"
+	    "                       candidates of campaign exports (default 3 N)\n"
 	    "  --quick              a seeded 10%% sample of the products, for fast trials\n"
 	    "  --seed S             seed of --quick and of the bootstrap (default 1)\n"
 	    "  --eval               evaluate on a temporal split; JSON out\n"
@@ -112,12 +114,13 @@ parse_options(int argc, char **argv, struct options *opt)
 	enum { O_FEATURES = 256, O_SCORE, O_TOP_N, O_QUICK, O_SEED, O_EVAL,
 	    O_K, O_TRAIN_FRACTION, O_BOOTSTRAP, O_TEXT, O_HALF_LIFE,
 	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT, O_MODEL, O_ALS, O_TUNE,
-	    O_CATEGORY_WEIGHT };
+	    O_CATEGORY_WEIGHT, O_DEPTH };
 	static const struct option longopts[] = {
 		{ "als", no_argument, NULL, O_ALS },
 		{ "blend", required_argument, NULL, O_BLEND },
 		{ "bootstrap", required_argument, NULL, O_BOOTSTRAP },
 		{ "category-weight", required_argument, NULL, O_CATEGORY_WEIGHT },
+		{ "depth", required_argument, NULL, O_DEPTH },
 		{ "eval", no_argument, NULL, O_EVAL },
 		{ "features", required_argument, NULL, O_FEATURES },
 		{ "half-life", required_argument, NULL, O_HALF_LIFE },
@@ -227,6 +230,10 @@ parse_options(int argc, char **argv, struct options *opt)
 		case O_TEXT:
 			opt->text = 1;
 			break;
+		case O_DEPTH:
+			if (cli_parse_int(optarg, 1, 3 * MAX_TOP_N, &opt->depth) < 0)
+				cli_bad_value(usage, "--depth", "1 to 30000", optarg);
+			break;
 		case O_TOP_N:
 			if (cli_parse_int(optarg, 1, MAX_TOP_N, &opt->top_n) < 0)
 				cli_bad_value(usage, "--top-n", "1 to 10000",
@@ -257,6 +264,11 @@ parse_options(int argc, char **argv, struct options *opt)
 		opt->k[0] = 5, opt->k[1] = 10, opt->k[2] = 20;
 		opt->nk = 3;
 	}
+	if (opt->depth == 0)
+		opt->depth = 3 * opt->top_n;
+	if (opt->depth < opt->top_n)
+		cli_usage_error(usage, "--depth %lld: below --top-n %lld",
+		    (long long)opt->depth, (long long)opt->top_n);
 }
 
 /* Whether product p is in the seeded 10% sample of --quick. */
@@ -382,7 +394,7 @@ write_targets(struct model_writer *mw, const struct options *opt,
     const struct product_customers *g, const struct targeting *t,
     const struct cooc_params *cp)
 {
-	size_t nc = intern_count(ia->customers), n = (size_t)opt->top_n;
+	size_t nc = intern_count(ia->customers), n = (size_t)opt->depth;
 	uint32_t *feature_of = xmalloc((nc + 1) * sizeof(*feature_of));
 	uint32_t *customer_at = xmalloc((t->ncandidates + 1) * sizeof(*customer_at));
 	uint32_t *block = xmalloc(BLOCK * sizeof(*block));
@@ -464,7 +476,7 @@ write_places(struct model_writer *mw, const struct options *opt,
     const struct interactions *ia, const struct product_customers *g,
     const struct targeting *t, size_t maxm)
 {
-	size_t n = (size_t)opt->top_n;
+	size_t n = (size_t)opt->depth;
 	uint32_t *places = xmalloc(n * sizeof(*places));
 	uint32_t *scratch = xmalloc((maxm + 1) * sizeof(*scratch));
 
@@ -496,11 +508,12 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 	struct targeting t;
 	uint32_t *rank_of = xmalloc((intern_count(ia->customers) + 1) * sizeof(*rank_of));
 	uint32_t *place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
-	size_t n = (size_t)opt->top_n, maxm = 0, head, want;
+	size_t n = (size_t)opt->depth, maxm = 0, head, want;
 	uint32_t *order;
 	struct id *ids;
 	double *scores;
-	struct model_meta meta = { .score = opt->model, .top_n = n,
+	struct model_meta meta = { .score = opt->model,
+	    .top_n = (uint64_t)opt->top_n, .depth = n,
 	    .interactions = ia->n, .quick = opt->quick,
 	    .seed = (uint64_t)opt->seed, .features_source = opt->features,
 	    .interactions_source = ia->source,

@@ -194,7 +194,7 @@ static int
 audience_n(const struct api_conn *c, const struct http_request *req,
     struct response *r, int64_t *n)
 {
-	uint64_t top = model_top_n(&c->m);
+	uint64_t top = model_depth(&c->m);
 	int64_t most = top > 0 && top < MAX_N ? (int64_t)top : MAX_N;
 	char why[128];
 

@@ -19,6 +19,7 @@ struct audfmt {
 	char **text;		/* "customer  score 0.123456" per entry */
 	char *note_model, *note_fallback, *note_name, *note_new;	/* JSON
 								   strings */
+	int groups;			/* a campaign export with a holdout */
 	const char *order;	/* the score of the ranking head: the reason of
 				   every customer the model gives none */
 	char *order_json;	/* {"kind":"<order>"} */
@@ -270,7 +271,22 @@ audfmt_table_header(FILE *out, const struct audfmt *f)
 	    s, s, s);
 	if (f->names)
 		fprintf(out, "%cproduct_name", s);
+	if (f->groups)
+		fprintf(out, "%cgroup", s);
 	putc('\n', out);
+}
+
+void
+audfmt_set_groups(struct audfmt *f)
+{
+	f->groups = 1;
+}
+
+/* The group of the i-th customer of a campaign export's audience. */
+static const char *
+group(const struct audience *a, size_t i)
+{
+	return a->control != NULL && a->control[i] ? "control" : "target";
 }
 
 void
@@ -290,6 +306,8 @@ audfmt_table(FILE *out, struct audfmt *f, const struct audience *a,
 		write_reason(out, f, a, i, 0);
 		if (f->names)
 			fprintf(out, "%c%s", f->sep, name ? name : "");
+		if (f->groups)
+			fprintf(out, "%c%s", f->sep, group(a, i));
 		putc('\n', out);
 	}
 	free(id);
@@ -329,6 +347,8 @@ audfmt_json(FILE *out, struct audfmt *f, const struct audience *a,
 		fputs(entry(f, &f->json, a, i, 1, &scratch), out);
 		fputs(rank + at, out);
 		write_reason(out, f, a, i, 1);
+		if (f->groups)
+			fprintf(out, ",\"group\":\"%s\"", group(a, i));
 		putc('}', out);
 	}
 	free(scratch);
@@ -372,7 +392,8 @@ audfmt_text(FILE *out, struct audfmt *f, const struct audience *a,
 		fprintf(out, "%4zu. customer %s  (", i + 1,
 		    entry(f, &f->text, a, i, 2, &scratch));
 		write_reason(out, f, a, i, 2);
-		fputs(")\n", out);
+		fputs(f->groups && a->control && a->control[i] ?
+		    ", control: not to be contacted)\n" : ")\n", out);
 		free(scratch);
 	}
 }

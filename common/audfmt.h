@@ -24,6 +24,10 @@ struct audfmt;
 struct audfmt *audfmt_new(const struct model *m, char sep);
 void audfmt_free(struct audfmt *f);
 
+/* Campaign exports with a holdout: each customer's group ("target" or
+   "control", a->control) in a last column, or a "group" field. */
+void audfmt_set_groups(struct audfmt *f);
+
 /* The header line of the CSV or TSV form. */
 void audfmt_table_header(FILE *out, const struct audfmt *f);
 

@@ -30,37 +30,78 @@ add(struct idlist *l, const char *text, size_t len, uint64_t line)
 	l->n++;
 }
 
+/*
+ * The first field of a CSV line[0..*len): up to the first comma, or a
+ * quoted field with its "" made ". Returns where it starts; *len is its
+ * length (the line is unquoted in place).
+ */
+static char *
+first_field(char *line, size_t *len)
+{
+	size_t i = 0, out = 0;
+
+	if (*len == 0 || line[0] != '"') {
+		char *comma = memchr(line, ',', *len);
+
+		if (comma != NULL)
+			*len = (size_t)(comma - line);
+		return line;
+	}
+	for (i = 1; i < *len; i++) {
+		if (line[i] == '"' && i + 1 < *len && line[i + 1] == '"')
+			i++;
+		else if (line[i] == '"')
+			break;
+		line[out++] = line[i];
+	}
+	*len = out;
+	return line;
+}
+
 int
-idlist_read(struct idlist *l, FILE *in, const char *name, int skip_header,
-    char *err, size_t errlen)
+idlist_read(struct idlist *l, const struct idlist_source *src, char *err,
+    size_t errlen)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	uint64_t lineno = 0;
 	ssize_t got;
+	int csv = 0;
 
 	memset(l, 0, sizeof(*l));
-	while ((got = getline(&line, &cap, in)) > 0) {
+	while ((got = getline(&line, &cap, src->in)) > 0) {
 		size_t a = 0, b = (size_t)got;
+		char *text = line;
 
-		if (++lineno == 1 && skip_header)
-			continue;
 		if (memchr(line, '\0', b) != NULL) {
 			snprintf(err, errlen, "%s:%llu: a NUL byte in an id",
-			    name, (unsigned long long)lineno);
+			    src->name, (unsigned long long)lineno + 1);
 			free(line);
 			return -1;
 		}
+		/* A first line with a comma: a CSV, whose header it is. */
+		if (++lineno == 1 && src->first_column &&
+		    memchr(line, ',', b) != NULL)
+			csv = 1;
+		if (lineno == 1 && (src->skip_header || csv))
+			continue;
 		while (a < b && blank(line[a]))
 			a++;
 		while (b > a && blank(line[b - 1]))
 			b--;
+		if (csv) {
+			b -= a;
+			text = first_field(line + a, &b);
+			a = 0;
+			while (b > 0 && blank(text[b - 1]))
+				b--;
+		}
 		if (b > a)
-			add(l, line + a, b - a, lineno);
+			add(l, text + a, b - a, lineno);
 	}
 	free(line);
-	if (ferror(in)) {
-		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+	if (ferror(src->in)) {
+		snprintf(err, errlen, "%s: %s", src->name, strerror(errno));
 		return -1;
 	}
 	/* The text has stopped moving: offsets become pointers. */

@@ -24,13 +24,21 @@ struct idlist {
 	size_t text_len, text_cap;
 };
 
+struct idlist_source {
+	FILE *in;
+	const char *name;		/* for messages */
+	int skip_header;		/* drop the first line */
+	/* A file whose first line has a comma is a CSV with a header:
+	   each id is the first field of a line (quotes taken off). */
+	int first_column;
+};
+
 /*
- * Reads every line of in (named name in messages); skip_header drops the
- * first line. Returns 0, or -1 with err filled: a read error, or a line
- * holding a NUL byte ("name:LINE: a NUL byte in an id").
+ * Reads every line of src. Returns 0, or -1 with err filled: a read error,
+ * or a line holding a NUL byte ("name:LINE: a NUL byte in an id").
  */
-int idlist_read(struct idlist *l, FILE *in, const char *name, int skip_header,
-    char *err, size_t errlen);
+int idlist_read(struct idlist *l, const struct idlist_source *src, char *err,
+    size_t errlen);
 void idlist_free(struct idlist *l);
 
 #endif

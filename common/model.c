@@ -75,9 +75,10 @@ pack_meta(msgpack_packer *pk, const struct model_meta *m)
 	char first[TIME_ISO_LEN], last[TIME_ISO_LEN];
 
 	stream_pack_cstr(pk, "model");
-	msgpack_pack_map(pk, 14 + (m->cooc != NULL));
+	msgpack_pack_map(pk, 15 + (m->cooc != NULL));
 	stream_pack_kv_str(pk, "score", m->score);
 	stream_pack_kv_uint(pk, "top_n", m->top_n);
+	stream_pack_kv_uint(pk, "depth", m->depth);
 	stream_pack_kv_uint(pk, "customers", m->customers);
 	stream_pack_kv_uint(pk, "products", m->products);
 	stream_pack_kv_uint(pk, "interactions", m->interactions);
@@ -1096,6 +1097,14 @@ uint64_t
 model_top_n(const struct model *m)
 {
 	return meta_count(m, "top_n");
+}
+
+uint64_t
+model_depth(const struct model *m)
+{
+	uint64_t depth = meta_count(m, "depth");
+
+	return depth > 0 ? depth : model_top_n(m);
 }
 
 uint64_t

@@ -31,6 +31,8 @@
 struct model_meta {
 	const char *score;		/* "engagement" or "activity" */
 	uint64_t top_n, products, interactions;
+	uint64_t depth;			/* customers a record holds (>= top_n):
+					   the candidates of campaign exports */
 	uint64_t named_products;	/* products with a name in the records */
 	size_t customers;		/* with a score: the candidates */
 	int64_t first_time, last_time;	/* of the interactions used */
@@ -120,6 +122,9 @@ struct audience {
 						   "similar", else "name"; a
 						   reason true is the category */
 	size_t size;				/* customers in the audience */
+	const uint8_t *control;			/* per customer: 1 held out, 0
+						   a target; NULL: no groups
+						   (campaign.h) */
 	int fallback;				/* 1: the cold-start list */
 	msgpack_unpacked record;
 	msgpack_object *owned;			/* arrays made for a name */
@@ -127,9 +132,12 @@ struct audience {
 
 /* Maps and checks path. Returns 0, or -1 with err filled. */
 int model_open(struct model *m, const char *path, char *err, size_t errlen);
-/* The customers the model holds per product (its top_n), 0 if unknown:
-   the most any audience of it may ask for. */
+/* The audience size the model was built for (its top_n), 0 if unknown. */
 uint64_t model_top_n(const struct model *m);
+/* The customers the model holds per product (its depth, or top_n for a
+   model older than depth), 0 if unknown: the most any audience of it may
+   ask for. */
+uint64_t model_depth(const struct model *m);
 /* How many of its products have a name (0 for a model older than the
    count): whether tables of it carry a product_name column. */
 uint64_t model_named_products(const struct model *m);

@@ -56,7 +56,7 @@ OUT
 
 @test "--info prints the metadata" {
 	run -0 aud-query -m "$M" --info
-	assert_output --partial '{"score":"engagement","top_n":3,"customers":5,"products":3,'
+	assert_output --partial '{"score":"engagement","top_n":3,"depth":9,"customers":5,"products":3,'
 }
 
 @test "a malformed id, -n 0 or -n above the model's N are errors" {
@@ -66,8 +66,9 @@ OUT
 	assert_equal "$stderr" "aud-query: argument 2: empty product id"
 	run -2 --separate-stderr aud-query -m "$M" -n 0 10
 	assert_equal "${stderr_lines[0]}" 'aud-query: -n: expected a whole number from 1, got "0"'
-	run -2 --separate-stderr aud-query -m "$M" -n 4 10
-	assert_equal "$stderr" "aud-query: -n: this model holds 3 customers per product, not 4"
+	# --top-n 3 holds 9 (--depth, 3 N by default) for campaign exports.
+	run -2 --separate-stderr aud-query -m "$M" -n 10 10
+	assert_equal "$stderr" "aud-query: -n: this model holds 9 customers per product, not 10"
 }
 
 @test "stdin: blanks and blank lines are ignored, --header skips a first line" {
@@ -82,7 +83,7 @@ OUT
 	assert_equal "$stderr" 'aud-query: stdin:1: malformed product id "product_id": this model'"'"'s product ids are integers'
 	assert_equal "$output" ""
 	run -2 --separate-stderr aud-query -m "$M" --header 10
-	assert_equal "${stderr_lines[0]}" "aud-query: --header is for products on standard input"
+	assert_equal "${stderr_lines[0]}" "aud-query: --header is for products on standard input or in --products"
 }
 
 @test "every product is checked before anything is written" {

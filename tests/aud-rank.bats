@@ -54,7 +54,7 @@ OUT
 	assert_line --index 0 '{"product_id":12,"product_name":null,"places":[0,1,2]}'
 	run -0 aud-cat -H "$M"
 	assert_output --partial '"kind":"audiences"'
-	assert_output --partial '"model":{"score":"engagement","top_n":10,"customers":5,"products":3,"interactions":6,"named_products":0,"first_time":"2023-01-01T00:00:00Z","last_time":"2023-01-10T00:00:00Z","features_source":"'"$F"'","interactions_source":"rank.csv","interactions_fingerprint":"'"$(fingerprint "$I")"'","quick":false,"seed":1,"fallback_size":5}'
+	assert_output --partial '"model":{"score":"engagement","top_n":10,"depth":30,"customers":5,"products":3,"interactions":6,"named_products":0,"first_time":"2023-01-01T00:00:00Z","last_time":"2023-01-10T00:00:00Z","features_source":"'"$F"'","interactions_source":"rank.csv","interactions_fingerprint":"'"$(fingerprint "$I")"'","quick":false,"seed":1,"fallback_size":5}'
 	assert_output --partial '"ranking":{"customers":[1,"s1",2,3,4],"scores":[0.9333333333333333,0.25,0.1111111111111111,0.06666666666666667,0.05]}'
 }
 

@@ -60,7 +60,7 @@ OUT
 	assert_line 'HTTP/1.1 405 Method Not Allowed'
 	assert_line 'Allow: GET, HEAD'
 	assert_line '{"detail":"product_id must be an integer"}'
-	assert_line '{"detail":"n must be a whole number from 1 to 3, the customers this model holds per product"}'
+	assert_line '{"detail":"n must be a whole number from 1 to 9, the customers this model holds per product"}'
 	assert_line 'HTTP/1.1 400 Bad Request'
 }
 
@@ -75,13 +75,14 @@ OUT
 }
 
 @test "n beyond the model's depth is 422 for a known, a new and a named product, as in aud-query" {
-	run -0 serve 'GET /recommend/10?n=4 HTTP/1.1\r\n\r\nGET /recommend/99?n=4 HTTP/1.1\r\n\r\nGET /recommend?name=Mug&n=4 HTTP/1.1\r\nConnection: close\r\n\r\n'
+	# --top-n 3 holds 9 a product (--depth 3 N).
+	run -0 serve 'GET /recommend/10?n=10 HTTP/1.1\r\n\r\nGET /recommend/99?n=10 HTTP/1.1\r\n\r\nGET /recommend?name=Mug&n=10 HTTP/1.1\r\nConnection: close\r\n\r\n'
 	assert_equal "$(grep -c '^HTTP/1.1 422 Unprocessable' <<< "$output")" 3
-	assert_equal "$(grep -c '^{"detail":"n must be a whole number from 1 to 3, the customers this model holds per product"}$' <<< "$output")" 3
+	assert_equal "$(grep -c '^{"detail":"n must be a whole number from 1 to 9, the customers this model holds per product"}$' <<< "$output")" 3
 	run -0 serve 'GET /recommend/99?n=3 HTTP/1.1\r\nConnection: close\r\n\r\n'
 	assert_line --partial '"count":3,'
-	run -2 --separate-stderr aud-query -m "$M" -n 4 99
-	assert_equal "$stderr" "aud-query: -n: this model holds 3 customers per product, not 4"
+	run -2 --separate-stderr aud-query -m "$M" -n 10 99
+	assert_equal "$stderr" "aud-query: -n: this model holds 9 customers per product, not 10"
 }
 
 @test "HEAD gets the headers only" {
