@@ -19,7 +19,7 @@ endif
 ifeq ($(STATIC),1)
   BUILD  := build-static
 endif
-TOOLS    := aud-prepare aud-cat aud-cf-check aud-explore aud-features aud-rank aud-query aud-serve
+TOOLS    := aud-prepare aud-cat aud-cf-check aud-explore aud-features aud-rank aud-query aud-lift aud-serve
 MAN1     := $(filter-out man/aud-serve.1,$(TOOLS:%=man/%.1))
 MAN5     := man/aud-stream.5
 MAN8     := man/aud-serve.8

@@ -50,7 +50,7 @@ examples() {
 	cp "$FIXTURES/retail-like.csv" "$dir/online_retail.csv"
 	{
 		echo 'set -e -o pipefail'
-		for tool in aud-prepare aud-cat aud-explore aud-cf-check aud-features aud-rank aud-query; do
+		for tool in aud-prepare aud-cat aud-explore aud-cf-check aud-features aud-rank aud-query aud-lift; do
 			examples "man/$tool.1"
 		done
 	} > "$dir/run.sh"
@@ -63,7 +63,7 @@ examples() {
 
 @test "the options in --help and the man page agree" {
 	local tool opt
-	for tool in aud-prepare aud-cat aud-explore aud-cf-check aud-features aud-rank aud-query aud-serve; do
+	for tool in aud-prepare aud-cat aud-explore aud-cf-check aud-features aud-rank aud-query aud-lift aud-serve; do
 		for opt in $("$tool" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 			grep -q -- "Fl Fl ${opt#--}" man/"$tool".[18] ||
 				{ echo "$tool: $opt is not in the man page"; return 1; }
