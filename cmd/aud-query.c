@@ -523,34 +523,6 @@ export_all(FILE *out, const struct options *opt, const struct model *m,
 		errx(EXIT_DATA, "%s: %s", opt->model, err);
 }
 
-/* The suppression list: its customer ids, interned. */
-static struct intern *
-load_exclude(const char *path, size_t *count)
-{
-	struct idlist l;
-	struct idlist_source src = { .in = open_ids(path), .name = path,
-	    .first_column = 1 };
-	struct intern *t = intern_new();
-	char err[512];
-
-	if (src.in == stdin)
-		src.name = "stdin";
-	if (idlist_read(&l, &src, err, sizeof(err)) < 0)
-		errx(EXIT_DATA, "%s", err);
-	if (src.in != stdin)
-		fclose(src.in);
-	for (size_t i = 0; i < l.n; i++) {
-		struct id id;
-
-		id_from_text(&id, l.id[i].text, l.id[i].len);
-		if (intern_add(t, &id, NULL) == UINT32_MAX)
-			errx(EXIT_DATA, "%s: more than 4 billion ids", path);
-	}
-	*count = intern_count(t);
-	idlist_free(&l);
-	return t;
-}
-
 /* Chooses a campaign's audiences, writes them, says what could not be. */
 static void
 write_campaign(FILE *out, const struct options *opt, const struct model *m,
@@ -677,8 +649,12 @@ main(int argc, char **argv)
 		    .holdout = opt.holdout, .salt = opt.salt };
 		struct campaign *c = opt.campaign ? &camp : NULL;
 
-		if (opt.exclude != NULL)
-			exclude = load_exclude(opt.exclude, &excluded);
+		if (opt.exclude != NULL) {
+			if ((exclude = idlist_load_set(opt.exclude, err,
+			    sizeof(err))) == NULL)
+				errx(EXIT_DATA, "%s", err);
+			excluded = intern_count(exclude);
+		}
 		cp.exclude = exclude;
 		campaign_init(&camp, &cp);
 		if (!opt.new_product && !opt.all)

@@ -31,6 +31,7 @@
 
 #include "api.h"
 #include "cli.h"
+#include "idlist.h"
 #include "http.h"
 #include "model.h"
 #include "rng.h"
@@ -42,6 +43,7 @@
 
 struct options {
 	const char *model;
+	const char *exclude;		/* the suppression list, or NULL */
 	const char *listen;
 	const char *log;
 	int64_t workers;
@@ -51,7 +53,8 @@ struct options {
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-serve -m MODEL [--listen [ADDR:]PORT] [--workers N] [--log FILE] [-q]\n"
+	fprintf(stderr, "Usage: aud-serve -m MODEL [--exclude FILE] [--listen [ADDR:]PORT] [--workers N]\n"
+	    "                 [--log FILE] [-q]\n"
 	    "Try 'aud-serve --help' for more information.\n");
 	exit(EXIT_USAGE);
 }
@@ -67,10 +70,13 @@ help(void)
 	    "  aud-serve -m model.aud --listen 127.0.0.1:8000\n"
 	    "  tcpsvd 0 8000 aud-serve -m /var/lib/aud/model.aud --log /var/log/aud.log\n"
 	    "\n"
-	    "Usage: aud-serve -m MODEL [--listen [ADDR:]PORT] [--workers N] [--log FILE] [-q]\n"
+	    "Usage: aud-serve -m MODEL [--exclude FILE] [--listen [ADDR:]PORT] [--workers N]\n"
+	    "                 [--log FILE] [-q]\n"
 	    "\n"
 	    "Options:\n"
 	    "  -m, --model MODEL    the model file (default: $AUD_MODEL; required)\n"
+	    "  -x, --exclude FILE   customers never served (a suppression list), read\n"
+	    "                       with the model\n"
 	    "  -l, --listen ADDR    serve standalone on [ADDR:]PORT (default address: all)\n"
 	    "  -w, --workers N      standalone: worker processes (default 2)\n"
 	    "  -L, --log FILE       append the access log to FILE (- standalone: stdout)\n"
@@ -144,6 +150,7 @@ static void
 parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
+		{ "exclude", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "log", required_argument, NULL, 'L' },
@@ -157,8 +164,11 @@ parse_options(int argc, char **argv, struct options *opt)
 
 	memset(opt, 0, sizeof(*opt));
 	opt->workers = 2;
-	while ((c = getopt_long(argc, argv, "hL:l:m:qVw:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hL:l:m:qVw:x:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'x':
+			opt->exclude = optarg;
+			break;
 		case 'h':
 			help();
 			break;
@@ -236,18 +246,25 @@ now_ms(void)
 }
 
 /*
- * Maps the model; when it cannot be read, says why on report (under inetd
- * standard error is the client's socket: the log, if any) and serves on
- * with the model it had, or with 503 when it had none.
+ * Maps the model and reads the suppression list; when one cannot be read,
+ * says why on report (under inetd standard error is the client's socket:
+ * the log, if any) and serves on with the one it had, or with 503 when it
+ * had none.
  */
 static void
-open_model(struct api_conn *c, const char *path, FILE *report)
+open_model(struct api_conn *c, const struct options *opt, FILE *report)
 {
 	char why[512];
 
-	if (api_open_model(c, path, why, sizeof(why)) < 0 && report != NULL) {
+	if (api_open_model(c, opt->model, why, sizeof(why)) < 0 && report != NULL) {
 		fprintf(report, "aud-serve: %s%s\n", why,
 		    c->model_ok ? "; still serving the model read before" : "");
+		fflush(report);
+	}
+	if (opt->exclude != NULL && api_open_exclude(c, opt->exclude, why,
+	    sizeof(why)) < 0 && report != NULL) {
+		fprintf(report, "aud-serve: %s%s\n", why, c->exclude_unread ?
+		    "" : "; still suppressing the list read before");
 		fflush(report);
 	}
 }
@@ -272,7 +289,7 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 		snprintf(peer, sizeof(peer), "-");
 	c.peer = peer;
 	rng_seed(&c.rng, (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
-	open_model(&c, opt->model, log);
+	open_model(&c, opt, log);
 	for (;;) {
 		char *reply = NULL;
 		size_t replylen = 0;
@@ -315,6 +332,7 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 		head_start = now_ms();	/* a pipelined head starts now */
 	}
 	api_close_model(&c);
+	api_close_exclude(&c);
 }
 
 /* Opens the listening socket of [ADDR:]PORT. */
@@ -488,13 +506,13 @@ worker(int lfd, const struct options *opt, FILE *log)
 	if (clients == NULL || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
 		err(EXIT_DATA, "worker");
 	rng_seed(&c.rng, (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
-	open_model(&c, opt->model, stderr);
+	open_model(&c, opt, stderr);
 	for (;;) {
 		int n = epoll_wait(ep, events, 256, SWEEP_MS);
 
 		if (reload) {
 			reload = 0;
-			open_model(&c, opt->model, stderr);
+			open_model(&c, opt, stderr);
 		}
 		for (int i = 0; i < n; i++) {
 			int fd = events[i].data.fd;
@@ -623,6 +641,14 @@ main(int argc, char **argv)
 		if (model_open(&m, opt.model, why, sizeof(why)) < 0)
 			errx(EXIT_DATA, "%s", why);
 		model_close(&m);
+		if (opt.exclude != NULL) {
+			struct intern *set = idlist_load_set(opt.exclude, why,
+			    sizeof(why));
+
+			if (set == NULL)
+				errx(EXIT_DATA, "%s", why);
+			intern_free(set);
+		}
 		if (log == NULL && !opt.quiet)
 			log = stderr;
 		serve_standalone(&opt, log);

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "campaign.h"
 #include "cli.h"
 #include "http.h"
+#include "idlist.h"
 #include "intern.h"
 #include "json.h"
 #include "names.h"
@@ -317,8 +319,26 @@ answer_format(const struct http_request *req, struct response *r,
 }
 
 /* An audience as the API's JSON object or as a CSV or TSV download. */
+/*
+ * The audience a leaves the suppressed customers out of, the next ones
+ * taking their places, as a campaign export does (campaign.h).
+ */
 static void
-send_audience(struct api_conn *c, struct response *r, const struct audience *a,
+suppress(const struct api_conn *c, const struct audience *a,
+    const msgpack_object *product, size_t n, struct campaign *camp,
+    struct campaign_view *v)
+{
+	struct campaign_params p = { .n = n, .exclude = c->exclude };
+
+	campaign_init(camp, &p);
+	campaign_add(camp, &c->m, product, a);
+	campaign_assign(camp);
+	campaign_view(camp, 0, v);
+	v->a.reason_kind = a->reason_kind;
+}
+
+static void
+send_view(struct api_conn *c, struct response *r, const struct audience *a,
     const msgpack_object *product, size_t n, enum answer_format form)
 {
 	struct audfmt *table = form == ANSWER_TSV ? c->fmt_tsv : c->fmt;
@@ -337,6 +357,23 @@ send_audience(struct api_conn *c, struct response *r, const struct audience *a,
 	}
 	audfmt_table_header(r->f, table);
 	audfmt_table(r->f, table, a, product, n);
+}
+
+static void
+send_audience(struct api_conn *c, struct response *r, const struct audience *a,
+    const msgpack_object *product, size_t n, enum answer_format form)
+{
+	struct campaign camp;
+	struct campaign_view v;
+
+	if (c->exclude == NULL) {
+		send_view(c, r, a, product, n, form);
+		return;
+	}
+	suppress(c, a, product, n, &camp, &v);
+	send_view(c, r, &v.a, product, n, form);
+	campaign_view_free(&v);
+	campaign_free(&camp);
 }
 
 static void
@@ -401,7 +438,9 @@ serve_new(struct api_conn *c, const struct http_request *req,
 		np.category = NULL;
 	np.name_len = np.name ? strlen(np.name) : 0;
 	np.category_len = np.category ? strlen(np.category) : 0;
-	if (model_new_audience(&c->m, &np, (size_t)n, &a, errbuf,
+	/* Suppressed customers need candidates beyond n to be replaced. */
+	if (model_new_audience(&c->m, &np, c->exclude ? (size_t)n +
+	    intern_count(c->exclude) : (size_t)n, &a, errbuf,
 	    sizeof(errbuf)) < 0) {
 		error_body(r, 503, errbuf);
 		return;
@@ -527,6 +566,8 @@ route(struct api_conn *c, const struct http_request *req, struct response *r)
 		fputs(aud_serve_ui, r->f);
 	} else if (!c->model_ok)
 		error_body(r, 503, "the model cannot be read");
+	else if (c->exclude_unread)
+		error_body(r, 503, "the suppression list cannot be read");
 	else if (id != NULL)
 		serve_recommend(c, req, id, r);
 	else if (strcmp(path, "/health") == 0)
@@ -589,6 +630,30 @@ api_open_model(struct api_conn *c, const char *path, char *err, size_t errlen)
 	c->fmt = audfmt_new(&c->m, ',');
 	c->fmt_tsv = audfmt_new(&c->m, '\t');
 	return 0;
+}
+
+int
+api_open_exclude(struct api_conn *c, const char *path, char *err,
+    size_t errlen)
+{
+	struct intern *set = idlist_load_set(path, err, errlen);
+
+	if (set == NULL) {
+		c->exclude_unread = c->exclude == NULL;
+		return -1;
+	}
+	api_close_exclude(c);
+	c->exclude = set;
+	return 0;
+}
+
+void
+api_close_exclude(struct api_conn *c)
+{
+	if (c->exclude != NULL)
+		intern_free(c->exclude);
+	c->exclude = NULL;
+	c->exclude_unread = 0;
 }
 
 void

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "audfmt.h"
+#include "intern.h"
 #include "model.h"
 #include "rng.h"
 
@@ -22,6 +23,11 @@ struct api_conn {
 	FILE *log;			/* the access log, or NULL */
 	const char *peer;		/* the client's address, for the log */
 	struct rng rng;			/* for /products/sample */
+	struct intern *exclude;		/* customers never served, or NULL */
+	int exclude_unread;		/* a suppression list was asked for and
+					   could not be read: no audience is
+					   served (503) rather than one that
+					   may hold them */
 };
 
 /*
@@ -33,6 +39,15 @@ struct api_conn {
 int api_open_model(struct api_conn *c, const char *path, char *err,
     size_t errlen);
 void api_close_model(struct api_conn *c);
+
+/*
+ * Reads the suppression list at path (customer ids, one a line or a CSV's
+ * first column) in place of the one read before. Returns 0, or -1 with err
+ * filled: the list read before stays; with none, audiences are 503.
+ */
+int api_open_exclude(struct api_conn *c, const char *path, char *err,
+    size_t errlen);
+void api_close_exclude(struct api_conn *c);
 
 /*
  * Answers the request at the start of buf[0..len): appends the response to

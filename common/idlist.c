@@ -117,3 +117,39 @@ idlist_free(struct idlist *l)
 	free(l->text);
 	memset(l, 0, sizeof(*l));
 }
+
+struct intern *
+idlist_load_set(const char *path, char *err, size_t errlen)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	struct idlist_source src = { .in = is_stdin ? stdin : fopen(path, "r"),
+	    .name = is_stdin ? "stdin" : path, .first_column = 1 };
+	struct intern *set;
+	struct idlist l;
+
+	if (src.in == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (idlist_read(&l, &src, err, errlen) < 0) {
+		if (!is_stdin)
+			fclose(src.in);
+		return NULL;
+	}
+	if (!is_stdin)
+		fclose(src.in);
+	set = intern_new();
+	for (size_t i = 0; i < l.n; i++) {
+		struct id id;
+
+		id_from_text(&id, l.id[i].text, l.id[i].len);
+		if (intern_add(set, &id, NULL) == UINT32_MAX) {
+			snprintf(err, errlen, "%s: more than 4 billion ids", path);
+			intern_free(set);
+			idlist_free(&l);
+			return NULL;
+		}
+	}
+	idlist_free(&l);
+	return set;
+}

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "intern.h"
+
 struct idlist_entry {
 	const char *text;		/* NUL-terminated, inside the list */
 	size_t len;
@@ -40,5 +42,12 @@ struct idlist_source {
 int idlist_read(struct idlist *l, const struct idlist_source *src, char *err,
     size_t errlen);
 void idlist_free(struct idlist *l);
+
+/*
+ * The ids of the file at path ("-": standard input), one a line or a
+ * CSV's first column, interned into a new set. Returns it, or NULL with
+ * err filled.
+ */
+struct intern *idlist_load_set(const char *path, char *err, size_t errlen);
 
 #endif

@@ -394,3 +394,53 @@ OUT
 	run -2 aud-serve -m "$M" --listen 127.0.0.1:0
 	run -2 aud-serve -m "$M" --listen '[::1:80'
 }
+
+@test "--exclude: suppressed customers are never served, the next take their places" {
+	# rank.csv's model (--top-n 3, depth 9): 12's audience is 1, s1, 2.
+	printf 'customer_id\ns1\n' > "$BATS_TEST_TMPDIR/ex.csv"
+	run -0 bash -c "printf 'GET /recommend/12?n=2&format=csv HTTP/1.1\r\nConnection: close\r\n\r\n' | aud-serve -m '$M' --exclude '$BATS_TEST_TMPDIR/ex.csv' | tr -d '\r' | sed '1,/^\$/d'"
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source,reason
+12,1,1,0.9333333333333333,model,engagement
+12,2,2,0.1111111111111111,model,engagement
+OUT
+	# The cold-start list of an unknown product too.
+	run -0 bash -c "printf 'GET /recommend/99?n=5 HTTP/1.1\r\nConnection: close\r\n\r\n' | aud-serve -m '$M' --exclude '$BATS_TEST_TMPDIR/ex.csv' | grep -c '\"s1\"' || true"
+	assert_output 0
+	# A list that cannot be read: no audience rather than one that may
+	# hold suppressed customers.
+	run -0 bash -c "printf 'GET /recommend/12 HTTP/1.1\r\nConnection: close\r\n\r\n' | aud-serve -m '$M' --exclude '$BATS_TEST_TMPDIR/none.csv' | tr -d '\r' | sed '1,/^\$/d'"
+	assert_output '{"detail":"the suppression list cannot be read"}'
+	run -1 --separate-stderr aud-serve -m "$M" --exclude "$BATS_TEST_TMPDIR/none.csv" --listen 127.0.0.1:1
+	assert_equal "$stderr" "aud-serve: $BATS_TEST_TMPDIR/none.csv: No such file or directory"
+}
+
+@test "standalone, SIGHUP reads the suppression list again with the model" {
+	local port=$((20000 + RANDOM % 20000)) i
+	printf '1\n' > "$BATS_TEST_TMPDIR/ex.txt"
+	aud-serve -m "$M" -q --workers 1 --exclude "$BATS_TEST_TMPDIR/ex.txt" \
+		--listen "127.0.0.1:$port" 2> "$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	first() {
+		exec 7<>"/dev/tcp/127.0.0.1/$port" || return 1
+		printf 'GET /recommend/12?n=1&format=csv HTTP/1.1\r\nConnection: close\r\n\r\n' >&7
+		tail -n 1 <&7 | cut -d, -f3
+		exec 7<&-
+	}
+	for i in $(seq 50); do first > /dev/null 2>&1 && break; sleep 0.1; done
+	local before after kept
+	before=$(first)
+	printf 's1\n1\n' > "$BATS_TEST_TMPDIR/ex.txt"
+	kill -HUP "$pid"
+	sleep 0.3
+	after=$(first)
+	# A list gone missing on reload: the one read before stays.
+	rm "$BATS_TEST_TMPDIR/ex.txt"
+	kill -HUP "$pid"
+	sleep 0.3
+	kept=$(first)
+	kill "$pid"
+	assert_equal "$before $after $kept" "s1 2 2"
+	run -0 cat "$BATS_TEST_TMPDIR/err"
+	assert_output "aud-serve: $BATS_TEST_TMPDIR/ex.txt: No such file or directory; still suppressing the list read before"
+}
