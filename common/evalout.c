@@ -88,6 +88,27 @@ eval_write_json(FILE *out, const struct eval_result *r)
 		}
 		putc('}', out);
 	}
+	fprintf(out, "},\"capping\":{\"k\":%lld", (long long)r->ks[r->nk / 2]);
+	for (int m = 0; m < METHOD_RANDOM; m++) {
+		if (!r->done[m])
+			continue;
+		fprintf(out, ",\"%s\":{", method_name[m]);
+		for (int c = 0; c < EVAL_NCAPS; c++) {
+			const struct cap_result *x = &r->capped[m][c];
+
+			if (eval_caps[c])
+				fprintf(out, "%s\"%llu\":{", c ? "," : "",
+				    (unsigned long long)eval_caps[c]);
+			else
+				fprintf(out, "%s\"unlimited\":{", c ? "," : "");
+			json_number(out, "precision", x->precision, 0);
+			json_number(out, "places_filled", x->filled, 1);
+			fprintf(out, ",\"distinct_customers\":%zu,"
+			    "\"max_audiences_per_customer\":%zu}", x->distinct,
+			    x->most);
+		}
+		putc('}', out);
+	}
 	fprintf(out, "},\"bootstrap\":{\"samples\":%zu,\"seed\":%llu,"
 	    "\"resampled\":\"products and customers\"}}\n", r->bootstrap,
 	    (unsigned long long)r->seed);
@@ -168,6 +189,26 @@ eval_write_text(FILE *out, const struct eval_result *r)
 		fprintf(out, ", and its %zu customers are ", a->distinct);
 		describe_lift(out, a->active_lift, a->active_lift_lo, a->active_lift_hi);
 		fprintf(out, " as likely to come back at all.\n");
+	}
+	fprintf(out, "\nCapped at C audiences a customer, at k=%lld: precision "
+	    "(places filled, customers)\n", (long long)r->ks[mid]);
+	for (int m = 0; m < METHOD_RANDOM; m++) {
+		if (!r->done[m])
+			continue;
+		fprintf(out, "%-12s", method_name[m]);
+		for (int c = 0; c < EVAL_NCAPS; c++) {
+			const struct cap_result *x = &r->capped[m][c];
+			char label[32];
+
+			if (eval_caps[c])
+				snprintf(label, sizeof(label), "C=%llu",
+				    (unsigned long long)eval_caps[c]);
+			else
+				snprintf(label, sizeof(label), "no cap");
+			fprintf(out, "  %s %.5f (%.1f%%, %zu)", label, x->precision,
+			    100 * x->filled, x->distinct);
+		}
+		putc('\n', out);
 	}
 	if (r->cold_products > 0) {
 		const struct eval_at_k *a = &r->cold_name[mid];

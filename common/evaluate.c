@@ -22,6 +22,7 @@
 
 const char *const method_name[NMETHODS] = { "engagement", "activity",
 	"popularity", "cooccurrence", "als", "mbgnbd", "random" };
+const uint64_t eval_caps[EVAL_NCAPS] = { 1, 3, 10, 0 };
 
 /* The split and what every method is scored against. */
 struct split {
@@ -511,6 +512,15 @@ measure(const struct split *sp, const struct eval_params *p,
 		flag(sp, &l[m], hit[m], back[m]);
 		estimate(sp, &l[m], hit[m], back[m], r->at[m]);
 		diversity(sp, &l[m], count, r->at[m]);
+		for (int c = 0; c < EVAL_NCAPS; c++) {
+			struct cap_input in = { .n = sp->n, .kmax = sp->kmax,
+			    .ncustomers = intern_count(sp->ia->customers),
+			    .customer = l[m].customer, .got = l[m].got,
+			    .hit = hit[m] };
+
+			capping_measure(&in, eval_caps[c],
+			    (size_t)r->ks[r->nk / 2], &r->capped[m][c]);
+		}
 	}
 	expect_random(sp, rhit, rrecall, rback);
 	r->done[METHOD_RANDOM] = 1;

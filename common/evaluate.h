@@ -15,11 +15,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "capping.h"
 #include "cfcheck.h"
 #include "cooc.h"
 #include "interactions.h"
 
 #define EVAL_MAX_K 8
+#define EVAL_NCAPS 4		/* 1, 3, 10 audiences a customer, no cap */
+extern const uint64_t eval_caps[EVAL_NCAPS];
 
 /* Random comes last: the lifts are against it. */
 enum { METHOD_ENGAGEMENT, METHOD_ACTIVITY, METHOD_POPULARITY,
@@ -67,6 +70,8 @@ struct eval_result {
 	size_t cold_products;
 	int cold_categories;		/* found by category too */
 	struct eval_at_k cold_global[EVAL_MAX_K], cold_name[EVAL_MAX_K];
+	/* What capping costs (capping.h), at the middle cut-off. */
+	struct cap_result capped[NMETHODS][EVAL_NCAPS];
 	size_t bootstrap;
 	uint64_t seed;
 };
