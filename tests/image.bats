@@ -67,7 +67,7 @@ get() {
 	podman rm "$name" > /dev/null
 	podman create --name "$name" aud:latest aud-cat --version > /dev/null
 	run -0 bash -c "podman export '$name' | tar t | sort | tr '\n' ' '"
-	assert_output "bin/ bin/aud-cat bin/aud-cf-check bin/aud-explore bin/aud-features bin/aud-prepare bin/aud-query bin/aud-rank bin/aud-serve "
+	assert_output "bin/ bin/aud-cat bin/aud-cf-check bin/aud-explore bin/aud-features bin/aud-lift bin/aud-prepare bin/aud-query bin/aud-rank bin/aud-serve "
 	run ! run_image --rm --entrypoint /bin/sh aud-serve:latest -c true
 }
 
