@@ -88,6 +88,25 @@ eval_write_json(FILE *out, const struct eval_result *r)
 		}
 		putc('}', out);
 	}
+	fprintf(out, "},\"come_back\":{\"customers\":%zu", r->train_customers);
+	json_number(out, "base_rate", r->train_customers ?
+	    (double)r->returning_customers / (double)r->train_customers : NAN, 1);
+	for (int m = 0; m < METHOD_RANDOM; m++) {
+		if (!r->come_back_done[m])
+			continue;
+		fprintf(out, ",\"%s\":{", method_name[m]);
+		for (int q = 0; q < COMEBACK_NQ; q++) {
+			const struct comeback_at *a = &r->come_back[m][q];
+
+			fprintf(out, "%s\"%g%%\":{\"customers\":%zu,\"returned\":%zu",
+			    q ? "," : "", 100 * comeback_q[q], a->customers,
+			    a->returned);
+			json_lift(out, "rate", a->rate, a->rate_lo, a->rate_hi);
+			json_lift(out, "lift", a->lift, a->lift_lo, a->lift_hi);
+			putc('}', out);
+		}
+		putc('}', out);
+	}
 	fprintf(out, "},\"capping\":{\"k\":%lld", (long long)r->ks[r->nk / 2]);
 	for (int m = 0; m < METHOD_RANDOM; m++) {
 		if (!r->done[m])
@@ -134,6 +153,42 @@ verdict(double lo, double hi)
 	return "cannot be told apart from";
 }
 
+/* Who comes back: the share of each score's top customers, and its lift. */
+static void
+write_come_back(FILE *out, const struct eval_result *r)
+{
+	fprintf(out, "Who comes back, whatever the product: the top customers by "
+	    "each score, the share\nwho interact again in the test part "
+	    "(95%% Wilson interval), against %.2f%% of all:\n",
+	    r->train_customers ? 100.0 * (double)r->returning_customers /
+	    (double)r->train_customers : 0);
+	fprintf(out, "%-12s", "method");
+	for (int q = 0; q < COMEBACK_NQ; q++)
+	{
+		char label[48];
+
+		snprintf(label, sizeof(label), "top %g%%", 100 * comeback_q[q]);
+		fprintf(out, "  %-24s", label);
+	}
+	putc('\n', out);
+	for (int m = 0; m < METHOD_RANDOM; m++) {
+		if (!r->come_back_done[m])
+			continue;
+		fprintf(out, "%-12s", method_name[m]);
+		for (int q = 0; q < COMEBACK_NQ; q++) {
+			const struct comeback_at *a = &r->come_back[m][q];
+			char cell[64];
+
+			snprintf(cell, sizeof(cell), "%.1f%% (%.1f-%.1f) %.2fx",
+			    100 * a->rate, 100 * a->rate_lo, 100 * a->rate_hi,
+			    a->lift);
+			fprintf(out, "  %-24s", cell);
+		}
+		putc('\n', out);
+	}
+	putc('\n', out);
+}
+
 void
 eval_write_text(FILE *out, const struct eval_result *r)
 {
@@ -149,8 +204,11 @@ eval_write_text(FILE *out, const struct eval_result *r)
 	    "period's %zu); %zu of them gained a new customer.\n\n", r->evaluable,
 	    r->test_products ? 100.0 * r->evaluable / r->test_products : 0,
 	    r->test_products, r->with_relevant);
-	if (r->evaluable == 0) {
-		fprintf(out, "Nothing can be evaluated: no product is in both periods.\n");
+	write_come_back(out, r);
+	if (r->evaluable == 0 || r->with_relevant == 0) {
+		fprintf(out, "No product can be evaluated: %s.\n", r->evaluable == 0 ?
+		    "none is in both periods" : "none gained a new customer who "
+		    "was a training customer");
 		return;
 	}
 	fprintf(out, "%-12s %4s %10s %10s %10s %9s %7s\n", "method", "k", "precision",

@@ -11,6 +11,7 @@
 
 #include "audience.h"
 #include "coldstart.h"
+#include "comeback.h"
 #include "engagement.h"
 #include "groups.h"
 #include "parallel.h"
@@ -35,6 +36,8 @@ struct split {
 	const uint8_t *active;		/* training customers seen again */
 	const struct product_customers *train, *test;
 	const uint32_t *evaluable, *relevant;	/* per evaluable product */
+	const double *expected;		/* MBG/NBD's expected purchases per
+					   customer, or NULL: nothing to fit */
 };
 
 /* A method's audiences: product i's first got[i] at customer[i * kmax]. */
@@ -119,12 +122,12 @@ target_cooc(const struct split *sp, const struct cooc *model,
 }
 
 /*
- * The customers expected to buy the most over the test period's length,
- * by MBG/NBD fitted on the training rows (weeks, every event a purchase);
- * -1 when it has nothing to fit (no repeat purchase in training).
+ * Each customer's purchases expected over the test period's length, by
+ * MBG/NBD fitted on the training rows (weeks, every event a purchase), in
+ * rs; -1 when it has nothing to fit (no repeat purchase in training).
  */
 static int
-target_returns(const struct split *sp, struct lists *out)
+fit_returns(const struct split *sp, struct return_scores *rs)
 {
 	const struct interactions *ia = sp->ia;
 	int64_t end = ia->time[sp->ntrain - 1];
@@ -132,17 +135,11 @@ target_returns(const struct split *sp, struct lists *out)
 	    .calibration_end = end, .event = -1, .rows = sp->ntrain,
 	    .horizon = (double)(ia->time[sp->nrows - 1] - end) /
 	    (7 * (double)MS_PER_DAY) };
-	struct return_scores rs;
 	char err[256];
 
 	if (rp.horizon < 1)
 		rp.horizon = 1;
-	if (return_scores_compute(&rs, ia, &rp, err, sizeof(err)) < 0)
-		return -1;
-	audience_top_each(ia->customers, rs.expected, sp->present, sp->train,
-	    sp->evaluable, sp->n, sp->kmax, out->customer, out->got);
-	return_scores_free(&rs);
-	return 0;
+	return return_scores_compute(rs, ia, &rp, err, sizeof(err));
 }
 
 /* Fills method m's lists; 0, or -1 when it is left out. */
@@ -171,8 +168,13 @@ target(const struct split *sp, int m, const struct eval_params *p,
 	case METHOD_COOCCURRENCE:
 		target_cooc(sp, model, p, out);
 		return 0;
-	case METHOD_RETURN:
-		return target_returns(sp, out);
+	case METHOD_RETURN:	/* the customers expected to buy the most */
+		if (sp->expected == NULL)
+			return -1;
+		audience_top_each(sp->ia->customers, sp->expected, sp->present,
+		    sp->train, sp->evaluable, sp->n, sp->kmax, out->customer,
+		    out->got);
+		return 0;
 	case METHOD_ALS:
 		if (p->als == NULL)
 			return -1;
@@ -484,11 +486,42 @@ measure_cold(const struct split *sp, const struct eval_params *p,
 	free(nfallback);
 }
 
+/* Who comes back, by each customer score (comeback.h). */
+static void
+measure_comeback(const struct split *sp, const struct eval_params *p)
+{
+	struct eval_result *r = sp->r;
+	size_t nc = intern_count(sp->ia->customers);
+	struct comeback_input in = { .ncustomers = nc, .present = sp->present,
+	    .active = sp->active, .train_customers = r->train_customers,
+	    .returning = r->returning_customers };
+	double *popular = xcalloc(nc + 1, sizeof(*popular));
+	const double *score[METHOD_RANDOM] = {
+		[METHOD_ENGAGEMENT] = sp->f->engagement,
+		[METHOD_ACTIVITY] = sp->f->activity,
+		[METHOD_POPULARITY] = popular,
+		[METHOD_RETURN] = sp->expected,
+	};
+
+	cf_popularity(sp->train, popular);
+	for (int m = 0; m < METHOD_RANDOM; m++) {
+		if (score[m] == NULL || (p->methods && !(p->methods & 1u << m)))
+			continue;
+		comeback_measure(&in, score[m], r->come_back[m]);
+		r->come_back_done[m] = 1;
+	}
+	free(popular);
+}
+
 /* Every method on the split: lists, estimates, diversity, lifts. */
 static void
-measure(const struct split *sp, const struct eval_params *p,
+measure(const struct split *split, const struct eval_params *p,
     const double *event_weight)
 {
+	struct split with = *split, *sp = &with;
+	struct return_scores rs;
+	int fitted = (!p->methods || p->methods & 1u << METHOD_RETURN) &&
+	    fit_returns(sp, &rs) == 0;
 	struct cooc model;
 	struct cooc_params cp = *p->cooc;
 	struct eval_result *r = sp->r;
@@ -500,6 +533,8 @@ measure(const struct split *sp, const struct eval_params *p,
 	double *rback = xmalloc((sp->n + 1) * sizeof(*rback));
 
 	cp.event_weight = event_weight;
+	sp->expected = fitted ? rs.expected : NULL;
+	measure_comeback(sp, p);
 	cooc_build(&model, sp->ia, sp->ntrain, &cp);
 	for (int m = 0; m < METHOD_RANDOM; m++) {
 		lists_init(&l[m], sp);
@@ -547,6 +582,8 @@ measure(const struct split *sp, const struct eval_params *p,
 	free(rhit);
 	free(rrecall);
 	free(rback);
+	if (fitted)
+		return_scores_free(&rs);
 }
 
 int

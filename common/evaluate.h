@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "capping.h"
+#include "comeback.h"
 #include "cfcheck.h"
 #include "cooc.h"
 #include "interactions.h"
@@ -70,6 +71,9 @@ struct eval_result {
 	size_t cold_products;
 	int cold_categories;		/* found by category too */
 	struct eval_at_k cold_global[EVAL_MAX_K], cold_name[EVAL_MAX_K];
+	/* Who comes back, by the methods with a customer score. */
+	int come_back_done[NMETHODS];
+	struct comeback_at come_back[NMETHODS][COMEBACK_NQ];
 	/* What capping costs (capping.h), at the middle cut-off. */
 	struct cap_result capped[NMETHODS][EVAL_NCAPS];
 	size_t bootstrap;

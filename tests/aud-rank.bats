@@ -86,8 +86,8 @@ OUT
 	# figures as engagement. Engagement's hits are 0, so every lift against
 	# it is undefined (null). The intervals are the bootstrap's, as drawn.
 	aud-prepare -q eval.csv | aud-rank --eval --k 1 --k 2 > "$BATS_TEST_TMPDIR/e.json"
-	# The capping section is checked below.
-	run -0 sed 's/,"capping":{.*},"bootstrap"/,"bootstrap"/' "$BATS_TEST_TMPDIR/e.json"
+	# The come-back and capping sections are checked below.
+	run -0 sed 's/,"come_back":{.*},"bootstrap"/,"bootstrap"/' "$BATS_TEST_TMPDIR/e.json"
 	assert_output '{"split":{"train_fraction":0.8,"train_rows":8,"test_rows":2,"split_time":"2023-01-09T00:00:00Z","train_customers":5,"test_customers":2,"returning_customers":1},"products":{"train":4,"test":2,"evaluable":2,"with_relevant":1,"coverage":1.0},"methods":{"engagement":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":1,"max_audiences_per_customer":2},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,2.3400000000000025],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":3,"max_audiences_per_customer":2}},"activity":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":1,"max_audiences_per_customer":2},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,2.3400000000000025],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":3,"max_audiences_per_customer":2}},"popularity":{"1":{"precision":0.0,"recall":0.0,"active_share":0.5,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":1.2000000000000002,"active_lift_ci95":[0.0,2.5714285714285716],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":2,"max_audiences_per_customer":1},"2":{"precision":0.25,"recall":1.0,"active_share":0.5,"hit_lift":1.5,"hit_lift_ci95":[0.0,4.5],"active_lift":1.2000000000000002,"active_lift_ci95":[0.0,3.0],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":3,"max_audiences_per_customer":2}},"cooccurrence":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":2,"max_audiences_per_customer":1},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,2.3400000000000025],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":3,"max_audiences_per_customer":2}},"mbgnbd":{"1":{"precision":0.0,"recall":0.0,"active_share":0.0,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.0,"active_lift_ci95":[0.0,0.0],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":1,"max_audiences_per_customer":2},"2":{"precision":0.0,"recall":0.0,"active_share":0.25,"hit_lift":0.0,"hit_lift_ci95":[0.0,0.0],"active_lift":0.6000000000000001,"active_lift_ci95":[0.0,2.3400000000000025],"hit_lift_vs_engagement":null,"hit_lift_vs_engagement_ci95":[null,null],"distinct_customers":3,"max_audiences_per_customer":2}},"random":{"1":{"precision":0.16666666666666666,"recall":0.3333333333333333,"active_share":0.41666666666666663},"2":{"precision":0.16666666666666666,"recall":0.6666666666666666,"active_share":0.41666666666666663}}},"cold_start":{"products":0},"bootstrap":{"samples":1000,"seed":1,"resampled":"products and customers"}}'
 	# Capped at 1 audience a customer (k=2; places by rank across
 	# products): engagement gives 101 its 5, 102's 5 is taken, then 101
@@ -354,4 +354,30 @@ PY
 	assert_output "expected_purchases"
 	run -1 --separate-stderr aud-rank --features "$F" --score p_alive -o "$M" "$I"
 	assert_equal "$stderr" "aud-rank: $F: the features stream has no field \"p_alive\""
+}
+
+@test "who comes back: each score's top customers, the share seen again, checked by hand" {
+	# comeback.csv: 8 training rows (5 customers; 1 bought four times),
+	# then 1 buys again and a new customer 9 buys: 1 of 5 came back (0.2).
+	# The top 1% to 20% of 5 customers is 1 customer (rounded up): the
+	# most active, 1, who came back: rate 1, Wilson 0.2065... to 1, lift 5.
+	run -0 bash -c "aud-prepare -q comeback.csv | aud-rank --eval | jq -c '.come_back | [.customers, .base_rate, .activity[\"20%\"]]'"
+	assert_output '[5,0.2,{"customers":1,"returned":1,"rate":1,"rate_ci95":[0.20654931437723745,1],"lift":5,"lift_ci95":[1.0327465718861872,5]}]'
+	# No product gained a new customer: the text says so after the
+	# come-back table instead of a table of zeros.
+	run -0 bash -c "aud-prepare -q comeback.csv | aud-rank --eval --text | tail -n 1"
+	assert_output 'No product can be evaluated: none gained a new customer who was a training customer.'
+}
+
+@test "who comes back on CDNOW (no products): MBG/NBD's top tenth returns most" {
+	local dir="$SHARED_DATA/cdnow"
+	[ -r "$dir/CDNOW_sample.txt" ] || skip "$dir is not here"
+	awk '{ print $2 ",1," $3 }' "$dir/CDNOW_sample.txt" |
+		aud-prepare -q --no-header --customer-col 1 --product-col 2 --time-col 3 \
+		--time-format '%Y%m%d' --event-value purchased -o "$BATS_TEST_TMPDIR/cd.aud"
+	# 2,357 customers, 566 seen again after the split (1997-12-07); of the
+	# top 236 by each score, engagement's 56 return, activity's 144,
+	# MBG/NBD's 176 (74.6%, 95% Wilson 68.7% to 79.7%).
+	run -0 bash -c "aud-rank --eval '$BATS_TEST_TMPDIR/cd.aud' | jq -c '.come_back | [.customers, (.base_rate * 2357 | round), (.engagement[\"10%\"] | [.customers, .returned]), .activity[\"10%\"].returned, (.mbgnbd[\"10%\"] | [.returned, (.rate_ci95 | map(. * 1000 | round))])]'"
+	assert_output '[2357,566,[236,56],144,[176,[687,797]]]'
 }
