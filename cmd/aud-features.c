@@ -5,6 +5,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +326,16 @@ print_return_fit(FILE *out, const struct return_scores *rs)
 	    "log-likelihood %.2f, %s after %d iterations\n", rs->fitted, f->r,
 	    f->alpha, f->a, f->b, f->log_likelihood, f->converged ?
 	    "converged" : "NOT converged", f->iterations);
+	fputs("standard errors:", out);
+	for (int i = 0; i < 4; i++) {
+		static const char *const name[4] = { "r", "alpha", "a", "b" };
+
+		if (isfinite(f->se[i]))
+			fprintf(out, "%s %s %.4f", i ? "," : "", name[i], f->se[i]);
+		else
+			fprintf(out, "%s %s -", i ? "," : "", name[i]);
+	}
+	fputs(" (- where the information matrix is singular)\n", out);
 }
 
 int

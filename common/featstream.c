@@ -71,7 +71,7 @@ pack_return_model(msgpack_packer *pk, const struct return_scores *rs,
 	char end[TIME_ISO_LEN];
 
 	stream_pack_cstr(pk, "return_model");
-	msgpack_pack_map(pk, 13);
+	msgpack_pack_map(pk, 14);
 	stream_pack_kv_str(pk, "model", f->kind == RETURN_MBGNBD ? "mbgnbd" :
 	    "bgnbd");
 	stream_pack_kv_double(pk, "period_days", rs->params.period_days);
@@ -84,6 +84,17 @@ pack_return_model(msgpack_packer *pk, const struct return_scores *rs,
 	stream_pack_kv_double(pk, "a", f->a);
 	stream_pack_kv_double(pk, "b", f->b);
 	stream_pack_kv_double(pk, "log_likelihood", f->log_likelihood);
+	stream_pack_cstr(pk, "standard_errors");	/* nil where undefined */
+	msgpack_pack_map(pk, 4);
+	for (int i = 0; i < 4; i++) {
+		static const char *const name[4] = { "r", "alpha", "a", "b" };
+
+		stream_pack_cstr(pk, name[i]);
+		if (isfinite(f->se[i]))
+			msgpack_pack_double(pk, f->se[i]);
+		else
+			msgpack_pack_nil(pk);
+	}
 	stream_pack_kv_uint(pk, "iterations", (uint64_t)f->iterations);
 	stream_pack_kv_bool(pk, "converged", f->converged);
 	/* nil: every event */

@@ -245,6 +245,87 @@ nelder_mead(const struct objective *o, double *theta, double *best,
 	return it;
 }
 
+/*
+ * Inverts the symmetric positive definite a (NPARAM x NPARAM) in place by
+ * Cholesky; -1 when it is not positive definite.
+ */
+static int
+invert_spd(double a[NPARAM][NPARAM])
+{
+	double l[NPARAM][NPARAM] = { { 0 } }, inv[NPARAM][NPARAM];
+
+	for (int i = 0; i < NPARAM; i++)
+		for (int j = 0; j <= i; j++) {
+			double sum = a[i][j];
+
+			for (int k = 0; k < j; k++)
+				sum -= l[i][k] * l[j][k];
+			if (i == j) {
+				if (!(sum > 0))
+					return -1;
+				l[i][i] = sqrt(sum);
+			} else
+				l[i][j] = sum / l[j][j];
+		}
+	/* Column by column: solve L L' x = e_c. */
+	for (int c = 0; c < NPARAM; c++) {
+		double y[NPARAM], x[NPARAM];
+
+		for (int i = 0; i < NPARAM; i++) {
+			y[i] = i == c;
+			for (int k = 0; k < i; k++)
+				y[i] -= l[i][k] * y[k];
+			y[i] /= l[i][i];
+		}
+		for (int i = NPARAM - 1; i >= 0; i--) {
+			x[i] = y[i];
+			for (int k = i + 1; k < NPARAM; k++)
+				x[i] -= l[k][i] * x[k];
+			x[i] /= l[i][i];
+		}
+		for (int i = 0; i < NPARAM; i++)
+			inv[i][c] = x[i];
+	}
+	memcpy(a, inv, sizeof(inv));
+	return 0;
+}
+
+/*
+ * The standard errors at the optimum theta (log-parameters): the Hessian
+ * of the whole negative log-likelihood by central differences, inverted;
+ * se(p) = p se(log p).
+ */
+static void
+standard_errors(const struct objective *o, const double *theta, double *se)
+{
+	const double h = 1e-3;
+	double hess[NPARAM][NPARAM], f0 = objective(o, theta);
+
+	for (int i = 0; i < NPARAM; i++)
+		for (int j = 0; j <= i; j++) {
+			double t[NPARAM], v[4];
+
+			for (int s = 0; s < 4; s++) {
+				memcpy(t, theta, sizeof(t));
+				t[i] += s & 1 ? -h : h;
+				t[j] += s & 2 ? -h : h;
+				v[s] = objective(o, t);
+			}
+			/* i == j: f(+2h) - 2 f + f(-2h) over (2h)^2 */
+			hess[i][j] = i == j ? (v[0] - 2 * f0 + v[3]) / (4 * h * h) :
+			    (v[0] - v[1] - v[2] + v[3]) / (4 * h * h);
+			hess[i][j] *= o->total;
+			hess[j][i] = hess[i][j];
+		}
+	if (invert_spd(hess) < 0) {
+		for (int i = 0; i < NPARAM; i++)
+			se[i] = NAN;
+		return;
+	}
+	for (int i = 0; i < NPARAM; i++)
+		se[i] = exp(theta[i]) * sqrt(hess[i][i]);
+}
+
 int
 return_fit(struct return_fit *fit, enum return_kind kind, const struct rfm *c,
     size_t n, char *err, size_t errlen)
@@ -318,5 +399,6 @@ return_fit_counts(struct return_fit *fit, enum return_kind kind,
 	fit->a = exp(theta_best[2]);
 	fit->b = exp(theta_best[3]);
 	fit->log_likelihood = -best * o.total;
+	standard_errors(&o, theta_best, fit->se);
 	return 0;
 }

@@ -32,6 +32,10 @@ struct return_fit {
 	double log_likelihood;		/* the sum over customers */
 	int iterations;			/* of the optimiser, all starts */
 	int converged;			/* the best start's simplex shrank */
+	/* Standard errors of r, alpha, a, b: the observed information
+	   inverted (the delta method from the log-parameters the fit moves
+	   in); NAN when it is not positive definite. */
+	double se[4];
 };
 
 /*

@@ -119,6 +119,14 @@ cdnow_features() {
 		[(.r*1000|round/1000), (.alpha*1000|round/1000), (.a*1000|round/1000),
 		 (.b*1000|round/1000), (.log_likelihood*10|round/10), .customers, .converged] | @csv'"
 	assert_output "0.243,4.414,0.793,2.426,-9582.4,2357,true"
+	# The standard errors of the observed information, as the lifetimes
+	# package's BetaGeoFitter reports them on the same data (0.012557,
+	# 0.378221, 0.185719, 0.705345), to the third decimal (the Hessian is
+	# by central differences).
+	run -0 bash -c "aud-cat -H '$BATS_TEST_TMPDIR/cdf.aud' | jq -r '.provenance.return_model.standard_errors |
+		[(.r*1000|round/1000), (.alpha*1000|round/1000), (.a*1000|round/1000),
+		 (.b*1000|round/1000)] | @csv'"
+	assert_output "0.013,0.378,0.186,0.705"
 }
 
 @test "BG/NBD on CDNOW: customer 1's E[Y(39)] is 1.226; x, t_x, T are the summary file's" {
