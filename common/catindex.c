@@ -108,56 +108,27 @@ catindex_open(struct catindex *c, const msgpack_object *trailer)
 	    postings == NULL || postings->type != MSGPACK_OBJECT_BIN ||
 	    index->via.bin.size % 12 != 0 || postings->via.bin.size % 8 != 0)
 		return -1;
-	c->names = names->via.bin.ptr;
-	c->names_len = names->via.bin.size;
-	c->index = (const unsigned char *)index->via.bin.ptr;
-	c->ncategories = index->via.bin.size / 12;
+	c->categories.text = names->via.bin.ptr;
+	c->categories.text_len = names->via.bin.size;
+	c->categories.entry = (const unsigned char *)index->via.bin.ptr;
+	c->categories.n = index->via.bin.size / 12;
 	c->postings = (const unsigned char *)postings->via.bin.ptr;
 	c->npostings = postings->via.bin.size / 8;
 	return 0;
-}
-
-/*
- * Compares category i of the index with s[0..len): <0, 0, >0; a name whose
- * bytes do not lie in the index compares as past every other, so a
- * corrupt index finds nothing rather than reading outside it.
- */
-static int
-category_cmp(const struct catindex *c, size_t i, const char *s, size_t len)
-{
-	uint32_t off = le_get32(c->index + i * 12);
-	size_t avail = off < c->names_len ? c->names_len - off : 0;
-	const char *t = c->names + off;
-	size_t tlen = avail ? strnlen(t, avail) : 0;
-	int r;
-
-	if (avail == 0 || tlen == avail)
-		return 1;
-	r = memcmp(t, s, tlen < len ? tlen : len);
-	return r ? r : (tlen > len) - (tlen < len);
 }
 
 size_t
 catindex_products(const struct catindex *c, const char *category, size_t len,
     uint64_t *out, size_t max)
 {
-	size_t lo = 0, hi = c->ncategories, n = 0;
-	uint32_t first, count;
+	const struct textindex *t = &c->categories;
+	size_t i = textindex_lower(t, category, len), n = 0;
+	uint64_t from, count;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (category_cmp(c, mid, category, len) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == c->ncategories || category_cmp(c, lo, category, len) != 0)
+	if (i == t->n || textindex_cmp(t, i, category, len, 0) != 0 ||
+	    textindex_postings(t, i, c->npostings, &from, &count) < 0)
 		return 0;
-	first = le_get32(c->index + lo * 12 + 4);
-	count = le_get32(c->index + lo * 12 + 8);
-	for (uint64_t i = first; i < (uint64_t)first + count &&
-	    i < c->npostings && n < max; i++)
-		out[n++] = le_get64(c->postings + i * 8);
+	for (uint64_t k = from; k < from + count && n < max; k++)
+		out[n++] = le_get64(c->postings + k * 8);
 	return n;
 }

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "textindex.h"
+
 struct catindex_builder;
 
 struct catindex_builder *catindex_builder_new(void);
@@ -26,10 +28,9 @@ void catindex_pack(struct catindex_builder *b, msgpack_packer *pk);
 #define CATINDEX_ENTRIES 3
 
 struct catindex {
-	const char *names;
-	size_t names_len;
-	const unsigned char *index, *postings;
-	size_t ncategories, npostings;
+	struct textindex categories;	/* category_names, category_index */
+	const unsigned char *postings;
+	size_t npostings;
 };
 
 /* Takes the index from a model's trailer map; 0 (an empty index when it

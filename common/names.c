@@ -177,64 +177,13 @@ names_open(struct names *n, const msgpack_object *trailer)
 	    index->via.bin.size % 12 != 0 || postings->via.bin.size % 12 != 0)
 		return -1;
 	n->nproducts = count->via.u64;
-	n->words = words->via.bin.ptr;
-	n->words_len = words->via.bin.size;
-	n->index = (const unsigned char *)index->via.bin.ptr;
-	n->nwords = index->via.bin.size / 12;
+	n->words.text = words->via.bin.ptr;
+	n->words.text_len = words->via.bin.size;
+	n->words.entry = (const unsigned char *)index->via.bin.ptr;
+	n->words.n = index->via.bin.size / 12;
 	n->postings = (const unsigned char *)postings->via.bin.ptr;
 	n->npostings = postings->via.bin.size / 12;
 	return 0;
-}
-
-/*
- * Compares word w of the index with t[0..len) (as a prefix when prefix is
- * set): <0, 0, >0; a word whose bytes do not lie in the index compares
- * as past every other, so a corrupt index finds nothing rather than
- * reading outside it.
- */
-static int
-word_cmp(const struct names *n, size_t w, const char *t, size_t len, int prefix)
-{
-	uint32_t off = le_get32(n->index + w * 12);
-	const char *s = n->words + off;
-	size_t avail = off < n->words_len ? n->words_len - off : 0;
-	size_t slen = avail ? strnlen(s, avail) : 0;
-	int c;
-
-	if (slen == avail)	/* no NUL in what is left */
-		return 1;
-	c = memcmp(s, t, slen < len ? slen : len);
-	if (c != 0)
-		return c;
-	if (prefix && slen >= len)
-		return 0;
-	return (slen > len) - (slen < len);
-}
-
-/* The first word >= t (as a prefix when prefix is set). */
-static size_t
-lower_word(const struct names *n, const char *t, size_t len)
-{
-	size_t lo = 0, hi = n->nwords;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (word_cmp(n, mid, t, len, 0) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Word w's postings [*from, *from + *count), checked to lie in the bin. */
-static int
-postings_of(const struct names *n, size_t w, uint64_t *from, uint64_t *count)
-{
-	*from = le_get32(n->index + w * 12 + 4);
-	*count = le_get32(n->index + w * 12 + 8);
-	return *from <= n->npostings && *count <= n->npostings - *from ? 0 : -1;
 }
 
 struct found {
@@ -282,10 +231,10 @@ names_similar(const struct names *n, const char *name, size_t len,
 	struct name_match *c;
 
 	for (size_t i = 0; i < nt; i++) {
-		size_t w = lower_word(n, t[i].text, t[i].len);
+		size_t w = textindex_lower(&n->words, t[i].text, t[i].len);
 
-		if (w < n->nwords && word_cmp(n, w, t[i].text, t[i].len, 0) == 0 &&
-		    postings_of(n, w, &f[nf].from, &f[nf].count) == 0 &&
+		if (w < n->words.n && textindex_cmp(&n->words, w, t[i].text, t[i].len, 0) == 0 &&
+		    textindex_postings(&n->words, w, n->npostings, &f[nf].from, &f[nf].count) == 0 &&
 		    f[nf].count > 0 && f[nf].count <= n->nproducts / COMMON_SHARE + 1) {
 			double idf = log((double)n->nproducts / (double)f[nf].count);
 
@@ -339,14 +288,14 @@ cmp_u64(const void *a, const void *b)
 static size_t
 with_prefix(const struct names *n, const struct token *t, uint64_t **out)
 {
-	size_t w = lower_word(n, t->text, t->len), got = 0, cap = 0;
+	size_t w = textindex_lower(&n->words, t->text, t->len), got = 0, cap = 0;
 
 	*out = NULL;
-	for (size_t k = 0; w < n->nwords && k < PREFIX_WORDS &&
-	    word_cmp(n, w, t->text, t->len, 1) == 0; w++, k++) {
+	for (size_t k = 0; w < n->words.n && k < PREFIX_WORDS &&
+	    textindex_cmp(&n->words, w, t->text, t->len, 1) == 0; w++, k++) {
 		uint64_t from, count;
 
-		if (postings_of(n, w, &from, &count) < 0)
+		if (textindex_postings(&n->words, w, n->npostings, &from, &count) < 0)
 			break;
 		if (count > POSTINGS_READ - got)
 			count = POSTINGS_READ - got;

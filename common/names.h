@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "textindex.h"
+
 /* Writing: every named product's record offset and name, then the bins. */
 struct names_builder;
 
@@ -32,10 +34,9 @@ void names_pack(struct names_builder *b, msgpack_packer *pk);
 
 /* Reading, in place in a mapped model. */
 struct names {
-	const char *words;
-	size_t words_len;
-	const unsigned char *index, *postings;
-	size_t nwords, npostings;
+	struct textindex words;		/* name_words and name_index */
+	const unsigned char *postings;
+	size_t npostings;
 	uint64_t nproducts;
 };
 
