@@ -149,6 +149,17 @@ write_product_name(FILE *out, const struct model *m, const msgpack_object *id)
 	audience_free(&r);
 }
 
+/* A reason's text as a table cell (form 0) or plain (3); frees it. */
+static void
+write_cell(FILE *out, const struct audfmt *f, char *cell, int form)
+{
+	if (form == 0)
+		csv_write_field(out, cell, strlen(cell), f->sep);
+	else
+		fputs(cell, out);
+	free(cell);
+}
+
 /* The category of an audience as text (len in *len), or "". */
 static const char *
 category_text(const struct audience *a, int *len)
@@ -179,11 +190,7 @@ write_reason(FILE *out, const struct audfmt *f, const struct audience *a,
 	if (r.type == MSGPACK_OBJECT_BOOLEAN) {	/* the category */
 		if (form == 0 || form == 3) {
 			TEXT(cell, fprintf(mem_, "category:%.*s", clen, cat));
-			if (form == 0)
-				csv_write_field(out, cell, strlen(cell), f->sep);
-			else
-				fputs(cell, out);
-			free(cell);
+			write_cell(out, f, cell, form);
 		} else if (form == 1) {
 			fputs("{\"kind\":\"category\",\"category\":", out);
 			json_write_string(out, cat, (size_t)clen);
@@ -194,11 +201,7 @@ write_reason(FILE *out, const struct audfmt *f, const struct audience *a,
 	}
 	if (form == 0 || form == 3) {	/* a table cell, or plain */
 		TEXT(cell, fprintf(mem_, "%s:", kind); write_id(mem_, &r, '\n'));
-		if (form == 0)
-			csv_write_field(out, cell, strlen(cell), f->sep);
-		else
-			fputs(cell, out);
-		free(cell);
+		write_cell(out, f, cell, form);
 	} else if (form == 1) {
 		fprintf(out, "{\"kind\":\"%s\",\"product_id\":", kind);
 		json_write_object(out, &r);

@@ -68,11 +68,8 @@ setup() {
 @test "the whole loop: aud-query --holdout, then aud-lift on what followed" {
 	# The category fixture's model, a campaign for 10 and 12, and outcomes
 	# in which every member bought: conversion 1 in both groups.
-	aud-prepare -q --category-col category -o "$BATS_TEST_TMPDIR/i.aud" category.csv
-	aud-features -o "$BATS_TEST_TMPDIR/f.aud" "$BATS_TEST_TMPDIR/i.aud"
-	aud-rank -q --features "$BATS_TEST_TMPDIR/f.aud" --model cooccurrence \
-		-o "$BATS_TEST_TMPDIR/m.aud" "$BATS_TEST_TMPDIR/i.aud"
-	aud-query -q -m "$BATS_TEST_TMPDIR/m.aud" -n 8 --holdout 50 --salt s \
+	category_fixture --top-n 10
+	aud-query -q -m "$M" -n 8 --holdout 50 --salt s \
 		-o "$BATS_TEST_TMPDIR/camp.csv" 10 12
 	{ echo customer_id,product_id,event,event_date
 	  tail -n +2 "$BATS_TEST_TMPDIR/camp.csv" | awk -F, -v d="$(date -u -d tomorrow +%F)" '{ print $3 "," $1 ",purchased," d }'

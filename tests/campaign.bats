@@ -13,14 +13,7 @@
 
 setup() {
 	load test_helper
-	cd "$FIXTURES"
-	I=$BATS_TEST_TMPDIR/i.aud
-	F=$BATS_TEST_TMPDIR/f.aud
-	M=$BATS_TEST_TMPDIR/m.aud
-	aud-prepare -q --category-col category -o "$I" category.csv
-	aud-features -o "$F" "$I"
-	aud-rank -q --features "$F" --model cooccurrence --half-life 0 --top-n 2 \
-		-o "$M" "$I"
+	category_fixture --top-n 2
 	cd "$BATS_TEST_TMPDIR"
 }
 

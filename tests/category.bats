@@ -11,16 +11,11 @@
 setup() {
 	load test_helper
 	cd "$FIXTURES"
-	I=$BATS_TEST_TMPDIR/i.aud
-	F=$BATS_TEST_TMPDIR/f.aud
-	M=$BATS_TEST_TMPDIR/m.aud
-	aud-prepare -q --category-col category -o "$I" category.csv
+	category_fixture
 }
 
 model() {
-	aud-features -o "$F" "$I"
-	aud-rank -q --features "$F" --model cooccurrence --half-life 0 \
-		-o "$M" "$@" "$I"
+	category_fixture --top-n 10 "$@"
 }
 
 @test "aud-prepare --category-col: a category travels with a product's first record" {

@@ -48,6 +48,21 @@ rank_fixture() {
 	fi
 }
 
+# category_fixture [AUD-RANK OPTIONS...]: fixtures/category.csv (products
+# with names and categories) as interactions ($I) and, given options, its
+# features ($F) and co-occurrence model ($M, rows unweighted by age).
+category_fixture() {
+	I=$BATS_TEST_TMPDIR/i.aud
+	F=$BATS_TEST_TMPDIR/f.aud
+	M=$BATS_TEST_TMPDIR/m.aud
+	aud-prepare -q --category-col category -o "$I" "$FIXTURES/category.csv"
+	if [ $# -gt 0 ]; then
+		aud-features -o "$F" "$I"
+		aud-rank -q --features "$F" --model cooccurrence --half-life 0 \
+			-o "$M" "$@" "$I"
+	fi
+}
+
 # fingerprint STREAM: the content fingerprint in a stream's trailer.
 fingerprint() {
 	aud-cat --fingerprint "$1"
