@@ -955,10 +955,12 @@ buyer_candidates(const struct model *m, const struct source *src, size_t ns,
 		struct audience r = { 0 };
 		const msgpack_object *b, *w;
 
+		int ret;
+
 		msgpack_unpacked_init(&r.record);
-		if (read_record(m, src[i].record, NULL, &r, NULL, err, errlen) < 0 ||
-		    r.buyers == NULL) {
-			if (r.buyers == NULL)
+		ret = read_record(m, src[i].record, NULL, &r, NULL, err, errlen);
+		if (ret < 0 || r.buyers == NULL) {
+			if (ret >= 0)	/* a record, not a product-aware one */
 				snprintf(err, errlen, "corrupt model: an index "
 				    "points to no product");
 			audience_free(&r);

@@ -279,6 +279,35 @@ bad_time() {
 	[ ! -e "$OUT" ]
 }
 
+@test "a model whose category index points nowhere, or does not fit together" {
+	category_fixture --top-n 2
+	# The first posting of "category_postings" (a bin: 0xc4, its length,
+	# then 8 bytes a product) pointed past every record.
+	python3 - "$M" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+at = b.index(b'category_postings') + len('category_postings')
+assert b[at] == 0xc4
+b[at + 2:at + 10] = (2**40).to_bytes(8, 'little')
+open(p + '.bad', 'wb').write(b)
+# And a category index whose length is not a multiple of 12 entries.
+at = b.index(b'category_index') + len('category_index')
+assert b[at] == 0xc4 and b[at + 1] >= 12
+b[at + 1] -= 1
+b[at + 2 + b[at + 1]:at + 3 + b[at + 1]] = b''
+open(p + '.short', 'wb').write(b)
+PY
+	rejects 1 "aud-query: $M.bad: corrupt model: no record at byte 1099511627776" \
+		aud-query -m "$M.bad" --category Garden -o "$OUT"
+	run -1 --separate-stderr aud-query -m "$M.short" -o "$OUT" 10
+	assert_regex "$stderr" "^aud-query: $M.short: (not a usable model|corrupt model)"
+	assert_equal "${#stderr_lines[@]}" 1
+	# Known products do not read the category index: they still answer.
+	run -0 aud-query -m "$M.bad" -n 1 10
+	assert_line '10,1,8,1.2725,model,similar:11,Blue Mug'
+}
+
 @test "a model cut short" {
 	aud-features -o f.aud i.aud
 	aud-rank --features f.aud -o m.aud i.aud
