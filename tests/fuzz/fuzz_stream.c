@@ -1,7 +1,9 @@
 /*
  * libFuzzer harness of the record-stream and model readers: the bytes are
  * read as a stream, record by record to its end, and opened as a model
- * file, whose every product is walked, formatted and looked up.
+ * file, whose every product is walked, formatted and looked up, and a new
+ * product is targeted by a name and by the first record's category (the
+ * name and category indexes of a product-aware model).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -94,6 +96,19 @@ read_model(const uint8_t *data, size_t size)
 		for (uint64_t i = 0; i < m.nrecords && i < 64; i++)
 			if (model_entry(&m, i, &a, err, sizeof(err)) == 1)
 				audience_free(&a);
+		if (m.per_record && model_entry(&m, 0, &a, err, sizeof(err)) == 1) {
+			struct new_product np = { .name = "blue mug", .name_len = 8 };
+			struct audience b;
+
+			if (a.category != NULL) {
+				np.category = a.category->via.str.ptr;
+				np.category_len = a.category->via.str.size;
+			}
+			if (model_new_audience(&m, &np, 10, &b, err, sizeof(err)) >= 0)
+				walk(&m, &b);
+			audience_free(&b);
+			audience_free(&a);
+		}
 		model_close(&m);
 	}
 	close(fd);
