@@ -522,6 +522,7 @@ measure(const struct split *split, const struct eval_params *p,
 	struct return_scores rs;
 	int fitted = (!p->methods || p->methods & 1u << METHOD_RETURN) &&
 	    fit_returns(sp, &rs) == 0;
+	double *expected;
 	struct cooc model;
 	struct cooc_params cp = *p->cooc;
 	struct eval_result *r = sp->r;
@@ -533,7 +534,8 @@ measure(const struct split *split, const struct eval_params *p,
 	double *rback = xmalloc((sp->n + 1) * sizeof(*rback));
 
 	cp.event_weight = event_weight;
-	sp->expected = fitted ? rs.expected : NULL;
+	expected = fitted ? return_scores_expected_all(&rs) : NULL;
+	sp->expected = expected;
 	measure_comeback(sp, p);
 	cooc_build(&model, sp->ia, sp->ntrain, &cp);
 	for (int m = 0; m < METHOD_RANDOM; m++) {
@@ -584,6 +586,7 @@ measure(const struct split *split, const struct eval_params *p,
 	free(rback);
 	if (fitted)
 		return_scores_free(&rs);
+	free(expected);
 }
 
 int

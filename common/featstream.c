@@ -153,11 +153,13 @@ features_write(FILE *out, const struct features_source *src)
 		packbuf_float(&b, f->engagement[c]);
 		packbuf_float(&b, f->activity[c]);
 		if (rs != NULL) {
-			packbuf_float(&b, rs->rfm[c].x);
-			packbuf_float(&b, rs->rfm[c].t_x);
-			packbuf_float(&b, rs->rfm[c].T);
-			packbuf_float(&b, rs->p_alive[c]);
-			packbuf_float(&b, rs->expected[c]);
+			const struct rfm *r = return_scores_rfm(rs, c);
+
+			packbuf_float(&b, r->x);
+			packbuf_float(&b, r->t_x);
+			packbuf_float(&b, r->T);
+			packbuf_float(&b, return_scores_p_alive(rs, c));
+			packbuf_float(&b, return_scores_expected(rs, c));
 		}
 		stream_record_done(w, &b);
 	}

@@ -51,37 +51,26 @@ summarise(const struct return_scores *rs, const struct interactions *ia,
 }
 
 /*
- * Scores each distinct summary once and gives every customer its own:
- * which[c] is the customer's summary in set, or UINT32_MAX for one with no
- * purchase by the end (scored as just arrived). Returns 0, or -1 when a
+ * Scores each distinct summary once, and the customer just arrived (no
+ * purchase by the end: x = t_x = T = 0) last. Returns 0, or -1 when a
  * score is not a probability or a non-negative count: a fit run off to
  * extremes on too little data.
  */
 static int
-score_all(struct return_scores *rs, const struct rfmset *set,
-    const uint32_t *which)
+score_all(struct return_scores *rs)
 {
-	double *alive = xmalloc((set->n + 1) * sizeof(*alive));
-	double *expected = xmalloc((set->n + 1) * sizeof(*expected));
-	const struct rfm arrived = { 0 };
 	int usable = 1;
 
-	for (size_t u = 0; u <= set->n; u++) {
-		const struct rfm *c = u < set->n ? &set->unique[u] : &arrived;
+	for (size_t u = 0; u <= rs->nunique; u++) {
+		const struct rfm *c = &rs->unique[u];
+		double alive = return_p_alive(&rs->fit, c);
+		double expected = return_expected(&rs->fit, c, rs->params.horizon);
 
-		alive[u] = return_p_alive(&rs->fit, c);
-		expected[u] = return_expected(&rs->fit, c, rs->params.horizon);
-		usable &= isfinite(alive[u]) && alive[u] >= 0 && alive[u] <= 1 &&
-		    isfinite(expected[u]) && expected[u] >= 0;
+		rs->alive[u] = alive;
+		rs->expected[u] = expected;
+		usable &= isfinite(alive) && alive >= 0 && alive <= 1 &&
+		    isfinite(expected) && expected >= 0;
 	}
-	for (size_t c = 0; c < rs->n; c++) {
-		size_t u = which[c] == UINT32_MAX ? set->n : which[c];
-
-		rs->p_alive[c] = alive[u];
-		rs->expected[c] = expected[u];
-	}
-	free(alive);
-	free(expected);
 	return usable ? 0 : -1;
 }
 
@@ -93,7 +82,7 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 	struct days *days = xmalloc((n ? n : 1) * sizeof(*days));
 	double period = p->period_days * (double)MS_PER_DAY;
 	struct rfmset set;
-	uint32_t *which, *remap;
+	uint32_t *remap;
 	int ok = 0;
 
 	memset(rs, 0, sizeof(*rs));
@@ -102,52 +91,55 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 		rs->params.calibration_end = ia->n ? ia->time[(p->rows &&
 		    p->rows < ia->n ? p->rows : ia->n) - 1] : 0;
 	rs->n = n;
-	rs->rfm = xcalloc(n ? n : 1, sizeof(*rs->rfm));
 	for (size_t c = 0; c < n; c++)
 		days[c] = (struct days){ NO_DAY, NO_DAY, 0 };
 	summarise(rs, ia, days);
 	/* Purchases are days: times count from the start of the first
 	   purchase day, and the last purchase is its day. Customers then
-	   share far fewer summaries, each fitted and scored once. */
+	   share far fewer summaries, each fitted and scored once, and a
+	   customer keeps only which one is theirs. */
 	rfmset_init(&set);
-	which = xmalloc((n ? n : 1) * sizeof(*which));
+	rs->which = xmalloc((n ? n : 1) * sizeof(*rs->which));
 	for (size_t c = 0; c < n; c++) {
 		int64_t day0;
+		struct rfm r;
 
-		which[c] = UINT32_MAX;
+		rs->which[c] = UINT32_MAX;
 		if (days[c].last == NO_DAY)
 			continue;
 		day0 = (int64_t)days[c].first * MS_PER_DAY;
-		rs->rfm[c].x = days[c].later;
-		rs->rfm[c].t_x = (double)((int64_t)days[c].last * MS_PER_DAY - day0) /
-		    period;
-		rs->rfm[c].T = (double)(rs->params.calibration_end - day0) / period;
-		which[c] = rfmset_add(&set, &rs->rfm[c]);
+		r.x = days[c].later;
+		r.t_x = (double)((int64_t)days[c].last * MS_PER_DAY - day0) / period;
+		r.T = (double)(rs->params.calibration_end - day0) / period;
+		rs->which[c] = rfmset_add(&set, &r);
 		m++;
 	}
 	rs->fitted = m;
 	free(days);
 	remap = xmalloc((set.n + 1) * sizeof(*remap));
 	rfmset_sort(&set, remap);
-	for (size_t c = 0; c < n; c++)
-		if (which[c] != UINT32_MAX)
-			which[c] = remap[which[c]];
+	for (size_t c = 0; c < n; c++)	/* the customer just arrived: last */
+		rs->which[c] = rs->which[c] == UINT32_MAX ? (uint32_t)set.n :
+		    remap[rs->which[c]];
 	free(remap);
 	if (m == 0)
 		snprintf(err, errlen, "no purchase by the calibration end: "
 		    "nothing to fit the return model to");
 	else if (return_fit_counts(&rs->fit, p->kind, set.unique, set.count,
 	    set.n, err, errlen) == 0) {
-		rs->p_alive = xmalloc((n ? n : 1) * sizeof(*rs->p_alive));
-		rs->expected = xmalloc((n ? n : 1) * sizeof(*rs->expected));
-		ok = score_all(rs, &set, which) == 0;
+		rs->nunique = set.n;
+		rs->unique = xmalloc((set.n + 1) * sizeof(*rs->unique));
+		memcpy(rs->unique, set.unique, set.n * sizeof(*rs->unique));
+		rs->unique[set.n] = (struct rfm){ 0 };
+		rs->alive = xmalloc((set.n + 1) * sizeof(*rs->alive));
+		rs->expected = xmalloc((set.n + 1) * sizeof(*rs->expected));
+		ok = score_all(rs) == 0;
 		if (!ok)
 			snprintf(err, errlen, "the fit (r %.3g, alpha %.3g, a %.3g, "
 			    "b %.3g) gives no usable scores: %zu customer%s too "
 			    "few to fit", rs->fit.r, rs->fit.alpha, rs->fit.a,
 			    rs->fit.b, m, m == 1 ? " is" : "s are");
 	}
-	free(which);
 	rfmset_free(&set);
 	if (!ok) {
 		return_scores_free(rs);
@@ -156,11 +148,22 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 	return 0;
 }
 
+double *
+return_scores_expected_all(const struct return_scores *rs)
+{
+	double *e = xmalloc((rs->n + 1) * sizeof(*e));
+
+	for (size_t c = 0; c < rs->n; c++)
+		e[c] = return_scores_expected(rs, c);
+	return e;
+}
+
 void
 return_scores_free(struct return_scores *rs)
 {
-	free(rs->rfm);
-	free(rs->p_alive);
+	free(rs->which);
+	free(rs->unique);
+	free(rs->alive);
 	free(rs->expected);
 	memset(rs, 0, sizeof(*rs));
 }

@@ -22,13 +22,21 @@ struct return_params {
 	size_t rows;			/* only the first rows; 0: all */
 };
 
+/*
+ * Customers share few summaries, so a customer holds only which is theirs
+ * (4 bytes, not the 40 of a summary and two scores: gigabytes at tens of
+ * millions of customers); the summaries hold the scores.
+ */
 struct return_scores {
 	struct return_params params;	/* calibration_end resolved */
 	struct return_fit fit;
 	size_t n;			/* customers, as in the interactions */
-	struct rfm *rfm;		/* per customer */
+	uint32_t *which;		/* per customer: an index below */
+	size_t nunique;			/* distinct summaries; one more, last,
+					   for the customer just arrived */
+	struct rfm *unique;
+	double *alive, *expected;	/* per summary */
 	size_t fitted;			/* customers with a purchase by the end */
-	double *p_alive, *expected;	/* per customer */
 };
 
 /*
@@ -43,5 +51,27 @@ int return_scores_compute(struct return_scores *rs,
     const struct interactions *ia, const struct return_params *p, char *err,
     size_t errlen);
 void return_scores_free(struct return_scores *rs);
+
+/* Customer c's summary and scores. */
+static inline const struct rfm *
+return_scores_rfm(const struct return_scores *rs, size_t c)
+{
+	return &rs->unique[rs->which[c]];
+}
+
+static inline double
+return_scores_p_alive(const struct return_scores *rs, size_t c)
+{
+	return rs->alive[rs->which[c]];
+}
+
+static inline double
+return_scores_expected(const struct return_scores *rs, size_t c)
+{
+	return rs->expected[rs->which[c]];
+}
+
+/* Every customer's expected purchases, in a new array (the caller's). */
+double *return_scores_expected_all(const struct return_scores *rs);
 
 #endif
