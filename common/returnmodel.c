@@ -108,7 +108,73 @@ struct objective {
 	const double *w;		/* customers of each */
 	size_t n;
 	double total;			/* customers in all */
+	/* T and t_x take few values (days of a year or two, in periods):
+	   each summary's index into the distinct values of each, so that
+	   an evaluation takes their logarithms once a value, not once a
+	   summary. */
+	double *times;			/* the distinct values of T and t_x */
+	size_t ntimes;
+	uint32_t *at_T, *at_tx;		/* per summary */
+	double *log_at;			/* scratch: log(alpha + times[i]) */
 };
+
+static int
+by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static uint32_t
+time_index(const struct objective *o, double v)
+{
+	size_t lo = 0, hi = o->ntimes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (o->times[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (uint32_t)lo;
+}
+
+/* The distinct values of T and t_x, and each summary's place in them. */
+static void
+objective_index(struct objective *o)
+{
+	size_t n = 0;
+
+	o->times = xmalloc((2 * o->n + 1) * sizeof(*o->times));
+	for (size_t i = 0; i < o->n; i++) {
+		o->times[n++] = o->c[i].T;
+		o->times[n++] = o->c[i].t_x;
+	}
+	qsort(o->times, n, sizeof(*o->times), by_value);
+	o->ntimes = 0;
+	for (size_t i = 0; i < n; i++)
+		if (o->ntimes == 0 || o->times[i] != o->times[o->ntimes - 1])
+			o->times[o->ntimes++] = o->times[i];
+	o->at_T = xmalloc((o->n + 1) * sizeof(*o->at_T));
+	o->at_tx = xmalloc((o->n + 1) * sizeof(*o->at_tx));
+	for (size_t i = 0; i < o->n; i++) {
+		o->at_T[i] = time_index(o, o->c[i].T);
+		o->at_tx[i] = time_index(o, o->c[i].t_x);
+	}
+	o->log_at = xmalloc((o->ntimes + 1) * sizeof(*o->log_at));
+}
+
+static void
+objective_free(struct objective *o)
+{
+	free(o->times);
+	free(o->at_T);
+	free(o->at_tx);
+	free(o->log_at);
+}
 
 /*
  * return_loglik() summed over the summaries, with what depends on x alone
@@ -126,6 +192,8 @@ objective(const struct objective *o, const double *theta)
 	for (int i = 0; i < NPARAM; i++)	/* out of double's comfort */
 		if (fabs(theta[i]) > 30)
 			return INFINITY;
+	for (size_t i = 0; i < o->ntimes; i++)
+		o->log_at[i] = log(alpha + o->times[i]);
 	for (size_t i = 0; i < o->n; i++) {
 		const struct rfm *c = &o->c[i];
 		double rx = r + c->x, a3, ll;
@@ -137,9 +205,9 @@ objective(const struct objective *o, const double *theta)
 			c4 = shift > 0 || c->x > 0 ?
 			    theta[2] - log(b + c->x + shift - 1) : -INFINITY;
 		}
-		a3 = -rx * log(alpha + c->T);
+		a3 = -rx * o->log_at[o->at_T[i]];
 		ll = c4 == -INFINITY ? a3 :
-		    logaddexp(a3, c4 - rx * log(alpha + c->t_x));
+		    logaddexp(a3, c4 - rx * o->log_at[o->at_tx[i]]);
 		sum += o->w[i] * (cx + ll);
 	}
 	sum = -sum / o->total;
@@ -370,6 +438,7 @@ return_fit_counts(struct return_fit *fit, enum return_kind kind,
 		    "model has no maximum to fit");
 		return -1;
 	}
+	objective_index(&o);
 	/* Each start roughly, then the best one to the end. */
 	for (size_t s = 0; s < sizeof(starts) / sizeof(starts[0]); s++) {
 		double theta[NPARAM], value = INFINITY;
@@ -400,5 +469,6 @@ return_fit_counts(struct return_fit *fit, enum return_kind kind,
 	fit->b = exp(theta_best[3]);
 	fit->log_likelihood = -best * o.total;
 	standard_errors(&o, theta_best, fit->se);
+	objective_free(&o);
 	return 0;
 }
