@@ -196,12 +196,18 @@ static int
 audience_n(const struct api_conn *c, const struct http_request *req,
     struct response *r, int64_t *n)
 {
-	uint64_t top = model_depth(&c->m);
-	int64_t most = top > 0 && top < MAX_N ? (int64_t)top : MAX_N;
-	char why[128];
+	uint64_t depth = model_depth(&c->m), built = model_top_n(&c->m);
+	int64_t most = depth > 0 && depth < MAX_N ? (int64_t)depth : MAX_N;
+	char why[128], given[32];
 
-	if (param_n(req, most, n) == 0)
+	if (param_n(req, most, n) == 0) {
+		/* Without n, the audiences the model was built for, as
+		   aud-query gives them. */
+		if (http_query_param(req->query, "n", given, sizeof(given)) == 0 &&
+		    built > 0 && (uint64_t)*n > built)
+			*n = (int64_t)built;
 		return 0;
+	}
 	snprintf(why, sizeof(why), "n must be a whole number from 1 to %lld%s",
 	    (long long)most, most < MAX_N ? ", the customers this model holds "
 	    "per product" : "");

@@ -81,6 +81,12 @@ OUT
 	assert_equal "$(grep -c '^{"detail":"n must be a whole number from 1 to 9, the customers this model holds per product"}$' <<< "$output")" 3
 	run -0 serve 'GET /recommend/99?n=3 HTTP/1.1\r\nConnection: close\r\n\r\n'
 	assert_line --partial '"count":3,'
+	# Without n, the model's --top-n (3), as aud-query gives it: not its
+	# depth, though the cold-start list holds 5.
+	run -0 serve 'GET /recommend/99 HTTP/1.1\r\nConnection: close\r\n\r\n'
+	assert_line --partial '"count":3,'
+	run -0 bash -c "aud-query -q -m '$M' 99 | tail -n +2 | wc -l"
+	assert_output 3
 	run -2 --separate-stderr aud-query -m "$M" -n 10 99
 	assert_equal "$stderr" "aud-query: -n: this model holds 9 customers per product, not 10"
 }
