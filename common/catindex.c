@@ -103,15 +103,10 @@ catindex_open(struct catindex *c, const msgpack_object *trailer)
 	memset(c, 0, sizeof(*c));
 	if (names == NULL && index == NULL && postings == NULL)
 		return 0;
-	if (names == NULL || names->type != MSGPACK_OBJECT_BIN ||
-	    index == NULL || index->type != MSGPACK_OBJECT_BIN ||
+	if (textindex_set(&c->categories, names, index) < 0 ||
 	    postings == NULL || postings->type != MSGPACK_OBJECT_BIN ||
-	    index->via.bin.size % 12 != 0 || postings->via.bin.size % 8 != 0)
+	    postings->via.bin.size % 8 != 0)
 		return -1;
-	c->categories.text = names->via.bin.ptr;
-	c->categories.text_len = names->via.bin.size;
-	c->categories.entry = (const unsigned char *)index->via.bin.ptr;
-	c->categories.n = index->via.bin.size / 12;
 	c->postings = (const unsigned char *)postings->via.bin.ptr;
 	c->npostings = postings->via.bin.size / 8;
 	return 0;

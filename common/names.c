@@ -171,16 +171,11 @@ names_open(struct names *n, const msgpack_object *trailer)
 	if (count == NULL && words == NULL && index == NULL && postings == NULL)
 		return 0;
 	if (count == NULL || count->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    words == NULL || words->type != MSGPACK_OBJECT_BIN ||
-	    index == NULL || index->type != MSGPACK_OBJECT_BIN ||
+	    textindex_set(&n->words, words, index) < 0 ||
 	    postings == NULL || postings->type != MSGPACK_OBJECT_BIN ||
-	    index->via.bin.size % 12 != 0 || postings->via.bin.size % 12 != 0)
+	    postings->via.bin.size % 12 != 0)
 		return -1;
 	n->nproducts = count->via.u64;
-	n->words.text = words->via.bin.ptr;
-	n->words.text_len = words->via.bin.size;
-	n->words.entry = (const unsigned char *)index->via.bin.ptr;
-	n->words.n = index->via.bin.size / 12;
 	n->postings = (const unsigned char *)postings->via.bin.ptr;
 	n->npostings = postings->via.bin.size / 12;
 	return 0;

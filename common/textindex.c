@@ -7,6 +7,20 @@
 #include "banned.h"
 
 int
+textindex_set(struct textindex *t, const msgpack_object *text,
+    const msgpack_object *entries)
+{
+	if (text == NULL || text->type != MSGPACK_OBJECT_BIN || entries == NULL ||
+	    entries->type != MSGPACK_OBJECT_BIN || entries->via.bin.size % 12 != 0)
+		return -1;
+	t->text = text->via.bin.ptr;
+	t->text_len = text->via.bin.size;
+	t->entry = (const unsigned char *)entries->via.bin.ptr;
+	t->n = entries->via.bin.size / 12;
+	return 0;
+}
+
+int
 textindex_cmp(const struct textindex *t, size_t i, const char *s, size_t len,
     int prefix)
 {

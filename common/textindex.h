@@ -10,6 +10,7 @@
 #ifndef AUD_TEXTINDEX_H
 #define AUD_TEXTINDEX_H
 
+#include <msgpack.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,11 @@ struct textindex {
 	const unsigned char *entry;
 	size_t n;			/* entries */
 };
+
+/* Takes the text and entries from a trailer's two bins; -1 when either is
+   missing, not a bin, or the entries are not whole. */
+int textindex_set(struct textindex *t, const msgpack_object *text,
+    const msgpack_object *entries);
 
 /* Entry i's string against s[0..len) (as a prefix of it when prefix is
    set): <0, 0, >0. */
