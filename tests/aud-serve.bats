@@ -367,18 +367,8 @@ OUT
 }
 
 @test "/ui in headless Chromium fills the table from its URL" {
-	local chromium
-	chromium=$(command -v chromium || command -v chromium-browser) || skip "chromium is not installed"
-	local port=$((20000 + RANDOM % 20000)) i
-	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
-	local pid=$!
-	for i in $(seq 50); do
-		(exec 7<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-		sleep 0.1
-	done
-	run -0 timeout 60 "$chromium" --headless --no-sandbox --disable-gpu --no-first-run \
-		--user-data-dir="$BATS_TEST_TMPDIR/chromium" --virtual-time-budget=10000 \
-		--dump-dom "http://127.0.0.1:$port/ui?product=10&n=2"
+	chromium_ui "$M"
+	run -0 ui_page 'product=10&n=2'
 	kill "$pid"
 	# Product 10's audience at n = 2: s1 (0.25), then 3 (0.0667).
 	assert_output --partial '<tr><td class="n">1</td><td>s1</td><td class="n">0.250000</td><td>engagement</td></tr><tr><td class="n">2</td><td>3</td><td class="n">0.066667</td><td>engagement</td></tr>'

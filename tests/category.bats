@@ -157,21 +157,10 @@ OUT
 }
 
 @test "/ui in headless Chromium: a new product by name, and by category" {
-	local chromium port=$((20000 + RANDOM % 20000)) i out
-	chromium=$(command -v chromium || command -v chromium-browser) || skip "chromium is not installed"
+	local out
 	model
-	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
-	local pid=$!
-	for i in $(seq 50); do
-		(exec 7<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-		sleep 0.1
-	done
-	page() {
-		timeout 60 "$chromium" --headless --no-sandbox --disable-gpu --no-first-run \
-			--user-data-dir="$BATS_TEST_TMPDIR/chromium" --virtual-time-budget=10000 \
-			--dump-dom "http://127.0.0.1:$port/ui?$1" 2>/dev/null
-	}
-	out=$(page 'name=Green%20Mug&n=1')$(page 'category=Garden&n=1')
+	chromium_ui "$M"
+	out=$(ui_page 'name=Green%20Mug&n=1')$(ui_page 'category=Garden&n=1')
 	kill "$pid"
 	run -0 echo "$out"
 	assert_output --partial '<h2>Green Mug</h2>'

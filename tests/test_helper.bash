@@ -63,6 +63,27 @@ category_fixture() {
 	fi
 }
 
+# chromium_ui MODEL: aud-serve on MODEL on a random loopback port ($port,
+# its pid in $pid, waited for) and $chromium, or a skip when there is none;
+# ui_page QUERY then prints the DOM of /ui?QUERY after its scripts ran.
+chromium_ui() {
+	local i
+	chromium=$(command -v chromium || command -v chromium-browser) || skip "chromium is not installed"
+	port=$((20000 + RANDOM % 20000))
+	aud-serve -m "$1" -q --listen "127.0.0.1:$port" &
+	pid=$!
+	for i in $(seq 50); do
+		(exec 7<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		sleep 0.1
+	done
+}
+
+ui_page() {
+	timeout 60 "$chromium" --headless --no-sandbox --disable-gpu --no-first-run \
+		--user-data-dir="$BATS_TEST_TMPDIR/chromium" --virtual-time-budget=10000 \
+		--dump-dom "http://127.0.0.1:$port/ui?$1" 2>/dev/null
+}
+
 # fingerprint STREAM: the content fingerprint in a stream's trailer.
 fingerprint() {
 	aud-cat --fingerprint "$1"
