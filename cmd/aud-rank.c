@@ -38,6 +38,7 @@ struct options {
 	int64_t top_n, depth, seed, bootstrap;
 	double train_fraction;
 	double half_life, alpha, blend;	/* the co-occurrence model's */
+	double new_blend;		/* in new products' audiences */
 	double category_weight;
 	int64_t neighbours, min_support;
 	int quick, eval, text, als, tune;
@@ -100,6 +101,8 @@ help(void)
 	    "  --neighbours M       similar products kept per product (default 200)\n"
 	    "  --min-support S      customers two products must share to be similar (default 2)\n"
 	    "  --blend B            weight of the engagement score beside relevance (default 0.1)\n"
+	    "  --new-blend B        weight of the engagement score beside the name or category\n"
+	    "                       match in new products' audiences (default 3)\n"
 	    "  --category-weight W  weight of the affinity to the product's category, when\n"
 	    "                       the interactions have categories (default 0.5; 0: unused)\n"
 	    "\n%s", MAX_TOP_N, cli_common_options_help);
@@ -114,7 +117,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	enum { O_FEATURES = 256, O_SCORE, O_TOP_N, O_QUICK, O_SEED, O_EVAL,
 	    O_K, O_TRAIN_FRACTION, O_BOOTSTRAP, O_TEXT, O_HALF_LIFE,
 	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT, O_MODEL, O_ALS, O_TUNE,
-	    O_CATEGORY_WEIGHT, O_DEPTH };
+	    O_CATEGORY_WEIGHT, O_DEPTH, O_NEW_BLEND };
 	static const struct option longopts[] = {
 		{ "als", no_argument, NULL, O_ALS },
 		{ "blend", required_argument, NULL, O_BLEND },
@@ -127,6 +130,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "k", required_argument, NULL, O_K },
 		{ "min-support", required_argument, NULL, O_MIN_SUPPORT },
 		{ "neighbours", required_argument, NULL, O_NEIGHBOURS },
+		{ "new-blend", required_argument, NULL, O_NEW_BLEND },
 		{ "popularity-exponent", required_argument, NULL, O_POPULARITY_EXPONENT },
 		{ "quick", no_argument, NULL, O_QUICK },
 		{ "model", required_argument, NULL, O_MODEL },
@@ -150,6 +154,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	opt->half_life = 30;
 	opt->alpha = 0.7;
 	opt->blend = 0.1;
+	opt->new_blend = 3;
 	opt->category_weight = 0.5;
 	opt->neighbours = 200;
 	opt->min_support = 2;
@@ -162,6 +167,10 @@ parse_options(int argc, char **argv, struct options *opt)
 		case O_BLEND:
 			if (cli_parse_double(optarg, 0, 1000, &opt->blend) < 0)
 				cli_bad_value(usage, "--blend", "0 to 1000", optarg);
+			break;
+		case O_NEW_BLEND:
+			if (cli_parse_double(optarg, 0, 1000, &opt->new_blend) < 0)
+				cli_bad_value(usage, "--new-blend", "0 to 1000", optarg);
 			break;
 		case O_CATEGORY_WEIGHT:
 			if (cli_parse_double(optarg, 0, 1000,
@@ -410,6 +419,7 @@ write_targets(struct model_writer *mw, const struct options *opt,
 	size_t *got = xmalloc(BLOCK * sizeof(*got));
 	struct cooc_target heavy[BUYERS];
 	struct model_target buyer[BUYERS];
+	double buyer_engagement[BUYERS];
 	struct targets_work *work;
 
 	map_customers(ia, sc, opt->features, feature_of);
@@ -436,13 +446,16 @@ write_targets(struct model_writer *mw, const struct options *opt,
 
 			struct model_record r = { .product = &product,
 			    .name = interactions_product_name(ia, block[i]),
-			    .targets = row, .n = got[i], .buyers = buyer };
+			    .targets = row, .n = got[i], .buyers = buyer,
+			    .buyer_engagement = buyer_engagement };
 			uint32_t category = interactions_category(ia, block[i]);
 
 			ids_of(ia, o, got[i], row, reason);
 			intern_get(ia->products, block[i], &product);
 			r.nbuyers = cooc_buyers(&model, block[i], BUYERS, heavy);
 			ids_of(ia, heavy, r.nbuyers, buyer, NULL);
+			for (size_t b = 0; b < r.nbuyers; b++)
+				buyer_engagement[b] = base[heavy[b].customer];
 			if (category != INTERACTIONS_NO_CATEGORY) {
 				struct id c;
 
@@ -556,6 +569,7 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 	if (cp != NULL) {	/* the header holds only the cold-start list */
 		meta.cooc = cp;
 		meta.blend = opt->blend;
+		meta.new_blend = opt->new_blend;
 		meta.categories = ia->categories != NULL;
 		mw = model_writer_new(out, &meta, shown(opt->input), ids, scores,
 		    meta.fallback_size);
@@ -576,7 +590,8 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 
 /*
  * Chooses the cooccurrence settings on a validation split of the first rows
- * (0: all) and puts them in *p (its cooc and blend); says so on report.
+ * (0: all) and puts them in *p (its cooc, blend and new_blend); says so on
+ * report.
  */
 static void
 tune(const struct options *opt, const struct interactions *ia, size_t rows,
@@ -589,6 +604,7 @@ tune(const struct options *opt, const struct interactions *ia, size_t rows,
 		    shown(opt->input));
 	p->cooc = &t.best.cooc;
 	p->blend = t.best.blend;
+	p->new_blend = t.new_blend;
 	if (report != NULL)
 		tune_write_text(report, &t);
 }
@@ -638,7 +654,8 @@ main(int argc, char **argv)
 	if (opt.eval || opt.features == NULL) {
 		struct cf_params als;
 		struct eval_params ep = { .train_fraction = opt.train_fraction,
-		    .cooc = &cp, .blend = opt.blend, .threads = parallel_cpus(),
+		    .cooc = &cp, .blend = opt.blend, .new_blend = opt.new_blend,
+		    .threads = parallel_cpus(),
 		    .als = opt.als ? &als : NULL,
 		    .ks = opt.k, .nk = opt.nk, .bootstrap = (size_t)opt.bootstrap,
 		    .seed = (uint64_t)opt.seed };
@@ -698,12 +715,14 @@ main(int argc, char **argv)
 			    ia.fingerprint, shown(opt.input));
 		if (cooc && opt.tune) {
 			struct eval_params ep = { .train_fraction = opt.train_fraction,
-			    .cooc = &cp, .blend = opt.blend, .threads = parallel_cpus(),
+			    .cooc = &cp, .blend = opt.blend, .new_blend = opt.new_blend,
+		    .threads = parallel_cpus(),
 			    .ks = opt.k, .nk = opt.nk, .seed = (uint64_t)opt.seed };
 
 			tune(&opt, &ia, 0, &ep, opt.common.quiet ? NULL : stderr);
 			cp = *ep.cooc;
 			opt.blend = ep.blend;
+			opt.new_blend = ep.new_blend;
 		}
 		if (cooc) {	/* the event weights the features used */
 			feature_params_init(&fp, &ia);

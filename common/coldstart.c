@@ -182,8 +182,9 @@ struct tier {
 
 /*
  * Appends to o[*k..kmax) the eligible buyers of the products in src, by
- * the sum of the products' weights times the buyers' (ties: the lower
- * customer index).
+ * the sum of the products' weights times the buyers', over the largest
+ * such sum, plus blend times their engagement (ties: the lower customer
+ * index).
  */
 static void
 add_tier(struct tier *t, const struct source *src, size_t ns, uint32_t *o,
@@ -191,6 +192,7 @@ add_tier(struct tier *t, const struct source *src, size_t ns, uint32_t *o,
 {
 	const struct cold_input *in = t->in;
 	size_t nt = 0;
+	double top = 0;
 
 	for (size_t m = 0; m < ns; m++) {
 		size_t nb = cooc_buyers(in->model, src[m].product, BUYERS, t->buyer);
@@ -205,10 +207,15 @@ add_tier(struct tier *t, const struct source *src, size_t ns, uint32_t *o,
 			t->score[c] += src[m].weight * t->buyer[b].score;
 		}
 	}
+	for (size_t i = 0; i < nt; i++)
+		if (t->score[t->touched[i]] > top)
+			top = t->score[t->touched[i]];
 	for (size_t i = 0; i < nt; i++) {
-		t->s[i] = (struct cooc_target){ t->touched[i], UINT32_MAX,
-		    t->score[t->touched[i]] };
-		t->score[t->touched[i]] = 0;
+		uint32_t c = t->touched[i];
+
+		t->s[i] = (struct cooc_target){ c, UINT32_MAX,
+		    (top > 0 ? t->score[c] / top : 0) + in->blend * in->base[c] };
+		t->score[c] = 0;
 	}
 	qsort(t->s, nt, sizeof(*t->s), cooc_target_order);
 	for (size_t i = 0; i < nt && *k < in->kmax; i++) {

@@ -8,7 +8,10 @@
  * hidden) named most like each (names.h), by the names' cosine times the
  * buyers' weight, summed; then the buyers of the 50 heaviest training
  * products of its category, by their weights summed; then the engagement
- * order. The same customers as in the main evaluation are eligible.
+ * order. Within each of the first two tiers a customer's score is the sum
+ * over the tier's largest plus blend times their engagement score: names
+ * say what a product is, engagement who buys at all. The same customers as
+ * in the main evaluation are eligible.
  */
 #ifndef AUD_COLDSTART_H
 #define AUD_COLDSTART_H
@@ -28,6 +31,8 @@ struct cold_input {
 	const struct product_customers *train;
 	size_t kmax;
 	uint64_t seed;
+	const double *base;		/* per customer: the engagement score */
+	double blend;			/* its weight in the first two tiers */
 };
 
 /*

@@ -391,7 +391,8 @@ measure_cold(const struct split *sp, const struct eval_params *p,
 	struct eval_result *r = sp->r;
 	struct cold_input in = { .ia = sp->ia, .model = model,
 	    .evaluable = sp->evaluable, .n = sp->n, .present = sp->present,
-	    .train = sp->train, .kmax = sp->kmax, .seed = p->seed };
+	    .train = sp->train, .kmax = sp->kmax, .seed = p->seed,
+	    .base = sp->f->engagement, .blend = p->new_blend };
 	size_t *which = xmalloc((sp->n + 1) * sizeof(*which)), picked, k2 = 2 * sp->kmax;
 	uint32_t *products, *relevant, *fallback;
 	size_t *nfallback;
@@ -572,7 +573,7 @@ measure(const struct split *split, const struct eval_params *p,
 		a->hit_vs = a->hit_vs_lo = a->hit_vs_hi = NAN;
 	}
 	lifts(sp, p, l, hit, back, rhit, rback);
-	if (p->methods == 0)
+	if (p->methods == 0 || (p->methods & EVAL_COLD_START))
 		measure_cold(sp, p, &model, rhit, rback);
 	cooc_free(&model);
 	for (int m = 0; m < METHOD_RANDOM; m++) {

@@ -30,6 +30,9 @@ enum { METHOD_ENGAGEMENT, METHOD_ACTIVITY, METHOD_POPULARITY,
 	METHOD_COOCCURRENCE, METHOD_ALS, METHOD_RETURN, METHOD_RANDOM, NMETHODS };
 extern const char *const method_name[NMETHODS];
 
+/* In eval_params.methods: the cold-start section (coldstart.h). */
+#define EVAL_COLD_START (1u << NMETHODS)
+
 struct eval_params {
 	double train_fraction;
 	const struct cooc_params *cooc;	/* its event weights are filled in */
@@ -41,8 +44,10 @@ struct eval_params {
 	uint64_t seed;
 	unsigned threads;
 	size_t rows;			/* the first rows split, 0: all */
-	unsigned methods;		/* 1 << METHOD_x each; 0: all, and the
-					   cold-start section */
+	unsigned methods;		/* 1 << METHOD_x each, and
+					   EVAL_COLD_START with cooccurrence;
+					   0: all, and the cold-start section */
+	double new_blend;		/* coldstart.h: engagement's weight */
 };
 
 struct eval_at_k {

@@ -35,16 +35,19 @@ static const char *const model_fields[] = {
 	"product_id", "product_name", "places"
 };
 static const char *const model_types[] = { "id", "str?", "places" };
-/* A product-aware model's records (version 2), and its products'
-   categories in an eighth field (version 3). */
+/* A product-aware model's records (version 2), its products'
+   categories in an eighth field (version 3), and its buyers' engagement
+   scores in a ninth (version 4, the one written). */
 static const char *const targets_fields[] = {
 	"product_id", "product_name", "customers", "scores", "reasons", "buyers",
-	"buyer_weights", "category"
+	"buyer_weights", "category", "buyer_engagement"
 };
 static const char *const targets_types[] = {
-	"id", "str?", "ids", "floats", "reasons", "ids", "floats", "str?"
+	"id", "str?", "ids", "floats", "reasons", "ids", "floats", "str?",
+	"floats"
 };
-#define TARGETS_FIELDS 7
+#define TARGETS_FIELDS 7	/* of version 2 */
+#define TARGETS_FIELDS_V4 9
 
 struct model_writer {
 	struct stream_writer *w;
@@ -95,12 +98,13 @@ pack_meta(msgpack_packer *pk, const struct model_meta *m)
 	stream_pack_kv_uint(pk, "fallback_size", m->fallback_size);
 	if (m->cooc != NULL) {
 		stream_pack_cstr(pk, "cooccurrence");
-		msgpack_pack_map(pk, 5 + m->categories);
+		msgpack_pack_map(pk, 6 + m->categories);
 		stream_pack_kv_double(pk, "half_life_days", m->cooc->half_life_days);
 		stream_pack_kv_double(pk, "popularity_exponent", m->cooc->alpha);
 		stream_pack_kv_uint(pk, "neighbours", m->cooc->neighbours);
 		stream_pack_kv_uint(pk, "min_support", m->cooc->min_support);
 		stream_pack_kv_double(pk, "blend", m->blend);
+		stream_pack_kv_double(pk, "new_blend", m->new_blend);
 		if (m->categories)
 			stream_pack_kv_double(pk, "category_weight",
 			    m->cooc->category_weight);
@@ -117,9 +121,8 @@ model_writer_new(FILE *out, const struct model_meta *meta, const char *source,
 	mw->w = stream_writer_new(out);
 	pk = stream_packer(mw->w);
 	if (meta->cooc != NULL) {
-		stream_write_header_version(mw->w, meta->categories ? 3 : 2,
-		    "audiences", TARGETS_FIELDS + !!meta->categories,
-		    targets_fields, targets_types, 3);
+		stream_write_header_version(mw->w, 4, "audiences",
+		    TARGETS_FIELDS_V4, targets_fields, targets_types, 3);
 		mw->names = names_builder_new();
 		if (meta->categories)
 			mw->categories = catindex_builder_new();
@@ -230,7 +233,7 @@ model_add_targets(struct model_writer *mw, const struct model_record *r)
 		catindex_add(mw->categories, mw->offsets[mw->n - 1], r->category,
 		    category_len, r->weight);
 	bound = packbuf_id_bound(r->product) + 10 + name_len + category_len +
-	    25 + (r->n + r->nbuyers) * PACKBUF_NUMBER;
+	    30 + (r->n + 2 * r->nbuyers) * PACKBUF_NUMBER;
 	for (size_t i = 0; i < r->n; i++)
 		bound += packbuf_id_bound(&t[i].customer) + (t[i].reason ?
 		    packbuf_id_bound(t[i].reason) : 1);
@@ -249,8 +252,11 @@ model_add_targets(struct model_writer *mw, const struct model_record *r)
 	pack_customers_scores(&b, r->buyers, r->nbuyers);
 	if (mw->categories != NULL && r->category != NULL)
 		packbuf_str(&b, r->category, category_len);
-	else if (mw->categories != NULL)
+	else
 		packbuf_pack_nil(&b);
+	packbuf_pack_array(&b, r->nbuyers);
+	for (size_t i = 0; i < r->nbuyers; i++)
+		packbuf_pack_double(&b, r->buyer_engagement[i]);
 	stream_record_done(mw->w, &b);
 }
 
@@ -338,8 +344,8 @@ check_header(struct model *m, const char *path, char *err, size_t errlen)
 	m->fallback_size = fb->via.u64;
 	v = mp_map_get(h, "fields");
 	m->per_record = v != NULL && v->type == MSGPACK_OBJECT_ARRAY &&
-	    (v->via.array.size == TARGETS_FIELDS ||
-	    v->via.array.size == TARGETS_FIELDS + 1) &&
+	    v->via.array.size >= TARGETS_FIELDS &&
+	    v->via.array.size <= TARGETS_FIELDS_V4 &&
 	    mp_str_equals(&v->via.array.ptr[2], "customers");
 	if (!m->per_record && (v == NULL || v->type != MSGPACK_OBJECT_ARRAY ||
 	    v->via.array.size != 3))
@@ -677,7 +683,7 @@ ids_and_weights(const msgpack_object *a, const msgpack_object *b)
  * A product-aware record: as many customer ids, scores and reasons (ids,
  * nil, or true for the category in a record that has one); as many buyers
  * as buyer weights; a category, a string or nil, when there are eight
- * fields.
+ * fields or more; as many buyer engagement scores as buyers when nine.
  */
 static int
 targets_ok(const msgpack_object *v, size_t nfields)
@@ -699,6 +705,15 @@ targets_ok(const msgpack_object *v, size_t nfields)
 		    nfields > TARGETS_FIELDS && v[7].type == MSGPACK_OBJECT_STR)))
 			return 0;
 	}
+	if (nfields == TARGETS_FIELDS_V4 &&
+	    (v[8].type != MSGPACK_OBJECT_ARRAY ||
+	    v[8].via.array.size != v[5].via.array.size))
+		return 0;
+	for (uint32_t i = 0; nfields == TARGETS_FIELDS_V4 &&
+	    i < v[8].via.array.size; i++)
+		if (v[8].via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT64 &&
+		    v[8].via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT32)
+			return 0;
 	return nfields == TARGETS_FIELDS || v[7].type == MSGPACK_OBJECT_STR ||
 	    v[7].type == MSGPACK_OBJECT_NIL;
 }
@@ -742,6 +757,8 @@ read_record(const struct model *m, uint64_t offset, const struct id *id,
 		a->buyer_weights = &v[6];
 		if (m->nfields > TARGETS_FIELDS && v[7].type == MSGPACK_OBJECT_STR)
 			a->category = &v[7];
+		if (m->nfields == TARGETS_FIELDS_V4)
+			a->buyer_engagement = &v[8];
 	} else
 		a->places = &v[2];
 	a->size = v[2].via.array.size;
@@ -887,6 +904,7 @@ audience_reason(const struct audience *a, size_t i)
 struct candidate {
 	msgpack_object customer, reason;
 	double score, best;
+	double engagement;		/* 0 in a model older than version 4 */
 };
 
 static int
@@ -938,8 +956,26 @@ struct source {
 };
 
 /*
- * The buyers of the records in src, one candidate a customer, best first;
- * reason_true: the reason is the category (true), else the record's product.
+ * The weight of engagement in a new product's audience: the model's, or -1
+ * in one older than version 4 (whose buyers carry no engagement, and whose
+ * scores stay the sums they were).
+ */
+static double
+new_blend(const struct model *m)
+{
+	const msgpack_object *c = mp_map_get(m->meta, "cooccurrence");
+	const msgpack_object *v = c != NULL ? mp_map_get(c, "new_blend") : NULL;
+
+	return v != NULL && v->type == MSGPACK_OBJECT_FLOAT64 ? v->via.f64 : -1;
+}
+
+/*
+ * The buyers of the records in src, one candidate a customer, best first
+ * by the sum of their records' weights times theirs, over the largest such
+ * sum, plus the model's new_blend times their engagement (as the
+ * evaluation's cold-start section scores them, coldstart.h; by the sum
+ * alone in a model older than version 4); reason_true: the reason is the
+ * category (true), else the record's product.
  */
 static int
 buyer_candidates(const struct model *m, const struct source *src, size_t ns,
@@ -974,13 +1010,23 @@ buyer_candidates(const struct model *m, const struct source *src, size_t ns,
 			double part = src[i].weight * w->via.array.ptr[k].via.f64;
 
 			c[n++] = (struct candidate){ b->via.array.ptr[k],
-			    reason_true ? category : *r.product_id, part, part };
+			    reason_true ? category : *r.product_id, part, part,
+			    r.buyer_engagement != NULL ?
+			    r.buyer_engagement->via.array.ptr[k].via.f64 : 0 };
 		}
 		audience_free(&r);	/* ids point into the mapped file */
 	}
 	if (n > 0) {
+		double top = 0, blend = new_blend(m);
+
 		qsort(c, n, sizeof(*c), by_customer);
 		n = merge_candidates(c, n);
+		for (size_t i = 0; i < n; i++)
+			if (c[i].score > top)
+				top = c[i].score;
+		for (size_t i = 0; i < n && blend >= 0; i++)
+			c[i].score = (top > 0 ? c[i].score / top : 0) +
+			    blend * c[i].engagement;
 		qsort(c, n, sizeof(*c), by_score);
 	}
 	*out = c;

@@ -45,6 +45,8 @@ struct model_meta {
 	   customers, scores and reasons (format version 2): its settings. */
 	const struct cooc_params *cooc;
 	double blend;
+	double new_blend;		/* engagement's weight in a new
+					   product's audience (version 4) */
 	int categories;			/* its records carry categories
 					   (format version 3) */
 };
@@ -68,6 +70,7 @@ struct model_record {
 	/* Its heaviest buyers (score: their weight for the product), for
 	   audiences of products known only by a name like this one's. */
 	const struct model_target *buyers;
+	const double *buyer_engagement;	/* their engagement scores */
 	size_t nbuyers;
 	double weight;			/* all its customers' weights: the
 					   order of its category's products */
@@ -117,6 +120,7 @@ struct audience {
 						   in a product-aware model */
 	const msgpack_object *customers, *scores, *reasons;	/* or these */
 	const msgpack_object *buyers, *buyer_weights;
+	const msgpack_object *buyer_engagement;	/* or NULL: before version 4 */
 	const msgpack_object *category;		/* a str, or NULL */
 	const char *reason_kind;		/* of id reasons: NULL for
 						   "similar", else "name"; a

@@ -21,10 +21,11 @@
 /*
  * The newest format version this aud reads. Streams are written as version
  * 1, except models whose records carry their own customers (version 2, so
- * that an older reader refuses them in one clear line), and those whose
- * records also carry categories (version 3, for the same reason).
+ * that an older reader refuses them in one clear line), whose records
+ * also carry categories (version 3, for the same reason) and now their
+ * buyers' engagement scores (version 4).
  */
-#define STREAM_VERSION 3
+#define STREAM_VERSION 4
 
 /* Writing. */
 

@@ -17,6 +17,7 @@ static const double grid[NSETTINGS][5] = {
 	[SET_BLEND] = { 0.1, 0, 0.3, 1, NAN },
 	[SET_CATEGORY] = { 0.5, 0, 0.1, 2, NAN },	/* only with categories */
 };
+static const double new_blend_grid[] = { 0, 0.3, 1, 3, 10 };
 
 static void
 set(struct tune_trial *t, int which, double v)
@@ -66,6 +67,50 @@ measure(struct tune_result *r, const struct interactions *ia,
 	return t->precision;
 }
 
+/*
+ * The precision of new products' audiences on the inner split with the
+ * best settings and new_blend v; NAN when none can be evaluated.
+ */
+static double
+measure_new(struct tune_result *r, const struct interactions *ia,
+    const struct eval_params *p, double v)
+{
+	struct eval_params q = *p;
+	struct eval_result res;
+
+	q.cooc = &r->best.cooc;
+	q.blend = r->best.blend;
+	q.new_blend = v;
+	q.rows = r->rows;
+	q.bootstrap = 0;
+	q.methods = 1u << METHOD_COOCCURRENCE | EVAL_COLD_START;
+	q.als = NULL;
+	if (evaluate(&res, ia, &q) < 0 || res.cold_products == 0)
+		return NAN;
+	r->cold_products = res.cold_products;
+	return res.cold_name[res.nk / 2].precision;
+}
+
+/* The new products' weight: p's first, then the grid's other values. */
+static void
+tune_new_blend(struct tune_result *r, const struct interactions *ia,
+    const struct eval_params *p)
+{
+	r->new_blend = p->new_blend;
+	r->new_precision = measure_new(r, ia, p, p->new_blend);
+	if (isnan(r->new_precision))
+		return;
+	for (size_t g = 0; g < sizeof(new_blend_grid) / sizeof(*new_blend_grid); g++) {
+		double v = new_blend_grid[g], got;
+
+		if (v != p->new_blend &&
+		    (got = measure_new(r, ia, p, v)) > r->new_precision) {
+			r->new_blend = v;
+			r->new_precision = got;
+		}
+	}
+}
+
 int
 tune_cooc(struct tune_result *r, const struct interactions *ia, size_t rows,
     const struct eval_params *p)
@@ -87,6 +132,10 @@ tune_cooc(struct tune_result *r, const struct interactions *ia, size_t rows,
 				if (measure(r, ia, p, &t) > r->best.precision)
 					r->best = t;
 			}
+	if (ia->name_at != NULL || ia->categories != NULL)
+		tune_new_blend(r, ia, p);
+	else
+		r->new_blend = p->new_blend;
 	return 0;
 }
 
@@ -105,4 +154,8 @@ tune_write_text(FILE *out, const struct tune_result *r)
 	if (r->categories)
 		fprintf(out, " --category-weight %g", b->cooc.category_weight);
 	putc('\n', out);
+	if (r->cold_products > 0)
+		fprintf(out, "and by precision@%lld of %zu products treated as "
+		    "new: %.5f with\n  --new-blend %g\n", (long long)r->k,
+		    r->cold_products, r->new_precision, r->new_blend);
 }

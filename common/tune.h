@@ -8,6 +8,10 @@
  * setting in turn takes the value of its grid that measures best (ties:
  * the value tried first, the default first of all), two passes. The
  * category weight is tuned only when the interactions have categories.
+ * Then, with those settings, the weight of engagement in new products'
+ * audiences (coldstart.h) takes the value of its grid whose cold-start
+ * section measures best at the same cut-off (same ties), when the
+ * interactions have names or categories.
  */
 #ifndef AUD_TUNE_H
 #define AUD_TUNE_H
@@ -30,6 +34,10 @@ struct tune_result {
 	struct tune_trial trial[TUNE_MAX_TRIALS];
 	size_t ntrials;
 	int categories;			/* the category weight was tuned */
+	/* New products' engagement weight, when names or categories let it
+	   be tuned (cold_products > 0): its precision, and the products. */
+	double new_blend, new_precision;
+	size_t cold_products;
 };
 
 /*

@@ -142,19 +142,20 @@ cooc_model() {
 
 @test "--name: a new product gets the buyers of the products named like it" {
 	# "Blue Mug" shares only "mug" with Mug (10): cosine 1; 10's buyers 1
-	# and 2 weigh 5 each (a purchase); then the cold-start list's 3.
+	# and 2 weigh 5 each (a purchase): 1 over the largest, plus 3 times
+	# their engagement, 0.875; then the cold-start list's 3.
 	cooc_model
 	run -0 aud-query -m "$CM" --name "Blue Mug"
 	assert_output - <<'OUT'
 product_id,rank,customer_id,score,source,reason,product_name
-,1,1,5.0,model,name:10,Blue Mug
-,2,2,5.0,model,name:10,Blue Mug
+,1,1,3.625,model,name:10,Blue Mug
+,2,2,3.625,model,name:10,Blue Mug
 ,3,3,0.875,model,engagement,Blue Mug
 OUT
 	run -0 aud-query -m "$CM" --name "Blue Mug" -F text -n 1
 	assert_output - <<'OUT'
 new product (Blue Mug):
-   1. customer 1  score 5.000000  (named like 10)
+   1. customer 1  score 3.625000  (named like 10)
 OUT
 }
 
@@ -166,7 +167,7 @@ product_id,rank,customer_id,score,source,reason,product_name
 20,1,4,1.0,model,similar:30,Teapot
 OUT
 	run -0 aud-query -m "$CM" --name "Blue Mug" -n 1 -F jsonl 77
-	assert_output '{"product_id":77,"product_name":"Blue Mug","recommendations":[{"customer_id":1,"score":5.0,"rank":1,"reason":{"kind":"name","product_id":10,"product_name":"Mug"}}],"count":1,"note":"new product known by name: the customers who bought the products whose names are most like it, then the cold-start list, by engagement score"}'
+	assert_output '{"product_id":77,"product_name":"Blue Mug","recommendations":[{"customer_id":1,"score":3.625,"rank":1,"reason":{"kind":"name","product_id":10,"product_name":"Mug"}}],"count":1,"note":"new product known by name: the customers who bought the products whose names are most like it, then the cold-start list, by engagement score"}'
 }
 
 @test "--name: nothing named like it, an empty name, a 100 KiB name" {
@@ -179,7 +180,7 @@ OUT
 	run -2 --separate-stderr aud-query -m "$CM" --name ""
 	assert_equal "${stderr_lines[0]}" 'aud-query: --name: expected a product name, got ""'
 	run -0 bash -c "aud-query -m '$CM' --name \"\$(head -c 102400 /dev/zero | tr '\\0' m) mug\" -n 1 | tail -n 1 | cut -d, -f1-6"
-	assert_output ",1,1,5.0,model,name:10"
+	assert_output ",1,1,3.625,model,name:10"
 	run -2 aud-query -m "$CM" --name mug --all
 }
 
@@ -192,11 +193,18 @@ OUT
 	aud-features -o "$BATS_TEST_TMPDIR/bf.aud" "$BATS_TEST_TMPDIR/b.aud"
 	aud-rank --features "$BATS_TEST_TMPDIR/bf.aud" --model cooccurrence \
 		-o "$BATS_TEST_TMPDIR/bm.aud" "$BATS_TEST_TMPDIR/b.aud"
-	# green, x...x (cut to 32 bytes) and mug, each in 1 of 2 named
-	# products: "green mug" has cosine 2 / sqrt(2 * 3) with it, times the
-	# buyer's 5 (float32 weights in the index: 4.0824828...)
+	# green, x...x (cut to 32 bytes) and mug: a word of 40 x is the same
+	# word, one of 31 another; the buyer 1 scores 1 (the largest) plus 3
+	# times their engagement, 0.875.
 	run -0 aud-query -m "$BATS_TEST_TMPDIR/bm.aud" --name "green mug" -n 1
-	assert_line ",1,1,4.082482831365282,model,name:10,green mug"
+	assert_line ",1,1,3.625,model,name:10,green mug"
+	run -0 aud-query -m "$BATS_TEST_TMPDIR/bm.aud" -F text -n 1 \
+		--name "$(head -c 40 /dev/zero | tr '\0' x)"
+	assert_line --partial "(named like 10)"
+	run -0 aud-query -m "$BATS_TEST_TMPDIR/bm.aud" -F text -n 1 \
+		--name "$(head -c 31 /dev/zero | tr '\0' x)"
+	assert_line --partial "nothing named like it"
+
 }
 
 @test "a model whose products have names adds a product_name column, quoted as CSV" {

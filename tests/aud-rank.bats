@@ -141,7 +141,7 @@ OUT
 	aud-prepare -q --customer-col CustomerID --product-col StockCode --name-col Description \
 		--time-col InvoiceDate --event-value purchased -o "$BATS_TEST_TMPDIR/r.aud" "$csv"
 	run -0 bash -c "aud-rank --eval '$BATS_TEST_TMPDIR/r.aud' | jq -c '.cold_start | [.products, (.by_name[\"10\"].precision * 100000 | round), (.global_list[\"10\"].precision * 100000 | round)]'"
-	assert_output '[298,4463,4430]'
+	assert_output '[298,5638,4430]'
 }
 
 @test "--model cooccurrence: audiences and reasons checked by hand" {
@@ -176,11 +176,12 @@ OUT
 {"product_id":99,"product_name":null,"recommendations":[{"customer_id":1,"score":0.875,"rank":1,"reason":{"kind":"engagement"}}],"count":1,"note":"new product: not in the model, so it is served the cold-start list, the top customers overall, by engagement score"}
 OUT
 	run -0 aud-cat -H "$BATS_TEST_TMPDIR/cm.aud"
-	assert_output --partial '"version":2,"kind":"audiences","fields":["product_id","product_name","customers","scores","reasons","buyers","buyer_weights"]'
-	assert_output --partial '"cooccurrence":{"half_life_days":0.0,"popularity_exponent":0.5,"neighbours":200,"min_support":1,"blend":0.0}'
-	# Each record keeps its product's buyers by weight (a purchase weighs 5).
+	assert_output --partial '"version":4,"kind":"audiences","fields":["product_id","product_name","customers","scores","reasons","buyers","buyer_weights","category","buyer_engagement"]'
+	assert_output --partial '"cooccurrence":{"half_life_days":0.0,"popularity_exponent":0.5,"neighbours":200,"min_support":1,"blend":0.0,"new_blend":3.0}'
+	# Each record keeps its product's buyers by weight (a purchase weighs 5)
+	# and their engagement scores; no category here.
 	run -0 bash -c "aud-cat '$BATS_TEST_TMPDIR/cm.aud' | head -n 1"
-	assert_output '{"product_id":10,"product_name":"Mug","customers":[3,4,5],"scores":[1.0,0.125,0.125],"reasons":[20,null,null],"buyers":[1,2],"buyer_weights":[5.0,5.0]}'
+	assert_output '{"product_id":10,"product_name":"Mug","customers":[3,4,5],"scores":[1.0,0.125,0.125],"reasons":[20,null,null],"buyers":[1,2],"buyer_weights":[5.0,5.0],"category":null,"buyer_engagement":[0.875,0.875]}'
 }
 
 @test "--model cooccurrence weighs rows by the features' event weights" {

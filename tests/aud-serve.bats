@@ -230,7 +230,7 @@ OUT
 	run -0 serve 'GET /products/search?q=te HTTP/1.1\r\n\r\nGET /products/search?q=k+te HTTP/1.1\r\n\r\nGET /recommend?name=Blue%%20Mug&n=1 HTTP/1.1\r\n\r\nGET /recommend?name=&n=1 HTTP/1.1\r\nConnection: close\r\n\r\n'
 	assert_line '{"products":[{"product_id":20,"product_name":"Teapot"}],"count":1}'
 	assert_line '{"products":[],"count":0}'
-	assert_line '{"product_id":null,"product_name":"Blue Mug","recommendations":[{"customer_id":1,"score":5.0,"rank":1,"reason":{"kind":"name","product_id":10,"product_name":"Mug"}}],"count":1,"note":"new product known by name: the customers who bought the products whose names are most like it, then the cold-start list, by engagement score"}'
+	assert_line '{"product_id":null,"product_name":"Blue Mug","recommendations":[{"customer_id":1,"score":3.625,"rank":1,"reason":{"kind":"name","product_id":10,"product_name":"Mug"}}],"count":1,"note":"new product known by name: the customers who bought the products whose names are most like it, then the cold-start list, by engagement score"}'
 	assert_line '{"detail":"name must be a product name, or category its category"}'
 }
 

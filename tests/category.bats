@@ -79,28 +79,42 @@ OUT
 
 @test "aud-query --category: a new product known by its category, with or without a name" {
 	# Garden's products, heaviest first: 20 (weight 15), 21 (10); their
-	# buyers summed: 4 and 5 bought both (10), 6 one (5).
+	# buyers summed: 4 and 5 bought both (10), 6 one (5). Over the largest,
+	# plus 3 (--new-blend) times the engagement score (4: 0.8, 5: 0.81,
+	# 6: 0.215): 5 has 1 + 2.43, 4 has 1 + 2.4, 6 has 0.5 + 0.645.
 	model
 	run -0 aud-query -m "$M" -n 4 --category Garden -F text
 	assert_output - <<'OUT'
 new product (category Garden):
-   1. customer 4  score 10.000000  (in category Garden)
-   2. customer 5  score 10.000000  (in category Garden)
-   3. customer 6  score 5.000000  (in category Garden)
+   1. customer 5  score 3.430000  (in category Garden)
+   2. customer 4  score 3.400000  (in category Garden)
+   3. customer 6  score 1.145000  (in category Garden)
    4. customer 2  score 0.785000  (engagement)
 OUT
 	# The name's audience first: "mug" is the one word of "Green Mug" in the
 	# index, and half of "Blue Mug"'s (blue and mug, each in one name of
-	# five): cosine 1/sqrt(2) (float32), times the buyers' 5; then the
-	# category's, then the cold-start list.
+	# five): cosine 1/sqrt(2) times the buyers' 5, the same for 1, 2 and
+	# 3, so 1 each over the largest, plus 3 times their engagement (1:
+	# 0.775, 2: 0.785, 3: 0.19); then the category's, then the cold-start
+	# list.
 	run -0 aud-query -m "$M" -n 5 --name "Green Mug" --category Garden
 	assert_output - <<'OUT'
 product_id,rank,customer_id,score,source,reason,product_name
-,1,1,3.535533845424652,model,name:10,Green Mug
-,2,2,3.535533845424652,model,name:10,Green Mug
-,3,3,3.535533845424652,model,name:10,Green Mug
-,4,4,10.0,model,category:Garden,Green Mug
-,5,5,10.0,model,category:Garden,Green Mug
+,1,2,3.3549999999999995,model,name:10,Green Mug
+,2,1,3.3249999999999997,model,name:10,Green Mug
+,3,3,1.57,model,name:10,Green Mug
+,4,5,3.4299999999999997,model,category:Garden,Green Mug
+,5,4,3.4,model,category:Garden,Green Mug
+OUT
+	# --new-blend 0: by the name and category matches alone.
+	model --new-blend 0
+	run -0 aud-query -m "$M" -n 4 --category Garden -F text
+	assert_output - <<'OUT'
+new product (category Garden):
+   1. customer 4  score 1.000000  (in category Garden)
+   2. customer 5  score 1.000000  (in category Garden)
+   3. customer 6  score 0.500000  (in category Garden)
+   4. customer 2  score 0.785000  (engagement)
 OUT
 	run -0 aud-query -m "$M" -n 1 --category Shoes -F text
 	assert_output - <<'OUT'
@@ -119,25 +133,34 @@ OUT
 	model
 	run -0 bash -c "printf 'GET /recommend?category=Garden&n=1 HTTP/1.1\r\n\r\nGET /recommend?category=&name=&n=1 HTTP/1.1\r\nConnection: close\r\n\r\n' | aud-serve -m '$M' | tr -d '\r' | grep '^{'"
 	assert_output - <<'OUT'
-{"product_id":null,"product_name":null,"recommendations":[{"customer_id":4,"score":10.0,"rank":1,"reason":{"kind":"category","category":"Garden"}}],"count":1,"note":"new product known by name or category: the customers who bought the products whose names are most like it, then those who bought its category's most bought products, then the cold-start list, by engagement score"}
+{"product_id":null,"product_name":null,"recommendations":[{"customer_id":5,"score":3.4299999999999997,"rank":1,"reason":{"kind":"category","category":"Garden"}}],"count":1,"note":"new product known by name or category: the customers who bought the products whose names are most like it, then those who bought its category's most bought products, then the cold-start list, by engagement score"}
 {"detail":"name must be a product name, or category its category"}
 OUT
 }
 
-@test "a model with categories is format version 3; version 2 models are still read" {
+@test "models are format version 4; versions 2 and 3 are still read, as they were" {
 	model
 	run -0 bash -c "aud-cat --header '$M' | grep -o '\"version\":[0-9]*'"
-	assert_output '"version":3'
-	aud-prepare -q -o "$BATS_TEST_TMPDIR/plain.aud" category.csv
-	aud-features -o "$F" "$BATS_TEST_TMPDIR/plain.aud"
-	aud-rank -q --features "$F" --model cooccurrence --half-life 0 \
-		-o "$BATS_TEST_TMPDIR/v2.aud" "$BATS_TEST_TMPDIR/plain.aud"
-	run -0 bash -c "aud-cat --header '$BATS_TEST_TMPDIR/v2.aud' | grep -o '\"version\":[0-9]*'"
-	assert_output '"version":2'
-	run -0 aud-query -m "$BATS_TEST_TMPDIR/v2.aud" -n 1 12
+	assert_output '"version":4'
+	# model-v2.aud and model-v3.aud: this fixture's models as aud wrote
+	# them before version 4 (without and with --category-col; --half-life
+	# 0, --top-n 10 for v3). Their new products' scores stay the sums.
+	for v in 2 3; do
+		run -0 bash -c "aud-cat --header model-v$v.aud | grep -o '\"version\":[0-9]*'"
+		assert_output "\"version\":$v"
+	done
+	run -0 aud-query -m model-v2.aud -n 1 12
 	assert_output - <<'OUT'
 product_id,rank,customer_id,score,source,reason,product_name
 12,1,5,0.8099999999999999,model,engagement,Soup Bowl
+OUT
+	run -0 aud-query -m model-v3.aud -n 4 --name "Green Mug" --category Garden
+	assert_output - <<'OUT'
+product_id,rank,customer_id,score,source,reason,product_name
+,1,1,3.535533845424652,model,name:10,Green Mug
+,2,2,3.535533845424652,model,name:10,Green Mug
+,3,3,3.535533845424652,model,name:10,Green Mug
+,4,4,10.0,model,category:Garden,Green Mug
 OUT
 }
 
@@ -164,7 +187,7 @@ OUT
 	kill "$pid"
 	run -0 echo "$out"
 	assert_output --partial '<h2>Green Mug</h2>'
-	assert_output --partial '<tr><td class="n">1</td><td>1</td><td class="n">3.535534</td><td>bought Blue Mug</td></tr>'
+	assert_output --partial '<tr><td class="n">1</td><td>2</td><td class="n">3.355000</td><td>bought Blue Mug</td></tr>'
 	assert_output --partial '<h2>a new product in Garden</h2>'
-	assert_output --partial '<tr><td class="n">1</td><td>4</td><td class="n">10.000000</td><td>likes Garden</td></tr>'
+	assert_output --partial '<tr><td class="n">1</td><td>5</td><td class="n">3.430000</td><td>likes Garden</td></tr>'
 }
