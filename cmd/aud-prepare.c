@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "output.h"
 #include "prepare.h"
+#include "shard.h"
 #include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -29,6 +30,7 @@ struct options {
 	size_t event_map_cap;
 	double max_drop_share;		/* -1: no limit */
 	int dry_run;
+	int64_t shards;			/* 0: one stream */
 	const char *max_drop_share_arg;
 	struct common_options common;
 	const char *input;
@@ -86,6 +88,8 @@ help(void)
 	    "                       error, not dropped\n"
 	    "  --max-drop-share F   more than the share F (0 to 1) of rows dropped is\n"
 	    "                       an error, not a warning\n"
+	    "  --shards N           write N streams by customer, to -o's path with %%d\n"
+	    "                       replaced by 0 to N-1 (e.g. -o 'parts/%%d.aud')\n"
 	    "\n%s", cli_common_options_help);
 	exit(0);
 }
@@ -152,6 +156,15 @@ add_event_map(struct options *opt, char *arg)
 	}
 }
 
+/* Whether path has exactly one "%d" and no other '%'. */
+static int
+shard_pattern(const char *path)
+{
+	const char *at = path != NULL ? strchr(path, '%') : NULL;
+
+	return at != NULL && at[1] == 'd' && strchr(at + 1, '%') == NULL;
+}
+
 static void
 parse_options(int argc, char **argv, struct options *opt)
 {
@@ -159,7 +172,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	    O_NO_HEADER,
 	    O_EVENT_VALUE, O_TIME_FORMAT, O_BOT_THRESHOLD, O_STRICT,
 	    O_MAX_DROP_SHARE, O_DELIMITER, O_KEEP_IF, O_DROP_IF, O_EVENT_MAP,
-	    O_DRY_RUN };
+	    O_DRY_RUN, O_SHARDS };
 	static const struct option longopts[] = {
 		{ "bot-threshold", required_argument, NULL, O_BOT_THRESHOLD },
 		{ "category-col", required_argument, NULL, O_CATEGORY },
@@ -175,6 +188,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "name-col", required_argument, NULL, O_NAME },
 		{ "no-header", no_argument, NULL, O_NO_HEADER },
 		{ "product-col", required_argument, NULL, O_PRODUCT },
+		{ "shards", required_argument, NULL, O_SHARDS },
 		{ "strict", no_argument, NULL, O_STRICT },
 		{ "time-col", required_argument, NULL, O_TIME },
 		{ "time-format", required_argument, NULL, O_TIME_FORMAT },
@@ -232,6 +246,10 @@ parse_options(int argc, char **argv, struct options *opt)
 				    "epoch-ms or a strptime layout", optarg);
 			opt->par.time_format_arg = optarg;
 			break;
+		case O_SHARDS:
+			if (cli_parse_int(optarg, 1, SHARD_MAX, &opt->shards) < 0)
+				cli_bad_value(usage, "--shards", "1 to 256", optarg);
+			break;
 		case O_BOT_THRESHOLD:
 			if (cli_parse_int(optarg, 0, UINT32_MAX - 1,
 			    &opt->par.bot_threshold) < 0)
@@ -243,6 +261,13 @@ parse_options(int argc, char **argv, struct options *opt)
 		}
 	}
 	opt->input = cli_one_input(argc, argv, optind, usage);
+	if (opt->shards > 0 && !opt->dry_run && !shard_pattern(opt->common.output))
+		cli_usage_error(usage, "--shards needs -o with one %%d where the "
+		    "shard's number goes");
+	if (opt->shards == 0 && opt->common.output != NULL &&
+	    !opt->dry_run && shard_pattern(opt->common.output))
+		cli_usage_error(usage, "-o %s: a %%d in the path needs --shards",
+		    opt->common.output);
 	if (opt->par.event_value != NULL && opt->par.col[PREP_EVENT] != NULL)
 		cli_usage_error(usage,
 		    "--event-value and --event-col exclude each other");
@@ -300,6 +325,78 @@ warn_bad_times(const struct options *opt, const struct prep *p)
 		    opt->par.name, (unsigned long long)e[i].line, e[i].value);
 }
 
+static void
+abort_all(struct output *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		output_abort(&out[i]);
+}
+
+/* Where the run writes: -o, or with --shards one file per shard. */
+struct outputs {
+	struct output *out;
+	char **path;			/* each shard's, for out's to borrow */
+	FILE **fp;
+	size_t n;
+};
+
+/* Opens -o, or with --shards -o's path with %d replaced by each shard's
+   number. */
+static void
+open_outputs(const struct options *opt, struct outputs *o)
+{
+	char err[512];
+
+	o->n = opt->shards > 0 ? (size_t)opt->shards : 1;
+	o->out = xcalloc(o->n, sizeof(*o->out));
+	o->path = xcalloc(o->n, sizeof(*o->path));
+	o->fp = xcalloc(o->n, sizeof(*o->fp));
+	for (size_t i = 0; i < o->n; i++) {
+		if (opt->shards > 0 && asprintf(&o->path[i], opt->common.output,
+		    (int)i) < 0)
+			xalloc_failed();
+		if (output_open(&o->out[i], opt->shards > 0 ? o->path[i] :
+		    opt->common.output, 1, opt->common.force, err,
+		    sizeof(err)) < 0) {
+			abort_all(o->out, i);
+			errx(opt->common.output ? EXIT_DATA : EXIT_USAGE, "%s", err);
+		}
+		o->fp[i] = o->out[i].fp;
+	}
+}
+
+/*
+ * Writes the streams and moves them into place, all or none: every file is
+ * written and flushed before the first is renamed. Returns 0, 1 when a
+ * reader of standard output went away, or exits.
+ */
+static int
+write_outputs(const struct options *opt, struct prep *p, struct outputs *o)
+{
+	int written = opt->shards > 0 ?
+	    prep_write_shards(p, o->fp, (uint32_t)o->n) : prep_write(p, o->fp[0]);
+	char err[512];
+	int ret = 0;
+
+	for (size_t i = 0; i < o->n && written == 0; i++)
+		if (fflush(o->fp[i]) != 0 || ferror(o->fp[i]))
+			written = -1;
+	for (size_t i = 0; i < o->n; i++)
+		switch (output_finish(&o->out[i], written, err, sizeof(err))) {
+		case -1:
+			abort_all(o->out + i + 1, o->n - i - 1);
+			errx(EXIT_DATA, "%s", err);
+		case 1:
+			ret = 1;
+		}
+	for (size_t i = 0; i < o->n; i++)
+		free(o->path[i]);
+	free(o->path);
+	free(o->fp);
+	free(o->out);
+	return ret;
+}
+
 /*
  * Refuses a run in which no row survived, or more than --max-drop-share
  * were dropped (exit 1, even under -q: the output would mislead); warns
@@ -307,7 +404,7 @@ warn_bad_times(const struct options *opt, const struct prep *p)
  */
 static void
 check_survivors(const struct options *opt, const struct prep *p,
-    struct output *out)
+    struct output *out, size_t nout)
 {
 	const struct prep_counts *c = prep_counts(p);
 	/* Rows the filters took were asked to go: the cleaning's share is of
@@ -319,11 +416,11 @@ check_survivors(const struct options *opt, const struct prep *p,
 
 	prep_main_cause(p, cause, sizeof(cause));
 	if (c->rows_read > 0 && c->written == 0) {
-		output_abort(out);
+		abort_all(out, nout);
 		errx(EXIT_DATA, "%s: no row survived: %s", opt->par.name, cause);
 	}
 	if (opt->max_drop_share >= 0 && share > opt->max_drop_share) {
-		output_abort(out);
+		abort_all(out, nout);
 		errx(EXIT_DATA, "%s: %.1f%% of rows dropped, more than "
 		    "--max-drop-share %s: %s", opt->par.name, 100 * share,
 		    opt->max_drop_share_arg, cause);
@@ -355,11 +452,10 @@ main(int argc, char **argv)
 {
 	struct options opt;
 	struct prep *p;
-	struct output out;
+	struct outputs out;
 	uint64_t size;
 	FILE *in;
 	char err[512];
-	int written;
 
 	parse_options(argc, argv, &opt);
 	opt.par.name = strcmp(opt.input, "-") == 0 ? "stdin" : opt.input;
@@ -380,13 +476,11 @@ main(int argc, char **argv)
 		free(opt.event_map);
 		return fflush(stdout) == 0 ? 0 : EXIT_DATA;
 	}
-	if (output_open(&out, opt.common.output, 1, opt.common.force, err,
-	    sizeof(err)) < 0)
-		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", err);
+	open_outputs(&opt, &out);
 	in = open_input(opt.input, &size);
 	switch (prep_read(p, in, size, opt.common.quiet ? -1 : STDERR_FILENO)) {
 	case -2:
-		output_abort(&out);
+		abort_all(out.out, out.n);
 		cli_usage_error(usage, "%s", prep_error(p));
 	case -1:
 		errx(EXIT_DATA, "%s", prep_error(p));
@@ -396,16 +490,10 @@ main(int argc, char **argv)
 	if (!opt.common.quiet)
 		warn_bad_times(&opt, p);
 	prep_clean(p);
-	check_survivors(&opt, p, &out);
-	written = prep_write(p, out.fp);
+	check_survivors(&opt, p, out.out, out.n);
 	/* 1: the reader went away, a quiet end with nothing to report. */
-	switch (output_finish(&out, written, err, sizeof(err))) {
-	case -1:
-		errx(EXIT_DATA, "%s", err);
-	case 0:
-		if (!opt.common.quiet)
-			report(&opt, prep_counts(p));
-	}
+	if (write_outputs(&opt, p, &out) == 0 && !opt.common.quiet)
+		report(&opt, prep_counts(p));
 	prep_free(p);
 	free(opt.filters);
 	free(opt.event_map);

@@ -13,11 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shard.h"
 #include "xalloc.h"
 #include "banned.h"
 
-/* The temporary files to remove if the process dies; a tool has few outputs. */
-#define MAX_PENDING 4
+/* The temporary files to remove if the process dies: a tool has few
+   outputs, aud-prepare one a shard. */
+#define MAX_PENDING (SHARD_MAX + 4)
 static char *volatile pending_tmp[MAX_PENDING];
 
 static void

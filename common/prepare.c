@@ -16,6 +16,7 @@
 #include "prepare.h"
 #include "progress.h"
 #include "radix.h"
+#include "shard.h"
 #include "stream.h"
 #include "timeparse.h"
 #include "xalloc.h"
@@ -897,8 +898,14 @@ pack_reading(msgpack_packer *pk, const struct prep_params *par)
 	}
 }
 
+/*
+ * The header of a stream of rows counted in c; with shard set (a sharded
+ * run's), the provenance says which shard of how many, and c's written
+ * counts are the shard's.
+ */
 static void
-write_header(const struct prep *p, struct stream_writer *w, const char **events)
+write_header(const struct prep *p, struct stream_writer *w, const char **events,
+    const struct prep_counts *c, const uint32_t *shard)
 {
 	static const char *const fields[] = {
 		"customer_id", "product_id", "event", "time", "product_name",
@@ -908,7 +915,6 @@ write_header(const struct prep *p, struct stream_writer *w, const char **events)
 		"id", "id", "enum", "time", "str?", "str?"
 	};
 	msgpack_packer *pk = stream_packer(w);
-	const struct prep_counts *c = &p->count;
 	char buf[TIME_ISO_LEN];
 
 	/* The category field only when the export has one: streams without
@@ -923,8 +929,14 @@ write_header(const struct prep *p, struct stream_writer *w, const char **events)
 		stream_pack_cstr(pk, events[i]);
 
 	stream_pack_cstr(pk, "provenance");
-	msgpack_pack_map(pk, 18);
+	msgpack_pack_map(pk, 18 + (shard != NULL));
 	stream_pack_provenance(pk, "aud-prepare", p->name);
+	if (shard != NULL) {
+		stream_pack_cstr(pk, "shard");
+		msgpack_pack_map(pk, 2);
+		stream_pack_kv_uint(pk, "index", shard[0]);
+		stream_pack_kv_uint(pk, "count", shard[1]);
+	}
 	pack_reading(pk, &p->par);
 	stream_pack_kv_str(pk, "time_format", p->par.time_format_arg);
 	stream_pack_kv_uint(pk, "bot_threshold", (uint64_t)p->par.bot_threshold);
@@ -992,21 +1004,47 @@ count_kept(struct prep *p)
 /* Rows ahead whose ids and names are fetched into cache while writing. */
 #define AHEAD 8
 
-int
-prep_write(struct prep *p, FILE *out)
+/* Whether product pr has been written to shard sh, in bits. */
+static int
+seen_in(const uint64_t *seen, size_t nshards, uint32_t pr, uint32_t sh)
 {
-	struct stream_writer *w = stream_writer_new(out);
-	uint8_t *seen = xcalloc(intern_count(p->products) + 1, 1);
+	size_t bit = (size_t)pr * nshards + sh;
+
+	return (seen[bit / 64] >> (bit % 64)) & 1;
+}
+
+static void
+set_seen(uint64_t *seen, size_t nshards, uint32_t pr, uint32_t sh)
+{
+	size_t bit = (size_t)pr * nshards + sh;
+
+	seen[bit / 64] |= UINT64_C(1) << (bit % 64);
+}
+
+static uint64_t *
+new_seen(const struct prep *p, size_t nshards)
+{
+	return xcalloc(((size_t)intern_count(p->products) * nshards) / 64 + 1,
+	    sizeof(uint64_t));
+}
+
+/*
+ * Writes the kept rows, each to the writer of its customer's shard (shard
+ * NULL: all to w[0]). A product's name and category travel once in each
+ * shard, with its first record there.
+ */
+static void
+write_records(const struct prep *p, struct stream_writer **w,
+    const uint32_t *shard, size_t nshards, const uint8_t *remap)
+{
+	uint64_t *seen = new_seen(p, nshards);
 	const uint32_t *order = p->order;
 	const uint8_t *drop = p->drop;
-	uint8_t remap[MAX_EVENTS];
-	const char *events[MAX_EVENTS];
 
-	sort_events(p, remap, events);
-	write_header(p, w, events);
-	stream_writer_fingerprint(w);
 	for (size_t k = 0; k < p->n; k++) {
 		uint32_t r = order[k], pr = p->product[r];
+		uint32_t sh = shard != NULL ? shard[p->customer[r]] : 0;
+		int first;
 		struct id customer, product;
 		struct packbuf b;
 		const char *name, *category;
@@ -1017,19 +1055,17 @@ prep_write(struct prep *p, FILE *out)
 
 			intern_prefetch_entry(p->customers, p->customer[ahead]);
 			intern_prefetch_entry(p->products, p->product[ahead]);
-			__builtin_prefetch(&seen[p->product[ahead]]);
 		}
 		if (drop[k])
 			continue;
+		first = !seen_in(seen, nshards, pr, sh);
 		intern_get(p->customers, p->customer[r], &customer);
 		intern_get(p->products, pr, &product);
-		/* A product's name and category travel once, with its first
-		   record. */
-		name = !seen[pr] ? label_of(&p->label[0], pr) : NULL;
-		category = !seen[pr] ? label_of(&p->label[1], pr) : NULL;
+		name = first ? label_of(&p->label[0], pr) : NULL;
+		category = first ? label_of(&p->label[1], pr) : NULL;
 		name_len = name != NULL ? strlen(name) : 0;
 		category_len = category != NULL ? strlen(category) : 0;
-		b = stream_record_space(w, packbuf_id_bound(&customer) +
+		b = stream_record_space(w[sh], packbuf_id_bound(&customer) +
 		    packbuf_id_bound(&product) + 2 * PACKBUF_NUMBER + 10 +
 		    name_len + category_len);
 		packbuf_id(&b, &customer);
@@ -1044,11 +1080,98 @@ prep_write(struct prep *p, FILE *out)
 			packbuf_str(&b, category, category_len);
 		else if (p->col[PREP_CATEGORY] >= 0)
 			packbuf_pack_nil(&b);
-		stream_record_done(w, &b);
-		seen[pr] = 1;
+		stream_record_done(w[sh], &b);
+		set_seen(seen, nshards, pr, sh);
 	}
 	free(seen);
+}
+
+int
+prep_write(struct prep *p, FILE *out)
+{
+	struct stream_writer *w = stream_writer_new(out);
+	uint8_t remap[MAX_EVENTS];
+	const char *events[MAX_EVENTS];
+
+	sort_events(p, remap, events);
+	write_header(p, w, events, &p->count, NULL);
+	stream_writer_fingerprint(w);
+	write_records(p, &w, NULL, 1, remap);
 	return stream_writer_finish(w);
+}
+
+/*
+ * Each shard's written counts: the run's counts with its rows, customers,
+ * products and times.
+ */
+static void
+count_shards(const struct prep *p, const uint32_t *shard, size_t nshards,
+    struct prep_counts *c)
+{
+	uint64_t *seen = new_seen(p, nshards);
+	uint8_t *customer_seen = xcalloc(intern_count(p->customers) + 1, 1);
+
+	for (size_t s = 0; s < nshards; s++) {
+		c[s] = p->count;
+		c[s].written = c[s].customers = c[s].products = 0;
+		c[s].first_time = c[s].last_time = 0;
+	}
+	for (size_t k = 0; k < p->n; k++) {
+		uint32_t r = p->order[k], cu = p->customer[r], pr = p->product[r];
+		struct prep_counts *t = &c[shard[cu]];
+
+		if (p->drop[k])
+			continue;
+		if (t->written++ == 0)
+			t->first_time = p->time[k];
+		t->last_time = p->time[k];
+		if (!customer_seen[cu]) {
+			customer_seen[cu] = 1;
+			t->customers++;
+		}
+		if (!seen_in(seen, nshards, pr, shard[cu])) {
+			set_seen(seen, nshards, pr, shard[cu]);
+			t->products++;
+		}
+	}
+	free(customer_seen);
+	free(seen);
+}
+
+int
+prep_write_shards(struct prep *p, FILE **out, uint32_t nshards)
+{
+	size_t nc = intern_count(p->customers);
+	uint32_t *shard = xmalloc((nc + 1) * sizeof(*shard));
+	struct stream_writer **w = xmalloc(nshards * sizeof(*w));
+	struct prep_counts *c = xmalloc(nshards * sizeof(*c));
+	uint8_t remap[MAX_EVENTS];
+	const char *events[MAX_EVENTS];
+	int ret = 0;
+
+	for (size_t i = 0; i < nc; i++) {
+		struct id id;
+
+		intern_get(p->customers, (uint32_t)i, &id);
+		shard[i] = shard_of(&id, nshards);
+	}
+	count_shards(p, shard, nshards, c);
+	sort_events(p, remap, events);
+	for (uint32_t s = 0; s < nshards; s++) {
+		uint32_t which[2] = { s, nshards };
+
+		w[s] = stream_writer_new(out[s]);
+		write_header(p, w[s], events, &c[s], which);
+		stream_writer_fingerprint(w[s]);
+	}
+	write_records(p, w, shard, nshards, remap);
+	for (uint32_t s = 0; s < nshards; s++)
+		if (stream_writer_finish(w[s]) < 0)
+			ret = -1;
+	free(c);
+	free(w);
+	free(shard);
+	return ret;
 }
 
 struct prep *

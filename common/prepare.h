@@ -110,6 +110,15 @@ void prep_clean(struct prep *p);
 /* Writes the stream of the kept rows. Returns 0, or -1 with errno set. */
 int prep_write(struct prep *p, FILE *out);
 
+/*
+ * Writes the kept rows as nshards streams (1 to SHARD_MAX), out[s] getting
+ * the rows of the customers of shard s (shard.h), in the same order, each
+ * product's name and category with its first record in each shard. Each
+ * header says which shard it is; its written counts are the shard's, the
+ * others the run's. Returns 0, or -1 with errno set.
+ */
+int prep_write_shards(struct prep *p, FILE **out, uint32_t nshards);
+
 const struct prep_counts *prep_counts(const struct prep *p);
 /* The first BAD_TIME_SHOWN rows with a bad time and the first of each other
    cause: examples[cause][i], i < PREP_SHOWN (line 0 past the last). */

@@ -37,8 +37,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((p = prep_new(&par, err, sizeof(err))) == NULL)
 		abort();
 	if (prep_read(p, in, size, -1) == 0) {
+		FILE *shards[3] = { sink, sink, sink };
+
 		prep_clean(p);
 		prep_write(p, sink);
+		prep_write_shards(p, shards, 1 + data[0] % 3);
 	}
 	prep_free(p);
 	fclose(in);

@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# Customer shards (aud-stream(5), "Shards"): aud-prepare --shards.
+
+setup() {
+	load test_helper
+	cd "$FIXTURES"
+	T=$BATS_TEST_TMPDIR
+}
+
+# shard_of ID N: the shard of a customer id as written, by xxh64sum(1), an
+# implementation of XXH64 apart from aud's.
+shard_of() {
+	local h
+	h=$(printf '%s' "$1" | xxh64sum | cut -c1-16)
+	python3 -c "print(0x$h % $2)"
+}
+
+@test "aud-prepare --shards: a customer's rows in one shard, XXH64 of the id as written" {
+	# orders.csv's customers: 17, C-9 and -5 (an integer, its digits with
+	# the sign) go to shard 2 of 3; 007 (a string: the leading zero) and
+	# 12345678901234567890 (too large for an integer) to 1; none to 0.
+	for c in 17 C-9 -5; do assert_equal "$(shard_of "$c" 3)" 2; done
+	for c in 007 12345678901234567890; do assert_equal "$(shard_of "$c" 3)" 1; done
+	run -0 aud-prepare -q --shards 3 -o "$T/part-%d.aud" orders.csv
+	assert_output ''
+	run -0 bash -c "aud-cat -F csv '$T/part-0.aud'"
+	assert_output 'customer_id,product_id,event,time,product_name'
+	# Each shard holds the whole stream's records of its customers, in the
+	# same order; a product's name travels with its first record in each
+	# shard (102's in both).
+	run -0 aud-cat -F csv "$T/part-1.aud"
+	assert_output - <<'OUT'
+customer_id,product_id,event,time,product_name
+007,101,wishlist,2022-10-02T08:00:00Z,"Say ""hi"""
+12345678901234567890,102,rating,2022-10-02T08:00:00Z,"Two
+lines"
+OUT
+	run -0 aud-cat -F csv "$T/part-2.aud"
+	assert_output - <<'OUT'
+customer_id,product_id,event,time,product_name
+C-9,100,cart,2022-10-01T09:00:00Z,"Mug, blue"
+17,100,cart,2022-10-01T10:00:00Z,
+17,100,purchased,2022-10-01T10:05:00Z,
+-5,102,rating,2022-10-02T08:00:00Z,"Two
+lines"
+OUT
+	# The header says which shard; its written counts are the shard's.
+	run -0 bash -c "aud-cat -H '$T/part-2.aud' | jq -c '.provenance | [.shard, .rows_written, .customers_written, .products_written, .first_time, .last_time, .rows_read, .dropped.duplicates]'"
+	assert_output '[{"index":2,"count":3},4,3,2,"2022-10-01T09:00:00Z","2022-10-02T08:00:00Z",12,2]'
+	no_temporaries "$T"
+}
+
+@test "aud-prepare --shards on 600 rows: the shards are the whole stream split by xxh64sum" {
+	prepare_to all.aud planted.csv
+	aud-prepare -q --shards 4 -o "$T/p%d.aud" planted.csv
+	aud-cat -F csv "$T/all.aud" | tail -n +2 > "$T/all.csv"
+	cut -d, -f1 "$T/all.csv" | sort -u | while read -r c; do
+		echo "$c,$(shard_of "$c" 4)"
+	done > "$T/shard-of.csv"
+	for s in 0 1 2 3; do
+		awk -F, -v s="$s" 'NR == FNR { at[$1] = $2; next } at[$1] == s' \
+			"$T/shard-of.csv" "$T/all.csv" > "$T/want-$s.csv"
+		aud-cat -F csv "$T/p$s.aud" | tail -n +2 > "$T/got-$s.csv"
+		cmp "$T/want-$s.csv" "$T/got-$s.csv"
+		[ -s "$T/got-$s.csv" ]
+	done
+	# --shards 1: the whole stream's records.
+	aud-prepare -q --shards 1 -o "$T/one-%d.aud" planted.csv
+	cmp <(aud-cat "$T/all.aud") <(aud-cat "$T/one-0.aud")
+}
+
+@test "aud-prepare --shards: bad uses are usage errors; a failed run writes no shard" {
+	run -2 --separate-stderr aud-prepare --shards 2 orders.csv
+	assert_equal "${stderr_lines[0]}" "aud-prepare: --shards needs -o with one %d where the shard's number goes"
+	run -2 --separate-stderr aud-prepare --shards 2 -o "$T/x.aud" orders.csv
+	assert_equal "${stderr_lines[0]}" "aud-prepare: --shards needs -o with one %d where the shard's number goes"
+	run -2 --separate-stderr aud-prepare --shards 2 -o "$T/%d-%d.aud" orders.csv
+	assert_equal "${stderr_lines[0]}" "aud-prepare: --shards needs -o with one %d where the shard's number goes"
+	run -2 --separate-stderr aud-prepare -o "$T/%d.aud" orders.csv
+	assert_equal "${stderr_lines[0]}" "aud-prepare: -o $T/%d.aud: a %d in the path needs --shards"
+	run -2 --separate-stderr aud-prepare --shards 0 -o "$T/%d.aud" orders.csv
+	assert_equal "${stderr_lines[0]}" 'aud-prepare: --shards: expected 1 to 256, got "0"'
+	run -2 aud-prepare --shards 257 -o "$T/%d.aud" orders.csv
+	# No row survives: nothing is written, no temporary is left.
+	run -1 aud-prepare -q --shards 2 -o "$T/bad-%d.aud" --time-format epoch-s orders.csv
+	[ ! -e "$T/bad-0.aud" ] && [ ! -e "$T/bad-1.aud" ]
+	no_temporaries "$T"
+}
