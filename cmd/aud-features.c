@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "boundstream.h"
 #include "cli.h"
 #include "engagement.h"
 #include "featstream.h"
@@ -41,6 +42,10 @@ struct options {
 	struct return_params ret;
 	const char *return_event;	/* its name, or NULL: every event */
 	int allow_unconverged;
+	int partial;			/* --partial: the bounds, not features */
+	const char *bounds;		/* --bounds FILE */
+	char **combine;			/* --combine: the bounds files */
+	int ncombine;
 	struct common_options common;
 	const char *input;
 };
@@ -49,6 +54,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "Usage: aud-features [options] [-o FEATURES] [--products PRODUCTS] [INTERACTIONS|-]\n"
+	    "       aud-features --partial [options] [-o BOUNDS] [SHARD|-]\n"
+	    "       aud-features --combine [-o BOUNDS] BOUNDS...\n"
 	    "Try 'aud-features --help' for more information.\n");
 	exit(EXIT_USAGE);
 }
@@ -67,6 +74,8 @@ help(void)
 	    "  aud-features --weight purchased=10 --products products.aud -o f.aud i.aud\n"
 	    "\n"
 	    "Usage: aud-features [options] [-o FEATURES] [--products PRODUCTS] [INTERACTIONS|-]\n"
+	    "       aud-features --partial [options] [-o BOUNDS] [SHARD|-]\n"
+	    "       aud-features --combine [-o BOUNDS] BOUNDS...\n"
 	    "\n"
 	    "Options:\n"
 	    "  --products FILE       also write per-product figures to FILE\n"
@@ -83,6 +92,11 @@ help(void)
 	    "  --horizon H           expected purchases over H periods (default 52)\n"
 	    "  --return-event EVENT  the purchases that count (default every event)\n"
 	    "  --allow-unconverged   keep a fit whose optimiser did not converge\n"
+	    "\n"
+	    "Customer shards (see aud-features(1), Shards):\n"
+	    "  --partial             write the shard's bounds of the score's parts\n"
+	    "  --combine             combine every shard's bounds into one\n"
+	    "  --bounds FILE         normalise the score within the combined bounds\n"
 	    "\n%s", cli_common_options_help);
 	exit(0);
 }
@@ -107,10 +121,13 @@ parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { O_PRODUCTS = 256, O_WEIGHT, O_SCORE_WEIGHT, O_RECENT_DAYS, O_TEXT,
 	    O_RETURN_MODEL, O_PERIOD_DAYS, O_CALIBRATION_END, O_HORIZON,
-	    O_RETURN_EVENT, O_ALLOW_UNCONVERGED };
+	    O_RETURN_EVENT, O_ALLOW_UNCONVERGED, O_PARTIAL, O_COMBINE, O_BOUNDS };
 	struct time_format iso = { TIME_ISO, NULL };
 	static const struct option longopts[] = {
 		{ "allow-unconverged", no_argument, NULL, O_ALLOW_UNCONVERGED },
+		{ "bounds", required_argument, NULL, O_BOUNDS },
+		{ "combine", no_argument, NULL, O_COMBINE },
+		{ "partial", no_argument, NULL, O_PARTIAL },
 		{ "calibration-end", required_argument, NULL, O_CALIBRATION_END },
 		{ "horizon", required_argument, NULL, O_HORIZON },
 		{ "period-days", required_argument, NULL, O_PERIOD_DAYS },
@@ -192,6 +209,15 @@ parse_options(int argc, char **argv, struct options *opt)
 		case O_ALLOW_UNCONVERGED:
 			opt->allow_unconverged = 1;
 			break;
+		case O_PARTIAL:
+			opt->partial = 1;
+			break;
+		case O_COMBINE:
+			opt->combine = argv;	/* the operands, below */
+			break;
+		case O_BOUNDS:
+			opt->bounds = optarg;
+			break;
 		case O_WEIGHT:
 			if (opt->nevent_weights == MAX_OVERRIDES ||
 			    parse_assignment(optarg, &opt->event_weight[opt->nevent_weights]) < 0)
@@ -203,7 +229,24 @@ parse_options(int argc, char **argv, struct options *opt)
 			cli_common_option(c, optarg, &opt->common, &tool);
 		}
 	}
+	if (opt->combine != NULL) {
+		if (optind == argc)
+			cli_usage_error(usage, "--combine needs the bounds files");
+		if (opt->partial || opt->bounds || opt->products || opt->text ||
+		    opt->returns)
+			cli_usage_error(usage, "--combine takes no other option");
+		opt->combine = argv + optind;
+		opt->ncombine = argc - optind;
+		return;
+	}
 	opt->input = cli_one_input(argc, argv, optind, usage);
+	if (opt->partial && opt->bounds)
+		cli_usage_error(usage, "--partial and --bounds exclude each other");
+	if ((opt->partial || opt->bounds) && (opt->returns || opt->products ||
+	    opt->text))
+		cli_usage_error(usage, "--partial and --bounds compute the "
+		    "engagement features only: no --return-model, --products or "
+		    "--text");
 	if (!opt->returns && (opt->return_event || opt->allow_unconverged ||
 	    opt->ret.calibration_end != INT64_MIN))
 		cli_usage_error(usage, "--calibration-end, --return-event and "
@@ -338,6 +381,53 @@ print_return_fit(FILE *out, const struct return_scores *rs)
 	fputs(" (- where the information matrix is singular)\n", out);
 }
 
+/* --combine: every shard's bounds into one stream. */
+static int
+combine(const struct options *opt)
+{
+	static struct bounds_file all, one;
+	struct output out;
+	char errbuf[512];
+
+	if (output_open(&out, opt->common.output, 1, opt->common.force,
+	    errbuf, sizeof(errbuf)) < 0)
+		errx(opt->common.output ? EXIT_DATA : EXIT_USAGE, "%s", errbuf);
+	for (int i = 0; i < opt->ncombine; i++) {
+		FILE *in = cli_open_input(opt->combine[i]);
+
+		if (in == NULL)
+			err(EXIT_DATA, "%s", opt->combine[i]);
+		if (bounds_read(&one, in, opt->combine[i], errbuf,
+		    sizeof(errbuf)) < 0 ||
+		    bounds_combine(&all, &one, opt->combine[i], errbuf,
+		    sizeof(errbuf)) < 0)
+			errx(EXIT_DATA, "%s", errbuf);
+		if (in != stdin)
+			fclose(in);
+	}
+	if (output_finish(&out, bounds_write(out.fp, &all, opt->combine[0]),
+	    errbuf, sizeof(errbuf)) < 0)
+		errx(EXIT_DATA, "%s", errbuf);
+	return 0;
+}
+
+/* --bounds: reads them, and checks that they normalise ia's features. */
+static void
+read_bounds(const struct options *opt, const struct interactions *ia,
+    const struct feature_params *p, struct bounds_file *bf)
+{
+	FILE *in = cli_open_input(opt->bounds);
+	char errbuf[512];
+
+	if (in == NULL)
+		err(EXIT_DATA, "%s", opt->bounds);
+	if (bounds_read(bf, in, opt->bounds, errbuf, sizeof(errbuf)) < 0 ||
+	    bounds_check(bf, opt->bounds, ia, p, errbuf, sizeof(errbuf)) < 0)
+		errx(EXIT_DATA, "%s", errbuf);
+	if (in != stdin)
+		fclose(in);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -353,6 +443,8 @@ main(int argc, char **argv)
 	int written;
 
 	parse_options(argc, argv, &opt);
+	if (opt.combine != NULL)
+		return combine(&opt);
 	source = strcmp(opt.input, "-") ? opt.input : "stdin";
 	if ((in = cli_open_input(opt.input)) == NULL)
 		err(EXIT_DATA, "%s", opt.input);
@@ -365,17 +457,29 @@ main(int argc, char **argv)
 	if (interactions_load(&ia, in, opt.input, opt.products != NULL, errbuf,
 	    sizeof(errbuf)) < 0)
 		errx(EXIT_DATA, "%s", errbuf);
-	if (ia.n == 0)
+	/* A shard may hold no customer: its features are none. */
+	if (ia.n == 0 && ia.nshards == 0)
 		errx(EXIT_DATA, "%s: no interactions to compute features from",
 		    strcmp(opt.input, "-") ? opt.input : "stdin");
 	if (in != stdin)
 		fclose(in);
 	feature_params_init(&params, &ia);
 	apply_overrides(&params, &ia, &opt);
-	features_compute(&f, &ia, ia.n, &params);
+	if (opt.bounds != NULL) {
+		static struct bounds_file bf;
+
+		read_bounds(&opt, &ia, &params, &bf);
+		features_compute_within(&f, &ia, &params, &bf.b);
+	} else
+		features_compute(&f, &ia, ia.n, &params);
 	if (opt.returns)
 		fit_returns(&opt, &ia, &rs);
-	if (opt.text) {
+	if (opt.partial) {
+		static struct bounds_file bf;
+
+		bounds_of(&bf, &f, &ia, &params);
+		written = bounds_write(out.fp, &bf, source);
+	} else if (opt.text) {
 		print_text(out.fp, &f, &ia);
 		if (opt.returns)
 			print_return_fit(out.fp, &rs);

@@ -104,25 +104,73 @@ parts(const struct features *f, const struct customer_sums *s, double *v)
 	v[ENG_RECENCY] = (double)features_recency_days(f, s);
 }
 
+void
+features_bounds(struct feature_bounds *b, const struct features *f)
+{
+	double v[NENG];
+
+	memset(b, 0, sizeof(*b));
+	b->max_time = f->max_time;
+	for (size_t c = 0; c < f->n; c++) {
+		const struct customer_sums *s = &f->sum[c];
+
+		if (s->total == 0)
+			continue;
+		parts(f, s, v);
+		for (int k = 0; k < NENG; k++) {
+			if (b->customers == 0 || v[k] < b->lo[k])
+				b->lo[k] = v[k];
+			if (b->customers == 0 || v[k] > b->hi[k])
+				b->hi[k] = v[k];
+		}
+		if (b->customers == 0 || s->last < b->min_last)
+			b->min_last = s->last;
+		if (b->customers == 0 || s->last > b->max_last)
+			b->max_last = s->last;
+		b->customers++;
+	}
+}
+
+void
+feature_bounds_combine(struct feature_bounds *into, const struct feature_bounds *b)
+{
+	if (b->customers == 0)
+		return;
+	if (into->customers == 0) {
+		*into = *b;
+		return;
+	}
+	for (int k = 0; k < NENG; k++) {
+		if (b->lo[k] < into->lo[k])
+			into->lo[k] = b->lo[k];
+		if (b->hi[k] > into->hi[k])
+			into->hi[k] = b->hi[k];
+	}
+	if (b->max_time > into->max_time)
+		into->max_time = b->max_time;
+	if (b->min_last < into->min_last)
+		into->min_last = b->min_last;
+	if (b->max_last > into->max_last)
+		into->max_last = b->max_last;
+	into->customers += b->customers;
+}
+
+/*
+ * The scores, each part normalised within b; recency's bounds are those of
+ * b's last times counted back from b's latest time, which are the least
+ * and greatest recency of its customers (the count is monotone).
+ */
 static void
-scores(struct features *f, const struct feature_params *p)
+scores(struct features *f, const struct feature_params *p,
+    const struct feature_bounds *b)
 {
 	double lo[NENG], hi[NENG], v[NENG];
 	const double *w = p->engagement_weight;
-	int seen = 0;
 
-	for (size_t c = 0; c < f->n; c++) {
-		if (f->sum[c].total == 0)
-			continue;
-		parts(f, &f->sum[c], v);
-		for (int k = 0; k < NENG; k++) {
-			if (!seen || v[k] < lo[k])
-				lo[k] = v[k];
-			if (!seen || v[k] > hi[k])
-				hi[k] = v[k];
-		}
-		seen = 1;
-	}
+	memcpy(lo, b->lo, sizeof(lo));
+	memcpy(hi, b->hi, sizeof(hi));
+	lo[ENG_RECENCY] = (double)((b->max_time - b->max_last) / MS_PER_DAY);
+	hi[ENG_RECENCY] = (double)((b->max_time - b->min_last) / MS_PER_DAY);
 	for (size_t c = 0; c < f->n; c++) {
 		const struct customer_sums *s = &f->sum[c];
 
@@ -138,9 +186,11 @@ scores(struct features *f, const struct feature_params *p)
 	}
 }
 
-void
-features_compute(struct features *f, const struct interactions *ia,
-    size_t nrows, const struct feature_params *p)
+/* The per-customer sums of the first nrows rows, recency counted back from
+   max_time. */
+static void
+sums(struct features *f, const struct interactions *ia, size_t nrows,
+    const struct feature_params *p, int64_t max_time)
 {
 	size_t n = intern_count(ia->customers);
 	int purchased = interactions_event(ia, "purchased");
@@ -154,7 +204,7 @@ features_compute(struct features *f, const struct interactions *ia,
 	advise_huge(f->sum, n * sizeof(*f->sum));
 	if (nrows == 0)
 		return;
-	f->max_time = ia->time[nrows - 1];	/* rows are in time order */
+	f->max_time = max_time;
 	recent_from = f->max_time - p->recent_days * MS_PER_DAY;
 	/* Rows come in time order, customers at random: one cache line each. */
 	for (size_t i = 0; i < nrows; i++) {
@@ -172,7 +222,29 @@ features_compute(struct features *f, const struct interactions *ia,
 		s->recent += ia->time[i] >= recent_from;
 	}
 	count_unique_products(f, ia, nrows);
-	scores(f, p);
+}
+
+void
+features_compute(struct features *f, const struct interactions *ia,
+    size_t nrows, const struct feature_params *p)
+{
+	struct feature_bounds b;
+
+	/* rows are in time order: the last is the latest */
+	sums(f, ia, nrows, p, nrows > 0 ? ia->time[nrows - 1] : 0);
+	if (nrows == 0)
+		return;
+	features_bounds(&b, f);
+	scores(f, p, &b);
+}
+
+void
+features_compute_within(struct features *f, const struct interactions *ia,
+    const struct feature_params *p, const struct feature_bounds *b)
+{
+	sums(f, ia, ia->n, p, b->max_time);
+	if (ia->n > 0)
+		scores(f, p, b);
 }
 
 void

@@ -92,6 +92,32 @@ void feature_params_free(struct feature_params *p);
 /* Computes the features of the first nrows rows of ia (all: ia->n). */
 void features_compute(struct features *f, const struct interactions *ia,
     size_t nrows, const struct feature_params *p);
+
+/*
+ * What the engagement score's normalisation takes from all the customers:
+ * the latest time, and the least and greatest value of each part (of
+ * recency through the least and greatest last times, as recency counts
+ * back from the latest time). Customer shards each find theirs, combine
+ * them, and compute their features within the result, so that every
+ * customer gets the scores the whole data gives (aud-features(1),
+ * "Shards").
+ */
+struct feature_bounds {
+	uint64_t customers;		/* with a row; 0: no bounds yet */
+	int64_t max_time;
+	int64_t min_last, max_last;
+	double lo[NENG], hi[NENG];	/* recency's unused */
+};
+
+/* The bounds of f's customers. */
+void features_bounds(struct feature_bounds *b, const struct features *f);
+/* Widens into to hold b as well. */
+void feature_bounds_combine(struct feature_bounds *into,
+    const struct feature_bounds *b);
+/* Computes the features of ia's rows normalised within b (which holds
+   them). */
+void features_compute_within(struct features *f, const struct interactions *ia,
+    const struct feature_params *p, const struct feature_bounds *b);
 void features_free(struct features *f);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "handoff.h"
+#include "shard.h"
 #include "stream.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -18,6 +19,22 @@ static const char *const field_names[NFIELDS] = {
 	"customer_id", "product_id", "event", "time", "product_name", "category"
 };
 
+/* Which shard of how many a stream is: {"index": i, "count": n}. */
+static int
+shard_header(struct interactions *ia, const msgpack_object *shard)
+{
+	const msgpack_object *i = mp_map_get(shard, "index");
+	const msgpack_object *n = mp_map_get(shard, "count");
+
+	if (i == NULL || n == NULL || i->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    n->type != MSGPACK_OBJECT_POSITIVE_INTEGER || n->via.u64 == 0 ||
+	    n->via.u64 > SHARD_MAX || i->via.u64 >= n->via.u64)
+		return -1;
+	ia->shard = (uint32_t)i->via.u64;
+	ia->nshards = (uint32_t)n->via.u64;
+	return 0;
+}
+
 static int
 load_header(struct interactions *ia, const struct stream_reader *r, int *col,
     char *err, size_t errlen)
@@ -26,9 +43,16 @@ load_header(struct interactions *ia, const struct stream_reader *r, int *col,
 	const msgpack_object *events = dicts ? mp_map_get(dicts, "event") : NULL;
 	const msgpack_object *prov = stream_header_get(r, "provenance");
 	const msgpack_object *src = prov ? mp_map_get(prov, "source") : NULL;
+	const msgpack_object *shard = prov ? mp_map_get(prov, "shard") : NULL;
 
 	if (stream_expect_kind(r, "interactions", err, errlen) < 0)
 		return -1;
+	if (shard != NULL && shard_header(ia, shard) < 0) {
+		snprintf(err, errlen, "%s: the interactions stream's shard is "
+		    "not an index below a count of 1 to %d", stream_name(r),
+		    SHARD_MAX);
+		return -1;
+	}
 	for (int f = 0; f < NFIELDS; f++)
 		if ((col[f] = stream_field_index(r, field_names[f])) < 0 &&
 		    f != F_NAME && f != F_CATEGORY) {

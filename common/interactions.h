@@ -31,6 +31,8 @@ struct interactions {
 	uint32_t *category_of;		/* per product: index in categories,
 					   or INTERACTIONS_NO_CATEGORY */
 	char *source;			/* the stream's provenance source, or NULL */
+	uint32_t shard, nshards;	/* which customer shard it is (shard.h);
+					   nshards 0: the whole data */
 	char fingerprint[STREAM_FINGERPRINT_LEN];	/* its trailer's, or "" */
 };
 

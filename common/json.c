@@ -74,21 +74,27 @@ json_write_string(FILE *out, const char *s, size_t len)
 }
 
 void
+json_shortest(double v, char buf[JSON_SHORTEST_LEN])
+{
+	/* 15 digits always read back when fewer would (DBL_DIG), so the
+	   shortest form is the first of 15, 16 and 17 that does. */
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, JSON_SHORTEST_LEN, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+}
+
+void
 json_write_double(FILE *out, double v)
 {
-	char buf[32];
+	char buf[JSON_SHORTEST_LEN];
 
 	if (!isfinite(v)) {
 		fputs("null", out);
 		return;
 	}
-	/* 15 digits always read back when fewer would (DBL_DIG), so the
-	   shortest form is the first of 15, 16 and 17 that does. */
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
+	json_shortest(v, buf);
 	fputs(buf, out);
 	/* Keep a float a float for readers that care: 2 -> 2.0. */
 	if (strpbrk(buf, ".eEn") == NULL)

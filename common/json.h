@@ -14,6 +14,9 @@ void json_write_string(FILE *out, const char *s, size_t len);
 
 /* The shortest %.*g form that reads back as the same double; null if not finite. */
 void json_write_double(FILE *out, double v);
+/* That form of a finite v, as text. */
+#define JSON_SHORTEST_LEN 32
+void json_shortest(double v, char buf[JSON_SHORTEST_LEN]);
 
 /*
  * Writes o as JSON. Map keys that are not strings are written as their JSON

@@ -86,3 +86,83 @@ OUT
 	[ ! -e "$T/bad-0.aud" ] && [ ! -e "$T/bad-1.aud" ]
 	no_temporaries "$T"
 }
+
+# shard_features N: planted.csv in N shards ($T/pS.aud), each one's bounds
+# ($T/bS.aud), their combination ($T/b.aud) and each one's features within
+# it ($T/fS.aud).
+shard_features() {
+	local s
+	aud-prepare -q --shards "$1" -o "$T/p%d.aud" planted.csv
+	for s in $(seq 0 $(($1 - 1))); do
+		aud-features --partial -o "$T/b$s.aud" "$T/p$s.aud"
+	done
+	aud-features --combine -o "$T/b.aud" $(seq -f "$T/b%g.aud" 0 $(($1 - 1)))
+	for s in $(seq 0 $(($1 - 1))); do
+		aud-features --bounds "$T/b.aud" -o "$T/f$s.aud" "$T/p$s.aud"
+	done
+}
+
+@test "aud-features --partial, --combine, --bounds: each shard's features are the whole data's" {
+	prepare_to all.aud planted.csv
+	aud-features -o "$T/f.aud" "$T/all.aud"
+	shard_features 3
+	cmp <(aud-cat -F csv "$T/f.aud" | tail -n +2 | sort) \
+	    <(for s in 0 1 2; do aud-cat -F csv "$T/f$s.aud" | tail -n +2; done | sort)
+	# The combined bounds are those of the whole data: the customers with
+	# a row (counted by awk), the latest time, each part's least and most.
+	aud-features --partial -o "$T/ball.aud" "$T/all.aud"
+	run -0 aud-cat "$T/b.aud"
+	assert_output "$(aud-cat "$T/ball.aud")"
+	run -0 bash -c "aud-cat '$T/b.aud' | jq .customers"
+	assert_output "$(tail -n +2 planted.csv | cut -d, -f1 | sort -u | wc -l)"
+	# Each shard's features header names the whole data's latest time.
+	run -0 bash -c "aud-cat -H '$T/f1.aud' | jq -c .params.max_time"
+	assert_output "$(aud-cat -H "$T/f.aud" | jq -c .params.max_time)"
+	# Bounds of the whole data give its own features back.
+	aud-features --bounds "$T/ball.aud" -o "$T/fall.aud" "$T/all.aud"
+	cmp "$T/f.aud" "$T/fall.aud"
+}
+
+@test "feature bounds of the wrong shards or parameters are refused by name" {
+	shard_features 3
+	run -1 --separate-stderr aud-features --combine -o "$T/x.aud" "$T/b0.aud" "$T/b0.aud"
+	assert_equal "$stderr" "aud-features: $T/b0.aud: shard 0 is given twice"
+	aud-features --combine -o "$T/b01.aud" "$T/b0.aud" "$T/b1.aud"
+	run -1 --separate-stderr aud-features --bounds "$T/b01.aud" -o "$T/x.aud" "$T/p2.aud"
+	assert_equal "$stderr" "aud-features: $T/b01.aud: no bounds of shard 2: combine every shard's"
+	# Another shard count; another run with the same count.
+	aud-prepare -q --shards 2 -o "$T/q%d.aud" planted.csv
+	aud-features --partial -o "$T/c0.aud" "$T/q0.aud"
+	run -1 --separate-stderr aud-features --combine -o "$T/x.aud" "$T/b0.aud" "$T/c0.aud"
+	assert_equal "$stderr" "aud-features: $T/c0.aud: bounds of 2 shards, the bounds before it of 3"
+	run -1 --separate-stderr aud-features --bounds "$T/b.aud" -o "$T/x.aud" "$T/q0.aud"
+	assert_equal "$stderr" "aud-features: $T/b.aud: bounds of 3 shards, the interactions are shard 0 of 2"
+	head -n 300 planted.csv > "$T/half.csv"
+	aud-prepare -q --shards 3 -o "$T/h%d.aud" "$T/half.csv"
+	run -1 --separate-stderr aud-features --bounds "$T/b.aud" -o "$T/x.aud" "$T/h0.aud"
+	[[ "$stderr" == "aud-features: $T/b.aud: bounds of other interactions (xxh3-64:"*") than these (xxh3-64:"*")" ]]
+	# Other weights; the whole data.
+	run -1 --separate-stderr aud-features --weight purchased=1 --bounds "$T/b.aud" -o "$T/x.aud" "$T/p0.aud"
+	assert_equal "$stderr" "aud-features: $T/b.aud: bounds of other feature parameters (event weights: purchased=5; score weights: total=0.35 unique=0.25 avg=0.2 frequency=0.15 recency=0.05; recent days: 30) than these (event weights: purchased=1; score weights: total=0.35 unique=0.25 avg=0.2 frequency=0.15 recency=0.05; recent days: 30)"
+	prepare_to all.aud planted.csv
+	run -1 --separate-stderr aud-features --bounds "$T/b.aud" -o "$T/x.aud" "$T/all.aud"
+	assert_equal "$stderr" "aud-features: $T/b.aud: bounds of 3 shards, the interactions are not a shard"
+	run -1 --separate-stderr aud-features --combine -o "$T/x.aud" "$T/p0.aud"
+	assert_equal "$stderr" "aud-features: $T/p0.aud: a stream of interactions, expected feature_bounds"
+	run -2 aud-features --combine -o "$T/x.aud"
+	run -2 aud-features --partial --return-model bgnbd "$T/p0.aud"
+	run -2 aud-features --partial --bounds "$T/b.aud" "$T/p0.aud"
+	no_temporaries "$T"
+	[ ! -e "$T/x.aud" ]
+}
+
+@test "a shard with no customer has empty bounds and no features" {
+	aud-prepare -q --shards 3 -o "$T/o%d.aud" orders.csv
+	for s in 0 1 2; do aud-features --partial -o "$T/b$s.aud" "$T/o$s.aud"; done
+	run -0 bash -c "aud-cat '$T/b0.aud' | jq -c .customers"
+	assert_output 0
+	aud-features --combine -o "$T/b.aud" "$T/b0.aud" "$T/b1.aud" "$T/b2.aud"
+	aud-features --bounds "$T/b.aud" -o "$T/f0.aud" "$T/o0.aud"
+	run -0 aud-cat "$T/f0.aud"
+	assert_output ''
+}

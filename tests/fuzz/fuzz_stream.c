@@ -3,14 +3,17 @@
  * read as a stream, record by record to its end, and opened as a model
  * file, whose every product is walked, formatted and looked up, and a new
  * product is targeted by a name and by the first record's category (the
- * name and category indexes of a product-aware model).
+ * name and category indexes of a product-aware model); and read as a
+ * shard's feature bounds, combined with themselves.
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "audfmt.h"
+#include "boundstream.h"
 #include "model.h"
 #include "stream.h"
 
@@ -114,10 +117,26 @@ read_model(const uint8_t *data, size_t size)
 	close(fd);
 }
 
+static void
+read_bounds(const uint8_t *data, size_t size)
+{
+	static struct bounds_file one, all;
+	FILE *in = fmemopen((void *)data, size, "rb");
+	char err[512];
+
+	if (in == NULL)
+		return;
+	memset(&all, 0, sizeof(all));
+	if (bounds_read(&one, in, "fuzz", err, sizeof(err)) == 0)
+		bounds_combine(&all, &one, "fuzz", err, sizeof(err));
+	fclose(in);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	read_stream(data, size);
 	read_model(data, size);
+	read_bounds(data, size);
 	return 0;
 }
