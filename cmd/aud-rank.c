@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "audience.h"
+#include "audparts.h"
 #include "cli.h"
 #include "engagement.h"
 #include "evaluate.h"
@@ -42,6 +43,9 @@ struct options {
 	double category_weight;
 	int64_t neighbours, min_support;
 	int quick, eval, text, als, tune;
+	int partial;			/* --partial: a shard's audience part */
+	char **merge;			/* --merge: the parts */
+	size_t nmerge;
 	int64_t k[MAX_KS];
 	size_t nk;
 	struct common_options common;
@@ -54,6 +58,8 @@ usage(void)
 	fprintf(stderr, "Usage: aud-rank --features FEATURES [--model NAME] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
 	    "       aud-rank --eval [--tune] [-o METRICS.json] [INTERACTIONS|-]\n"
 	    "       aud-rank --tune [INTERACTIONS|-]\n"
+	    "       aud-rank --features FEATURES --partial [-o PART] [SHARD|-]\n"
+	    "       aud-rank --merge [-o MODEL] PART...\n"
 	    "Try 'aud-rank --help' for more information.\n");
 	exit(EXIT_USAGE);
 }
@@ -75,6 +81,8 @@ help(void)
 	    "Usage: aud-rank --features FEATURES [--model NAME] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
 	    "       aud-rank --eval [--tune] [-o METRICS.json] [INTERACTIONS|-]\n"
 	    "       aud-rank --tune [INTERACTIONS|-]\n"
+	    "       aud-rank --features FEATURES --partial [-o PART] [SHARD|-]\n"
+	    "       aud-rank --merge [-o MODEL] PART...\n"
 	    "\n"
 	    "Options:\n"
 	    "  --features FILE      the features stream (from aud-features) to rank by\n"
@@ -94,6 +102,9 @@ help(void)
 	    "  --als                with --eval: implicit ALS too, as aud-cf-check trains it\n"
 	    "  --tune               choose the cooccurrence settings on a validation split\n"
 	    "                       (inside the training part with --eval) and say which\n"
+	    "  --partial            a customer shard's part of an engagement or activity\n"
+	    "                       model, instead of a model (see aud-rank(1), Shards)\n"
+	    "  --merge              the model from every shard's part\n"
 	    "\n"
 	    "The co-occurrence model (see aud-rank(1)):\n"
 	    "  --half-life DAYS     a row's weight halves every DAYS before the last (default 30; 0: none)\n"
@@ -117,7 +128,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	enum { O_FEATURES = 256, O_SCORE, O_TOP_N, O_QUICK, O_SEED, O_EVAL,
 	    O_K, O_TRAIN_FRACTION, O_BOOTSTRAP, O_TEXT, O_HALF_LIFE,
 	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT, O_MODEL, O_ALS, O_TUNE,
-	    O_CATEGORY_WEIGHT, O_DEPTH, O_NEW_BLEND };
+	    O_CATEGORY_WEIGHT, O_DEPTH, O_NEW_BLEND, O_PARTIAL, O_MERGE };
 	static const struct option longopts[] = {
 		{ "als", no_argument, NULL, O_ALS },
 		{ "blend", required_argument, NULL, O_BLEND },
@@ -128,9 +139,11 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "features", required_argument, NULL, O_FEATURES },
 		{ "half-life", required_argument, NULL, O_HALF_LIFE },
 		{ "k", required_argument, NULL, O_K },
+		{ "merge", no_argument, NULL, O_MERGE },
 		{ "min-support", required_argument, NULL, O_MIN_SUPPORT },
 		{ "neighbours", required_argument, NULL, O_NEIGHBOURS },
 		{ "new-blend", required_argument, NULL, O_NEW_BLEND },
+		{ "partial", no_argument, NULL, O_PARTIAL },
 		{ "popularity-exponent", required_argument, NULL, O_POPULARITY_EXPONENT },
 		{ "quick", no_argument, NULL, O_QUICK },
 		{ "model", required_argument, NULL, O_MODEL },
@@ -251,6 +264,12 @@ parse_options(int argc, char **argv, struct options *opt)
 		case O_TUNE:
 			opt->tune = 1;
 			break;
+		case O_PARTIAL:
+			opt->partial = 1;
+			break;
+		case O_MERGE:
+			opt->merge = argv;	/* the operands, below */
+			break;
 		case O_TRAIN_FRACTION:
 			if (cli_parse_double(optarg, 0.01, 0.99, &opt->train_fraction) < 0)
 				cli_bad_value(usage, "--train-fraction",
@@ -260,7 +279,21 @@ parse_options(int argc, char **argv, struct options *opt)
 			cli_common_option(c, optarg, &opt->common, &tool);
 		}
 	}
+	if (opt->merge != NULL) {
+		if (optind == argc)
+			cli_usage_error(usage, "--merge needs the parts");
+		if (opt->features || opt->eval || opt->tune || opt->partial)
+			cli_usage_error(usage, "--merge takes the parts' settings: "
+			    "no --features, --eval, --tune or --partial");
+		opt->merge = argv + optind;
+		opt->nmerge = (size_t)(argc - optind);
+		return;
+	}
 	opt->input = cli_one_input(argc, argv, optind, usage);
+	if (opt->partial && (opt->features == NULL || opt->eval || opt->tune ||
+	    opt->quick || !strcmp(opt->model, "cooccurrence")))
+		cli_usage_error(usage, "--partial needs --features and a model of one "
+		    "global order: no cooccurrence, --eval, --tune or --quick");
 	if (!opt->eval && !opt->tune && opt->features == NULL)
 		cli_usage_error(usage, "--features is required (or --eval)");
 	if (opt->tune && opt->features != NULL && strcmp(opt->model, "cooccurrence"))
@@ -419,6 +452,7 @@ write_targets(struct model_writer *mw, const struct options *opt,
 	size_t *got = xmalloc(BLOCK * sizeof(*got));
 	struct cooc_target heavy[BUYERS];
 	struct model_target buyer[BUYERS];
+	uint32_t *by_id = ranking_by_id(ia->products);
 	double buyer_engagement[BUYERS];
 	struct targets_work *work;
 
@@ -436,9 +470,9 @@ write_targets(struct model_writer *mw, const struct options *opt,
 	for (size_t from = 0; from < g->nproducts; from += BLOCK) {
 		size_t count = 0;
 
-		for (size_t p = from; p < g->nproducts && p < from + BLOCK; p++)
-			if (!opt->quick || sampled((uint64_t)opt->seed, p))
-				block[count++] = (uint32_t)p;
+		for (size_t i = from; i < g->nproducts && i < from + BLOCK; i++)
+			if (!opt->quick || sampled((uint64_t)opt->seed, by_id[i]))
+				block[count++] = by_id[i];
 		targets_each(work, block, count, out, got);
 		for (size_t i = 0; i < count; i++) {
 			const struct cooc_target *o = out + i * n;
@@ -469,6 +503,7 @@ write_targets(struct model_writer *mw, const struct options *opt,
 	}
 	targets_work_free(work);
 	cooc_free(&model);
+	free(by_id);
 	free(feature_of);
 	free(customer_at);
 	free(block);
@@ -492,8 +527,10 @@ write_places(struct model_writer *mw, const struct options *opt,
 	size_t n = (size_t)opt->depth;
 	uint32_t *places = xmalloc(n * sizeof(*places));
 	uint32_t *scratch = xmalloc((maxm + 1) * sizeof(*scratch));
+	uint32_t *by_id = ranking_by_id(ia->products);
 
-	for (size_t p = 0; p < g->nproducts; p++) {
+	for (size_t i = 0; i < g->nproducts; i++) {
+		uint32_t p = by_id[i];
 		struct id product;
 		size_t got;
 
@@ -504,6 +541,7 @@ write_places(struct model_writer *mw, const struct options *opt,
 		model_add(mw, &product, interactions_product_name(ia, p), places,
 		    got);
 	}
+	free(by_id);
 	free(places);
 	free(scratch);
 }
@@ -589,6 +627,84 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 }
 
 /*
+ * A shard's part of a model of one global order (audparts.h): its whole
+ * ranking, and each product's audience in it, in id order.
+ */
+static int
+write_part(FILE *out, const struct options *opt, const struct interactions *ia,
+    const struct scores *sc)
+{
+	struct product_customers g;
+	struct targeting t;
+	size_t n = (size_t)opt->depth, nc = intern_count(ia->customers), maxm = 0;
+	size_t count;
+	uint32_t *order = ranking_order(sc->customers, sc->score, NULL, &count);
+	uint32_t *place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
+	uint32_t *rank_of = xmalloc((nc + 1) * sizeof(*rank_of));
+	uint32_t *by_id = ranking_by_id(ia->products), *places, *scratch;
+	struct id *ids = xmalloc((count + 1) * sizeof(*ids));
+	double *scores = xmalloc((count + 1) * sizeof(*scores));
+	struct id *audience = xmalloc((n + 1) * sizeof(*audience));
+	double *audience_scores = xmalloc((n + 1) * sizeof(*audience_scores));
+	struct audparts_meta m = { .score = opt->model,
+	    .top_n = (uint64_t)opt->top_n, .depth = n, .seed = (uint64_t)opt->seed,
+	    .interactions = ia->n, .shard = ia->shard, .nshards = ia->nshards,
+	    .fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL };
+	struct audparts_writer *w;
+
+	if (ia->nshards == 0)
+		errx(EXIT_DATA, "%s: not a customer shard (aud-prepare --shards)",
+		    shown(opt->input));
+	if (ia->n > 0) {
+		m.first_time = ia->time[0];
+		m.last_time = ia->time[ia->n - 1];
+	}
+	for (size_t k = 0; k < count; k++) {
+		intern_get(sc->customers, order[k], &ids[k]);
+		scores[k] = sc->score[order[k]];
+		place_of[order[k]] = (uint32_t)k;
+	}
+	rank_customers(ia, sc, opt->features, place_of, rank_of);
+	t.rank_of = rank_of;
+	t.ncandidates = count;
+	w = audparts_writer_new(out, &m, shown(opt->input), ids, scores, count);
+	product_customers_build(&g, ia, 0, ia->n);
+	for (size_t p = 0; p < g.nproducts; p++)
+		if (product_customers_count(&g, p) > maxm)
+			maxm = product_customers_count(&g, p);
+	places = xmalloc((n + 1) * sizeof(*places));
+	scratch = xmalloc((maxm + 1) * sizeof(*scratch));
+	for (size_t i = 0; i < g.nproducts; i++) {
+		uint32_t p = by_id[i];
+		struct id product;
+		size_t got = audience_top(&t, &g, p, n, places, scratch);
+		struct audparts_product ap = { .product = &product,
+		    .name = interactions_product_name(ia, p),
+		    .customers = product_customers_count(&g, p),
+		    .audience = audience, .scores = audience_scores, .n = got };
+
+		intern_get(ia->products, p, &product);
+		for (size_t k = 0; k < got; k++) {	/* places in the ranking */
+			audience[k] = ids[places[k]];
+			audience_scores[k] = scores[places[k]];
+		}
+		audparts_add(w, &ap);
+	}
+	free(audience);
+	free(audience_scores);
+	free(places);
+	free(scratch);
+	product_customers_free(&g);
+	free(by_id);
+	free(order);
+	free(place_of);
+	free(rank_of);
+	free(ids);
+	free(scores);
+	return audparts_finish(w);
+}
+
+/*
  * Chooses the cooccurrence settings on a validation split of the first rows
  * (0: all) and puts them in *p (its cooc, blend and new_blend); says so on
  * report.
@@ -651,6 +767,16 @@ main(int argc, char **argv)
 	if (output_open(&out, opt.common.output, !opt.eval, opt.common.force,
 	    errbuf, sizeof(errbuf)) < 0)
 		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", errbuf);
+	if (opt.merge != NULL) {
+		if (audparts_merge(out.fp, (const char *const *)opt.merge,
+		    opt.nmerge, opt.merge[0], errbuf, sizeof(errbuf)) < 0) {
+			output_abort(&out);
+			errx(EXIT_DATA, "%s", errbuf);
+		}
+		if (output_finish(&out, 0, errbuf, sizeof(errbuf)) < 0)
+			errx(EXIT_DATA, "%s", errbuf);
+		return 0;
+	}
 	if (opt.eval || opt.features == NULL) {
 		struct cf_params als;
 		struct eval_params ep = { .train_fraction = opt.train_fraction,
@@ -701,7 +827,8 @@ main(int argc, char **argv)
 			err(EXIT_DATA, "cannot start a thread");
 		if (interactions_load(&ia, in, opt.input, 1, errbuf, sizeof(errbuf)) < 0)
 			errx(EXIT_DATA, "%s", errbuf);
-		if (ia.n == 0)
+		/* A shard may hold no customer: its part is empty. */
+		if (ia.n == 0 && !(opt.partial && ia.nshards > 0))
 			errx(EXIT_DATA, "%s: no interactions to rank", shown(opt.input));
 		pthread_join(thread, NULL);
 		if (job.ret < 0)
@@ -731,7 +858,8 @@ main(int argc, char **argv)
 				    job.sc.event_weight[e]);
 			cp.event_weight = fp.event_weight;
 		}
-		written = write_model(out.fp, &opt, &ia, &job.sc, cooc ? &cp : NULL);
+		written = opt.partial ? write_part(out.fp, &opt, &ia, &job.sc) :
+		    write_model(out.fp, &opt, &ia, &job.sc, cooc ? &cp : NULL);
 		if (cooc)
 			feature_params_free(&fp);
 		scores_free(&job.sc);

@@ -33,16 +33,15 @@ descending_key(double v)
 	return ~u;
 }
 
-uint32_t *
-ranking_order(const struct intern *ids, const double *score,
-    const uint8_t *keep, size_t *count)
+/* By id into order, with keys room for n: integers through a radix sort,
+   strings through qsort. Returns how many. */
+static size_t
+by_id(const struct intern *ids, const uint8_t *keep, uint32_t *order,
+    uint64_t *keys)
 {
 	size_t n = intern_count(ids), nint = 0, nstr = 0;
-	uint32_t *order = xmalloc((n ? n : 1) * sizeof(*order));
 	uint32_t *strs = xmalloc((n ? n : 1) * sizeof(*strs));
-	uint64_t *keys = xmalloc((n ? n : 1) * sizeof(*keys));
 
-	/* By id: integers through a radix sort, strings through qsort. */
 	for (size_t c = 0; c < n; c++) {
 		struct id id;
 
@@ -61,8 +60,31 @@ ranking_order(const struct intern *ids, const double *score,
 	qsort(strs, nstr, sizeof(*strs), cmp_string_ids);
 	memcpy(order + nint, strs, nstr * sizeof(*strs));
 	free(strs);
+	return nint + nstr;
+}
+
+uint32_t *
+ranking_by_id(const struct intern *ids)
+{
+	size_t n = intern_count(ids);
+	uint32_t *order = xmalloc((n ? n : 1) * sizeof(*order));
+	uint64_t *keys = xmalloc((n ? n : 1) * sizeof(*keys));
+
+	by_id(ids, NULL, order, keys);
+	free(keys);
+	return order;
+}
+
+uint32_t *
+ranking_order(const struct intern *ids, const double *score,
+    const uint8_t *keep, size_t *count)
+{
+	size_t n = intern_count(ids);
+	uint32_t *order = xmalloc((n ? n : 1) * sizeof(*order));
+	uint64_t *keys = xmalloc((n ? n : 1) * sizeof(*keys));
+
+	*count = by_id(ids, keep, order, keys);
 	/* Then by score, stably, so equal scores stay in id order. */
-	*count = nint + nstr;
 	for (size_t k = 0; k < *count; k++)
 		keys[k] = descending_key(score[order[k]]);
 	radix_sort_u64(keys, order, *count);

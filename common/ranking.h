@@ -20,6 +20,9 @@
 uint32_t *ranking_order(const struct intern *ids, const double *score,
     const uint8_t *keep, size_t *count);
 
+/* All of ids in ascending id order (the ties' order above). */
+uint32_t *ranking_by_id(const struct intern *ids);
+
 /*
  * The first want customers of that same order (all when there are fewer),
  * found in linear time: a selection finds the score of the want-th, and

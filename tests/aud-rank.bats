@@ -17,19 +17,20 @@ setup() {
 @test "audiences leave out the product's customers; ties go to the lower id" {
 	# Engagement order: 1 (.933), s1 (.25), 2 (.111), 3 (.067), 4 (.05).
 	# Product 10 was touched by 1 and 2, 11 by 1 and s1, 12 by 3 and 4.
+	# Products in id order.
 	aud-rank --features "$F" --top-n 3 -o "$M" "$I"
 	run -0 aud-query -m "$M" --all
 	assert_output - <<'OUT'
 product_id,rank,customer_id,score,source,reason
-12,1,1,0.9333333333333333,model,engagement
-12,2,s1,0.25,model,engagement
-12,3,2,0.1111111111111111,model,engagement
 10,1,s1,0.25,model,engagement
 10,2,3,0.06666666666666667,model,engagement
 10,3,4,0.05,model,engagement
 11,1,2,0.1111111111111111,model,engagement
 11,2,3,0.06666666666666667,model,engagement
 11,3,4,0.05,model,engagement
+12,1,1,0.9333333333333333,model,engagement
+12,2,s1,0.25,model,engagement
+12,3,2,0.1111111111111111,model,engagement
 OUT
 }
 
@@ -39,19 +40,20 @@ OUT
 	run -0 aud-query -m "$M" --all
 	assert_output - <<'OUT'
 product_id,rank,customer_id,score,source,reason
-12,1,1,2.0,model,activity
-12,2,s1,1.0,model,activity
 10,1,4,1.0,model,activity
 10,2,s1,1.0,model,activity
 11,1,4,1.0,model,activity
 11,2,2,0.5,model,activity
+12,1,1,2.0,model,activity
+12,2,s1,1.0,model,activity
 OUT
 }
 
 @test "the model is a stream aud-cat reads, with its metadata" {
 	aud-rank --features "$F" -o "$M" "$I"
 	run -0 aud-cat "$M"
-	assert_line --index 0 '{"product_id":12,"product_name":null,"places":[0,1,2]}'
+	assert_line --index 0 '{"product_id":10,"product_name":null,"places":[1,3,4]}'
+	assert_line --index 2 '{"product_id":12,"product_name":null,"places":[0,1,2]}'
 	run -0 aud-cat -H "$M"
 	assert_output --partial '"kind":"audiences"'
 	assert_output --partial '"model":{"score":"engagement","top_n":10,"depth":30,"customers":5,"products":3,"interactions":6,"named_products":0,"first_time":"2023-01-01T00:00:00Z","last_time":"2023-01-10T00:00:00Z","features_source":"'"$F"'","interactions_source":"rank.csv","interactions_fingerprint":"'"$(fingerprint "$I")"'","quick":false,"seed":1,"fallback_size":5}'

@@ -166,3 +166,62 @@ shard_features() {
 	run -0 aud-cat "$T/f0.aud"
 	assert_output ''
 }
+
+# sharded_model N OUT [AUD-RANK OPTIONS...]: data/sample.csv through the
+# whole pipeline in N customer shards, merged into the model OUT.
+sharded_model() {
+	local n=$1 out=$2 s
+	shift 2
+	aud-prepare -q --shards "$n" -o "$T/s%d.aud" "$AUD_ROOT/data/sample.csv"
+	for s in $(seq 0 $((n - 1))); do
+		aud-features --partial -o "$T/sb$s.aud" "$T/s$s.aud"
+	done
+	aud-features --combine -o "$T/sb.aud" $(seq -f "$T/sb%g.aud" 0 $((n - 1)))
+	for s in $(seq 0 $((n - 1))); do
+		aud-features --bounds "$T/sb.aud" -o "$T/sf$s.aud" "$T/s$s.aud"
+		aud-rank --features "$T/sf$s.aud" --partial -o "$T/sr$s.aud" "$@" "$T/s$s.aud"
+	done
+	aud-rank --merge -o "$out" $(seq -f "$T/sr%g.aud" 0 $((n - 1)))
+}
+
+@test "aud-rank --partial, --merge: the model of 1, 3 and 7 shards is one machine's" {
+	prepare_to all.aud "$AUD_ROOT/data/sample.csv"
+	aud-features -o "$T/f.aud" "$T/all.aud"
+	aud-rank --features "$T/f.aud" -o "$T/m.aud" "$T/all.aud"
+	for n in 1 3 7; do
+		sharded_model "$n" "$T/m$n.aud"
+		same_model "$T/m.aud" "$T/m$n.aud"
+	done
+	# What differs: the sources.
+	run -0 bash -c "aud-cat -H '$T/m3.aud' | jq -c '.model | [.features_source, .interactions_source, .interactions_fingerprint]'"
+	assert_output '[null,null,null]'
+	# The activity model, and another depth, the same way.
+	aud-rank --features "$T/f.aud" --model activity --top-n 5 --depth 7 -o "$T/a.aud" "$T/all.aud"
+	sharded_model 4 "$T/a4.aud" --model activity --top-n 5 --depth 7
+	same_model "$T/a.aud" "$T/a4.aud"
+	run -0 aud-query -m "$T/a4.aud" -n 2 1000000
+	assert_output "$(aud-query -m "$T/a.aud" -n 2 1000000)"
+}
+
+@test "audience parts of the wrong shards are refused by name" {
+	sharded_model 3 "$T/m3.aud"
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/sr2.aud"
+	assert_equal "$stderr" "aud-rank: shard 1 of 3 is missing"
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/sr1.aud" "$T/sr2.aud" "$T/sr1.aud"
+	assert_equal "$stderr" "aud-rank: $T/sr1.aud: shard 1 is given twice"
+	aud-rank --features "$T/sf1.aud" --partial --top-n 3 -o "$T/t1.aud" "$T/s1.aud"
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/t1.aud" "$T/sr2.aud"
+	assert_equal "$stderr" "aud-rank: $T/t1.aud: a part of another model (score, top n, depth or seed) or shard count than $T/sr0.aud"
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/s1.aud"
+	assert_equal "$stderr" "aud-rank: $T/s1.aud: a stream of interactions, expected audience_parts"
+	prepare_to all.aud "$AUD_ROOT/data/sample.csv"
+	aud-features -o "$T/f.aud" "$T/all.aud"
+	run -1 --separate-stderr aud-rank --features "$T/f.aud" --partial -o "$T/x.aud" "$T/all.aud"
+	assert_equal "$stderr" "aud-rank: $T/all.aud: not a customer shard (aud-prepare --shards)"
+	run -2 aud-rank --features "$T/sf0.aud" --partial --model cooccurrence "$T/s0.aud"
+	run -2 aud-rank --features "$T/sf0.aud" --partial --quick "$T/s0.aud"
+	run -2 aud-rank --merge
+	run -2 aud-rank --merge --features "$T/sf0.aud" "$T/sr0.aud"
+	[ ! -e "$T/x.aud" ]
+	no_temporaries "$T"
+}

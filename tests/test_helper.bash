@@ -88,3 +88,12 @@ ui_page() {
 fingerprint() {
 	aud-cat --fingerprint "$1"
 }
+
+# same_model A B: the same records, and the same header but for the fields
+# that name sources, times or the shard layout (aud-rank(1), Shards): a
+# model merged from customer shards against one machine's.
+same_model() {
+	cmp <(aud-cat "$1") <(aud-cat "$2")
+	cmp <(aud-cat -H "$1" | jq -S 'del(.provenance) | del(.model.features_source, .model.interactions_source, .model.interactions_fingerprint)') \
+	    <(aud-cat -H "$2" | jq -S 'del(.provenance) | del(.model.features_source, .model.interactions_source, .model.interactions_fingerprint)')
+}

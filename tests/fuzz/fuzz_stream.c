@@ -4,15 +4,18 @@
  * file, whose every product is walked, formatted and looked up, and a new
  * product is targeted by a name and by the first record's category (the
  * name and category indexes of a product-aware model); and read as a
- * shard's feature bounds, combined with themselves.
+ * shard's feature bounds, combined with themselves, and as a shard's
+ * audience part, merged into a model.
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "audfmt.h"
+#include "audparts.h"
 #include "boundstream.h"
 #include "model.h"
 #include "stream.h"
@@ -132,11 +135,31 @@ read_bounds(const uint8_t *data, size_t size)
 	fclose(in);
 }
 
+static void
+read_part(const uint8_t *data, size_t size)
+{
+	static FILE *sink;
+	int fd = memfd_create("part", 0);
+	char path[64], err[512];
+	const char *paths[1] = { path };
+
+	if (fd < 0)
+		return;
+	if (sink == NULL && (sink = fopen("/dev/null", "w")) == NULL)
+		abort();
+	if (write(fd, data, size) == (ssize_t)size) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		audparts_merge(sink, paths, 1, "fuzz", err, sizeof(err));
+	}
+	close(fd);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	read_stream(data, size);
 	read_model(data, size);
 	read_bounds(data, size);
+	read_part(data, size);
 	return 0;
 }
