@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# A job array, one task a shard: the shard's feature bounds.
+#SBATCH --job-name=aud-partial
+set -euo pipefail
+s=$SLURM_ARRAY_TASK_ID
+aud-features --partial -o "$AUD_WORKDIR/b$s.aud" "$AUD_WORKDIR/i$s.aud"

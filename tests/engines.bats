@@ -1,0 +1,72 @@
+#!/usr/bin/env bats
+# The pipeline over customer shards on real engines: GNU parallel
+# (scripts/aud-parallel) and a one-node Slurm cluster started here
+# (scripts/slurm/aud-slurm). Each model must be the one machine's.
+
+setup_file() {
+	load test_helper
+	load slurm_cluster
+	SLURM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/aud-slurm.XXXXXX")
+	export SLURM_DIR
+	# slurm_start exports SLURM_CONF; its reason for failing goes to a file.
+	if slurm_start "$SLURM_DIR" > "$SLURM_DIR/why"; then
+		SLURM_WHY=""
+	else
+		SLURM_WHY=$(cat "$SLURM_DIR/why")
+	fi
+	export SLURM_WHY
+}
+
+teardown_file() {
+	load slurm_cluster
+	slurm_stop "$SLURM_DIR"
+	rm -rf "$SLURM_DIR"
+}
+
+setup() {
+	load test_helper
+	T=$BATS_TEST_TMPDIR
+	prepare_to all.aud "$AUD_ROOT/data/sample.csv"
+	aud-features -o "$T/f.aud" "$T/all.aud"
+	aud-rank --features "$T/f.aud" -o "$T/m.aud" "$T/all.aud"
+}
+
+@test "aud-parallel: 1 and 4 shards in local jobs, and through parallel's --sshlogin" {
+	command -v parallel >/dev/null || skip "GNU parallel is not installed"
+	for n in 1 4; do
+		run -0 "$AUD_ROOT/scripts/aud-parallel" -n "$n" -j 2 -o "$T/p$n.aud" "$AUD_ROOT/data/sample.csv"
+		same_model "$T/m.aud" "$T/p$n.aud"
+	done
+	# ":" is this machine, reached the way other machines are.
+	"$AUD_ROOT/scripts/aud-parallel" -n 3 -S 2/: -d "$T/work" -o "$T/s.aud" "$AUD_ROOT/data/sample.csv"
+	same_model "$T/m.aud" "$T/s.aud"
+	[ -s "$T/work/bounds.aud" ]
+	# The activity model, options passed through.
+	aud-rank --features "$T/f.aud" --model activity --top-n 5 -o "$T/a.aud" "$T/all.aud"
+	"$AUD_ROOT/scripts/aud-parallel" -n 2 --model activity --top-n 5 -o "$T/pa.aud" "$AUD_ROOT/data/sample.csv"
+	same_model "$T/a.aud" "$T/pa.aud"
+}
+
+@test "aud-parallel: a failed step is its message and exit 1, no model; bad use exit 2" {
+	command -v parallel >/dev/null || skip "GNU parallel is not installed"
+	run -1 --separate-stderr "$AUD_ROOT/scripts/aud-parallel" -n 2 -o "$T/x.aud" "$T/none.csv"
+	assert_equal "$stderr" "aud-prepare: $T/none.csv: No such file or directory"
+	[ ! -e "$T/x.aud" ]
+	run -2 --separate-stderr "$AUD_ROOT/scripts/aud-parallel" -n 0 -o "$T/x.aud" "$AUD_ROOT/data/sample.csv"
+	assert_equal "${stderr_lines[0]}" 'aud-parallel: --shards: expected 1 to 256, got "0"'
+	run -2 "$AUD_ROOT/scripts/aud-parallel" "$AUD_ROOT/data/sample.csv"
+	run -0 "$AUD_ROOT/scripts/aud-parallel" --help
+	assert_line --index 0 --partial "Usage: aud-parallel"
+}
+
+@test "aud-slurm: job arrays and dependent jobs on a one-node cluster give one machine's model" {
+	[ -z "$SLURM_WHY" ] || skip "no Slurm cluster: $SLURM_WHY"
+	run -0 "$AUD_ROOT/scripts/slurm/aud-slurm" -n 4 -d "$T/work" -o "$T/sl.aud" --wait "$AUD_ROOT/data/sample.csv"
+	same_model "$T/m.aud" "$T/sl.aud"
+	# Every shard's steps ran as array tasks, with their logs.
+	[ -s "$T/work/r3.aud" ] && [ -e "$T/work/log/shard-3.out" ]
+	# A failed first step cancels the rest: exit 1, no model.
+	run -1 "$AUD_ROOT/scripts/slurm/aud-slurm" -n 2 -d "$T/bad" -o "$T/x.aud" --wait "$T/none.csv"
+	[ ! -e "$T/x.aud" ]
+	grep -q "No such file or directory" "$T/bad/log/prepare.out"
+}
