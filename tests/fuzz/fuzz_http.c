@@ -35,7 +35,8 @@ write_model(const char *path)
 	    .neighbours = 10, .min_support = 1 };
 	struct model_meta meta = { .score = "cooccurrence", .top_n = 2,
 	    .products = 3, .interactions = 9, .customers = 3, .fallback_size = 3,
-	    .cooc = &cp, .blend = 0.1, .categories = 1 };
+	    .cooc = &cp, .blend = 0.1, .new_blend = 3, .categories = 1 };
+	static const double engagement[2] = { 0.75, 0.25 };
 	FILE *f = fopen(path, "wb");
 	struct model_writer *mw;
 
@@ -52,7 +53,8 @@ write_model(const char *path)
 		};
 		struct model_record r = { .product = &product, .name = names[p],
 		    .category = categories[p], .targets = t, .n = 2,
-		    .buyers = t, .nbuyers = 2, .weight = 3 - p };
+		    .buyers = t, .buyer_engagement = engagement, .nbuyers = 2,
+		    .weight = 3 - p };
 
 		r.category_len = r.category ? strlen(r.category) : 0;
 		model_add_targets(mw, &r);
