@@ -24,7 +24,7 @@ struct audparts_writer {
 };
 
 static void
-pack_ids_scores(msgpack_packer *pk, const struct id *ids, const double *scores,
+pack_mp_ids_and_floats(msgpack_packer *pk, const struct id *ids, const double *scores,
     size_t n)
 {
 	msgpack_pack_array(pk, n);
@@ -66,7 +66,7 @@ audparts_writer_new(FILE *out, const struct audparts_meta *m,
 	msgpack_pack_map(pk, 1);
 	stream_pack_cstr(pk, "customers");
 	msgpack_pack_array(pk, 2);
-	pack_ids_scores(pk, ranking, scores, n);
+	pack_mp_ids_and_floats(pk, ranking, scores, n);
 	stream_pack_cstr(pk, "provenance");
 	msgpack_pack_map(pk, 4);
 	stream_pack_provenance(pk, "aud-rank", source);
@@ -85,7 +85,7 @@ audparts_add(struct audparts_writer *w, const struct audparts_product *p)
 	else
 		msgpack_pack_nil(pk);
 	msgpack_pack_uint64(pk, p->customers);
-	pack_ids_scores(pk, p->audience, p->scores, p->n);
+	pack_mp_ids_and_floats(pk, p->audience, p->scores, p->n);
 }
 
 int
@@ -137,30 +137,7 @@ get_int(const msgpack_object *map, const char *key, int64_t *v)
 {
 	const msgpack_object *o = map ? mp_map_get(map, key) : NULL;
 
-	if (o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-	    o->via.u64 <= INT64_MAX)
-		*v = (int64_t)o->via.u64;
-	else if (o != NULL && o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-		*v = o->via.i64;
-	else
-		return -1;
-	return 0;
-}
-
-/* As many ids as scores, the scores numbers. */
-static int
-ids_scores(const msgpack_object *ids, const msgpack_object *scores)
-{
-	struct id id;
-
-	if (ids->type != MSGPACK_OBJECT_ARRAY || scores->type != MSGPACK_OBJECT_ARRAY ||
-	    ids->via.array.size != scores->via.array.size)
-		return 0;
-	for (uint32_t i = 0; i < ids->via.array.size; i++)
-		if (stream_get_id(&ids->via.array.ptr[i], &id) < 0 ||
-		    scores->via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT64)
-			return 0;
-	return 1;
+	return o != NULL ? mp_get_int64(o, v) : -1;
 }
 
 /* The settings all parts must share, from the first. */
@@ -201,7 +178,7 @@ open_part(struct part *p, struct settings *s, int first, char *err,
 	    count > SHARD_MAX || index >= count || depth == 0 ||
 	    rk == NULL || rk->type != MSGPACK_OBJECT_ARRAY ||
 	    rk->via.array.size != 2 ||
-	    !ids_scores(&rk->via.array.ptr[0], &rk->via.array.ptr[1]))
+	    !mp_ids_and_floats(&rk->via.array.ptr[0], &rk->via.array.ptr[1]))
 		return fail(err, errlen, p->path, "not a usable audience part");
 	p->ids = &rk->via.array.ptr[0];
 	p->scores = &rk->via.array.ptr[1];
@@ -256,7 +233,7 @@ advance(struct part *p, char *err, size_t errlen)
 	v = rec->via.array.ptr;
 	if (stream_get_id(&v[0], &p->product) < 0 ||
 	    (v[1].type != MSGPACK_OBJECT_STR && v[1].type != MSGPACK_OBJECT_NIL) ||
-	    v[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || !ids_scores(&v[3], &v[4]))
+	    v[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || !mp_ids_and_floats(&v[3], &v[4]))
 		return fail(err, errlen, p->path, "a malformed product record");
 	if (had && id_compare(&prev, &p->product) >= 0)
 		return fail(err, errlen, p->path, "products out of id order");

@@ -151,18 +151,6 @@ read_floats(const msgpack_object *o, double *v)
 	return 0;
 }
 
-static int
-read_int(const msgpack_object *o, int64_t *v)
-{
-	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= INT64_MAX)
-		*v = (int64_t)o->via.u64;
-	else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-		*v = o->via.i64;
-	else
-		return -1;
-	return 0;
-}
-
 int
 bounds_read(struct bounds_file *bf, FILE *in, const char *name, char *err,
     size_t errlen)
@@ -190,9 +178,9 @@ bounds_read(struct bounds_file *bf, FILE *in, const char *name, char *err,
 	}
 	v = rec->via.array.ptr;
 	if (v[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    read_int(&v[1], &bf->b.max_time) < 0 ||
-	    read_int(&v[2], &bf->b.min_last) < 0 ||
-	    read_int(&v[3], &bf->b.max_last) < 0 ||
+	    mp_get_int64(&v[1], &bf->b.max_time) < 0 ||
+	    mp_get_int64(&v[2], &bf->b.min_last) < 0 ||
+	    mp_get_int64(&v[3], &bf->b.max_last) < 0 ||
 	    read_floats(&v[4], bf->b.lo) < 0 || read_floats(&v[5], bf->b.hi) < 0) {
 		damaged(err, errlen, name, "a malformed record");
 		goto out;

@@ -662,23 +662,6 @@ places_ok(const struct model *m, const msgpack_object *places)
 	return 1;
 }
 
-/* Ids and as many numbers: a's ids, b's floats. */
-static int
-ids_and_weights(const msgpack_object *a, const msgpack_object *b)
-{
-	struct id id;
-
-	if (a->type != MSGPACK_OBJECT_ARRAY || b->type != MSGPACK_OBJECT_ARRAY ||
-	    a->via.array.size != b->via.array.size)
-		return 0;
-	for (uint32_t i = 0; i < a->via.array.size; i++)
-		if (stream_get_id(&a->via.array.ptr[i], &id) < 0 ||
-		    (b->via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT64 &&
-		    b->via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT32))
-			return 0;
-	return 1;
-}
-
 /*
  * A product-aware record: as many customer ids, scores and reasons (ids,
  * nil, or true for the category in a record that has one); as many buyers
@@ -691,7 +674,7 @@ targets_ok(const msgpack_object *v, size_t nfields)
 	uint32_t n = v[2].via.array.size;
 	struct id id;
 
-	if (!ids_and_weights(&v[5], &v[6]) || v[3].type != MSGPACK_OBJECT_ARRAY ||
+	if (!mp_ids_and_floats(&v[5], &v[6]) || v[3].type != MSGPACK_OBJECT_ARRAY ||
 	    v[4].type != MSGPACK_OBJECT_ARRAY || v[3].via.array.size != n ||
 	    v[4].via.array.size != n)
 		return 0;

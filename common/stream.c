@@ -412,6 +412,34 @@ mp_str_equals(const msgpack_object *o, const char *s)
 	    memcmp(o->via.str.ptr, s, n) == 0;
 }
 
+int
+mp_get_int64(const msgpack_object *o, int64_t *v)
+{
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= INT64_MAX)
+		*v = (int64_t)o->via.u64;
+	else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		*v = o->via.i64;
+	else
+		return -1;
+	return 0;
+}
+
+int
+mp_ids_and_floats(const msgpack_object *ids, const msgpack_object *values)
+{
+	struct id id;
+
+	if (ids->type != MSGPACK_OBJECT_ARRAY || values->type != MSGPACK_OBJECT_ARRAY ||
+	    ids->via.array.size != values->via.array.size)
+		return 0;
+	for (uint32_t i = 0; i < ids->via.array.size; i++)
+		if (stream_get_id(&ids->via.array.ptr[i], &id) < 0 ||
+		    (values->via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT64 &&
+		    values->via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT32))
+			return 0;
+	return 1;
+}
+
 const msgpack_object *
 mp_map_get(const msgpack_object *o, const char *key)
 {
