@@ -644,8 +644,6 @@ write_part(FILE *out, const struct options *opt, const struct interactions *ia,
 	uint32_t *by_id = ranking_by_id(ia->products), *places, *scratch;
 	struct id *ids = xmalloc((count + 1) * sizeof(*ids));
 	double *scores = xmalloc((count + 1) * sizeof(*scores));
-	struct id *audience = xmalloc((n + 1) * sizeof(*audience));
-	double *audience_scores = xmalloc((n + 1) * sizeof(*audience_scores));
 	struct audparts_meta m = { .score = opt->model,
 	    .top_n = (uint64_t)opt->top_n, .depth = n, .seed = (uint64_t)opt->seed,
 	    .interactions = ia->n, .shard = ia->shard, .nshards = ia->nshards,
@@ -681,17 +679,11 @@ write_part(FILE *out, const struct options *opt, const struct interactions *ia,
 		struct audparts_product ap = { .product = &product,
 		    .name = interactions_product_name(ia, p),
 		    .customers = product_customers_count(&g, p),
-		    .audience = audience, .scores = audience_scores, .n = got };
+		    .places = places, .n = got };
 
 		intern_get(ia->products, p, &product);
-		for (size_t k = 0; k < got; k++) {	/* places in the ranking */
-			audience[k] = ids[places[k]];
-			audience_scores[k] = scores[places[k]];
-		}
 		audparts_add(w, &ap);
 	}
-	free(audience);
-	free(audience_scores);
 	free(places);
 	free(scratch);
 	product_customers_free(&g);

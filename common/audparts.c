@@ -13,9 +13,9 @@
 #include "banned.h"
 
 static const char *const fields[] = {
-	"product_id", "product_name", "customers", "audience", "scores"
+	"product_id", "product_name", "customers", "places"
 };
-static const char *const types[] = { "id", "str?", "uint", "ids", "floats" };
+static const char *const types[] = { "id", "str?", "uint", "places" };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define FALLBACK_SIZE 100	/* the cold-start list, as aud-rank keeps it */
 
@@ -24,7 +24,7 @@ struct audparts_writer {
 };
 
 static void
-pack_mp_ids_and_floats(msgpack_packer *pk, const struct id *ids, const double *scores,
+pack_ids_scores(msgpack_packer *pk, const struct id *ids, const double *scores,
     size_t n)
 {
 	msgpack_pack_array(pk, n);
@@ -66,7 +66,7 @@ audparts_writer_new(FILE *out, const struct audparts_meta *m,
 	msgpack_pack_map(pk, 1);
 	stream_pack_cstr(pk, "customers");
 	msgpack_pack_array(pk, 2);
-	pack_mp_ids_and_floats(pk, ranking, scores, n);
+	pack_ids_scores(pk, ranking, scores, n);
 	stream_pack_cstr(pk, "provenance");
 	msgpack_pack_map(pk, 4);
 	stream_pack_provenance(pk, "aud-rank", source);
@@ -85,7 +85,9 @@ audparts_add(struct audparts_writer *w, const struct audparts_product *p)
 	else
 		msgpack_pack_nil(pk);
 	msgpack_pack_uint64(pk, p->customers);
-	pack_mp_ids_and_floats(pk, p->audience, p->scores, p->n);
+	msgpack_pack_array(pk, p->n);
+	for (size_t i = 0; i < p->n; i++)
+		msgpack_pack_uint32(pk, p->places[i]);
 }
 
 int
@@ -215,6 +217,23 @@ close_part(struct part *p)
 	p->in = NULL;
 }
 
+/* Places of p's ranking, ascending (an audience keeps the ranking's order). */
+static int
+places_ok(const struct part *p, const msgpack_object *o)
+{
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return 0;
+	for (uint32_t i = 0; i < o->via.array.size; i++) {
+		const msgpack_object *x = &o->via.array.ptr[i];
+
+		if (x->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    x->via.u64 >= p->nranked ||
+		    (i > 0 && x->via.u64 <= x[-1].via.u64))
+			return 0;
+	}
+	return 1;
+}
+
 /* Reads p's next record into p->rec (NULL at the end), checking the order. */
 static int
 advance(struct part *p, char *err, size_t errlen)
@@ -233,7 +252,7 @@ advance(struct part *p, char *err, size_t errlen)
 	v = rec->via.array.ptr;
 	if (stream_get_id(&v[0], &p->product) < 0 ||
 	    (v[1].type != MSGPACK_OBJECT_STR && v[1].type != MSGPACK_OBJECT_NIL) ||
-	    v[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || !mp_ids_and_floats(&v[3], &v[4]))
+	    v[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || !places_ok(p, &v[3]))
 		return fail(err, errlen, p->path, "a malformed product record");
 	if (had && id_compare(&prev, &p->product) >= 0)
 		return fail(err, errlen, p->path, "products out of id order");
@@ -361,34 +380,39 @@ struct placing {
 	struct intern *head;
 	size_t depth;
 	uint32_t *places;
-	/* Per part: the product's audience there, and its next entry. */
-	const msgpack_object **ids, **scores;
+	/* Per part: the product's audience there (places of its ranking; NULL:
+	   its first len), and its next entry. */
+	const msgpack_object **of;
 	size_t *len, *at;
 };
 
 /*
- * Part i's audience of product at, best first: its record's when the shard
- * has customers of it, else the head of the shard's ranking (no one there
+ * Part p's audience of product at: its record's places when the shard has
+ * customers of it, else the head of the shard's ranking (no one there
  * touched it).
  */
 static void
 audience_of(const struct part *p, const struct id *at, size_t depth,
-    const msgpack_object **ids, const msgpack_object **scores, size_t *n,
-    const msgpack_object **name)
+    const msgpack_object **of, size_t *len, const msgpack_object **name)
 {
 	if (p->rec != NULL && id_compare(&p->product, at) == 0) {
 		const msgpack_object *v = p->rec->via.array.ptr;
 
 		if (v[1].type == MSGPACK_OBJECT_STR)
 			*name = &v[1];
-		*ids = v[3].via.array.ptr;
-		*scores = v[4].via.array.ptr;
-		*n = v[3].via.array.size;
+		*of = v[3].via.array.ptr;
+		*len = v[3].via.array.size;
 	} else {
-		*ids = p->ids->via.array.ptr;
-		*scores = p->scores->via.array.ptr;
-		*n = p->nranked < depth ? p->nranked : depth;
+		*of = NULL;
+		*len = p->nranked < depth ? p->nranked : depth;
 	}
+}
+
+/* The place in its shard's ranking of part i's k-th audience entry. */
+static size_t
+ranked(const struct placing *pl, size_t i, size_t k)
+{
+	return pl->of[i] != NULL ? (size_t)pl->of[i][k].via.u64 : k;
 }
 
 /*
@@ -404,32 +428,36 @@ merge_audience(struct part *parts, size_t n, const struct id *at,
 	*name = NULL;
 	for (size_t i = 0; i < n; i++) {
 		pl->at[i] = 0;
-		audience_of(&parts[i], at, pl->depth, &pl->ids[i], &pl->scores[i],
-		    &pl->len[i], name);
+		audience_of(&parts[i], at, pl->depth, &pl->of[i], &pl->len[i], name);
 	}
 	while (got < pl->depth) {
-		const msgpack_object *best = NULL, *bs = NULL;
-		size_t from = 0;
+		const struct part *best = NULL;
+		size_t from = 0, bp = 0;
 		struct id id;
 
 		for (size_t i = 0; i < n; i++) {
-			size_t k = pl->at[i];
+			size_t k;
 
-			if (k < pl->len[i] && (best == NULL ||
-			    before(pl->scores[i][k].via.f64, &pl->ids[i][k],
-			    bs->via.f64, best))) {
-				best = &pl->ids[i][k];
-				bs = &pl->scores[i][k];
+			if (pl->at[i] >= pl->len[i])
+				continue;
+			k = ranked(pl, i, pl->at[i]);
+			if (best == NULL ||
+			    before(parts[i].scores->via.array.ptr[k].via.f64,
+			    &parts[i].ids->via.array.ptr[k],
+			    best->scores->via.array.ptr[bp].via.f64,
+			    &best->ids->via.array.ptr[bp])) {
+				best = &parts[i];
+				bp = k;
 				from = i;
 			}
 		}
 		if (best == NULL)
 			break;
 		pl->at[from]++;
-		stream_get_id(best, &id);
+		stream_get_id(&best->ids->via.array.ptr[bp], &id);
 		if ((pl->places[got] = intern_find(pl->head, &id)) == UINT32_MAX)
-			return fail(err, errlen, parts[from].path, "an audience "
-			    "customer missing from the shard's ranking");
+			return fail(err, errlen, best->path, "an audience "
+			    "customer missing from the merged ranking");
 		got++;
 	}
 	return (long)got;
@@ -550,8 +578,7 @@ audparts_merge(FILE *out, const char *const *path, size_t n,
 	pl.places = xmalloc((s.depth + 1) * sizeof(*pl.places));
 	pl.at = xcalloc(n, sizeof(*pl.at));
 	pl.len = xcalloc(n, sizeof(*pl.len));
-	pl.ids = xcalloc(n, sizeof(*pl.ids));
-	pl.scores = xcalloc(n, sizeof(*pl.scores));
+	pl.of = xcalloc(n, sizeof(*pl.of));
 	if (write_products(mw, parts, n, &pl, err, errlen) == 0)
 		ret = 0;
 out:
@@ -566,8 +593,7 @@ out:
 	free(pl.places);
 	free(pl.at);
 	free(pl.len);
-	free(pl.ids);
-	free(pl.scores);
+	free(pl.of);
 	free(ids);
 	free(scores);
 	free(score);

@@ -6,8 +6,8 @@
  * A part (a stream of kind "audience_parts") holds the shard's whole
  * ranking, its customers by score (ties by id, as ranking.h orders them),
  * and per product, in ascending id order, its customers in the shard and
- * its audience there: the first depth of the shard's ranking who have not
- * touched it, with their scores. Every customer is in one shard, so a
+ * its audience there: the places in that ranking of the first depth who
+ * have not touched it. Every customer is in one shard, so a
  * product's audience is the best depth of its shards' audiences, and the
  * ranking head a model holds is the head of the shards' rankings merged:
  * the merge reads the parts twice, once for the products and their
@@ -45,8 +45,8 @@ struct audparts_product {
 	const struct id *product;
 	const char *name;		/* or NULL */
 	uint64_t customers;		/* who touched it in the shard */
-	const struct id *audience;	/* best first */
-	const double *scores;
+	const uint32_t *places;		/* its audience: places in the
+					   shard's ranking, ascending */
 	size_t n;
 };
 
