@@ -4,6 +4,7 @@
 #SBATCH --job-name=aud-shard
 set -euo pipefail
 s=$SLURM_ARRAY_TASK_ID
+rank=()
 eval "rank=($AUD_RANK_ARGS)"
 aud-features --bounds "$AUD_WORKDIR/bounds.aud" -o "$AUD_WORKDIR/f$s.aud" \
 	"$AUD_WORKDIR/i$s.aud"
