@@ -29,7 +29,6 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define FALLBACK_SIZE 100
 #define MAX_TOP_N 10000
 #define MAX_KS 8
 
@@ -580,10 +579,7 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 		meta.products += in;
 		meta.named_products += in && interactions_product_name(ia, p);
 	}
-	/* A product-aware audience may fill up to n places from the order. */
-	want = (cp ? 2 * n : n) + maxm;
-	if (want < FALLBACK_SIZE)
-		want = FALLBACK_SIZE;
+	want = model_head_want(n, maxm, cp != NULL);
 	order = ranking_head(sc->customers, sc->score, NULL, want, &head,
 	    &meta.customers);
 	for (size_t s = 0; s < sc->n; s++)
@@ -593,7 +589,7 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 	rank_customers(ia, sc, opt->features, place_of, rank_of);
 	t.rank_of = rank_of;
 	t.ncandidates = head;
-	meta.fallback_size = head < FALLBACK_SIZE ? head : FALLBACK_SIZE;
+	meta.fallback_size = head < MODEL_FALLBACK_SIZE ? head : MODEL_FALLBACK_SIZE;
 	if (ia->n > 0) {
 		meta.first_time = ia->time[0];
 		meta.last_time = ia->time[ia->n - 1];

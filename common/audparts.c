@@ -17,7 +17,6 @@ static const char *const fields[] = {
 };
 static const char *const types[] = { "id", "str?", "uint", "places" };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
-#define FALLBACK_SIZE 100	/* the cold-start list, as aud-rank keeps it */
 
 struct audparts_writer {
 	struct stream_writer *w;
@@ -291,17 +290,22 @@ least(struct part *parts, size_t n, struct id *at)
 	return 1;
 }
 
-/* Whether customer (a, score x) goes before (b, score y): ranking.h's order. */
+/*
+ * Whether the customer at place k of a's ranking goes before the one at
+ * place j of b's: ranking.h's order, by score, then id.
+ */
 static int
-before(double x, const msgpack_object *a, double y, const msgpack_object *b)
+before(const struct part *a, size_t k, const struct part *b, size_t j)
 {
-	struct id i, j;
+	double x = a->scores->via.array.ptr[k].via.f64;
+	double y = b->scores->via.array.ptr[j].via.f64;
+	struct id i1, i2;
 
 	if (x != y)
 		return x > y;
-	stream_get_id(a, &i);
-	stream_get_id(b, &j);
-	return id_compare(&i, &j) < 0;
+	stream_get_id(&a->ids->via.array.ptr[k], &i1);
+	stream_get_id(&b->ids->via.array.ptr[j], &i2);
+	return id_compare(&i1, &i2) < 0;
 }
 
 /* What the first pass finds. */
@@ -360,10 +364,7 @@ merge_rankings(struct part *parts, size_t n, size_t want, struct id *ids,
 			struct part *p = &parts[i];
 
 			if (p->next < p->nranked && (best == NULL ||
-			    before(p->scores->via.array.ptr[p->next].via.f64,
-			    &p->ids->via.array.ptr[p->next],
-			    best->scores->via.array.ptr[best->next].via.f64,
-			    &best->ids->via.array.ptr[best->next])))
+			    before(p, p->next, best, best->next)))
 				best = p;
 		}
 		if (best == NULL)
@@ -441,11 +442,7 @@ merge_audience(struct part *parts, size_t n, const struct id *at,
 			if (pl->at[i] >= pl->len[i])
 				continue;
 			k = ranked(pl, i, pl->at[i]);
-			if (best == NULL ||
-			    before(parts[i].scores->via.array.ptr[k].via.f64,
-			    &parts[i].ids->via.array.ptr[k],
-			    best->scores->via.array.ptr[bp].via.f64,
-			    &best->ids->via.array.ptr[bp])) {
+			if (best == NULL || before(&parts[i], k, best, bp)) {
 				best = &parts[i];
 				bp = k;
 				from = i;
@@ -551,10 +548,7 @@ audparts_merge(FILE *out, const char *const *path, size_t n,
 	if (open_parts(parts, n, &s, &t, err, errlen) < 0 ||
 	    count_products(parts, n, &t, err, errlen) < 0)
 		goto out;
-	/* As aud-rank sizes a model's head: no audience reaches further. */
-	want = s.depth + t.maxm;
-	if (want < FALLBACK_SIZE)
-		want = FALLBACK_SIZE;
+	want = model_head_want(s.depth, t.maxm, 0);
 	ids = xmalloc((want + 1) * sizeof(*ids));
 	scores = xmalloc((want + 1) * sizeof(*scores));
 	head = merge_rankings(parts, n, want, ids, scores);
@@ -566,7 +560,8 @@ audparts_merge(FILE *out, const char *const *path, size_t n,
 	    .depth = s.depth, .products = t.products, .named_products = t.named,
 	    .customers = t.customers, .interactions = t.interactions,
 	    .first_time = t.first_time, .last_time = t.last_time,
-	    .seed = s.seed, .fallback_size = head < FALLBACK_SIZE ? head : FALLBACK_SIZE };
+	    .seed = s.seed, .fallback_size = head < MODEL_FALLBACK_SIZE ? head :
+	    MODEL_FALLBACK_SIZE };
 	mw = model_writer_new(out, &meta, source, ids, scores, head);
 	for (size_t i = 0; i < n; i++) {	/* pass two, from the start */
 		close_part(&parts[i]);

@@ -111,6 +111,14 @@ pack_meta(msgpack_packer *pk, const struct model_meta *m)
 	}
 }
 
+size_t
+model_head_want(size_t depth, size_t max_customers, int product_aware)
+{
+	size_t want = (product_aware ? 2 * depth : depth) + max_customers;
+
+	return want < MODEL_FALLBACK_SIZE ? MODEL_FALLBACK_SIZE : want;
+}
+
 struct model_writer *
 model_writer_new(FILE *out, const struct model_meta *meta, const char *source,
     const struct id *ranking, const double *ranking_score, size_t nranking)

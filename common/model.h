@@ -76,6 +76,17 @@ struct model_record {
 					   order of its category's products */
 };
 
+/* The cold-start list: the head of the ranking a model holds, 100 long. */
+#define MODEL_FALLBACK_SIZE 100
+
+/*
+ * How far down the ranking a model of one global order holds: no audience
+ * of depth customers reaches past depth plus the most customers a product
+ * has (they are skipped), and the cold-start list is held whole. A
+ * product-aware audience may fill depth more places from the order.
+ */
+size_t model_head_want(size_t depth, size_t max_customers, int product_aware);
+
 /* Writing: header, then one model_add() per product, then model_finish(). */
 struct model_writer;
 
