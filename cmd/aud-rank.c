@@ -447,6 +447,7 @@ write_targets(struct model_writer *mw, const struct options *opt,
 	    .blend = opt->blend, .n = n, .threads = cp->threads };
 	struct cooc_target *out = xmalloc((BLOCK * n + 1) * sizeof(*out));
 	struct model_target *row = xmalloc((n + 1) * sizeof(*row));
+	uint32_t *tail = xmalloc((n + 1) * sizeof(*tail));
 	struct id *reason = xmalloc((n + 1) * sizeof(*reason));
 	size_t *got = xmalloc(BLOCK * sizeof(*got));
 	struct cooc_target heavy[BUYERS];
@@ -483,7 +484,15 @@ write_targets(struct model_writer *mw, const struct options *opt,
 			    .buyer_engagement = buyer_engagement };
 			uint32_t category = interactions_category(ia, block[i]);
 
-			ids_of(ia, o, got[i], row, reason);
+			/* What the fallback order gave is written as places
+			   in the ranking head: most of many an audience. */
+			while (r.n > 0 && o[r.n - 1].reason == COOC_REASON_FALLBACK)
+				r.n--;
+			for (size_t k = r.n; k < got[i]; k++)
+				tail[k - r.n] = t->rank_of[o[k].customer];
+			r.fallback = tail;
+			r.nfallback = got[i] - r.n;
+			ids_of(ia, o, r.n, row, reason);
 			intern_get(ia->products, block[i], &product);
 			r.nbuyers = cooc_buyers(&model, block[i], BUYERS, heavy);
 			ids_of(ia, heavy, r.nbuyers, buyer, NULL);
@@ -510,6 +519,7 @@ write_targets(struct model_writer *mw, const struct options *opt,
 	free(keep);
 	free(out);
 	free(row);
+	free(tail);
 	free(reason);
 	free(got);
 }
@@ -580,6 +590,12 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 		meta.named_products += in && interactions_product_name(ia, p);
 	}
 	want = model_head_want(n, maxm, cp != NULL);
+	if (cp != NULL) {
+		meta.cooc = cp;
+		meta.blend = opt->blend;
+		meta.new_blend = opt->new_blend;
+		meta.categories = ia->categories != NULL;
+	}
 	order = ranking_head(sc->customers, sc->score, NULL, want, &head,
 	    &meta.customers);
 	for (size_t s = 0; s < sc->n; s++)
@@ -600,19 +616,11 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 		intern_get(sc->customers, order[k], &ids[k]);
 		scores[k] = sc->score[order[k]];
 	}
-	if (cp != NULL) {	/* the header holds only the cold-start list */
-		meta.cooc = cp;
-		meta.blend = opt->blend;
-		meta.new_blend = opt->new_blend;
-		meta.categories = ia->categories != NULL;
-		mw = model_writer_new(out, &meta, shown(opt->input), ids, scores,
-		    meta.fallback_size);
+	mw = model_writer_new(out, &meta, shown(opt->input), ids, scores, head);
+	if (cp != NULL)
 		write_targets(mw, opt, ia, sc, &g, &t, cp);
-	} else {
-		mw = model_writer_new(out, &meta, shown(opt->input), ids, scores,
-		    head);
+	else
 		write_places(mw, opt, ia, &g, &t, maxm);
-	}
 	product_customers_free(&g);
 	free(order);
 	free(rank_of);

@@ -115,7 +115,7 @@ entry(struct audfmt *f, char ***cache, const struct audience *a, size_t i,
 	msgpack_object id;
 	size_t place;
 
-	if (a->customers != NULL) {
+	if (!audience_ranked(a, i)) {
 		id = audience_customer(f->m, a, i);
 		free(*scratch);
 		TEXT(*scratch, write_entry(mem_, form, f->sep, &id,

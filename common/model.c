@@ -36,18 +36,20 @@ static const char *const model_fields[] = {
 };
 static const char *const model_types[] = { "id", "str?", "places" };
 /* A product-aware model's records (version 2), its products'
-   categories in an eighth field (version 3), and its buyers' engagement
-   scores in a ninth (version 4, the one written). */
+   categories in an eighth field (version 3), its buyers' engagement
+   scores in a ninth (version 4), and the rest of its audience as places
+   in the ranking head in a tenth (version 5, the one written). */
 static const char *const targets_fields[] = {
 	"product_id", "product_name", "customers", "scores", "reasons", "buyers",
-	"buyer_weights", "category", "buyer_engagement"
+	"buyer_weights", "category", "buyer_engagement", "fallback"
 };
 static const char *const targets_types[] = {
 	"id", "str?", "ids", "floats", "reasons", "ids", "floats", "str?",
-	"floats"
+	"floats", "places"
 };
 #define TARGETS_FIELDS 7	/* of version 2 */
 #define TARGETS_FIELDS_V4 9
+#define TARGETS_FIELDS_V5 10
 
 struct model_writer {
 	struct stream_writer *w;
@@ -129,8 +131,8 @@ model_writer_new(FILE *out, const struct model_meta *meta, const char *source,
 	mw->w = stream_writer_new(out);
 	pk = stream_packer(mw->w);
 	if (meta->cooc != NULL) {
-		stream_write_header_version(mw->w, 4, "audiences",
-		    TARGETS_FIELDS_V4, targets_fields, targets_types, 3);
+		stream_write_header_version(mw->w, 5, "audiences",
+		    TARGETS_FIELDS_V5, targets_fields, targets_types, 3);
 		mw->names = names_builder_new();
 		if (meta->categories)
 			mw->categories = catindex_builder_new();
@@ -241,7 +243,7 @@ model_add_targets(struct model_writer *mw, const struct model_record *r)
 		catindex_add(mw->categories, mw->offsets[mw->n - 1], r->category,
 		    category_len, r->weight);
 	bound = packbuf_id_bound(r->product) + 10 + name_len + category_len +
-	    30 + (r->n + 2 * r->nbuyers) * PACKBUF_NUMBER;
+	    35 + (r->n + 2 * r->nbuyers + r->nfallback) * PACKBUF_NUMBER;
 	for (size_t i = 0; i < r->n; i++)
 		bound += packbuf_id_bound(&t[i].customer) + (t[i].reason ?
 		    packbuf_id_bound(t[i].reason) : 1);
@@ -265,6 +267,9 @@ model_add_targets(struct model_writer *mw, const struct model_record *r)
 	packbuf_pack_array(&b, r->nbuyers);
 	for (size_t i = 0; i < r->nbuyers; i++)
 		packbuf_pack_double(&b, r->buyer_engagement[i]);
+	packbuf_pack_array(&b, r->nfallback);
+	for (size_t i = 0; i < r->nfallback; i++)
+		packbuf_pack_uint32(&b, r->fallback[i]);
 	stream_record_done(mw->w, &b);
 }
 
@@ -353,7 +358,7 @@ check_header(struct model *m, const char *path, char *err, size_t errlen)
 	v = mp_map_get(h, "fields");
 	m->per_record = v != NULL && v->type == MSGPACK_OBJECT_ARRAY &&
 	    v->via.array.size >= TARGETS_FIELDS &&
-	    v->via.array.size <= TARGETS_FIELDS_V4 &&
+	    v->via.array.size <= TARGETS_FIELDS_V5 &&
 	    mp_str_equals(&v->via.array.ptr[2], "customers");
 	if (!m->per_record && (v == NULL || v->type != MSGPACK_OBJECT_ARRAY ||
 	    v->via.array.size != 3))
@@ -674,14 +679,19 @@ places_ok(const struct model *m, const msgpack_object *places)
  * A product-aware record: as many customer ids, scores and reasons (ids,
  * nil, or true for the category in a record that has one); as many buyers
  * as buyer weights; a category, a string or nil, when there are eight
- * fields or more; as many buyer engagement scores as buyers when nine.
+ * fields or more; as many buyer engagement scores as buyers when nine or
+ * more; places in the ranking head when ten.
  */
 static int
-targets_ok(const msgpack_object *v, size_t nfields)
+targets_ok(const struct model *m, const msgpack_object *v)
 {
+	size_t nfields = m->nfields;
 	uint32_t n = v[2].via.array.size;
 	struct id id;
 
+	if (nfields == TARGETS_FIELDS_V5 && (v[9].type != MSGPACK_OBJECT_ARRAY ||
+	    !places_ok(m, &v[9])))
+		return 0;
 	if (!mp_ids_and_floats(&v[5], &v[6]) || v[3].type != MSGPACK_OBJECT_ARRAY ||
 	    v[4].type != MSGPACK_OBJECT_ARRAY || v[3].via.array.size != n ||
 	    v[4].via.array.size != n)
@@ -696,11 +706,11 @@ targets_ok(const msgpack_object *v, size_t nfields)
 		    nfields > TARGETS_FIELDS && v[7].type == MSGPACK_OBJECT_STR)))
 			return 0;
 	}
-	if (nfields == TARGETS_FIELDS_V4 &&
+	if (nfields >= TARGETS_FIELDS_V4 &&
 	    (v[8].type != MSGPACK_OBJECT_ARRAY ||
 	    v[8].via.array.size != v[5].via.array.size))
 		return 0;
-	for (uint32_t i = 0; nfields == TARGETS_FIELDS_V4 &&
+	for (uint32_t i = 0; nfields >= TARGETS_FIELDS_V4 &&
 	    i < v[8].via.array.size; i++)
 		if (v[8].via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT64 &&
 		    v[8].via.array.ptr[i].type != MSGPACK_OBJECT_FLOAT32)
@@ -732,7 +742,7 @@ read_record(const struct model *m, uint64_t offset, const struct id *id,
 	}
 	v = a->record.data.via.array.ptr;
 	if (stream_get_id(&v[0], &got) < 0 || v[2].type != MSGPACK_OBJECT_ARRAY ||
-	    (m->per_record ? !targets_ok(v, m->nfields) : !places_ok(m, &v[2])))
+	    (m->per_record ? !targets_ok(m, v) : !places_ok(m, &v[2])))
 		return malformed(err, errlen, offset);
 	if (next != NULL)
 		*next = offset + off;
@@ -748,11 +758,14 @@ read_record(const struct model *m, uint64_t offset, const struct id *id,
 		a->buyer_weights = &v[6];
 		if (m->nfields > TARGETS_FIELDS && v[7].type == MSGPACK_OBJECT_STR)
 			a->category = &v[7];
-		if (m->nfields == TARGETS_FIELDS_V4)
+		if (m->nfields >= TARGETS_FIELDS_V4)
 			a->buyer_engagement = &v[8];
+		if (m->nfields == TARGETS_FIELDS_V5)
+			a->tail = &v[9];
 	} else
 		a->places = &v[2];
-	a->size = v[2].via.array.size;
+	a->size = v[2].via.array.size +
+	    (a->tail != NULL ? a->tail->via.array.size : 0);
 	return 1;
 }
 
@@ -834,10 +847,27 @@ model_next(const struct model *m, uint64_t *at, struct audience *a, char *err,
 	return ret;
 }
 
+/* Customers of a product-aware audience that precede its places. */
+static size_t
+own_customers(const struct audience *a)
+{
+	return a->customers != NULL ? a->customers->via.array.size : 0;
+}
+
 size_t
 audience_place(const struct audience *a, size_t i)
 {
-	return a->fallback ? i : (size_t)a->places->via.array.ptr[i].via.u64;
+	if (a->fallback)
+		return i;
+	if (a->places != NULL)
+		return (size_t)a->places->via.array.ptr[i].via.u64;
+	return (size_t)a->tail->via.array.ptr[i - own_customers(a)].via.u64;
+}
+
+int
+audience_ranked(const struct audience *a, size_t i)
+{
+	return i >= own_customers(a);
 }
 
 /* Entry place of a ranking array whose noted offsets are at (checked at opening). */
@@ -869,7 +899,7 @@ model_ranked_score(const struct model *m, size_t place)
 msgpack_object
 audience_customer(const struct model *m, const struct audience *a, size_t i)
 {
-	if (a->customers != NULL)
+	if (i < own_customers(a))
 		return a->customers->via.array.ptr[i];
 	return model_ranked_customer(m, audience_place(a, i));
 }
@@ -877,7 +907,7 @@ audience_customer(const struct model *m, const struct audience *a, size_t i)
 double
 audience_score(const struct model *m, const struct audience *a, size_t i)
 {
-	if (a->scores != NULL)
+	if (i < own_customers(a))
 		return a->scores->via.array.ptr[i].via.f64;
 	return model_ranked_score(m, audience_place(a, i));
 }
@@ -887,7 +917,7 @@ audience_reason(const struct audience *a, size_t i)
 {
 	msgpack_object none = { .type = MSGPACK_OBJECT_NIL };
 
-	return a->reasons != NULL ? a->reasons->via.array.ptr[i] : none;
+	return i < own_customers(a) ? a->reasons->via.array.ptr[i] : none;
 }
 
 #define NAME_MATCHES 20	/* products of like names an audience draws on */

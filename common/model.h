@@ -5,10 +5,11 @@
  * reaches; its first 100 are the cold-start list), and each product's
  * record holds its id, name and the places of its audience in the ranking,
  * mostly one byte each. A product-aware model's records hold their own
- * customers, scores and reasons instead, and its header only the cold-start
- * list (format version 2). The trailer also holds an index, so that one
- * product's audience is found by memory-mapping the file and a binary
- * search, without reading the rest. The layout is in aud-stream(5).
+ * customers, scores and reasons first (format version 2), then the rest of
+ * the audience, drawn from the ranking, as places in it (version 5; before,
+ * as customers too, and the header held only the cold-start list). The
+ * trailer also holds an index, so that one product's audience is found by
+ * memory-mapping the file and a binary search, without reading the rest. The layout is in aud-stream(5).
  *
  * Ownership: what model_lookup() hands out points into the mapped file or
  * into the audience's own unpacked record, valid until audience_free() or
@@ -67,6 +68,10 @@ struct model_record {
 	size_t category_len;
 	const struct model_target *targets;	/* its audience, best first */
 	size_t n;
+	/* Then the rest of it: places in the ranking head given to
+	   model_writer_new(), each customer scored as there. */
+	const uint32_t *fallback;
+	size_t nfallback;
 	/* Its heaviest buyers (score: their weight for the product), for
 	   audiences of products known only by a name like this one's. */
 	const struct model_target *buyers;
@@ -130,6 +135,7 @@ struct audience {
 	const msgpack_object *places;		/* NULL for the fallback and
 						   in a product-aware model */
 	const msgpack_object *customers, *scores, *reasons;	/* or these */
+	const msgpack_object *tail;		/* then these places, or NULL */
 	const msgpack_object *buyers, *buyer_weights;
 	const msgpack_object *buyer_engagement;	/* or NULL: before version 4 */
 	const msgpack_object *category;		/* a str, or NULL */
@@ -209,9 +215,10 @@ int model_next(const struct model *m, uint64_t *at, struct audience *a,
     char *err, size_t errlen);
 
 /*
- * The place in the ranking head of an audience's i-th customer (i < a->size);
- * not for the records of a product-aware model (a->customers set).
+ * Whether an audience's i-th customer (i < a->size) comes from the ranking
+ * head, and at which place: not those a product-aware record holds itself.
  */
+int audience_ranked(const struct audience *a, size_t i);
 size_t audience_place(const struct audience *a, size_t i);
 
 /* The i-th customer of an audience (i < a->size) and its score. */

@@ -22,10 +22,11 @@
  * The newest format version this aud reads. Streams are written as version
  * 1, except models whose records carry their own customers (version 2, so
  * that an older reader refuses them in one clear line), whose records
- * also carry categories (version 3, for the same reason) and now their
- * buyers' engagement scores (version 4).
+ * also carry categories (version 3, for the same reason), their buyers'
+ * engagement scores (version 4) and now what the fallback order gave as
+ * places in the header's ranking (version 5).
  */
-#define STREAM_VERSION 4
+#define STREAM_VERSION 5
 
 /* Writing. */
 

@@ -61,9 +61,9 @@ OUT
 }
 
 @test "a newer format version is refused" {
-	handmade 5 > "$BATS_TEST_TMPDIR/v5.aud"
-	run -1 --separate-stderr aud-cat "$BATS_TEST_TMPDIR/v5.aud"
-	assert_equal "$stderr" "aud-cat: $BATS_TEST_TMPDIR/v5.aud: stream format version 5 is newer than this aud understands (4)"
+	handmade 6 > "$BATS_TEST_TMPDIR/v6.aud"
+	run -1 --separate-stderr aud-cat "$BATS_TEST_TMPDIR/v6.aud"
+	assert_equal "$stderr" "aud-cat: $BATS_TEST_TMPDIR/v6.aud: stream format version 6 is newer than this aud understands (5)"
 }
 
 @test "text is not a stream" {

@@ -178,12 +178,14 @@ OUT
 {"product_id":99,"product_name":null,"recommendations":[{"customer_id":1,"score":0.875,"rank":1,"reason":{"kind":"engagement"}}],"count":1,"note":"new product: not in the model, so it is served the cold-start list, the top customers overall, by engagement score"}
 OUT
 	run -0 aud-cat -H "$BATS_TEST_TMPDIR/cm.aud"
-	assert_output --partial '"version":4,"kind":"audiences","fields":["product_id","product_name","customers","scores","reasons","buyers","buyer_weights","category","buyer_engagement"]'
+	assert_output --partial '"version":5,"kind":"audiences","fields":["product_id","product_name","customers","scores","reasons","buyers","buyer_weights","category","buyer_engagement","fallback"]'
+	assert_output --partial '"ranking":{"customers":[1,2,3,4,5],"scores":[0.875,0.875,0.875,0.125,0.125]}'
 	assert_output --partial '"cooccurrence":{"half_life_days":0.0,"popularity_exponent":0.5,"neighbours":200,"min_support":1,"blend":0.0,"new_blend":3.0}'
 	# Each record keeps its product's buyers by weight (a purchase weighs 5)
-	# and their engagement scores; no category here.
+	# and their engagement scores; no category here. Customers 4 and 5
+	# come from the engagement order: places 3 and 4 of the ranking.
 	run -0 bash -c "aud-cat '$BATS_TEST_TMPDIR/cm.aud' | head -n 1"
-	assert_output '{"product_id":10,"product_name":"Mug","customers":[3,4,5],"scores":[1.0,0.125,0.125],"reasons":[20,null,null],"buyers":[1,2],"buyer_weights":[5.0,5.0],"category":null,"buyer_engagement":[0.875,0.875]}'
+	assert_output '{"product_id":10,"product_name":"Mug","customers":[3],"scores":[1.0],"reasons":[20],"buyers":[1,2],"buyer_weights":[5.0,5.0],"category":null,"buyer_engagement":[0.875,0.875],"fallback":[3,4]}'
 }
 
 @test "--model cooccurrence weighs rows by the features' event weights" {

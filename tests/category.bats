@@ -138,14 +138,15 @@ OUT
 OUT
 }
 
-@test "models are format version 4; versions 2 and 3 are still read, as they were" {
+@test "models are format version 5; versions 2, 3 and 4 are still read, as they were" {
 	model
 	run -0 bash -c "aud-cat --header '$M' | grep -o '\"version\":[0-9]*'"
-	assert_output '"version":4'
-	# model-v2.aud and model-v3.aud: this fixture's models as aud wrote
-	# them before version 4 (without and with --category-col; --half-life
-	# 0, --top-n 10 for v3). Their new products' scores stay the sums.
-	for v in 2 3; do
+	assert_output '"version":5'
+	# model-v2.aud, model-v3.aud and model-v4.aud: this fixture's models
+	# as aud wrote them before version 5 (v2 without --category-col;
+	# --half-life 0, --top-n 10 for v3 and v4). The new products' scores
+	# of v2 and v3 stay the sums.
+	for v in 2 3 4; do
 		run -0 bash -c "aud-cat --header model-v$v.aud | grep -o '\"version\":[0-9]*'"
 		assert_output "\"version\":$v"
 	done
@@ -162,6 +163,16 @@ product_id,rank,customer_id,score,source,reason,product_name
 ,3,3,3.535533845424652,model,name:10,Green Mug
 ,4,4,10.0,model,category:Garden,Green Mug
 OUT
+	# Version 4 held the fallback order's customers themselves: the same
+	# answers as the model written now.
+	local m
+	for m in v4 v5; do
+		[ $m = v4 ] && set -- model-v4.aud || set -- "$M"
+		aud-query -m "$1" --all -F jsonl > "$BATS_TEST_TMPDIR/$m"
+		aud-query -m "$1" -n 4 --name "Green Mug" --category Garden >> "$BATS_TEST_TMPDIR/$m"
+	done
+	run -0 bash -c "cmp '$BATS_TEST_TMPDIR/v4' '$BATS_TEST_TMPDIR/v5' && wc -l < '$BATS_TEST_TMPDIR/v5'"
+	assert_output 10
 }
 
 @test "aud-rank --eval: products treated as new are found by their category" {

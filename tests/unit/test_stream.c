@@ -183,7 +183,7 @@ main(void)
 
 	len = make_stream(&buf, 3, STREAM_VERSION + 1);
 	n = read_all(buf, len, NULL, err, sizeof(err));
-	ok(n == -1 && strstr(err, "version 5 is newer than this aud understands (4)") != NULL,
+	ok(n == -1 && strstr(err, "version 6 is newer than this aud understands (5)") != NULL,
 	    "a newer format version is refused: %s", err);
 	free(buf);
 	return tap_done();
