@@ -402,32 +402,8 @@ rank_customers(const struct interactions *ia, const struct scores *sc,
 }
 
 /*
- * Targets by index as the model writes them, by id: reason_ids (room for
- * n) holds the reasons' ids, or is NULL when there are none to give.
- */
-static void
-ids_of(const struct interactions *ia, const struct cooc_target *t, size_t n,
-    struct model_target *out, struct id *reason_ids)
-{
-	for (size_t k = 0; k < n; k++) {
-		intern_get(ia->customers, t[k].customer, &out[k].customer);
-		out[k].score = t[k].score;
-		out[k].reason = NULL;
-		out[k].by_category = t[k].reason == COOC_REASON_CATEGORY;
-		if (reason_ids != NULL && t[k].reason != COOC_REASON_FALLBACK &&
-		    !out[k].by_category) {
-			intern_get(ia->products, t[k].reason, &reason_ids[k]);
-			out[k].reason = &reason_ids[k];
-		}
-	}
-}
-
-#define BLOCK 65536
-#define BUYERS 20	/* kept per product, for audiences by name */
-
-/*
- * The records of a product-aware model: the audiences of a block of
- * products computed on every core, then written in product order.
+ * The records of a product-aware model: a block of products packed on
+ * every core, then written in product order.
  */
 static void
 write_targets(struct model_writer *mw, const struct options *opt,
@@ -435,25 +411,17 @@ write_targets(struct model_writer *mw, const struct options *opt,
     const struct product_customers *g, const struct targeting *t,
     const struct cooc_params *cp)
 {
-	size_t nc = intern_count(ia->customers), n = (size_t)opt->depth;
+	size_t nc = intern_count(ia->customers);
 	uint32_t *feature_of = xmalloc((nc + 1) * sizeof(*feature_of));
 	uint32_t *customer_at = xmalloc((t->ncandidates + 1) * sizeof(*customer_at));
-	uint32_t *block = xmalloc(BLOCK * sizeof(*block));
+	uint32_t *block = xmalloc(TARGETS_BLOCK * sizeof(*block));
 	double *base = xcalloc(nc + 1, sizeof(*base));
 	uint8_t *keep = xcalloc(nc + 1, 1);
 	struct cooc model;
-	struct targets_input in = { .model = &model, .groups = g, .order = t,
-	    .customer_at = customer_at, .base = base, .keep = keep,
-	    .blend = opt->blend, .n = n, .threads = cp->threads };
-	struct cooc_target *out = xmalloc((BLOCK * n + 1) * sizeof(*out));
-	struct model_target *row = xmalloc((n + 1) * sizeof(*row));
-	uint32_t *tail = xmalloc((n + 1) * sizeof(*tail));
-	struct id *reason = xmalloc((n + 1) * sizeof(*reason));
-	size_t *got = xmalloc(BLOCK * sizeof(*got));
-	struct cooc_target heavy[BUYERS];
-	struct model_target buyer[BUYERS];
+	struct targets_input in = { .ia = ia, .model = &model, .groups = g,
+	    .order = t, .customer_at = customer_at, .base = base, .keep = keep,
+	    .blend = opt->blend, .n = (size_t)opt->depth, .threads = cp->threads };
 	uint32_t *by_id = ranking_by_id(ia->products);
-	double buyer_engagement[BUYERS];
 	struct targets_work *work;
 
 	map_customers(ia, sc, opt->features, feature_of);
@@ -467,46 +435,21 @@ write_targets(struct model_writer *mw, const struct options *opt,
 	}
 	cooc_build(&model, ia, ia->n, cp);
 	work = targets_work_new(&in);
-	for (size_t from = 0; from < g->nproducts; from += BLOCK) {
+	for (size_t from = 0; from < g->nproducts; from += TARGETS_BLOCK) {
 		size_t count = 0;
 
-		for (size_t i = from; i < g->nproducts && i < from + BLOCK; i++)
+		for (size_t i = from; i < g->nproducts && i < from + TARGETS_BLOCK; i++)
 			if (!opt->quick || sampled((uint64_t)opt->seed, by_id[i]))
 				block[count++] = by_id[i];
-		targets_each(work, block, count, out, got);
+		targets_each(work, block, count);
 		for (size_t i = 0; i < count; i++) {
-			const struct cooc_target *o = out + i * n;
+			struct model_record r;
 			struct id product;
+			size_t len;
+			const unsigned char *bytes = targets_record(work, i, &len);
 
-			struct model_record r = { .product = &product,
-			    .name = interactions_product_name(ia, block[i]),
-			    .targets = row, .n = got[i], .buyers = buyer,
-			    .buyer_engagement = buyer_engagement };
-			uint32_t category = interactions_category(ia, block[i]);
-
-			/* What the fallback order gave is written as places
-			   in the ranking head: most of many an audience. */
-			while (r.n > 0 && o[r.n - 1].reason == COOC_REASON_FALLBACK)
-				r.n--;
-			for (size_t k = r.n; k < got[i]; k++)
-				tail[k - r.n] = t->rank_of[o[k].customer];
-			r.fallback = tail;
-			r.nfallback = got[i] - r.n;
-			ids_of(ia, o, r.n, row, reason);
-			intern_get(ia->products, block[i], &product);
-			r.nbuyers = cooc_buyers(&model, block[i], BUYERS, heavy);
-			ids_of(ia, heavy, r.nbuyers, buyer, NULL);
-			for (size_t b = 0; b < r.nbuyers; b++)
-				buyer_engagement[b] = base[heavy[b].customer];
-			if (category != INTERACTIONS_NO_CATEGORY) {
-				struct id c;
-
-				intern_get(ia->categories, category, &c);
-				r.category = c.str;
-				r.category_len = c.len;
-				r.weight = cooc_product_weight(&model, block[i]);
-			}
-			model_add_targets(mw, &r);
+			targets_index_entry(&in, block[i], &r, &product);
+			model_add_packed(mw, &r, bytes, len);
 		}
 	}
 	targets_work_free(work);
@@ -517,11 +460,6 @@ write_targets(struct model_writer *mw, const struct options *opt,
 	free(block);
 	free(base);
 	free(keep);
-	free(out);
-	free(row);
-	free(tail);
-	free(reason);
-	free(got);
 }
 
 /*

@@ -228,49 +228,62 @@ pack_reason(struct packbuf *b, const struct model_target *t)
 		packbuf_pack_nil(b);
 }
 
-void
-model_add_targets(struct model_writer *mw, const struct model_record *r)
+size_t
+model_record_bound(const struct model_record *r)
 {
-	struct packbuf b;
 	const struct model_target *t = r->targets;
-	size_t name_len = r->name != NULL ? strlen(r->name) : 0, bound;
-	size_t category_len = r->category != NULL ? r->category_len : 0;
+	size_t bound = packbuf_id_bound(r->product) + 15 + 35 +
+	    (r->name != NULL ? strlen(r->name) : 0) + r->category_len +
+	    (r->n + 2 * r->nbuyers + r->nfallback) * PACKBUF_NUMBER;
 
-	note_record(mw, r->product);
-	if (r->name != NULL)
-		names_add(mw->names, mw->offsets[mw->n - 1], r->name, name_len);
-	if (r->category != NULL && mw->categories != NULL)
-		catindex_add(mw->categories, mw->offsets[mw->n - 1], r->category,
-		    category_len, r->weight);
-	bound = packbuf_id_bound(r->product) + 10 + name_len + category_len +
-	    35 + (r->n + 2 * r->nbuyers + r->nfallback) * PACKBUF_NUMBER;
 	for (size_t i = 0; i < r->n; i++)
 		bound += packbuf_id_bound(&t[i].customer) + (t[i].reason ?
 		    packbuf_id_bound(t[i].reason) : 1);
 	for (size_t i = 0; i < r->nbuyers; i++)
 		bound += packbuf_id_bound(&r->buyers[i].customer);
-	b = stream_record_space(mw->w, bound);
-	packbuf_id(&b, r->product);
+	return bound;
+}
+
+void
+model_pack_record(struct packbuf *b, const struct model_record *r)
+{
+	const struct model_target *t = r->targets;
+
+	packbuf_pack_array(b, TARGETS_FIELDS_V5);
+	packbuf_id(b, r->product);
 	if (r->name != NULL)
-		packbuf_str(&b, r->name, name_len);
+		packbuf_str(b, r->name, strlen(r->name));
 	else
-		packbuf_pack_nil(&b);
-	pack_customers_scores(&b, t, r->n);
-	packbuf_pack_array(&b, r->n);
+		packbuf_pack_nil(b);
+	pack_customers_scores(b, t, r->n);
+	packbuf_pack_array(b, r->n);
 	for (size_t i = 0; i < r->n; i++)
-		pack_reason(&b, &t[i]);
-	pack_customers_scores(&b, r->buyers, r->nbuyers);
-	if (mw->categories != NULL && r->category != NULL)
-		packbuf_str(&b, r->category, category_len);
+		pack_reason(b, &t[i]);
+	pack_customers_scores(b, r->buyers, r->nbuyers);
+	if (r->category != NULL)
+		packbuf_str(b, r->category, r->category_len);
 	else
-		packbuf_pack_nil(&b);
-	packbuf_pack_array(&b, r->nbuyers);
+		packbuf_pack_nil(b);
+	packbuf_pack_array(b, r->nbuyers);
 	for (size_t i = 0; i < r->nbuyers; i++)
-		packbuf_pack_double(&b, r->buyer_engagement[i]);
-	packbuf_pack_array(&b, r->nfallback);
+		packbuf_pack_double(b, r->buyer_engagement[i]);
+	packbuf_pack_array(b, r->nfallback);
 	for (size_t i = 0; i < r->nfallback; i++)
-		packbuf_pack_uint32(&b, r->fallback[i]);
-	stream_record_done(mw->w, &b);
+		packbuf_pack_uint32(b, r->fallback[i]);
+}
+
+void
+model_add_packed(struct model_writer *mw, const struct model_record *r,
+    const void *bytes, size_t len)
+{
+	note_record(mw, r->product);
+	if (r->name != NULL)
+		names_add(mw->names, mw->offsets[mw->n - 1], r->name,
+		    strlen(r->name));
+	if (r->category != NULL && mw->categories != NULL)
+		catindex_add(mw->categories, mw->offsets[mw->n - 1], r->category,
+		    r->category_len, r->weight);
+	stream_write_record(mw->w, bytes, len);
 }
 
 /* Appends one sorted part of the index to buf. */

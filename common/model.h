@@ -27,6 +27,7 @@
 #include "cooc.h"
 #include "intern.h"
 #include "names.h"
+#include "packbuf.h"
 
 /* What the model records about itself (the header's "model" map). */
 struct model_meta {
@@ -105,7 +106,17 @@ struct model_writer *model_writer_new(FILE *out, const struct model_meta *meta,
     size_t nranking);
 void model_add(struct model_writer *w, const struct id *product,
     const char *name, const uint32_t *places, size_t n);
-void model_add_targets(struct model_writer *w, const struct model_record *r);
+/*
+ * A product-aware model's record is packed apart, so that the cores pack
+ * records side by side: model_pack_record() puts r into b, which has room
+ * for model_record_bound(r) bytes; model_add_packed() then writes those
+ * len bytes as the next record, and indexes it by r's product, name and
+ * category (only those of r are read).
+ */
+size_t model_record_bound(const struct model_record *r);
+void model_pack_record(struct packbuf *b, const struct model_record *r);
+void model_add_packed(struct model_writer *w, const struct model_record *r,
+    const void *bytes, size_t len);
 /* Writes the index and the trailer. Returns 0, or -1 with errno set. */
 int model_finish(struct model_writer *w);
 

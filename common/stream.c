@@ -262,6 +262,15 @@ stream_writer_offset(const struct stream_writer *w)
 }
 
 void
+stream_write_record(struct stream_writer *w, const void *bytes, size_t n)
+{
+	if (w->hash != NULL)
+		XXH3_64bits_update(w->hash, bytes, n);
+	w->records++;
+	writer_append(w, bytes, n);
+}
+
+void
 stream_write_raw(struct stream_writer *w, const void *bytes, size_t n)
 {
 	writer_append(w, bytes, n);

@@ -86,6 +86,9 @@ void stream_writer_fingerprint(struct stream_writer *w);
 /* The byte offset in the stream of what is packed next. */
 uint64_t stream_writer_offset(const struct stream_writer *w);
 
+/* Appends a whole record packed elsewhere: its array header and fields. */
+void stream_write_record(struct stream_writer *w, const void *bytes, size_t n);
+
 /* Appends bytes that are already msgpack (a fixed-width integer, say). */
 void stream_write_raw(struct stream_writer *w, const void *bytes, size_t n);
 

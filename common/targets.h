@@ -1,8 +1,10 @@
 /*
- * The audiences of a product-aware model, a block of products at a time on
- * every core: co-occurrence relevance (cooc.h) first, then the global order
- * of the model's score with the product's own customers left out
- * (audience.h), so that every audience is full.
+ * The records of a product-aware model, a block of products at a time on
+ * every core: each product's audience, co-occurrence relevance (cooc.h)
+ * first, then the global order of the model's score with the product's own
+ * customers left out (audience.h), so that every audience is full; and its
+ * record packed as the model writes it (model.h), so that all but the
+ * writing itself is done side by side.
  */
 #ifndef AUD_TARGETS_H
 #define AUD_TARGETS_H
@@ -13,11 +15,18 @@
 #include "audience.h"
 #include "cooc.h"
 #include "groups.h"
+#include "interactions.h"
+#include "model.h"
+
+/* The heaviest buyers a record keeps, for audiences by name. */
+#define TARGETS_BUYERS 20
 
 struct targets_input {
+	const struct interactions *ia;	/* ids, names and categories */
 	const struct cooc *model;
 	const struct product_customers *groups;	/* of the same rows */
-	const struct targeting *order;	/* the global order's head */
+	const struct targeting *order;	/* the global order's head: the
+					   model's ranking */
 	const uint32_t *customer_at;	/* per place of the head: the customer
 					   (index of the interactions), or
 					   UINT32_MAX */
@@ -38,10 +47,17 @@ struct targets_work *targets_work_new(const struct targets_input *in);
 void targets_work_free(struct targets_work *w);
 
 /*
- * The audiences of products[0..count): product products[i]'s at
- * out[i * n ..], their sizes in got[i].
+ * Packs the records of products[0..count), count at most TARGETS_BLOCK;
+ * the i-th is then targets_record(w, i, &len), valid until the next call.
  */
+#define TARGETS_BLOCK 65536
 void targets_each(struct targets_work *w, const uint32_t *products,
-    size_t count, struct cooc_target *out, size_t *got);
+    size_t count);
+const unsigned char *targets_record(const struct targets_work *w, size_t i,
+    size_t *len);
+
+/* What model_add_packed() reads of product p's record, into *r. */
+void targets_index_entry(const struct targets_input *in, uint32_t p,
+    struct model_record *r, struct id *product);
 
 #endif
