@@ -188,6 +188,12 @@ search_chunk(void *ctx, size_t from, size_t to, unsigned thread)
 	for (size_t p = from; p < to; p++) {
 		size_t nt = 0, nc = 0;
 
+		/* Fewer customers than a neighbour must share: none can. On
+		   sparse data most products are so. */
+		if (s->hstart[p + 1] - s->hstart[p] < s->p->min_support) {
+			count[p - from] = 0;
+			continue;
+		}
 		for (uint64_t j = s->hstart[p]; j < s->hstart[p + 1]; j++) {
 			uint32_t c = s->hcustomer[j];
 			double w = s->hweight[j];
