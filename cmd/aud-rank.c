@@ -388,17 +388,18 @@ map_customers(const struct interactions *ia, const struct scores *sc,
 	}
 }
 
-/* The place in the head of the ranking of each customer of the interactions. */
+/*
+ * The place in the head of the ranking of each of the n customers of the
+ * interactions, from their index in the features (rank_of may be
+ * feature_of).
+ */
 static void
-rank_customers(const struct interactions *ia, const struct scores *sc,
-    const char *sc_name, const uint32_t *place_of, uint32_t *rank_of)
+rank_customers(size_t n, const uint32_t *feature_of, const uint32_t *place_of,
+    uint32_t *rank_of)
 {
-	size_t n = intern_count(ia->customers);
-
-	map_customers(ia, sc, sc_name, rank_of);
 	for (size_t c = 0; c < n; c++)
-		rank_of[c] = rank_of[c] == UINT32_MAX ? UINT32_MAX :
-		    place_of[rank_of[c]];
+		rank_of[c] = feature_of[c] == UINT32_MAX ? UINT32_MAX :
+		    place_of[feature_of[c]];
 }
 
 /*
@@ -408,23 +409,21 @@ rank_customers(const struct interactions *ia, const struct scores *sc,
 static void
 write_targets(struct model_writer *mw, const struct options *opt,
     const struct interactions *ia, const struct scores *sc,
-    const struct product_customers *g, const struct targeting *t,
-    const struct cooc_params *cp)
+    const uint32_t *feature_of, const struct product_customers *g,
+    const struct targeting *t, const struct cooc *model)
 {
 	size_t nc = intern_count(ia->customers);
-	uint32_t *feature_of = xmalloc((nc + 1) * sizeof(*feature_of));
 	uint32_t *customer_at = xmalloc((t->ncandidates + 1) * sizeof(*customer_at));
 	uint32_t *block = xmalloc(TARGETS_BLOCK * sizeof(*block));
 	double *base = xcalloc(nc + 1, sizeof(*base));
 	uint8_t *keep = xcalloc(nc + 1, 1);
-	struct cooc model;
-	struct targets_input in = { .ia = ia, .model = &model, .groups = g,
+	struct targets_input in = { .ia = ia, .model = model, .groups = g,
 	    .order = t, .customer_at = customer_at, .base = base, .keep = keep,
-	    .blend = opt->blend, .n = (size_t)opt->depth, .threads = cp->threads };
+	    .blend = opt->blend, .n = (size_t)opt->depth,
+	    .threads = parallel_cpus() };
 	uint32_t *by_id = ranking_by_id(ia->products);
 	struct targets_work *work;
 
-	map_customers(ia, sc, opt->features, feature_of);
 	for (size_t k = 0; k < t->ncandidates; k++)
 		customer_at[k] = UINT32_MAX;
 	for (size_t c = 0; c < nc; c++) {
@@ -433,7 +432,6 @@ write_targets(struct model_writer *mw, const struct options *opt,
 		if (t->rank_of[c] != UINT32_MAX)
 			customer_at[t->rank_of[c]] = (uint32_t)c;
 	}
-	cooc_build(&model, ia, ia->n, cp);
 	work = targets_work_new(&in);
 	for (size_t from = 0; from < g->nproducts; from += TARGETS_BLOCK) {
 		size_t count = 0;
@@ -453,9 +451,7 @@ write_targets(struct model_writer *mw, const struct options *opt,
 		}
 	}
 	targets_work_free(work);
-	cooc_free(&model);
 	free(by_id);
-	free(feature_of);
 	free(customer_at);
 	free(block);
 	free(base);
@@ -499,12 +495,15 @@ write_places(struct model_writer *mw, const struct options *opt,
  * the most customers a product has, so only that head is ordered.
  */
 static int
-write_model(FILE *out, const struct options *opt, const struct interactions *ia,
+write_model(FILE *out, const struct options *opt, struct interactions *ia,
     const struct scores *sc, const struct cooc_params *cp)
 {
 	struct product_customers g;
+	struct cooc model;
 	struct targeting t;
-	uint32_t *rank_of = xmalloc((intern_count(ia->customers) + 1) * sizeof(*rank_of));
+	size_t nc = intern_count(ia->customers);
+	uint32_t *rank_of = xmalloc((nc + 1) * sizeof(*rank_of));
+	uint32_t *feature_of = xmalloc((nc + 1) * sizeof(*feature_of));
 	uint32_t *place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
 	size_t n = (size_t)opt->depth, maxm = 0, head, want;
 	uint32_t *order;
@@ -518,7 +517,12 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 	    .interactions_fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL };
 	struct model_writer *mw;
 
-	product_customers_build(&g, ia, 0, ia->n);
+	if (cp != NULL) {	/* the model's customers of each product */
+		cooc_build(&model, ia, ia->n, cp);
+		g = (struct product_customers){ .nproducts = model.nproducts,
+		    .start = model.pstart, .customer = model.pcustomer };
+	} else
+		product_customers_build(&g, ia, 0, ia->n);
 	for (size_t p = 0; p < g.nproducts; p++) {
 		int in = !opt->quick || sampled((uint64_t)opt->seed, p);
 
@@ -540,7 +544,8 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 		place_of[s] = UINT32_MAX;
 	for (size_t k = 0; k < head; k++)
 		place_of[order[k]] = (uint32_t)k;
-	rank_customers(ia, sc, opt->features, place_of, rank_of);
+	map_customers(ia, sc, opt->features, feature_of);
+	rank_customers(nc, feature_of, place_of, rank_of);
 	t.rank_of = rank_of;
 	t.ncandidates = head;
 	meta.fallback_size = head < MODEL_FALLBACK_SIZE ? head : MODEL_FALLBACK_SIZE;
@@ -555,13 +560,19 @@ write_model(FILE *out, const struct options *opt, const struct interactions *ia,
 		scores[k] = sc->score[order[k]];
 	}
 	mw = model_writer_new(out, &meta, shown(opt->input), ids, scores, head);
-	if (cp != NULL)
-		write_targets(mw, opt, ia, sc, &g, &t, cp);
-	else
+	if (cp != NULL) {
+		/* What is left needs the ids, names and categories only: at 50M
+		   rows the rows are 0.8 GiB of the peak. */
+		interactions_free_rows(ia);
+		write_targets(mw, opt, ia, sc, feature_of, &g, &t, &model);
+		cooc_free(&model);	/* and g with it */
+	} else {
 		write_places(mw, opt, ia, &g, &t, maxm);
-	product_customers_free(&g);
+		product_customers_free(&g);
+	}
 	free(order);
 	free(rank_of);
+	free(feature_of);
 	free(place_of);
 	free(ids);
 	free(scores);
@@ -604,7 +615,8 @@ write_part(FILE *out, const struct options *opt, const struct interactions *ia,
 		scores[k] = sc->score[order[k]];
 		place_of[order[k]] = (uint32_t)k;
 	}
-	rank_customers(ia, sc, opt->features, place_of, rank_of);
+	map_customers(ia, sc, opt->features, rank_of);
+	rank_customers(nc, rank_of, place_of, rank_of);
 	t.rank_of = rank_of;
 	t.ncandidates = count;
 	w = audparts_writer_new(out, &m, shown(opt->input), ids, scores, count);

@@ -410,12 +410,22 @@ interactions_load(struct interactions *ia, FILE *in, const char *name,
 }
 
 void
-interactions_free(struct interactions *ia)
+interactions_free_rows(struct interactions *ia)
 {
 	free(ia->customer);
 	free(ia->product);
 	free(ia->event);
 	free(ia->time);
+	ia->customer = ia->product = NULL;
+	ia->event = NULL;
+	ia->time = NULL;
+	ia->n = 0;
+}
+
+void
+interactions_free(struct interactions *ia)
+{
+	interactions_free_rows(ia);
 	for (size_t i = 0; i < ia->nevents; i++)
 		free(ia->event_names[i]);
 	free(ia->event_names);

@@ -48,6 +48,8 @@ struct interactions {
 int interactions_load(struct interactions *ia, FILE *in, const char *name,
     int with_names, char *err, size_t errlen);
 void interactions_free(struct interactions *ia);
+/* Frees the rows alone (n becomes 0): the ids, names and categories stay. */
+void interactions_free_rows(struct interactions *ia);
 
 /* Product p's name, or NULL when it is unknown. */
 const char *interactions_product_name(const struct interactions *ia, size_t p);
