@@ -167,7 +167,8 @@ note_record(struct model_writer *mw, const struct id *product)
 		size_t cap = mw->cap_str;
 
 		mw->str_keys = xgrow(mw->str_keys, &cap, mw->nstr + 1, sizeof(uint64_t));
-		mw->str_at = xrealloc(mw->str_at, cap * sizeof(uint32_t));
+		if (cap != mw->cap_str)
+			mw->str_at = xrealloc(mw->str_at, cap * sizeof(uint32_t));
 		mw->cap_str = cap;
 		mw->str_keys[mw->nstr] = str_key(product->str, product->len);
 		mw->str_at[mw->nstr++] = (uint32_t)mw->n;
@@ -175,7 +176,8 @@ note_record(struct model_writer *mw, const struct id *product)
 		size_t cap = mw->cap_int;
 
 		mw->int_keys = xgrow(mw->int_keys, &cap, mw->nint + 1, sizeof(uint64_t));
-		mw->int_at = xrealloc(mw->int_at, cap * sizeof(uint32_t));
+		if (cap != mw->cap_int)
+			mw->int_at = xrealloc(mw->int_at, cap * sizeof(uint32_t));
 		mw->cap_int = cap;
 		mw->int_keys[mw->nint] = int_key(product->num);
 		mw->int_at[mw->nint++] = (uint32_t)mw->n;

@@ -46,7 +46,8 @@ names_add(struct names_builder *b, uint64_t record_offset, const char *name,
 	if (nt == 0)
 		return;
 	b->offset = xgrow(b->offset, &cap, b->n + 1, sizeof(*b->offset));
-	b->start = xrealloc(b->start, (cap + 1) * sizeof(*b->start));
+	if (cap != b->cap)
+		b->start = xrealloc(b->start, (cap + 1) * sizeof(*b->start));
 	b->cap = cap;
 	b->word = xgrow(b->word, &b->cap_words, b->nwords + nt, sizeof(*b->word));
 	for (size_t i = 0; i < nt; i++) {
