@@ -9,6 +9,14 @@
 
 #include "banned.h"
 
+/*
+ * Arrays this large are fresh mappings of their own (glibc maps blocks
+ * above 128 KiB), first touched by the caller: backed by huge pages they
+ * cost one page fault per 2 MiB instead of per 4 KiB, which on a virtual
+ * machine was a third of aud-rank's time at 50M rows.
+ */
+#define HUGE_ENOUGH ((size_t)8 << 20)
+
 void *
 xmalloc(size_t size)
 {
@@ -16,6 +24,8 @@ xmalloc(size_t size)
 
 	if (p == NULL)
 		err(1, "out of memory allocating %zu bytes", size);
+	if (size >= HUGE_ENOUGH)
+		advise_huge(p, size);
 	return p;
 }
 
@@ -26,6 +36,8 @@ xcalloc(size_t count, size_t size)
 
 	if (p == NULL)
 		err(1, "out of memory allocating %zu x %zu bytes", count, size);
+	if (count >= HUGE_ENOUGH / (size ? size : 1))
+		advise_huge(p, count * size);
 	return p;
 }
 
@@ -36,6 +48,8 @@ xrealloc(void *ptr, size_t size)
 
 	if (p == NULL)
 		err(1, "out of memory allocating %zu bytes", size);
+	if (size >= HUGE_ENOUGH)
+		advise_huge(p, size);
 	return p;
 }
 
