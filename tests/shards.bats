@@ -156,6 +156,22 @@ shard_features() {
 	[ ! -e "$T/x.aud" ]
 }
 
+@test "a shard header that is not an index below a count is refused" {
+	aud-prepare -q --shards 3 -o "$T/p%d.aud" planted.csv
+	# The header's shard map, {"index":1,"count":3}, made impossible in
+	# place: a count of 0, then an index of 7 of 3.
+	perl -0pi -e 's/\xa5count\x03/\xa5count\x00/' "$T/p1.aud"
+	run -1 --separate-stderr aud-features --partial -o "$T/x.aud" "$T/p1.aud"
+	assert_equal "$stderr" "aud-features: $T/p1.aud: the interactions stream's shard is not an index below a count of 1 to 256"
+	perl -0pi -e 's/\xa5count\x00/\xa5count\x03/; s/\xa5index\x01/\xa5index\x07/' "$T/p1.aud"
+	run -0 bash -c "aud-cat -H '$T/p1.aud' | grep -o '\"shard\":{[^}]*}'"
+	assert_output '"shard":{"index":7,"count":3}'
+	aud-features --partial -o "$T/b0.aud" "$T/p0.aud"
+	run -1 --separate-stderr aud-rank --partial --features "$T/b0.aud" -o "$T/x.aud" "$T/p1.aud"
+	assert_equal "$stderr" "aud-rank: $T/p1.aud: the interactions stream's shard is not an index below a count of 1 to 256"
+	[ ! -e "$T/x.aud" ]
+}
+
 @test "a shard with no customer has empty bounds and no features" {
 	aud-prepare -q --shards 3 -o "$T/o%d.aud" orders.csv
 	for s in 0 1 2; do aud-features --partial -o "$T/b$s.aud" "$T/o$s.aud"; done
