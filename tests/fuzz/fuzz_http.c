@@ -51,13 +51,19 @@ write_model(const char *path)
 			{ ranking[(p + 1) % 3], 1.0, &reason, 0 },
 			{ ranking[(p + 2) % 3], 0.5, NULL, categories[p] != NULL }
 		};
+		static const uint32_t fallback[1] = { 2 };	/* a place */
 		struct model_record r = { .product = &product, .name = names[p],
 		    .category = categories[p], .targets = t, .n = 2,
 		    .buyers = t, .buyer_engagement = engagement, .nbuyers = 2,
-		    .weight = 3 - p };
+		    .weight = 3 - p, .fallback = fallback, .nfallback = p > 0 };
+		unsigned char bytes[1024];
+		struct packbuf b = { bytes };
 
 		r.category_len = r.category ? strlen(r.category) : 0;
-		model_add_targets(mw, &r);
+		if (model_record_bound(&r) > sizeof(bytes))
+			abort();
+		model_pack_record(&b, &r);
+		model_add_packed(mw, &r, bytes, (size_t)(b.p - bytes));
 	}
 	if (model_finish(mw) != 0 || fclose(f) != 0)
 		abort();
