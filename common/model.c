@@ -234,7 +234,9 @@ size_t
 model_record_bound(const struct model_record *r)
 {
 	const struct model_target *t = r->targets;
-	size_t bound = packbuf_id_bound(r->product) + 15 + 35 +
+	/* The headers: the record's, its name's and category's, its seven
+	   arrays'; then what they hold. */
+	size_t bound = 1 + 2 * 5 + 7 * 5 + packbuf_id_bound(r->product) +
 	    (r->name != NULL ? strlen(r->name) : 0) + r->category_len +
 	    (r->n + 2 * r->nbuyers + r->nfallback) * PACKBUF_NUMBER;
 
