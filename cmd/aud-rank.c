@@ -441,13 +441,12 @@ write_targets(struct model_writer *mw, const struct options *opt,
 				block[count++] = by_id[i];
 		targets_each(work, block, count);
 		for (size_t i = 0; i < count; i++) {
-			struct model_record r;
-			struct id product;
+			const struct model_record *entry;
 			size_t len;
-			const unsigned char *bytes = targets_record(work, i, &len);
+			const unsigned char *bytes = targets_record(work, i, &len,
+			    &entry);
 
-			targets_index_entry(&in, block[i], &r, &product);
-			model_add_packed(mw, &r, bytes, len);
+			model_add_packed(mw, entry, bytes, len);
 		}
 	}
 	targets_work_free(work);

@@ -25,6 +25,9 @@ struct chunk_bytes {
 	unsigned char *bytes;
 	size_t cap;
 	size_t end[CHUNK];	/* where each record ends */
+	/* What the index reads of each: product, name, category, weight. */
+	struct model_record entry[CHUNK];
+	struct id product[CHUNK];
 };
 
 struct targets_work {
@@ -54,9 +57,10 @@ ids_of(const struct interactions *ia, const struct cooc_target *t, size_t n,
 	}
 }
 
-void
-targets_index_entry(const struct targets_input *in, uint32_t p,
-    struct model_record *r, struct id *product)
+/* What model_add_packed() reads of product p's record, into *r. */
+static void
+index_entry(const struct targets_input *in, uint32_t p, struct model_record *r,
+    struct id *product)
 {
 	uint32_t category = interactions_category(in->ia, p);
 
@@ -97,11 +101,11 @@ pack(const struct targets_input *in, struct thread *t, uint32_t p,
     struct chunk_bytes *c, size_t k)
 {
 	size_t got = audience(in, t, p), from = k > 0 ? c->end[k - 1] : 0;
-	struct id product;
 	struct model_record r;
 	struct packbuf b;
 
-	targets_index_entry(in, p, &r, &product);
+	index_entry(in, p, &c->entry[k], &c->product[k]);
+	r = c->entry[k];
 	/* What the fallback order gave is written as places in the ranking
 	   head: most of many an audience. */
 	for (r.n = got; r.n > 0 &&
@@ -193,11 +197,13 @@ targets_each(struct targets_work *w, const uint32_t *products, size_t count)
 }
 
 const unsigned char *
-targets_record(const struct targets_work *w, size_t i, size_t *len)
+targets_record(const struct targets_work *w, size_t i, size_t *len,
+    const struct model_record **entry)
 {
 	const struct chunk_bytes *c = &w->chunks[i / CHUNK];
 	size_t k = i % CHUNK, from = k > 0 ? c->end[k - 1] : 0;
 
 	*len = c->end[k] - from;
+	*entry = &c->entry[k];
 	return c->bytes + from;
 }

@@ -48,16 +48,14 @@ void targets_work_free(struct targets_work *w);
 
 /*
  * Packs the records of products[0..count), count at most TARGETS_BLOCK;
- * the i-th is then targets_record(w, i, &len), valid until the next call.
+ * the i-th is then targets_record(w, i, &len, &entry): its bytes, and in
+ * *entry what model_add_packed() reads of it (product, name, category,
+ * weight), both valid until the next call.
  */
 #define TARGETS_BLOCK 65536
 void targets_each(struct targets_work *w, const uint32_t *products,
     size_t count);
 const unsigned char *targets_record(const struct targets_work *w, size_t i,
-    size_t *len);
-
-/* What model_add_packed() reads of product p's record, into *r. */
-void targets_index_entry(const struct targets_input *in, uint32_t p,
-    struct model_record *r, struct id *product);
+    size_t *len, const struct model_record **entry);
 
 #endif
