@@ -90,6 +90,9 @@ struct prep {
 	uint32_t *order;		/* after prep_clean: input row of the
 					   k-th in time order */
 	uint8_t *drop;			/* and whether it is dropped */
+	uint8_t *bot;			/* per customer: 1 for a bot */
+	uint8_t *product_kept;		/* per product: 1 when a row is kept;
+					   NULL: every product's is */
 	struct prep_counts count;
 	struct prep_example example[PREP_NCAUSES][PREP_SHOWN];
 	volatile uint64_t bytes_read;
@@ -846,6 +849,9 @@ mark_bots(struct prep *p, const uint32_t *order, uint8_t *drop)
 			drop[k] = 2;
 			p->count.bot_rows++;
 		}
+	p->bot = xcalloc(nc + 1, 1);
+	for (size_t c = 0; c < nc; c++)
+		p->bot[c] = dc[c].count == BOT;
 	free(dc);
 }
 
@@ -898,14 +904,39 @@ pack_reading(msgpack_packer *pk, const struct prep_params *par)
 	}
 }
 
-/*
- * The header of a stream of rows counted in c; with shard set (a sharded
- * run's), the provenance says which shard of how many, and c's written
- * counts are the shard's.
- */
 static void
-write_header(const struct prep *p, struct stream_writer *w, const char **events,
-    const struct prep_counts *c, const uint32_t *shard)
+pack_label(msgpack_packer *pk, const char *label)
+{
+	if (label != NULL)
+		stream_pack_cstr(pk, label);
+	else
+		msgpack_pack_nil(pk);
+}
+
+/* What --append needs that the records cannot tell: who the bots were, and
+   the names of products only bots touched. */
+static void
+pack_bots(msgpack_packer *pk, const struct prep_header *h)
+{
+	stream_pack_cstr(pk, "bot_customer_ids");
+	msgpack_pack_array(pk, h->nbot_customers);
+	for (size_t i = 0; i < h->nbot_customers; i++)
+		stream_pack_id(pk, &h->bot_customers[i]);
+	stream_pack_cstr(pk, "bot_product_labels");
+	msgpack_pack_array(pk, h->nbot_labels);
+	for (size_t i = 0; i < h->nbot_labels; i++) {
+		const struct prep_bot_label *l = &h->bot_labels[i];
+
+		msgpack_pack_array(pk, 3);
+		stream_pack_id(pk, &l->product);
+		pack_label(pk, l->name);
+		pack_label(pk, l->category);
+	}
+}
+
+void
+prep_write_header(const struct prep *p, struct stream_writer *w,
+    const struct prep_header *h)
 {
 	static const char *const fields[] = {
 		"customer_id", "product_id", "event", "time", "product_name",
@@ -915,6 +946,7 @@ write_header(const struct prep *p, struct stream_writer *w, const char **events,
 		"id", "id", "enum", "time", "str?", "str?"
 	};
 	msgpack_packer *pk = stream_packer(w);
+	const struct prep_counts *c = h->counts;
 	char buf[TIME_ISO_LEN];
 
 	/* The category field only when the export has one: streams without
@@ -924,18 +956,20 @@ write_header(const struct prep *p, struct stream_writer *w, const char **events,
 	stream_pack_cstr(pk, "dicts");
 	msgpack_pack_map(pk, 1);
 	stream_pack_cstr(pk, "event");
-	msgpack_pack_array(pk, p->nevents);
-	for (size_t i = 0; i < p->nevents; i++)
-		stream_pack_cstr(pk, events[i]);
+	msgpack_pack_array(pk, h->nevents);
+	for (size_t i = 0; i < h->nevents; i++)
+		stream_pack_cstr(pk, h->events[i]);
 
 	stream_pack_cstr(pk, "provenance");
-	msgpack_pack_map(pk, 18 + (shard != NULL));
+	msgpack_pack_map(pk, 20 + (h->shard != NULL) + (h->appended_to != NULL));
 	stream_pack_provenance(pk, "aud-prepare", p->name);
-	if (shard != NULL) {
+	if (h->appended_to != NULL)
+		stream_pack_kv_str(pk, "appended_to", h->appended_to);
+	if (h->shard != NULL) {
 		stream_pack_cstr(pk, "shard");
 		msgpack_pack_map(pk, 2);
-		stream_pack_kv_uint(pk, "index", shard[0]);
-		stream_pack_kv_uint(pk, "count", shard[1]);
+		stream_pack_kv_uint(pk, "index", h->shard[0]);
+		stream_pack_kv_uint(pk, "count", h->shard[1]);
 	}
 	pack_reading(pk, &p->par);
 	stream_pack_kv_str(pk, "time_format", p->par.time_format_arg);
@@ -951,6 +985,7 @@ write_header(const struct prep *p, struct stream_writer *w, const char **events,
 	stream_pack_kv_uint(pk, "duplicates", c->duplicates);
 	stream_pack_kv_uint(pk, "bot_rows", c->bot_rows);
 	stream_pack_kv_uint(pk, "bot_customers", c->bot_customers);
+	pack_bots(pk, h);
 	stream_pack_kv_uint(pk, "rows_written", c->written);
 	stream_pack_kv_uint(pk, "customers_written", c->customers);
 	stream_pack_kv_uint(pk, "products_written", c->products);
@@ -964,6 +999,69 @@ write_header(const struct prep *p, struct stream_writer *w, const char **events,
 		stream_pack_cstr(pk, time_format_iso(c->last_time, buf));
 	else
 		msgpack_pack_nil(pk);
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	return id_compare(a, b);
+}
+
+static int
+cmp_bot_label(const void *a, const void *b)
+{
+	return id_compare(&((const struct prep_bot_label *)a)->product,
+	    &((const struct prep_bot_label *)b)->product);
+}
+
+/*
+ * h's bot lists, from the bot flags and the products that kept no row,
+ * sorted by id so that they do not depend on the input's order. Freed by
+ * the caller (h's two arrays).
+ */
+static void
+list_bots(const struct prep *p, struct prep_header *h)
+{
+	size_t nc = intern_count(p->customers), np = intern_count(p->products);
+	struct id *ids = xmalloc((p->count.bot_customers + 1) * sizeof(*ids));
+	struct prep_bot_label *labels = NULL;
+	size_t n = 0, nl = 0, cap = 0;
+
+	for (size_t c = 0; p->bot != NULL && c < nc; c++)
+		if (p->bot[c])
+			intern_get(p->customers, (uint32_t)c, &ids[n++]);
+	qsort(ids, n, sizeof(*ids), cmp_id);
+	for (size_t pr = 0; p->product_kept != NULL && pr < np; pr++) {
+		const char *name = label_of(&p->label[0], (uint32_t)pr);
+		const char *category = label_of(&p->label[1], (uint32_t)pr);
+
+		if (p->product_kept[pr] || (name == NULL && category == NULL))
+			continue;
+		labels = xgrow(labels, &cap, nl + 1, sizeof(*labels));
+		intern_get(p->products, (uint32_t)pr, &labels[nl].product);
+		labels[nl].name = name;
+		labels[nl++].category = category;
+	}
+	if (nl > 1)
+		qsort(labels, nl, sizeof(*labels), cmp_bot_label);
+	h->bot_customers = ids;
+	h->nbot_customers = n;
+	h->bot_labels = labels;
+	h->nbot_labels = nl;
+}
+
+/* The header of a stream of rows counted in c, of shard shard (NULL: all). */
+static void
+write_header(const struct prep *p, struct stream_writer *w, const char **events,
+    const struct prep_counts *c, const uint32_t *shard)
+{
+	struct prep_header h = { .events = events, .nevents = p->nevents,
+	    .counts = c, .shard = shard };
+
+	list_bots(p, &h);
+	prep_write_header(p, w, &h);
+	free((void *)h.bot_customers);
+	free((void *)h.bot_labels);
 }
 
 /*
@@ -997,7 +1095,7 @@ count_kept(struct prep *p)
 				seen[p->product[p->order[k]]] = 1;
 				c->products++;
 			}
-		free(seen);
+		p->product_kept = seen;
 	}
 }
 
@@ -1028,6 +1126,29 @@ new_seen(const struct prep *p, size_t nshards)
 	    sizeof(uint64_t));
 }
 
+void
+prep_pack_record(struct stream_writer *w, const struct prep_record *r,
+    int has_category)
+{
+	struct packbuf b = stream_record_space(w, packbuf_id_bound(r->customer) +
+	    packbuf_id_bound(r->product) + 2 * PACKBUF_NUMBER + 10 +
+	    r->name_len + r->category_len);
+
+	packbuf_id(&b, r->customer);
+	packbuf_id(&b, r->product);
+	packbuf_pack_uint8(&b, r->event);
+	packbuf_pack_int64(&b, r->time);
+	if (r->name != NULL)
+		packbuf_str(&b, r->name, r->name_len);
+	else
+		packbuf_pack_nil(&b);
+	if (has_category && r->category != NULL)
+		packbuf_str(&b, r->category, r->category_len);
+	else if (has_category)
+		packbuf_pack_nil(&b);
+	stream_record_done(w, &b);
+}
+
 /*
  * Writes the kept rows, each to the writer of its customer's shard (shard
  * NULL: all to w[0]). A product's name and category travel once in each
@@ -1046,9 +1167,7 @@ write_records(const struct prep *p, struct stream_writer **w,
 		uint32_t sh = shard != NULL ? shard[p->customer[r]] : 0;
 		int first;
 		struct id customer, product;
-		struct packbuf b;
 		const char *name, *category;
-		size_t name_len, category_len;
 
 		if (k + AHEAD < p->n) {
 			uint32_t ahead = order[k + AHEAD];
@@ -1063,24 +1182,11 @@ write_records(const struct prep *p, struct stream_writer **w,
 		intern_get(p->products, pr, &product);
 		name = first ? label_of(&p->label[0], pr) : NULL;
 		category = first ? label_of(&p->label[1], pr) : NULL;
-		name_len = name != NULL ? strlen(name) : 0;
-		category_len = category != NULL ? strlen(category) : 0;
-		b = stream_record_space(w[sh], packbuf_id_bound(&customer) +
-		    packbuf_id_bound(&product) + 2 * PACKBUF_NUMBER + 10 +
-		    name_len + category_len);
-		packbuf_id(&b, &customer);
-		packbuf_id(&b, &product);
-		packbuf_pack_uint8(&b, remap[p->event[r]]);
-		packbuf_pack_int64(&b, p->time[k]);
-		if (name != NULL)
-			packbuf_str(&b, name, name_len);
-		else
-			packbuf_pack_nil(&b);
-		if (p->col[PREP_CATEGORY] >= 0 && category != NULL)
-			packbuf_str(&b, category, category_len);
-		else if (p->col[PREP_CATEGORY] >= 0)
-			packbuf_pack_nil(&b);
-		stream_record_done(w[sh], &b);
+		prep_pack_record(w[sh], &(struct prep_record){ &customer,
+		    &product, remap[p->event[r]], p->time[k], name,
+		    name != NULL ? strlen(name) : 0, category,
+		    category != NULL ? strlen(category) : 0 },
+		    p->col[PREP_CATEGORY] >= 0);
 		set_seen(seen, nshards, pr, sh);
 	}
 	free(seen);
@@ -1347,6 +1453,78 @@ prep_implausible_times(const struct prep *p, char *buf, size_t len)
 	return 1;
 }
 
+size_t
+prep_nrows(const struct prep *p)
+{
+	return p->n;
+}
+
+void
+prep_row(const struct prep *p, size_t k, struct prep_row *r)
+{
+	uint32_t i = p->order[k];
+
+	r->customer = p->customer[i];
+	r->product = p->product[i];
+	r->event = p->event[i];
+	r->time = p->time[k];
+	r->dropped = p->drop[k];
+}
+
+void
+prep_drop(struct prep *p, size_t k, int bot)
+{
+	p->drop[k] = bot ? 2 : 1;
+}
+
+int
+prep_is_bot(const struct prep *p, uint32_t customer)
+{
+	return p->bot != NULL && p->bot[customer];
+}
+
+struct intern *
+prep_customers(const struct prep *p)
+{
+	return p->customers;
+}
+
+struct intern *
+prep_products(const struct prep *p)
+{
+	return p->products;
+}
+
+size_t
+prep_nevents(const struct prep *p)
+{
+	return p->nevents;
+}
+
+const char *
+prep_event_name(const struct prep *p, size_t e)
+{
+	return p->event_name[e];
+}
+
+const char *
+prep_label(const struct prep *p, int which, uint32_t product)
+{
+	return label_of(&p->label[which], product);
+}
+
+int64_t
+prep_bot_threshold(const struct prep *p)
+{
+	return p->par.bot_threshold;
+}
+
+int
+prep_has_category(const struct prep *p)
+{
+	return p->col[PREP_CATEGORY] >= 0;
+}
+
 const char *
 prep_error(const struct prep *p)
 {
@@ -1360,6 +1538,8 @@ prep_free(struct prep *p)
 		return;
 	free(p->order);
 	free(p->drop);
+	free(p->bot);
+	free(p->product_kept);
 	free(p->filter_col);
 	for (size_t i = 0; i < p->par.nevent_map; i++) {
 		free(p->map_from[i]);

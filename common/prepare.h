@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "intern.h"
 #include "timeparse.h"
 
 enum prep_column { PREP_CUSTOMER, PREP_PRODUCT, PREP_EVENT, PREP_TIME,
@@ -141,5 +142,68 @@ int prep_main_cause(const struct prep *p, char *buf, size_t len);
  * it wrote one.
  */
 int prep_implausible_times(const struct prep *p, char *buf, size_t len);
+
+/*
+ * For an append (append.h), which merges the rows read here into an
+ * existing stream: after prep_clean, the k-th row in time order.
+ */
+struct prep_row {
+	uint32_t customer, product;	/* indices in prep_customers() and
+					   prep_products() */
+	uint8_t event;			/* index for prep_event_name() */
+	int64_t time;			/* ms since the epoch */
+	uint8_t dropped;		/* 0 kept, 1 a duplicate, 2 a bot's */
+};
+size_t prep_nrows(const struct prep *p);
+void prep_row(const struct prep *p, size_t k, struct prep_row *r);
+/* Drops row k as a duplicate, or with bot set as a bot's; counts are the
+   caller's. */
+void prep_drop(struct prep *p, size_t k, int bot);
+/* Whether the bot rule took customer (an index). */
+int prep_is_bot(const struct prep *p, uint32_t customer);
+struct intern *prep_customers(const struct prep *p);
+struct intern *prep_products(const struct prep *p);
+size_t prep_nevents(const struct prep *p);
+const char *prep_event_name(const struct prep *p, size_t e);
+/* Product's name (which 0) or category (1): the first non-empty one of the
+   rows that passed the checks, or NULL. */
+const char *prep_label(const struct prep *p, int which, uint32_t product);
+int prep_has_category(const struct prep *p);
+int64_t prep_bot_threshold(const struct prep *p);
+
+/* One interactions record; name and category NULL when absent. */
+struct prep_record {
+	const struct id *customer, *product;
+	uint8_t event;			/* in the written dictionary */
+	int64_t time;
+	const char *name;		/* not NUL-terminated */
+	size_t name_len;
+	const char *category;
+	size_t category_len;
+};
+struct stream_writer;
+void prep_pack_record(struct stream_writer *w, const struct prep_record *r,
+    int has_category);
+
+/* A product only bots touched, and its labels (either may be NULL). */
+struct prep_bot_label {
+	struct id product;
+	const char *name, *category;
+};
+
+/* What an interactions header says beyond the run's own options. */
+struct prep_header {
+	const char *const *events;	/* the event dictionary, sorted */
+	size_t nevents;
+	const struct prep_counts *counts;
+	const uint32_t *shard;		/* index and count, or NULL */
+	const char *appended_to;	/* --append's stream, or NULL */
+	const struct id *bot_customers;	/* sorted by id_compare() */
+	size_t nbot_customers;
+	const struct prep_bot_label *bot_labels;	/* sorted by product */
+	size_t nbot_labels;
+};
+void prep_write_header(const struct prep *p, struct stream_writer *w,
+    const struct prep_header *h);
 
 #endif

@@ -474,6 +474,8 @@ struct stream_reader {
 	uint64_t records;
 	int at_eof, done;
 	char fingerprint[STREAM_FINGERPRINT_LEN];	/* the trailer's, or "" */
+	const unsigned char *raw;	/* the current record's bytes, when */
+	size_t raw_len;			/* decoded in place; else NULL */
 	char *kind;
 	size_t nfields;
 	char **fields, **types;
@@ -749,6 +751,13 @@ stream_expect_kind(const struct stream_reader *r, const char *kind, char *err,
 	return -1;
 }
 
+const unsigned char *
+stream_record_bytes(const struct stream_reader *r, size_t *len)
+{
+	*len = r->raw_len;
+	return r->raw;
+}
+
 uint64_t
 stream_offset(const struct stream_reader *r)
 {
@@ -824,11 +833,14 @@ stream_read(struct stream_reader *r, const msgpack_object **rec, char *err,
 	if (r->done)
 		return 0;
 	r->record_offset = r->offset;
+	r->raw = NULL;
 	if (r->up.parsed == 0) {	/* msgpack-c holds no part of an object */
 		size_t n = mpscan_record((const unsigned char *)r->up.buffer +
 		    r->up.off, r->up.used - r->up.off, r->flat, r->nfields);
 
 		if (n > 0) {
+			r->raw = (const unsigned char *)r->up.buffer + r->up.off;
+			r->raw_len = n;
 			r->up.off += n;
 			r->offset += n;
 			r->current.type = MSGPACK_OBJECT_ARRAY;

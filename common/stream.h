@@ -151,6 +151,13 @@ uint64_t stream_records_left_bound(const struct stream_reader *r);
    before, or when the stream has none. */
 const char *stream_fingerprint(const struct stream_reader *r);
 
+/*
+ * The bytes of the record stream_read() returned last, to copy it as it is,
+ * or NULL when it was not decoded in place (the caller packs it again).
+ */
+const unsigned char *stream_record_bytes(const struct stream_reader *r,
+    size_t *len);
+
 /* Byte offset of the start of the current record (for the caller's errors). */
 uint64_t stream_offset(const struct stream_reader *r);
 /* The display name of the input ("stdin" for "-"). */

@@ -82,7 +82,7 @@ ERR
 @test "the header carries kind, fields, event dictionary and provenance" {
 	prepare_to out.aud orders.csv
 	run -0 aud-cat -H "$BATS_TEST_TMPDIR/out.aud"
-	assert_output '{"format":"aud-stream","version":1,"kind":"interactions","fields":["customer_id","product_id","event","time","product_name"],"types":["id","id","enum","time","str?"],"dicts":{"event":["cart","purchased","rating","wishlist"]},"provenance":{"tool":"aud-prepare","tool_version":"0.1.0","source":"orders.csv","created":"1970-01-01T00:00:00Z","delimiter":",","filters":[],"event_map":{},"time_format":"iso","bot_threshold":1000,"rows_read":12,"rows_filtered":0,"dropped":{"missing_customer":1,"missing_product":1,"missing_event":1,"bad_time":1,"duplicates":2,"bot_rows":0},"bot_customers":0,"rows_written":6,"customers_written":5,"products_written":3,"first_time":"2022-10-01T09:00:00Z","last_time":"2022-10-02T08:00:00Z"}}'
+	assert_output '{"format":"aud-stream","version":1,"kind":"interactions","fields":["customer_id","product_id","event","time","product_name"],"types":["id","id","enum","time","str?"],"dicts":{"event":["cart","purchased","rating","wishlist"]},"provenance":{"tool":"aud-prepare","tool_version":"0.1.0","source":"orders.csv","created":"1970-01-01T00:00:00Z","delimiter":",","filters":[],"event_map":{},"time_format":"iso","bot_threshold":1000,"rows_read":12,"rows_filtered":0,"dropped":{"missing_customer":1,"missing_product":1,"missing_event":1,"bad_time":1,"duplicates":2,"bot_rows":0},"bot_customers":0,"bot_customer_ids":[],"bot_product_labels":[],"rows_written":6,"customers_written":5,"products_written":3,"first_time":"2022-10-01T09:00:00Z","last_time":"2022-10-02T08:00:00Z"}}'
 }
 
 @test "only the first three bad times are shown, all are counted" {
