@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "append.h"
 #include "cli.h"
 #include "output.h"
 #include "prepare.h"
@@ -31,6 +32,8 @@ struct options {
 	double max_drop_share;		/* -1: no limit */
 	int dry_run;
 	int64_t shards;			/* 0: one stream */
+	const char *append;		/* --append's stream, or NULL */
+	struct prep_counts appended;	/* and the counts of the result */
 	const char *max_drop_share_arg;
 	struct common_options common;
 	const char *input;
@@ -90,6 +93,8 @@ help(void)
 	    "                       an error, not a warning\n"
 	    "  --shards N           write N streams by customer, to -o's path with %%d\n"
 	    "                       replaced by 0 to N-1 (e.g. -o 'parts/%%d.aud')\n"
+	    "  --append OLD         the stream OLD (a file aud-prepare wrote) with the\n"
+	    "                       CSV's rows merged in, as if prepared at once\n"
 	    "\n%s", cli_common_options_help);
 	exit(0);
 }
@@ -172,8 +177,9 @@ parse_options(int argc, char **argv, struct options *opt)
 	    O_NO_HEADER,
 	    O_EVENT_VALUE, O_TIME_FORMAT, O_BOT_THRESHOLD, O_STRICT,
 	    O_MAX_DROP_SHARE, O_DELIMITER, O_KEEP_IF, O_DROP_IF, O_EVENT_MAP,
-	    O_DRY_RUN, O_SHARDS };
+	    O_DRY_RUN, O_SHARDS, O_APPEND };
 	static const struct option longopts[] = {
+		{ "append", required_argument, NULL, O_APPEND },
 		{ "bot-threshold", required_argument, NULL, O_BOT_THRESHOLD },
 		{ "category-col", required_argument, NULL, O_CATEGORY },
 		{ "customer-col", required_argument, NULL, O_CUSTOMER },
@@ -250,6 +256,9 @@ parse_options(int argc, char **argv, struct options *opt)
 			if (cli_parse_int(optarg, 1, SHARD_MAX, &opt->shards) < 0)
 				cli_bad_value(usage, "--shards", "1 to 256", optarg);
 			break;
+		case O_APPEND:
+			opt->append = optarg;
+			break;
 		case O_BOT_THRESHOLD:
 			if (cli_parse_int(optarg, 0, UINT32_MAX - 1,
 			    &opt->par.bot_threshold) < 0)
@@ -268,6 +277,9 @@ parse_options(int argc, char **argv, struct options *opt)
 	    !opt->dry_run && shard_pattern(opt->common.output))
 		cli_usage_error(usage, "-o %s: a %%d in the path needs --shards",
 		    opt->common.output);
+	if (opt->append != NULL && (opt->shards > 0 || opt->dry_run))
+		cli_usage_error(usage, "--append excludes %s", opt->shards > 0 ?
+		    "--shards" : "--dry-run");
 	if (opt->par.event_value != NULL && opt->par.col[PREP_EVENT] != NULL)
 		cli_usage_error(usage,
 		    "--event-value and --event-col exclude each other");
@@ -312,6 +324,20 @@ report(const struct options *opt, const struct prep_counts *c)
 	fprintf(stderr, "aud-prepare: written: %llu interactions, %llu customers, "
 	    "%llu products\n", (unsigned long long)c->written,
 	    (unsigned long long)c->customers, (unsigned long long)c->products);
+}
+
+/* What the stream holds with the appended rows, beside the CSV's report. */
+static void
+report_append(const struct options *opt)
+{
+	const struct prep_counts *c = &opt->appended;
+
+	fprintf(stderr, "aud-prepare: with %s: %llu interactions, %llu "
+	    "customers, %llu products (of all rows: %llu exact duplicates, "
+	    "%llu bot-like customers)\n", opt->append,
+	    (unsigned long long)c->written, (unsigned long long)c->customers,
+	    (unsigned long long)c->products, (unsigned long long)c->duplicates,
+	    (unsigned long long)c->bot_customers);
 }
 
 /* The first rows dropped for a bad time, as warnings. */
@@ -365,18 +391,52 @@ open_outputs(const struct options *opt, struct outputs *o)
 	}
 }
 
+/* --append: the old stream with the rows read. Returns 0, or -1 with
+   errno set; exits when the old stream cannot take them. */
+static int
+append(struct options *opt, struct prep *p, struct outputs *o)
+{
+	FILE *old = fopen(opt->append, "rb");
+	char msg[512];
+	int ret;
+
+	if (old == NULL) {
+		abort_all(o->out, o->n);
+		err(EXIT_DATA, "%s", opt->append);
+	}
+	ret = prep_append(p, old, opt->append, o->fp[0], &opt->appended, msg,
+	    sizeof(msg));
+	fclose(old);
+	if (ret == -1) {
+		abort_all(o->out, o->n);
+		errx(EXIT_DATA, "%s", msg);
+	}
+	if (ret == 0 && opt->appended.written == 0) {
+		abort_all(o->out, o->n);
+		errx(EXIT_DATA, "%s: no row survived with the rows of %s",
+		    opt->par.name, opt->append);
+	}
+	return ret < 0 ? -1 : 0;
+}
+
 /*
  * Writes the streams and moves them into place, all or none: every file is
  * written and flushed before the first is renamed. Returns 0, 1 when a
  * reader of standard output went away, or exits.
  */
 static int
-write_outputs(const struct options *opt, struct prep *p, struct outputs *o)
+write_outputs(struct options *opt, struct prep *p, struct outputs *o)
 {
-	int written = opt->shards > 0 ?
-	    prep_write_shards(p, o->fp, (uint32_t)o->n) : prep_write(p, o->fp[0]);
+	int written;
 	char err[512];
 	int ret = 0;
+
+	if (opt->append != NULL)
+		written = append(opt, p, o);
+	else if (opt->shards > 0)
+		written = prep_write_shards(p, o->fp, (uint32_t)o->n);
+	else
+		written = prep_write(p, o->fp[0]);
 
 	for (size_t i = 0; i < o->n && written == 0; i++)
 		if (fflush(o->fp[i]) != 0 || ferror(o->fp[i]))
@@ -415,7 +475,8 @@ check_survivors(const struct options *opt, const struct prep *p,
 	char cause[512], warning[256];
 
 	prep_main_cause(p, cause, sizeof(cause));
-	if (c->rows_read > 0 && c->written == 0) {
+	/* With --append, what survives is judged with the old rows (append()). */
+	if (c->rows_read > 0 && c->written == 0 && opt->append == NULL) {
 		abort_all(out, nout);
 		errx(EXIT_DATA, "%s: no row survived: %s", opt->par.name, cause);
 	}
@@ -492,8 +553,11 @@ main(int argc, char **argv)
 	prep_clean(p);
 	check_survivors(&opt, p, out.out, out.n);
 	/* 1: the reader went away, a quiet end with nothing to report. */
-	if (write_outputs(&opt, p, &out) == 0 && !opt.common.quiet)
+	if (write_outputs(&opt, p, &out) == 0 && !opt.common.quiet) {
 		report(&opt, prep_counts(p));
+		if (opt.append != NULL)
+			report_append(&opt);
+	}
 	prep_free(p);
 	free(opt.filters);
 	free(opt.event_map);

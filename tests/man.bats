@@ -46,6 +46,7 @@ examples() {
 	local dir=$BATS_TEST_TMPDIR/examples
 	mkdir -p "$dir"
 	cp "$FIXTURES/orders.csv" "$dir/orders.csv"
+	cp "$FIXTURES/append-new.csv" "$dir/new-day.csv"
 	cp "$FIXTURES/events-ms.csv" "$dir/events.csv"
 	cp "$FIXTURES/retail-like.csv" "$dir/online_retail.csv"
 	{

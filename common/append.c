@@ -1,0 +1,1019 @@
+/*
+ * aud-prepare --append: see append.h. The cleaning rules are prepare.c's,
+ * applied across the boundary: a new row equal to an old one is a
+ * duplicate (the old came first in input order); a customer with more than
+ * the threshold of rows in a UTC day, old and new together, is a bot, and
+ * all of a bot's rows go; a product's name is the first non-empty one in
+ * input order, the old export's before the new one's. At equal times old
+ * records come before new rows, as the old export's rows came first.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "append.h"
+#include "intern.h"
+#include "prepare.h"
+#include "stream.h"
+#include "timeparse.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define MAX_EVENTS 255
+#define NONE UINT32_MAX
+
+enum { F_CUSTOMER, F_PRODUCT, F_EVENT, F_TIME, F_NAME, F_CATEGORY };
+
+/*
+ * Which ids the new rows have, as two bits set in a word chosen by a hash
+ * of each, 16 bits an id (a blocked Bloom filter): an old record's id is
+ * looked up in the table only when both its bits are set. Most are not the
+ * new rows', and a miss in a table three quarters full probes many slots;
+ * the bits fit in cache.
+ */
+struct id_filter {
+	uint64_t *bits;
+	uint64_t mask;
+};
+
+/* Per new customer. */
+enum { C_OLD = 1, C_KNOWN_BOT = 2, C_BOT = 4, C_KEPT = 8 };
+/* Per new product, and per product of a customer who became a bot. */
+enum { P_OLD = 1, P_OLD_KEPT = 2, P_KEPT = 4, P_SEEN = 8 };
+/* Per old record: which of its ids the new rows have. */
+enum { M_CUSTOMER = 1, M_PRODUCT = 2, M_FIRST = 4 };
+
+/* A customer's rows on one day the new rows touch, old and new. */
+struct day_cell {
+	uint64_t key;		/* customer << 32 | day; 0 empty, so +1 */
+	uint32_t old, fresh;
+};
+
+/* Products with labels: the first non-empty name and category seen. */
+struct labelled {
+	struct intern *ids;	/* NULL: indices are the new rows' products */
+	uint8_t *flag;
+	char **label[2];
+	size_t n;
+};
+
+struct app {
+	struct prep *p;
+	struct intern *customers, *products;	/* the new rows' */
+	struct id_filter customer_filter, product_filter;
+	size_t nc, np;
+	uint8_t *cflag;
+	uint32_t *old_rows;		/* per new customer */
+	struct labelled prod;		/* the new rows' products */
+	struct labelled lost;		/* products of customers who became
+					   bots, when there are any */
+	int has_category;
+	FILE *old;
+	const char *old_name;
+	char *err;
+	size_t errlen;
+
+	struct stream_reader *head;	/* the first read, kept for its header */
+	const msgpack_object *old_events;
+	struct prep_counts count;	/* the old stream's, then the result's */
+
+	const char *events[MAX_EVENTS];	/* the dictionary written, sorted */
+	size_t nevents;
+	uint8_t remap_old[MAX_EVENTS], remap_new[MAX_EVENTS];
+	int same_events;		/* old records keep their indices */
+
+	struct day_cell *days;
+	size_t day_mask;
+	uint32_t *dup;			/* new row + 1 by content; 0 empty */
+	size_t dup_mask;
+
+	uint8_t *mark;			/* per old record */
+	size_t mark_cap;
+	uint64_t nrecords;
+	uint64_t nrecords_kept;		/* 0: none of the old records stays */
+	int64_t old_first, old_last;	/* of the records kept */
+	size_t turned;			/* old customers who became bots */
+};
+
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t
+id_hash(const struct id *id)
+{
+	return id->is_str ? XXH3_64bits(id->str, id->len) : mix((uint64_t)id->num);
+}
+
+/* Two bits of one word, from a hash's two halves: one cache line a look. */
+static uint64_t
+filter_bits(uint64_t h)
+{
+	return UINT64_C(1) << (h >> 32 & 63) | UINT64_C(1) << (h >> 40 & 63);
+}
+
+static void
+filter_build(struct id_filter *f, const struct intern *t)
+{
+	size_t n = intern_count(t), words = 16;
+
+	while (words * 64 < 16 * n)
+		words *= 2;
+	f->mask = words - 1;
+	f->bits = xcalloc(words, sizeof(*f->bits));
+	for (size_t i = 0; i < n; i++) {
+		struct id id;
+		uint64_t h;
+
+		intern_get(t, (uint32_t)i, &id);
+		h = id_hash(&id);
+		f->bits[h & f->mask] |= filter_bits(h);
+	}
+}
+
+/* The index of id in t, or NONE, looked up only when f lets it through. */
+static uint32_t
+filtered_find(const struct id_filter *f, const struct intern *t,
+    const struct id *id)
+{
+	uint64_t h = id_hash(id), want = filter_bits(h);
+
+	if ((f->bits[h & f->mask] & want) != want)
+		return NONE;
+	return intern_find(t, id);
+}
+
+static int
+fail(struct app *a, const char *fmt, const char *what)
+{
+	snprintf(a->err, a->errlen, fmt, a->old_name, what);
+	return -1;
+}
+
+static size_t
+table_size(size_t n)
+{
+	size_t size = 16;
+
+	while (size < 2 * n)
+		size *= 2;
+	return size;
+}
+
+static struct day_cell *
+day_cell(struct app *a, uint32_t customer, int64_t time, int add)
+{
+	uint64_t key = ((uint64_t)customer << 32 |
+	    (uint32_t)(int32_t)time_day(time)) + 1;
+
+	for (size_t i = mix(key) & a->day_mask;; i = (i + 1) & a->day_mask) {
+		if (a->days[i].key == key)
+			return &a->days[i];
+		if (a->days[i].key == 0) {
+			if (!add)
+				return NULL;
+			a->days[i].key = key;
+			return &a->days[i];
+		}
+	}
+}
+
+static uint64_t
+dup_hash(uint32_t customer, uint32_t product, uint8_t event, int64_t time)
+{
+	unsigned char key[17];
+
+	memcpy(key, &customer, 4);
+	memcpy(key + 4, &product, 4);
+	memcpy(key + 8, &time, 8);
+	key[16] = event;
+	return XXH3_64bits(key, sizeof(key));
+}
+
+/* The kept new row equal to these values, as a slot of a->dup. */
+static uint32_t *
+dup_slot(struct app *a, uint32_t customer, uint32_t product, uint8_t event,
+    int64_t time)
+{
+	for (size_t i = dup_hash(customer, product, event, time) & a->dup_mask;;
+	    i = (i + 1) & a->dup_mask) {
+		struct prep_row r;
+
+		if (a->dup[i] == 0)
+			return &a->dup[i];
+		prep_row(a->p, a->dup[i] - 1, &r);
+		if (r.customer == customer && r.product == product &&
+		    a->remap_new[r.event] == event && r.time == time)
+			return &a->dup[i];
+	}
+}
+
+/* Indexes the kept new rows by content and by customer and day. */
+static void
+index_new_rows(struct app *a)
+{
+	size_t n = prep_nrows(a->p);
+
+	a->day_mask = table_size(n) - 1;
+	a->days = xcalloc(a->day_mask + 1, sizeof(*a->days));
+	a->dup_mask = table_size(n) - 1;
+	a->dup = xcalloc(a->dup_mask + 1, sizeof(*a->dup));
+	for (size_t k = 0; k < n; k++) {
+		struct prep_row r;
+
+		prep_row(a->p, k, &r);
+		if (r.dropped)
+			continue;
+		day_cell(a, r.customer, r.time, 1)->fresh++;
+		*dup_slot(a, r.customer, r.product, a->remap_new[r.event],
+		    r.time) = (uint32_t)k + 1;
+	}
+}
+
+static int
+cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The written dictionary: the old one's events and the new rows', sorted. */
+static int
+merge_events(struct app *a)
+{
+	const msgpack_object_array *old = &a->old_events->via.array;
+	size_t nnew = prep_nevents(a->p);
+
+	a->nevents = 0;
+	for (size_t i = 0; i < old->size; i++) {
+		const msgpack_object *o = &old->ptr[i];
+
+		a->events[a->nevents++] = xstrndup(o->via.str.ptr, o->via.str.size);
+	}
+	for (size_t e = 0; e < nnew; e++) {
+		const char *name = prep_event_name(a->p, e);
+		size_t i;
+
+		for (i = 0; i < old->size && strcmp(a->events[i], name) != 0; i++)
+			;
+		if (i < old->size)
+			continue;
+		if (a->nevents == MAX_EVENTS)
+			return fail(a, "%s: more than 255 distinct events with the "
+			    "new rows%s", "");
+		a->events[a->nevents++] = xstrndup(name, strlen(name));
+	}
+	qsort(a->events, a->nevents, sizeof(*a->events), cmp_str);
+	a->same_events = 1;
+	for (size_t i = 0; i < old->size; i++) {
+		char *name = xstrndup(old->ptr[i].via.str.ptr, old->ptr[i].via.str.size);
+		const char **at = bsearch(&name, a->events, a->nevents, sizeof(*a->events),
+		    cmp_str);
+		free(name);
+		a->remap_old[i] = (uint8_t)(at - a->events);
+		a->same_events &= a->remap_old[i] == i;
+	}
+	for (size_t e = 0; e < nnew; e++) {
+		const char *name = prep_event_name(a->p, e);
+		const char **at = bsearch(&name, a->events, a->nevents,
+		    sizeof(*a->events), cmp_str);
+
+		a->remap_new[e] = (uint8_t)(at - a->events);
+	}
+	return 0;
+}
+
+static int
+get_count(const msgpack_object *map, const char *key, uint64_t *v)
+{
+	const msgpack_object *o = mp_map_get(map, key);
+	int64_t x;
+
+	if (o == NULL || mp_get_int64(o, &x) < 0 || x < 0)
+		return -1;
+	*v = (uint64_t)x;
+	return 0;
+}
+
+/* The old stream's counts, and whether it can be appended to. */
+static int
+read_old_header(struct app *a)
+{
+	static const char *const want[] = { "customer_id", "product_id", "event",
+	    "time", "product_name", "category" };
+	static const char *const dropped[PREP_NCAUSES] = { "missing_customer",
+	    "missing_product", "missing_event", "bad_time" };
+	const msgpack_object *prov = stream_header_get(a->head, "provenance");
+	const msgpack_object *d, *dicts = stream_header_get(a->head, "dicts");
+	size_t nf = stream_nfields(a->head);
+	uint64_t threshold = 0;
+	struct prep_counts *c = &a->count;
+	char buf[32];
+
+	if (stream_expect_kind(a->head, "interactions", a->err, a->errlen) < 0)
+		return -1;
+	if (nf != 5 + (size_t)a->has_category) {
+		if (nf == 6 && !a->has_category)
+			return fail(a, "%s: has categories, the new rows none "
+			    "(give --category-col)%s", "");
+		if (nf == 5 && a->has_category)
+			return fail(a, "%s: has no categories, the new rows "
+			    "have them (--category-col)%s", "");
+		return fail(a, "%s: not a stream of aud-prepare%s", "");
+	}
+	for (size_t i = 0; i < nf; i++)
+		if (strcmp(stream_field(a->head, i), want[i]) != 0)
+			return fail(a, "%s: not a stream of aud-prepare (field "
+			    "%s)", stream_field(a->head, i));
+	if (prov == NULL || mp_map_get(prov, "shard") != NULL)
+		return fail(a, "%s: %s", prov == NULL ? "has no provenance" :
+		    "is one shard: append to the stream of all customers");
+	if (mp_map_get(prov, "bot_customer_ids") == NULL)
+		return fail(a, "%s: written by an older aud-prepare, without "
+		    "its bots%s: prepare it again to append to it", "");
+	if (get_count(prov, "bot_threshold", &threshold) < 0 ||
+	    threshold != (uint64_t)prep_bot_threshold(a->p)) {
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)threshold);
+		return fail(a, "%s: prepared with --bot-threshold %s: append with "
+		    "the same", buf);
+	}
+	d = mp_map_get(prov, "dropped");
+	if (get_count(prov, "rows_read", &c->rows_read) < 0 ||
+	    get_count(prov, "rows_filtered", &c->filtered) < 0 || d == NULL ||
+	    get_count(d, "duplicates", &c->duplicates) < 0 ||
+	    get_count(d, "bot_rows", &c->bot_rows) < 0 ||
+	    get_count(prov, "bot_customers", &c->bot_customers) < 0 ||
+	    get_count(prov, "rows_written", &c->written) < 0 ||
+	    get_count(prov, "customers_written", &c->customers) < 0 ||
+	    get_count(prov, "products_written", &c->products) < 0)
+		return fail(a, "%s: the provenance lacks aud-prepare's counts%s", "");
+	for (int i = 0; i < PREP_NCAUSES; i++)
+		if (get_count(d, dropped[i], &c->dropped[i]) < 0)
+			return fail(a, "%s: the provenance lacks the count %s",
+			    dropped[i]);
+	a->old_events = dicts != NULL ? mp_map_get(dicts, "event") : NULL;
+	if (a->old_events == NULL || a->old_events->type != MSGPACK_OBJECT_ARRAY ||
+	    a->old_events->via.array.size > MAX_EVENTS)
+		return fail(a, "%s: no event dictionary%s", "");
+	for (size_t i = 0; i < a->old_events->via.array.size; i++)
+		if (a->old_events->via.array.ptr[i].type != MSGPACK_OBJECT_STR)
+			return fail(a, "%s: no event dictionary%s", "");
+	return 0;
+}
+
+/* One old record's values, checked. */
+struct old_record {
+	struct id customer, product;
+	uint8_t event;			/* in the old dictionary */
+	int64_t time;
+	const msgpack_object *label[2];	/* name, category: nil or a string */
+};
+
+static int
+check_record(struct app *a, struct stream_reader *r, const msgpack_object *rec,
+    struct old_record *o, int64_t previous)
+{
+	const msgpack_object *v = rec->via.array.ptr;
+	const char *wrong = NULL;
+
+	if (stream_get_id(&v[F_CUSTOMER], &o->customer) < 0 ||
+	    stream_get_id(&v[F_PRODUCT], &o->product) < 0 ||
+	    v[F_EVENT].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    v[F_EVENT].via.u64 >= a->old_events->via.array.size ||
+	    mp_get_int64(&v[F_TIME], &o->time) < 0)
+		wrong = "not an interactions record";
+	else if (o->time < previous)
+		wrong = "out of time order";
+	for (int j = 0; j < 2 && wrong == NULL; j++) {
+		o->label[j] = j == 0 || a->has_category ? &v[F_NAME + j] : NULL;
+		if (o->label[j] != NULL && o->label[j]->type != MSGPACK_OBJECT_NIL &&
+		    o->label[j]->type != MSGPACK_OBJECT_STR)
+			wrong = "not an interactions record";
+		if (o->label[j] != NULL && o->label[j]->type == MSGPACK_OBJECT_NIL)
+			o->label[j] = NULL;
+	}
+	if (wrong != NULL) {
+		char at[32];
+
+		snprintf(at, sizeof(at), "%llu", (unsigned long long)stream_offset(r));
+		snprintf(a->err, a->errlen, "%s: byte %s: %s", a->old_name, at, wrong);
+		return -1;
+	}
+	o->event = (uint8_t)v[F_EVENT].via.u64;
+	return 0;
+}
+
+static int
+open_old(struct app *a, struct stream_reader **r)
+{
+	if (fseeko(a->old, 0, SEEK_SET) < 0)
+		return fail(a, "%s: %s", "not a regular file (it is read more "
+		    "than once)");
+	*r = stream_reader_open(a->old, a->old_name, a->err, a->errlen);
+	return *r != NULL ? 0 : -1;
+}
+
+/*
+ * Reads every old record, calling each(a, record, index) on it; stops at
+ * the first that returns -1.
+ */
+static int
+each_old(struct app *a, int (*each)(struct app *, const struct old_record *,
+    uint64_t, const msgpack_object *, struct stream_reader *))
+{
+	struct stream_reader *r;
+	const msgpack_object *rec;
+	struct old_record o;
+	int64_t previous = INT64_MIN;
+	uint64_t i = 0;
+	int got;
+
+	if (open_old(a, &r) < 0)
+		return -1;
+	while ((got = stream_read(r, &rec, a->err, a->errlen)) == 1) {
+		if (check_record(a, r, rec, &o, previous) < 0 ||
+		    each(a, &o, i++, rec, r) < 0) {
+			stream_reader_free(r);
+			return -1;
+		}
+		previous = o.time;
+	}
+	stream_reader_free(r);
+	return got;
+}
+
+/* Keeps the first non-empty label of a product. */
+static void
+note_label(struct labelled *l, uint32_t at, int which, const char *s, size_t len)
+{
+	if (l->label[which][at] == NULL && len > 0)
+		l->label[which][at] = xstrndup(s, len);
+}
+
+static void
+note_labels(struct labelled *l, uint32_t at, const struct old_record *o)
+{
+	for (int j = 0; j < 2; j++)
+		if (o->label[j] != NULL)
+			note_label(l, at, j, o->label[j]->via.str.ptr,
+			    o->label[j]->via.str.size);
+}
+
+/* The first read: what the new rows' customers and products had before. */
+static int
+survey(struct app *a, const struct old_record *o, uint64_t i,
+    const msgpack_object *rec, struct stream_reader *r)
+{
+	uint32_t c = filtered_find(&a->customer_filter, a->customers,
+	    &o->customer);
+	uint32_t pr = filtered_find(&a->product_filter, a->products,
+	    &o->product);
+	uint8_t m = (c != NONE ? M_CUSTOMER : 0) | (pr != NONE ? M_PRODUCT : 0);
+
+	(void)rec;
+	(void)r;
+	if (i == 0)
+		a->old_first = o->time;
+	a->old_last = o->time;
+	a->mark = xgrow(a->mark, &a->mark_cap, i + 1, 1);
+	a->mark[i] = m;
+	a->nrecords = a->nrecords_kept = i + 1;
+	if (pr != NONE) {
+		if (!(a->prod.flag[pr] & P_OLD))
+			a->mark[i] |= M_FIRST;
+		a->prod.flag[pr] |= P_OLD | P_OLD_KEPT;
+		note_labels(&a->prod, pr, o);
+	}
+	if (c != NONE) {
+		struct day_cell *d = day_cell(a, c, o->time, 0);
+
+		a->cflag[c] |= C_OLD;
+		a->old_rows[c]++;
+		if (d != NULL)
+			d->old++;
+	}
+	if (c != NONE && pr != NONE) {
+		uint32_t *k = dup_slot(a, c, pr, a->remap_old[o->event], o->time);
+
+		struct prep_row row;
+
+		/* The new row goes: the old came first. An old stream holds no
+		   two equal records, so none is found twice. */
+		if (*k != 0 && (prep_row(a->p, *k - 1, &row), !row.dropped)) {
+			prep_drop(a->p, *k - 1, 0);
+			day_cell(a, c, o->time, 0)->fresh--;
+		}
+	}
+	return 0;
+}
+
+/* Bots: known before, made by the new rows alone, or by both on a day. */
+static void
+find_bots(struct app *a)
+{
+	const msgpack_object *ids = mp_map_get(stream_header_get(a->head,
+	    "provenance"), "bot_customer_ids");
+	uint64_t threshold = (uint64_t)prep_bot_threshold(a->p);
+
+	for (size_t i = 0; ids->type == MSGPACK_OBJECT_ARRAY &&
+	    i < ids->via.array.size; i++) {
+		struct id id;
+		uint32_t c;
+
+		if (stream_get_id(&ids->via.array.ptr[i], &id) == 0 &&
+		    (c = intern_find(a->customers, &id)) != NONE)
+			a->cflag[c] |= C_KNOWN_BOT | C_BOT;
+	}
+	for (size_t c = 0; c < a->nc; c++)
+		if (prep_is_bot(a->p, (uint32_t)c))
+			a->cflag[c] |= C_BOT;
+	for (size_t i = 0; threshold > 0 && i <= a->day_mask; i++)
+		if (a->days[i].key != 0 &&
+		    (uint64_t)a->days[i].old + a->days[i].fresh > threshold)
+			a->cflag[(a->days[i].key - 1) >> 32] |= C_BOT;
+}
+
+/* Drops the bots' new rows and counts what the new rows leave. */
+static void
+count_new(struct app *a)
+{
+	const struct prep_counts *n = prep_counts(a->p);
+	struct prep_counts *c = &a->count;
+	size_t rows = prep_nrows(a->p);
+	int64_t first = INT64_MAX, last = INT64_MIN;
+
+	c->rows_read += n->rows_read;
+	c->filtered += n->filtered;
+	for (int i = 0; i < PREP_NCAUSES; i++)
+		c->dropped[i] += n->dropped[i];
+	for (size_t k = 0; k < rows; k++) {
+		struct prep_row r;
+
+		prep_row(a->p, k, &r);
+		if (!r.dropped && (a->cflag[r.customer] & C_BOT)) {
+			prep_drop(a->p, k, 1);
+			r.dropped = 2;
+		}
+		if (r.dropped == 1)
+			c->duplicates++;
+		else if (r.dropped == 2)
+			c->bot_rows++;
+		else {
+			c->written++;
+			a->cflag[r.customer] |= C_KEPT;
+			a->prod.flag[r.product] |= P_KEPT;
+			if (r.time < first)
+				first = r.time;
+			last = r.time;
+		}
+	}
+	for (size_t i = 0; i < a->nc; i++) {
+		uint8_t f = a->cflag[i];
+
+		if ((f & C_BOT) && !(f & C_KNOWN_BOT))
+			c->bot_customers++;
+		if ((f & C_BOT) && (f & C_OLD)) {	/* an old customer goes */
+			a->turned++;
+			c->bot_rows += a->old_rows[i];
+			c->written -= a->old_rows[i];
+			c->customers--;
+		}
+		if ((f & C_KEPT) && !(f & C_OLD))
+			c->customers++;
+	}
+	for (size_t i = 0; i < a->np; i++)
+		if ((a->prod.flag[i] & P_KEPT) && !(a->prod.flag[i] & P_OLD))
+			c->products++;
+	a->count.first_time = first;
+	a->count.last_time = last;
+}
+
+/* Whether an old record's customer is one the new rows made a bot. */
+static int
+turned(const struct app *a, const struct old_record *o, uint64_t i)
+{
+	uint32_t c;
+
+	if (!(a->mark[i] & M_CUSTOMER))
+		return 0;
+	c = intern_find(a->customers, &o->customer);
+	return (a->cflag[c] & C_BOT) != 0;
+}
+
+static int
+collect_lost(struct app *a, const struct old_record *o, uint64_t i,
+    const msgpack_object *rec, struct stream_reader *r)
+{
+	(void)rec;
+	(void)r;
+	if (turned(a, o, i) && !(a->mark[i] & M_PRODUCT))
+		intern_add(a->lost.ids, &o->product, NULL);
+	return 0;
+}
+
+static void
+labelled_init(struct labelled *l, size_t n)
+{
+	l->n = n;
+	l->flag = xcalloc(n + 1, 1);
+	for (int j = 0; j < 2; j++)
+		l->label[j] = xcalloc(n + 1, sizeof(char *));
+}
+
+static void
+labelled_free(struct labelled *l)
+{
+	for (int j = 0; j < 2; j++) {
+		for (size_t i = 0; i < l->n; i++)
+			free(l->label[j][i]);
+		free(l->label[j]);
+	}
+	free(l->flag);
+	intern_free(l->ids);
+}
+
+static int
+keep_lost(struct app *a, const struct old_record *o, uint64_t i,
+    const msgpack_object *rec, struct stream_reader *r)
+{
+	uint32_t l = intern_find(a->lost.ids, &o->product);
+	int gone = turned(a, o, i);
+
+	(void)rec;
+	(void)r;
+	if (!gone) {
+		if (a->old_first == INT64_MAX)
+			a->old_first = o->time;
+		a->old_last = o->time;
+		if (a->mark[i] & M_PRODUCT)
+			a->prod.flag[intern_find(a->products, &o->product)] |=
+			    P_OLD_KEPT;
+	}
+	if (l == NONE)
+		return 0;
+	note_labels(&a->lost, l, o);
+	if (!gone)
+		a->lost.flag[l] |= P_OLD_KEPT;
+	return 0;
+}
+
+/*
+ * When the new rows make bots of old customers, their old rows go: two
+ * more reads find the products that had old rows only from them, and the
+ * times of the old rows that stay.
+ */
+static int
+drop_turned(struct app *a)
+{
+	a->lost.ids = intern_new();
+	if (each_old(a, collect_lost) < 0)
+		return -1;
+	labelled_init(&a->lost, intern_count(a->lost.ids));
+	for (size_t i = 0; i < a->np; i++)
+		a->prod.flag[i] &= (uint8_t)~P_OLD_KEPT;
+	a->old_first = INT64_MAX;
+	if (each_old(a, keep_lost) < 0)
+		return -1;
+	for (size_t i = 0; i < a->np; i++)	/* had old rows, keep none */
+		if ((a->prod.flag[i] & (P_OLD | P_OLD_KEPT | P_KEPT)) == P_OLD)
+			a->count.products--;
+	for (size_t l = 0; l < a->lost.n; l++)
+		if (!(a->lost.flag[l] & P_OLD_KEPT))
+			a->count.products--;
+	if (a->old_first == INT64_MAX)	/* none of the old rows stays */
+		a->nrecords_kept = 0;
+	return 0;
+}
+
+/* The written stream's first and last times, from the old and new rows kept. */
+static void
+span(struct app *a)
+{
+	struct prep_counts *c = &a->count;
+
+	if (a->nrecords_kept > 0) {
+		if (a->old_first < c->first_time)
+			c->first_time = a->old_first;
+		if (a->old_last > c->last_time)
+			c->last_time = a->old_last;
+	}
+	if (c->written == 0)
+		c->first_time = c->last_time = 0;
+}
+
+/* A new product's name (which 0) or category: the old stream's first. */
+static const char *
+label_of(const struct app *a, uint32_t pr, int which)
+{
+	const char *old = a->prod.label[which][pr];
+
+	return old != NULL ? old : prep_label(a->p, which, pr);
+}
+
+static int
+cmp_id(const void *x, const void *y)
+{
+	return id_compare(x, y);
+}
+
+static int
+cmp_bot_label(const void *x, const void *y)
+{
+	return id_compare(&((const struct prep_bot_label *)x)->product,
+	    &((const struct prep_bot_label *)y)->product);
+}
+
+static void
+add_label(struct prep_header *h, size_t *cap, const struct id *product,
+    const char *name, const char *category)
+{
+	struct prep_bot_label *l;
+
+	if (name == NULL && category == NULL)
+		return;
+	h->bot_labels = xgrow((void *)h->bot_labels, cap, h->nbot_labels + 1,
+	    sizeof(*h->bot_labels));
+	l = (struct prep_bot_label *)&h->bot_labels[h->nbot_labels++];
+	l->product = *product;
+	l->name = name;
+	l->category = category;
+}
+
+static const char *
+label_text(const msgpack_object *o, char **copy)
+{
+	if (o->type != MSGPACK_OBJECT_STR)
+		return NULL;
+	return *copy = xstrndup(o->via.str.ptr, o->via.str.size);
+}
+
+/*
+ * The header's bot lists: the old ones with the new rows' bots, and the
+ * products no kept row carries. The old list's labels come first (input
+ * order); copies of its strings are added to strings, freed by the caller.
+ */
+static void
+list_bots(struct app *a, struct prep_header *h, char ***strings, size_t *ns)
+{
+	const msgpack_object *prov = stream_header_get(a->head, "provenance");
+	const msgpack_object *ids = mp_map_get(prov, "bot_customer_ids");
+	const msgpack_object *labels = mp_map_get(prov, "bot_product_labels");
+	size_t nids = ids->type == MSGPACK_OBJECT_ARRAY ? ids->via.array.size : 0;
+	size_t cap = 0, n = 0;
+	struct id *bots = xmalloc((nids + a->nc + 1) * sizeof(*bots));
+
+	for (size_t i = 0; i < nids; i++)
+		if (stream_get_id(&ids->via.array.ptr[i], &bots[n]) == 0)
+			n++;
+	for (size_t c = 0; c < a->nc; c++)
+		if ((a->cflag[c] & C_BOT) && !(a->cflag[c] & C_KNOWN_BOT))
+			intern_get(a->customers, (uint32_t)c, &bots[n++]);
+	qsort(bots, n, sizeof(*bots), cmp_id);
+	h->bot_customers = bots;
+	h->nbot_customers = n;
+
+	*strings = xcalloc(2 * (labels != NULL && labels->type ==
+	    MSGPACK_OBJECT_ARRAY ? labels->via.array.size : 0) + 1, sizeof(char *));
+	*ns = 0;
+	for (size_t i = 0; labels != NULL && labels->type == MSGPACK_OBJECT_ARRAY &&
+	    i < labels->via.array.size; i++) {
+		const msgpack_object *e = &labels->via.array.ptr[i];
+		struct id product;
+		const char *name, *category;
+
+		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3 ||
+		    stream_get_id(&e->via.array.ptr[0], &product) < 0 ||
+		    intern_find(a->products, &product) != NONE)
+			continue;	/* a new product's: below, with its rows */
+		name = label_text(&e->via.array.ptr[1], &(*strings)[*ns]);
+		*ns += name != NULL;
+		category = label_text(&e->via.array.ptr[2], &(*strings)[*ns]);
+		*ns += category != NULL;
+		add_label(h, &cap, &product, name, category);
+	}
+	for (size_t pr = 0; pr < a->np; pr++) {
+		uint8_t f = a->prod.flag[pr];
+		struct id product;
+
+		if ((f & P_KEPT) || (f & P_OLD_KEPT))
+			continue;
+		intern_get(a->products, (uint32_t)pr, &product);
+		add_label(h, &cap, &product, label_of(a, (uint32_t)pr, 0),
+		    label_of(a, (uint32_t)pr, 1));
+	}
+	for (size_t l = 0; a->lost.ids != NULL && l < a->lost.n; l++) {
+		struct id product;
+
+		if (a->lost.flag[l] & P_OLD_KEPT)
+			continue;
+		intern_get(a->lost.ids, (uint32_t)l, &product);
+		add_label(h, &cap, &product, a->lost.label[0][l],
+		    a->lost.label[1][l]);
+	}
+	if (h->nbot_labels > 1)
+		qsort((void *)h->bot_labels, h->nbot_labels,
+		    sizeof(*h->bot_labels), cmp_bot_label);
+}
+
+/* The old labels of new products that only bots had touched before. */
+static void
+old_bot_labels(struct app *a)
+{
+	const msgpack_object *labels = mp_map_get(stream_header_get(a->head,
+	    "provenance"), "bot_product_labels");
+
+	for (size_t i = 0; labels != NULL && labels->type == MSGPACK_OBJECT_ARRAY &&
+	    i < labels->via.array.size; i++) {
+		const msgpack_object *e = &labels->via.array.ptr[i];
+		struct id product;
+		uint32_t pr;
+
+		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3 ||
+		    stream_get_id(&e->via.array.ptr[0], &product) < 0 ||
+		    (pr = intern_find(a->products, &product)) == NONE)
+			continue;
+		for (int j = 0; j < 2; j++)
+			if (e->via.array.ptr[1 + j].type == MSGPACK_OBJECT_STR)
+				note_label(&a->prod, pr, j,
+				    e->via.array.ptr[1 + j].via.str.ptr,
+				    e->via.array.ptr[1 + j].via.str.size);
+	}
+}
+
+/* The merge that writes: old records and new rows in time order. */
+struct merge {
+	struct stream_writer *w;
+	size_t next, rows;		/* the next new row, of rows */
+};
+
+/* Packs a record whose labels go with a product's first written record. */
+static void
+write_labelled(struct app *a, struct merge *m, const struct id *customer,
+    const struct id *product, uint8_t event, int64_t time, uint8_t *flag,
+    const char *name, const char *category)
+{
+	int first = !(*flag & P_SEEN);
+
+	*flag |= P_SEEN;
+	prep_pack_record(m->w, &(struct prep_record){ customer, product, event,
+	    time, first ? name : NULL, first && name ? strlen(name) : 0,
+	    first ? category : NULL, first && category ? strlen(category) : 0 },
+	    a->has_category);
+}
+
+/* Writes the new rows before time (or all, at INT64_MAX). */
+static void
+write_new_before(struct app *a, struct merge *m, int64_t time)
+{
+	for (; m->next < m->rows; m->next++) {
+		struct prep_row r;
+		struct id customer, product;
+
+		prep_row(a->p, m->next, &r);
+		if (r.time >= time && time != INT64_MAX)
+			return;
+		if (r.dropped)
+			continue;
+		intern_get(a->customers, r.customer, &customer);
+		intern_get(a->products, r.product, &product);
+		write_labelled(a, m, &customer, &product, a->remap_new[r.event],
+		    r.time, &a->prod.flag[r.product],
+		    label_of(a, r.product, 0), label_of(a, r.product, 1));
+	}
+}
+
+static struct merge *merging;	/* each_old's callbacks take the app only */
+
+static int
+write_old(struct app *a, const struct old_record *o, uint64_t i,
+    const msgpack_object *rec, struct stream_reader *r)
+{
+	struct merge *m = merging;
+	uint8_t event = a->remap_old[o->event];
+	const unsigned char *raw;
+	size_t len;
+	uint32_t l;
+
+	(void)rec;
+	write_new_before(a, m, o->time);	/* equal times: old first */
+	if (turned(a, o, i))
+		return 0;
+	/* A new product's name goes with its first record written, a new row
+	   or its first old record, unless bots took that: its later old
+	   records carry none and need none. */
+	if (a->mark[i] & (a->turned > 0 ? M_PRODUCT : M_FIRST)) {
+		uint32_t pr = intern_find(a->products, &o->product);
+
+		write_labelled(a, m, &o->customer, &o->product, event, o->time,
+		    &a->prod.flag[pr], label_of(a, pr, 0), label_of(a, pr, 1));
+		return 0;
+	}
+	if (a->lost.ids != NULL &&
+	    (l = intern_find(a->lost.ids, &o->product)) != NONE) {
+		write_labelled(a, m, &o->customer, &o->product, event, o->time,
+		    &a->lost.flag[l], a->lost.label[0][l], a->lost.label[1][l]);
+		return 0;
+	}
+	if (a->same_events && (raw = stream_record_bytes(r, &len)) != NULL) {
+		stream_write_record(m->w, raw, len);
+		return 0;
+	}
+	prep_pack_record(m->w, &(struct prep_record){ &o->customer, &o->product,
+	    event, o->time,
+	    o->label[0] ? o->label[0]->via.str.ptr : NULL,
+	    o->label[0] ? o->label[0]->via.str.size : 0,
+	    o->label[1] ? o->label[1]->via.str.ptr : NULL,
+	    o->label[1] ? o->label[1]->via.str.size : 0 }, a->has_category);
+	return 0;
+}
+
+static int
+write_all(struct app *a, FILE *out)
+{
+	struct prep_header h = { .events = a->events, .nevents = a->nevents,
+	    .counts = &a->count, .appended_to = a->old_name };
+	struct merge m = { .rows = prep_nrows(a->p) };
+	char **strings;
+	size_t nstrings;
+	int got;
+
+	list_bots(a, &h, &strings, &nstrings);
+	m.w = stream_writer_new(out);
+	prep_write_header(a->p, m.w, &h);
+	stream_writer_fingerprint(m.w);
+	merging = &m;
+	got = each_old(a, write_old);
+	if (got == 0)
+		write_new_before(a, &m, INT64_MAX);
+	for (size_t i = 0; i < nstrings; i++)
+		free(strings[i]);
+	free(strings);
+	free((void *)h.bot_customers);
+	free((void *)h.bot_labels);
+	if (stream_writer_finish(m.w) < 0)
+		return -2;
+	return got < 0 ? -1 : 0;
+}
+
+static void
+app_free(struct app *a)
+{
+	free(a->cflag);
+	free(a->old_rows);
+	labelled_free(&a->prod);
+	if (a->lost.ids != NULL)
+		labelled_free(&a->lost);
+	for (size_t i = 0; i < a->nevents; i++)
+		free((void *)a->events[i]);
+	free(a->days);
+	free(a->dup);
+	free(a->mark);
+	free(a->customer_filter.bits);
+	free(a->product_filter.bits);
+	stream_reader_free(a->head);
+}
+
+int
+prep_append(struct prep *p, FILE *old, const char *old_name, FILE *out,
+    struct prep_counts *result, char *err, size_t errlen)
+{
+	struct app a = { .p = p, .old = old, .old_name = old_name, .err = err,
+	    .errlen = errlen, .has_category = prep_has_category(p) };
+	int ret = -1;
+
+	a.customers = prep_customers(p);
+	a.products = prep_products(p);
+	intern_reindex(a.customers);
+	intern_reindex(a.products);
+	filter_build(&a.customer_filter, a.customers);
+	filter_build(&a.product_filter, a.products);
+	a.nc = intern_count(a.customers);
+	a.np = intern_count(a.products);
+	a.cflag = xcalloc(a.nc + 1, 1);
+	a.old_rows = xcalloc(a.nc + 1, sizeof(*a.old_rows));
+	labelled_init(&a.prod, a.np);
+	if (open_old(&a, &a.head) < 0 || read_old_header(&a) < 0 ||
+	    merge_events(&a) < 0)
+		goto out;
+	index_new_rows(&a);
+	old_bot_labels(&a);
+	if (each_old(&a, survey) < 0)
+		goto out;
+	find_bots(&a);
+	count_new(&a);
+	if (a.turned > 0 && drop_turned(&a) < 0)
+		goto out;
+	span(&a);
+	ret = write_all(&a, out);
+	*result = a.count;
+out:
+	app_free(&a);
+	return ret;
+}
