@@ -58,6 +58,8 @@ struct labelled {
 	size_t n;
 };
 
+struct merge;
+
 struct app {
 	struct prep *p;
 	struct intern *customers, *products;	/* the new rows' */
@@ -91,9 +93,10 @@ struct app {
 	uint8_t *mark;			/* per old record */
 	size_t mark_cap;
 	uint64_t nrecords;
-	uint64_t nrecords_kept;		/* 0: none of the old records stays */
+	int old_kept;			/* whether an old record stays */
 	int64_t old_first, old_last;	/* of the records kept */
 	size_t turned;			/* old customers who became bots */
+	struct merge *merge;		/* while writing */
 };
 
 static uint64_t
@@ -421,12 +424,12 @@ open_old(struct app *a, struct stream_reader **r)
 }
 
 /*
- * Reads every old record, calling each(a, record, index) on it; stops at
- * the first that returns -1.
+ * Reads every old record, calling each(a, record, its index, the reader)
+ * on it; stops at the first call that returns -1.
  */
 static int
 each_old(struct app *a, int (*each)(struct app *, const struct old_record *,
-    uint64_t, const msgpack_object *, struct stream_reader *))
+    uint64_t, struct stream_reader *))
 {
 	struct stream_reader *r;
 	const msgpack_object *rec;
@@ -439,7 +442,7 @@ each_old(struct app *a, int (*each)(struct app *, const struct old_record *,
 		return -1;
 	while ((got = stream_read(r, &rec, a->err, a->errlen)) == 1) {
 		if (check_record(a, r, rec, &o, previous) < 0 ||
-		    each(a, &o, i++, rec, r) < 0) {
+		    each(a, &o, i++, r) < 0) {
 			stream_reader_free(r);
 			return -1;
 		}
@@ -469,7 +472,7 @@ note_labels(struct labelled *l, uint32_t at, const struct old_record *o)
 /* The first read: what the new rows' customers and products had before. */
 static int
 survey(struct app *a, const struct old_record *o, uint64_t i,
-    const msgpack_object *rec, struct stream_reader *r)
+    struct stream_reader *r)
 {
 	uint32_t c = filtered_find(&a->customer_filter, a->customers,
 	    &o->customer);
@@ -477,14 +480,14 @@ survey(struct app *a, const struct old_record *o, uint64_t i,
 	    &o->product);
 	uint8_t m = (c != NONE ? M_CUSTOMER : 0) | (pr != NONE ? M_PRODUCT : 0);
 
-	(void)rec;
 	(void)r;
 	if (i == 0)
 		a->old_first = o->time;
 	a->old_last = o->time;
 	a->mark = xgrow(a->mark, &a->mark_cap, i + 1, 1);
 	a->mark[i] = m;
-	a->nrecords = a->nrecords_kept = i + 1;
+	a->nrecords = i + 1;
+	a->old_kept = 1;
 	if (pr != NONE) {
 		if (!(a->prod.flag[pr] & P_OLD))
 			a->mark[i] |= M_FIRST;
@@ -609,9 +612,8 @@ turned(const struct app *a, const struct old_record *o, uint64_t i)
 
 static int
 collect_lost(struct app *a, const struct old_record *o, uint64_t i,
-    const msgpack_object *rec, struct stream_reader *r)
+    struct stream_reader *r)
 {
-	(void)rec;
 	(void)r;
 	if (turned(a, o, i) && !(a->mark[i] & M_PRODUCT))
 		intern_add(a->lost.ids, &o->product, NULL);
@@ -641,12 +643,11 @@ labelled_free(struct labelled *l)
 
 static int
 keep_lost(struct app *a, const struct old_record *o, uint64_t i,
-    const msgpack_object *rec, struct stream_reader *r)
+    struct stream_reader *r)
 {
 	uint32_t l = intern_find(a->lost.ids, &o->product);
 	int gone = turned(a, o, i);
 
-	(void)rec;
 	(void)r;
 	if (!gone) {
 		if (a->old_first == INT64_MAX)
@@ -688,7 +689,7 @@ drop_turned(struct app *a)
 		if (!(a->lost.flag[l] & P_OLD_KEPT))
 			a->count.products--;
 	if (a->old_first == INT64_MAX)	/* none of the old rows stays */
-		a->nrecords_kept = 0;
+		a->old_kept = 0;
 	return 0;
 }
 
@@ -698,7 +699,7 @@ span(struct app *a)
 {
 	struct prep_counts *c = &a->count;
 
-	if (a->nrecords_kept > 0) {
+	if (a->old_kept) {
 		if (a->old_first < c->first_time)
 			c->first_time = a->old_first;
 		if (a->old_last > c->last_time)
@@ -889,19 +890,16 @@ write_new_before(struct app *a, struct merge *m, int64_t time)
 	}
 }
 
-static struct merge *merging;	/* each_old's callbacks take the app only */
-
 static int
 write_old(struct app *a, const struct old_record *o, uint64_t i,
-    const msgpack_object *rec, struct stream_reader *r)
+    struct stream_reader *r)
 {
-	struct merge *m = merging;
+	struct merge *m = a->merge;
 	uint8_t event = a->remap_old[o->event];
 	const unsigned char *raw;
 	size_t len;
 	uint32_t l;
 
-	(void)rec;
 	write_new_before(a, m, o->time);	/* equal times: old first */
 	if (turned(a, o, i))
 		return 0;
@@ -948,7 +946,7 @@ write_all(struct app *a, FILE *out)
 	m.w = stream_writer_new(out);
 	prep_write_header(a->p, m.w, &h);
 	stream_writer_fingerprint(m.w);
-	merging = &m;
+	a->merge = &m;
 	got = each_old(a, write_old);
 	if (got == 0)
 		write_new_before(a, &m, INT64_MAX);

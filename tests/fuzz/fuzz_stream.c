@@ -4,8 +4,9 @@
  * file, whose every product is walked, formatted and looked up, and a new
  * product is targeted by a name and by the first record's category (the
  * name and category indexes of a product-aware model); and read as a
- * shard's feature bounds, combined with themselves, and as a shard's
- * audience part, merged into a model.
+ * shard's feature bounds, combined with themselves, as a shard's
+ * audience part, merged into a model, and as an interactions stream that
+ * a few new rows are appended to (aud-prepare --append).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,10 +15,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "append.h"
 #include "audfmt.h"
 #include "audparts.h"
 #include "boundstream.h"
 #include "model.h"
+#include "prepare.h"
 #include "stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -154,6 +157,44 @@ read_part(const uint8_t *data, size_t size)
 	close(fd);
 }
 
+/* New rows that meet the seeds' ids (tests/fixtures/append-*.csv), a
+   customer's fourth of a day among them, for the bot rule (threshold 3). */
+static const char new_rows[] =
+    "customer_id,product_id,event,event_date,product_name\n"
+    "c1,p1,view,2023-01-01T10:00:00Z,Mug\n"
+    "c2,p2,cart,2023-01-02T09:00:00Z,\n"
+    "c2,p5,buy,2023-01-02T09:30:00Z,Fork\n"
+    "c1,p9,view,2023-01-01T12:00:00Z,\n"
+    "7,8,view,2022-12-31T23:00:00Z,Cup\n";
+
+static void
+read_append(const uint8_t *data, size_t size)
+{
+	static FILE *sink;
+	struct prep_params par = { .time_format = { TIME_ISO },
+	    .time_format_arg = "iso", .bot_threshold = 3, .name = "new" };
+	struct prep_counts counts;
+	struct prep *p;
+	FILE *csv, *old;
+	char err[512];
+
+	if (sink == NULL && (sink = fopen("/dev/null", "w")) == NULL)
+		abort();
+	if ((p = prep_new(&par, err, sizeof(err))) == NULL)
+		abort();
+	csv = fmemopen((void *)new_rows, sizeof(new_rows) - 1, "rb");
+	old = fmemopen((void *)data, size, "rb");
+	if (csv != NULL && old != NULL && prep_read(p, csv, 0, -1) == 0) {
+		prep_clean(p);
+		prep_append(p, old, "fuzz", sink, &counts, err, sizeof(err));
+	}
+	if (csv != NULL)
+		fclose(csv);
+	if (old != NULL)
+		fclose(old);
+	prep_free(p);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -161,5 +202,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	read_model(data, size);
 	read_bounds(data, size);
 	read_part(data, size);
+	read_append(data, size);
 	return 0;
 }
