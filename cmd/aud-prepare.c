@@ -17,6 +17,7 @@
 #include "append.h"
 #include "cli.h"
 #include "output.h"
+#include "pieces.h"
 #include "prepare.h"
 #include "shard.h"
 #include "timeparse.h"
@@ -33,6 +34,9 @@ struct options {
 	int dry_run;
 	int64_t shards;			/* 0: one stream */
 	const char *append;		/* --append's stream, or NULL */
+	int merge;			/* --merge: the inputs are pieces */
+	const char *const *pieces;
+	size_t npieces;
 	struct prep_counts appended;	/* and the counts of the result */
 	const char *max_drop_share_arg;
 	struct common_options common;
@@ -64,6 +68,7 @@ help(void)
 	    "      -o retail.aud online_retail.csv\n"
 	    "\n"
 	    "Usage: aud-prepare [options] [-o FILE] [CSV|-]\n"
+	    "       aud-prepare --merge [-o FILE] PIECE...\n"
 	    "\n"
 	    "Options:\n"
 	    "  --customer-col COL   customer id column, a name or a 1-based number\n"
@@ -95,6 +100,8 @@ help(void)
 	    "                       replaced by 0 to N-1 (e.g. -o 'parts/%%d.aud')\n"
 	    "  --append OLD         the stream OLD (a file aud-prepare wrote) with the\n"
 	    "                       CSV's rows merged in, as if prepared at once\n"
+	    "  --merge PIECE...     instead of a CSV, streams aud-prepare wrote from\n"
+	    "                       separate exports, cleaned together as if at once\n"
 	    "\n%s", cli_common_options_help);
 	exit(0);
 }
@@ -177,9 +184,10 @@ parse_options(int argc, char **argv, struct options *opt)
 	    O_NO_HEADER,
 	    O_EVENT_VALUE, O_TIME_FORMAT, O_BOT_THRESHOLD, O_STRICT,
 	    O_MAX_DROP_SHARE, O_DELIMITER, O_KEEP_IF, O_DROP_IF, O_EVENT_MAP,
-	    O_DRY_RUN, O_SHARDS, O_APPEND };
+	    O_DRY_RUN, O_SHARDS, O_APPEND, O_MERGE };
 	static const struct option longopts[] = {
 		{ "append", required_argument, NULL, O_APPEND },
+		{ "merge", no_argument, NULL, O_MERGE },
 		{ "bot-threshold", required_argument, NULL, O_BOT_THRESHOLD },
 		{ "category-col", required_argument, NULL, O_CATEGORY },
 		{ "customer-col", required_argument, NULL, O_CUSTOMER },
@@ -259,6 +267,9 @@ parse_options(int argc, char **argv, struct options *opt)
 		case O_APPEND:
 			opt->append = optarg;
 			break;
+		case O_MERGE:
+			opt->merge = 1;
+			break;
 		case O_BOT_THRESHOLD:
 			if (cli_parse_int(optarg, 0, UINT32_MAX - 1,
 			    &opt->par.bot_threshold) < 0)
@@ -269,7 +280,17 @@ parse_options(int argc, char **argv, struct options *opt)
 			cli_common_option(c, optarg, &opt->common, &tool);
 		}
 	}
-	opt->input = cli_one_input(argc, argv, optind, usage);
+	if (opt->merge) {
+		if (optind == argc)
+			cli_usage_error(usage, "--merge needs the pieces to merge");
+		if (opt->shards > 0 || opt->dry_run || opt->append != NULL)
+			cli_usage_error(usage, "--merge excludes %s", opt->shards > 0 ?
+			    "--shards" : opt->dry_run ? "--dry-run" : "--append");
+		opt->pieces = (const char *const *)argv + optind;
+		opt->npieces = (size_t)(argc - optind);
+		opt->input = argv[optind];
+	} else
+		opt->input = cli_one_input(argc, argv, optind, usage);
 	if (opt->shards > 0 && !opt->dry_run && !shard_pattern(opt->common.output))
 		cli_usage_error(usage, "--shards needs -o with one %%d where the "
 		    "shard's number goes");
@@ -508,6 +529,36 @@ open_input(const char *path, uint64_t *size)
 	return in;
 }
 
+static void
+read_csv(const struct options *opt, struct prep *p, struct outputs *out)
+{
+	uint64_t size;
+	FILE *in = open_input(opt->input, &size);
+
+	switch (prep_read(p, in, size, opt->common.quiet ? -1 : STDERR_FILENO)) {
+	case -2:
+		abort_all(out->out, out->n);
+		cli_usage_error(usage, "%s", prep_error(p));
+	case -1:
+		errx(EXIT_DATA, "%s", prep_error(p));
+	}
+	if (in != stdin)
+		fclose(in);
+	if (!opt->common.quiet)
+		warn_bad_times(opt, p);
+}
+
+static void
+read_pieces(const struct options *opt, struct prep *p, struct outputs *out)
+{
+	char err[512];
+
+	if (pieces_read(p, opt->pieces, opt->npieces, err, sizeof(err)) < 0) {
+		abort_all(out->out, out->n);
+		errx(EXIT_DATA, "%s", err);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -538,18 +589,10 @@ main(int argc, char **argv)
 		return fflush(stdout) == 0 ? 0 : EXIT_DATA;
 	}
 	open_outputs(&opt, &out);
-	in = open_input(opt.input, &size);
-	switch (prep_read(p, in, size, opt.common.quiet ? -1 : STDERR_FILENO)) {
-	case -2:
-		abort_all(out.out, out.n);
-		cli_usage_error(usage, "%s", prep_error(p));
-	case -1:
-		errx(EXIT_DATA, "%s", prep_error(p));
-	}
-	if (in != stdin)
-		fclose(in);
-	if (!opt.common.quiet)
-		warn_bad_times(&opt, p);
+	if (opt.merge)
+		read_pieces(&opt, p, &out);
+	else
+		read_csv(&opt, p, &out);
 	prep_clean(p);
 	check_survivors(&opt, p, out.out, out.n);
 	/* 1: the reader went away, a quiet end with nothing to report. */

@@ -15,6 +15,7 @@
 #include "append.h"
 #include "intern.h"
 #include "prepare.h"
+#include "prepared.h"
 #include "stream.h"
 #include "timeparse.h"
 #include "xalloc.h"
@@ -78,7 +79,7 @@ struct app {
 	size_t errlen;
 
 	struct stream_reader *head;	/* the first read, kept for its header */
-	const msgpack_object *old_events;
+	const msgpack_object *old_events, *bot_ids, *bot_labels;
 	struct prep_counts count;	/* the old stream's, then the result's */
 
 	const char *events[MAX_EVENTS];	/* the dictionary written, sorted */
@@ -295,81 +296,31 @@ merge_events(struct app *a)
 	return 0;
 }
 
-static int
-get_count(const msgpack_object *map, const char *key, uint64_t *v)
-{
-	const msgpack_object *o = mp_map_get(map, key);
-	int64_t x;
-
-	if (o == NULL || mp_get_int64(o, &x) < 0 || x < 0)
-		return -1;
-	*v = (uint64_t)x;
-	return 0;
-}
-
 /* The old stream's counts, and whether it can be appended to. */
 static int
 read_old_header(struct app *a)
 {
-	static const char *const want[] = { "customer_id", "product_id", "event",
-	    "time", "product_name", "category" };
-	static const char *const dropped[PREP_NCAUSES] = { "missing_customer",
-	    "missing_product", "missing_event", "bad_time" };
-	const msgpack_object *prov = stream_header_get(a->head, "provenance");
-	const msgpack_object *d, *dicts = stream_header_get(a->head, "dicts");
-	size_t nf = stream_nfields(a->head);
-	uint64_t threshold = 0;
-	struct prep_counts *c = &a->count;
+	struct prepared h;
 	char buf[32];
 
-	if (stream_expect_kind(a->head, "interactions", a->err, a->errlen) < 0)
+	if (prepared_header(a->head, &h, a->err, a->errlen) < 0)
 		return -1;
-	if (nf != 5 + (size_t)a->has_category) {
-		if (nf == 6 && !a->has_category)
-			return fail(a, "%s: has categories, the new rows none "
-			    "(give --category-col)%s", "");
-		if (nf == 5 && a->has_category)
-			return fail(a, "%s: has no categories, the new rows "
-			    "have them (--category-col)%s", "");
-		return fail(a, "%s: not a stream of aud-prepare%s", "");
-	}
-	for (size_t i = 0; i < nf; i++)
-		if (strcmp(stream_field(a->head, i), want[i]) != 0)
-			return fail(a, "%s: not a stream of aud-prepare (field "
-			    "%s)", stream_field(a->head, i));
-	if (prov == NULL || mp_map_get(prov, "shard") != NULL)
-		return fail(a, "%s: %s", prov == NULL ? "has no provenance" :
-		    "is one shard: append to the stream of all customers");
-	if (mp_map_get(prov, "bot_customer_ids") == NULL)
-		return fail(a, "%s: written by an older aud-prepare, without "
-		    "its bots%s: prepare it again to append to it", "");
-	if (get_count(prov, "bot_threshold", &threshold) < 0 ||
-	    threshold != (uint64_t)prep_bot_threshold(a->p)) {
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)threshold);
+	if (h.has_category != a->has_category)
+		return fail(a, "%s: %s", h.has_category ? "has categories, the "
+		    "new rows none (give --category-col)" : "has no categories, "
+		    "the new rows have them (--category-col)");
+	if (h.shard[1] > 0)
+		return fail(a, "%s: %s", "is one shard: append to the stream of "
+		    "all customers");
+	if (h.bot_threshold != (uint64_t)prep_bot_threshold(a->p)) {
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)h.bot_threshold);
 		return fail(a, "%s: prepared with --bot-threshold %s: append with "
 		    "the same", buf);
 	}
-	d = mp_map_get(prov, "dropped");
-	if (get_count(prov, "rows_read", &c->rows_read) < 0 ||
-	    get_count(prov, "rows_filtered", &c->filtered) < 0 || d == NULL ||
-	    get_count(d, "duplicates", &c->duplicates) < 0 ||
-	    get_count(d, "bot_rows", &c->bot_rows) < 0 ||
-	    get_count(prov, "bot_customers", &c->bot_customers) < 0 ||
-	    get_count(prov, "rows_written", &c->written) < 0 ||
-	    get_count(prov, "customers_written", &c->customers) < 0 ||
-	    get_count(prov, "products_written", &c->products) < 0)
-		return fail(a, "%s: the provenance lacks aud-prepare's counts%s", "");
-	for (int i = 0; i < PREP_NCAUSES; i++)
-		if (get_count(d, dropped[i], &c->dropped[i]) < 0)
-			return fail(a, "%s: the provenance lacks the count %s",
-			    dropped[i]);
-	a->old_events = dicts != NULL ? mp_map_get(dicts, "event") : NULL;
-	if (a->old_events == NULL || a->old_events->type != MSGPACK_OBJECT_ARRAY ||
-	    a->old_events->via.array.size > MAX_EVENTS)
-		return fail(a, "%s: no event dictionary%s", "");
-	for (size_t i = 0; i < a->old_events->via.array.size; i++)
-		if (a->old_events->via.array.ptr[i].type != MSGPACK_OBJECT_STR)
-			return fail(a, "%s: no event dictionary%s", "");
+	a->count = h.counts;
+	a->old_events = h.events;
+	a->bot_ids = h.bot_ids;
+	a->bot_labels = h.bot_labels;
 	return 0;
 }
 
@@ -523,12 +474,10 @@ survey(struct app *a, const struct old_record *o, uint64_t i,
 static void
 find_bots(struct app *a)
 {
-	const msgpack_object *ids = mp_map_get(stream_header_get(a->head,
-	    "provenance"), "bot_customer_ids");
+	const msgpack_object *ids = a->bot_ids;
 	uint64_t threshold = (uint64_t)prep_bot_threshold(a->p);
 
-	for (size_t i = 0; ids->type == MSGPACK_OBJECT_ARRAY &&
-	    i < ids->via.array.size; i++) {
+	for (size_t i = 0; i < ids->via.array.size; i++) {
 		struct id id;
 		uint32_t c;
 
@@ -720,19 +669,6 @@ label_of(const struct app *a, uint32_t pr, int which)
 	return old != NULL ? old : prep_label(a->p, which, pr);
 }
 
-static int
-cmp_id(const void *x, const void *y)
-{
-	return id_compare(x, y);
-}
-
-static int
-cmp_bot_label(const void *x, const void *y)
-{
-	return id_compare(&((const struct prep_bot_label *)x)->product,
-	    &((const struct prep_bot_label *)y)->product);
-}
-
 static void
 add_label(struct prep_header *h, size_t *cap, const struct id *product,
     const char *name, const char *category)
@@ -765,10 +701,8 @@ label_text(const msgpack_object *o, char **copy)
 static void
 list_bots(struct app *a, struct prep_header *h, char ***strings, size_t *ns)
 {
-	const msgpack_object *prov = stream_header_get(a->head, "provenance");
-	const msgpack_object *ids = mp_map_get(prov, "bot_customer_ids");
-	const msgpack_object *labels = mp_map_get(prov, "bot_product_labels");
-	size_t nids = ids->type == MSGPACK_OBJECT_ARRAY ? ids->via.array.size : 0;
+	const msgpack_object *ids = a->bot_ids, *labels = a->bot_labels;
+	size_t nids = ids->via.array.size;
 	size_t cap = 0, n = 0;
 	struct id *bots = xmalloc((nids + a->nc + 1) * sizeof(*bots));
 
@@ -778,15 +712,12 @@ list_bots(struct app *a, struct prep_header *h, char ***strings, size_t *ns)
 	for (size_t c = 0; c < a->nc; c++)
 		if ((a->cflag[c] & C_BOT) && !(a->cflag[c] & C_KNOWN_BOT))
 			intern_get(a->customers, (uint32_t)c, &bots[n++]);
-	qsort(bots, n, sizeof(*bots), cmp_id);
 	h->bot_customers = bots;
 	h->nbot_customers = n;
 
-	*strings = xcalloc(2 * (labels != NULL && labels->type ==
-	    MSGPACK_OBJECT_ARRAY ? labels->via.array.size : 0) + 1, sizeof(char *));
+	*strings = xcalloc(2 * labels->via.array.size + 1, sizeof(char *));
 	*ns = 0;
-	for (size_t i = 0; labels != NULL && labels->type == MSGPACK_OBJECT_ARRAY &&
-	    i < labels->via.array.size; i++) {
+	for (size_t i = 0; i < labels->via.array.size; i++) {
 		const msgpack_object *e = &labels->via.array.ptr[i];
 		struct id product;
 		const char *name, *category;
@@ -820,20 +751,16 @@ list_bots(struct app *a, struct prep_header *h, char ***strings, size_t *ns)
 		add_label(h, &cap, &product, a->lost.label[0][l],
 		    a->lost.label[1][l]);
 	}
-	if (h->nbot_labels > 1)
-		qsort((void *)h->bot_labels, h->nbot_labels,
-		    sizeof(*h->bot_labels), cmp_bot_label);
+	prep_sort_bots(h);
 }
 
 /* The old labels of new products that only bots had touched before. */
 static void
 old_bot_labels(struct app *a)
 {
-	const msgpack_object *labels = mp_map_get(stream_header_get(a->head,
-	    "provenance"), "bot_product_labels");
+	const msgpack_object *labels = a->bot_labels;
 
-	for (size_t i = 0; labels != NULL && labels->type == MSGPACK_OBJECT_ARRAY &&
-	    i < labels->via.array.size; i++) {
+	for (size_t i = 0; i < labels->via.array.size; i++) {
 		const msgpack_object *e = &labels->via.array.ptr[i];
 		struct id product;
 		uint32_t pr;

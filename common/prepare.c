@@ -93,6 +93,12 @@ struct prep {
 	uint8_t *bot;			/* per customer: 1 for a bot */
 	uint8_t *product_kept;		/* per product: 1 when a row is kept;
 					   NULL: every product's is */
+	uint8_t *known_bot;		/* per customer, --merge: a piece's bot */
+	size_t known_bot_cap;
+	int label_only;			/* --merge: a product with no row */
+	size_t pieces;			/* --merge: the pieces merged, or 0 */
+	uint64_t piece_dropped;		/* and the rows they had dropped */
+	uint32_t piece_shard[2];	/* and their shard, when count > 0 */
 	struct prep_counts count;
 	struct prep_example example[PREP_NCAUSES][PREP_SHOWN];
 	volatile uint64_t bytes_read;
@@ -827,8 +833,13 @@ mark_bots(struct prep *p, const uint32_t *order, uint8_t *drop)
 	uint64_t threshold = (uint64_t)p->par.bot_threshold;
 
 	advise_huge(dc, nc * sizeof(*dc));
-	for (size_t c = 0; c < nc; c++)
+	for (size_t c = 0; c < nc; c++) {
 		dc[c].day = INT32_MIN, dc[c].count = 0;
+		if (c < p->known_bot_cap && p->known_bot[c]) {
+			dc[c].count = BOT;
+			p->count.bot_customers++;
+		}
+	}
 	for (size_t k = 0; k < p->n; k++) {
 		struct day_count *d = &dc[p->customer[order[k]]];
 		int32_t day = (int32_t)time_day(p->time[k]);
@@ -839,7 +850,7 @@ mark_bots(struct prep *p, const uint32_t *order, uint8_t *drop)
 			d->day = day;
 			d->count = 0;
 		}
-		if (++d->count > threshold) {
+		if (threshold > 0 && ++d->count > threshold) {
 			d->count = BOT;
 			p->count.bot_customers++;
 		}
@@ -961,10 +972,13 @@ prep_write_header(const struct prep *p, struct stream_writer *w,
 		stream_pack_cstr(pk, h->events[i]);
 
 	stream_pack_cstr(pk, "provenance");
-	msgpack_pack_map(pk, 20 + (h->shard != NULL) + (h->appended_to != NULL));
+	msgpack_pack_map(pk, 20 + (h->shard != NULL) + (h->appended_to != NULL) +
+	    (p->pieces > 0));
 	stream_pack_provenance(pk, "aud-prepare", p->name);
 	if (h->appended_to != NULL)
 		stream_pack_kv_str(pk, "appended_to", h->appended_to);
+	if (p->pieces > 0)
+		stream_pack_kv_uint(pk, "merged_pieces", p->pieces);
 	if (h->shard != NULL) {
 		stream_pack_cstr(pk, "shard");
 		msgpack_pack_map(pk, 2);
@@ -1014,13 +1028,53 @@ cmp_bot_label(const void *a, const void *b)
 	    &((const struct prep_bot_label *)b)->product);
 }
 
+void
+prep_sort_bots(struct prep_header *h)
+{
+	if (h->nbot_customers > 1)
+		qsort((void *)h->bot_customers, h->nbot_customers,
+		    sizeof(*h->bot_customers), cmp_id);
+	if (h->nbot_labels > 1)
+		qsort((void *)h->bot_labels, h->nbot_labels,
+		    sizeof(*h->bot_labels), cmp_bot_label);
+}
+
 /*
  * h's bot lists, from the bot flags and the products that kept no row,
  * sorted by id so that they do not depend on the input's order. Freed by
  * the caller (h's two arrays).
  */
+/* One shard's part of a run: which shard is whose, and where each product
+   has rows (touched) and rows kept, as bits by product and shard. */
+struct shard_view {
+	const uint32_t *shard;
+	size_t nshards;
+	uint32_t s;
+	const uint64_t *touched, *kept;
+};
+
+static int seen_in(const uint64_t *seen, size_t nshards, uint32_t pr,
+    uint32_t sh);
+
+/* Whether product pr had rows that passed the checks, none kept (in v's
+   shard, when v is not NULL). */
+static int
+bot_only(const struct prep *p, const struct shard_view *v, uint32_t pr)
+{
+	if (v != NULL)
+		return seen_in(v->touched, v->nshards, pr, v->s) &&
+		    !seen_in(v->kept, v->nshards, pr, v->s);
+	return p->product_kept != NULL && !p->product_kept[pr];
+}
+
+/*
+ * h's bot lists, of v's shard or (v NULL) of the run, from the bot flags
+ * and the products that kept no row, sorted by id so that they do not
+ * depend on the input's order. Freed by the caller (h's two arrays).
+ */
 static void
-list_bots(const struct prep *p, struct prep_header *h)
+list_bots(const struct prep *p, const struct shard_view *v,
+    struct prep_header *h)
 {
 	size_t nc = intern_count(p->customers), np = intern_count(p->products);
 	struct id *ids = xmalloc((p->count.bot_customers + 1) * sizeof(*ids));
@@ -1028,37 +1082,39 @@ list_bots(const struct prep *p, struct prep_header *h)
 	size_t n = 0, nl = 0, cap = 0;
 
 	for (size_t c = 0; p->bot != NULL && c < nc; c++)
-		if (p->bot[c])
+		if (p->bot[c] && (v == NULL || v->shard[c] == v->s))
 			intern_get(p->customers, (uint32_t)c, &ids[n++]);
-	qsort(ids, n, sizeof(*ids), cmp_id);
-	for (size_t pr = 0; p->product_kept != NULL && pr < np; pr++) {
+	for (size_t pr = 0; pr < np; pr++) {
 		const char *name = label_of(&p->label[0], (uint32_t)pr);
 		const char *category = label_of(&p->label[1], (uint32_t)pr);
 
-		if (p->product_kept[pr] || (name == NULL && category == NULL))
+		if ((name == NULL && category == NULL) ||
+		    !bot_only(p, v, (uint32_t)pr))
 			continue;
 		labels = xgrow(labels, &cap, nl + 1, sizeof(*labels));
 		intern_get(p->products, (uint32_t)pr, &labels[nl].product);
 		labels[nl].name = name;
 		labels[nl++].category = category;
 	}
-	if (nl > 1)
-		qsort(labels, nl, sizeof(*labels), cmp_bot_label);
 	h->bot_customers = ids;
 	h->nbot_customers = n;
 	h->bot_labels = labels;
 	h->nbot_labels = nl;
+	prep_sort_bots(h);
 }
 
-/* The header of a stream of rows counted in c, of shard shard (NULL: all). */
+/* The header of a stream of rows counted in c, of v's shard (NULL: all). */
 static void
 write_header(const struct prep *p, struct stream_writer *w, const char **events,
-    const struct prep_counts *c, const uint32_t *shard)
+    const struct prep_counts *c, const struct shard_view *v)
 {
+	uint32_t which[2] = { v ? v->s : 0, v ? (uint32_t)v->nshards : 0 };
 	struct prep_header h = { .events = events, .nevents = p->nevents,
-	    .counts = c, .shard = shard };
+	    .counts = c, .shard = v ? which : NULL };
 
-	list_bots(p, &h);
+	if (v == NULL && p->piece_shard[1] > 0)	/* a --merge of one shard */
+		h.shard = p->piece_shard;
+	list_bots(p, v, &h);
 	prep_write_header(p, w, &h);
 	free((void *)h.bot_customers);
 	free((void *)h.bot_labels);
@@ -1077,7 +1133,8 @@ count_kept(struct prep *p)
 	struct prep_counts *c = &p->count;
 	size_t a = 0, b = p->n;
 
-	c->written = p->n - c->duplicates - c->bot_rows;
+	/* Rows the pieces of a --merge had dropped are counted, not held. */
+	c->written = p->n - (c->duplicates + c->bot_rows - p->piece_dropped);
 	while (a < p->n && p->drop[a])
 		a++;
 	while (b > a && p->drop[b - 1])
@@ -1086,7 +1143,7 @@ count_kept(struct prep *p)
 	c->last_time = a < b ? p->time[b - 1] : 0;
 	c->customers = intern_count(p->customers) - c->bot_customers;
 	c->products = intern_count(p->products);
-	if (c->bot_rows > 0) {
+	if (c->bot_rows > 0 || p->label_only) {
 		uint8_t *seen = xcalloc(intern_count(p->products) + 1, 1);
 
 		c->products = 0;
@@ -1212,9 +1269,9 @@ prep_write(struct prep *p, FILE *out)
  */
 static void
 count_shards(const struct prep *p, const uint32_t *shard, size_t nshards,
-    struct prep_counts *c)
+    struct prep_counts *c, struct shard_view *v)
 {
-	uint64_t *seen = new_seen(p, nshards);
+	uint64_t *seen = new_seen(p, nshards), *touched = new_seen(p, nshards);
 	uint8_t *customer_seen = xcalloc(intern_count(p->customers) + 1, 1);
 
 	for (size_t s = 0; s < nshards; s++) {
@@ -1226,6 +1283,7 @@ count_shards(const struct prep *p, const uint32_t *shard, size_t nshards,
 		uint32_t r = p->order[k], cu = p->customer[r], pr = p->product[r];
 		struct prep_counts *t = &c[shard[cu]];
 
+		set_seen(touched, nshards, pr, shard[cu]);
 		if (p->drop[k])
 			continue;
 		if (t->written++ == 0)
@@ -1241,7 +1299,8 @@ count_shards(const struct prep *p, const uint32_t *shard, size_t nshards,
 		}
 	}
 	free(customer_seen);
-	free(seen);
+	v->touched = touched;
+	v->kept = seen;
 }
 
 int
@@ -1253,6 +1312,7 @@ prep_write_shards(struct prep *p, FILE **out, uint32_t nshards)
 	struct prep_counts *c = xmalloc(nshards * sizeof(*c));
 	uint8_t remap[MAX_EVENTS];
 	const char *events[MAX_EVENTS];
+	struct shard_view view = { shard, nshards, 0, NULL, NULL };
 	int ret = 0;
 
 	for (size_t i = 0; i < nc; i++) {
@@ -1261,15 +1321,16 @@ prep_write_shards(struct prep *p, FILE **out, uint32_t nshards)
 		intern_get(p->customers, (uint32_t)i, &id);
 		shard[i] = shard_of(&id, nshards);
 	}
-	count_shards(p, shard, nshards, c);
+	count_shards(p, shard, nshards, c, &view);
 	sort_events(p, remap, events);
 	for (uint32_t s = 0; s < nshards; s++) {
-		uint32_t which[2] = { s, nshards };
-
+		view.s = s;
 		w[s] = stream_writer_new(out[s]);
-		write_header(p, w[s], events, &c[s], which);
+		write_header(p, w[s], events, &c[s], &view);
 		stream_writer_fingerprint(w[s]);
 	}
+	free((void *)view.touched);
+	free((void *)view.kept);
 	write_records(p, w, shard, nshards, remap);
 	for (uint32_t s = 0; s < nshards; s++)
 		if (stream_writer_finish(w[s]) < 0)
@@ -1354,7 +1415,7 @@ prep_clean(struct prep *p)
 	mark_duplicates(p, p->order, p->drop);
 	for (size_t k = 0; k < p->n; k++)
 		p->count.duplicates += p->drop[k];
-	if (p->par.bot_threshold > 0)
+	if (p->par.bot_threshold > 0 || p->known_bot_cap > 0)
 		mark_bots(p, p->order, p->drop);
 	count_kept(p);
 }
@@ -1525,6 +1586,132 @@ prep_has_category(const struct prep *p)
 	return p->col[PREP_CATEGORY] >= 0;
 }
 
+void
+prep_merge_begin(struct prep *p, int has_category, const uint32_t *shard)
+{
+	for (int i = 0; i < PREP_NCOLS; i++)
+		p->col[i] = i;
+	if (!has_category)
+		p->col[PREP_CATEGORY] = -1;
+	p->mapped = 1;
+	if (shard != NULL)
+		memcpy(p->piece_shard, shard, sizeof(p->piece_shard));
+}
+
+/* A label from a piece, NUL-terminated for keep_label. */
+static void
+piece_label(struct prep *p, int which, uint32_t pr, const char *s, size_t len)
+{
+	char *copy;
+
+	if (s == NULL || len == 0)
+		return;
+	copy = xstrndup(s, len);
+	keep_label(&p->label[which], pr, &(struct csv_field){ copy, len });
+	free(copy);
+}
+
+static uint32_t
+piece_id(struct prep *p, struct intern *t, const struct id *id)
+{
+	uint32_t i = intern_add(t, id, NULL);
+
+	if (i == UINT32_MAX)
+		snprintf(p->err, sizeof(p->err), "more than 4 billion distinct ids");
+	return i;
+}
+
+int
+prep_merge_row(struct prep *p, const struct prep_piece_row *r)
+{
+	uint32_t c = piece_id(p, p->customers, r->customer);
+	uint32_t pr = piece_id(p, p->products, r->product);
+	int e = event_index(p, r->event, r->event_len);
+
+	if (c == UINT32_MAX || pr == UINT32_MAX)
+		return -1;
+	if (e < 0) {
+		snprintf(p->err, sizeof(p->err), "more than %d distinct events",
+		    MAX_EVENTS);
+		return -1;
+	}
+	if (p->n + 1 >= UINT32_MAX) {
+		snprintf(p->err, sizeof(p->err), "more than %u rows",
+		    UINT32_MAX - 1);
+		return -1;
+	}
+	if (p->n == p->cap) {
+		size_t cap = p->cap;
+
+		p->time = xgrow(p->time, &cap, p->n + 1, sizeof(*p->time));
+		p->customer = xrealloc(p->customer, cap * sizeof(*p->customer));
+		p->product = xrealloc(p->product, cap * sizeof(*p->product));
+		p->event = xrealloc(p->event, cap);
+		p->cap = cap;
+	}
+	p->time[p->n] = r->time;
+	p->customer[p->n] = c;
+	p->product[p->n] = pr;
+	p->event[p->n++] = (uint8_t)e;
+	piece_label(p, 0, pr, r->name, r->name_len);
+	piece_label(p, 1, pr, r->category, r->category_len);
+	return 0;
+}
+
+int
+prep_merge_event(struct prep *p, const char *event, size_t len)
+{
+	if (event_index(p, event, len) >= 0)
+		return 0;
+	snprintf(p->err, sizeof(p->err), "more than %d distinct events",
+	    MAX_EVENTS);
+	return -1;
+}
+
+int
+prep_merge_bot(struct prep *p, const struct id *customer)
+{
+	uint32_t c = piece_id(p, p->customers, customer);
+
+	if (c == UINT32_MAX)
+		return -1;
+	if (c >= p->known_bot_cap) {
+		size_t old = p->known_bot_cap;
+
+		p->known_bot = xgrow(p->known_bot, &p->known_bot_cap, (size_t)c + 1, 1);
+		memset(p->known_bot + old, 0, p->known_bot_cap - old);
+	}
+	p->known_bot[c] = 1;
+	return 0;
+}
+
+int
+prep_merge_label(struct prep *p, const struct id *product, const char *name,
+    size_t name_len, const char *category, size_t category_len)
+{
+	uint32_t pr = piece_id(p, p->products, product);
+
+	if (pr == UINT32_MAX)
+		return -1;
+	p->label_only = 1;
+	piece_label(p, 0, pr, name, name_len);
+	piece_label(p, 1, pr, category, category_len);
+	return 0;
+}
+
+void
+prep_merge_counts(struct prep *p, const struct prep_counts *c)
+{
+	p->count.rows_read += c->rows_read;
+	p->count.filtered += c->filtered;
+	for (int i = 0; i < PREP_NCAUSES; i++)
+		p->count.dropped[i] += c->dropped[i];
+	p->count.duplicates += c->duplicates;
+	p->count.bot_rows += c->bot_rows;
+	p->piece_dropped += c->duplicates + c->bot_rows;
+	p->pieces++;
+}
+
 const char *
 prep_error(const struct prep *p)
 {
@@ -1540,6 +1727,7 @@ prep_free(struct prep *p)
 	free(p->drop);
 	free(p->bot);
 	free(p->product_kept);
+	free(p->known_bot);
 	free(p->filter_col);
 	for (size_t i = 0; i < p->par.nevent_map; i++) {
 		free(p->map_from[i]);

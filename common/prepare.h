@@ -171,6 +171,34 @@ const char *prep_label(const struct prep *p, int which, uint32_t product);
 int prep_has_category(const struct prep *p);
 int64_t prep_bot_threshold(const struct prep *p);
 
+/*
+ * For --merge (pieces.h), which cleans pieces prepared apart as if their
+ * exports had been read at once: instead of prep_read, the pieces' records
+ * in the exports' order, their bots and the names only bots had, and their
+ * counts; then prep_clean. has_category: the pieces have the field;
+ * shard: their shard (index, count), or NULL.
+ */
+void prep_merge_begin(struct prep *p, int has_category, const uint32_t *shard);
+struct prep_piece_row {
+	const struct id *customer, *product;
+	const char *event;		/* not NUL-terminated */
+	size_t event_len;
+	int64_t time;
+	const char *name;		/* NULL or not NUL-terminated */
+	size_t name_len;
+	const char *category;
+	size_t category_len;
+};
+/* Returns 0, or -1 with prep_error() set (too many ids, events or rows). */
+int prep_merge_row(struct prep *p, const struct prep_piece_row *r);
+/* A piece's event, which the dictionary keeps though no row be left. */
+int prep_merge_event(struct prep *p, const char *event, size_t len);
+int prep_merge_bot(struct prep *p, const struct id *customer);
+int prep_merge_label(struct prep *p, const struct id *product, const char *name,
+    size_t name_len, const char *category, size_t category_len);
+/* Adds a piece's counts of rows read and dropped. */
+void prep_merge_counts(struct prep *p, const struct prep_counts *c);
+
 /* One interactions record; name and category NULL when absent. */
 struct prep_record {
 	const struct id *customer, *product;
@@ -205,5 +233,7 @@ struct prep_header {
 };
 void prep_write_header(const struct prep *p, struct stream_writer *w,
     const struct prep_header *h);
+/* Sorts h's bot lists as the header keeps them. */
+void prep_sort_bots(struct prep_header *h);
 
 #endif

@@ -86,14 +86,16 @@ JSON
 	python3 - <<'PY'
 import re
 b = open("old.aud", "rb").read()
-# fixmap/fixarray/fixstr keys: drop the two entries and lower the map count.
+# fixstr keys, empty fixarrays: drop the two entries and lower the count
+# of the provenance, a map16 (0xde, then two bytes).
 b = b.replace(b"\xb0bot_customer_ids\x90\xb2bot_product_labels\x90", b"")
-i = b.index(b"\xaaprovenance") + len(b"\xaaprovenance")
-b = b[:i] + bytes([b[i] - 2]) + b[i + 1:]
+i = b.index(b"\xaaprovenance\xde") + len(b"\xaaprovenance\xde")
+n = int.from_bytes(b[i:i + 2], "big") - 2
+b = b[:i] + n.to_bytes(2, "big") + b[i + 2:]
 open("older.aud", "wb").write(b)
 PY
 	run -1 --separate-stderr aud-prepare -q --bot-threshold 3 --append older.aud -o out.aud "$FIXTURES/append-new.csv"
-	assert_equal "$stderr" "aud-prepare: older.aud: written by an older aud-prepare, without its bots: prepare it again to append to it"
+	assert_equal "$stderr" "aud-prepare: older.aud: written by an older aud-prepare, without its bots: prepare it again"
 }
 
 @test "--append excludes --shards and --dry-run" {
@@ -101,4 +103,57 @@ PY
 	assert_equal "${stderr_lines[0]}" "aud-prepare: --append excludes --shards"
 	run -2 --separate-stderr aud-prepare --append "$BATS_TEST_TMPDIR/old.aud" --dry-run append-new.csv
 	assert_equal "${stderr_lines[0]}" "aud-prepare: --append excludes --dry-run"
+}
+
+@test "--merge cleans pieces prepared apart as if their exports were read at once" {
+	prepare_to new.aud --bot-threshold 3 append-new.csv
+	prepare_to both.aud --bot-threshold 3 "$BATS_TEST_TMPDIR/both.csv"
+	run -0 aud-prepare -q --bot-threshold 3 --merge -o "$BATS_TEST_TMPDIR/m.aud" \
+		"$BATS_TEST_TMPDIR/old.aud" "$BATS_TEST_TMPDIR/new.aud"
+	cmp <(records "$BATS_TEST_TMPDIR/both.aud") <(records "$BATS_TEST_TMPDIR/m.aud")
+	counts() { aud-cat -H "$1" | sed 's/.*"time_format"//'; }
+	assert_equal "$(counts "$BATS_TEST_TMPDIR/m.aud")" "$(counts "$BATS_TEST_TMPDIR/both.aud")"
+	run -0 aud-cat -H "$BATS_TEST_TMPDIR/m.aud"
+	assert_output --partial '"source":"'"$BATS_TEST_TMPDIR"'/old.aud","created":"1970-01-01T00:00:00Z","merged_pieces":2,'
+}
+
+@test "--merge of each shard's pieces gives the shards of preparing everything at once" {
+	cd "$BATS_TEST_TMPDIR"
+	prepare_to 'old%d.aud' --bot-threshold 3 --shards 2 "$FIXTURES/append-old.csv"
+	prepare_to 'new%d.aud' --bot-threshold 3 --shards 2 "$FIXTURES/append-new.csv"
+	prepare_to 'both%d.aud' --bot-threshold 3 --shards 2 both.csv
+	for s in 0 1; do
+		prepare_to "m$s.aud" --bot-threshold 3 --merge "old$s.aud" "new$s.aud"
+		cmp <(records "both$s.aud") <(records "m$s.aud")
+		run -0 aud-cat -H "m$s.aud"
+		assert_output --partial '"merged_pieces":2,"shard":{"index":'"$s"',"count":2}'
+	done
+}
+
+@test "--merge refuses pieces that do not belong together, in one line" {
+	cd "$BATS_TEST_TMPDIR"
+	prepare_to new.aud --bot-threshold 3 "$FIXTURES/append-new.csv"
+	prepare_to 's%d.aud' --bot-threshold 3 --shards 2 "$FIXTURES/append-new.csv"
+	prepare_to 't%d.aud' --bot-threshold 3 --shards 3 "$FIXTURES/append-old.csv"
+	run -1 --separate-stderr aud-prepare -q --bot-threshold 3 --merge -o m.aud old.aud old.aud
+	assert_equal "$stderr" "aud-prepare: old.aud and old.aud: the same piece twice"
+	run -1 --separate-stderr aud-prepare -q --bot-threshold 3 --merge -o m.aud s0.aud s1.aud
+	assert_equal "$stderr" "aud-prepare: s1.aud: shard 1 of 2, s0.aud: shard 0 of 2: pieces of one shard only"
+	run -1 --separate-stderr aud-prepare -q --bot-threshold 3 --merge -o m.aud s0.aud t0.aud
+	assert_equal "$stderr" "aud-prepare: t0.aud: shard 0 of 3, s0.aud: shard 0 of 2: pieces of one shard only"
+	run -1 --separate-stderr aud-prepare -q --bot-threshold 3 --merge -o m.aud old.aud s0.aud
+	assert_equal "$stderr" "aud-prepare: s0.aud: shard 0 of 2, old.aud: all customers: pieces of one shard only"
+	run -1 --separate-stderr aud-prepare -q --merge -o m.aud old.aud new.aud
+	assert_equal "$stderr" "aud-prepare: old.aud: prepared with --bot-threshold 3: merge with the same"
+	run -1 --separate-stderr aud-prepare -q --bot-threshold 3 --merge -o m.aud old.aud missing.aud
+	assert_equal "$stderr" "aud-prepare: missing.aud: No such file or directory"
+	aud-features -q -o f.aud old.aud
+	run -1 --separate-stderr aud-prepare -q --bot-threshold 3 --merge -o m.aud old.aud f.aud
+	assert_equal "$stderr" "aud-prepare: f.aud: a stream of features, expected interactions"
+	[ ! -e m.aud ]
+	run -2 --separate-stderr aud-prepare --merge -o m.aud
+	assert_equal "${stderr_lines[0]}" "aud-prepare: --merge needs the pieces to merge"
+	run -2 --separate-stderr aud-prepare --merge --shards 2 -o 'm%d.aud' old.aud
+	assert_equal "${stderr_lines[0]}" "aud-prepare: --merge excludes --shards"
+	no_temporaries .
 }

@@ -6,7 +6,9 @@
  * name and category indexes of a product-aware model); and read as a
  * shard's feature bounds, combined with themselves, as a shard's
  * audience part, merged into a model, and as an interactions stream that
- * a few new rows are appended to (aud-prepare --append).
+ * a few new rows are appended to (aud-prepare --append) and that is merged
+ * with itself as two pieces (aud-prepare --merge; refused as the same
+ * piece twice when it has records, so also alone).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "append.h"
 #include "audfmt.h"
 #include "audparts.h"
+#include "pieces.h"
 #include "boundstream.h"
 #include "model.h"
 #include "prepare.h"
@@ -195,6 +198,37 @@ read_append(const uint8_t *data, size_t size)
 	prep_free(p);
 }
 
+static void
+read_pieces(const uint8_t *data, size_t size)
+{
+	static FILE *sink;
+	struct prep_params par = { .time_format = { TIME_ISO },
+	    .time_format_arg = "iso", .bot_threshold = 3, .name = "fuzz" };
+	int fd = memfd_create("piece", 0);
+	char path[64], err[512];
+	const char *paths[2] = { path, path };
+
+	if (fd < 0)
+		return;
+	if (sink == NULL && (sink = fopen("/dev/null", "w")) == NULL)
+		abort();
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	for (size_t n = 1; n <= 2 && write(fd, data, size) == (ssize_t)size; n++) {
+		struct prep *p = prep_new(&par, err, sizeof(err));
+
+		if (p == NULL)
+			abort();
+		if (pieces_read(p, paths, n, err, sizeof(err)) == 0) {
+			prep_clean(p);
+			prep_write(p, sink);
+		}
+		prep_free(p);
+		if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+			break;
+	}
+	close(fd);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -203,5 +237,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	read_bounds(data, size);
 	read_part(data, size);
 	read_append(data, size);
+	read_pieces(data, size);
 	return 0;
 }
