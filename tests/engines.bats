@@ -47,6 +47,18 @@ setup() {
 	same_model "$T/a.aud" "$T/pa.aud"
 }
 
+@test "aud-parallel: two exports, each prepared into shards and merged, give one machine's model" {
+	command -v parallel >/dev/null || skip "GNU parallel is not installed"
+	local rows
+	rows=$(($(wc -l < "$AUD_ROOT/data/sample.csv") / 2))
+	head -n "$rows" "$AUD_ROOT/data/sample.csv" > "$T/day1.csv"
+	{ head -n 1 "$AUD_ROOT/data/sample.csv"; tail -n +"$((rows + 1))" "$AUD_ROOT/data/sample.csv"; } > "$T/day2.csv"
+	run -0 "$AUD_ROOT/scripts/aud-parallel" -n 3 -j 2 -d "$T/work" -o "$T/e.aud" -e "$T/day2.csv" "$T/day1.csv"
+	same_model "$T/m.aud" "$T/e.aud"
+	run -0 aud-cat -H "$T/work/i2.aud"
+	assert_output --partial '"merged_pieces":2,"shard":{"index":2,"count":3}'
+}
+
 @test "aud-parallel: a failed step is its message and exit 1, no model; bad use exit 2" {
 	command -v parallel >/dev/null || skip "GNU parallel is not installed"
 	run -1 --separate-stderr "$AUD_ROOT/scripts/aud-parallel" -n 2 -o "$T/x.aud" "$T/none.csv"
