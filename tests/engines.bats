@@ -77,6 +77,15 @@ setup() {
 	same_model "$T/m.aud" "$T/sl.aud"
 	# Every shard's steps ran as array tasks, with their logs.
 	[ -s "$T/work/r3.aud" ] && [ -e "$T/work/log/shard-3.out" ]
+	# Two exports: a prepare task each, then a merge task a shard.
+	local rows
+	rows=$(($(wc -l < "$AUD_ROOT/data/sample.csv") / 2))
+	head -n "$rows" "$AUD_ROOT/data/sample.csv" > "$T/day1.csv"
+	{ head -n 1 "$AUD_ROOT/data/sample.csv"; tail -n +"$((rows + 1))" "$AUD_ROOT/data/sample.csv"; } > "$T/day2.csv"
+	run -0 "$AUD_ROOT/scripts/slurm/aud-slurm" -n 3 -d "$T/work2" -o "$T/sl2.aud" --wait \
+		-e "$T/day2.csv" "$T/day1.csv" || { cat "$T"/work2/log/* >&3; false; }
+	same_model "$T/m.aud" "$T/sl2.aud"
+	[ -e "$T/work2/log/prepare-1.out" ] && [ -e "$T/work2/log/pieces-2.out" ]
 	# A failed first step cancels the rest: exit 1, no model.
 	run -1 "$AUD_ROOT/scripts/slurm/aud-slurm" -n 2 -d "$T/bad" -o "$T/x.aud" --wait "$T/none.csv"
 	[ ! -e "$T/x.aud" ]
