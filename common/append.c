@@ -16,6 +16,7 @@
 #include "intern.h"
 #include "prepare.h"
 #include "prepared.h"
+#include "rng.h"
 #include "stream.h"
 #include "timeparse.h"
 #include "xalloc.h"
@@ -23,8 +24,6 @@
 
 #define MAX_EVENTS 255
 #define NONE UINT32_MAX
-
-enum { F_CUSTOMER, F_PRODUCT, F_EVENT, F_TIME, F_NAME, F_CATEGORY };
 
 /*
  * Which ids the new rows have, as three bits set in a word chosen by a hash
@@ -60,8 +59,6 @@ struct labelled {
 	size_t n;
 };
 
-struct merge;
-
 struct app {
 	struct prep *p;
 	struct intern *customers, *products;	/* the new rows' */
@@ -79,7 +76,7 @@ struct app {
 	size_t errlen;
 
 	struct stream_reader *head;	/* the first read, kept for its header */
-	const msgpack_object *old_events, *bot_ids, *bot_labels;
+	struct prepared old_head;	/* what it says, borrowed from head */
 	struct prep_counts count;	/* the old stream's, then the result's */
 
 	const char *events[MAX_EVENTS];	/* the dictionary written, sorted */
@@ -98,24 +95,14 @@ struct app {
 	int old_kept;			/* whether an old record stays */
 	int64_t old_first, old_last;	/* of the records kept */
 	size_t turned;			/* old customers who became bots */
-	struct merge *merge;		/* while writing */
+	struct stream_writer *w;	/* while writing, */
+	size_t next_row;		/* and the next new row to write */
 };
-
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	x ^= x >> 33;
-	return x;
-}
 
 static uint64_t
 id_hash(const struct id *id)
 {
-	return id->is_str ? XXH3_64bits(id->str, id->len) : mix((uint64_t)id->num);
+	return id->is_str ? XXH3_64bits(id->str, id->len) : rng_mix((uint64_t)id->num);
 }
 
 /* Three bits of one word, from the hash's upper half: one cache line a look. */
@@ -180,7 +167,7 @@ day_cell(struct app *a, uint32_t customer, int64_t time, int add)
 	uint64_t key = ((uint64_t)customer << 32 |
 	    (uint32_t)(int32_t)time_day(time)) + 1;
 
-	for (size_t i = mix(key) & a->day_mask;; i = (i + 1) & a->day_mask) {
+	for (size_t i = rng_mix(key) & a->day_mask;; i = (i + 1) & a->day_mask) {
 		if (a->days[i].key == key)
 			return &a->days[i];
 		if (a->days[i].key == 0) {
@@ -254,7 +241,7 @@ cmp_str(const void *x, const void *y)
 static int
 merge_events(struct app *a)
 {
-	const msgpack_object_array *old = &a->old_events->via.array;
+	const msgpack_object_array *old = &a->old_head.events->via.array;
 	size_t nnew = prep_nevents(a->p);
 
 	a->nevents = 0;
@@ -300,69 +287,24 @@ merge_events(struct app *a)
 static int
 read_old_header(struct app *a)
 {
-	struct prepared h;
+	struct prepared *h = &a->old_head;
 	char buf[32];
 
-	if (prepared_header(a->head, &h, a->err, a->errlen) < 0)
+	if (prepared_header(a->head, h, a->err, a->errlen) < 0)
 		return -1;
-	if (h.has_category != a->has_category)
-		return fail(a, "%s: %s", h.has_category ? "has categories, the "
+	if (h->has_category != a->has_category)
+		return fail(a, "%s: %s", h->has_category ? "has categories, the "
 		    "new rows none (give --category-col)" : "has no categories, "
 		    "the new rows have them (--category-col)");
-	if (h.shard[1] > 0)
+	if (h->shard[1] > 0)
 		return fail(a, "%s: %s", "is one shard: append to the stream of "
 		    "all customers");
-	if (h.bot_threshold != (uint64_t)prep_bot_threshold(a->p)) {
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)h.bot_threshold);
+	if (h->bot_threshold != (uint64_t)prep_bot_threshold(a->p)) {
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)h->bot_threshold);
 		return fail(a, "%s: prepared with --bot-threshold %s: append with "
 		    "the same", buf);
 	}
-	a->count = h.counts;
-	a->old_events = h.events;
-	a->bot_ids = h.bot_ids;
-	a->bot_labels = h.bot_labels;
-	return 0;
-}
-
-/* One old record's values, checked. */
-struct old_record {
-	struct id customer, product;
-	uint8_t event;			/* in the old dictionary */
-	int64_t time;
-	const msgpack_object *label[2];	/* name, category: nil or a string */
-};
-
-static int
-check_record(struct app *a, struct stream_reader *r, const msgpack_object *rec,
-    struct old_record *o, int64_t previous)
-{
-	const msgpack_object *v = rec->via.array.ptr;
-	const char *wrong = NULL;
-
-	if (stream_get_id(&v[F_CUSTOMER], &o->customer) < 0 ||
-	    stream_get_id(&v[F_PRODUCT], &o->product) < 0 ||
-	    v[F_EVENT].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    v[F_EVENT].via.u64 >= a->old_events->via.array.size ||
-	    mp_get_int64(&v[F_TIME], &o->time) < 0)
-		wrong = "not an interactions record";
-	else if (o->time < previous)
-		wrong = "out of time order";
-	for (int j = 0; j < 2 && wrong == NULL; j++) {
-		o->label[j] = j == 0 || a->has_category ? &v[F_NAME + j] : NULL;
-		if (o->label[j] != NULL && o->label[j]->type != MSGPACK_OBJECT_NIL &&
-		    o->label[j]->type != MSGPACK_OBJECT_STR)
-			wrong = "not an interactions record";
-		if (o->label[j] != NULL && o->label[j]->type == MSGPACK_OBJECT_NIL)
-			o->label[j] = NULL;
-	}
-	if (wrong != NULL) {
-		char at[32];
-
-		snprintf(at, sizeof(at), "%llu", (unsigned long long)stream_offset(r));
-		snprintf(a->err, a->errlen, "%s: byte %s: %s", a->old_name, at, wrong);
-		return -1;
-	}
-	o->event = (uint8_t)v[F_EVENT].via.u64;
+	a->count = h->counts;
 	return 0;
 }
 
@@ -381,12 +323,12 @@ open_old(struct app *a, struct stream_reader **r)
  * on it; stops at the first call that returns -1.
  */
 static int
-each_old(struct app *a, int (*each)(struct app *, const struct old_record *,
+each_old(struct app *a, int (*each)(struct app *, const struct prepared_record *,
     uint64_t, struct stream_reader *))
 {
 	struct stream_reader *r;
 	const msgpack_object *rec;
-	struct old_record o;
+	struct prepared_record o;
 	int64_t previous = INT64_MIN;
 	uint64_t i = 0;
 	int got;
@@ -394,8 +336,12 @@ each_old(struct app *a, int (*each)(struct app *, const struct old_record *,
 	if (open_old(a, &r) < 0)
 		return -1;
 	while ((got = stream_read(r, &rec, a->err, a->errlen)) == 1) {
-		if (check_record(a, r, rec, &o, previous) < 0 ||
-		    each(a, &o, i++, r) < 0) {
+		const char *wrong = prepared_record(&a->old_head, rec, previous, &o);
+
+		if (wrong != NULL)
+			snprintf(a->err, a->errlen, "%s: byte %llu: %s", a->old_name,
+			    (unsigned long long)stream_offset(r), wrong);
+		if (wrong != NULL || each(a, &o, i++, r) < 0) {
 			stream_reader_free(r);
 			return -1;
 		}
@@ -414,7 +360,7 @@ note_label(struct labelled *l, uint32_t at, int which, const char *s, size_t len
 }
 
 static void
-note_labels(struct labelled *l, uint32_t at, const struct old_record *o)
+note_labels(struct labelled *l, uint32_t at, const struct prepared_record *o)
 {
 	for (int j = 0; j < 2; j++)
 		if (o->label[j] != NULL)
@@ -424,7 +370,7 @@ note_labels(struct labelled *l, uint32_t at, const struct old_record *o)
 
 /* The first read: what the new rows' customers and products had before. */
 static int
-survey(struct app *a, const struct old_record *o, uint64_t i,
+survey(struct app *a, const struct prepared_record *o, uint64_t i,
     struct stream_reader *r)
 {
 	uint32_t c = filtered_find(&a->customer_filter, a->customers,
@@ -440,7 +386,6 @@ survey(struct app *a, const struct old_record *o, uint64_t i,
 	a->mark = xgrow(a->mark, &a->mark_cap, i + 1, 1);
 	a->mark[i] = m;
 	a->nrecords = i + 1;
-	a->old_kept = 1;
 	if (pr != NONE) {
 		if (!(a->prod.flag[pr] & P_OLD))
 			a->mark[i] |= M_FIRST;
@@ -457,7 +402,6 @@ survey(struct app *a, const struct old_record *o, uint64_t i,
 	}
 	if (c != NONE && pr != NONE) {
 		uint32_t *k = dup_slot(a, c, pr, a->remap_old[o->event], o->time);
-
 		struct prep_row row;
 
 		/* The new row goes: the old came first. An old stream holds no
@@ -474,15 +418,15 @@ survey(struct app *a, const struct old_record *o, uint64_t i,
 static void
 find_bots(struct app *a)
 {
-	const msgpack_object *ids = a->bot_ids;
+	const msgpack_object *ids = a->old_head.bot_ids;
 	uint64_t threshold = (uint64_t)prep_bot_threshold(a->p);
 
 	for (size_t i = 0; i < ids->via.array.size; i++) {
 		struct id id;
 		uint32_t c;
 
-		if (stream_get_id(&ids->via.array.ptr[i], &id) == 0 &&
-		    (c = intern_find(a->customers, &id)) != NONE)
+		stream_get_id(&ids->via.array.ptr[i], &id);
+		if ((c = intern_find(a->customers, &id)) != NONE)
 			a->cflag[c] |= C_KNOWN_BOT | C_BOT;
 	}
 	for (size_t c = 0; c < a->nc; c++)
@@ -551,7 +495,7 @@ count_new(struct app *a)
 
 /* Whether an old record's customer is one the new rows made a bot. */
 static int
-turned(const struct app *a, const struct old_record *o, uint64_t i)
+turned(const struct app *a, const struct prepared_record *o, uint64_t i)
 {
 	uint32_t c;
 
@@ -562,7 +506,7 @@ turned(const struct app *a, const struct old_record *o, uint64_t i)
 }
 
 static int
-collect_lost(struct app *a, const struct old_record *o, uint64_t i,
+collect_lost(struct app *a, const struct prepared_record *o, uint64_t i,
     struct stream_reader *r)
 {
 	(void)r;
@@ -593,7 +537,7 @@ labelled_free(struct labelled *l)
 }
 
 static int
-keep_lost(struct app *a, const struct old_record *o, uint64_t i,
+keep_lost(struct app *a, const struct prepared_record *o, uint64_t i,
     struct stream_reader *r)
 {
 	uint32_t l = intern_find(a->lost.ids, &o->product);
@@ -688,7 +632,7 @@ add_label(struct prep_header *h, size_t *cap, const struct id *product,
 static const char *
 label_text(const msgpack_object *o, char **copy)
 {
-	if (o->type != MSGPACK_OBJECT_STR)
+	if (o == NULL)
 		return NULL;
 	return *copy = xstrndup(o->via.str.ptr, o->via.str.size);
 }
@@ -701,36 +645,35 @@ label_text(const msgpack_object *o, char **copy)
 static void
 list_bots(struct app *a, struct prep_header *h, char ***strings, size_t *ns)
 {
-	const msgpack_object *ids = a->bot_ids, *labels = a->bot_labels;
+	const msgpack_object *ids = a->old_head.bot_ids;
 	size_t nids = ids->via.array.size;
+	size_t nlabels = a->old_head.bot_labels->via.array.size;
 	size_t cap = 0, n = 0;
 	struct id *bots = xmalloc((nids + a->nc + 1) * sizeof(*bots));
 
 	for (size_t i = 0; i < nids; i++)
-		if (stream_get_id(&ids->via.array.ptr[i], &bots[n]) == 0)
-			n++;
+		stream_get_id(&ids->via.array.ptr[i], &bots[n++]);
 	for (size_t c = 0; c < a->nc; c++)
 		if ((a->cflag[c] & C_BOT) && !(a->cflag[c] & C_KNOWN_BOT))
 			intern_get(a->customers, (uint32_t)c, &bots[n++]);
 	h->bot_customers = bots;
 	h->nbot_customers = n;
 
-	*strings = xcalloc(2 * labels->via.array.size + 1, sizeof(char *));
+	*strings = xcalloc(2 * nlabels + 1, sizeof(char *));
 	*ns = 0;
-	for (size_t i = 0; i < labels->via.array.size; i++) {
-		const msgpack_object *e = &labels->via.array.ptr[i];
+	for (size_t i = 0; i < nlabels; i++) {
+		const msgpack_object *name, *category;
+		const char *n0, *c0;
 		struct id product;
-		const char *name, *category;
 
-		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3 ||
-		    stream_get_id(&e->via.array.ptr[0], &product) < 0 ||
-		    intern_find(a->products, &product) != NONE)
+		prepared_bot_label(&a->old_head, i, &product, &name, &category);
+		if (intern_find(a->products, &product) != NONE)
 			continue;	/* a new product's: below, with its rows */
-		name = label_text(&e->via.array.ptr[1], &(*strings)[*ns]);
-		*ns += name != NULL;
-		category = label_text(&e->via.array.ptr[2], &(*strings)[*ns]);
-		*ns += category != NULL;
-		add_label(h, &cap, &product, name, category);
+		n0 = label_text(name, &(*strings)[*ns]);
+		*ns += n0 != NULL;
+		c0 = label_text(category, &(*strings)[*ns]);
+		*ns += c0 != NULL;
+		add_label(h, &cap, &product, n0, c0);
 	}
 	for (size_t pr = 0; pr < a->np; pr++) {
 		uint8_t f = a->prod.flag[pr];
@@ -758,41 +701,31 @@ list_bots(struct app *a, struct prep_header *h, char ***strings, size_t *ns)
 static void
 old_bot_labels(struct app *a)
 {
-	const msgpack_object *labels = a->bot_labels;
-
-	for (size_t i = 0; i < labels->via.array.size; i++) {
-		const msgpack_object *e = &labels->via.array.ptr[i];
+	for (size_t i = 0; i < a->old_head.bot_labels->via.array.size; i++) {
+		const msgpack_object *label[2];
 		struct id product;
 		uint32_t pr;
 
-		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3 ||
-		    stream_get_id(&e->via.array.ptr[0], &product) < 0 ||
-		    (pr = intern_find(a->products, &product)) == NONE)
+		prepared_bot_label(&a->old_head, i, &product, &label[0], &label[1]);
+		if ((pr = intern_find(a->products, &product)) == NONE)
 			continue;
 		for (int j = 0; j < 2; j++)
-			if (e->via.array.ptr[1 + j].type == MSGPACK_OBJECT_STR)
-				note_label(&a->prod, pr, j,
-				    e->via.array.ptr[1 + j].via.str.ptr,
-				    e->via.array.ptr[1 + j].via.str.size);
+			if (label[j] != NULL)
+				note_label(&a->prod, pr, j, label[j]->via.str.ptr,
+				    label[j]->via.str.size);
 	}
 }
 
-/* The merge that writes: old records and new rows in time order. */
-struct merge {
-	struct stream_writer *w;
-	size_t next, rows;		/* the next new row, of rows */
-};
-
 /* Packs a record whose labels go with a product's first written record. */
 static void
-write_labelled(struct app *a, struct merge *m, const struct id *customer,
+write_labelled(struct app *a, const struct id *customer,
     const struct id *product, uint8_t event, int64_t time, uint8_t *flag,
     const char *name, const char *category)
 {
 	int first = !(*flag & P_SEEN);
 
 	*flag |= P_SEEN;
-	prep_pack_record(m->w, &(struct prep_record){ customer, product, event,
+	prep_pack_record(a->w, &(struct prep_record){ customer, product, event,
 	    time, first ? name : NULL, first && name ? strlen(name) : 0,
 	    first ? category : NULL, first && category ? strlen(category) : 0 },
 	    a->has_category);
@@ -800,36 +733,35 @@ write_labelled(struct app *a, struct merge *m, const struct id *customer,
 
 /* Writes the new rows before time (or all, at INT64_MAX). */
 static void
-write_new_before(struct app *a, struct merge *m, int64_t time)
+write_new_before(struct app *a, int64_t time)
 {
-	for (; m->next < m->rows; m->next++) {
+	for (; a->next_row < prep_nrows(a->p); a->next_row++) {
 		struct prep_row r;
 		struct id customer, product;
 
-		prep_row(a->p, m->next, &r);
+		prep_row(a->p, a->next_row, &r);
 		if (r.time >= time && time != INT64_MAX)
 			return;
 		if (r.dropped)
 			continue;
 		intern_get(a->customers, r.customer, &customer);
 		intern_get(a->products, r.product, &product);
-		write_labelled(a, m, &customer, &product, a->remap_new[r.event],
+		write_labelled(a, &customer, &product, a->remap_new[r.event],
 		    r.time, &a->prod.flag[r.product],
 		    label_of(a, r.product, 0), label_of(a, r.product, 1));
 	}
 }
 
 static int
-write_old(struct app *a, const struct old_record *o, uint64_t i,
+write_old(struct app *a, const struct prepared_record *o, uint64_t i,
     struct stream_reader *r)
 {
-	struct merge *m = a->merge;
 	uint8_t event = a->remap_old[o->event];
 	const unsigned char *raw;
 	size_t len;
 	uint32_t l;
 
-	write_new_before(a, m, o->time);	/* equal times: old first */
+	write_new_before(a, o->time);	/* equal times: old first */
 	if (turned(a, o, i))
 		return 0;
 	/* A new product's name goes with its first record written, a new row
@@ -838,21 +770,21 @@ write_old(struct app *a, const struct old_record *o, uint64_t i,
 	if (a->mark[i] & (a->turned > 0 ? M_PRODUCT : M_FIRST)) {
 		uint32_t pr = intern_find(a->products, &o->product);
 
-		write_labelled(a, m, &o->customer, &o->product, event, o->time,
+		write_labelled(a, &o->customer, &o->product, event, o->time,
 		    &a->prod.flag[pr], label_of(a, pr, 0), label_of(a, pr, 1));
 		return 0;
 	}
 	if (a->lost.ids != NULL &&
 	    (l = intern_find(a->lost.ids, &o->product)) != NONE) {
-		write_labelled(a, m, &o->customer, &o->product, event, o->time,
+		write_labelled(a, &o->customer, &o->product, event, o->time,
 		    &a->lost.flag[l], a->lost.label[0][l], a->lost.label[1][l]);
 		return 0;
 	}
 	if (a->same_events && (raw = stream_record_bytes(r, &len)) != NULL) {
-		stream_write_record(m->w, raw, len);
+		stream_write_record(a->w, raw, len);
 		return 0;
 	}
-	prep_pack_record(m->w, &(struct prep_record){ &o->customer, &o->product,
+	prep_pack_record(a->w, &(struct prep_record){ &o->customer, &o->product,
 	    event, o->time,
 	    o->label[0] ? o->label[0]->via.str.ptr : NULL,
 	    o->label[0] ? o->label[0]->via.str.size : 0,
@@ -866,25 +798,23 @@ write_all(struct app *a, FILE *out)
 {
 	struct prep_header h = { .events = a->events, .nevents = a->nevents,
 	    .counts = &a->count, .appended_to = a->old_name };
-	struct merge m = { .rows = prep_nrows(a->p) };
 	char **strings;
 	size_t nstrings;
 	int got;
 
 	list_bots(a, &h, &strings, &nstrings);
-	m.w = stream_writer_new(out);
-	prep_write_header(a->p, m.w, &h);
-	stream_writer_fingerprint(m.w);
-	a->merge = &m;
+	a->w = stream_writer_new(out);
+	prep_write_header(a->p, a->w, &h);
+	stream_writer_fingerprint(a->w);
 	got = each_old(a, write_old);
 	if (got == 0)
-		write_new_before(a, &m, INT64_MAX);
+		write_new_before(a, INT64_MAX);
 	for (size_t i = 0; i < nstrings; i++)
 		free(strings[i]);
 	free(strings);
 	free((void *)h.bot_customers);
 	free((void *)h.bot_labels);
-	if (stream_writer_finish(m.w) < 0)
+	if (stream_writer_finish(a->w) < 0)
 		return -2;
 	return got < 0 ? -1 : 0;
 }
@@ -933,6 +863,7 @@ prep_append(struct prep *p, FILE *old, const char *old_name, FILE *out,
 	old_bot_labels(&a);
 	if (each_old(&a, survey) < 0)
 		goto out;
+	a.old_kept = a.nrecords > 0;
 	find_bots(&a);
 	count_new(&a);
 	if (a.turned > 0 && drop_turned(&a) < 0)

@@ -62,8 +62,8 @@ agree(const struct prepared *h, const char *path, struct first *f,
 static void
 str_of(const msgpack_object *o, const char **s, size_t *len)
 {
-	*s = o != NULL && o->type == MSGPACK_OBJECT_STR ? o->via.str.ptr : NULL;
-	*len = *s != NULL ? o->via.str.size : 0;
+	*s = o != NULL ? o->via.str.ptr : NULL;
+	*len = o != NULL ? o->via.str.size : 0;
 }
 
 /* The piece's events and bots, and the names only bots had. */
@@ -78,29 +78,20 @@ read_bots(struct prep *p, const struct prepared *h, const char *path,
 	for (size_t i = 0; i < h->bot_ids->via.array.size; i++) {
 		struct id id;
 
-		if (stream_get_id(&h->bot_ids->via.array.ptr[i], &id) < 0) {
-			snprintf(err, errlen, "%s: a bot id that is no id", path);
-			return -1;
-		}
+		stream_get_id(&h->bot_ids->via.array.ptr[i], &id);
 		if (prep_merge_bot(p, &id) < 0)
 			goto full;
 	}
 	for (size_t i = 0; i < h->bot_labels->via.array.size; i++) {
-		const msgpack_object *e = &h->bot_labels->via.array.ptr[i];
-		const char *name, *category;
-		size_t name_len, category_len;
+		const msgpack_object *name, *category;
+		const char *n, *c;
+		size_t nlen, clen;
 		struct id id;
 
-		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3 ||
-		    stream_get_id(&e->via.array.ptr[0], &id) < 0) {
-			snprintf(err, errlen, "%s: a malformed bot_product_labels",
-			    path);
-			return -1;
-		}
-		str_of(&e->via.array.ptr[1], &name, &name_len);
-		str_of(&e->via.array.ptr[2], &category, &category_len);
-		if (prep_merge_label(p, &id, name, name_len, category,
-		    category_len) < 0)
+		prepared_bot_label(h, i, &id, &name, &category);
+		str_of(name, &n, &nlen);
+		str_of(category, &c, &clen);
+		if (prep_merge_label(p, &id, n, nlen, c, clen) < 0)
 			goto full;
 	}
 	return 0;
@@ -109,7 +100,7 @@ full:
 	return -1;
 }
 
-/* The piece's records, checked as the append checks an old stream's. */
+/* The piece's records, as rows read. */
 static int
 read_records(struct prep *p, struct stream_reader *r, const struct prepared *h,
     char *err, size_t errlen)
@@ -119,33 +110,23 @@ read_records(struct prep *p, struct stream_reader *r, const struct prepared *h,
 	int got;
 
 	while ((got = stream_read(r, &rec, err, errlen)) == 1) {
-		const msgpack_object *v = rec->via.array.ptr;
-		struct prep_piece_row row;
-		struct id customer, product;
+		struct prepared_record o;
+		struct prep_piece_row row = { .customer = &o.customer,
+		    .product = &o.product };
 		const msgpack_object *ev;
+		const char *wrong = prepared_record(h, rec, previous, &o);
 
-		row.customer = &customer;
-		row.product = &product;
-		if (stream_get_id(&v[0], &customer) < 0 ||
-		    stream_get_id(&v[1], &product) < 0 ||
-		    v[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-		    v[2].via.u64 >= h->events->via.array.size ||
-		    mp_get_int64(&v[3], &row.time) < 0 || row.time < previous ||
-		    (v[4].type != MSGPACK_OBJECT_NIL && v[4].type != MSGPACK_OBJECT_STR) ||
-		    (h->has_category && v[5].type != MSGPACK_OBJECT_NIL &&
-		    v[5].type != MSGPACK_OBJECT_STR)) {
-			snprintf(err, errlen, "%s: byte %llu: not an interactions "
-			    "record in time order", stream_name(r),
-			    (unsigned long long)stream_offset(r));
+		if (wrong != NULL) {
+			snprintf(err, errlen, "%s: byte %llu: %s", stream_name(r),
+			    (unsigned long long)stream_offset(r), wrong);
 			return -1;
 		}
-		previous = row.time;
-		ev = &h->events->via.array.ptr[v[2].via.u64];
+		previous = row.time = o.time;
+		ev = &h->events->via.array.ptr[o.event];
 		row.event = ev->via.str.ptr;
 		row.event_len = ev->via.str.size;
-		str_of(&v[4], &row.name, &row.name_len);
-		str_of(h->has_category ? &v[5] : NULL, &row.category,
-		    &row.category_len);
+		str_of(o.label[0], &row.name, &row.name_len);
+		str_of(o.label[1], &row.category, &row.category_len);
 		if (prep_merge_row(p, &row) < 0) {
 			snprintf(err, errlen, "%s: %s", stream_name(r), prep_error(p));
 			return -1;

@@ -54,6 +54,73 @@ strings(const msgpack_object *o)
 	return 1;
 }
 
+static int
+string_or_nil(const msgpack_object *o)
+{
+	return o->type == MSGPACK_OBJECT_STR || o->type == MSGPACK_OBJECT_NIL;
+}
+
+static int
+bot_lists_ok(const struct prepared *h)
+{
+	struct id id;
+
+	if (h->bot_ids->type != MSGPACK_OBJECT_ARRAY ||
+	    h->bot_labels->type != MSGPACK_OBJECT_ARRAY)
+		return 0;
+	for (size_t i = 0; i < h->bot_ids->via.array.size; i++)
+		if (stream_get_id(&h->bot_ids->via.array.ptr[i], &id) < 0)
+			return 0;
+	for (size_t i = 0; i < h->bot_labels->via.array.size; i++) {
+		const msgpack_object *e = &h->bot_labels->via.array.ptr[i];
+
+		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3 ||
+		    stream_get_id(&e->via.array.ptr[0], &id) < 0 ||
+		    !string_or_nil(&e->via.array.ptr[1]) ||
+		    !string_or_nil(&e->via.array.ptr[2]))
+			return 0;
+	}
+	return 1;
+}
+
+static const msgpack_object *
+string_or_null(const msgpack_object *o)
+{
+	return o->type == MSGPACK_OBJECT_STR ? o : NULL;
+}
+
+void
+prepared_bot_label(const struct prepared *h, size_t i, struct id *product,
+    const msgpack_object **name, const msgpack_object **category)
+{
+	const msgpack_object *e = h->bot_labels->via.array.ptr[i].via.array.ptr;
+
+	stream_get_id(&e[0], product);
+	*name = string_or_null(&e[1]);
+	*category = string_or_null(&e[2]);
+}
+
+const char *
+prepared_record(const struct prepared *h, const msgpack_object *rec,
+    int64_t previous, struct prepared_record *r)
+{
+	const msgpack_object *v = rec->via.array.ptr;
+
+	if (stream_get_id(&v[0], &r->customer) < 0 ||
+	    stream_get_id(&v[1], &r->product) < 0 ||
+	    v[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    v[2].via.u64 >= h->events->via.array.size ||
+	    mp_get_int64(&v[3], &r->time) < 0 || !string_or_nil(&v[4]) ||
+	    (h->has_category && !string_or_nil(&v[5])))
+		return "not an interactions record";
+	if (r->time < previous)
+		return "out of time order";
+	r->event = (uint8_t)v[2].via.u64;
+	r->label[0] = string_or_null(&v[4]);
+	r->label[1] = h->has_category ? string_or_null(&v[5]) : NULL;
+	return NULL;
+}
+
 int
 prepared_header(const struct stream_reader *r, struct prepared *h, char *err,
     size_t errlen)
@@ -85,10 +152,13 @@ prepared_header(const struct stream_reader *r, struct prepared *h, char *err,
 	}
 	h->bot_ids = mp_map_get(prov, "bot_customer_ids");
 	h->bot_labels = mp_map_get(prov, "bot_product_labels");
-	if (h->bot_ids == NULL || h->bot_ids->type != MSGPACK_OBJECT_ARRAY ||
-	    h->bot_labels == NULL || h->bot_labels->type != MSGPACK_OBJECT_ARRAY) {
+	if (h->bot_ids == NULL || h->bot_labels == NULL) {
 		snprintf(err, errlen, "%s: written by an older aud-prepare, "
 		    "without its bots: prepare it again", name);
+		return -1;
+	}
+	if (!bot_lists_ok(h)) {
+		snprintf(err, errlen, "%s: malformed bot lists", name);
 		return -1;
 	}
 	h->events = dicts != NULL ? mp_map_get(dicts, "event") : NULL;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "intern.h"
 #include "prepare.h"
 
 struct stream_reader;
@@ -25,11 +26,33 @@ struct prepared {
 };
 
 /*
- * Fills h from r's header. Returns 0, or -1 with err naming the stream:
- * not interactions of aud-prepare, no counts, or written before the bot
- * lists were kept (then prepare it again).
+ * Fills h from r's header, its bot lists checked (ids; [id, string or nil,
+ * string or nil]). Returns 0, or -1 with err naming the stream: not
+ * interactions of aud-prepare, no counts, malformed bot lists, or written
+ * before the bot lists were kept (then prepare it again).
  */
 int prepared_header(const struct stream_reader *r, struct prepared *h,
     char *err, size_t errlen);
+
+/* Entry i of h's bot_product_labels: the product, and its name and
+   category as strings, or NULL for nil. */
+void prepared_bot_label(const struct prepared *h, size_t i, struct id *product,
+    const msgpack_object **name, const msgpack_object **category);
+
+/* One record of such a stream. */
+struct prepared_record {
+	struct id customer, product;
+	uint8_t event;			/* an index in h->events */
+	int64_t time;
+	const msgpack_object *label[2];	/* name, category: strings, or NULL */
+};
+
+/*
+ * Checks record rec of a stream whose header is h, the one before it
+ * at time previous (INT64_MIN for the first), and fills r. Returns NULL,
+ * or what is wrong with it.
+ */
+const char *prepared_record(const struct prepared *h, const msgpack_object *rec,
+    int64_t previous, struct prepared_record *r);
 
 #endif

@@ -128,6 +128,29 @@ PY
 		run -0 aud-cat -H "m$s.aud"
 		assert_output --partial '"merged_pieces":2,"shard":{"index":'"$s"',"count":2}'
 	done
+	# A shard's header lists its own bots only: c3's shard, 0, and not 1.
+	run -0 aud-cat -H both0.aud
+	assert_output --partial '"bot_customer_ids":["c3"]'
+	run -0 aud-cat -H both1.aud
+	assert_output --partial '"bot_customer_ids":[],"bot_product_labels":[]'
+}
+
+@test "--merge: a bot of one piece is a bot of all, and keeps the names only it had" {
+	cd "$BATS_TEST_TMPDIR"
+	# c3 is a bot in the first piece (old and new together); its row in the
+	# second piece goes too, and p3, which only c3 touched, keeps its name.
+	printf 'customer_id,product_id,event,event_date\nc3,p9,view,2023-02-01T00:00:00Z\nc5,p9,view,2023-02-01T00:00:00Z\nc5,p3,view,2023-02-02T00:00:00Z\n' > day3.csv
+	prepare_to both.aud --bot-threshold 3 both.csv
+	prepare_to day3.aud --bot-threshold 3 day3.csv
+	prepare_to m.aud --bot-threshold 3 --merge both.aud day3.aud
+	{ cat both.csv; tail -n +2 day3.csv | sed 's/$/,/'; } > all.csv
+	prepare_to all.aud --bot-threshold 3 all.csv
+	cmp <(records all.aud) <(records m.aud)
+	run -0 records m.aud
+	refute_output --partial '"c3"'
+	assert_output --partial '{"customer_id":"c5","product_id":"p3","event":"view","time":"2023-02-02T00:00:00Z","product_name":"Bowl"}'
+	counts() { aud-cat -H "$1" | sed 's/.*"time_format"//'; }
+	assert_equal "$(counts m.aud)" "$(counts all.aud)"
 }
 
 @test "--merge refuses pieces that do not belong together, in one line" {
