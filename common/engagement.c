@@ -201,7 +201,6 @@ sums(struct features *f, const struct interactions *ia, size_t nrows,
 	f->sum = xcalloc(n ? n : 1, sizeof(*f->sum));
 	f->engagement = xcalloc(n ? n : 1, sizeof(*f->engagement));
 	f->activity = xcalloc(n ? n : 1, sizeof(*f->activity));
-	advise_huge(f->sum, n * sizeof(*f->sum));
 	if (nrows == 0)
 		return;
 	f->max_time = max_time;

@@ -129,14 +129,11 @@ intern_reserve(struct intern *t, size_t n)
 		free(t->slots);
 		t->nslots = nslots;
 		t->slots = xcalloc(nslots, sizeof(*t->slots));
-		advise_huge(t->slots, nslots * sizeof(*t->slots));
 	}
 	if (n > t->cap) {
 		t->value = xrealloc(t->value, n * sizeof(*t->value));
 		t->is_str = xrealloc(t->is_str, n);
 		t->cap = n;
-		advise_huge(t->value, n * sizeof(*t->value));
-		advise_huge(t->is_str, n);
 	}
 }
 
@@ -208,7 +205,6 @@ grow_slots(struct intern *t)
 	t->nslots *= 2;
 	mask = t->nslots - 1;
 	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
-	advise_huge(t->slots, t->nslots * sizeof(*t->slots));
 	for (size_t i = 0; i < oldn; i++) {
 		size_t s;
 
@@ -312,8 +308,6 @@ store(struct intern *t, const struct id *id)
 		t->value = xgrow(t->value, &cap, t->count + 1, sizeof(*t->value));
 		t->is_str = xrealloc(t->is_str, cap);
 		t->cap = cap;
-		advise_huge(t->value, cap * sizeof(*t->value));
-		advise_huge(t->is_str, cap);
 	}
 	t->is_str[i] = (uint8_t)id->is_str;
 	t->nstr += id->is_str != 0;
@@ -346,7 +340,6 @@ intern_reindex(struct intern *t)
 	for (t->nslots = 1024; t->count * 4 > t->nslots * 3; t->nslots *= 2)
 		;
 	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
-	advise_huge(t->slots, t->nslots * sizeof(*t->slots));
 	for (uint32_t i = 0; i < t->count; i++) {
 		struct id id;
 		uint32_t h;

@@ -832,7 +832,6 @@ mark_bots(struct prep *p, const uint32_t *order, uint8_t *drop)
 	struct day_count *dc = xmalloc(nc * sizeof(*dc));
 	uint64_t threshold = (uint64_t)p->par.bot_threshold;
 
-	advise_huge(dc, nc * sizeof(*dc));
 	for (size_t c = 0; c < nc; c++) {
 		dc[c].day = INT32_MIN, dc[c].count = 0;
 		if (c < p->known_bot_cap && p->known_bot[c]) {

@@ -17,6 +17,19 @@
  */
 #define HUGE_ENOUGH ((size_t)8 << 20)
 
+/* A hint to back [ptr, ptr + size) with transparent huge pages (madvise
+   mode): it may do nothing, and never fails. */
+static void
+advise_huge(void *ptr, size_t size)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t start = ((uintptr_t)ptr + huge - 1) & ~(huge - 1);
+	uintptr_t end = ((uintptr_t)ptr + size) & ~(huge - 1);
+
+	if (end > start)
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
 void *
 xmalloc(size_t size)
 {
@@ -85,15 +98,4 @@ xstrndup(const char *s, size_t len)
 	memcpy(p, s, len);
 	p[len] = '\0';
 	return p;
-}
-
-void
-advise_huge(void *ptr, size_t size)
-{
-	const uintptr_t huge = (uintptr_t)2 << 20;
-	uintptr_t start = ((uintptr_t)ptr + huge - 1) & ~(huge - 1);
-	uintptr_t end = ((uintptr_t)ptr + size) & ~(huge - 1);
-
-	if (end > start)
-		madvise((void *)start, end - start, MADV_HUGEPAGE);
 }

@@ -7,6 +7,9 @@
 
 #include <stddef.h>
 
+/* Arrays of 8 MiB and more are advised to use transparent huge pages: hash
+   tables of tens of millions of entries otherwise spend most of a look-up
+   on TLB misses, and their first touch on page faults. */
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
@@ -16,13 +19,5 @@ char *xstrndup(const char *s, size_t len);
 
 /* Dies of an allocation made by other means (open_memstream, say) failing. */
 void xalloc_failed(void);
-
-/*
- * Asks the kernel to back a large, randomly accessed array with huge pages
- * (transparent huge pages, madvise mode). Hash tables of tens of millions
- * of entries otherwise spend most of a look-up on TLB misses. A hint: it
- * may do nothing, and never fails.
- */
-void advise_huge(void *ptr, size_t size);
 
 #endif
