@@ -547,7 +547,10 @@ find_index(struct model *m, const char *path, size_t header_len,
 		return corrupt(err, errlen, path, "no index at its end (truncated?)");
 	for (int i = 1; i < 9; i++)
 		at = at << 8 | tail[i];
+	/* Walked first, as every object here, so that no head claiming more
+	 * values than the file holds makes msgpack-c allocate for them. */
 	if (at < header_len || at >= m->size - 9 ||
+	    mpscan_skip(m->map + at, m->size - at) != m->size - at ||
 	    msgpack_unpack_next(trailer, (const char *)m->map + at, m->size - at,
 	    &off) != MSGPACK_UNPACK_SUCCESS || off != m->size - at)
 		return corrupt(err, errlen, path, "the trailer is not where the file says");
@@ -744,13 +747,14 @@ static int
 read_record(const struct model *m, uint64_t offset, const struct id *id,
     struct audience *a, uint64_t *next, char *err, size_t errlen)
 {
-	size_t off = 0;
+	size_t off = 0, len;
 	const msgpack_object *v;
 	struct id got;
 
 	if (offset < m->header_end || offset >= m->index_end ||
+	    (len = mpscan_skip(m->map + offset, m->index_end - offset)) == 0 ||
 	    msgpack_unpack_next(&a->record, (const char *)m->map + offset,
-	    m->index_end - offset, &off) != MSGPACK_UNPACK_SUCCESS ||
+	    len, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    a->record.data.type != MSGPACK_OBJECT_ARRAY ||
 	    a->record.data.via.array.size != m->nfields) {
 		snprintf(err, errlen, "corrupt model: no record at byte %llu",
