@@ -23,6 +23,13 @@ struct rfmset {
 void rfmset_init(struct rfmset *s);
 /* Adds a customer's summary; returns its index in unique. */
 uint32_t rfmset_add(struct rfmset *s, const struct rfm *c);
+/* One more customer of the summary at index u, known to be there. */
+static inline void
+rfmset_again(struct rfmset *s, uint32_t u)
+{
+	s->count[u]++;
+}
+
 /* Sorts unique by x, then t_x, then T, and renumbers: remap[old] = new. */
 void rfmset_sort(struct rfmset *s, uint32_t *remap);
 void rfmset_free(struct rfmset *s);

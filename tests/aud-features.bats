@@ -165,6 +165,11 @@ cdnow_features() {
 	assert_regex "$stderr" "^aud-features: $BATS_TEST_TMPDIR/one.aud: (the fit \\(.*\\) gives no usable scores: 1 customer is too few to fit|the return model's optimiser did not converge in [0-9]+ iterations \\(--allow-unconverged keeps the fit\\))\$"
 	run -1 --separate-stderr aud-features --return-model mbgnbd --allow-unconverged "$BATS_TEST_TMPDIR/one.aud"
 	assert_regex "$stderr" "gives no usable scores: 1 customer is too few to fit\$"
+	# A customer's days are counted in 21 bits: rows 7,999 years apart are refused.
+	printf 'customer_id,product_id,event,event_date\n1,2,purchased,0001-01-01\n1,2,purchased,0001-02-01\n2,2,purchased,9999-01-02\n' > "$BATS_TEST_TMPDIR/span.csv"
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/span.aud" "$BATS_TEST_TMPDIR/span.csv"
+	run -1 --separate-stderr aud-features --return-model bgnbd "$BATS_TEST_TMPDIR/span.aud"
+	assert_equal "$stderr" "aud-features: $BATS_TEST_TMPDIR/span.aud: the rows span more than 2097150 days: more than the return model counts in"
 	run -2 --separate-stderr aud-features --return-model bgnbd --period-days 0 "$BATS_TEST_TMPDIR/once.aud"
 	assert_equal "${stderr_lines[0]}" 'aud-features: --period-days: expected a number of days from 0.001 to 36500, got "0"'
 	run -2 --separate-stderr aud-features --return-model pareto "$BATS_TEST_TMPDIR/once.aud"
