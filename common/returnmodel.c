@@ -11,6 +11,7 @@
 
 #include "returnmodel.h"
 #include "rfmset.h"
+#include "parallel.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -413,15 +414,39 @@ return_fit(struct return_fit *fit, enum return_kind kind, const struct rfm *c,
 	return ret;
 }
 
+/* A start's rough fit, on a copy of the objective with scratch of its own. */
+struct rough {
+	struct objective o;
+	double theta[NPARAM], value;
+	int iterations;
+};
+
+#define NSTARTS 4
+
+static void
+rough_fit(void *ctx, size_t from, size_t to, unsigned thread)
+{
+	struct rough *r = ctx;
+	int converged;
+
+	(void)thread;
+	for (size_t s = from; s < to; s++) {
+		r[s].value = INFINITY;
+		r[s].iterations = nelder_mead(&r[s].o, r[s].theta, &r[s].value,
+		    1e-7, 1e-4, &converged);
+	}
+}
+
 int
 return_fit_counts(struct return_fit *fit, enum return_kind kind,
     const struct rfm *c, const double *count, size_t n, char *err,
     size_t errlen)
 {
-	static const double starts[][NPARAM] = {
+	static const double starts[NSTARTS][NPARAM] = {
 		{ 1, 1, 1, 1 }, { 0.25, 4, 0.8, 2.5 }, { 2, 10, 0.5, 5 },
 		{ 0.5, 0.5, 2, 0.5 },
 	};
+	struct rough rough[NSTARTS];
 	struct objective o = { .kind = kind, .c = c, .w = count, .n = n };
 	double best = INFINITY, theta_best[NPARAM] = { 0 };
 	size_t repeaters = 0;
@@ -439,19 +464,21 @@ return_fit_counts(struct return_fit *fit, enum return_kind kind,
 		return -1;
 	}
 	objective_index(&o);
-	/* Each start roughly, then the best one to the end. */
-	for (size_t s = 0; s < sizeof(starts) / sizeof(starts[0]); s++) {
-		double theta[NPARAM], value = INFINITY;
-		int converged;
-
+	/* Each start roughly, on the cores, then the best one to the end. */
+	for (size_t s = 0; s < NSTARTS; s++) {
+		rough[s].o = o;
+		rough[s].o.log_at = xmalloc((o.ntimes + 1) * sizeof(*o.log_at));
 		for (int k = 0; k < NPARAM; k++)
-			theta[k] = log(starts[s][k]);
-		fit->iterations += nelder_mead(&o, theta, &value, 1e-7, 1e-4,
-		    &converged);
-		if (value < best) {
-			best = value;
-			memcpy(theta_best, theta, sizeof(theta));
+			rough[s].theta[k] = log(starts[s][k]);
+	}
+	parallel_for(NSTARTS, 1, parallel_cpus(), rough_fit, rough);
+	for (size_t s = 0; s < NSTARTS; s++) {
+		fit->iterations += rough[s].iterations;
+		if (rough[s].value < best) {
+			best = rough[s].value;
+			memcpy(theta_best, rough[s].theta, sizeof(theta_best));
 		}
+		free(rough[s].o.log_at);
 	}
 	/* Restart from the best vertex until it stops improving: a simplex
 	   can collapse before the optimum. */
