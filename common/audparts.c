@@ -1,12 +1,19 @@
 /* Audience parts of customer shards, and their merge; see audparts.h. */
 #include "audparts.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <msgpack.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model.h"
+#include "mpscan.h"
 #include "shard.h"
 #include "stream.h"
 #include "xalloc.h"
@@ -98,18 +105,38 @@ audparts_finish(struct audparts_writer *w)
 	return ret;
 }
 
-/* Merging. */
+/*
+ * Merging. A part is read in place from its mapped file: the ranking in
+ * its header holds every customer of the shard, of which the merge needs a
+ * head of a few thousand, and decoding all of it (and every product's
+ * places) with msgpack-c, twice, was most of a merge's time and memory.
+ * The header is decoded without its ranking, which is walked once to check
+ * it and decoded only as far as the merge reaches; records are scanned.
+ */
 
-/* One part being read: its header's settings and ranking, and its record. */
+/* One part being read: its settings, its ranking, its current record. */
 struct part {
 	const char *path;
-	FILE *in;
-	struct stream_reader *r;
-	const msgpack_object *ids, *scores;	/* its ranking */
+	const unsigned char *map;
+	size_t size;
+	char *header_bytes;		/* the header, its ranking nil */
+	FILE *header_in;		/* over header_bytes, for r */
+	struct stream_reader *r;	/* the header's reader */
+	const unsigned char *ids_at, *scores_at;	/* the ranking's */
 	size_t nranked, next;		/* and the merge's place in it */
-	const msgpack_object *rec;	/* the current record, or NULL at
-					   the end */
+	struct id *rid;			/* the ranking decoded so far */
+	double *rscore;
+	size_t decoded, decoded_cap;
+	const unsigned char *id_cur, *score_cur;	/* where it goes on */
+	size_t records_at, at, released;	/* byte offsets */
+	uint64_t nrecords;
+	int has;			/* a current record, below */
 	struct id product;
+	const char *name;		/* or NULL */
+	size_t name_len;
+	uint64_t customers;
+	uint32_t *places;		/* its audience: places in the ranking */
+	size_t nplaces, places_cap;
 	uint64_t interactions;
 	int64_t first_time, last_time;
 	uint32_t shard;
@@ -148,24 +175,154 @@ struct settings {
 	const char *first_path;
 };
 
+/*
+ * Walks n values at p of which each must be an id (scores == 0) or a float
+ * (scores == 1); returns their length in bytes, or 0.
+ */
+static size_t
+walk_ranked(const unsigned char *p, size_t len, uint64_t n, int scores)
+{
+	size_t used = 0, k;
+
+	for (uint64_t i = 0; i < n; i++) {
+		msgpack_object o;
+		struct id id;
+
+		if ((k = mpscan_scalar(p + used, len - used, &o)) == 0 ||
+		    (scores ? o.type != MSGPACK_OBJECT_FLOAT64 &&
+		    o.type != MSGPACK_OBJECT_FLOAT32 : stream_get_id(&o, &id) < 0))
+			return 0;
+		used += k;
+	}
+	return used;
+}
+
+/*
+ * The ranking's value at p: {"customers": [[ids...], [scores...]]}. Notes
+ * where its ids and scores begin; returns its length, or 0 when it is not
+ * one.
+ */
+static size_t
+read_ranking(struct part *p, const unsigned char *at, size_t len)
+{
+	size_t used, k;
+	uint64_t n, nscores;
+	msgpack_object key;
+	int is_map;
+
+	if ((used = mpscan_container(at, len, &n, &is_map)) == 0 || !is_map ||
+	    n != 1 || (k = mpscan_scalar(at + used, len - used, &key)) == 0 ||
+	    !mp_str_equals(&key, "customers"))
+		return 0;
+	used += k;
+	if ((k = mpscan_container(at + used, len - used, &n, &is_map)) == 0 ||
+	    is_map || n != 2)
+		return 0;
+	used += k;
+	if ((k = mpscan_container(at + used, len - used, &n, &is_map)) == 0 ||
+	    is_map || n > len)
+		return 0;
+	p->ids_at = at + used + k;
+	used += k;
+	if ((k = walk_ranked(at + used, len - used, n, 0)) == 0 && n > 0)
+		return 0;
+	used += k;
+	if ((k = mpscan_container(at + used, len - used, &nscores, &is_map)) == 0 ||
+	    is_map || nscores != n)
+		return 0;
+	p->scores_at = at + used + k;
+	used += k;
+	if ((k = walk_ranked(at + used, len - used, n, 1)) == 0 && n > 0)
+		return 0;
+	p->nranked = n;
+	p->id_cur = p->ids_at;
+	p->score_cur = p->scores_at;
+	return used + k;
+}
+
+/*
+ * The header: its ranking in place, the rest (a few hundred bytes) through
+ * a stream reader over a copy in which the ranking is nil. Sets
+ * p->records_at.
+ */
+static int
+read_header(struct part *p, char *err, size_t errlen)
+{
+	const unsigned char *m = p->map;
+	size_t at, k, v, rk = 0, rk_len = 0, len;
+	uint64_t pairs;
+	int is_map, ranking_ok = 0;
+
+	if ((at = mpscan_container(m, p->size, &pairs, &is_map)) == 0 || !is_map)
+		return fail(err, errlen, p->path, "not an aud stream (no header)");
+	for (uint64_t i = 0; i < pairs; i++) {
+		msgpack_object key;
+
+		if ((k = mpscan_scalar(m + at, p->size - at, &key)) == 0 ||
+		    (v = mpscan_skip(m + at + k, p->size - at - k)) == 0)
+			return fail(err, errlen, p->path, "not an aud stream "
+			    "(no header)");
+		if (mp_str_equals(&key, "ranking") && rk == 0) {
+			rk = at + k, rk_len = v;
+			ranking_ok = read_ranking(p, m + rk, rk_len) == rk_len;
+		}
+		at += k + v;
+	}
+	p->records_at = p->at = p->released = at;
+	if (rk == 0)
+		rk = at;
+	len = at - rk_len + (rk_len > 0);
+	p->header_bytes = xmalloc(len);
+	memcpy(p->header_bytes, m, rk);
+	if (rk_len > 0) {
+		p->header_bytes[rk] = (char)0xc0;
+		memcpy(p->header_bytes + rk + 1, m + rk + rk_len, at - rk - rk_len);
+	}
+	if ((p->header_in = fmemopen(p->header_bytes, len, "rb")) == NULL) {
+		snprintf(err, errlen, "%s: %s", p->path, strerror(errno));
+		return -1;
+	}
+	if ((p->r = stream_reader_open(p->header_in, p->path, err, errlen)) == NULL ||
+	    stream_expect_kind(p->r, "audience_parts", err, errlen) < 0)
+		return -1;
+	return ranking_ok ? 0 : fail(err, errlen, p->path,
+	    "not a usable audience part");
+}
+
 static int
 open_part(struct part *p, struct settings *s, int first, char *err,
     size_t errlen)
 {
-	const msgpack_object *model, *shard, *ranking, *rk;
+	const msgpack_object *model, *shard;
 	uint64_t top_n, depth, index, count, seed;
+	struct stat st;
+	int fd;
 
-	if ((p->in = fopen(p->path, "rb")) == NULL) {
+	if ((fd = open(p->path, O_RDONLY)) < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", p->path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		return fail(err, errlen, p->path, S_ISREG(st.st_mode) ?
+		    "empty input, not an aud stream" : "not a regular file "
+		    "(a part is read twice)");
+	}
+	p->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p->map == MAP_FAILED) {
+		p->map = NULL;
 		snprintf(err, errlen, "%s: %s", p->path, strerror(errno));
 		return -1;
 	}
-	if ((p->r = stream_reader_open(p->in, p->path, err, errlen)) == NULL ||
-	    stream_expect_kind(p->r, "audience_parts", err, errlen) < 0)
+	p->size = (size_t)st.st_size;
+	madvise((void *)p->map, p->size, MADV_SEQUENTIAL);
+	if (read_header(p, err, errlen) < 0)
 		return -1;
 	model = stream_header_get(p->r, "model");
 	shard = stream_header_get(p->r, "shard");
-	ranking = stream_header_get(p->r, "ranking");
-	rk = ranking ? mp_map_get(ranking, "customers") : NULL;
 	if (stream_nfields(p->r) != NFIELDS || get_uint(model, "top_n", &top_n) < 0 ||
 	    get_uint(model, "depth", &depth) < 0 ||
 	    get_uint(model, "seed", &seed) < 0 ||
@@ -176,14 +333,8 @@ open_part(struct part *p, struct settings *s, int first, char *err,
 	    mp_map_get(model, "score")->type != MSGPACK_OBJECT_STR ||
 	    get_uint(shard, "index", &index) < 0 ||
 	    get_uint(shard, "count", &count) < 0 || count == 0 ||
-	    count > SHARD_MAX || index >= count || depth == 0 ||
-	    rk == NULL || rk->type != MSGPACK_OBJECT_ARRAY ||
-	    rk->via.array.size != 2 ||
-	    !mp_ids_and_floats(&rk->via.array.ptr[0], &rk->via.array.ptr[1]))
+	    count > SHARD_MAX || index >= count || depth == 0)
 		return fail(err, errlen, p->path, "not a usable audience part");
-	p->ids = &rk->via.array.ptr[0];
-	p->scores = &rk->via.array.ptr[1];
-	p->nranked = p->ids->via.array.size;
 	p->shard = (uint32_t)index;
 	if (first) {
 		s->score = mp_map_get(model, "score");
@@ -208,85 +359,174 @@ open_part(struct part *p, struct settings *s, int first, char *err,
 static void
 close_part(struct part *p)
 {
-	if (p->r != NULL)
-		stream_reader_free(p->r);
-	if (p->in != NULL)
-		fclose(p->in);
-	p->r = NULL;
-	p->in = NULL;
+	stream_reader_free(p->r);
+	if (p->header_in != NULL)
+		fclose(p->header_in);
+	free(p->header_bytes);
+	if (p->map != NULL)
+		munmap((void *)p->map, p->size);
+	free(p->rid);
+	free(p->rscore);
+	free(p->places);
+	memset(p, 0, sizeof(*p));
 }
 
-/* Places of p's ranking, ascending (an audience keeps the ranking's order). */
-static int
-places_ok(const struct part *p, const msgpack_object *o)
+/* Decodes p's ranking up to customer k (k < nranked) on the first need. */
+static void
+decode_to(struct part *p, size_t k)
 {
-	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return 0;
-	for (uint32_t i = 0; i < o->via.array.size; i++) {
-		const msgpack_object *x = &o->via.array.ptr[i];
+	while (p->decoded <= k) {
+		msgpack_object o;
+		size_t end = p->size;
 
-		if (x->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-		    x->via.u64 >= p->nranked ||
-		    (i > 0 && x->via.u64 <= x[-1].via.u64))
-			return 0;
+		if (p->decoded == p->decoded_cap) {
+			p->decoded_cap = p->decoded_cap ? 2 * p->decoded_cap : 1024;
+			p->rid = xrealloc(p->rid, p->decoded_cap * sizeof(*p->rid));
+			p->rscore = xrealloc(p->rscore, p->decoded_cap *
+			    sizeof(*p->rscore));
+		}
+		/* Checked when the header was read: these cannot fail. */
+		p->id_cur += mpscan_scalar(p->id_cur, end - (size_t)(p->id_cur -
+		    p->map), &o);
+		stream_get_id(&o, &p->rid[p->decoded]);
+		p->score_cur += mpscan_scalar(p->score_cur, end -
+		    (size_t)(p->score_cur - p->map), &o);
+		p->rscore[p->decoded++] = o.via.f64;
 	}
-	return 1;
 }
 
-/* Reads p's next record into p->rec (NULL at the end), checking the order. */
+/* Gives back the pages of records read, which stay in the file. */
+#define RELEASE_STEP ((size_t)64 << 20)
+
+static void
+release_read(struct part *p)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t to = p->at / page * page;
+
+	if (to >= p->released + RELEASE_STEP) {
+		madvise((void *)(p->map + p->released), to - p->released,
+		    MADV_DONTNEED);
+		p->released = to;
+	}
+}
+
+/* The trailer at p->at: its record count must be the records read. */
+static int
+read_trailer(struct part *p, char *err, size_t errlen)
+{
+	msgpack_unpacked u;
+	const msgpack_object *records;
+	size_t len = p->size - p->at, off = 0;
+	int ok;
+
+	if (mpscan_skip(p->map + p->at, len) != len)
+		return fail(err, errlen, p->path, "truncated, or bytes after "
+		    "its trailer");
+	msgpack_unpacked_init(&u);
+	ok = msgpack_unpack_next(&u, (const char *)p->map + p->at, len, &off) ==
+	    MSGPACK_UNPACK_SUCCESS && (records = mp_map_get(&u.data,
+	    "records")) != NULL && records->type ==
+	    MSGPACK_OBJECT_POSITIVE_INTEGER && records->via.u64 == p->nrecords;
+	msgpack_unpacked_destroy(&u);
+	return ok ? 0 : fail(err, errlen, p->path, "its trailer does not "
+	    "count the records read");
+}
+
+/* The places of a record: ascending places of p's ranking, into p->places. */
+static size_t
+read_places(struct part *p, const unsigned char *at, size_t len)
+{
+	size_t used, k;
+	uint64_t n;
+	int is_map;
+
+	if ((used = mpscan_container(at, len, &n, &is_map)) == 0 || is_map ||
+	    n > len)
+		return 0;
+	if (n > p->places_cap) {
+		p->places_cap = n;
+		p->places = xrealloc(p->places, n * sizeof(*p->places));
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		msgpack_object o;
+
+		if ((k = mpscan_scalar(at + used, len - used, &o)) == 0 ||
+		    o.type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    o.via.u64 >= p->nranked ||
+		    (i > 0 && o.via.u64 <= p->places[i - 1]))
+			return 0;
+		p->places[i] = (uint32_t)o.via.u64;
+		used += k;
+	}
+	p->nplaces = n;
+	return used;
+}
+
+/* Reads p's next record (p->has = 0 at the end), checking the order. */
 static int
 advance(struct part *p, char *err, size_t errlen)
 {
-	const msgpack_object *rec, *v;
+	const unsigned char *at = p->map + p->at;
+	size_t len = p->size - p->at, used, k;
+	msgpack_object v[3];
 	struct id prev = p->product;
-	int had = p->rec != NULL;
+	uint64_t n;
+	int is_map, had = p->has;
 
-	switch (stream_read(p->r, &rec, err, errlen)) {
-	case -1:
-		return -1;
-	case 0:
-		p->rec = NULL;
-		return 0;
+	if ((used = mpscan_container(at, len, &n, &is_map)) == 0)
+		return fail(err, errlen, p->path, len ? "a malformed product "
+		    "record" : "truncated: the stream ends without its trailer");
+	if (is_map) {
+		p->has = 0;
+		return read_trailer(p, err, errlen);
 	}
-	v = rec->via.array.ptr;
-	if (stream_get_id(&v[0], &p->product) < 0 ||
+	for (int i = 0; i < 3 && n == NFIELDS; i++, used += k)
+		if ((k = mpscan_scalar(at + used, len - used, &v[i])) == 0)
+			n = 0;
+	if (n != NFIELDS || stream_get_id(&v[0], &p->product) < 0 ||
 	    (v[1].type != MSGPACK_OBJECT_STR && v[1].type != MSGPACK_OBJECT_NIL) ||
-	    v[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || !places_ok(p, &v[3]))
+	    v[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    (k = read_places(p, at + used, len - used)) == 0)
 		return fail(err, errlen, p->path, "a malformed product record");
 	if (had && id_compare(&prev, &p->product) >= 0)
 		return fail(err, errlen, p->path, "products out of id order");
-	p->rec = rec;
+	p->name = v[1].type == MSGPACK_OBJECT_STR ? v[1].via.str.ptr : NULL;
+	p->name_len = v[1].via.str.size;
+	p->customers = v[2].via.u64;
+	p->has = 1;
+	p->nrecords++;
+	p->at += used + k;
+	release_read(p);
 	return 0;
 }
 
-/* Frees the copy least() made, and clears at. */
+/* Back to the first record, for the second pass. */
 static void
-drop_copy(struct id *at)
+rewind_part(struct part *p)
 {
-	if (at->is_str)
-		free((char *)at->str);
-	memset(at, 0, sizeof(*at));
+	p->at = p->released = p->records_at;
+	p->nrecords = 0;
+	p->has = 0;
+	memset(&p->product, 0, sizeof(p->product));
 }
 
 /*
- * The least current product among the parts into *at (a string id copied:
- * the records it came from move on), 0 when all are done.
+ * The least current product among the parts into *at (its bytes are in a
+ * part's mapped file, there as long as the merge), 0 when all are done.
  */
 static int
 least(struct part *parts, size_t n, struct id *at)
 {
 	const struct id *min = NULL;
 
-	drop_copy(at);
 	for (size_t i = 0; i < n; i++)
-		if (parts[i].rec != NULL &&
+		if (parts[i].has &&
 		    (min == NULL || id_compare(&parts[i].product, min) < 0))
 			min = &parts[i].product;
 	if (min == NULL)
 		return 0;
 	*at = *min;
-	if (at->is_str)
-		at->str = xstrndup(min->str, min->len);
 	return 1;
 }
 
@@ -295,17 +535,17 @@ least(struct part *parts, size_t n, struct id *at)
  * place j of b's: ranking.h's order, by score, then id.
  */
 static int
-before(const struct part *a, size_t k, const struct part *b, size_t j)
+before(struct part *a, size_t k, struct part *b, size_t j)
 {
-	double x = a->scores->via.array.ptr[k].via.f64;
-	double y = b->scores->via.array.ptr[j].via.f64;
-	struct id i1, i2;
+	double x, y;
 
+	decode_to(a, k);	/* may move a's arrays: read them after */
+	decode_to(b, j);
+	x = a->rscore[k];
+	y = b->rscore[j];
 	if (x != y)
 		return x > y;
-	stream_get_id(&a->ids->via.array.ptr[k], &i1);
-	stream_get_id(&b->ids->via.array.ptr[j], &i2);
-	return id_compare(&i1, &i2) < 0;
+	return id_compare(&a->rid[k], &b->rid[j]) < 0;
 }
 
 /* What the first pass finds. */
@@ -320,7 +560,7 @@ static int
 count_products(struct part *parts, size_t n, struct totals *t, char *err,
     size_t errlen)
 {
-	struct id at = { 0 };
+	struct id at;
 
 	for (size_t i = 0; i < n; i++)
 		if (advance(&parts[i], err, errlen) < 0)
@@ -330,17 +570,12 @@ count_products(struct part *parts, size_t n, struct totals *t, char *err,
 		int named = 0;
 
 		for (size_t i = 0; i < n; i++) {
-			const msgpack_object *v;
-
-			if (parts[i].rec == NULL || id_compare(&parts[i].product, &at))
+			if (!parts[i].has || id_compare(&parts[i].product, &at))
 				continue;
-			v = parts[i].rec->via.array.ptr;
-			customers += v[2].via.u64;
-			named |= v[1].type == MSGPACK_OBJECT_STR;
-			if (advance(&parts[i], err, errlen) < 0) {
-				drop_copy(&at);
+			customers += parts[i].customers;
+			named |= parts[i].name != NULL;
+			if (advance(&parts[i], err, errlen) < 0)
 				return -1;
-			}
 		}
 		t->products++;
 		t->named += named;
@@ -369,8 +604,9 @@ merge_rankings(struct part *parts, size_t n, size_t want, struct id *ids,
 		}
 		if (best == NULL)
 			break;
-		stream_get_id(&best->ids->via.array.ptr[best->next], &ids[got]);
-		scores[got] = best->scores->via.array.ptr[best->next++].via.f64;
+		decode_to(best, best->next);
+		ids[got] = best->rid[best->next];
+		scores[got] = best->rscore[best->next++];
 	}
 	return got;
 }
@@ -383,29 +619,27 @@ struct placing {
 	uint32_t *places;
 	/* Per part: the product's audience there (places of its ranking; NULL:
 	   its first len), and its next entry. */
-	const msgpack_object **of;
+	const uint32_t **of;
 	size_t *len, *at;
 };
 
 /*
  * Part p's audience of product at: its record's places when the shard has
  * customers of it, else the head of the shard's ranking (no one there
- * touched it).
+ * touched it). A name it has goes to *name.
  */
 static void
-audience_of(const struct part *p, const struct id *at, size_t depth,
-    const msgpack_object **of, size_t *len, const msgpack_object **name)
+audience_of(const struct part *p, const struct id *at, struct placing *pl,
+    size_t i, const struct part **named)
 {
-	if (p->rec != NULL && id_compare(&p->product, at) == 0) {
-		const msgpack_object *v = p->rec->via.array.ptr;
-
-		if (v[1].type == MSGPACK_OBJECT_STR)
-			*name = &v[1];
-		*of = v[3].via.array.ptr;
-		*len = v[3].via.array.size;
+	if (p->has && id_compare(&p->product, at) == 0) {
+		if (p->name != NULL)
+			*named = p;
+		pl->of[i] = p->places;
+		pl->len[i] = p->nplaces;
 	} else {
-		*of = NULL;
-		*len = p->nranked < depth ? p->nranked : depth;
+		pl->of[i] = NULL;
+		pl->len[i] = p->nranked < pl->depth ? p->nranked : pl->depth;
 	}
 }
 
@@ -413,7 +647,7 @@ audience_of(const struct part *p, const struct id *at, size_t depth,
 static size_t
 ranked(const struct placing *pl, size_t i, size_t k)
 {
-	return pl->of[i] != NULL ? (size_t)pl->of[i][k].via.u64 : k;
+	return pl->of[i] != NULL ? pl->of[i][k] : k;
 }
 
 /*
@@ -422,19 +656,18 @@ ranked(const struct placing *pl, size_t i, size_t k)
  */
 static long
 merge_audience(struct part *parts, size_t n, const struct id *at,
-    struct placing *pl, const msgpack_object **name, char *err, size_t errlen)
+    struct placing *pl, const struct part **named, char *err, size_t errlen)
 {
 	size_t got = 0;
 
-	*name = NULL;
+	*named = NULL;
 	for (size_t i = 0; i < n; i++) {
 		pl->at[i] = 0;
-		audience_of(&parts[i], at, pl->depth, &pl->of[i], &pl->len[i], name);
+		audience_of(&parts[i], at, pl, i, named);
 	}
 	while (got < pl->depth) {
-		const struct part *best = NULL;
+		struct part *best = NULL;
 		size_t from = 0, bp = 0;
-		struct id id;
 
 		for (size_t i = 0; i < n; i++) {
 			size_t k;
@@ -451,8 +684,8 @@ merge_audience(struct part *parts, size_t n, const struct id *at,
 		if (best == NULL)
 			break;
 		pl->at[from]++;
-		stream_get_id(&best->ids->via.array.ptr[bp], &id);
-		if ((pl->places[got] = intern_find(pl->head, &id)) == UINT32_MAX)
+		if ((pl->places[got] = intern_find(pl->head, &best->rid[bp])) ==
+		    UINT32_MAX)
 			return fail(err, errlen, best->path, "an audience "
 			    "customer missing from the merged ranking");
 		got++;
@@ -465,32 +698,30 @@ static int
 write_products(struct model_writer *mw, struct part *parts, size_t n,
     struct placing *pl, char *err, size_t errlen)
 {
-	struct id at = { 0 };
-	int ret = 0;
+	struct id at;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		rewind_part(&parts[i]);
 		if (advance(&parts[i], err, errlen) < 0)
 			return -1;
-	while (ret == 0 && least(parts, n, &at)) {
-		const msgpack_object *name;
-		char *copy = NULL;
-		long got = merge_audience(parts, n, &at, pl, &name, err, errlen);
-
-		if (got < 0) {
-			ret = -1;
-			break;
-		}
-		if (name != NULL)
-			copy = xstrndup(name->via.str.ptr, name->via.str.size);
-		model_add(mw, &at, copy, pl->places, (size_t)got);
-		free(copy);
-		for (size_t i = 0; i < n && ret == 0; i++)
-			if (parts[i].rec != NULL && id_compare(&parts[i].product, &at) == 0 &&
-			    advance(&parts[i], err, errlen) < 0)
-				ret = -1;
 	}
-	drop_copy(&at);
-	return ret;
+	while (least(parts, n, &at)) {
+		const struct part *named;
+		char *name = NULL;
+		long got = merge_audience(parts, n, &at, pl, &named, err, errlen);
+
+		if (got < 0)
+			return -1;
+		if (named != NULL)
+			name = xstrndup(named->name, named->name_len);
+		model_add(mw, &at, name, pl->places, (size_t)got);
+		free(name);
+		for (size_t i = 0; i < n; i++)
+			if (parts[i].has && id_compare(&parts[i].product, &at) == 0 &&
+			    advance(&parts[i], err, errlen) < 0)
+				return -1;
+	}
+	return 0;
 }
 
 /* Opens every part, checks that they are one shard each of one run. */
@@ -532,7 +763,7 @@ audparts_merge(FILE *out, const char *const *path, size_t n,
     const char *source, char *err, size_t errlen)
 {
 	struct part *parts = xcalloc(n, sizeof(*parts));
-	struct settings s;
+	struct settings s = { 0 };
 	struct totals t = { 0 };
 	struct placing pl = { 0 };
 	struct model_meta meta = { 0 };
@@ -563,12 +794,6 @@ audparts_merge(FILE *out, const char *const *path, size_t n,
 	    .seed = s.seed, .fallback_size = head < MODEL_FALLBACK_SIZE ? head :
 	    MODEL_FALLBACK_SIZE };
 	mw = model_writer_new(out, &meta, source, ids, scores, head);
-	for (size_t i = 0; i < n; i++) {	/* pass two, from the start */
-		close_part(&parts[i]);
-		parts[i].rec = NULL;
-		if (open_part(&parts[i], &s, i == 0, err, errlen) < 0)
-			goto out;
-	}
 	pl.depth = s.depth;
 	pl.places = xmalloc((s.depth + 1) * sizeof(*pl.places));
 	pl.at = xcalloc(n, sizeof(*pl.at));

@@ -219,6 +219,40 @@ sharded_model() {
 	assert_output "$(aud-query -m "$T/a.aud" -n 2 1000000)"
 }
 
+@test "a damaged audience part is refused in one line, nothing written" {
+	sharded_model 2 "$T/m2.aud"
+	local size
+	size=$(stat -c %s "$T/sr1.aud")
+	head -c $((size - 3)) "$T/sr1.aud" > "$T/cut.aud"
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/cut.aud"
+	assert_equal "$stderr" "aud-rank: $T/cut.aud: truncated, or bytes after its trailer"
+	{ cat "$T/sr1.aud"; printf x; } > "$T/long.aud"
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/long.aud"
+	assert_equal "$stderr" "aud-rank: $T/long.aud: truncated, or bytes after its trailer"
+	# The header alone: no records, no trailer.
+	head -c 200 "$T/sr1.aud" > "$T/head.aud"
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/head.aud"
+	assert_equal "$stderr" "aud-rank: $T/head.aud: not an aud stream (no header)"
+	: > "$T/empty.aud"
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/empty.aud"
+	assert_equal "$stderr" "aud-rank: $T/empty.aud: empty input, not an aud stream"
+	run -1 --separate-stderr bash -c "aud-rank --merge -o '$T/x.aud' '$T/sr0.aud' <(cat '$T/sr1.aud')"
+	assert_regex "$stderr" "^aud-rank: /dev/fd/[0-9]+: not a regular file \\(a part is read twice\\)\$"
+	# Places out of order: the first record's (an array16 of 30: 2, 3, ...) made 5, 3.
+	python3 - "$T/sr1.aud" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+at = b.index(b'\xdc\x00\x1e\x02\x03', b.index(b'provenance'))
+b[at + 3] = 5
+open(p + '.bad', 'wb').write(b)
+PY
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/sr1.aud.bad"
+	assert_equal "$stderr" "aud-rank: $T/sr1.aud.bad: a malformed product record"
+	[ ! -e "$T/x.aud" ]
+	no_temporaries "$T"
+}
+
 @test "audience parts of the wrong shards are refused by name" {
 	sharded_model 3 "$T/m3.aud"
 	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/sr2.aud"
