@@ -269,15 +269,7 @@ read_header(struct part *p, char *err, size_t errlen)
 		at += k + v;
 	}
 	p->records_at = p->at = p->released = at;
-	if (rk == 0)
-		rk = at;
-	len = at - rk_len + (rk_len > 0);
-	p->header_bytes = xmalloc(len);
-	memcpy(p->header_bytes, m, rk);
-	if (rk_len > 0) {
-		p->header_bytes[rk] = (char)0xc0;
-		memcpy(p->header_bytes + rk + 1, m + rk + rk_len, at - rk - rk_len);
-	}
+	p->header_bytes = mpscan_copy_without(m, at, rk, rk_len, &len);
 	if ((p->header_in = fmemopen(p->header_bytes, len, "rb")) == NULL) {
 		snprintf(err, errlen, "%s: %s", p->path, strerror(errno));
 		return -1;

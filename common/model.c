@@ -509,15 +509,8 @@ read_header(struct model *m, const char *path, char *err, size_t errlen)
 	m->header_end = at;
 	if (at > UINT32_MAX)	/* positions in it are 32-bit */
 		return corrupt(err, errlen, path, "a header of over 4 GiB");
-	if (rk == 0)		/* no ranking: all of it, for check_header */
-		rk = at, rk_len = 0;
-	len = at - rk_len + (rk_len > 0);
-	m->header_bytes = xmalloc(len);
-	memcpy(m->header_bytes, p, rk);
-	if (rk_len > 0) {
-		m->header_bytes[rk] = (char)0xc0;
-		memcpy(m->header_bytes + rk + 1, p + rk + rk_len, at - rk - rk_len);
-	}
+	/* No ranking (rk_len 0): all of it, for check_header. */
+	m->header_bytes = mpscan_copy_without(p, at, rk, rk_len, &len);
 	if (msgpack_unpack_next(&m->header, m->header_bytes, len, &off) !=
 	    MSGPACK_UNPACK_SUCCESS || off != len)
 		return corrupt(err, errlen, path, "no readable header");

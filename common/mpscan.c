@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "xalloc.h"
 #include "banned.h"
 
 static uint64_t
@@ -220,4 +221,22 @@ mpscan_skip(const unsigned char *p, size_t n)
 	struct mpscan_walk w = { 0, 0 };
 
 	return mpscan_walk(&w, p, n) == 1 ? w.at : 0;
+}
+
+char *
+mpscan_copy_without(const unsigned char *p, size_t n, size_t at, size_t len,
+    size_t *copy_len)
+{
+	char *copy;
+
+	if (len == 0)
+		at = n;
+	*copy_len = n - len + (len > 0);
+	copy = xmalloc(*copy_len);
+	memcpy(copy, p, at);
+	if (len > 0) {
+		copy[at] = (char)0xc0;
+		memcpy(copy + at + 1, p + at + len, n - at - len);
+	}
+	return copy;
 }

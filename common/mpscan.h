@@ -58,4 +58,13 @@ int mpscan_walk(struct mpscan_walk *w, const unsigned char *p, size_t n);
 /* The length of the whole object at p, or 0 when it is cut short or garbled. */
 size_t mpscan_skip(const unsigned char *p, size_t n);
 
+/*
+ * A copy (the caller's to free) of the n bytes at p, one object, in which
+ * the value of len bytes at offset at is nil; *copy_len is its length. A
+ * header's ranking, megabytes read in place, is left out so that msgpack-c
+ * decodes the few hundred bytes of the rest. len 0: a plain copy.
+ */
+char *mpscan_copy_without(const unsigned char *p, size_t n, size_t at,
+    size_t len, size_t *copy_len);
+
 #endif
