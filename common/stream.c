@@ -474,6 +474,8 @@ struct stream_reader {
 	uint64_t records;
 	int at_eof, done;
 	char fingerprint[STREAM_FINGERPRINT_LEN];	/* the trailer's, or "" */
+	XXH3_state_t *hash;		/* of the records' bytes read so far, */
+	uint64_t hashed_to;		/* up to this offset; NULL once done */
 	const unsigned char *raw;	/* the current record's bytes, when */
 	size_t raw_len;			/* decoded in place; else NULL */
 	char *kind;
@@ -496,6 +498,25 @@ fail(const struct stream_reader *r, uint64_t at, char *err, size_t errlen,
 }
 
 /*
+ * Hashes the records' bytes consumed since the last call, up to offset to,
+ * while the unpacker's buffer still holds them: whole chunks at a time,
+ * not a call a record. The consumed bytes end at the buffer's off, which
+ * is r->offset in the stream.
+ */
+static void
+hash_consumed(struct stream_reader *r, uint64_t to)
+{
+	const char *end;
+
+	if (r->hash == NULL || to <= r->hashed_to)
+		return;
+	end = r->up.buffer + r->up.off - (r->offset - to);
+	XXH3_64bits_update(r->hash, end - (to - r->hashed_to),
+	    (size_t)(to - r->hashed_to));
+	r->hashed_to = to;
+}
+
+/*
  * Reads another chunk into the unpacker's buffer, which holds have bytes
  * not parsed yet; at the end of input sets r->at_eof instead. Returns 0, or
  * -1 with err filled.
@@ -507,6 +528,7 @@ read_more(struct stream_reader *r, size_t have, char *err, size_t errlen)
 
 	if (r->at_eof)
 		return 0;
+	hash_consumed(r, r->offset);	/* the reserve may drop them */
 	if (!msgpack_unpacker_reserve_buffer(&r->up, READ_CHUNK)) {
 		fail(r, r->offset + have, err, errlen, "out of memory");
 		return -1;
@@ -679,6 +701,10 @@ stream_reader_open(FILE *in, const char *name, char *err, size_t errlen)
 		stream_reader_free(r);
 		return NULL;
 	}
+	if ((r->hash = XXH3_createState()) == NULL)
+		xalloc_failed();
+	XXH3_64bits_reset(r->hash);
+	r->hashed_to = r->offset;
 	return r;
 }
 
@@ -687,6 +713,8 @@ stream_reader_free(struct stream_reader *r)
 {
 	if (r == NULL)
 		return;
+	if (r->hash != NULL)
+		XXH3_freeState(r->hash);
 	msgpack_unpacked_destroy(&r->header);
 	msgpack_unpacker_destroy(&r->up);
 	for (size_t i = 0; i < r->nfields; i++) {
@@ -806,6 +834,23 @@ finish(struct stream_reader *r, char *err, size_t errlen)
 		memcpy(r->fingerprint, fp->via.str.ptr, fp->via.str.size);
 		r->fingerprint[fp->via.str.size] = '\0';
 	}
+	/* A fingerprint names the records' bytes: bytes changed since they
+	   were written (a flipped bit still makes msgpack) must not pass. */
+	hash_consumed(r, r->record_offset);
+	if (fp != NULL) {
+		char got[STREAM_FINGERPRINT_LEN];
+
+		snprintf(got, sizeof(got), "xxh3-64:%016llx",
+		    (unsigned long long)XXH3_64bits_digest(r->hash));
+		if (strcmp(got, r->fingerprint) != 0) {
+			fail(r, r->record_offset, err, errlen, "the records do "
+			    "not match the trailer's fingerprint (the stream "
+			    "is corrupt)");
+			return -1;
+		}
+	}
+	XXH3_freeState(r->hash);
+	r->hash = NULL;
 	at = r->offset;
 	ret = next_object(r, NULL, err, errlen);
 	if (ret == 1) {

@@ -90,6 +90,27 @@ OUT
 	assert_regex "$stderr" "^aud-cat: $BATS_TEST_TMPDIR/cut.aud: byte [0-9]+: truncated: input ends inside an object$"
 }
 
+@test "a record changed after it was written is caught by the fingerprint" {
+	# A customer id's digit changed: still msgpack, still a valid record.
+	python3 - "$S" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+at = b.rindex(b'12345678901234567890')         # the last record's customer
+b[at + 19] = ord('1')                           # is now ...7891
+open(p + '.bad', 'wb').write(b)
+PY
+	local trailer=$(( $(stat -c %s "$S") - 47 ))
+	run -1 --separate-stderr aud-cat -o "$BATS_TEST_TMPDIR/out" "$S.bad"
+	assert_equal "$stderr" "aud-cat: $S.bad: byte $trailer: the records do not match the trailer's fingerprint (the stream is corrupt)"
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+	run -1 --separate-stderr aud-features -o "$BATS_TEST_TMPDIR/out" "$S.bad"
+	assert_equal "$stderr" "aud-features: $S.bad: byte $trailer: the records do not match the trailer's fingerprint (the stream is corrupt)"
+	[ ! -e "$BATS_TEST_TMPDIR/out" ]
+	# The stream as written reads.
+	run -0 aud-cat "$S"
+}
+
 @test "--fingerprint shows the trailer's; a stream without one is an error" {
 	run -0 aud-cat --fingerprint "$S"
 	assert_output --regexp '^xxh3-64:[0-9a-f]{16}$'
