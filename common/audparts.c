@@ -14,6 +14,7 @@
 
 #include "model.h"
 #include "mpscan.h"
+#include "packbuf.h"
 #include "shard.h"
 #include "stream.h"
 #include "xalloc.h"
@@ -82,18 +83,22 @@ audparts_writer_new(FILE *out, const struct audparts_meta *m,
 void
 audparts_add(struct audparts_writer *w, const struct audparts_product *p)
 {
-	msgpack_packer *pk = stream_packer(w->w);
+	size_t name_len = p->name != NULL ? strlen(p->name) : 0;
+	/* In place (packbuf.h): a shard has millions of products, and
+	   msgpack-c's packer made a call a place. */
+	struct packbuf b = stream_record_space(w->w, packbuf_id_bound(p->product) +
+	    5 + name_len + PACKBUF_NUMBER + 5 + p->n * PACKBUF_NUMBER);
 
-	stream_record_begin(w->w);
-	stream_pack_id(pk, p->product);
+	packbuf_id(&b, p->product);
 	if (p->name != NULL)
-		stream_pack_cstr(pk, p->name);
+		packbuf_str(&b, p->name, name_len);
 	else
-		msgpack_pack_nil(pk);
-	msgpack_pack_uint64(pk, p->customers);
-	msgpack_pack_array(pk, p->n);
+		packbuf_pack_nil(&b);
+	packbuf_pack_uint64(&b, p->customers);
+	packbuf_pack_array(&b, p->n);
 	for (size_t i = 0; i < p->n; i++)
-		msgpack_pack_uint32(pk, p->places[i]);
+		packbuf_pack_uint32(&b, p->places[i]);
+	stream_record_done(w->w, &b);
 }
 
 int
