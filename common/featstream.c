@@ -306,7 +306,7 @@ scores_load(struct scores *s, FILE *in, const char *name,
     const char *score_field, char *err, size_t errlen)
 {
 	struct stream_reader *r;
-	const msgpack_object *rec;
+	const msgpack_object *rec, *n;
 	size_t cap = 0;
 	int id_col, score_col, ret;
 
@@ -321,6 +321,13 @@ scores_load(struct scores *s, FILE *in, const char *name,
 	}
 	keep_event_weights(s, r);
 	keep_made_from(s, r);
+	/* Sized once from the header (no more than the input can hold): grown
+	   by doubling, the scores were copied over and over. */
+	n = stream_header_get(r, "customers");
+	if (n != NULL && n->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		s->score = xgrow(NULL, &cap, (size_t)(n->via.u64 <
+		    stream_records_left_bound(r) ? n->via.u64 :
+		    stream_records_left_bound(r)) + 1, sizeof(*s->score));
 	id_col = stream_field_index(r, "customer_id");
 	score_col = stream_field_index(r, score_field);
 	if (id_col < 0 || score_col < 0) {

@@ -367,6 +367,9 @@ interactions_load(struct interactions *ia, FILE *in, const char *name,
 	}
 	intern_reserve(ia->customers, expected(l->r, "customers_written"));
 	intern_reserve(ia->products, expected(l->r, "products_written"));
+	/* Grown by doubling, these were copied over and over: sized once. */
+	ia->name_at = xgrow(NULL, &l->names_cap, expected(l->r,
+	    "products_written") + 1, sizeof(*ia->name_at));
 	handoff_init(&l->ring);
 	if ((errno = pthread_create(&thread, NULL, read_records, l)) != 0) {
 		snprintf(err, errlen, "%s: cannot start a thread: %s", name,
