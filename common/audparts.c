@@ -398,14 +398,15 @@ decode_to(struct part *p, size_t k)
 static void
 release_read(struct part *p)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t to = p->at / page * page;
+	size_t page, from, to;
 
-	if (to >= p->released + RELEASE_STEP) {
-		madvise((void *)(p->map + p->released), to - p->released,
-		    MADV_DONTNEED);
-		p->released = to;
-	}
+	if (p->at - p->released < RELEASE_STEP)	/* most records */
+		return;
+	page = (size_t)sysconf(_SC_PAGESIZE);	/* madvise takes whole pages */
+	from = p->released / page * page;
+	to = p->at / page * page;
+	madvise((void *)(p->map + from), to - from, MADV_DONTNEED);
+	p->released = to;
 }
 
 /* The trailer at p->at: its record count must be the records read. */
