@@ -38,8 +38,11 @@ def report(name, started, data, closed_at):
     return "%s: nothing" % name
 
 
-def run(name, send, read_line):
-    """Sends the scenario's steps while a reader waits for the answer."""
+def run(name, opened, send, read_line):
+    """Sends the scenario's steps while a reader waits for the answer.
+    opened is taken before the connection exists, so that the server's idle
+    clock never starts before ours and a busy machine cannot make a 10 s
+    limit read as 9 s."""
     result = {}
 
     def reader():
@@ -48,7 +51,6 @@ def run(name, send, read_line):
 
     t = threading.Thread(target=reader)
     t.start()
-    opened = time.time()
     first = None
     for wait, chunk in SCENARIOS[name]:
         time.sleep(wait)
@@ -64,6 +66,7 @@ def run(name, send, read_line):
 
 
 def over_socket(port, name, out):
+    opened = time.time()
     s = socket.create_connection(("127.0.0.1", port))
     s.settimeout(15)
 
@@ -86,11 +89,12 @@ def over_socket(port, name, out):
             pass
         return data
 
-    out[name] = run(name, send, read_line)
+    out[name] = run(name, opened, send, read_line)
     s.close()
 
 
 def over_pipes(cmd, name, out):
+    opened = time.time()
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     def send(chunk):
@@ -101,7 +105,7 @@ def over_pipes(cmd, name, out):
         except OSError:
             return False
 
-    out[name] = run(name, send, p.stdout.readline)
+    out[name] = run(name, opened, send, p.stdout.readline)
     p.kill()
     p.wait()
 
