@@ -593,7 +593,7 @@ write_part(FILE *out, const struct options *opt, const struct interactions *ia,
 	uint32_t *order = ranking_order(sc->customers, sc->score, NULL, &count);
 	uint32_t *place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
 	uint32_t *rank_of = xmalloc((nc + 1) * sizeof(*rank_of));
-	uint32_t *by_id = ranking_by_id(ia->products), *places, *scratch;
+	uint32_t *by_id = ranking_by_id(ia->products), *skipped;
 	struct id *ids = xmalloc((count + 1) * sizeof(*ids));
 	double *scores = xmalloc((count + 1) * sizeof(*scores));
 	struct audparts_meta m = { .score = opt->model,
@@ -623,22 +623,20 @@ write_part(FILE *out, const struct options *opt, const struct interactions *ia,
 	for (size_t p = 0; p < g.nproducts; p++)
 		if (product_customers_count(&g, p) > maxm)
 			maxm = product_customers_count(&g, p);
-	places = xmalloc((n + 1) * sizeof(*places));
-	scratch = xmalloc((maxm + 1) * sizeof(*scratch));
+	skipped = xmalloc((maxm + 1) * sizeof(*skipped));
 	for (size_t i = 0; i < g.nproducts; i++) {
 		uint32_t p = by_id[i];
 		struct id product;
-		size_t got = audience_top(&t, &g, p, n, places, scratch);
 		struct audparts_product ap = { .product = &product,
 		    .name = interactions_product_name(ia, p),
 		    .customers = product_customers_count(&g, p),
-		    .places = places, .n = got };
+		    .skipped = skipped,
+		    .nskipped = audience_skipped(&t, &g, p, n, skipped) };
 
 		intern_get(ia->products, p, &product);
 		audparts_add(w, &ap);
 	}
-	free(places);
-	free(scratch);
+	free(skipped);
 	product_customers_free(&g);
 	free(by_id);
 	free(order);

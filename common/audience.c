@@ -18,11 +18,10 @@ cmp_u32(const void *a, const void *b)
 #define AHEAD 16
 
 size_t
-audience_top(const struct targeting *t, const struct product_customers *g,
-    size_t p, size_t n, uint32_t *places, uint32_t *scratch)
+audience_skipped(const struct targeting *t, const struct product_customers *g,
+    size_t p, size_t n, uint32_t *skipped)
 {
-	size_t nex = 0, got = 0, j = 0;
-	uint32_t r = 0;
+	size_t nex = 0;
 
 	for (uint64_t i = g->start[p]; i < g->start[p + 1]; i++) {
 		uint32_t place = t->rank_of[g->customer[i]];
@@ -37,18 +36,37 @@ audience_top(const struct targeting *t, const struct product_customers *g,
 
 		/* Only places that could fall in the first n + m matter. */
 		if (place != UINT32_MAX && place < n + (g->start[p + 1] - g->start[p]))
-			scratch[nex++] = place;
+			skipped[nex++] = place;
 	}
 	if (nex > 1)
-		qsort(scratch, nex, sizeof(*scratch), cmp_u32);
-	while (got < n && r < t->ncandidates) {
-		if (j < nex && scratch[j] == r)
+		qsort(skipped, nex, sizeof(*skipped), cmp_u32);
+	return nex;
+}
+
+size_t
+audience_walk(const uint32_t *skipped, size_t nskipped, size_t ncandidates,
+    size_t n, uint32_t *places)
+{
+	size_t got = 0, j = 0;
+
+	for (size_t r = 0; got < n && r < ncandidates; r++) {
+		while (j < nskipped && skipped[j] < r)
+			j++;
+		if (j < nskipped && skipped[j] == r)
 			j++;
 		else
-			places[got++] = r;
-		r++;
+			places[got++] = (uint32_t)r;
 	}
 	return got;
+}
+
+size_t
+audience_top(const struct targeting *t, const struct product_customers *g,
+    size_t p, size_t n, uint32_t *places, uint32_t *scratch)
+{
+	size_t nex = audience_skipped(t, g, p, n, scratch);
+
+	return audience_walk(scratch, nex, t->ncandidates, n, places);
 }
 
 void

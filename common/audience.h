@@ -22,6 +22,23 @@ struct targeting {
 };
 
 /*
+ * The places an audience of n steps over: those of product p's customers
+ * that lie in the first n + m places of the global order (m: its customer
+ * count), ascending, into skipped (room for m); returns how many. With the
+ * order's length they give the audience (audience_walk), and most products
+ * have none: a shard's part of a model carries these, not the audiences.
+ */
+size_t audience_skipped(const struct targeting *t,
+    const struct product_customers *g, size_t p, size_t n, uint32_t *skipped);
+
+/*
+ * Writes to places (ascending) the first n places below ncandidates that
+ * are not among skipped[0..nskipped) (ascending); returns how many.
+ */
+size_t audience_walk(const uint32_t *skipped, size_t nskipped,
+    size_t ncandidates, size_t n, uint32_t *places);
+
+/*
  * Writes to places (ascending) the first n places of the global order that
  * are not customers of product p; returns how many (fewer than n when the
  * product's customers take up the rest). scratch needs room for the

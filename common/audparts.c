@@ -21,7 +21,7 @@
 #include "banned.h"
 
 static const char *const fields[] = {
-	"product_id", "product_name", "customers", "places"
+	"product_id", "product_name", "customers", "skipped"
 };
 static const char *const types[] = { "id", "str?", "uint", "places" };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -87,7 +87,7 @@ audparts_add(struct audparts_writer *w, const struct audparts_product *p)
 	/* In place (packbuf.h): a shard has millions of products, and
 	   msgpack-c's packer made a call a place. */
 	struct packbuf b = stream_record_space(w->w, packbuf_id_bound(p->product) +
-	    5 + name_len + PACKBUF_NUMBER + 5 + p->n * PACKBUF_NUMBER);
+	    5 + name_len + PACKBUF_NUMBER + 5 + p->nskipped * PACKBUF_NUMBER);
 
 	packbuf_id(&b, p->product);
 	if (p->name != NULL)
@@ -95,9 +95,9 @@ audparts_add(struct audparts_writer *w, const struct audparts_product *p)
 	else
 		packbuf_pack_nil(&b);
 	packbuf_pack_uint64(&b, p->customers);
-	packbuf_pack_array(&b, p->n);
-	for (size_t i = 0; i < p->n; i++)
-		packbuf_pack_uint32(&b, p->places[i]);
+	packbuf_pack_array(&b, p->nskipped);
+	for (size_t i = 0; i < p->nskipped; i++)
+		packbuf_pack_uint32(&b, p->skipped[i]);
 	stream_record_done(w->w, &b);
 }
 
@@ -140,8 +140,8 @@ struct part {
 	const char *name;		/* or NULL */
 	size_t name_len;
 	uint64_t customers;
-	uint32_t *places;		/* its audience: places in the ranking */
-	size_t nplaces, places_cap;
+	uint32_t *skipped;		/* the places its audience steps over */
+	size_t nskipped, skipped_cap;
 	uint64_t interactions;
 	int64_t first_time, last_time;
 	uint32_t shard;
@@ -267,9 +267,11 @@ read_header(struct part *p, char *err, size_t errlen)
 		    (v = mpscan_skip(m + at + k, p->size - at - k)) == 0)
 			return fail(err, errlen, p->path, "not an aud stream "
 			    "(no header)");
-		if (mp_str_equals(&key, "ranking") && rk == 0) {
+		if (mp_str_equals(&key, "ranking")) {
+			/* A second would be ambiguous: refused. */
+			ranking_ok = rk == 0 &&
+			    read_ranking(p, m + at + k, v) == v;
 			rk = at + k, rk_len = v;
-			ranking_ok = read_ranking(p, m + rk, rk_len) == rk_len;
 		}
 		at += k + v;
 	}
@@ -320,7 +322,13 @@ open_part(struct part *p, struct settings *s, int first, char *err,
 		return -1;
 	model = stream_header_get(p->r, "model");
 	shard = stream_header_get(p->r, "shard");
-	if (stream_nfields(p->r) != NFIELDS || get_uint(model, "top_n", &top_n) < 0 ||
+	if (stream_nfields(p->r) == NFIELDS &&
+	    strcmp(stream_field(p->r, NFIELDS - 1), "places") == 0)
+		return fail(err, errlen, p->path, "a part of an older aud-rank "
+		    "(its records hold audiences): make the parts again");
+	if (stream_nfields(p->r) != NFIELDS ||
+	    strcmp(stream_field(p->r, NFIELDS - 1), fields[NFIELDS - 1]) != 0 ||
+	    get_uint(model, "top_n", &top_n) < 0 ||
 	    get_uint(model, "depth", &depth) < 0 ||
 	    get_uint(model, "seed", &seed) < 0 ||
 	    get_uint(model, "interactions", &p->interactions) < 0 ||
@@ -364,7 +372,7 @@ close_part(struct part *p)
 		munmap((void *)p->map, p->size);
 	free(p->rid);
 	free(p->rscore);
-	free(p->places);
+	free(p->skipped);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -431,20 +439,24 @@ read_trailer(struct part *p, char *err, size_t errlen)
 	    "count the records read");
 }
 
-/* The places of a record: ascending places of p's ranking, into p->places. */
+/*
+ * The places a record's audience steps over: ascending places of p's
+ * ranking, no more than the product's customers there, into p->skipped.
+ */
 static size_t
-read_places(struct part *p, const unsigned char *at, size_t len)
+read_skipped(struct part *p, const unsigned char *at, size_t len,
+    uint64_t customers)
 {
 	size_t used, k;
 	uint64_t n;
 	int is_map;
 
 	if ((used = mpscan_container(at, len, &n, &is_map)) == 0 || is_map ||
-	    n > len)
+	    n > customers || n > len)
 		return 0;
-	if (n > p->places_cap) {
-		p->places_cap = n;
-		p->places = xrealloc(p->places, n * sizeof(*p->places));
+	if (n > p->skipped_cap) {
+		p->skipped_cap = n;
+		p->skipped = xrealloc(p->skipped, n * sizeof(*p->skipped));
 	}
 	for (uint64_t i = 0; i < n; i++) {
 		msgpack_object o;
@@ -452,12 +464,12 @@ read_places(struct part *p, const unsigned char *at, size_t len)
 		if ((k = mpscan_scalar(at + used, len - used, &o)) == 0 ||
 		    o.type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
 		    o.via.u64 >= p->nranked ||
-		    (i > 0 && o.via.u64 <= p->places[i - 1]))
+		    (i > 0 && o.via.u64 <= p->skipped[i - 1]))
 			return 0;
-		p->places[i] = (uint32_t)o.via.u64;
+		p->skipped[i] = (uint32_t)o.via.u64;
 		used += k;
 	}
-	p->nplaces = n;
+	p->nskipped = n;
 	return used;
 }
 
@@ -485,7 +497,7 @@ advance(struct part *p, char *err, size_t errlen)
 	if (n != NFIELDS || stream_get_id(&v[0], &p->product) < 0 ||
 	    (v[1].type != MSGPACK_OBJECT_STR && v[1].type != MSGPACK_OBJECT_NIL) ||
 	    v[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    (k = read_places(p, at + used, len - used)) == 0)
+	    (k = read_skipped(p, at + used, len - used, v[2].via.u64)) == 0)
 		return fail(err, errlen, p->path, "a malformed product record");
 	if (had && id_compare(&prev, &p->product) >= 0)
 		return fail(err, errlen, p->path, "products out of id order");
@@ -615,37 +627,51 @@ struct placing {
 	struct intern *head;
 	size_t depth;
 	uint32_t *places;
-	/* Per part: the product's audience there (places of its ranking; NULL:
-	   its first len), and its next entry. */
-	const uint32_t **of;
-	size_t *len, *at;
+	/*
+	 * Per part, the product's audience there, walked as the merge takes
+	 * it: the places it steps over (none when the shard has no customer
+	 * of the product), the next place it offers and how many it gave.
+	 */
+	const uint32_t **skipped;
+	size_t *nskipped, *next_skip, *place, *taken;
 };
 
 /*
- * Part p's audience of product at: its record's places when the shard has
- * customers of it, else the head of the shard's ranking (no one there
- * touched it). A name it has goes to *name.
+ * Starts part p's audience of product at: the ranking's head less the
+ * places its record says the audience steps over, when the shard has
+ * customers of it (else none: no one there touched it). A name it has goes
+ * to *name.
  */
 static void
 audience_of(const struct part *p, const struct id *at, struct placing *pl,
     size_t i, const struct part **named)
 {
-	if (p->has && id_compare(&p->product, at) == 0) {
-		if (p->name != NULL)
-			*named = p;
-		pl->of[i] = p->places;
-		pl->len[i] = p->nplaces;
-	} else {
-		pl->of[i] = NULL;
-		pl->len[i] = p->nranked < pl->depth ? p->nranked : pl->depth;
-	}
+	int has = p->has && id_compare(&p->product, at) == 0;
+
+	if (has && p->name != NULL)
+		*named = p;
+	pl->skipped[i] = has ? p->skipped : NULL;
+	pl->nskipped[i] = has ? p->nskipped : 0;
+	pl->next_skip[i] = 0;
+	pl->place[i] = 0;
+	pl->taken[i] = 0;
 }
 
-/* The place in its shard's ranking of part i's k-th audience entry. */
-static size_t
-ranked(const struct placing *pl, size_t i, size_t k)
+/*
+ * Moves part i's audience to the next place it offers; returns 0 when it
+ * has no more (depth given, or the ranking's end).
+ */
+static int
+offer(struct placing *pl, size_t i, size_t nranked)
 {
-	return pl->of[i] != NULL ? pl->of[i][k] : k;
+	const uint32_t *s = pl->skipped[i];
+
+	while (pl->next_skip[i] < pl->nskipped[i] &&
+	    s[pl->next_skip[i]] == pl->place[i]) {
+		pl->next_skip[i]++;
+		pl->place[i]++;
+	}
+	return pl->taken[i] < pl->depth && pl->place[i] < nranked;
 }
 
 /*
@@ -659,29 +685,25 @@ merge_audience(struct part *parts, size_t n, const struct id *at,
 	size_t got = 0;
 
 	*named = NULL;
-	for (size_t i = 0; i < n; i++) {
-		pl->at[i] = 0;
+	for (size_t i = 0; i < n; i++)
 		audience_of(&parts[i], at, pl, i, named);
-	}
 	while (got < pl->depth) {
 		struct part *best = NULL;
 		size_t from = 0, bp = 0;
 
 		for (size_t i = 0; i < n; i++) {
-			size_t k;
-
-			if (pl->at[i] >= pl->len[i])
+			if (!offer(pl, i, parts[i].nranked))
 				continue;
-			k = ranked(pl, i, pl->at[i]);
-			if (best == NULL || before(&parts[i], k, best, bp)) {
+			if (best == NULL || before(&parts[i], pl->place[i], best, bp)) {
 				best = &parts[i];
-				bp = k;
+				bp = pl->place[i];
 				from = i;
 			}
 		}
 		if (best == NULL)
 			break;
-		pl->at[from]++;
+		pl->place[from]++;
+		pl->taken[from]++;
 		if ((pl->places[got] = intern_find(pl->head, &best->rid[bp])) ==
 		    UINT32_MAX)
 			return fail(err, errlen, best->path, "an audience "
@@ -794,9 +816,11 @@ audparts_merge(FILE *out, const char *const *path, size_t n,
 	mw = model_writer_new(out, &meta, source, ids, scores, head);
 	pl.depth = s.depth;
 	pl.places = xmalloc((s.depth + 1) * sizeof(*pl.places));
-	pl.at = xcalloc(n, sizeof(*pl.at));
-	pl.len = xcalloc(n, sizeof(*pl.len));
-	pl.of = xcalloc(n, sizeof(*pl.of));
+	pl.skipped = xcalloc(n, sizeof(*pl.skipped));
+	pl.nskipped = xcalloc(n, sizeof(*pl.nskipped));
+	pl.next_skip = xcalloc(n, sizeof(*pl.next_skip));
+	pl.place = xcalloc(n, sizeof(*pl.place));
+	pl.taken = xcalloc(n, sizeof(*pl.taken));
 	if (write_products(mw, parts, n, &pl, err, errlen) == 0)
 		ret = 0;
 out:
@@ -809,9 +833,11 @@ out:
 	if (pl.head != NULL)
 		intern_free(pl.head);
 	free(pl.places);
-	free(pl.at);
-	free(pl.len);
-	free(pl.of);
+	free(pl.skipped);
+	free(pl.nskipped);
+	free(pl.next_skip);
+	free(pl.place);
+	free(pl.taken);
 	free(ids);
 	free(scores);
 	free(score);

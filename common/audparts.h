@@ -6,8 +6,10 @@
  * A part (a stream of kind "audience_parts") holds the shard's whole
  * ranking, its customers by score (ties by id, as ranking.h orders them),
  * and per product, in ascending id order, its customers in the shard and
- * its audience there: the places in that ranking of the first depth who
- * have not touched it. Every customer is in one shard, so a
+ * the places its audience there steps over (audience_skipped: those of its
+ * customers in the ranking's first depth + customers; most products have
+ * none), from which the merge walks the audience, the first depth who have
+ * not touched it. Every customer is in one shard, so a
  * product's audience is the best depth of its shards' audiences, and the
  * ranking head a model holds is the head of the shards' rankings merged:
  * the merge reads the parts twice, once for the products and their
@@ -45,9 +47,9 @@ struct audparts_product {
 	const struct id *product;
 	const char *name;		/* or NULL */
 	uint64_t customers;		/* who touched it in the shard */
-	const uint32_t *places;		/* its audience: places in the
-					   shard's ranking, ascending */
-	size_t n;
+	const uint32_t *skipped;	/* the places its audience steps
+					   over (audience.h), ascending */
+	size_t nskipped;
 };
 
 void audparts_add(struct audparts_writer *w, const struct audparts_product *p);

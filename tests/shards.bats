@@ -238,17 +238,38 @@ sharded_model() {
 	assert_equal "$stderr" "aud-rank: $T/empty.aud: empty input, not an aud stream"
 	run -1 --separate-stderr bash -c "aud-rank --merge -o '$T/x.aud' '$T/sr0.aud' <(cat '$T/sr1.aud')"
 	assert_regex "$stderr" "^aud-rank: /dev/fd/[0-9]+: not a regular file \\(a part is read twice\\)\$"
-	# Places out of order: the first record's (an array16 of 30: 2, 3, ...) made 5, 3.
+	# The first record (1000000, 31 customers, its audience stepping over
+	# places 0 and 1): the places out of order, one past the ranking's end
+	# (65535 alone), more places than customers.
 	python3 - "$T/sr1.aud" <<'PY'
 import sys
 p = sys.argv[1]
 b = bytearray(open(p, 'rb').read())
-at = b.index(b'\xdc\x00\x1e\x02\x03', b.index(b'provenance'))
-b[at + 3] = 5
-open(p + '.bad', 'wb').write(b)
+at = b.index(b'\x1f\x92\x00\x01', b.index(b'provenance'))
+for name, patch in (('order', b'\x1f\x92\x01\x00'), ('end', b'\x1f\x91\xcd\xff\xff'),
+                    ('many', b'\x01\x92\x00\x01')):
+    c = bytearray(b)
+    c[at:at + 4] = patch
+    open(p + '.' + name, 'wb').write(c)
+# A part of the aud-rank before parts held skipped places.
+open(p + '.old', 'wb').write(b.replace(b'\xa7skipped', b'\xa6places', 1))
+# A second ranking, of customer 1 alone, at the header's end: which one
+# a reader took would depend on the reader.
+assert b[0] == 0x8a
+end = b.index(b'\x94\xce\x00\x0f\x42\x40')
+other = b'\xa7ranking\x81\xa9customers\x92\x91\x01\x91\xcb' + bytes(8)
+open(p + '.twice', 'wb').write(b'\x8b' + b[1:end] + other + b[end:])
 PY
-	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/sr1.aud.bad"
-	assert_equal "$stderr" "aud-rank: $T/sr1.aud.bad: a malformed product record"
+	aud-cat "$T/sr1.aud" | head -n 1 | grep -qF '{"product_id":1000000,"product_name":"Blue Cotton Mug","customers":31,"skipped":[0,1]}'
+	[ "$(aud-cat -H "$T/sr1.aud" | jq '.ranking.customers[0] | length')" -lt 65535 ]
+	for bad in order end many; do
+		run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/sr1.aud.$bad"
+		assert_equal "$stderr" "aud-rank: $T/sr1.aud.$bad: a malformed product record"
+	done
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/sr1.aud.old"
+	assert_equal "$stderr" "aud-rank: $T/sr1.aud.old: a part of an older aud-rank (its records hold audiences): make the parts again"
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/sr1.aud.twice"
+	assert_equal "$stderr" "aud-rank: $T/sr1.aud.twice: not a usable audience part"
 	[ ! -e "$T/x.aud" ]
 	no_temporaries "$T"
 }
