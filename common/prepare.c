@@ -1046,7 +1046,7 @@ prep_sort_bots(struct prep_header *h)
 /* One shard's part of a run: which shard is whose, and where each product
    has rows (touched) and rows kept, as bits by product and shard. */
 struct shard_view {
-	const uint32_t *shard;
+	const uint8_t *shard;		/* per customer (SHARD_MAX is 256) */
 	size_t nshards;
 	uint32_t s;
 	const uint64_t *touched, *kept;
@@ -1212,7 +1212,7 @@ prep_pack_record(struct stream_writer *w, const struct prep_record *r,
  */
 static void
 write_records(const struct prep *p, struct stream_writer **w,
-    const uint32_t *shard, size_t nshards, const uint8_t *remap)
+    const uint8_t *shard, size_t nshards, const uint8_t *remap)
 {
 	uint64_t *seen = new_seen(p, nshards);
 	const uint32_t *order = p->order;
@@ -1267,7 +1267,7 @@ prep_write(struct prep *p, FILE *out)
  * products and times.
  */
 static void
-count_shards(const struct prep *p, const uint32_t *shard, size_t nshards,
+count_shards(const struct prep *p, const uint8_t *shard, size_t nshards,
     struct prep_counts *c, struct shard_view *v)
 {
 	uint64_t *seen = new_seen(p, nshards), *touched = new_seen(p, nshards);
@@ -1306,7 +1306,10 @@ int
 prep_write_shards(struct prep *p, FILE **out, uint32_t nshards)
 {
 	size_t nc = intern_count(p->customers);
-	uint32_t *shard = xmalloc((nc + 1) * sizeof(*shard));
+	/* A byte a customer, not four: each row looks its customer's up at
+	   random, twice, and at 43M customers 43 MB miss the cache less. */
+	_Static_assert(SHARD_MAX <= 256, "a shard index is a byte");
+	uint8_t *shard = xmalloc(nc + 1);
 	struct stream_writer **w = xmalloc(nshards * sizeof(*w));
 	struct prep_counts *c = xmalloc(nshards * sizeof(*c));
 	uint8_t remap[MAX_EVENTS];
@@ -1318,7 +1321,7 @@ prep_write_shards(struct prep *p, FILE **out, uint32_t nshards)
 		struct id id;
 
 		intern_get(p->customers, (uint32_t)i, &id);
-		shard[i] = shard_of(&id, nshards);
+		shard[i] = (uint8_t)shard_of(&id, nshards);
 	}
 	count_shards(p, shard, nshards, c, &view);
 	sort_events(p, remap, events);

@@ -54,9 +54,17 @@ OUT
 	prepare_to all.aud planted.csv
 	aud-prepare -q --shards 4 -o "$T/p%d.aud" planted.csv
 	aud-cat -F csv "$T/all.aud" | tail -n +2 > "$T/all.csv"
+	# Each customer's XXH64, once: its shard of 4 and of 256 below.
 	cut -d, -f1 "$T/all.csv" | sort -u | while read -r c; do
-		echo "$c,$(shard_of "$c" 4)"
-	done > "$T/shard-of.csv"
+		echo "$c,$(printf '%s' "$c" | xxh64sum | cut -c1-16)"
+	done > "$T/hash.csv"
+	shards_of() {
+		python3 -c 'import sys
+for line in sys.stdin:
+    c, h = line.rstrip("\n").rsplit(",", 1)
+    print("%s,%d" % (c, int(h, 16) % int(sys.argv[1])))' "$1" < "$T/hash.csv"
+	}
+	shards_of 4 > "$T/shard-of.csv"
 	for s in 0 1 2 3; do
 		awk -F, -v s="$s" 'NR == FNR { at[$1] = $2; next } at[$1] == s' \
 			"$T/shard-of.csv" "$T/all.csv" > "$T/want-$s.csv"
@@ -67,6 +75,15 @@ OUT
 	# --shards 1: the whole stream's records.
 	aud-prepare -q --shards 1 -o "$T/one-%d.aud" planted.csv
 	cmp <(aud-cat "$T/all.aud") <(aud-cat "$T/one-0.aud")
+	# --shards 256, the most: every customer in the shard xxh64sum says,
+	# indices up to 255 included.
+	aud-prepare -q --shards 256 -o "$T/w%d.aud" planted.csv
+	shards_of 256 | sort > "$T/want-256.csv"
+	for s in $(seq 0 255); do
+		aud-cat -F csv "$T/w$s.aud" | tail -n +2 | cut -d, -f1 | sort -u | sed "s/\$/,$s/"
+	done | sort > "$T/got-256.csv"
+	cmp "$T/want-256.csv" "$T/got-256.csv"
+	[ "$(cut -d, -f2 "$T/want-256.csv" | sort -n | tail -n 1)" -ge 128 ]
 }
 
 @test "aud-prepare --shards: bad uses are usage errors; a failed run writes no shard" {
