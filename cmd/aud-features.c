@@ -17,6 +17,7 @@
 #include "featstream.h"
 #include "groups.h"
 #include "interactions.h"
+#include "json.h"
 #include "output.h"
 #include "ranking.h"
 #include "returns.h"
@@ -95,8 +96,10 @@ help(void)
 	    "\n"
 	    "Customer shards (see aud-features(1), Shards):\n"
 	    "  --partial             write the shard's bounds of the score's parts\n"
+	    "                        (with --return-model, its purchase summaries)\n"
 	    "  --combine             combine every shard's bounds into one\n"
 	    "  --bounds FILE         normalise the score within the combined bounds\n"
+	    "                        (and fit the return model to every shard's)\n"
 	    "\n%s", cli_common_options_help);
 	exit(0);
 }
@@ -242,11 +245,12 @@ parse_options(int argc, char **argv, struct options *opt)
 	opt->input = cli_one_input(argc, argv, optind, usage);
 	if (opt->partial && opt->bounds)
 		cli_usage_error(usage, "--partial and --bounds exclude each other");
-	if ((opt->partial || opt->bounds) && (opt->returns || opt->products ||
-	    opt->text))
+	if ((opt->partial || opt->bounds) && (opt->products || opt->text))
 		cli_usage_error(usage, "--partial and --bounds compute the "
-		    "engagement features only: no --return-model, --products or "
-		    "--text");
+		    "features only: no --products or --text");
+	if (opt->partial && opt->allow_unconverged)
+		cli_usage_error(usage, "--allow-unconverged goes with --bounds, "
+		    "where the return model is fitted");
 	if (!opt->returns && (opt->return_event || opt->allow_unconverged ||
 	    opt->ret.calibration_end != INT64_MIN))
 		cli_usage_error(usage, "--calibration-end, --return-event and "
@@ -337,18 +341,55 @@ print_text(FILE *out, const struct features *f, const struct interactions *ia)
 	free(by_activity);
 }
 
-/* --return-model: the fit, which must converge unless allowed not to. */
+/* --return-event's index in ia. */
 static void
-fit_returns(struct options *opt, const struct interactions *ia,
-    struct return_scores *rs)
+return_event(struct options *opt, const struct interactions *ia)
 {
-	char err[512];
-
 	if (opt->return_event != NULL &&
 	    (opt->ret.event = interactions_event(ia, opt->return_event)) < 0)
 		errx(EXIT_DATA, "%s: --return-event: no event \"%s\" in the data",
 		    opt->input, opt->return_event);
-	if (return_scores_compute(rs, ia, &opt->ret, err, sizeof(err)) < 0)
+}
+
+/*
+ * The return model's settings in words, for the bounds of shards, which
+ * all must share them; the numbers in the shortest form that reads back.
+ */
+static void
+return_words(const struct options *opt, char *buf, size_t len)
+{
+	char period[JSON_SHORTEST_LEN], horizon[JSON_SHORTEST_LEN];
+	char end[TIME_ISO_LEN];
+
+	json_shortest(opt->ret.period_days, period);
+	json_shortest(opt->ret.horizon, horizon);
+	snprintf(buf, len, "%s, periods of %s days, calibration to %s, "
+	    "horizon %s, purchases: %s", opt->ret.kind == RETURN_MBGNBD ?
+	    "mbgnbd" : "bgnbd", period, opt->ret.calibration_end == INT64_MIN ?
+	    "the last row" : time_format_iso(opt->ret.calibration_end, end),
+	    horizon, opt->return_event ? opt->return_event : "every event");
+}
+
+/*
+ * --return-model: the fit (to all shards' summaries, with --bounds), which
+ * must converge unless allowed not to.
+ */
+static void
+fit_returns(struct options *opt, const struct interactions *ia,
+    const struct bounds_file *bf, struct return_scores *rs)
+{
+	char err[512];
+	int got;
+
+	return_event(opt, ia);
+	if (bf != NULL) {	/* the whole data's last row, not the shard's */
+		if (opt->ret.calibration_end == INT64_MIN)
+			opt->ret.calibration_end = bf->b.max_time;
+		got = return_scores_compute_all(rs, ia, &opt->ret, &bf->days,
+		    err, sizeof(err));
+	} else
+		got = return_scores_compute(rs, ia, &opt->ret, err, sizeof(err));
+	if (got < 0)
 		errx(EXIT_DATA, "%s: %s", opt->input, err);
 	if (!rs->fit.converged && !opt->allow_unconverged)
 		errx(EXIT_DATA, "%s: the return model's optimiser did not converge "
@@ -387,7 +428,7 @@ combine(const struct options *opt)
 {
 	static struct bounds_file all, one;
 	struct output out;
-	char errbuf[512];
+	char errbuf[2 * BOUNDS_PARAMS_LEN + 512];	/* both in words */
 
 	if (output_open(&out, opt->common.output, 1, opt->common.force,
 	    errbuf, sizeof(errbuf)) < 0)
@@ -402,12 +443,14 @@ combine(const struct options *opt)
 		    bounds_combine(&all, &one, opt->combine[i], errbuf,
 		    sizeof(errbuf)) < 0)
 			errx(EXIT_DATA, "%s", errbuf);
+		bounds_free(&one);
 		if (in != stdin)
 			fclose(in);
 	}
 	if (output_finish(&out, bounds_write(out.fp, &all, opt->combine[0]),
 	    errbuf, sizeof(errbuf)) < 0)
 		errx(EXIT_DATA, "%s", errbuf);
+	bounds_free(&all);
 	return 0;
 }
 
@@ -417,12 +460,17 @@ read_bounds(const struct options *opt, const struct interactions *ia,
     const struct feature_params *p, struct bounds_file *bf)
 {
 	FILE *in = cli_open_input(opt->bounds);
-	char errbuf[512];
+	char errbuf[2 * BOUNDS_PARAMS_LEN + 512];	/* both in words */
 
 	if (in == NULL)
 		err(EXIT_DATA, "%s", opt->bounds);
+	char words[BOUNDS_PARAMS_LEN];
+
+	if (opt->returns)
+		return_words(opt, words, sizeof(words));
 	if (bounds_read(bf, in, opt->bounds, errbuf, sizeof(errbuf)) < 0 ||
-	    bounds_check(bf, opt->bounds, ia, p, errbuf, sizeof(errbuf)) < 0)
+	    bounds_check(bf, opt->bounds, ia, p, opt->returns ? words : NULL,
+	    errbuf, sizeof(errbuf)) < 0)
 		errx(EXIT_DATA, "%s", errbuf);
 	if (in != stdin)
 		fclose(in);
@@ -441,6 +489,7 @@ main(int argc, char **argv)
 	const char *source;
 	FILE *in;
 	int written;
+	static struct bounds_file bf;	/* --partial's or --bounds' */
 
 	parse_options(argc, argv, &opt);
 	if (opt.combine != NULL)
@@ -466,18 +515,25 @@ main(int argc, char **argv)
 	feature_params_init(&params, &ia);
 	apply_overrides(&params, &ia, &opt);
 	if (opt.bounds != NULL) {
-		static struct bounds_file bf;
-
 		read_bounds(&opt, &ia, &params, &bf);
 		features_compute_within(&f, &ia, &params, &bf.b);
 	} else
 		features_compute(&f, &ia, ia.n, &params);
-	if (opt.returns)
-		fit_returns(&opt, &ia, &rs);
+	if (opt.returns && !opt.partial)
+		fit_returns(&opt, &ia, opt.bounds ? &bf : NULL, &rs);
 	if (opt.partial) {
-		static struct bounds_file bf;
+		char words[BOUNDS_PARAMS_LEN];
 
-		bounds_of(&bf, &f, &ia, &params);
+		if (opt.returns)
+			return_words(&opt, words, sizeof(words));
+		bounds_of(&bf, &f, &ia, &params, opt.returns ? words : NULL);
+		if (opt.returns) {
+			return_event(&opt, &ia);
+			if (return_days_of(&bf.days, &ia, &opt.ret, errbuf,
+			    sizeof(errbuf)) < 0)
+				errx(EXIT_DATA, "%s: %s", opt.input, errbuf);
+			bf.has_days = 1;
+		}
 		written = bounds_write(out.fp, &bf, source);
 	} else if (opt.text) {
 		print_text(out.fp, &f, &ia);
@@ -502,8 +558,9 @@ main(int argc, char **argv)
 			errx(EXIT_DATA, "%s", errbuf);
 		product_customers_free(&g);
 	}
-	if (opt.returns)
+	if (opt.returns && !opt.partial)
 		return_scores_free(&rs);
+	bounds_free(&bf);
 	features_free(&f);
 	feature_params_free(&params);
 	interactions_free(&ia);

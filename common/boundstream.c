@@ -6,13 +6,15 @@
 #include <string.h>
 
 #include "json.h"
+#include "xalloc.h"
 #include "banned.h"
 
 static const char *const fields[] = {
-	"customers", "max_time", "min_last", "max_last", "lo", "hi"
+	"customers", "max_time", "min_last", "max_last", "lo", "hi",
+	"return_days"
 };
 static const char *const types[] = {
-	"uint", "time", "time", "time", "floats", "floats"
+	"uint", "time", "time", "time", "floats", "floats", "days?"
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define NPARTS ENG_RECENCY	/* the parts with bounds of their own */
@@ -21,7 +23,7 @@ static const char *const types[] = {
    back as it, so that equal text is equal weights. */
 static void
 describe(char *buf, size_t len, const struct interactions *ia,
-    const struct feature_params *p)
+    const struct feature_params *p, const char *returns)
 {
 	char v[JSON_SHORTEST_LEN];
 	size_t at = 0;
@@ -40,13 +42,16 @@ describe(char *buf, size_t len, const struct interactions *ia,
 		    engagement_part_name[k], v);
 	}
 	if (at < len)
-		snprintf(buf + at, len - at, "; recent days: %" PRId64,
+		at += (size_t)snprintf(buf + at, len - at, "; recent days: %" PRId64,
 		    p->recent_days);
+	if (returns != NULL && at < len)
+		snprintf(buf + at, len - at, "; return model: %s", returns);
 }
 
 void
 bounds_of(struct bounds_file *bf, const struct features *f,
-    const struct interactions *ia, const struct feature_params *p)
+    const struct interactions *ia, const struct feature_params *p,
+    const char *returns)
 {
 	memset(bf, 0, sizeof(*bf));
 	features_bounds(&bf->b, f);
@@ -54,7 +59,33 @@ bounds_of(struct bounds_file *bf, const struct features *f,
 	snprintf(bf->fingerprint[ia->nshards ? ia->shard : 0],
 	    STREAM_FINGERPRINT_LEN, "%s", ia->fingerprint[0] ? ia->fingerprint :
 	    "none");
-	describe(bf->params, sizeof(bf->params), ia, p);
+	describe(bf->params, sizeof(bf->params), ia, p, returns);
+}
+
+void
+bounds_free(struct bounds_file *bf)
+{
+	return_days_free(&bf->days);
+	bf->has_days = 0;
+}
+
+/* The summaries as four arrays: first days, spans, laters, counts. */
+static void
+pack_days(msgpack_packer *pk, const struct return_days *d)
+{
+	msgpack_pack_array(pk, 4);
+	msgpack_pack_array(pk, d->n);
+	for (size_t i = 0; i < d->n; i++)
+		msgpack_pack_int64(pk, d->first[i]);
+	msgpack_pack_array(pk, d->n);
+	for (size_t i = 0; i < d->n; i++)
+		msgpack_pack_uint32(pk, d->span[i]);
+	msgpack_pack_array(pk, d->n);
+	for (size_t i = 0; i < d->n; i++)
+		msgpack_pack_uint32(pk, d->later[i]);
+	msgpack_pack_array(pk, d->n);
+	for (size_t i = 0; i < d->n; i++)
+		msgpack_pack_uint64(pk, d->count[i]);
 }
 
 static void
@@ -94,6 +125,10 @@ bounds_write(FILE *out, const struct bounds_file *bf, const char *source)
 	msgpack_pack_int64(pk, bf->b.max_last);
 	pack_floats(pk, bf->b.lo);
 	pack_floats(pk, bf->b.hi);
+	if (bf->has_days)
+		pack_days(pk, &bf->days);
+	else
+		msgpack_pack_nil(pk);
 	return stream_writer_finish(w);
 }
 
@@ -151,6 +186,51 @@ read_floats(const msgpack_object *o, double *v)
 	return 0;
 }
 
+/*
+ * The summaries of o, four arrays of as many values, ascending with no
+ * summary twice, into d. Returns 0, or -1.
+ */
+static int
+read_days(const msgpack_object *o, struct return_days *d)
+{
+	const msgpack_object *a;
+	size_t n;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 4)
+		return -1;
+	a = o->via.array.ptr;
+	n = a[0].via.array.size;
+	for (int k = 0; k < 4; k++)
+		if (a[k].type != MSGPACK_OBJECT_ARRAY || a[k].via.array.size != n)
+			return -1;
+	d->first = xmalloc((n + 1) * sizeof(*d->first));
+	d->span = xmalloc((n + 1) * sizeof(*d->span));
+	d->later = xmalloc((n + 1) * sizeof(*d->later));
+	d->count = xmalloc((n + 1) * sizeof(*d->count));
+	for (size_t i = 0; i < n; i++) {
+		const msgpack_object *sp = &a[1].via.array.ptr[i];
+		const msgpack_object *la = &a[2].via.array.ptr[i];
+		const msgpack_object *co = &a[3].via.array.ptr[i];
+
+		if (mp_get_int64(&a[0].via.array.ptr[i], &d->first[i]) < 0 ||
+		    sp->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    sp->via.u64 > UINT32_MAX ||
+		    la->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    la->via.u64 > UINT32_MAX ||
+		    co->type != MSGPACK_OBJECT_POSITIVE_INTEGER || co->via.u64 == 0)
+			return -1;
+		d->span[i] = (uint32_t)sp->via.u64;
+		d->later[i] = (uint32_t)la->via.u64;
+		d->count[i] = co->via.u64;
+		d->n = i + 1;
+		if (i > 0 && (d->first[i] < d->first[i - 1] ||
+		    (d->first[i] == d->first[i - 1] && (d->span[i] < d->span[i - 1] ||
+		    (d->span[i] == d->span[i - 1] && d->later[i] <= d->later[i - 1])))))
+			return -1;
+	}
+	return 0;
+}
+
 int
 bounds_read(struct bounds_file *bf, FILE *in, const char *name, char *err,
     size_t errlen)
@@ -181,10 +261,12 @@ bounds_read(struct bounds_file *bf, FILE *in, const char *name, char *err,
 	    mp_get_int64(&v[1], &bf->b.max_time) < 0 ||
 	    mp_get_int64(&v[2], &bf->b.min_last) < 0 ||
 	    mp_get_int64(&v[3], &bf->b.max_last) < 0 ||
-	    read_floats(&v[4], bf->b.lo) < 0 || read_floats(&v[5], bf->b.hi) < 0) {
+	    read_floats(&v[4], bf->b.lo) < 0 || read_floats(&v[5], bf->b.hi) < 0 ||
+	    (v[6].type != MSGPACK_OBJECT_NIL && read_days(&v[6], &bf->days) < 0)) {
 		damaged(err, errlen, name, "a malformed record");
 		goto out;
 	}
+	bf->has_days = v[6].type != MSGPACK_OBJECT_NIL;
 	bf->b.customers = v[0].via.u64;
 	switch (stream_read(r, &rec, err, errlen)) {
 	case 1:
@@ -196,6 +278,8 @@ bounds_read(struct bounds_file *bf, FILE *in, const char *name, char *err,
 	ret = 0;
 out:
 	stream_reader_free(r);
+	if (ret < 0)
+		bounds_free(bf);
 	return ret;
 }
 
@@ -204,8 +288,9 @@ bounds_combine(struct bounds_file *into, const struct bounds_file *b,
     const char *name, char *err, size_t errlen)
 {
 	size_t n = b->nshards ? b->nshards : 1;
+	int first = into->params[0] == '\0';
 
-	if (into->params[0] == '\0') {	/* the first */
+	if (first) {
 		into->nshards = b->nshards;
 		memcpy(into->params, b->params, sizeof(into->params));
 	}
@@ -230,20 +315,29 @@ bounds_combine(struct bounds_file *into, const struct bounds_file *b,
 		memcpy(into->fingerprint[s], b->fingerprint[s],
 		    STREAM_FINGERPRINT_LEN);
 	}
+	if (!first && b->has_days != into->has_days) {
+		snprintf(err, errlen, "%s: %s return model summaries, the bounds "
+		    "before it %s", name, b->has_days ? "with" : "without",
+		    into->has_days ? "with them" : "without");
+		return -1;
+	}
 	feature_bounds_combine(&into->b, &b->b);
+	if (b->has_days)
+		return_days_add(&into->days, &b->days);
+	into->has_days = b->has_days;
 	return 0;
 }
 
 int
 bounds_check(const struct bounds_file *bf, const char *name,
-    const struct interactions *ia, const struct feature_params *p, char *err,
-    size_t errlen)
+    const struct interactions *ia, const struct feature_params *p,
+    const char *returns, char *err, size_t errlen)
 {
 	char params[BOUNDS_PARAMS_LEN];
 	size_t n = bf->nshards ? bf->nshards : 1;
 	const char *fp = bf->fingerprint[ia->nshards ? ia->shard : 0];
 
-	describe(params, sizeof(params), ia, p);
+	describe(params, sizeof(params), ia, p, returns);
 	if (strcmp(params, bf->params) != 0) {
 		snprintf(err, errlen, "%s: bounds of other feature parameters (%s) "
 		    "than these (%s)", name, bf->params, params);
@@ -271,5 +365,8 @@ bounds_check(const struct bounds_file *bf, const char *name,
 		    "none");
 		return -1;
 	}
+	if ((returns != NULL) != bf->has_days)
+		return damaged(err, errlen, name, returns != NULL ? "no return "
+		    "model summaries" : "return model summaries no one asked for");
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "engagement.h"
+#include "returns.h"
 #include "shard.h"
 #include "stream.h"
 
@@ -25,15 +26,26 @@ struct bounds_file {
 	   covered. */
 	char fingerprint[SHARD_MAX][STREAM_FINGERPRINT_LEN];
 	char params[BOUNDS_PARAMS_LEN];	/* the feature parameters, in words */
+	/* With a return model: the customers' purchase summaries, for the
+	   fit to every shard's (returns.h). */
+	int has_days;
+	struct return_days days;
 };
 
-/* The bounds of one shard's (or the whole data's) features. */
+/*
+ * The bounds of one shard's (or the whole data's) features; returns, when
+ * not NULL, the return model's settings in words, which join the
+ * parameters (the summaries are the caller's to fill).
+ */
 void bounds_of(struct bounds_file *bf, const struct features *f,
-    const struct interactions *ia, const struct feature_params *p);
+    const struct interactions *ia, const struct feature_params *p,
+    const char *returns);
+void bounds_free(struct bounds_file *bf);
 
 int bounds_write(FILE *out, const struct bounds_file *bf, const char *source);
 
-/* Reads a bounds stream. Returns 0, or -1 with err filled. */
+/* Reads a bounds stream. Returns 0, or -1 with err filled (and nothing
+   in bf to free). */
 int bounds_read(struct bounds_file *bf, FILE *in, const char *name, char *err,
     size_t errlen);
 
@@ -48,10 +60,11 @@ int bounds_combine(struct bounds_file *into, const struct bounds_file *b,
 /*
  * Whether bf, read from name, normalises the features of ia: the same
  * parameters, ia's shard among those covered with ia's fingerprint, and
- * every shard covered. Returns 0, or -1 with err filled.
+ * every shard covered, and the same return model settings (returns, or
+ * NULL: none) with the summaries. Returns 0, or -1 with err filled.
  */
 int bounds_check(const struct bounds_file *bf, const char *name,
-    const struct interactions *ia, const struct feature_params *p, char *err,
-    size_t errlen);
+    const struct interactions *ia, const struct feature_params *p,
+    const char *returns, char *err, size_t errlen);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radix.h"
 #include "returns.h"
 #include "rfmset.h"
 #include "timeparse.h"
@@ -136,15 +137,56 @@ collect(struct return_scores *rs, const struct interactions *ia, size_t rows,
 	return m;
 }
 
-int
-return_scores_compute(struct return_scores *rs, const struct interactions *ia,
-    const struct return_params *p, char *err, size_t errlen)
+/*
+ * What both ways of computing share: the days read into rs (which: an
+ * index of set, UINT32_MAX for no purchase; set sorted, m customers with a
+ * purchase), the fit to set and every customer's scores. Frees set.
+ * Returns 0, or -1 with err filled (rs then holds nothing to free).
+ */
+static int
+fit_and_score(struct return_scores *rs, struct rfmset *set, size_t m,
+    char *err, size_t errlen)
 {
-	size_t n = intern_count(ia->customers), m = 0, rows;
-	struct days *days;
-	struct rfmset set;
-	uint32_t *remap;
 	int ok = 0;
+
+	rs->fitted = m;
+	if (m == 0)
+		snprintf(err, errlen, "no purchase by the calibration end: "
+		    "nothing to fit the return model to");
+	else if (return_fit_counts(&rs->fit, rs->params.kind, set->unique,
+	    set->count, set->n, err, errlen) == 0) {
+		rs->nunique = set->n;
+		rs->unique = xmalloc((set->n + 1) * sizeof(*rs->unique));
+		memcpy(rs->unique, set->unique, set->n * sizeof(*rs->unique));
+		rs->unique[set->n] = (struct rfm){ 0 };
+		rs->alive = xmalloc((set->n + 1) * sizeof(*rs->alive));
+		rs->expected = xmalloc((set->n + 1) * sizeof(*rs->expected));
+		ok = score_all(rs) == 0;
+		if (!ok)
+			snprintf(err, errlen, "the fit (r %.3g, alpha %.3g, a %.3g, "
+			    "b %.3g) gives no usable scores: %zu customer%s too "
+			    "few to fit", rs->fit.r, rs->fit.alpha, rs->fit.a,
+			    rs->fit.b, m, m == 1 ? " is" : "s are");
+	}
+	rfmset_free(set);
+	if (!ok) {
+		return_scores_free(rs);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The first steps of both: params resolved, the rows' span checked, each
+ * customer's days summarised into *days (the caller's to free). Returns
+ * the rows read, or -1 with err filled.
+ */
+static long
+begin(struct return_scores *rs, const struct interactions *ia,
+    const struct return_params *p, struct days **days, char *err,
+    size_t errlen)
+{
+	size_t n = intern_count(ia->customers), rows;
 
 	memset(rs, 0, sizeof(*rs));
 	rs->params = *p;
@@ -161,43 +203,184 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 	}
 	/* No purchase yet. Zeroed in order: pages first touched at random
 	   by the summary pass took it three times as long at 43M customers. */
-	days = xmalloc((n ? n : 1) * sizeof(*days));
-	memset(days, 0, n * sizeof(*days));
-	summarise(rs, ia, rows, days);
+	*days = xmalloc((n ? n : 1) * sizeof(**days));
+	memset(*days, 0, n * sizeof(**days));
+	summarise(rs, ia, rows, *days);
+	return (long)rows;
+}
+
+int
+return_scores_compute(struct return_scores *rs, const struct interactions *ia,
+    const struct return_params *p, char *err, size_t errlen)
+{
+	size_t n = intern_count(ia->customers), m;
+	long rows;
+	struct days *days;
+	struct rfmset set;
+	uint32_t *remap;
+
+	if ((rows = begin(rs, ia, p, &days, err, errlen)) < 0)
+		return -1;
 	rfmset_init(&set);
-	m = collect(rs, ia, rows, days, &set);
+	m = collect(rs, ia, (size_t)rows, days, &set);
 	rs->which = xrealloc(days, (n ? n : 1) * sizeof(*rs->which));
-	rs->fitted = m;
 	remap = xmalloc((set.n + 1) * sizeof(*remap));
 	rfmset_sort(&set, remap);
 	for (size_t c = 0; c < n; c++)	/* the customer just arrived: last */
 		rs->which[c] = rs->which[c] == UINT32_MAX ? (uint32_t)set.n :
 		    remap[rs->which[c]];
 	free(remap);
-	if (m == 0)
-		snprintf(err, errlen, "no purchase by the calibration end: "
-		    "nothing to fit the return model to");
-	else if (return_fit_counts(&rs->fit, p->kind, set.unique, set.count,
-	    set.n, err, errlen) == 0) {
-		rs->nunique = set.n;
-		rs->unique = xmalloc((set.n + 1) * sizeof(*rs->unique));
-		memcpy(rs->unique, set.unique, set.n * sizeof(*rs->unique));
-		rs->unique[set.n] = (struct rfm){ 0 };
-		rs->alive = xmalloc((set.n + 1) * sizeof(*rs->alive));
-		rs->expected = xmalloc((set.n + 1) * sizeof(*rs->expected));
-		ok = score_all(rs) == 0;
-		if (!ok)
-			snprintf(err, errlen, "the fit (r %.3g, alpha %.3g, a %.3g, "
-			    "b %.3g) gives no usable scores: %zu customer%s too "
-			    "few to fit", rs->fit.r, rs->fit.alpha, rs->fit.a,
-			    rs->fit.b, m, m == 1 ? " is" : "s are");
-	}
-	rfmset_free(&set);
-	if (!ok) {
-		return_scores_free(rs);
+	return fit_and_score(rs, &set, m, err, errlen);
+}
+
+/* A summary in whole days as the model reads it: in periods. */
+static struct rfm
+rfm_of_days(const struct return_scores *rs, int64_t first, uint32_t span,
+    uint32_t later)
+{
+	double period = rs->params.period_days * (double)MS_PER_DAY;
+
+	return (struct rfm){ .x = later,
+	    .t_x = (double)((int64_t)span * MS_PER_DAY) / period,
+	    .T = (double)(rs->params.calibration_end - first * MS_PER_DAY) /
+	    period };
+}
+
+int
+return_days_of(struct return_days *d, const struct interactions *ia,
+    const struct return_params *p, char *err, size_t errlen)
+{
+	struct return_scores rs;
+	struct days *days;
+	size_t n = intern_count(ia->customers), k = 0;
+	uint64_t *key;
+	long rows;
+	int64_t day0 = ia->n ? time_day(ia->time[0]) : 0;
+
+	memset(d, 0, sizeof(*d));
+	if ((rows = begin(&rs, ia, p, &days, err, errlen)) < 0)
 		return -1;
+	/* first, span and later as one key: sorted, equal summaries are runs */
+	key = xmalloc((n + 1) * sizeof(*key));
+	for (size_t c = 0; c < n; c++)
+		if (days[c].first != 0)
+			key[k++] = (uint64_t)days[c].first << 42 |
+			    (uint64_t)days[c].span << 21 | days[c].later;
+	free(days);
+	radix_sort_u64(key, NULL, k);
+	d->first = xmalloc((k + 1) * sizeof(*d->first));
+	d->span = xmalloc((k + 1) * sizeof(*d->span));
+	d->later = xmalloc((k + 1) * sizeof(*d->later));
+	d->count = xmalloc((k + 1) * sizeof(*d->count));
+	for (size_t i = 0; i < k; i++) {
+		if (d->n == 0 || key[i] != key[i - 1]) {
+			d->first[d->n] = day0 + (int64_t)(key[i] >> 42) - 1;
+			d->span[d->n] = (uint32_t)(key[i] >> 21 & (MAX_DAYS - 1));
+			d->later[d->n] = (uint32_t)(key[i] & (MAX_DAYS - 1));
+			d->count[d->n++] = 0;
+		}
+		d->count[d->n - 1]++;
 	}
+	free(key);
 	return 0;
+}
+
+/* The order of summaries in days: first, then span, then later. */
+static int
+days_order(const struct return_days *a, size_t i, const struct return_days *b,
+    size_t j)
+{
+	if (a->first[i] != b->first[j])
+		return a->first[i] < b->first[j] ? -1 : 1;
+	if (a->span[i] != b->span[j])
+		return a->span[i] < b->span[j] ? -1 : 1;
+	return (a->later[i] > b->later[j]) - (a->later[i] < b->later[j]);
+}
+
+void
+return_days_add(struct return_days *into, const struct return_days *d)
+{
+	struct return_days m = { 0 };
+	size_t i = 0, j = 0, cap = into->n + d->n + 1;
+
+	m.first = xmalloc(cap * sizeof(*m.first));
+	m.span = xmalloc(cap * sizeof(*m.span));
+	m.later = xmalloc(cap * sizeof(*m.later));
+	m.count = xmalloc(cap * sizeof(*m.count));
+	while (i < into->n || j < d->n) {
+		int o = i == into->n ? 1 : j == d->n ? -1 :
+		    days_order(into, i, d, j);
+		const struct return_days *from = o <= 0 ? into : d;
+		size_t at = o <= 0 ? i : j;
+
+		m.first[m.n] = from->first[at];
+		m.span[m.n] = from->span[at];
+		m.later[m.n] = from->later[at];
+		m.count[m.n] = (o <= 0 ? into->count[i] : 0) +
+		    (o >= 0 ? d->count[j] : 0);
+		m.n++;
+		i += o <= 0;
+		j += o >= 0;
+	}
+	return_days_free(into);
+	*into = m;
+}
+
+void
+return_days_free(struct return_days *d)
+{
+	free(d->first);
+	free(d->span);
+	free(d->later);
+	free(d->count);
+	memset(d, 0, sizeof(*d));
+}
+
+int
+return_scores_compute_all(struct return_scores *rs,
+    const struct interactions *ia, const struct return_params *p,
+    const struct return_days *all, char *err, size_t errlen)
+{
+	size_t n = intern_count(ia->customers), m = 0;
+	long rows;
+	struct days *days;
+	struct rfmset own, set;
+	uint32_t *to;
+
+	if ((rows = begin(rs, ia, p, &days, err, errlen)) < 0)
+		return -1;
+	rfmset_init(&own);
+	collect(rs, ia, (size_t)rows, days, &own);
+	rs->which = xrealloc(days, (n ? n : 1) * sizeof(*rs->which));
+	/* Every shard's summaries, as one machine collects them. */
+	rfmset_init(&set);
+	for (size_t i = 0; i < all->n; i++) {
+		struct rfm r = rfm_of_days(rs, all->first[i], all->span[i],
+		    all->later[i]);
+		uint32_t u = rfmset_add(&set, &r);
+
+		set.count[u] += (double)all->count[i] - 1;
+		m += all->count[i];
+	}
+	to = xmalloc((set.n + own.n + 1) * sizeof(*to));
+	rfmset_sort(&set, to);
+	for (size_t u = 0; u < own.n; u++)
+		if ((to[u] = rfmset_find(&set, &own.unique[u])) == UINT32_MAX) {
+			snprintf(err, errlen, "a customer's summary is not among "
+			    "the shards' (bounds of other interactions?)");
+			free(to);
+			rfmset_free(&own);
+			rfmset_free(&set);
+			free(rs->which);
+			memset(rs, 0, sizeof(*rs));
+			return -1;
+		}
+	for (size_t c = 0; c < n; c++)	/* the customer just arrived: last */
+		rs->which[c] = rs->which[c] == UINT32_MAX ? (uint32_t)set.n :
+		    to[rs->which[c]];
+	free(to);
+	rfmset_free(&own);
+	return fit_and_score(rs, &set, m, err, errlen);
 }
 
 double *

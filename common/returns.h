@@ -52,6 +52,37 @@ int return_scores_compute(struct return_scores *rs,
     size_t errlen);
 void return_scores_free(struct return_scores *rs);
 
+/*
+ * A shard's purchase summaries in whole days, for a fit to every shard's
+ * (aud-features --partial, --combine, --bounds with --return-model): each
+ * distinct (first purchase day, days from it to the last, purchase days
+ * after the first) with its customers, ascending. Days count from the
+ * epoch, so that shards' summaries add up whatever each one's first row.
+ */
+struct return_days {
+	size_t n;
+	int64_t *first;
+	uint32_t *span, *later;
+	uint64_t *count;
+};
+
+/* The summaries of ia's customers. Returns 0, or -1 with err filled. */
+int return_days_of(struct return_days *d, const struct interactions *ia,
+    const struct return_params *p, char *err, size_t errlen);
+/* Adds d's customers to into's, keeping the order. */
+void return_days_add(struct return_days *into, const struct return_days *d);
+void return_days_free(struct return_days *d);
+
+/*
+ * As return_scores_compute for the customers of ia, a shard, but the fit
+ * is to every shard's summaries (all): the one machine's fit, so each
+ * customer's scores are the one machine's. p's calibration end must be
+ * resolved (the whole data's last time by default, not the shard's).
+ */
+int return_scores_compute_all(struct return_scores *rs,
+    const struct interactions *ia, const struct return_params *p,
+    const struct return_days *all, char *err, size_t errlen);
+
 /* Customer c's summary and scores. */
 static inline const struct rfm *
 return_scores_rfm(const struct return_scores *rs, size_t c)

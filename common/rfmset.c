@@ -57,6 +57,14 @@ rfmset_add(struct rfmset *s, const struct rfm *c)
 	return s->slot[i] - 1;
 }
 
+uint32_t
+rfmset_find(const struct rfmset *s, const struct rfm *c)
+{
+	size_t i = home(s, c);
+
+	return s->slot[i] != 0 ? s->slot[i] - 1 : UINT32_MAX;
+}
+
 static const struct rfm *sort_base;	/* for qsort's comparison */
 
 static int

@@ -30,6 +30,8 @@ rfmset_again(struct rfmset *s, uint32_t u)
 	s->count[u]++;
 }
 
+/* The index in unique of a summary, or UINT32_MAX when it is not there. */
+uint32_t rfmset_find(const struct rfmset *s, const struct rfm *c);
 /* Sorts unique by x, then t_x, then T, and renumbers: remap[old] = new. */
 void rfmset_sort(struct rfmset *s, uint32_t *remap);
 void rfmset_free(struct rfmset *s);

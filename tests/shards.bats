@@ -167,10 +167,58 @@ shard_features() {
 	run -1 --separate-stderr aud-features --combine -o "$T/x.aud" "$T/p0.aud"
 	assert_equal "$stderr" "aud-features: $T/p0.aud: a stream of interactions, expected feature_bounds"
 	run -2 aud-features --combine -o "$T/x.aud"
-	run -2 aud-features --partial --return-model bgnbd "$T/p0.aud"
+	run -2 --separate-stderr aud-features --partial --return-model bgnbd --allow-unconverged "$T/p0.aud"
+	assert_equal "${stderr_lines[0]}" "aud-features: --allow-unconverged goes with --bounds, where the return model is fitted"
+	run -2 aud-features --partial --text "$T/p0.aud"
 	run -2 aud-features --partial --bounds "$T/b.aud" "$T/p0.aud"
 	no_temporaries "$T"
 	[ ! -e "$T/x.aud" ]
+}
+
+@test "with a return model, the shards' features and p_alive model are the whole data's" {
+	prepare_to all.aud "$AUD_ROOT/data/sample.csv"
+	aud-prepare -q --shards 3 -o "$T/s%d.aud" "$AUD_ROOT/data/sample.csv"
+	# The default calibration end is the whole data's last row, not a
+	# shard's; an earlier one leaves rows out; purchases can be one event.
+	for opts in "--return-model mbgnbd" "--return-model bgnbd --return-event \
+	    purchased --calibration-end 2023-02-01T00:00:00Z --period-days 3"; do
+		# shellcheck disable=SC2086
+		aud-features $opts -o "$T/f.aud" "$T/all.aud"
+		for s in 0 1 2; do
+			# shellcheck disable=SC2086
+			aud-features $opts --partial -o "$T/b$s.aud" "$T/s$s.aud"
+		done
+		aud-features --combine -o "$T/b.aud" "$T/b0.aud" "$T/b1.aud" "$T/b2.aud"
+		for s in 0 1 2; do
+			# shellcheck disable=SC2086
+			aud-features $opts --bounds "$T/b.aud" -o "$T/f$s.aud" "$T/s$s.aud"
+		done
+		cmp <(aud-cat -F csv "$T/f.aud" | tail -n +2 | sort) \
+		    <(for s in 0 1 2; do aud-cat -F csv "$T/f$s.aud" | tail -n +2; done | sort)
+		for s in 0 1 2; do
+			cmp <(aud-cat -H "$T/f.aud" | jq -c .provenance.return_model) \
+			    <(aud-cat -H "$T/f$s.aud" | jq -c .provenance.return_model)
+		done
+		run -0 bash -c "aud-cat -H '$T/f0.aud' | jq -c '.fields[-2:]'"
+		assert_output '["p_alive","expected_purchases"]'
+	done
+	# The bgnbd features of the loop's end: a model by p_alive from them.
+	aud-rank --features "$T/f.aud" --score p_alive -o "$T/m.aud" "$T/all.aud"
+	for s in 0 1 2; do
+		aud-rank --features "$T/f$s.aud" --score p_alive --partial -o "$T/r$s.aud" "$T/s$s.aud"
+	done
+	aud-rank --merge -o "$T/m3.aud" "$T/r0.aud" "$T/r1.aud" "$T/r2.aud"
+	same_model "$T/m.aud" "$T/m3.aud"
+	run -0 bash -c "aud-cat -H '$T/m3.aud' | jq -r .model.score"
+	assert_output p_alive
+	# Bounds without the summaries, or with other settings, are refused.
+	aud-features --partial -o "$T/plain0.aud" "$T/s0.aud"
+	run -1 --separate-stderr aud-features --combine -o "$T/x.aud" "$T/b0.aud" "$T/plain0.aud"
+	[[ "$stderr" == "aud-features: $T/plain0.aud: computed with other feature parameters ("*"recent days: 30) than the bounds before it ("*"; return model: bgnbd, periods of 3 days, calibration to 2023-02-01T00:00:00Z, horizon 52, purchases: purchased)" ]]
+	run -1 --separate-stderr aud-features --return-model mbgnbd --bounds "$T/b.aud" -o "$T/x.aud" "$T/s0.aud"
+	[[ "$stderr" == "aud-features: $T/b.aud: bounds of other feature parameters ("*"; return model: bgnbd, "*") than these ("*"; return model: mbgnbd, periods of 7 days, calibration to the last row, horizon 52, purchases: every event)" ]]
+	[ ! -e "$T/x.aud" ]
+	no_temporaries "$T"
 }
 
 @test "a shard header that is not an index below a count is refused" {

@@ -139,6 +139,8 @@ read_bounds(const uint8_t *data, size_t size)
 	if (bounds_read(&one, in, "fuzz", err, sizeof(err)) == 0)
 		bounds_combine(&all, &one, "fuzz", err, sizeof(err));
 	fclose(in);
+	bounds_free(&one);
+	bounds_free(&all);
 }
 
 static void
