@@ -45,6 +45,12 @@ setup() {
 	aud-rank --features "$T/f.aud" --model activity --top-n 5 -o "$T/a.aud" "$T/all.aud"
 	"$AUD_ROOT/scripts/aud-parallel" -n 2 --model activity --top-n 5 -o "$T/pa.aud" "$AUD_ROOT/data/sample.csv"
 	same_model "$T/a.aud" "$T/pa.aud"
+	# A return model fitted to every shard's customers, ranked by.
+	aud-features --return-model mbgnbd -o "$T/fr.aud" "$T/all.aud"
+	aud-rank --features "$T/fr.aud" --score p_alive -o "$T/r.aud" "$T/all.aud"
+	"$AUD_ROOT/scripts/aud-parallel" -n 3 --return-model mbgnbd --score p_alive \
+		-o "$T/pr.aud" "$AUD_ROOT/data/sample.csv"
+	same_model "$T/r.aud" "$T/pr.aud"
 }
 
 @test "aud-parallel: two exports, each prepared into shards and merged, give one machine's model" {
@@ -86,6 +92,13 @@ setup() {
 		-e "$T/day2.csv" "$T/day1.csv" || { cat "$T"/work2/log/* >&3; false; }
 	same_model "$T/m.aud" "$T/sl2.aud"
 	[ -e "$T/work2/log/prepare-1.out" ] && [ -e "$T/work2/log/pieces-2.out" ]
+	# A return model fitted to every shard's customers, ranked by.
+	aud-features --return-model bgnbd -o "$T/fr.aud" "$T/all.aud"
+	aud-rank --features "$T/fr.aud" --score expected_purchases -o "$T/r.aud" "$T/all.aud"
+	run -0 "$AUD_ROOT/scripts/slurm/aud-slurm" -n 2 -d "$T/work3" -o "$T/sl3.aud" --wait \
+		--return-model bgnbd --score expected_purchases "$AUD_ROOT/data/sample.csv" ||
+		{ cat "$T"/work3/log/* >&3; false; }
+	same_model "$T/r.aud" "$T/sl3.aud"
 	# A failed first step cancels the rest: exit 1, no model.
 	run -1 "$AUD_ROOT/scripts/slurm/aud-slurm" -n 2 -d "$T/bad" -o "$T/x.aud" --wait "$T/none.csv"
 	[ ! -e "$T/x.aud" ]

@@ -3,4 +3,7 @@
 #SBATCH --job-name=aud-partial
 set -euo pipefail
 s=$SLURM_ARRAY_TASK_ID
-aud-features --partial -o "$AUD_WORKDIR/b$s.aud" "$AUD_WORKDIR/i$s.aud"
+features=()
+eval "features=(${AUD_FEATURES_ARGS:-})"
+aud-features --partial "${features[@]}" -o "$AUD_WORKDIR/b$s.aud" \
+	"$AUD_WORKDIR/i$s.aud"

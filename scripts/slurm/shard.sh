@@ -4,9 +4,10 @@
 #SBATCH --job-name=aud-shard
 set -euo pipefail
 s=$SLURM_ARRAY_TASK_ID
-rank=()
+rank=() features=()
 eval "rank=($AUD_RANK_ARGS)"
-aud-features --bounds "$AUD_WORKDIR/bounds.aud" -o "$AUD_WORKDIR/f$s.aud" \
-	"$AUD_WORKDIR/i$s.aud"
+eval "features=(${AUD_FEATURES_ARGS:-})"
+aud-features "${features[@]}" --bounds "$AUD_WORKDIR/bounds.aud" \
+	-o "$AUD_WORKDIR/f$s.aud" "$AUD_WORKDIR/i$s.aud"
 aud-rank --features "$AUD_WORKDIR/f$s.aud" --partial "${rank[@]}" \
 	-o "$AUD_WORKDIR/r$s.aud" "$AUD_WORKDIR/i$s.aud"
