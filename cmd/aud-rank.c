@@ -590,21 +590,24 @@ write_part(FILE *out, const struct options *opt, const struct interactions *ia,
 	struct targeting t;
 	size_t n = (size_t)opt->depth, nc = intern_count(ia->customers), maxm = 0;
 	size_t count;
-	uint32_t *order = ranking_order(sc->customers, sc->score, NULL, &count);
-	uint32_t *place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
-	uint32_t *rank_of = xmalloc((nc + 1) * sizeof(*rank_of));
-	uint32_t *by_id = ranking_by_id(ia->products), *skipped;
-	struct id *ids = xmalloc((count + 1) * sizeof(*ids));
-	double *scores = xmalloc((count + 1) * sizeof(*scores));
+	uint32_t *order, *place_of, *rank_of, *by_id, *skipped;
+	struct id *ids;
+	double *scores;
 	struct audparts_meta m = { .score = opt->model,
 	    .top_n = (uint64_t)opt->top_n, .depth = n, .seed = (uint64_t)opt->seed,
 	    .interactions = ia->n, .shard = ia->shard, .nshards = ia->nshards,
 	    .fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL };
 	struct audparts_writer *w;
 
-	if (ia->nshards == 0)
+	if (ia->nshards == 0)	/* before anything is allocated */
 		errx(EXIT_DATA, "%s: not a customer shard (aud-prepare --shards)",
 		    shown(opt->input));
+	order = ranking_order(sc->customers, sc->score, NULL, &count);
+	place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
+	rank_of = xmalloc((nc + 1) * sizeof(*rank_of));
+	by_id = ranking_by_id(ia->products);
+	ids = xmalloc((count + 1) * sizeof(*ids));
+	scores = xmalloc((count + 1) * sizeof(*scores));
 	if (ia->n > 0) {
 		m.first_time = ia->time[0];
 		m.last_time = ia->time[ia->n - 1];
