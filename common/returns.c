@@ -92,6 +92,23 @@ score_all(struct return_scores *rs)
 }
 
 /*
+ * A summary in whole days (the first purchase's since the epoch) as the
+ * model reads it, in periods: one expression for one machine and shards,
+ * so that both give the same bits.
+ */
+static struct rfm
+rfm_of_days(const struct return_scores *rs, int64_t first, uint32_t span,
+    uint32_t later)
+{
+	double period = rs->params.period_days * (double)MS_PER_DAY;
+
+	return (struct rfm){ .x = later,
+	    .t_x = (double)((int64_t)span * MS_PER_DAY) / period,
+	    .T = (double)(rs->params.calibration_end - first * MS_PER_DAY) /
+	    period };
+}
+
+/*
  * Purchases are days: times count from the start of the first purchase
  * day, and the last purchase is its day. Customers then share far fewer
  * summaries, each fitted and scored once, and a customer keeps only which
@@ -105,7 +122,6 @@ static size_t
 collect(struct return_scores *rs, const struct interactions *ia, size_t rows,
     struct days *days, struct rfmset *set)
 {
-	double period = rs->params.period_days * (double)MS_PER_DAY;
 	int64_t day0 = rows ? time_day(ia->time[0]) : 0;
 	size_t ndays = rows ? (size_t)(time_day(ia->time[rows - 1]) - day0) + 2 : 1;
 	uint32_t *one_day = xmalloc(ndays * sizeof(*one_day));
@@ -121,10 +137,8 @@ collect(struct return_scores *rs, const struct interactions *ia, size_t rows,
 		if (dc.first != 0 && dc.later == 0 && one_day[dc.first] != UINT32_MAX)
 			rfmset_again(set, u = one_day[dc.first]);
 		else if (dc.first != 0) {
-			int64_t start = (day0 + dc.first - 1) * MS_PER_DAY;
-			struct rfm r = { .x = dc.later,
-			    .t_x = (double)((int64_t)dc.span * MS_PER_DAY) / period,
-			    .T = (double)(rs->params.calibration_end - start) / period };
+			struct rfm r = rfm_of_days(rs, day0 + dc.first - 1,
+			    dc.span, dc.later);
 
 			u = rfmset_add(set, &r);
 			if (dc.later == 0)
@@ -231,19 +245,6 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 		    remap[rs->which[c]];
 	free(remap);
 	return fit_and_score(rs, &set, m, err, errlen);
-}
-
-/* A summary in whole days as the model reads it: in periods. */
-static struct rfm
-rfm_of_days(const struct return_scores *rs, int64_t first, uint32_t span,
-    uint32_t later)
-{
-	double period = rs->params.period_days * (double)MS_PER_DAY;
-
-	return (struct rfm){ .x = later,
-	    .t_x = (double)((int64_t)span * MS_PER_DAY) / period,
-	    .T = (double)(rs->params.calibration_end - first * MS_PER_DAY) /
-	    period };
 }
 
 int
