@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "json.h"
-#include "xalloc.h"
 #include "banned.h"
 
 static const char *const fields[] = {
@@ -203,10 +202,7 @@ read_days(const msgpack_object *o, struct return_days *d)
 	for (int k = 0; k < 4; k++)
 		if (a[k].type != MSGPACK_OBJECT_ARRAY || a[k].via.array.size != n)
 			return -1;
-	d->first = xmalloc((n + 1) * sizeof(*d->first));
-	d->span = xmalloc((n + 1) * sizeof(*d->span));
-	d->later = xmalloc((n + 1) * sizeof(*d->later));
-	d->count = xmalloc((n + 1) * sizeof(*d->count));
+	return_days_alloc(d, n);
 	for (size_t i = 0; i < n; i++) {
 		const msgpack_object *sp = &a[1].via.array.ptr[i];
 		const msgpack_object *la = &a[2].via.array.ptr[i];

@@ -247,6 +247,16 @@ return_scores_compute(struct return_scores *rs, const struct interactions *ia,
 	return fit_and_score(rs, &set, m, err, errlen);
 }
 
+void
+return_days_alloc(struct return_days *d, size_t n)
+{
+	memset(d, 0, sizeof(*d));
+	d->first = xmalloc((n + 1) * sizeof(*d->first));
+	d->span = xmalloc((n + 1) * sizeof(*d->span));
+	d->later = xmalloc((n + 1) * sizeof(*d->later));
+	d->count = xmalloc((n + 1) * sizeof(*d->count));
+}
+
 int
 return_days_of(struct return_days *d, const struct interactions *ia,
     const struct return_params *p, char *err, size_t errlen)
@@ -269,10 +279,7 @@ return_days_of(struct return_days *d, const struct interactions *ia,
 			    (uint64_t)days[c].span << 21 | days[c].later;
 	free(days);
 	radix_sort_u64(key, NULL, k);
-	d->first = xmalloc((k + 1) * sizeof(*d->first));
-	d->span = xmalloc((k + 1) * sizeof(*d->span));
-	d->later = xmalloc((k + 1) * sizeof(*d->later));
-	d->count = xmalloc((k + 1) * sizeof(*d->count));
+	return_days_alloc(d, k);
 	for (size_t i = 0; i < k; i++) {
 		if (d->n == 0 || key[i] != key[i - 1]) {
 			d->first[d->n] = day0 + (int64_t)(key[i] >> 42) - 1;
@@ -302,12 +309,9 @@ void
 return_days_add(struct return_days *into, const struct return_days *d)
 {
 	struct return_days m = { 0 };
-	size_t i = 0, j = 0, cap = into->n + d->n + 1;
+	size_t i = 0, j = 0, cap = into->n + d->n;
 
-	m.first = xmalloc(cap * sizeof(*m.first));
-	m.span = xmalloc(cap * sizeof(*m.span));
-	m.later = xmalloc(cap * sizeof(*m.later));
-	m.count = xmalloc(cap * sizeof(*m.count));
+	return_days_alloc(&m, cap);
 	while (i < into->n || j < d->n) {
 		int o = i == into->n ? 1 : j == d->n ? -1 :
 		    days_order(into, i, d, j);

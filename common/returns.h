@@ -66,6 +66,8 @@ struct return_days {
 	uint64_t *count;
 };
 
+/* Room for n summaries, none yet. */
+void return_days_alloc(struct return_days *d, size_t n);
 /* The summaries of ia's customers. Returns 0, or -1 with err filled. */
 int return_days_of(struct return_days *d, const struct interactions *ia,
     const struct return_params *p, char *err, size_t errlen);
