@@ -47,16 +47,12 @@ size_t
 audience_walk(const uint32_t *skipped, size_t nskipped, size_t ncandidates,
     size_t n, uint32_t *places)
 {
-	size_t got = 0, j = 0;
+	struct audience_cursor c;
+	size_t got = 0;
 
-	for (size_t r = 0; got < n && r < ncandidates; r++) {
-		while (j < nskipped && skipped[j] < r)
-			j++;
-		if (j < nskipped && skipped[j] == r)
-			j++;
-		else
-			places[got++] = (uint32_t)r;
-	}
+	audience_cursor_start(&c, skipped, nskipped);
+	while (got < n && audience_cursor_peek(&c, ncandidates))
+		places[got++] = (uint32_t)c.place++;
 	return got;
 }
 

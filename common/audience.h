@@ -32,6 +32,37 @@ size_t audience_skipped(const struct targeting *t,
     const struct product_customers *g, size_t p, size_t n, uint32_t *skipped);
 
 /*
+ * A walk along an audience: the places below some bound that are not
+ * among skipped (ascending), one at a time. audience_walk takes them all;
+ * the merge of shards' parts takes each shard's as it needs them.
+ */
+struct audience_cursor {
+	const uint32_t *skipped;
+	size_t nskipped, next_skip;
+	size_t place;			/* the next place it offers */
+};
+
+static inline void
+audience_cursor_start(struct audience_cursor *c, const uint32_t *skipped,
+    size_t nskipped)
+{
+	*c = (struct audience_cursor){ skipped, nskipped, 0, 0 };
+}
+
+/* Moves c past skipped places; whether the place it offers is below bound. */
+static inline int
+audience_cursor_peek(struct audience_cursor *c, size_t bound)
+{
+	while (c->next_skip < c->nskipped &&
+	    c->skipped[c->next_skip] <= c->place) {
+		if (c->skipped[c->next_skip] == c->place)
+			c->place++;
+		c->next_skip++;
+	}
+	return c->place < bound;
+}
+
+/*
  * Writes to places (ascending) the first n places below ncandidates that
  * are not among skipped[0..nskipped) (ascending); returns how many.
  */

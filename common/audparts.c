@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audience.h"
 #include "model.h"
 #include "mpscan.h"
 #include "packbuf.h"
@@ -627,13 +628,12 @@ struct placing {
 	struct intern *head;
 	size_t depth;
 	uint32_t *places;
-	/*
-	 * Per part, the product's audience there, walked as the merge takes
-	 * it: the places it steps over (none when the shard has no customer
-	 * of the product), the next place it offers and how many it gave.
-	 */
-	const uint32_t **skipped;
-	size_t *nskipped, *next_skip, *place, *taken;
+	/* Per part, the product's audience there, walked as the merge takes
+	   it, and how many places it gave. */
+	struct part_audience {
+		struct audience_cursor at;
+		size_t taken;
+	} *of;
 };
 
 /*
@@ -650,28 +650,17 @@ audience_of(const struct part *p, const struct id *at, struct placing *pl,
 
 	if (has && p->name != NULL)
 		*named = p;
-	pl->skipped[i] = has ? p->skipped : NULL;
-	pl->nskipped[i] = has ? p->nskipped : 0;
-	pl->next_skip[i] = 0;
-	pl->place[i] = 0;
-	pl->taken[i] = 0;
+	audience_cursor_start(&pl->of[i].at, has ? p->skipped : NULL,
+	    has ? p->nskipped : 0);
+	pl->of[i].taken = 0;
 }
 
-/*
- * Moves part i's audience to the next place it offers; returns 0 when it
- * has no more (depth given, or the ranking's end).
- */
+/* Whether part p's audience (the i-th) offers one more place. */
 static int
-offer(struct placing *pl, size_t i, size_t nranked)
+offer(struct placing *pl, size_t i, const struct part *p)
 {
-	const uint32_t *s = pl->skipped[i];
-
-	while (pl->next_skip[i] < pl->nskipped[i] &&
-	    s[pl->next_skip[i]] == pl->place[i]) {
-		pl->next_skip[i]++;
-		pl->place[i]++;
-	}
-	return pl->taken[i] < pl->depth && pl->place[i] < nranked;
+	return pl->of[i].taken < pl->depth &&
+	    audience_cursor_peek(&pl->of[i].at, p->nranked);
 }
 
 /*
@@ -692,18 +681,19 @@ merge_audience(struct part *parts, size_t n, const struct id *at,
 		size_t from = 0, bp = 0;
 
 		for (size_t i = 0; i < n; i++) {
-			if (!offer(pl, i, parts[i].nranked))
+			if (!offer(pl, i, &parts[i]))
 				continue;
-			if (best == NULL || before(&parts[i], pl->place[i], best, bp)) {
+			if (best == NULL ||
+			    before(&parts[i], pl->of[i].at.place, best, bp)) {
 				best = &parts[i];
-				bp = pl->place[i];
+				bp = pl->of[i].at.place;
 				from = i;
 			}
 		}
 		if (best == NULL)
 			break;
-		pl->place[from]++;
-		pl->taken[from]++;
+		pl->of[from].at.place++;
+		pl->of[from].taken++;
 		if ((pl->places[got] = intern_find(pl->head, &best->rid[bp])) ==
 		    UINT32_MAX)
 			return fail(err, errlen, best->path, "an audience "
@@ -816,11 +806,7 @@ audparts_merge(FILE *out, const char *const *path, size_t n,
 	mw = model_writer_new(out, &meta, source, ids, scores, head);
 	pl.depth = s.depth;
 	pl.places = xmalloc((s.depth + 1) * sizeof(*pl.places));
-	pl.skipped = xcalloc(n, sizeof(*pl.skipped));
-	pl.nskipped = xcalloc(n, sizeof(*pl.nskipped));
-	pl.next_skip = xcalloc(n, sizeof(*pl.next_skip));
-	pl.place = xcalloc(n, sizeof(*pl.place));
-	pl.taken = xcalloc(n, sizeof(*pl.taken));
+	pl.of = xcalloc(n, sizeof(*pl.of));
 	if (write_products(mw, parts, n, &pl, err, errlen) == 0)
 		ret = 0;
 out:
@@ -833,11 +819,7 @@ out:
 	if (pl.head != NULL)
 		intern_free(pl.head);
 	free(pl.places);
-	free(pl.skipped);
-	free(pl.nskipped);
-	free(pl.next_skip);
-	free(pl.place);
-	free(pl.taken);
+	free(pl.of);
 	free(ids);
 	free(scores);
 	free(score);
