@@ -17,7 +17,6 @@
 #include "featstream.h"
 #include "groups.h"
 #include "interactions.h"
-#include "json.h"
 #include "output.h"
 #include "ranking.h"
 #include "returns.h"
@@ -352,25 +351,6 @@ return_event(struct options *opt, const struct interactions *ia)
 }
 
 /*
- * The return model's settings in words, for the bounds of shards, which
- * all must share them; the numbers in the shortest form that reads back.
- */
-static void
-return_words(const struct options *opt, char *buf, size_t len)
-{
-	char period[JSON_SHORTEST_LEN], horizon[JSON_SHORTEST_LEN];
-	char end[TIME_ISO_LEN];
-
-	json_shortest(opt->ret.period_days, period);
-	json_shortest(opt->ret.horizon, horizon);
-	snprintf(buf, len, "%s, periods of %s days, calibration to %s, "
-	    "horizon %s, purchases: %s", opt->ret.kind == RETURN_MBGNBD ?
-	    "mbgnbd" : "bgnbd", period, opt->ret.calibration_end == INT64_MIN ?
-	    "the last row" : time_format_iso(opt->ret.calibration_end, end),
-	    horizon, opt->return_event ? opt->return_event : "every event");
-}
-
-/*
  * --return-model: the fit (to all shards' summaries, with --bounds), which
  * must converge unless allowed not to.
  */
@@ -381,7 +361,6 @@ fit_returns(struct options *opt, const struct interactions *ia,
 	char err[512];
 	int got;
 
-	return_event(opt, ia);
 	if (bf != NULL) {	/* the whole data's last row, not the shard's */
 		if (opt->ret.calibration_end == INT64_MIN)
 			opt->ret.calibration_end = bf->b.max_time;
@@ -464,12 +443,8 @@ read_bounds(const struct options *opt, const struct interactions *ia,
 
 	if (in == NULL)
 		err(EXIT_DATA, "%s", opt->bounds);
-	char words[BOUNDS_PARAMS_LEN];
-
-	if (opt->returns)
-		return_words(opt, words, sizeof(words));
 	if (bounds_read(bf, in, opt->bounds, errbuf, sizeof(errbuf)) < 0 ||
-	    bounds_check(bf, opt->bounds, ia, p, opt->returns ? words : NULL,
+	    bounds_check(bf, opt->bounds, ia, p, opt->returns ? &opt->ret : NULL,
 	    errbuf, sizeof(errbuf)) < 0)
 		errx(EXIT_DATA, "%s", errbuf);
 	if (in != stdin)
@@ -514,6 +489,8 @@ main(int argc, char **argv)
 		fclose(in);
 	feature_params_init(&params, &ia);
 	apply_overrides(&params, &ia, &opt);
+	if (opt.returns)
+		return_event(&opt, &ia);
 	if (opt.bounds != NULL) {
 		read_bounds(&opt, &ia, &params, &bf);
 		features_compute_within(&f, &ia, &params, &bf.b);
@@ -522,18 +499,9 @@ main(int argc, char **argv)
 	if (opt.returns && !opt.partial)
 		fit_returns(&opt, &ia, opt.bounds ? &bf : NULL, &rs);
 	if (opt.partial) {
-		char words[BOUNDS_PARAMS_LEN];
-
-		if (opt.returns)
-			return_words(&opt, words, sizeof(words));
-		bounds_of(&bf, &f, &ia, &params, opt.returns ? words : NULL);
-		if (opt.returns) {
-			return_event(&opt, &ia);
-			if (return_days_of(&bf.days, &ia, &opt.ret, errbuf,
-			    sizeof(errbuf)) < 0)
-				errx(EXIT_DATA, "%s: %s", opt.input, errbuf);
-			bf.has_days = 1;
-		}
+		if (bounds_of(&bf, &f, &ia, &params, opt.returns ? &opt.ret :
+		    NULL, errbuf, sizeof(errbuf)) < 0)
+			errx(EXIT_DATA, "%s: %s", opt.input, errbuf);
 		written = bounds_write(out.fp, &bf, source);
 	} else if (opt.text) {
 		print_text(out.fp, &f, &ia);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "timeparse.h"
 #include "banned.h"
 
 static const char *const fields[] = {
@@ -22,9 +23,9 @@ static const char *const types[] = {
    back as it, so that equal text is equal weights. */
 static void
 describe(char *buf, size_t len, const struct interactions *ia,
-    const struct feature_params *p, const char *returns)
+    const struct feature_params *p, const struct return_params *ret)
 {
-	char v[JSON_SHORTEST_LEN];
+	char v[JSON_SHORTEST_LEN], h[JSON_SHORTEST_LEN], end[TIME_ISO_LEN];
 	size_t at = 0;
 
 	at += (size_t)snprintf(buf + at, len - at, "event weights:");
@@ -43,14 +44,22 @@ describe(char *buf, size_t len, const struct interactions *ia,
 	if (at < len)
 		at += (size_t)snprintf(buf + at, len - at, "; recent days: %" PRId64,
 		    p->recent_days);
-	if (returns != NULL && at < len)
-		snprintf(buf + at, len - at, "; return model: %s", returns);
+	if (ret == NULL || at >= len)
+		return;
+	json_shortest(ret->period_days, v);
+	json_shortest(ret->horizon, h);
+	snprintf(buf + at, len - at, "; return model: %s, periods of %s days, "
+	    "calibration to %s, horizon %s, purchases: %s",
+	    ret->kind == RETURN_MBGNBD ? "mbgnbd" : "bgnbd", v,
+	    ret->calibration_end == INT64_MIN ? "the last row" :
+	    time_format_iso(ret->calibration_end, end), h,
+	    ret->event >= 0 ? ia->event_names[ret->event] : "every event");
 }
 
-void
+int
 bounds_of(struct bounds_file *bf, const struct features *f,
     const struct interactions *ia, const struct feature_params *p,
-    const char *returns)
+    const struct return_params *ret, char *err, size_t errlen)
 {
 	memset(bf, 0, sizeof(*bf));
 	features_bounds(&bf->b, f);
@@ -58,7 +67,11 @@ bounds_of(struct bounds_file *bf, const struct features *f,
 	snprintf(bf->fingerprint[ia->nshards ? ia->shard : 0],
 	    STREAM_FINGERPRINT_LEN, "%s", ia->fingerprint[0] ? ia->fingerprint :
 	    "none");
-	describe(bf->params, sizeof(bf->params), ia, p, returns);
+	describe(bf->params, sizeof(bf->params), ia, p, ret);
+	if (ret == NULL)
+		return 0;
+	bf->has_days = 1;
+	return return_days_of(&bf->days, ia, ret, err, errlen);
 }
 
 void
@@ -327,13 +340,13 @@ bounds_combine(struct bounds_file *into, const struct bounds_file *b,
 int
 bounds_check(const struct bounds_file *bf, const char *name,
     const struct interactions *ia, const struct feature_params *p,
-    const char *returns, char *err, size_t errlen)
+    const struct return_params *ret, char *err, size_t errlen)
 {
 	char params[BOUNDS_PARAMS_LEN];
 	size_t n = bf->nshards ? bf->nshards : 1;
 	const char *fp = bf->fingerprint[ia->nshards ? ia->shard : 0];
 
-	describe(params, sizeof(params), ia, p, returns);
+	describe(params, sizeof(params), ia, p, ret);
 	if (strcmp(params, bf->params) != 0) {
 		snprintf(err, errlen, "%s: bounds of other feature parameters (%s) "
 		    "than these (%s)", name, bf->params, params);
@@ -361,8 +374,8 @@ bounds_check(const struct bounds_file *bf, const char *name,
 		    "none");
 		return -1;
 	}
-	if ((returns != NULL) != bf->has_days)
-		return damaged(err, errlen, name, returns != NULL ? "no return "
+	if ((ret != NULL) != bf->has_days)
+		return damaged(err, errlen, name, ret != NULL ? "no return "
 		    "model summaries" : "return model summaries no one asked for");
 	return 0;
 }

@@ -33,13 +33,15 @@ struct bounds_file {
 };
 
 /*
- * The bounds of one shard's (or the whole data's) features; returns, when
- * not NULL, the return model's settings in words, which join the
- * parameters (the summaries are the caller's to fill).
+ * The bounds of one shard's (or the whole data's) features, and with a
+ * return model (ret not NULL, its event resolved in ia, its calibration
+ * end INT64_MIN or given) its customers' purchase summaries, the model's
+ * settings joining the parameters in words. Returns 0, or -1 with err
+ * filled (bf then holds what bounds_free frees).
  */
-void bounds_of(struct bounds_file *bf, const struct features *f,
+int bounds_of(struct bounds_file *bf, const struct features *f,
     const struct interactions *ia, const struct feature_params *p,
-    const char *returns);
+    const struct return_params *ret, char *err, size_t errlen);
 void bounds_free(struct bounds_file *bf);
 
 int bounds_write(FILE *out, const struct bounds_file *bf, const char *source);
@@ -60,11 +62,11 @@ int bounds_combine(struct bounds_file *into, const struct bounds_file *b,
 /*
  * Whether bf, read from name, normalises the features of ia: the same
  * parameters, ia's shard among those covered with ia's fingerprint, and
- * every shard covered, and the same return model settings (returns, or
- * NULL: none) with the summaries. Returns 0, or -1 with err filled.
+ * every shard covered, and the same return model settings (ret, or NULL:
+ * none) with the summaries. Returns 0, or -1 with err filled.
  */
 int bounds_check(const struct bounds_file *bf, const char *name,
     const struct interactions *ia, const struct feature_params *p,
-    const char *returns, char *err, size_t errlen);
+    const struct return_params *ret, char *err, size_t errlen);
 
 #endif
