@@ -350,7 +350,7 @@ return_scores_compute_all(struct return_scores *rs,
 	long rows;
 	struct days *days;
 	struct rfmset own, set;
-	uint32_t *to;
+	uint32_t *remap, *to;
 
 	if ((rows = begin(rs, ia, p, &days, err, errlen)) < 0)
 		return -1;
@@ -367,24 +367,28 @@ return_scores_compute_all(struct return_scores *rs,
 		set.count[u] += (double)all->count[i] - 1;
 		m += all->count[i];
 	}
-	to = xmalloc((set.n + own.n + 1) * sizeof(*to));
-	rfmset_sort(&set, to);
+	remap = xmalloc((set.n + 1) * sizeof(*remap));
+	rfmset_sort(&set, remap);
+	free(remap);
+	/* Each of the shard's summaries where it is among every shard's. */
+	to = xmalloc((own.n + 1) * sizeof(*to));
 	for (size_t u = 0; u < own.n; u++)
-		if ((to[u] = rfmset_find(&set, &own.unique[u])) == UINT32_MAX) {
+		to[u] = rfmset_find(&set, &own.unique[u]);
+	rfmset_free(&own);
+	for (size_t c = 0; c < n; c++) {	/* just arrived: last */
+		uint32_t u = rs->which[c];
+
+		if (u != UINT32_MAX && to[u] == UINT32_MAX) {
 			snprintf(err, errlen, "a customer's summary is not among "
 			    "the shards' (bounds of other interactions?)");
 			free(to);
-			rfmset_free(&own);
 			rfmset_free(&set);
-			free(rs->which);
-			memset(rs, 0, sizeof(*rs));
+			return_scores_free(rs);
 			return -1;
 		}
-	for (size_t c = 0; c < n; c++)	/* the customer just arrived: last */
-		rs->which[c] = rs->which[c] == UINT32_MAX ? (uint32_t)set.n :
-		    to[rs->which[c]];
+		rs->which[c] = u == UINT32_MAX ? (uint32_t)set.n : to[u];
+	}
 	free(to);
-	rfmset_free(&own);
 	return fit_and_score(rs, &set, m, err, errlen);
 }
 

@@ -217,6 +217,22 @@ shard_features() {
 	[[ "$stderr" == "aud-features: $T/plain0.aud: computed with other feature parameters ("*"recent days: 30) than the bounds before it ("*"; return model: bgnbd, periods of 3 days, calibration to 2023-02-01T00:00:00Z, horizon 52, purchases: purchased)" ]]
 	run -1 --separate-stderr aud-features --return-model mbgnbd --bounds "$T/b.aud" -o "$T/x.aud" "$T/s0.aud"
 	[[ "$stderr" == "aud-features: $T/b.aud: bounds of other feature parameters ("*"; return model: bgnbd, "*") than these ("*"; return model: mbgnbd, periods of 7 days, calibration to the last row, horizon 52, purchases: every event)" ]]
+	# Summaries that are not the shards' (the first one's first day, day
+	# 19266, moved back a day: the order holds, its customers are lost).
+	for s in 0 1 2; do
+		aud-features --return-model mbgnbd --partial -o "$T/b$s.aud" "$T/s$s.aud"
+	done
+	aud-features --combine -o "$T/b.aud" "$T/b0.aud" "$T/b1.aud" "$T/b2.aud"
+	python3 - "$T/b.aud" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+at = b.index(b'\x94\xdc')	# the four arrays, the first days' first
+assert b[at + 4:at + 7] == b'\xcd\x4b\x42'
+b[at + 6] -= 1
+open(sys.argv[1] + '.bad', 'wb').write(b)
+PY
+	run -1 --separate-stderr aud-features --return-model mbgnbd --bounds "$T/b.aud.bad" -o "$T/x.aud" "$T/s0.aud"
+	assert_equal "$stderr" "aud-features: $T/s0.aud: a customer's summary is not among the shards' (bounds of other interactions?)"
 	[ ! -e "$T/x.aud" ]
 	no_temporaries "$T"
 }
