@@ -12,24 +12,31 @@ struct attached {
 	float affinity;
 };
 
-/* The higher affinity first; ties to the lower customer index. */
+/* For qsort_r: the higher affinity first; ties to the lower customer id. */
 static int
-more_attached(const void *a, const void *b)
+more_attached(const void *a, const void *b, void *customer_rank)
 {
 	const struct attached *x = a, *y = b;
+	const uint32_t *rank = customer_rank;
 
 	if (x->affinity != y->affinity)
 		return x->affinity > y->affinity ? -1 : 1;
-	return (x->customer > y->customer) - (x->customer < y->customer);
+	return (rank[x->customer] > rank[y->customer]) -
+	    (rank[x->customer] < rank[y->customer]);
 }
 
-/* The products of each category: a counting sort of the products. */
+/*
+ * The products of each category, in id order: a counting sort of the
+ * products. A customer's affinity then adds up in the same order in a
+ * customer shard as in all the data.
+ */
 static void
 group_products(const struct category_input *in, uint64_t **start,
     uint32_t **product)
 {
 	size_t ng = in->ncategories;
 	uint64_t *next;
+	uint32_t *by_id = xmalloc((in->nproducts + 1) * sizeof(*by_id));
 
 	*start = xcalloc(ng + 2, sizeof(**start));
 	*product = xmalloc((in->nproducts + 1) * sizeof(**product));
@@ -41,9 +48,15 @@ group_products(const struct category_input *in, uint64_t **start,
 	next = xmalloc((ng + 1) * sizeof(*next));
 	memcpy(next, *start, ng * sizeof(*next));
 	for (size_t p = 0; p < in->nproducts; p++)
+		by_id[in->product_rank[p]] = (uint32_t)p;
+	for (size_t k = 0; k < in->nproducts; k++) {
+		uint32_t p = by_id[k];
+
 		if (in->category_of[p] != CATEGORY_NONE)
-			(*product)[next[in->category_of[p]]++] = (uint32_t)p;
+			(*product)[next[in->category_of[p]]++] = p;
+	}
 	free(next);
+	free(by_id);
 }
 
 void
@@ -84,7 +97,8 @@ category_top_build(struct category_top *t, const struct category_input *in)
 			sum[touched[i]] = 0;
 			seen[touched[i]] = 0;
 		}
-		qsort(all, ntouched, sizeof(*all), more_attached);
+		qsort_r(all, ntouched, sizeof(*all), more_attached,
+		    (void *)in->customer_rank);
 		if (ntouched > in->depth)
 			ntouched = in->depth;
 		t->customer = xgrow(t->customer, &cap, n + ntouched + 1,

@@ -20,6 +20,8 @@ struct category_input {
 	const uint32_t *pcustomer;
 	const float *pweight;
 	const uint32_t *category_of;	/* per product, or CATEGORY_NONE */
+	const uint32_t *product_rank;	/* per product: its place in id order */
+	const uint32_t *customer_rank;	/* the same for customers */
 	size_t ncategories;
 	size_t depth;
 };
@@ -27,7 +29,7 @@ struct category_input {
 struct category_top {
 	size_t ncategories;
 	/* Category g's customers: [start[g], start[g + 1]), the highest
-	   affinity first (ties: the lower customer index). */
+	   affinity first (ties: the lower customer id). */
 	uint64_t *start;
 	uint32_t *customer;
 	float *affinity;

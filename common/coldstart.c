@@ -184,7 +184,7 @@ struct tier {
  * Appends to o[*k..kmax) the eligible buyers of the products in src, by
  * the sum of the products' weights times the buyers', over the largest
  * such sum, plus blend times their engagement (ties: the lower customer
- * index).
+ * id).
  */
 static void
 add_tier(struct tier *t, const struct source *src, size_t ns, uint32_t *o,
@@ -217,7 +217,8 @@ add_tier(struct tier *t, const struct source *src, size_t ns, uint32_t *o,
 		    (top > 0 ? t->score[c] / top : 0) + in->blend * in->base[c] };
 		t->score[c] = 0;
 	}
-	qsort(t->s, nt, sizeof(*t->s), cooc_target_order);
+	qsort_r(t->s, nt, sizeof(*t->s), cooc_target_order,
+	    in->model->customer_rank);
 	for (size_t i = 0; i < nt && *k < in->kmax; i++) {
 		o[*k] = t->s[i].customer;
 		t->taken[o[(*k)++]] = 1;

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixedsum.h"
 #include "parallel.h"
 #include "radix.h"
+#include "ranking.h"
 #include "timeparse.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -70,24 +72,26 @@ struct weighted {
 	float weight;
 };
 
-/* Heaviest first; ties to the lower product index. */
+/* For qsort_r: heaviest first; ties to the lower product id (rank). */
 static int
-heavier(const void *a, const void *b)
+heavier(const void *a, const void *b, void *product_rank)
 {
 	const struct weighted *x = a, *y = b;
+	const uint32_t *rank = product_rank;
 
 	if (x->weight != y->weight)
 		return x->weight > y->weight ? -1 : 1;
-	return (x->product > y->product) - (x->product < y->product);
+	return (rank[x->product] > rank[y->product]) -
+	    (rank[x->product] < rank[y->product]);
 }
 
 /*
  * The histories that make pairs: each customer's products, or their
- * max_history heaviest (ties: the lower index), kept ascending by product.
+ * max_history heaviest (ties: the lower id), kept ascending by product.
  */
 static void
 cap_histories(struct by_customer *h, const struct by_customer *bc, size_t nc,
-    size_t max_history)
+    size_t max_history, uint32_t *product_rank)
 {
 	size_t n = 0;
 	struct weighted *tmp = NULL;
@@ -110,7 +114,7 @@ cap_histories(struct by_customer *h, const struct by_customer *bc, size_t nc,
 			for (uint64_t j = 0; j < len; j++)
 				tmp[j] = (struct weighted){ bc->product[from + j],
 				    bc->weight[from + j] };
-			qsort(tmp, len, sizeof(*tmp), heavier);
+			qsort_r(tmp, len, sizeof(*tmp), heavier, product_rank);
 			for (size_t j = 0; j < max_history; j++) {
 				size_t at = n + j;	/* insertion: ascending */
 
@@ -164,7 +168,8 @@ struct search {
 	const uint32_t *hcustomer;
 	const float *hweight;
 	const double *norm2;
-	double **acc;			/* per thread: [np] */
+	uint32_t *product_rank;
+	fixed_sum **acc;		/* per thread: [np] */
 	uint32_t **touched;		/* per thread: [np] */
 	uint32_t **support;		/* per thread: [np], customers in common */
 	/* per chunk: neighbour counts and entries */
@@ -176,7 +181,7 @@ static void
 search_chunk(void *ctx, size_t from, size_t to, unsigned thread)
 {
 	struct search *s = ctx;
-	double *acc = s->acc[thread];
+	fixed_sum *acc = s->acc[thread];
 	uint32_t *touched = s->touched[thread], *support = s->support[thread];
 	size_t m = s->p->neighbours, slot = from / s->chunk, used = 0;
 	uint32_t *count = xmalloc((to - from) * sizeof(*count));
@@ -196,17 +201,17 @@ search_chunk(void *ctx, size_t from, size_t to, unsigned thread)
 		}
 		for (uint64_t j = s->hstart[p]; j < s->hstart[p + 1]; j++) {
 			uint32_t c = s->hcustomer[j];
-			double w = s->hweight[j];
+			int64_t w = fixed_weight(s->hweight[j]);
 
 			for (uint64_t i = s->hist->start[c]; i < s->hist->start[c + 1]; i++) {
 				uint32_t q = s->hist->product[i];
 
 				if (q == p)
 					continue;
-				if (acc[q] == 0)
+				if (support[q]++ == 0)
 					touched[nt++] = q;
-				acc[q] += w * s->hist->weight[i];
-				support[q]++;
+				acc[q] += fixed_product(w,
+				    fixed_weight(s->hist->weight[i]));
 			}
 		}
 		if (nt > cap)
@@ -216,12 +221,13 @@ search_chunk(void *ctx, size_t from, size_t to, unsigned thread)
 			double d = pow(s->norm2[p] * s->norm2[q], s->p->alpha);
 
 			if (acc[q] > 0 && d > 0 && support[q] >= s->p->min_support)
-				cand[nc++] = (struct weighted){ q, (float)(acc[q] / d) };
+				cand[nc++] = (struct weighted){ q,
+				    (float)(fixed_products_value(acc[q]) / d) };
 			acc[q] = 0;
 			support[q] = 0;
 		}
 		if (nc > 1)	/* cand is NULL until a product has some */
-			qsort(cand, nc, sizeof(*cand), heavier);
+			qsort_r(cand, nc, sizeof(*cand), heavier, s->product_rank);
 		if (nc > m)
 			nc = m;
 		for (size_t i = 0; i < nc; i++) {
@@ -247,7 +253,7 @@ find_neighbours(struct cooc *m, struct search *s, unsigned threads)
 	s->touched = xmalloc(threads * sizeof(*s->touched));
 	s->support = xmalloc(threads * sizeof(*s->support));
 	for (unsigned t = 0; t < threads; t++) {
-		s->acc[t] = xcalloc(s->np + 1, sizeof(double));
+		s->acc[t] = xcalloc(s->np + 1, sizeof(fixed_sum));
 		s->touched[t] = xmalloc((s->np + 1) * sizeof(uint32_t));
 		s->support[t] = xcalloc(s->np + 1, sizeof(uint32_t));
 	}
@@ -301,6 +307,8 @@ build_categories(struct cooc *m, const struct interactions *ia,
 	for (size_t q = 0; q < m->nproducts; q++)
 		m->category_of[q] = interactions_category(ia, q);
 	in.category_of = m->category_of;
+	in.product_rank = m->product_rank;
+	in.customer_rank = m->customer_rank;
 	category_top_build(&m->categories, &in);
 	m->category_weight = p->category_weight;
 }
@@ -321,15 +329,24 @@ cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
 	memset(m, 0, sizeof(*m));
 	m->nproducts = np;
 	m->ncustomers = nc;
+	m->customer_rank = ranking_id_places(ia->customers);
+	m->product_rank = ranking_id_places(ia->products);
 	weigh_pairs(&bc, nc, ia, nrows, p);
 	transpose(&m->pstart, &m->pcustomer, &m->pweight, &bc, nc, np);
-	for (size_t q = 0; q < np; q++)
-		for (uint64_t j = m->pstart[q]; j < m->pstart[q + 1]; j++)
-			norm2[q] += (double)m->pweight[j] * m->pweight[j];
+	for (size_t q = 0; q < np; q++) {
+		fixed_sum sum = 0;
+
+		for (uint64_t j = m->pstart[q]; j < m->pstart[q + 1]; j++) {
+			int64_t w = fixed_weight(m->pweight[j]);
+
+			sum += fixed_product(w, w);
+		}
+		norm2[q] = fixed_products_value(sum);
+	}
 	for (size_t c = 0; c < nc && !capped; c++)
 		capped = bc.start[c + 1] - bc.start[c] > p->max_history;
 	if (capped) {
-		cap_histories(&hist, &bc, nc, p->max_history);
+		cap_histories(&hist, &bc, nc, p->max_history, m->product_rank);
 		free(bc.start);
 		free(bc.product);
 		free(bc.weight);
@@ -344,6 +361,7 @@ cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
 	s.hcustomer = hcustomer;
 	s.hweight = hweight;
 	s.norm2 = norm2;
+	s.product_rank = m->product_rank;
 	find_neighbours(m, &s, p->threads ? p->threads : 1);
 	if (capped) {
 		free(hstart);
@@ -368,6 +386,8 @@ cooc_free(struct cooc *m)
 	free(m->nproduct);
 	free(m->nsim);
 	free(m->category_of);
+	free(m->customer_rank);
+	free(m->product_rank);
 	category_top_free(&m->categories);
 	memset(m, 0, sizeof(*m));
 }
@@ -401,13 +421,15 @@ cooc_scratch_free(struct cooc_scratch *s)
 }
 
 int
-cooc_target_order(const void *a, const void *b)
+cooc_target_order(const void *a, const void *b, void *customer_rank)
 {
 	const struct cooc_target *x = a, *y = b;
+	const uint32_t *rank = customer_rank;
 
 	if (x->score != y->score)
 		return x->score > y->score ? -1 : 1;
-	return (x->customer > y->customer) - (x->customer < y->customer);
+	return (rank[x->customer] > rank[y->customer]) -
+	    (rank[x->customer] < rank[y->customer]);
 }
 
 /* Sums the relevance of every customer reached through p's neighbours. */
@@ -497,7 +519,7 @@ cooc_audience(const struct cooc *m, const struct cooc_query *q,
 		s->best[c] = 0;
 	}
 	n = s->ntouched;
-	qsort(all, n, sizeof(*all), cooc_target_order);
+	qsort_r(all, n, sizeof(*all), cooc_target_order, m->customer_rank);
 	got = n < q->k ? n : q->k;
 	memcpy(out, all, got * sizeof(*out));
 	for (size_t i = 0; i < got; i++)
@@ -529,11 +551,13 @@ cooc_buyers(const struct cooc *m, size_t p, size_t max, struct cooc_target *out)
 		    m->pweight[j] };
 		size_t at = n < max ? n++ : max;
 
-		if (at == max && cooc_target_order(&t, &out[max - 1]) >= 0)
+		if (at == max && cooc_target_order(&t, &out[max - 1],
+		    m->customer_rank) >= 0)
 			continue;
 		if (at == max)
 			at = max - 1;
-		while (at > 0 && cooc_target_order(&t, &out[at - 1]) < 0) {
+		while (at > 0 && cooc_target_order(&t, &out[at - 1],
+		    m->customer_rank) < 0) {
 			out[at] = out[at - 1];
 			at--;
 		}
@@ -545,9 +569,9 @@ cooc_buyers(const struct cooc *m, size_t p, size_t max, struct cooc_target *out)
 double
 cooc_product_weight(const struct cooc *m, size_t p)
 {
-	double w = 0;
+	fixed_sum w = 0;
 
 	for (uint64_t j = m->pstart[p]; j < m->pstart[p + 1]; j++)
-		w += m->pweight[j];
-	return w;
+		w += fixed_weight(m->pweight[j]);
+	return fixed_weights_value(w);
 }

@@ -20,6 +20,11 @@
  * products squared; customers with more than max_history distinct products
  * (wholesalers, crawlers) add their max_history heaviest only.
  *
+ * The sums over customers are exact (fixedsum.h) and ties go by id, not by
+ * index, so that nothing depends on the order customers and products were
+ * first seen in: a customer shard's share of the model is the whole
+ * data's.
+ *
  * When products have categories, a customer's affinity to P's category
  * (category.h: the sum of their weights for its products, among its
  * CATEGORY_DEPTH most attached customers) is a further signal beside the
@@ -59,7 +64,10 @@ struct cooc {
 	uint64_t *pstart;
 	uint32_t *pcustomer;
 	float *pweight;
-	/* Each product's neighbours, most similar first (ties: lower index). */
+	/* Each customer's and product's place in id order: ties go by id,
+	   so that a customer shard orders them as all the data does. */
+	uint32_t *customer_rank, *product_rank;
+	/* Each product's neighbours, most similar first (ties: lower id). */
 	uint64_t *nstart;
 	uint32_t *nproduct;
 	float *nsim;
@@ -99,15 +107,16 @@ struct cooc_target {
 	double score;
 };
 
-/* For qsort: the higher score first, ties to the lower customer index. */
-int cooc_target_order(const void *a, const void *b);
+/* For qsort_r with the model's customer_rank: the higher score first,
+   ties to the lower customer id. */
+int cooc_target_order(const void *a, const void *b, void *customer_rank);
 
 /*
  * Product p's audience of at most k customers who have not touched it:
  * first those with relevance or category affinity, by relevance / the
  * product's largest relevance + category_weight * affinity / the
  * category's largest affinity + blend * base[c] (ties: the lower customer
- * index), the reason the neighbour that gave most, or the category when
+ * id), the reason the neighbour that gave most, or the category when
  * its term is the larger; then the
  * customers of fallback (an order of customers, such as the engagement
  * ranking without p's customers) not already chosen, with score base[c].
@@ -128,7 +137,7 @@ size_t cooc_audience(const struct cooc *m, const struct cooc_query *q,
 
 /*
  * Product p's max heaviest customers, by their weight for it (the score;
- * ties: the lower customer index; reason COOC_REASON_FALLBACK). Returns how
+ * ties: the lower customer id; reason COOC_REASON_FALLBACK). Returns how
  * many.
  */
 size_t cooc_buyers(const struct cooc *m, size_t p, size_t max,

@@ -76,6 +76,19 @@ ranking_by_id(const struct intern *ids)
 }
 
 uint32_t *
+ranking_id_places(const struct intern *ids)
+{
+	size_t n = intern_count(ids);
+	uint32_t *order = ranking_by_id(ids);
+	uint32_t *place = xmalloc((n ? n : 1) * sizeof(*place));
+
+	for (size_t k = 0; k < n; k++)
+		place[order[k]] = (uint32_t)k;
+	free(order);
+	return place;
+}
+
+uint32_t *
 ranking_order(const struct intern *ids, const double *score,
     const uint8_t *keep, size_t *count)
 {

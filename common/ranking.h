@@ -23,6 +23,9 @@ uint32_t *ranking_order(const struct intern *ids, const double *score,
 /* All of ids in ascending id order (the ties' order above). */
 uint32_t *ranking_by_id(const struct intern *ids);
 
+/* Each id's place in that order: comparing places compares ids. */
+uint32_t *ranking_id_places(const struct intern *ids);
+
 /*
  * The first want customers of that same order (all when there are fewer),
  * found in linear time: a selection finds the score of the want-th, and
