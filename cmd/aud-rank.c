@@ -14,6 +14,7 @@
 #include "audience.h"
 #include "audparts.h"
 #include "cli.h"
+#include "coocpairs.h"
 #include "engagement.h"
 #include "evaluate.h"
 #include "featstream.h"
@@ -43,8 +44,10 @@ struct options {
 	int64_t neighbours, min_support;
 	int quick, eval, text, als, tune;
 	int partial;			/* --partial: a shard's audience part */
-	char **merge;			/* --merge: the parts */
+	int pairs;			/* --pairs: a shard's co-occurrence sums */
+	char **merge;			/* --merge or --sum-pairs: the parts */
 	size_t nmerge;
+	int sum_pairs;
 	int64_t k[MAX_KS];
 	size_t nk;
 	struct common_options common;
@@ -59,6 +62,8 @@ usage(void)
 	    "       aud-rank --tune [INTERACTIONS|-]\n"
 	    "       aud-rank --features FEATURES --partial [-o PART] [SHARD|-]\n"
 	    "       aud-rank --merge [-o MODEL] PART...\n"
+	    "       aud-rank --features FEATURES --model cooccurrence --pairs [-o PAIRS] [SHARD|-]\n"
+	    "       aud-rank --sum-pairs [-o NEIGHBOURS] PAIRS...\n"
 	    "Try 'aud-rank --help' for more information.\n");
 	exit(EXIT_USAGE);
 }
@@ -82,6 +87,8 @@ help(void)
 	    "       aud-rank --tune [INTERACTIONS|-]\n"
 	    "       aud-rank --features FEATURES --partial [-o PART] [SHARD|-]\n"
 	    "       aud-rank --merge [-o MODEL] PART...\n"
+	    "       aud-rank --features FEATURES --model cooccurrence --pairs [-o PAIRS] [SHARD|-]\n"
+	    "       aud-rank --sum-pairs [-o NEIGHBOURS] PAIRS...\n"
 	    "\n"
 	    "Options:\n"
 	    "  --features FILE      the features stream (from aud-features) to rank by\n"
@@ -104,6 +111,8 @@ help(void)
 	    "  --partial            a customer shard's part of an engagement or activity\n"
 	    "                       model, instead of a model (see aud-rank(1), Shards)\n"
 	    "  --merge              the model from every shard's part\n"
+	    "  --pairs              a customer shard's co-occurrence sums, instead of a model\n"
+	    "  --sum-pairs          the neighbour table from every shard's sums\n"
 	    "\n"
 	    "The co-occurrence model (see aud-rank(1)):\n"
 	    "  --half-life DAYS     a row's weight halves every DAYS before the last (default 30; 0: none)\n"
@@ -127,7 +136,8 @@ parse_options(int argc, char **argv, struct options *opt)
 	enum { O_FEATURES = 256, O_SCORE, O_TOP_N, O_QUICK, O_SEED, O_EVAL,
 	    O_K, O_TRAIN_FRACTION, O_BOOTSTRAP, O_TEXT, O_HALF_LIFE,
 	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT, O_MODEL, O_ALS, O_TUNE,
-	    O_CATEGORY_WEIGHT, O_DEPTH, O_NEW_BLEND, O_PARTIAL, O_MERGE };
+	    O_CATEGORY_WEIGHT, O_DEPTH, O_NEW_BLEND, O_PARTIAL, O_MERGE, O_PAIRS,
+	    O_SUM_PAIRS };
 	static const struct option longopts[] = {
 		{ "als", no_argument, NULL, O_ALS },
 		{ "blend", required_argument, NULL, O_BLEND },
@@ -142,12 +152,14 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "min-support", required_argument, NULL, O_MIN_SUPPORT },
 		{ "neighbours", required_argument, NULL, O_NEIGHBOURS },
 		{ "new-blend", required_argument, NULL, O_NEW_BLEND },
+		{ "pairs", no_argument, NULL, O_PAIRS },
 		{ "partial", no_argument, NULL, O_PARTIAL },
 		{ "popularity-exponent", required_argument, NULL, O_POPULARITY_EXPONENT },
 		{ "quick", no_argument, NULL, O_QUICK },
 		{ "model", required_argument, NULL, O_MODEL },
 		{ "score", required_argument, NULL, O_SCORE },
 		{ "seed", required_argument, NULL, O_SEED },
+		{ "sum-pairs", no_argument, NULL, O_SUM_PAIRS },
 		{ "text", no_argument, NULL, O_TEXT },
 		{ "top-n", required_argument, NULL, O_TOP_N },
 		{ "train-fraction", required_argument, NULL, O_TRAIN_FRACTION },
@@ -269,6 +281,12 @@ parse_options(int argc, char **argv, struct options *opt)
 		case O_MERGE:
 			opt->merge = argv;	/* the operands, below */
 			break;
+		case O_PAIRS:
+			opt->pairs = 1;
+			break;
+		case O_SUM_PAIRS:
+			opt->sum_pairs = 1;
+			break;
 		case O_TRAIN_FRACTION:
 			if (cli_parse_double(optarg, 0.01, 0.99, &opt->train_fraction) < 0)
 				cli_bad_value(usage, "--train-fraction",
@@ -278,12 +296,17 @@ parse_options(int argc, char **argv, struct options *opt)
 			cli_common_option(c, optarg, &opt->common, &tool);
 		}
 	}
-	if (opt->merge != NULL) {
+	if (opt->merge != NULL && opt->sum_pairs)
+		cli_usage_error(usage, "--merge or --sum-pairs, not both");
+	if (opt->merge != NULL || opt->sum_pairs) {
+		const char *what = opt->sum_pairs ? "--sum-pairs" : "--merge";
+
 		if (optind == argc)
-			cli_usage_error(usage, "--merge needs the parts");
-		if (opt->features || opt->eval || opt->tune || opt->partial)
-			cli_usage_error(usage, "--merge takes the parts' settings: "
-			    "no --features, --eval, --tune or --partial");
+			cli_usage_error(usage, "%s needs the parts", what);
+		if (opt->features || opt->eval || opt->tune || opt->partial ||
+		    opt->pairs)
+			cli_usage_error(usage, "%s takes the parts' settings: no "
+			    "--features, --eval, --tune, --partial or --pairs", what);
 		opt->merge = argv + optind;
 		opt->nmerge = (size_t)(argc - optind);
 		return;
@@ -293,6 +316,10 @@ parse_options(int argc, char **argv, struct options *opt)
 	    opt->quick || !strcmp(opt->model, "cooccurrence")))
 		cli_usage_error(usage, "--partial needs --features and a model of one "
 		    "global order: no cooccurrence, --eval, --tune or --quick");
+	if (opt->pairs && (opt->features == NULL || opt->eval || opt->tune ||
+	    opt->quick || opt->partial || strcmp(opt->model, "cooccurrence")))
+		cli_usage_error(usage, "--pairs needs --features and --model "
+		    "cooccurrence: no --eval, --tune, --quick or --partial");
 	if (!opt->eval && !opt->tune && opt->features == NULL)
 		cli_usage_error(usage, "--features is required (or --eval)");
 	if (opt->tune && opt->features != NULL && strcmp(opt->model, "cooccurrence"))
@@ -517,7 +544,10 @@ write_model(FILE *out, const struct options *opt, struct interactions *ia,
 	struct model_writer *mw;
 
 	if (cp != NULL) {	/* the model's customers of each product */
-		cooc_build(&model, ia, ia->n, cp);
+		struct cooc_params at_end = *cp;
+
+		at_end.decay_end = ia->n ? ia->time[ia->n - 1] : 0;
+		cooc_build(&model, ia, ia->n, &at_end);
 		g = (struct product_customers){ .nproducts = model.nproducts,
 		    .start = model.pstart, .customer = model.pcustomer };
 	} else
@@ -651,6 +681,28 @@ write_part(FILE *out, const struct options *opt, const struct interactions *ia,
 }
 
 /*
+ * A customer shard's co-occurrence sums (coocpairs.h), weights decayed from
+ * the features' time: the last row of all shards.
+ */
+static int
+write_pairs(FILE *out, const struct options *opt, const struct interactions *ia,
+    const struct scores *sc, const struct cooc_params *cp)
+{
+	struct cooc_params at_end = *cp;
+	struct coocpairs_meta m = { .params = &at_end,
+	    .event = (const char *const *)sc->event,
+	    .event_weight = sc->event_weight, .nevents = sc->nevents,
+	    .shard = ia->shard, .nshards = ia->nshards ? ia->nshards : 1,
+	    .fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL };
+
+	if (!sc->has_max_time)
+		errx(EXIT_DATA, "%s: the features do not say when they were "
+		    "computed (params.max_time)", opt->features);
+	at_end.decay_end = sc->max_time;
+	return coocpairs_write(out, ia, &m, shown(opt->input));
+}
+
+/*
  * Chooses the cooccurrence settings on a validation split of the first rows
  * (0: all) and puts them in *p (its cooc, blend and new_blend); says so on
  * report.
@@ -714,8 +766,9 @@ main(int argc, char **argv)
 	    errbuf, sizeof(errbuf)) < 0)
 		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", errbuf);
 	if (opt.merge != NULL) {
-		if (audparts_merge(out.fp, (const char *const *)opt.merge,
-		    opt.nmerge, opt.merge[0], errbuf, sizeof(errbuf)) < 0) {
+		if ((opt.sum_pairs ? coocpairs_neighbours : audparts_merge)(out.fp,
+		    (const char *const *)opt.merge, opt.nmerge, opt.merge[0],
+		    errbuf, sizeof(errbuf)) < 0) {
 			output_abort(&out);
 			errx(EXIT_DATA, "%s", errbuf);
 		}
@@ -804,8 +857,13 @@ main(int argc, char **argv)
 				    job.sc.event_weight[e]);
 			cp.event_weight = fp.event_weight;
 		}
-		written = opt.partial ? write_part(out.fp, &opt, &ia, &job.sc) :
-		    write_model(out.fp, &opt, &ia, &job.sc, cooc ? &cp : NULL);
+		if (opt.pairs)
+			written = write_pairs(out.fp, &opt, &ia, &job.sc, &cp);
+		else if (opt.partial)
+			written = write_part(out.fp, &opt, &ia, &job.sc);
+		else
+			written = write_model(out.fp, &opt, &ia, &job.sc,
+			    cooc ? &cp : NULL);
 		if (cooc)
 			feature_params_free(&fp);
 		scores_free(&job.sc);

@@ -17,6 +17,7 @@
 #include "mpscan.h"
 #include "packbuf.h"
 #include "shard.h"
+#include "shardset.h"
 #include "stream.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -739,18 +740,16 @@ static int
 open_parts(struct part *parts, size_t n, struct settings *s, struct totals *t,
     char *err, size_t errlen)
 {
-	uint8_t seen[SHARD_MAX] = { 0 };
+	struct shard_set set;
 
+	shard_set_init(&set);
 	for (size_t i = 0; i < n; i++) {
 		struct part *p = &parts[i];
 
-		if (open_part(p, s, i == 0, err, errlen) < 0)
+		if (open_part(p, s, i == 0, err, errlen) < 0 ||
+		    shard_set_add(&set, p->path, p->shard, s->nshards, err,
+		    errlen) < 0)
 			return -1;
-		if (seen[p->shard]++) {
-			snprintf(err, errlen, "%s: shard %u is given twice",
-			    p->path, p->shard);
-			return -1;
-		}
 		t->customers += p->nranked;
 		t->interactions += p->interactions;
 		if (p->interactions > 0 && (!t->any_time || p->first_time < t->first_time))
@@ -759,13 +758,7 @@ open_parts(struct part *parts, size_t n, struct settings *s, struct totals *t,
 			t->last_time = p->last_time;
 		t->any_time |= p->interactions > 0;
 	}
-	for (uint32_t k = 0; k < s->nshards; k++)
-		if (!seen[k]) {
-			snprintf(err, errlen, "shard %u of %llu is missing", k,
-			    (unsigned long long)s->nshards);
-			return -1;
-		}
-	return 0;
+	return shard_set_complete(&set, err, errlen);
 }
 
 int

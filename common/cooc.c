@@ -30,7 +30,7 @@ weigh_pairs(struct by_customer *bc, size_t nc, const struct interactions *ia,
 {
 	uint64_t *key = xmalloc((nrows + 1) * sizeof(*key));
 	uint32_t *row = xmalloc((nrows + 1) * sizeof(*row));
-	int64_t last = nrows ? ia->time[nrows - 1] : 0;
+	int64_t last = p->decay_end;
 	double per_ms = p->half_life_days > 0 ?
 	    1.0 / (p->half_life_days * MS_PER_DAY) : 0;
 	size_t n = 0;
@@ -66,17 +66,11 @@ weigh_pairs(struct by_customer *bc, size_t nc, const struct interactions *ia,
 	free(row);
 }
 
-/* A product with a weight or a similarity; heavier() orders them. */
-struct weighted {
-	uint32_t product;
-	float weight;
-};
-
 /* For qsort_r: heaviest first; ties to the lower product id (rank). */
 static int
 heavier(const void *a, const void *b, void *product_rank)
 {
-	const struct weighted *x = a, *y = b;
+	const struct cooc_weighted *x = a, *y = b;
 	const uint32_t *rank = product_rank;
 
 	if (x->weight != y->weight)
@@ -94,7 +88,7 @@ cap_histories(struct by_customer *h, const struct by_customer *bc, size_t nc,
     size_t max_history, uint32_t *product_rank)
 {
 	size_t n = 0;
-	struct weighted *tmp = NULL;
+	struct cooc_weighted *tmp = NULL;
 	size_t cap = 0;
 
 	h->start = xmalloc((nc + 1) * sizeof(*h->start));
@@ -112,7 +106,7 @@ cap_histories(struct by_customer *h, const struct by_customer *bc, size_t nc,
 			if (len > cap)
 				tmp = xrealloc(tmp, (cap = len) * sizeof(*tmp));
 			for (uint64_t j = 0; j < len; j++)
-				tmp[j] = (struct weighted){ bc->product[from + j],
+				tmp[j] = (struct cooc_weighted){ bc->product[from + j],
 				    bc->weight[from + j] };
 			qsort_r(tmp, len, sizeof(*tmp), heavier, product_rank);
 			for (size_t j = 0; j < max_history; j++) {
@@ -159,14 +153,50 @@ transpose(uint64_t **start, uint32_t **customer, float **weight,
 	free(next);
 }
 
+size_t
+cooc_accumulate(const struct cooc_history *h, size_t p, fixed_sum *acc,
+    uint32_t *support, uint32_t *touched)
+{
+	size_t nt = 0;
+
+	for (uint64_t j = h->pstart[p]; j < h->pstart[p + 1]; j++) {
+		uint32_t c = h->pcustomer[j];
+		int64_t w = fixed_weight(h->pweight[j]);
+
+		for (uint64_t i = h->start[c]; i < h->start[c + 1]; i++) {
+			uint32_t q = h->product[i];
+
+			if (q == p)
+				continue;
+			if (support[q]++ == 0)
+				touched[nt++] = q;
+			acc[q] += fixed_product(w, fixed_weight(h->weight[i]));
+		}
+	}
+	return nt;
+}
+
+float
+cooc_similarity(fixed_sum acc, double norm2_p, double norm2_q, double alpha)
+{
+	double d = pow(norm2_p * norm2_q, alpha);
+
+	return acc > 0 && d > 0 ? (float)(fixed_products_value(acc) / d) : 0;
+}
+
+void
+cooc_sort_weighted(struct cooc_weighted *n, size_t count,
+    const uint32_t *product_rank)
+{
+	if (count > 1)
+		qsort_r(n, count, sizeof(*n), heavier, (void *)product_rank);
+}
+
 /* The neighbour search, a chunk of products at a time on each thread. */
 struct search {
 	const struct cooc_params *p;
 	size_t np, chunk;
-	const struct by_customer *hist;
-	const uint64_t *hstart;		/* pair-making customers of products */
-	const uint32_t *hcustomer;
-	const float *hweight;
+	const struct cooc_history *hist;
 	const double *norm2;
 	uint32_t *product_rank;
 	fixed_sum **acc;		/* per thread: [np] */
@@ -187,47 +217,32 @@ search_chunk(void *ctx, size_t from, size_t to, unsigned thread)
 	uint32_t *count = xmalloc((to - from) * sizeof(*count));
 	uint32_t *found = xmalloc(((to - from) * m + 1) * sizeof(*found));
 	float *sim = xmalloc(((to - from) * m + 1) * sizeof(*sim));
-	struct weighted *cand = NULL;
+	struct cooc_weighted *cand = NULL;
 	size_t cap = 0;
 
 	for (size_t p = from; p < to; p++) {
-		size_t nt = 0, nc = 0;
+		size_t nt, nc = 0;
 
 		/* Fewer customers than a neighbour must share: none can. On
 		   sparse data most products are so. */
-		if (s->hstart[p + 1] - s->hstart[p] < s->p->min_support) {
+		if (s->hist->pstart[p + 1] - s->hist->pstart[p] < s->p->min_support) {
 			count[p - from] = 0;
 			continue;
 		}
-		for (uint64_t j = s->hstart[p]; j < s->hstart[p + 1]; j++) {
-			uint32_t c = s->hcustomer[j];
-			int64_t w = fixed_weight(s->hweight[j]);
-
-			for (uint64_t i = s->hist->start[c]; i < s->hist->start[c + 1]; i++) {
-				uint32_t q = s->hist->product[i];
-
-				if (q == p)
-					continue;
-				if (support[q]++ == 0)
-					touched[nt++] = q;
-				acc[q] += fixed_product(w,
-				    fixed_weight(s->hist->weight[i]));
-			}
-		}
+		nt = cooc_accumulate(s->hist, p, acc, support, touched);
 		if (nt > cap)
 			cand = xrealloc(cand, (cap = nt) * sizeof(*cand));
 		for (size_t i = 0; i < nt; i++) {
 			uint32_t q = touched[i];
-			double d = pow(s->norm2[p] * s->norm2[q], s->p->alpha);
+			float v = cooc_similarity(acc[q], s->norm2[p], s->norm2[q],
+			    s->p->alpha);
 
-			if (acc[q] > 0 && d > 0 && support[q] >= s->p->min_support)
-				cand[nc++] = (struct weighted){ q,
-				    (float)(fixed_products_value(acc[q]) / d) };
+			if (v > 0 && support[q] >= s->p->min_support)
+				cand[nc++] = (struct cooc_weighted){ q, v };
 			acc[q] = 0;
 			support[q] = 0;
 		}
-		if (nc > 1)	/* cand is NULL until a product has some */
-			qsort_r(cand, nc, sizeof(*cand), heavier, s->product_rank);
+		cooc_sort_weighted(cand, nc, s->product_rank);
 		if (nc > m)
 			nc = m;
 		for (size_t i = 0; i < nc; i++) {
@@ -314,17 +329,11 @@ build_categories(struct cooc *m, const struct interactions *ia,
 }
 
 void
-cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
-    const struct cooc_params *p)
+cooc_weigh(struct cooc *m, struct cooc_history *h, const struct interactions *ia,
+    size_t nrows, const struct cooc_params *p)
 {
 	size_t nc = intern_count(ia->customers), np = intern_count(ia->products);
-	struct by_customer bc, hist;
-	struct search s = { .p = p, .np = np, .chunk = 256, .hist = &hist };
-	uint64_t *hstart;
-	uint32_t *hcustomer;
-	float *hweight;
-	double *norm2 = xcalloc(np + 1, sizeof(*norm2));
-	int capped = 0;
+	struct by_customer bc, capped;
 
 	memset(m, 0, sizeof(*m));
 	m->nproducts = np;
@@ -333,44 +342,70 @@ cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
 	m->product_rank = ranking_id_places(ia->products);
 	weigh_pairs(&bc, nc, ia, nrows, p);
 	transpose(&m->pstart, &m->pcustomer, &m->pweight, &bc, nc, np);
-	for (size_t q = 0; q < np; q++) {
-		fixed_sum sum = 0;
-
-		for (uint64_t j = m->pstart[q]; j < m->pstart[q + 1]; j++) {
-			int64_t w = fixed_weight(m->pweight[j]);
-
-			sum += fixed_product(w, w);
-		}
-		norm2[q] = fixed_products_value(sum);
-	}
-	for (size_t c = 0; c < nc && !capped; c++)
-		capped = bc.start[c + 1] - bc.start[c] > p->max_history;
-	if (capped) {
-		cap_histories(&hist, &bc, nc, p->max_history, m->product_rank);
+	h->capped = 0;
+	for (size_t c = 0; c < nc && !h->capped; c++)
+		h->capped = bc.start[c + 1] - bc.start[c] > p->max_history;
+	if (h->capped) {
+		cap_histories(&capped, &bc, nc, p->max_history, m->product_rank);
 		free(bc.start);
 		free(bc.product);
 		free(bc.weight);
-		transpose(&hstart, &hcustomer, &hweight, &hist, nc, np);
+		bc = capped;
+		transpose(&h->pstart, &h->pcustomer, &h->pweight, &bc, nc, np);
 	} else {	/* every history is whole: pairs come from the same rows */
-		hist = bc;
-		hstart = m->pstart;
-		hcustomer = m->pcustomer;
-		hweight = m->pweight;
+		h->pstart = m->pstart;
+		h->pcustomer = m->pcustomer;
+		h->pweight = m->pweight;
 	}
-	s.hstart = hstart;
-	s.hcustomer = hcustomer;
-	s.hweight = hweight;
+	h->start = bc.start;
+	h->product = bc.product;
+	h->weight = bc.weight;
+}
+
+void
+cooc_history_free(struct cooc_history *h)
+{
+	if (h->capped) {
+		free(h->pstart);
+		free(h->pcustomer);
+		free(h->pweight);
+	}
+	free(h->start);
+	free(h->product);
+	free(h->weight);
+	memset(h, 0, sizeof(*h));
+}
+
+fixed_sum
+cooc_norm2(const struct cooc *m, size_t p)
+{
+	fixed_sum sum = 0;
+
+	for (uint64_t j = m->pstart[p]; j < m->pstart[p + 1]; j++) {
+		int64_t w = fixed_weight(m->pweight[j]);
+
+		sum += fixed_product(w, w);
+	}
+	return sum;
+}
+
+void
+cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
+    const struct cooc_params *p)
+{
+	struct cooc_history hist;
+	struct search s = { .p = p, .chunk = 256, .hist = &hist };
+	double *norm2;
+
+	cooc_weigh(m, &hist, ia, nrows, p);
+	s.np = m->nproducts;
+	norm2 = xcalloc(s.np + 1, sizeof(*norm2));
+	for (size_t q = 0; q < s.np; q++)
+		norm2[q] = fixed_products_value(cooc_norm2(m, q));
 	s.norm2 = norm2;
 	s.product_rank = m->product_rank;
 	find_neighbours(m, &s, p->threads ? p->threads : 1);
-	if (capped) {
-		free(hstart);
-		free(hcustomer);
-		free(hweight);
-	}
-	free(hist.start);
-	free(hist.product);
-	free(hist.weight);
+	cooc_history_free(&hist);
 	free(norm2);
 	if (ia->categories != NULL && p->category_weight > 0)
 		build_categories(m, ia, p);

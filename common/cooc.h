@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "category.h"
+#include "fixedsum.h"
 #include "interactions.h"
 
 /* The customers each category keeps (category.h). */
@@ -53,6 +54,7 @@ struct cooc_params {
 	size_t neighbours;		/* M */
 	size_t max_history;
 	uint32_t min_support;		/* customers two neighbours share */
+	int64_t decay_end;		/* ages count back from this time */
 	double category_weight;		/* of the category affinity beside
 					   relevance; 0: categories unused */
 	unsigned threads;
@@ -81,6 +83,54 @@ struct cooc {
 void cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
     const struct cooc_params *p);
 void cooc_free(struct cooc *m);
+
+/*
+ * The two halves of cooc_build, for a customer shard's share of the sums
+ * (coocpairs.h). The histories pairs are made from: each customer's
+ * products (their max_history heaviest), ascending, and the same
+ * product-major, customers ascending.
+ */
+struct cooc_history {
+	uint64_t *start;		/* customer c's: [start[c], start[c + 1]) */
+	uint32_t *product;
+	float *weight;
+	uint64_t *pstart;		/* product p's: [pstart[p], pstart[p + 1]) */
+	uint32_t *pcustomer;
+	float *pweight;
+	int capped;			/* else the product-major arrays are the
+					   model's own */
+};
+
+/* Fills m's weights and id ranks, not its neighbours, and h. */
+void cooc_weigh(struct cooc *m, struct cooc_history *h,
+    const struct interactions *ia, size_t nrows, const struct cooc_params *p);
+void cooc_history_free(struct cooc_history *h);
+
+/* |p|^2: the sum of the squares of p's customers' weights. */
+fixed_sum cooc_norm2(const struct cooc *m, size_t p);
+
+/*
+ * Sums into acc[q] the products of weights, and into support[q] the
+ * customers, p shares with every other product q; the q touched (their
+ * support was 0) are written to touched, their count returned. The caller
+ * sets both back to 0.
+ */
+size_t cooc_accumulate(const struct cooc_history *h, size_t p, fixed_sum *acc,
+    uint32_t *support, uint32_t *touched);
+
+/* sim(p, q) from the sum of products and |p|^2 |q|^2; 0 when not positive. */
+float cooc_similarity(fixed_sum acc, double norm2_p, double norm2_q,
+    double alpha);
+
+/* A product with a weight or a similarity. */
+struct cooc_weighted {
+	uint32_t product;
+	float weight;
+};
+
+/* Heaviest first; ties to the lower product_rank. */
+void cooc_sort_weighted(struct cooc_weighted *w, size_t n,
+    const uint32_t *product_rank);
 
 /* What one thread needs to score audiences: dense per-customer arrays. */
 struct cooc_scratch {

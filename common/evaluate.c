@@ -535,6 +535,7 @@ measure(const struct split *split, const struct eval_params *p,
 	double *rback = xmalloc((sp->n + 1) * sizeof(*rback));
 
 	cp.event_weight = event_weight;
+	cp.decay_end = sp->ntrain ? sp->ia->time[sp->ntrain - 1] : 0;
 	expected = fitted ? return_scores_expected_all(&rs) : NULL;
 	sp->expected = expected;
 	measure_comeback(sp, p);

@@ -306,7 +306,7 @@ scores_load(struct scores *s, FILE *in, const char *name,
     const char *score_field, char *err, size_t errlen)
 {
 	struct stream_reader *r;
-	const msgpack_object *rec, *n;
+	const msgpack_object *rec, *n, *params;
 	size_t cap = 0;
 	int id_col, score_col, ret;
 
@@ -321,6 +321,9 @@ scores_load(struct scores *s, FILE *in, const char *name,
 	}
 	keep_event_weights(s, r);
 	keep_made_from(s, r);
+	params = stream_header_get(r, "params");
+	n = params != NULL ? mp_map_get(params, "max_time") : NULL;
+	s->has_max_time = n != NULL && mp_get_int64(n, &s->max_time) == 0;
 	/* Sized once from the header (no more than the input can hold): grown
 	   by doubling, the scores were copied over and over. */
 	n = stream_header_get(r, "customers");

@@ -51,6 +51,10 @@ struct scores {
 	size_t nevents;
 	/* The fingerprint of the interactions they were made from, or "". */
 	char made_from[STREAM_FINGERPRINT_LEN];
+	/* The time they were computed at (params.max_time: the last row of
+	   all shards), when the header says. */
+	int64_t max_time;
+	int has_max_time;
 };
 
 /*

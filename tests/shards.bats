@@ -377,3 +377,41 @@ PY
 	[ ! -e "$T/x.aud" ]
 	no_temporaries "$T"
 }
+
+@test "aud-rank --pairs, --sum-pairs: the shards' co-occurrence sums give one machine's neighbours" {
+	prepare_to all.aud "$AUD_ROOT/data/sample.csv"
+	aud-features -o "$T/f.aud" "$T/all.aud"
+	aud-rank --features "$T/f.aud" --model cooccurrence --pairs -o "$T/p.aud" "$T/all.aud"
+	aud-rank --sum-pairs -o "$T/n.aud" "$T/p.aud"
+	sharded_model 3 "$T/m3.aud"
+	for s in 0 1 2; do
+		aud-rank --features "$T/sf$s.aud" --model cooccurrence --pairs -o "$T/p$s.aud" "$T/s$s.aud"
+	done
+	aud-rank --sum-pairs -o "$T/n3.aud" "$T/p2.aud" "$T/p0.aud" "$T/p1.aud"
+	cmp <(aud-cat "$T/n.aud") <(aud-cat "$T/n3.aud")
+	# 1000000's neighbours: its most similar 1000509, 8 in all.
+	run -0 bash -c "aud-cat '$T/n3.aud' | head -n 1 | jq -c '[.product_id, .neighbours[0], (.neighbours | length)]'"
+	assert_output '[1000000,1000509,8]'
+	# The header: the settings, with the time ages count from (the last
+	# row of all shards), and the totals.
+	run -0 bash -c "aud-cat -H '$T/n3.aud' | jq -c '[.kind, .params.half_life_days, .params.decay_end, .params.neighbours, .params.min_support, .shards, .interactions, .products]'"
+	assert_output '["cooc_neighbours",30,1680260563000,200,2,3,4985,1990]'
+	# Sums of other settings, or not sums, are refused by name.
+	aud-rank --features "$T/sf1.aud" --model cooccurrence --half-life 7 --pairs -o "$T/h1.aud" "$T/s1.aud"
+	run -1 --separate-stderr aud-rank --sum-pairs -o "$T/x.aud" "$T/p0.aud" "$T/h1.aud" "$T/p2.aud"
+	assert_equal "$stderr" "aud-rank: $T/h1.aud: co-occurrence sums of other settings (params) than the part before it"
+	run -1 --separate-stderr aud-rank --sum-pairs -o "$T/x.aud" "$T/p0.aud" "$T/p2.aud"
+	assert_equal "$stderr" "aud-rank: shard 1 of 3 is missing"
+	run -1 --separate-stderr aud-rank --sum-pairs -o "$T/x.aud" "$T/p0.aud" "$T/p1.aud" "$T/p1.aud"
+	assert_equal "$stderr" "aud-rank: $T/p1.aud: shard 1 is given twice"
+	run -1 --separate-stderr aud-rank --sum-pairs -o "$T/x.aud" "$T/p0.aud" "$T/nothing.aud"
+	assert_equal "$stderr" "aud-rank: $T/nothing.aud: No such file or directory"
+	run -1 --separate-stderr aud-rank --sum-pairs -o "$T/x.aud" "$T/sr0.aud"
+	assert_equal "$stderr" "aud-rank: $T/sr0.aud: a stream of audience_parts, expected cooc_pairs"
+	run -2 aud-rank --features "$T/sf0.aud" --pairs "$T/s0.aud"
+	run -2 aud-rank --features "$T/sf0.aud" --model cooccurrence --pairs --partial "$T/s0.aud"
+	run -2 aud-rank --sum-pairs
+	run -2 aud-rank --sum-pairs --merge "$T/p0.aud"
+	[ ! -e "$T/x.aud" ]
+	no_temporaries "$T"
+}

@@ -5,7 +5,8 @@
  * product is targeted by a name and by the first record's category (the
  * name and category indexes of a product-aware model); and read as a
  * shard's feature bounds, combined with themselves, as a shard's
- * audience part, merged into a model, and as an interactions stream that
+ * audience part, merged into a model, as a shard's co-occurrence sums,
+ * summed into a neighbour table, and as an interactions stream that
  * a few new rows are appended to (aud-prepare --append) and that is merged
  * with itself as two pieces (aud-prepare --merge; refused as the same
  * piece twice when it has records, so also alone).
@@ -22,6 +23,7 @@
 #include "audparts.h"
 #include "pieces.h"
 #include "boundstream.h"
+#include "coocpairs.h"
 #include "model.h"
 #include "prepare.h"
 #include "stream.h"
@@ -143,6 +145,7 @@ read_bounds(const uint8_t *data, size_t size)
 	bounds_free(&all);
 }
 
+/* The bytes as the one part of a merge: an audience part, then sums. */
 static void
 read_part(const uint8_t *data, size_t size)
 {
@@ -158,6 +161,7 @@ read_part(const uint8_t *data, size_t size)
 	if (write(fd, data, size) == (ssize_t)size) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		audparts_merge(sink, paths, 1, "fuzz", err, sizeof(err));
+		coocpairs_neighbours(sink, paths, 1, "fuzz", err, sizeof(err));
 	}
 	close(fd);
 }

@@ -260,6 +260,7 @@ order_free(double half_life, const char *what)
 		first[i] = IDS - 1 - i;
 	make(&a, (const int (*)[2])rows, N);
 	make_seen(&b, (const int (*)[2])rows, N, first, IDS);
+	p.decay_end = a.time[a.n - 1];
 	cooc_build(&ma, &a, a.n, &p);
 	cooc_build(&mb, &b, b.n, &p);
 	for (int id = 0; id < IDS; id += 2) {

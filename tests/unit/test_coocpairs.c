@@ -1,0 +1,170 @@
+/*
+ * Unit tests of common/coocpairs.c: the sums of three customer shards,
+ * each with its own ids first seen in its own order, give the neighbour
+ * table cooc_build finds on all the rows, bit for bit; and a shard
+ * missing or given twice is refused.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "coocpairs.h"
+#include "intern.h"
+#include "stream.h"
+#include "tap.h"
+
+enum { N = 4000, IDS = 90, SHARDS = 3 };
+
+static const double one[1] = { 1.0 };
+static const char *const view[1] = { "view" };
+
+/* Interactions of the rows (customer, product) of shard s (all: -1), an
+   hour apart, every event of weight 1. */
+static void
+make(struct interactions *ia, const int (*rows)[2], size_t n, int s)
+{
+	memset(ia, 0, sizeof(*ia));
+	ia->customer = calloc(n + 1, sizeof(uint32_t));
+	ia->product = calloc(n + 1, sizeof(uint32_t));
+	ia->event = calloc(n + 1, 1);
+	ia->time = calloc(n + 1, sizeof(int64_t));
+	ia->customers = intern_new();
+	ia->products = intern_new();
+	for (size_t i = 0; i < n; i++) {
+		struct id c = { .num = rows[i][0] }, p = { .num = rows[i][1] };
+
+		if (s >= 0 && rows[i][0] % SHARDS != s)
+			continue;
+		ia->customer[ia->n] = intern_add(ia->customers, &c, NULL);
+		ia->product[ia->n] = intern_add(ia->products, &p, NULL);
+		ia->time[ia->n++] = (int64_t)i * 3600000;
+	}
+}
+
+static void
+unmake(struct interactions *ia)
+{
+	free(ia->customer);
+	free(ia->product);
+	free(ia->event);
+	free(ia->time);
+	intern_free(ia->customers);
+	intern_free(ia->products);
+}
+
+/* A temporary file's path, the file created empty. */
+static char *
+temp_path(void)
+{
+	char *path = strdup("/tmp/test_coocpairs.XXXXXX");
+	int fd = mkstemp(path);
+
+	if (fd >= 0)
+		close(fd);
+	return path;
+}
+
+/* Whether the table at path holds exactly m's neighbours, bit for bit. */
+static int
+same_table(const char *path, const struct cooc *m, const struct interactions *ia)
+{
+	char err[256];
+	FILE *in = fopen(path, "rb");
+	struct stream_reader *r = in ? stream_reader_open(in, path, err,
+	    sizeof(err)) : NULL;
+	const msgpack_object *rec;
+	size_t with = 0, records = 0;
+	int same = r != NULL, ret;
+
+	for (size_t p = 0; p < m->nproducts; p++)
+		with += m->nstart[p + 1] > m->nstart[p];
+	while (same && (ret = stream_read(r, &rec, err, sizeof(err))) == 1) {
+		const msgpack_object *v = rec->via.array.ptr;
+		struct id id = { .num = v[0].via.i64 };
+		uint32_t p = intern_find(ia->products, &id);
+		uint64_t n = p == UINT32_MAX ? 0 : m->nstart[p + 1] - m->nstart[p];
+
+		records++;
+		same = n > 0 && v[1].via.array.size == n && v[2].via.array.size == n;
+		for (uint64_t k = 0; same && k < n; k++) {
+			struct id q;
+			float sim = (float)v[2].via.array.ptr[k].via.f64;
+
+			intern_get(ia->products, m->nproduct[m->nstart[p] + k], &q);
+			same = v[1].via.array.ptr[k].via.i64 == q.num &&
+			    memcmp(&sim, &m->nsim[m->nstart[p] + k], sizeof(sim)) == 0;
+		}
+	}
+	if (r != NULL)
+		stream_reader_free(r);
+	if (in != NULL)
+		fclose(in);
+	return same && records == with && with > 0;
+}
+
+int
+main(void)
+{
+	static int rows[N][2];
+	struct interactions all, shard[SHARDS];
+	struct cooc m;
+	struct cooc_params p = { .event_weight = one, .alpha = 0.7,
+	    .half_life_days = 5, .neighbours = 6, .max_history = 5,
+	    .min_support = 2, .threads = 2 };
+	char *path[SHARDS + 1], *table = temp_path(), err[256];
+	const char *twice[SHARDS] = { NULL };
+	uint64_t x = 88172645463325252u;
+	FILE *out;
+	int ret;
+
+	for (size_t i = 0; i < N; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		rows[i][0] = (int)(x % IDS);
+		rows[i][1] = (int)(x / IDS % 40);
+	}
+	make(&all, (const int (*)[2])rows, N, -1);
+	p.decay_end = all.time[all.n - 1];
+	cooc_build(&m, &all, all.n, &p);
+	for (int s = 0; s < SHARDS; s++) {
+		struct coocpairs_meta meta = { .params = &p, .event = view,
+		    .event_weight = one, .nevents = 1, .shard = (uint32_t)s,
+		    .nshards = SHARDS };
+
+		make(&shard[s], (const int (*)[2])rows, N, s);
+		path[s] = temp_path();
+		out = fopen(path[s], "wb");
+		coocpairs_write(out, &shard[s], &meta, "shard");
+		fclose(out);
+	}
+	out = fopen(table, "wb");
+	ret = coocpairs_neighbours(out, (const char *const *)path, SHARDS,
+	    "parts", err, sizeof(err));
+	fclose(out);
+	ok(ret == 0 && same_table(table, &m, &all),
+	    "three shards' sums: the neighbours of all the rows, bit for bit");
+
+	twice[0] = path[0], twice[1] = path[1], twice[2] = path[1];
+	out = fopen(table, "wb");
+	ret = coocpairs_neighbours(out, twice, SHARDS, "parts", err, sizeof(err));
+	fclose(out);
+	ok(ret < 0 && strstr(err, "shard 1 is given twice") != NULL,
+	    "a shard given twice is refused: %s", err);
+	out = fopen(table, "wb");
+	ret = coocpairs_neighbours(out, (const char *const *)path, SHARDS - 1,
+	    "parts", err, sizeof(err));
+	fclose(out);
+	ok(ret < 0 && strcmp(err, "shard 2 of 3 is missing") == 0,
+	    "a shard missing is refused: %s", err);
+
+	for (int s = 0; s < SHARDS; s++) {
+		unlink(path[s]);
+		free(path[s]);
+		unmake(&shard[s]);
+	}
+	unlink(table);
+	free(table);
+	cooc_free(&m);
+	unmake(&all);
+	return tap_done();
+}
