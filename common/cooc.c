@@ -342,6 +342,12 @@ cooc_weigh(struct cooc *m, struct cooc_history *h, const struct interactions *ia
 	m->product_rank = ranking_id_places(ia->products);
 	weigh_pairs(&bc, nc, ia, nrows, p);
 	transpose(&m->pstart, &m->pcustomer, &m->pweight, &bc, nc, np);
+	if (h == NULL) {	/* the neighbours come from elsewhere */
+		free(bc.start);
+		free(bc.product);
+		free(bc.weight);
+		return;
+	}
 	h->capped = 0;
 	for (size_t c = 0; c < nc && !h->capped; c++)
 		h->capped = bc.start[c + 1] - bc.start[c] > p->max_history;
@@ -525,18 +531,45 @@ gather_category(const struct cooc *m, const struct cooc_query *q,
 	}
 }
 
+/* The largest relevance gathered. */
+static double
+largest(const struct cooc_scratch *s)
+{
+	double top = 0;
+
+	for (size_t i = 0; i < s->ntouched; i++)
+		if (s->relevance[s->touched[i]] > top)
+			top = s->relevance[s->touched[i]];
+	return top;
+}
+
+double
+cooc_top_relevance(const struct cooc *m, const struct cooc_query *q,
+    struct cooc_scratch *s)
+{
+	double top;
+
+	gather(m, q, s);
+	top = largest(s);
+	for (size_t i = 0; i < s->ntouched; i++) {
+		s->relevance[s->touched[i]] = 0;
+		s->best[s->touched[i]] = 0;
+	}
+	for (uint64_t j = m->pstart[q->product]; j < m->pstart[q->product + 1]; j++)
+		s->excluded[m->pcustomer[j]] = 0;
+	return top;
+}
+
 size_t
 cooc_audience(const struct cooc *m, const struct cooc_query *q,
     struct cooc_scratch *s, struct cooc_target *out)
 {
-	double top = 0;
+	double top;
 	size_t n, got;
 	struct cooc_target *all;
 
 	gather(m, q, s);
-	for (size_t i = 0; i < s->ntouched; i++)
-		if (s->relevance[s->touched[i]] > top)
-			top = s->relevance[s->touched[i]];
+	top = q->top > 0 ? q->top : largest(s);
 	gather_category(m, q, s);
 	/* The candidates are sorted in the scratch: no allocation a product. */
 	s->sorted = xgrow(s->sorted, &s->sorted_cap, s->ntouched + 1,

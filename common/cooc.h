@@ -101,7 +101,8 @@ struct cooc_history {
 					   model's own */
 };
 
-/* Fills m's weights and id ranks, not its neighbours, and h. */
+/* Fills m's weights and id ranks, not its neighbours, and h (NULL:
+   none, for neighbours that come from elsewhere). */
 void cooc_weigh(struct cooc *m, struct cooc_history *h,
     const struct interactions *ia, size_t nrows, const struct cooc_params *p);
 void cooc_history_free(struct cooc_history *h);
@@ -177,6 +178,8 @@ struct cooc_query {
 	size_t product, k;
 	const double *base;
 	double blend;
+	double top;			/* the product's largest relevance over
+					   all customer shards; 0: this model's */
 	const uint8_t *keep;
 	const uint32_t *fallback;
 	size_t nfallback;
@@ -184,6 +187,14 @@ struct cooc_query {
 
 size_t cooc_audience(const struct cooc *m, const struct cooc_query *q,
     struct cooc_scratch *s, struct cooc_target *out);
+
+/*
+ * The largest relevance to q->product of a customer q would target (the
+ * divisor of cooc_audience; of a customer shard's, the largest over all
+ * shards is q->top there). Only q's product and keep are read.
+ */
+double cooc_top_relevance(const struct cooc *m, const struct cooc_query *q,
+    struct cooc_scratch *s);
 
 /*
  * Product p's max heaviest customers, by their weight for it (the score;

@@ -518,3 +518,122 @@ coocpairs_neighbours(FILE *out, const char *const *path, size_t n,
 	intern_free(ids);
 	return ret;
 }
+
+/* The table's record of product p: where its neighbours start, how many. */
+struct entry {
+	uint32_t product;
+	uint64_t from, count;
+};
+
+/* Whether the table's settings are these (packed as a part packs them). */
+static int
+same_params(const msgpack_object *table, const struct coocpairs_meta *m)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked u;
+	int same;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	pack_params(&pk, m);
+	msgpack_unpacked_init(&u);
+	same = table != NULL && msgpack_unpack_next(&u, sb.data, sb.size, NULL) ==
+	    MSGPACK_UNPACK_SUCCESS && msgpack_object_equal(u.data, *table);
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+	return same;
+}
+
+/* Reads the table's records into e and the flat q and sim. */
+static int
+read_table(struct stream_reader *r, struct interactions *ia, struct entry **e,
+    size_t *ne, uint32_t **q, float **sim, uint64_t *nq, char *err,
+    size_t errlen)
+{
+	size_t ecap = 0, qcap = 0;
+	const msgpack_object *rec;
+	int ret;
+
+	while ((ret = stream_read(r, &rec, err, errlen)) == 1) {
+		const msgpack_object *v = rec->via.array.ptr;
+		uint32_t n = v[1].type == MSGPACK_OBJECT_ARRAY ? v[1].via.array.size : 0;
+		struct id id;
+		uint32_t p;
+
+		if (stream_get_id(&v[0], &id) < 0 || n == 0 ||
+		    !mp_ids_and_floats(&v[1], &v[2]) ||
+		    (p = interactions_add_product(ia, &id)) == UINT32_MAX)
+			goto bad;
+		*e = xgrow(*e, &ecap, *ne + 1, sizeof(**e));
+		(*e)[(*ne)++] = (struct entry){ p, *nq, n };
+		*q = xgrow(*q, &qcap, *nq + n, sizeof(**q));
+		*sim = xrealloc(*sim, qcap * sizeof(**sim));
+		for (uint32_t k = 0; k < n; k++) {
+			struct id nb;
+			double s = v[2].via.array.ptr[k].via.f64;
+
+			if (stream_get_id(&v[1].via.array.ptr[k], &nb) < 0 ||
+			    !(s > 0) || (float)s != s ||
+			    ((*q)[*nq] = interactions_add_product(ia, &nb)) ==
+			    UINT32_MAX || (*q)[*nq] == p)
+				goto bad;
+			(*sim)[(*nq)++] = (float)s;
+		}
+	}
+	return ret;
+bad:
+	snprintf(err, errlen, "%s: byte %llu: not a neighbour table's record",
+	    stream_name(r), (unsigned long long)stream_offset(r));
+	return -1;
+}
+
+int
+coocpairs_load_table(struct cooc *m, struct interactions *ia,
+    const struct coocpairs_meta *meta, FILE *in, const char *name, char *err,
+    size_t errlen)
+{
+	struct stream_reader *r = stream_reader_open(in, name, err, errlen);
+	struct entry *e = NULL;
+	uint32_t *q = NULL;
+	float *sim = NULL;
+	size_t ne = 0;
+	uint64_t nq = 0, n = 0;
+	int ret = r == NULL || stream_expect_kind(r, "cooc_neighbours", err,
+	    errlen) < 0 ? -1 : 0;
+
+	if (ret == 0 && stream_nfields(r) != NB_FIELDS)
+		ret = fail(err, errlen, stream_name(r), "not a usable neighbour table");
+	if (ret == 0 && !same_params(stream_header_get(r, "params"), meta))
+		ret = fail(err, errlen, stream_name(r), "a neighbour table of other "
+		    "settings (params) than these");
+	if (ret == 0)
+		ret = read_table(r, ia, &e, &ne, &q, &sim, &nq, err, errlen);
+	if (ret == 0) {
+		cooc_weigh(m, NULL, ia, ia->n, meta->params);
+		/* The neighbours laid out by product index. */
+		m->nstart = xcalloc(m->nproducts + 2, sizeof(*m->nstart));
+		for (size_t i = 0; i < ne && ret == 0; i++)
+			if (m->nstart[e[i].product + 1]++ > 0)
+				ret = fail(err, errlen, stream_name(r),
+				    "a product twice in the neighbour table");
+		for (size_t i = 0; i < ne; i++)
+			m->nstart[e[i].product + 1] = e[i].count;
+		for (size_t p = 0; p < m->nproducts; p++)
+			m->nstart[p + 1] += m->nstart[p];
+		m->nproduct = xmalloc((nq + 1) * sizeof(*m->nproduct));
+		m->nsim = xmalloc((nq + 1) * sizeof(*m->nsim));
+		for (size_t i = 0; i < ne; i++) {
+			n = m->nstart[e[i].product];
+			memcpy(m->nproduct + n, q + e[i].from, e[i].count * sizeof(*q));
+			memcpy(m->nsim + n, sim + e[i].from, e[i].count * sizeof(*sim));
+		}
+		if (ret < 0)
+			cooc_free(m);
+	}
+	stream_reader_free(r);
+	free(e);
+	free(q);
+	free(sim);
+	return ret;
+}

@@ -443,6 +443,34 @@ interactions_free(struct interactions *ia)
 	memset(ia, 0, sizeof(*ia));
 }
 
+uint32_t
+interactions_add_product(struct interactions *ia, const struct id *id)
+{
+	size_t before = intern_count(ia->products);
+	uint32_t p;
+	int added;
+
+	if (!ia->products_indexed) {
+		intern_reindex(ia->products);
+		ia->products_indexed = 1;
+		ia->products_cap = before + 1;	/* at least */
+	}
+	if ((p = intern_add(ia->products, id, &added)) == UINT32_MAX || !added)
+		return p;
+	if (before + 1 >= ia->products_cap) {	/* doubled: millions may come */
+		ia->products_cap = 2 * (before + 1);
+		ia->name_at = xrealloc(ia->name_at, ia->products_cap *
+		    sizeof(*ia->name_at));
+		if (ia->categories != NULL)
+			ia->category_of = xrealloc(ia->category_of,
+			    ia->products_cap * sizeof(*ia->category_of));
+	}
+	ia->name_at[p] = 0;
+	if (ia->categories != NULL)
+		ia->category_of[p] = INTERACTIONS_NO_CATEGORY;
+	return p;
+}
+
 const char *
 interactions_product_name(const struct interactions *ia, size_t p)
 {

@@ -33,6 +33,9 @@ struct interactions {
 	char *source;			/* the stream's provenance source, or NULL */
 	uint32_t shard, nshards;	/* which customer shard it is (shard.h);
 					   nshards 0: the whole data */
+	int products_indexed;		/* products can be looked up again, */
+	size_t products_cap;		/* and name_at and category_of have
+					   room for this many */
 	char fingerprint[STREAM_FINGERPRINT_LEN];	/* its trailer's, or "" */
 };
 
@@ -50,6 +53,13 @@ int interactions_load(struct interactions *ia, FILE *in, const char *name,
 void interactions_free(struct interactions *ia);
 /* Frees the rows alone (n becomes 0): the ids, names and categories stay. */
 void interactions_free_rows(struct interactions *ia);
+
+/*
+ * Adds a product the rows do not name (another customer shard's), its name
+ * and category unknown; returns its index (the one it has when known), or
+ * UINT32_MAX when the table is full. Only after interactions_load.
+ */
+uint32_t interactions_add_product(struct interactions *ia, const struct id *id);
 
 /* Product p's name, or NULL when it is unknown. */
 const char *interactions_product_name(const struct interactions *ia, size_t p);

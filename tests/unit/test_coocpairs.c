@@ -1,8 +1,11 @@
 /*
  * Unit tests of common/coocpairs.c: the sums of three customer shards,
  * each with its own ids first seen in its own order, give the neighbour
- * table cooc_build finds on all the rows, bit for bit; and a shard
- * missing or given twice is refused.
+ * table cooc_build finds on all the rows, bit for bit; a shard missing or
+ * given twice is refused; and each shard scored with the table gives its
+ * customers' share of every product's audience: the largest relevance of
+ * all the rows is the largest of the shards', and with it the shards'
+ * candidates, merged by score and id, are all the rows' candidates.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +106,98 @@ same_table(const char *path, const struct cooc *m, const struct interactions *ia
 	return same && records == with && with > 0;
 }
 
+/* For qsort: targets by score, then customer id. */
+static int
+by_score_id(const void *a, const void *b)
+{
+	const struct cooc_target *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return (x->customer > y->customer) - (x->customer < y->customer);
+}
+
+/* The candidates relevant to product id p of model m over ia (all its
+   customers), their customers and reasons made ids; returns how many. */
+static size_t
+candidates(const struct cooc *m, const struct interactions *ia, int64_t p,
+    double top, struct cooc_scratch *s, struct cooc_target *out)
+{
+	static double base[IDS];
+	struct id id = { .num = p };
+	struct cooc_query q = { .product = intern_find(ia->products, &id),
+	    .k = IDS, .base = base, .top = top };
+	size_t n = 0, got;
+
+	if (q.product == UINT32_MAX)
+		return 0;
+	got = cooc_audience(m, &q, s, out);
+	for (size_t i = 0; i < got; i++)
+		if (out[i].reason != COOC_REASON_FALLBACK) {
+			struct id c, r;
+
+			intern_get(ia->customers, out[i].customer, &c);
+			intern_get(ia->products, out[i].reason, &r);
+			out[n++] = (struct cooc_target){ (uint32_t)c.num,
+			    (uint32_t)r.num, out[i].score };
+		}
+	return n;
+}
+
+/* Each shard scored with the table: the tops and candidates of all rows. */
+static int
+shards_score(const char *table, const struct cooc *all_m,
+    const struct interactions *all, struct interactions *shard,
+    const struct coocpairs_meta *meta)
+{
+	struct cooc m[SHARDS];
+	struct cooc_scratch s[SHARDS], all_s;
+	struct cooc_target want[IDS], got[IDS];
+	char err[256];
+	int same = 1;
+
+	for (int k = 0; k < SHARDS; k++) {
+		FILE *in = fopen(table, "rb");
+
+		if (coocpairs_load_table(&m[k], &shard[k], meta, in, table, err,
+		    sizeof(err)) < 0) {
+			printf("# %s\n", err);
+			return 0;
+		}
+		fclose(in);
+		cooc_scratch_init(&s[k], &m[k]);
+	}
+	cooc_scratch_init(&all_s, all_m);
+	for (int p = 0; p < 40 && same; p++) {
+		struct id id = { .num = p };
+		struct cooc_query q = { .product = intern_find(all->products, &id) };
+		double top = cooc_top_relevance(all_m, &q, &all_s), shard_top = 0;
+		size_t nwant, ngot = 0;
+
+		for (int k = 0; k < SHARDS; k++) {
+			struct cooc_query sq = { .product =
+			    intern_find(shard[k].products, &id) };
+			double t = sq.product == UINT32_MAX ? 0 :
+			    cooc_top_relevance(&m[k], &sq, &s[k]);
+
+			if (t > shard_top)
+				shard_top = t;
+		}
+		nwant = candidates(all_m, all, p, 0, &all_s, want);
+		for (int k = 0; k < SHARDS; k++)
+			ngot += candidates(&m[k], &shard[k], p, top, &s[k], got + ngot);
+		qsort(got, ngot, sizeof(*got), by_score_id);
+		same = memcmp(&top, &shard_top, sizeof(top)) == 0 &&
+		    nwant == ngot && memcmp(want, got, nwant * sizeof(*want)) == 0;
+	}
+	for (int k = 0; k < SHARDS; k++) {
+		cooc_scratch_free(&s[k]);
+		cooc_free(&m[k]);
+	}
+	cooc_scratch_free(&all_s);
+	return same;
+}
+
 int
 main(void)
 {
@@ -114,6 +209,8 @@ main(void)
 	    .min_support = 2, .threads = 2 };
 	char *path[SHARDS + 1], *table = temp_path(), err[256];
 	const char *twice[SHARDS] = { NULL };
+	struct coocpairs_meta meta = { .params = &p, .event = view,
+	    .event_weight = one, .nevents = 1, .nshards = SHARDS };
 	uint64_t x = 88172645463325252u;
 	FILE *out;
 	int ret;
@@ -127,10 +224,7 @@ main(void)
 	p.decay_end = all.time[all.n - 1];
 	cooc_build(&m, &all, all.n, &p);
 	for (int s = 0; s < SHARDS; s++) {
-		struct coocpairs_meta meta = { .params = &p, .event = view,
-		    .event_weight = one, .nevents = 1, .shard = (uint32_t)s,
-		    .nshards = SHARDS };
-
+		meta.shard = (uint32_t)s;
 		make(&shard[s], (const int (*)[2])rows, N, s);
 		path[s] = temp_path();
 		out = fopen(path[s], "wb");
@@ -143,6 +237,9 @@ main(void)
 	fclose(out);
 	ok(ret == 0 && same_table(table, &m, &all),
 	    "three shards' sums: the neighbours of all the rows, bit for bit");
+	ok(shards_score(table, &m, &all, shard, &meta),
+	    "each shard scored with the table: the largest relevance and the "
+	    "candidates of all the rows, bit for bit");
 
 	twice[0] = path[0], twice[1] = path[1], twice[2] = path[1];
 	out = fopen(table, "wb");
