@@ -15,6 +15,8 @@
 #include "audparts.h"
 #include "cli.h"
 #include "coocpairs.h"
+#include "coocpart.h"
+#include "cooctops.h"
 #include "engagement.h"
 #include "evaluate.h"
 #include "featstream.h"
@@ -45,9 +47,13 @@ struct options {
 	int quick, eval, text, als, tune;
 	int partial;			/* --partial: a shard's audience part */
 	int pairs;			/* --pairs: a shard's co-occurrence sums */
-	char **merge;			/* --merge or --sum-pairs: the parts */
+	int tops;			/* --tops: a shard's largest relevances */
+	const char *with_neighbours;	/* the neighbour table of all shards */
+	const char *with_tops;		/* the largest relevances of all */
+	char **merge;			/* --merge, --sum-pairs or --max-tops:
+					   the parts */
 	size_t nmerge;
-	int sum_pairs;
+	int sum_pairs, max_tops;
 	int64_t k[MAX_KS];
 	size_t nk;
 	struct common_options common;
@@ -64,6 +70,11 @@ usage(void)
 	    "       aud-rank --merge [-o MODEL] PART...\n"
 	    "       aud-rank --features FEATURES --model cooccurrence --pairs [-o PAIRS] [SHARD|-]\n"
 	    "       aud-rank --sum-pairs [-o NEIGHBOURS] PAIRS...\n"
+	    "       aud-rank --features FEATURES --model cooccurrence --with-neighbours NEIGHBOURS\n"
+	    "                --tops [-o TOPS] [SHARD|-]\n"
+	    "       aud-rank --max-tops [-o TOPS] TOPS...\n"
+	    "       aud-rank --features FEATURES --model cooccurrence --with-neighbours NEIGHBOURS\n"
+	    "                --with-tops TOPS --partial [-o PART] [SHARD|-]\n"
 	    "Try 'aud-rank --help' for more information.\n");
 	exit(EXIT_USAGE);
 }
@@ -89,6 +100,11 @@ help(void)
 	    "       aud-rank --merge [-o MODEL] PART...\n"
 	    "       aud-rank --features FEATURES --model cooccurrence --pairs [-o PAIRS] [SHARD|-]\n"
 	    "       aud-rank --sum-pairs [-o NEIGHBOURS] PAIRS...\n"
+	    "       aud-rank --features FEATURES --model cooccurrence --with-neighbours NEIGHBOURS\n"
+	    "                --tops [-o TOPS] [SHARD|-]\n"
+	    "       aud-rank --max-tops [-o TOPS] TOPS...\n"
+	    "       aud-rank --features FEATURES --model cooccurrence --with-neighbours NEIGHBOURS\n"
+	    "                --with-tops TOPS --partial [-o PART] [SHARD|-]\n"
 	    "\n"
 	    "Options:\n"
 	    "  --features FILE      the features stream (from aud-features) to rank by\n"
@@ -108,11 +124,15 @@ help(void)
 	    "  --als                with --eval: implicit ALS too, as aud-cf-check trains it\n"
 	    "  --tune               choose the cooccurrence settings on a validation split\n"
 	    "                       (inside the training part with --eval) and say which\n"
-	    "  --partial            a customer shard's part of an engagement or activity\n"
-	    "                       model, instead of a model (see aud-rank(1), Shards)\n"
+	    "  --partial            a customer shard's part of a model, instead of a model\n"
+	    "                       (see aud-rank(1), Shards)\n"
 	    "  --merge              the model from every shard's part\n"
 	    "  --pairs              a customer shard's co-occurrence sums, instead of a model\n"
 	    "  --sum-pairs          the neighbour table from every shard's sums\n"
+	    "  --with-neighbours FILE  that table, to score a shard's customers with\n"
+	    "  --tops               a shard's largest relevance of each product\n"
+	    "  --max-tops           the largest of every shard's\n"
+	    "  --with-tops FILE     those, for a shard's part of a co-occurrence model\n"
 	    "\n"
 	    "The co-occurrence model (see aud-rank(1)):\n"
 	    "  --half-life DAYS     a row's weight halves every DAYS before the last (default 30; 0: none)\n"
@@ -137,7 +157,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	    O_K, O_TRAIN_FRACTION, O_BOOTSTRAP, O_TEXT, O_HALF_LIFE,
 	    O_POPULARITY_EXPONENT, O_NEIGHBOURS, O_BLEND, O_MIN_SUPPORT, O_MODEL, O_ALS, O_TUNE,
 	    O_CATEGORY_WEIGHT, O_DEPTH, O_NEW_BLEND, O_PARTIAL, O_MERGE, O_PAIRS,
-	    O_SUM_PAIRS };
+	    O_SUM_PAIRS, O_TOPS, O_MAX_TOPS, O_WITH_NEIGHBOURS, O_WITH_TOPS };
 	static const struct option longopts[] = {
 		{ "als", no_argument, NULL, O_ALS },
 		{ "blend", required_argument, NULL, O_BLEND },
@@ -148,6 +168,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "features", required_argument, NULL, O_FEATURES },
 		{ "half-life", required_argument, NULL, O_HALF_LIFE },
 		{ "k", required_argument, NULL, O_K },
+		{ "max-tops", no_argument, NULL, O_MAX_TOPS },
 		{ "merge", no_argument, NULL, O_MERGE },
 		{ "min-support", required_argument, NULL, O_MIN_SUPPORT },
 		{ "neighbours", required_argument, NULL, O_NEIGHBOURS },
@@ -161,9 +182,12 @@ parse_options(int argc, char **argv, struct options *opt)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "sum-pairs", no_argument, NULL, O_SUM_PAIRS },
 		{ "text", no_argument, NULL, O_TEXT },
+		{ "tops", no_argument, NULL, O_TOPS },
 		{ "top-n", required_argument, NULL, O_TOP_N },
 		{ "train-fraction", required_argument, NULL, O_TRAIN_FRACTION },
 		{ "tune", no_argument, NULL, O_TUNE },
+		{ "with-neighbours", required_argument, NULL, O_WITH_NEIGHBOURS },
+		{ "with-tops", required_argument, NULL, O_WITH_TOPS },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -287,6 +311,18 @@ parse_options(int argc, char **argv, struct options *opt)
 		case O_SUM_PAIRS:
 			opt->sum_pairs = 1;
 			break;
+		case O_MAX_TOPS:
+			opt->max_tops = 1;
+			break;
+		case O_TOPS:
+			opt->tops = 1;
+			break;
+		case O_WITH_NEIGHBOURS:
+			opt->with_neighbours = optarg;
+			break;
+		case O_WITH_TOPS:
+			opt->with_tops = optarg;
+			break;
 		case O_TRAIN_FRACTION:
 			if (cli_parse_double(optarg, 0.01, 0.99, &opt->train_fraction) < 0)
 				cli_bad_value(usage, "--train-fraction",
@@ -296,26 +332,49 @@ parse_options(int argc, char **argv, struct options *opt)
 			cli_common_option(c, optarg, &opt->common, &tool);
 		}
 	}
-	if (opt->merge != NULL && opt->sum_pairs)
-		cli_usage_error(usage, "--merge or --sum-pairs, not both");
-	if (opt->merge != NULL || opt->sum_pairs) {
-		const char *what = opt->sum_pairs ? "--sum-pairs" : "--merge";
+	if ((opt->merge != NULL) + opt->sum_pairs + opt->max_tops > 1)
+		cli_usage_error(usage, "one of --merge, --sum-pairs and --max-tops");
+	if (opt->merge != NULL || opt->sum_pairs || opt->max_tops) {
+		const char *what = opt->sum_pairs ? "--sum-pairs" :
+		    opt->max_tops ? "--max-tops" : "--merge";
 
 		if (optind == argc)
 			cli_usage_error(usage, "%s needs the parts", what);
 		if (opt->features || opt->eval || opt->tune || opt->partial ||
-		    opt->pairs)
+		    opt->pairs || opt->tops || opt->with_neighbours || opt->with_tops)
 			cli_usage_error(usage, "%s takes the parts' settings: no "
-			    "--features, --eval, --tune, --partial or --pairs", what);
+			    "--features, --eval, --tune, --partial, --pairs, --tops "
+			    "or --with-*", what);
 		opt->merge = argv + optind;
 		opt->nmerge = (size_t)(argc - optind);
 		return;
 	}
 	opt->input = cli_one_input(argc, argv, optind, usage);
 	if (opt->partial && (opt->features == NULL || opt->eval || opt->tune ||
-	    opt->quick || !strcmp(opt->model, "cooccurrence")))
-		cli_usage_error(usage, "--partial needs --features and a model of one "
-		    "global order: no cooccurrence, --eval, --tune or --quick");
+	    opt->quick))
+		cli_usage_error(usage, "--partial needs --features: no --eval, "
+		    "--tune or --quick");
+	if ((opt->tops || (opt->partial && !strcmp(opt->model, "cooccurrence"))) &&
+	    opt->with_neighbours == NULL)
+		cli_usage_error(usage, "a shard's %s of the cooccurrence model needs "
+		    "--with-neighbours", opt->tops ? "tops" : "part");
+	if (opt->partial && !strcmp(opt->model, "cooccurrence") &&
+	    opt->with_tops == NULL)
+		cli_usage_error(usage, "a shard's part of the cooccurrence model "
+		    "needs --with-tops");
+	if ((opt->with_neighbours || opt->with_tops) &&
+	    strcmp(opt->model, "cooccurrence"))
+		cli_usage_error(usage, "--with-neighbours and --with-tops go with "
+		    "--model cooccurrence");
+	if (opt->with_tops && !opt->partial)
+		cli_usage_error(usage, "--with-tops goes with --partial");
+	if (opt->with_neighbours && !opt->partial && !opt->tops)
+		cli_usage_error(usage, "--with-neighbours goes with --tops or "
+		    "--partial");
+	if (opt->tops && (opt->features == NULL || opt->eval || opt->tune ||
+	    opt->quick || opt->partial || opt->pairs))
+		cli_usage_error(usage, "--tops needs --features: no --eval, --tune, "
+		    "--quick, --partial or --pairs");
 	if (opt->pairs && (opt->features == NULL || opt->eval || opt->tune ||
 	    opt->quick || opt->partial || strcmp(opt->model, "cooccurrence")))
 		cli_usage_error(usage, "--pairs needs --features and --model "
@@ -609,12 +668,159 @@ write_model(FILE *out, const struct options *opt, struct interactions *ia,
 }
 
 /*
- * A shard's part of a model of one global order (audparts.h): its whole
- * ranking, and each product's audience in it, in id order.
+ * A customer shard's co-occurrence sums (coocpairs.h), weights decayed from
+ * the features' time: the last row of all shards.
+ */
+static void
+shard_settings(const struct options *opt, const struct interactions *ia,
+    const struct scores *sc, struct cooc_params *at_end,
+    struct coocpairs_meta *m)
+{
+	if (!sc->has_max_time)
+		errx(EXIT_DATA, "%s: the features do not say when they were "
+		    "computed (params.max_time)", opt->features);
+	if (ia->categories != NULL)
+		errx(EXIT_DATA, "%s: products with categories: their "
+		    "co-occurrence model is not built from shards yet",
+		    shown(opt->input));
+	at_end->decay_end = sc->max_time;
+	*m = (struct coocpairs_meta){ .params = at_end,
+	    .event = (const char *const *)sc->event,
+	    .event_weight = sc->event_weight, .nevents = sc->nevents,
+	    .shard = ia->shard, .nshards = ia->nshards ? ia->nshards : 1,
+	    .fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL };
+}
+
+static int
+write_pairs(FILE *out, const struct options *opt, const struct interactions *ia,
+    const struct scores *sc, const struct cooc_params *cp)
+{
+	struct cooc_params at_end = *cp;
+	struct coocpairs_meta m;
+
+	shard_settings(opt, ia, sc, &at_end, &m);
+	return coocpairs_write(out, ia, &m, shown(opt->input));
+}
+
+/* A shard's model scored with the table of all shards' neighbours. */
+static void
+load_table(const struct options *opt, struct interactions *ia,
+    const struct coocpairs_meta *m, struct cooc *model)
+{
+	FILE *in = open_or_die(opt->with_neighbours);
+	char errbuf[512];
+
+	if (coocpairs_load_table(model, ia, m, in, opt->with_neighbours, errbuf,
+	    sizeof(errbuf)) < 0)
+		errx(EXIT_DATA, "%s", errbuf);
+	if (in != stdin)
+		fclose(in);
+}
+
+/* Who may be targeted: the customers with features, and their scores. */
+static void
+targetable(const struct interactions *ia, const struct scores *sc,
+    const char *features, uint8_t *keep, double *base)
+{
+	size_t nc = intern_count(ia->customers);
+	uint32_t *feature_of = xmalloc((nc + 1) * sizeof(*feature_of));
+
+	map_customers(ia, sc, features, feature_of);
+	for (size_t c = 0; c < nc; c++) {
+		keep[c] = feature_of[c] != UINT32_MAX;
+		base[c] = keep[c] ? sc->score[feature_of[c]] : 0;
+	}
+	free(feature_of);
+}
+
+/* A shard's largest relevance of each product (cooctops.h). */
+static int
+write_tops(FILE *out, const struct options *opt, struct interactions *ia,
+    const struct scores *sc, const struct cooc_params *cp)
+{
+	struct cooc_params at_end = *cp;
+	struct coocpairs_meta m;
+	struct cooc model;
+	size_t nc = intern_count(ia->customers);
+	uint8_t *keep = xmalloc(nc + 1);
+	double *base = xmalloc((nc + 1) * sizeof(*base));
+	struct cooctops_meta tm = { .settings = &m, .keep = keep,
+	    .threads = parallel_cpus() };
+	int ret;
+
+	shard_settings(opt, ia, sc, &at_end, &m);
+	tm.shard = m.shard;
+	tm.nshards = m.nshards;
+	load_table(opt, ia, &m, &model);
+	targetable(ia, sc, opt->features, keep, base);
+	ret = cooctops_write(out, &model, ia, &tm, shown(opt->input));
+	cooc_free(&model);
+	free(keep);
+	free(base);
+	return ret;
+}
+
+/*
+ * A shard's records of a co-occurrence model's part: for each product in
+ * id order (those the neighbour table adds included), what coocpart.h
+ * says; products the shard has neither customers nor relevance for have
+ * none, as a product no one touched in a shard of one global order.
+ */
+static void
+write_cooc_records(struct audparts_writer *w, const struct options *opt,
+    struct interactions *ia, const struct scores *sc,
+    const struct targeting *t, const struct cooc_params *cp)
+{
+	struct cooc_params at_end = *cp;
+	struct coocpairs_meta m;
+	struct cooc model;
+	size_t nc = intern_count(ia->customers), np;
+	uint8_t *keep = xmalloc(nc + 1);
+	double *base = xmalloc((nc + 1) * sizeof(*base)), *top;
+	uint32_t *by_id;
+	struct coocpart_input in;
+	struct coocpart_work *work;
+	char errbuf[512];
+	FILE *tops;
+
+	shard_settings(opt, ia, sc, &at_end, &m);
+	load_table(opt, ia, &m, &model);
+	np = intern_count(ia->products);
+	top = xmalloc((np + 1) * sizeof(*top));
+	tops = open_or_die(opt->with_tops);
+	if (cooctops_load(top, ia, &m, tops, opt->with_tops, errbuf,
+	    sizeof(errbuf)) < 0)
+		errx(EXIT_DATA, "%s", errbuf);
+	if (tops != stdin)
+		fclose(tops);
+	targetable(ia, sc, opt->features, keep, base);
+	in = (struct coocpart_input){ .ia = ia, .model = &model, .order = t,
+	    .base = base, .keep = keep, .top = top, .blend = opt->blend,
+	    .depth = (size_t)opt->depth };
+	work = coocpart_work_new(&in);
+	by_id = ranking_by_id(ia->products);
+	for (size_t i = 0; i < np; i++) {
+		struct audparts_product ap;
+
+		coocpart_product(work, by_id[i], &ap);
+		if (ap.customers > 0 || ap.nrelevant > 0)
+			audparts_add(w, &ap);
+	}
+	coocpart_work_free(work);
+	cooc_free(&model);
+	free(by_id);
+	free(keep);
+	free(base);
+	free(top);
+}
+
+/*
+ * A shard's part of a model (audparts.h): its whole ranking, and each
+ * product's audience in it, in id order.
  */
 static int
-write_part(FILE *out, const struct options *opt, const struct interactions *ia,
-    const struct scores *sc)
+write_part(FILE *out, const struct options *opt, struct interactions *ia,
+    const struct scores *sc, const struct cooc_params *cp)
 {
 	struct product_customers g;
 	struct targeting t;
@@ -626,7 +832,8 @@ write_part(FILE *out, const struct options *opt, const struct interactions *ia,
 	struct audparts_meta m = { .score = opt->model,
 	    .top_n = (uint64_t)opt->top_n, .depth = n, .seed = (uint64_t)opt->seed,
 	    .interactions = ia->n, .shard = ia->shard, .nshards = ia->nshards,
-	    .fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL };
+	    .fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL,
+	    .cooc = cp, .blend = opt->blend, .new_blend = opt->new_blend };
 	struct audparts_writer *w;
 
 	if (ia->nshards == 0)	/* before anything is allocated */
@@ -652,6 +859,16 @@ write_part(FILE *out, const struct options *opt, const struct interactions *ia,
 	t.rank_of = rank_of;
 	t.ncandidates = count;
 	w = audparts_writer_new(out, &m, shown(opt->input), ids, scores, count);
+	if (cp != NULL) {
+		write_cooc_records(w, opt, ia, sc, &t, cp);
+		free(by_id);
+		free(order);
+		free(place_of);
+		free(rank_of);
+		free(ids);
+		free(scores);
+		return audparts_finish(w);
+	}
 	product_customers_build(&g, ia, 0, ia->n);
 	for (size_t p = 0; p < g.nproducts; p++)
 		if (product_customers_count(&g, p) > maxm)
@@ -680,27 +897,6 @@ write_part(FILE *out, const struct options *opt, const struct interactions *ia,
 	return audparts_finish(w);
 }
 
-/*
- * A customer shard's co-occurrence sums (coocpairs.h), weights decayed from
- * the features' time: the last row of all shards.
- */
-static int
-write_pairs(FILE *out, const struct options *opt, const struct interactions *ia,
-    const struct scores *sc, const struct cooc_params *cp)
-{
-	struct cooc_params at_end = *cp;
-	struct coocpairs_meta m = { .params = &at_end,
-	    .event = (const char *const *)sc->event,
-	    .event_weight = sc->event_weight, .nevents = sc->nevents,
-	    .shard = ia->shard, .nshards = ia->nshards ? ia->nshards : 1,
-	    .fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL };
-
-	if (!sc->has_max_time)
-		errx(EXIT_DATA, "%s: the features do not say when they were "
-		    "computed (params.max_time)", opt->features);
-	at_end.decay_end = sc->max_time;
-	return coocpairs_write(out, ia, &m, shown(opt->input));
-}
 
 /*
  * Chooses the cooccurrence settings on a validation split of the first rows
@@ -766,7 +962,8 @@ main(int argc, char **argv)
 	    errbuf, sizeof(errbuf)) < 0)
 		errx(opt.common.output ? EXIT_DATA : EXIT_USAGE, "%s", errbuf);
 	if (opt.merge != NULL) {
-		if ((opt.sum_pairs ? coocpairs_neighbours : audparts_merge)(out.fp,
+		if ((opt.sum_pairs ? coocpairs_neighbours : opt.max_tops ?
+		    cooctops_combine : audparts_merge)(out.fp,
 		    (const char *const *)opt.merge, opt.nmerge, opt.merge[0],
 		    errbuf, sizeof(errbuf)) < 0) {
 			output_abort(&out);
@@ -859,8 +1056,11 @@ main(int argc, char **argv)
 		}
 		if (opt.pairs)
 			written = write_pairs(out.fp, &opt, &ia, &job.sc, &cp);
+		else if (opt.tops)
+			written = write_tops(out.fp, &opt, &ia, &job.sc, &cp);
 		else if (opt.partial)
-			written = write_part(out.fp, &opt, &ia, &job.sc);
+			written = write_part(out.fp, &opt, &ia, &job.sc,
+			    cooc ? &cp : NULL);
 		else
 			written = write_model(out.fp, &opt, &ia, &job.sc,
 			    cooc ? &cp : NULL);

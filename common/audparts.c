@@ -19,6 +19,7 @@
 #include "shard.h"
 #include "shardset.h"
 #include "stream.h"
+#include "targets.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -27,10 +28,35 @@ static const char *const fields[] = {
 };
 static const char *const types[] = { "id", "str?", "uint", "places" };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+/* A co-occurrence model's parts hold more in each record. */
+static const char *const cooc_fields[] = {
+	"product_id", "product_name", "customers", "skipped", "relevant",
+	"scores", "reasons", "buyers", "buyer_weights", "buyer_engagement"
+};
+static const char *const cooc_types[] = {
+	"id", "str?", "uint", "places", "ids", "floats", "reasons", "ids",
+	"floats", "floats"
+};
+#define COOC_FIELDS (sizeof(cooc_fields) / sizeof(cooc_fields[0]))
 
 struct audparts_writer {
 	struct stream_writer *w;
+	int cooc;
 };
+
+/* The co-occurrence settings, as a model's header has them. */
+static void
+pack_cooc(msgpack_packer *pk, const struct audparts_meta *m)
+{
+	stream_pack_cstr(pk, "cooccurrence");
+	msgpack_pack_map(pk, 6);
+	stream_pack_kv_double(pk, "half_life_days", m->cooc->half_life_days);
+	stream_pack_kv_double(pk, "popularity_exponent", m->cooc->alpha);
+	stream_pack_kv_uint(pk, "neighbours", m->cooc->neighbours);
+	stream_pack_kv_uint(pk, "min_support", m->cooc->min_support);
+	stream_pack_kv_double(pk, "blend", m->blend);
+	stream_pack_kv_double(pk, "new_blend", m->new_blend);
+}
 
 static void
 pack_ids_scores(msgpack_packer *pk, const struct id *ids, const double *scores,
@@ -53,10 +79,16 @@ audparts_writer_new(FILE *out, const struct audparts_meta *m,
 	msgpack_packer *pk;
 
 	w->w = stream_writer_new(out);
+	w->cooc = m->cooc != NULL;
 	pk = stream_packer(w->w);
-	stream_write_header(w->w, "audience_parts", NFIELDS, fields, types, 5);
+	if (w->cooc)
+		stream_write_header(w->w, "audience_parts", COOC_FIELDS,
+		    cooc_fields, cooc_types, 5);
+	else
+		stream_write_header(w->w, "audience_parts", NFIELDS, fields,
+		    types, 5);
 	stream_pack_cstr(pk, "model");
-	msgpack_pack_map(pk, 7);
+	msgpack_pack_map(pk, 7 + w->cooc);
 	stream_pack_kv_str(pk, "score", m->score);
 	stream_pack_kv_uint(pk, "top_n", m->top_n);
 	stream_pack_kv_uint(pk, "depth", m->depth);
@@ -66,6 +98,8 @@ audparts_writer_new(FILE *out, const struct audparts_meta *m,
 	msgpack_pack_int64(pk, m->first_time);
 	stream_pack_cstr(pk, "last_time");
 	msgpack_pack_int64(pk, m->last_time);
+	if (w->cooc)
+		pack_cooc(pk, m);
 	stream_pack_cstr(pk, "shard");
 	msgpack_pack_map(pk, 2);
 	stream_pack_kv_uint(pk, "index", m->shard);
@@ -82,6 +116,47 @@ audparts_writer_new(FILE *out, const struct audparts_meta *m,
 	return w;
 }
 
+/* The room a co-occurrence part's fields take. */
+static size_t
+cooc_bound(const struct audparts_product *p)
+{
+	size_t bound = 6 * 5 + (2 * p->nrelevant + 2 * p->nbuyers) *
+	    PACKBUF_NUMBER;
+
+	for (size_t i = 0; i < p->nrelevant; i++)
+		bound += packbuf_id_bound(&p->relevant[i].customer) +
+		    (p->relevant[i].reason ? packbuf_id_bound(p->relevant[i].reason) : 1);
+	for (size_t i = 0; i < p->nbuyers; i++)
+		bound += packbuf_id_bound(&p->buyers[i].customer);
+	return bound;
+}
+
+static void
+pack_cooc_fields(struct packbuf *b, const struct audparts_product *p)
+{
+	packbuf_pack_array(b, p->nrelevant);
+	for (size_t i = 0; i < p->nrelevant; i++)
+		packbuf_id(b, &p->relevant[i].customer);
+	packbuf_pack_array(b, p->nrelevant);
+	for (size_t i = 0; i < p->nrelevant; i++)
+		packbuf_pack_double(b, p->relevant[i].score);
+	packbuf_pack_array(b, p->nrelevant);
+	for (size_t i = 0; i < p->nrelevant; i++)
+		if (p->relevant[i].reason != NULL)
+			packbuf_id(b, p->relevant[i].reason);
+		else
+			packbuf_pack_nil(b);
+	packbuf_pack_array(b, p->nbuyers);
+	for (size_t i = 0; i < p->nbuyers; i++)
+		packbuf_id(b, &p->buyers[i].customer);
+	packbuf_pack_array(b, p->nbuyers);
+	for (size_t i = 0; i < p->nbuyers; i++)
+		packbuf_pack_double(b, p->buyers[i].score);
+	packbuf_pack_array(b, p->nbuyers);
+	for (size_t i = 0; i < p->nbuyers; i++)
+		packbuf_pack_double(b, p->buyer_engagement[i]);
+}
+
 void
 audparts_add(struct audparts_writer *w, const struct audparts_product *p)
 {
@@ -89,7 +164,8 @@ audparts_add(struct audparts_writer *w, const struct audparts_product *p)
 	/* In place (packbuf.h): a shard has millions of products, and
 	   msgpack-c's packer made a call a place. */
 	struct packbuf b = stream_record_space(w->w, packbuf_id_bound(p->product) +
-	    5 + name_len + PACKBUF_NUMBER + 5 + p->nskipped * PACKBUF_NUMBER);
+	    5 + name_len + PACKBUF_NUMBER + 5 + p->nskipped * PACKBUF_NUMBER +
+	    (w->cooc ? cooc_bound(p) : 0));
 
 	packbuf_id(&b, p->product);
 	if (p->name != NULL)
@@ -100,6 +176,8 @@ audparts_add(struct audparts_writer *w, const struct audparts_product *p)
 	packbuf_pack_array(&b, p->nskipped);
 	for (size_t i = 0; i < p->nskipped; i++)
 		packbuf_pack_uint32(&b, p->skipped[i]);
+	if (w->cooc)
+		pack_cooc_fields(&b, p);
 	stream_record_done(w->w, &b);
 }
 
@@ -120,6 +198,12 @@ audparts_finish(struct audparts_writer *w)
  * The header is decoded without its ranking, which is walked once to check
  * it and decoded only as far as the merge reaches; records are scanned.
  */
+
+/* An array of a record, its values scanned, kept for its life. */
+struct scanned {
+	msgpack_object *v;
+	size_t n, cap;
+};
 
 /* One part being read: its settings, its ranking, its current record. */
 struct part {
@@ -147,6 +231,10 @@ struct part {
 	uint64_t interactions;
 	int64_t first_time, last_time;
 	uint32_t shard;
+	int cooc;			/* a co-occurrence part: its depth, its
+					   record's */
+	uint64_t depth;
+	struct scanned relevant, scores, reasons, buyers, weights, engagement;
 };
 
 static int
@@ -178,6 +266,7 @@ get_int(const msgpack_object *map, const char *key, int64_t *v)
 /* The settings all parts must share, from the first. */
 struct settings {
 	const msgpack_object *score;
+	const msgpack_object *cooc;	/* model.cooccurrence, or NULL */
 	uint64_t top_n, depth, nshards, seed;
 	const char *first_path;
 };
@@ -328,8 +417,11 @@ open_part(struct part *p, struct settings *s, int first, char *err,
 	    strcmp(stream_field(p->r, NFIELDS - 1), "places") == 0)
 		return fail(err, errlen, p->path, "a part of an older aud-rank "
 		    "(its records hold audiences): make the parts again");
-	if (stream_nfields(p->r) != NFIELDS ||
+	p->cooc = model != NULL && mp_map_get(model, "cooccurrence") != NULL;
+	if (stream_nfields(p->r) != (p->cooc ? COOC_FIELDS : NFIELDS) ||
 	    strcmp(stream_field(p->r, NFIELDS - 1), fields[NFIELDS - 1]) != 0 ||
+	    (p->cooc && mp_map_get(model, "cooccurrence")->type !=
+	    MSGPACK_OBJECT_MAP) ||
 	    get_uint(model, "top_n", &top_n) < 0 ||
 	    get_uint(model, "depth", &depth) < 0 ||
 	    get_uint(model, "seed", &seed) < 0 ||
@@ -343,20 +435,24 @@ open_part(struct part *p, struct settings *s, int first, char *err,
 	    count > SHARD_MAX || index >= count || depth == 0)
 		return fail(err, errlen, p->path, "not a usable audience part");
 	p->shard = (uint32_t)index;
+	p->depth = depth;
 	if (first) {
 		s->score = mp_map_get(model, "score");
+		s->cooc = p->cooc ? mp_map_get(model, "cooccurrence") : NULL;
 		s->top_n = top_n;
 		s->depth = depth;
 		s->nshards = count;
 		s->seed = seed;
 		s->first_path = p->path;
 	} else if (top_n != s->top_n || depth != s->depth || count != s->nshards ||
-	    seed != s->seed ||
+	    seed != s->seed || p->cooc != (s->cooc != NULL) ||
+	    (p->cooc && !msgpack_object_equal(*s->cooc,
+	    *mp_map_get(model, "cooccurrence"))) ||
 	    s->score->via.str.size != mp_map_get(model, "score")->via.str.size ||
 	    memcmp(s->score->via.str.ptr, mp_map_get(model, "score")->via.str.ptr,
 	    s->score->via.str.size) != 0) {
 		snprintf(err, errlen, "%s: a part of another model (score, top "
-		    "n, depth or seed) or shard count than %s", p->path,
+		    "n, depth, seed or settings) or shard count than %s", p->path,
 		    s->first_path);
 		return -1;
 	}
@@ -375,6 +471,12 @@ close_part(struct part *p)
 	free(p->rid);
 	free(p->rscore);
 	free(p->skipped);
+	free(p->relevant.v);
+	free(p->scores.v);
+	free(p->reasons.v);
+	free(p->buyers.v);
+	free(p->weights.v);
+	free(p->engagement.v);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -443,18 +545,19 @@ read_trailer(struct part *p, char *err, size_t errlen)
 
 /*
  * The places a record's audience steps over: ascending places of p's
- * ranking, no more than the product's customers there, into p->skipped.
+ * ranking, no more than most (its customers there, and in a
+ * co-occurrence part those relevant), into p->skipped.
  */
 static size_t
 read_skipped(struct part *p, const unsigned char *at, size_t len,
-    uint64_t customers)
+    uint64_t most)
 {
 	size_t used, k;
 	uint64_t n;
 	int is_map;
 
 	if ((used = mpscan_container(at, len, &n, &is_map)) == 0 || is_map ||
-	    n > customers || n > len)
+	    n > most || n > len)
 		return 0;
 	if (n > p->skipped_cap) {
 		p->skipped_cap = n;
@@ -472,6 +575,54 @@ read_skipped(struct part *p, const unsigned char *at, size_t len,
 		used += k;
 	}
 	p->nskipped = n;
+	return used;
+}
+
+/*
+ * Scans an array of scalars at p into a, each an id (kind 'i'), an id or
+ * nil ('r') or a float ('f'); returns its length in bytes, or 0.
+ */
+static size_t
+scan_array(struct scanned *a, const unsigned char *at, size_t len, char kind)
+{
+	size_t used, k;
+	uint64_t n;
+	int is_map;
+
+	if ((used = mpscan_container(at, len, &n, &is_map)) == 0 || is_map ||
+	    n > len)
+		return 0;
+	a->v = xgrow(a->v, &a->cap, n + 1, sizeof(*a->v));
+	for (uint64_t i = 0; i < n; i++) {
+		msgpack_object *o = &a->v[i];
+		struct id id;
+
+		if ((k = mpscan_scalar(at + used, len - used, o)) == 0 ||
+		    (kind == 'f' ? o->type != MSGPACK_OBJECT_FLOAT64 :
+		    (kind == 'r' && o->type == MSGPACK_OBJECT_NIL) ? 0 :
+		    stream_get_id(o, &id) < 0))
+			return 0;
+		used += k;
+	}
+	a->n = n;
+	return used;
+}
+
+/* A co-occurrence part's fields of a record; their length, or 0. */
+static size_t
+read_cooc(struct part *p, const unsigned char *at, size_t len)
+{
+	struct scanned *a[] = { &p->relevant, &p->scores, &p->reasons,
+	    &p->buyers, &p->weights, &p->engagement };
+	static const char kinds[] = "ifriff";
+	size_t used = 0, k;
+
+	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++, used += k)
+		if ((k = scan_array(a[i], at + used, len - used, kinds[i])) == 0)
+			return 0;
+	if (p->scores.n != p->relevant.n || p->reasons.n != p->relevant.n ||
+	    p->weights.n != p->buyers.n || p->engagement.n != p->buyers.n)
+		return 0;
 	return used;
 }
 
@@ -493,22 +644,28 @@ advance(struct part *p, char *err, size_t errlen)
 		p->has = 0;
 		return read_trailer(p, err, errlen);
 	}
-	for (int i = 0; i < 3 && n == NFIELDS; i++, used += k)
+	if (n != (p->cooc ? COOC_FIELDS : NFIELDS))
+		n = 0;
+	for (int i = 0; i < 3 && n != 0; i++, used += k)
 		if ((k = mpscan_scalar(at + used, len - used, &v[i])) == 0)
 			n = 0;
-	if (n != NFIELDS || stream_get_id(&v[0], &p->product) < 0 ||
+	if (n == 0 || stream_get_id(&v[0], &p->product) < 0 ||
 	    (v[1].type != MSGPACK_OBJECT_STR && v[1].type != MSGPACK_OBJECT_NIL) ||
 	    v[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    (k = read_skipped(p, at + used, len - used, v[2].via.u64)) == 0)
+	    (k = read_skipped(p, at + used, len - used, v[2].via.u64 +
+	    (p->cooc ? p->depth : 0))) == 0)
 		return fail(err, errlen, p->path, "a malformed product record");
 	if (had && id_compare(&prev, &p->product) >= 0)
 		return fail(err, errlen, p->path, "products out of id order");
+	used += k;
+	if (p->cooc && (k = read_cooc(p, at + used, len - used)) == 0)
+		return fail(err, errlen, p->path, "a malformed product record");
 	p->name = v[1].type == MSGPACK_OBJECT_STR ? v[1].via.str.ptr : NULL;
 	p->name_len = v[1].via.str.size;
 	p->customers = v[2].via.u64;
 	p->has = 1;
 	p->nrecords++;
-	p->at += used + k;
+	p->at += used + (p->cooc ? k : 0);
 	release_read(p);
 	return 0;
 }
@@ -704,35 +861,163 @@ merge_audience(struct part *parts, size_t n, const struct id *at,
 	return (long)got;
 }
 
+/* A customer of the shards' relevant lists or buyers, with its part. */
+struct offered {
+	struct id customer;
+	double score;
+	const msgpack_object *reason;	/* or NULL */
+	double engagement;
+};
+
+/* For qsort: by score, then customer id (cooc.h's order). */
+static int
+better(const void *a, const void *b)
+{
+	const struct offered *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return id_compare(&x->customer, &y->customer);
+}
+
+/* What a co-occurrence record is merged in. */
+struct cooc_merge {
+	struct offered *o;
+	size_t cap;
+	struct model_target *targets, buyers[TARGETS_BUYERS];
+	struct id *reasons;
+	double engagement[TARGETS_BUYERS];
+	unsigned char *bytes;
+	size_t bytes_cap;
+};
+
+/*
+ * Gathers the relevant customers (buyers: 0) or the buyers (1) of every
+ * part's record of product at into c->o, best first; returns how many.
+ */
+static size_t
+gather_offered(struct cooc_merge *c, struct part *parts, size_t n,
+    const struct id *at, int buyers)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct part *p = &parts[i];
+		const struct scanned *who = buyers ? &p->buyers : &p->relevant;
+
+		if (!p->has || id_compare(&p->product, at) != 0)
+			continue;
+		c->o = xgrow(c->o, &c->cap, k + who->n + 1, sizeof(*c->o));
+		for (size_t j = 0; j < who->n; j++, k++) {
+			stream_get_id(&who->v[j], &c->o[k].customer);
+			c->o[k].score = (buyers ? p->weights.v : p->scores.v)[j].via.f64;
+			c->o[k].reason = !buyers && p->reasons.v[j].type !=
+			    MSGPACK_OBJECT_NIL ? &p->reasons.v[j] : NULL;
+			c->o[k].engagement = buyers ? p->engagement.v[j].via.f64 : 0;
+		}
+	}
+	qsort(c->o, k, sizeof(*c->o), better);
+	return k;
+}
+
+/*
+ * Product at's record of a co-occurrence model: the best depth of the
+ * shards' relevant customers, then the best of their audiences, and its
+ * heaviest buyers. Returns 0, or -1.
+ */
+static int
+merge_cooc(struct model_writer *mw, struct part *parts, size_t n,
+    const struct id *at, struct placing *pl, struct cooc_merge *c,
+    char *err, size_t errlen)
+{
+	size_t depth = pl->depth, got = gather_offered(c, parts, n, at, 0);
+	const struct part *named;
+	struct model_record r = { .product = at };
+	struct packbuf b;
+	long rest;
+	char *name = NULL;
+
+	if (got > depth)
+		got = depth;
+	c->targets = xrealloc(c->targets, (depth + 1) * sizeof(*c->targets));
+	c->reasons = xrealloc(c->reasons, (depth + 1) * sizeof(*c->reasons));
+	for (size_t k = 0; k < got; k++) {
+		c->targets[k] = (struct model_target){ c->o[k].customer,
+		    c->o[k].score, NULL, 0 };
+		if (c->o[k].reason != NULL) {
+			stream_get_id(c->o[k].reason, &c->reasons[k]);
+			c->targets[k].reason = &c->reasons[k];
+		}
+	}
+	pl->depth = depth - got;
+	rest = merge_audience(parts, n, at, pl, &named, err, errlen);
+	pl->depth = depth;
+	if (rest < 0)
+		return -1;
+	r.targets = c->targets;
+	r.n = got;
+	r.fallback = pl->places;
+	r.nfallback = (size_t)rest;
+	r.nbuyers = gather_offered(c, parts, n, at, 1);
+	if (r.nbuyers > TARGETS_BUYERS)
+		r.nbuyers = TARGETS_BUYERS;
+	for (size_t k = 0; k < r.nbuyers; k++) {
+		c->buyers[k] = (struct model_target){ c->o[k].customer,
+		    c->o[k].score, NULL, 0 };
+		c->engagement[k] = c->o[k].engagement;
+	}
+	r.buyers = c->buyers;
+	r.buyer_engagement = c->engagement;
+	if (named != NULL)
+		r.name = name = xstrndup(named->name, named->name_len);
+	c->bytes = xgrow(c->bytes, &c->bytes_cap, model_record_bound(&r), 1);
+	b.p = c->bytes;
+	model_pack_record(&b, &r);
+	model_add_packed(mw, &r, c->bytes, (size_t)(b.p - c->bytes));
+	free(name);
+	return 0;
+}
+
 /* Pass two: every product's audience into the model. */
 static int
 write_products(struct model_writer *mw, struct part *parts, size_t n,
     struct placing *pl, char *err, size_t errlen)
 {
+	struct cooc_merge c = { 0 };
 	struct id at;
+	int ret = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		rewind_part(&parts[i]);
 		if (advance(&parts[i], err, errlen) < 0)
 			return -1;
 	}
-	while (least(parts, n, &at)) {
+	while (ret == 0 && least(parts, n, &at)) {
 		const struct part *named;
 		char *name = NULL;
-		long got = merge_audience(parts, n, &at, pl, &named, err, errlen);
+		long got;
 
-		if (got < 0)
-			return -1;
-		if (named != NULL)
-			name = xstrndup(named->name, named->name_len);
-		model_add(mw, &at, name, pl->places, (size_t)got);
-		free(name);
-		for (size_t i = 0; i < n; i++)
+		if (parts[0].cooc)
+			ret = merge_cooc(mw, parts, n, &at, pl, &c, err, errlen);
+		else if ((got = merge_audience(parts, n, &at, pl, &named, err,
+		    errlen)) < 0)
+			ret = -1;
+		else {
+			if (named != NULL)
+				name = xstrndup(named->name, named->name_len);
+			model_add(mw, &at, name, pl->places, (size_t)got);
+			free(name);
+		}
+		for (size_t i = 0; i < n && ret == 0; i++)
 			if (parts[i].has && id_compare(&parts[i].product, &at) == 0 &&
 			    advance(&parts[i], err, errlen) < 0)
-				return -1;
+				ret = -1;
 	}
-	return 0;
+	free(c.o);
+	free(c.targets);
+	free(c.reasons);
+	free(c.bytes);
+	return ret;
 }
 
 /* Opens every part, checks that they are one shard each of one run. */
@@ -761,6 +1046,31 @@ open_parts(struct part *parts, size_t n, struct settings *s, struct totals *t,
 	return shard_set_complete(&set, err, errlen);
 }
 
+/* The co-occurrence settings of a part's header into *p and *m. */
+static int
+read_cooc_settings(const msgpack_object *o, struct cooc_params *p,
+    struct model_meta *m)
+{
+	const char *const reals[] = { "half_life_days", "popularity_exponent",
+	    "blend", "new_blend" };
+	double *to[] = { &p->half_life_days, &p->alpha, &m->blend, &m->new_blend };
+	uint64_t neighbours, support;
+
+	for (size_t i = 0; i < 4; i++) {
+		const msgpack_object *v = mp_map_get(o, reals[i]);
+
+		if (v == NULL || v->type != MSGPACK_OBJECT_FLOAT64)
+			return -1;
+		*to[i] = v->via.f64;
+	}
+	if (get_uint(o, "neighbours", &neighbours) < 0 ||
+	    get_uint(o, "min_support", &support) < 0)
+		return -1;
+	p->neighbours = (size_t)neighbours;
+	p->min_support = (uint32_t)support;
+	return 0;
+}
+
 int
 audparts_merge(FILE *out, const char *const *path, size_t n,
     const char *source, char *err, size_t errlen)
@@ -770,6 +1080,7 @@ audparts_merge(FILE *out, const char *const *path, size_t n,
 	struct totals t = { 0 };
 	struct placing pl = { 0 };
 	struct model_meta meta = { 0 };
+	struct cooc_params cp = { 0 };
 	struct model_writer *mw = NULL;
 	struct id *ids = NULL;
 	double *scores = NULL;
@@ -782,7 +1093,7 @@ audparts_merge(FILE *out, const char *const *path, size_t n,
 	if (open_parts(parts, n, &s, &t, err, errlen) < 0 ||
 	    count_products(parts, n, &t, err, errlen) < 0)
 		goto out;
-	want = model_head_want(s.depth, t.maxm, 0);
+	want = model_head_want(s.depth, t.maxm, s.cooc != NULL);
 	ids = xmalloc((want + 1) * sizeof(*ids));
 	scores = xmalloc((want + 1) * sizeof(*scores));
 	head = merge_rankings(parts, n, want, ids, scores);
@@ -796,6 +1107,13 @@ audparts_merge(FILE *out, const char *const *path, size_t n,
 	    .first_time = t.first_time, .last_time = t.last_time,
 	    .seed = s.seed, .fallback_size = head < MODEL_FALLBACK_SIZE ? head :
 	    MODEL_FALLBACK_SIZE };
+	if (s.cooc != NULL) {
+		if (read_cooc_settings(s.cooc, &cp, &meta) < 0) {
+			fail(err, errlen, s.first_path, "not a usable audience part");
+			goto out;
+		}
+		meta.cooc = &cp;
+	}
 	mw = model_writer_new(out, &meta, source, ids, scores, head);
 	pl.depth = s.depth;
 	pl.places = xmalloc((s.depth + 1) * sizeof(*pl.places));

@@ -23,7 +23,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cooc.h"
 #include "intern.h"
+#include "model.h"
 
 /* What a part says of its shard. */
 struct audparts_meta {
@@ -33,6 +35,9 @@ struct audparts_meta {
 	int64_t first_time, last_time;	/* of those rows, if any */
 	uint32_t shard, nshards;
 	const char *fingerprint;	/* of the shard's interactions, or NULL */
+	/* A co-occurrence model's settings (score "cooccurrence"), or NULL. */
+	const struct cooc_params *cooc;
+	double blend, new_blend;
 };
 
 struct audparts_writer;
@@ -50,6 +55,14 @@ struct audparts_product {
 	const uint32_t *skipped;	/* the places its audience steps
 					   over (audience.h), ascending */
 	size_t nskipped;
+	/* A co-occurrence part's: the shard's customers relevant to it, best
+	   first, with their scores and reasons (NULL: none), and its heaviest
+	   buyers there (score: their weight), with their engagement. */
+	const struct model_target *relevant;
+	size_t nrelevant;
+	const struct model_target *buyers;
+	const double *buyer_engagement;
+	size_t nbuyers;
 };
 
 void audparts_add(struct audparts_writer *w, const struct audparts_product *p);

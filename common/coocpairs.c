@@ -50,9 +50,8 @@ sum_get(const unsigned char *p)
 	return (fixed_sum)u;
 }
 
-/* The settings a part's sums and the table were made with. */
-static void
-pack_params(msgpack_packer *pk, const struct coocpairs_meta *m)
+void
+coocpairs_pack_params(msgpack_packer *pk, const struct coocpairs_meta *m)
 {
 	const struct cooc_params *p = m->params;
 
@@ -104,7 +103,7 @@ coocpairs_write(FILE *out, const struct interactions *ia,
 	touched = xmalloc((np + 1) * sizeof(*touched));
 	stream_write_header(w, "cooc_pairs", PAIR_FIELDS, pair_fields, pair_types, 5);
 	stream_pack_cstr(pk, "params");
-	pack_params(pk, m);
+	coocpairs_pack_params(pk, m);
 	stream_pack_cstr(pk, "shard");
 	msgpack_pack_map(pk, 3);
 	stream_pack_kv_uint(pk, "index", m->shard);
@@ -525,9 +524,9 @@ struct entry {
 	uint64_t from, count;
 };
 
-/* Whether the table's settings are these (packed as a part packs them). */
-static int
-same_params(const msgpack_object *table, const struct coocpairs_meta *m)
+int
+coocpairs_same_params(const msgpack_object *table,
+    const struct coocpairs_meta *m)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -536,7 +535,7 @@ same_params(const msgpack_object *table, const struct coocpairs_meta *m)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	pack_params(&pk, m);
+	coocpairs_pack_params(&pk, m);
 	msgpack_unpacked_init(&u);
 	same = table != NULL && msgpack_unpack_next(&u, sb.data, sb.size, NULL) ==
 	    MSGPACK_UNPACK_SUCCESS && msgpack_object_equal(u.data, *table);
@@ -604,7 +603,7 @@ coocpairs_load_table(struct cooc *m, struct interactions *ia,
 
 	if (ret == 0 && stream_nfields(r) != NB_FIELDS)
 		ret = fail(err, errlen, stream_name(r), "not a usable neighbour table");
-	if (ret == 0 && !same_params(stream_header_get(r, "params"), meta))
+	if (ret == 0 && !coocpairs_same_params(stream_header_get(r, "params"), meta))
 		ret = fail(err, errlen, stream_name(r), "a neighbour table of other "
 		    "settings (params) than these");
 	if (ret == 0)

@@ -12,6 +12,7 @@
 #ifndef AUD_COOCPAIRS_H
 #define AUD_COOCPAIRS_H
 
+#include <msgpack.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,13 @@ struct coocpairs_meta {
 	uint32_t shard, nshards;		/* nshards 1: the whole data */
 	const char *fingerprint;		/* of the shard's interactions */
 };
+
+/* The settings in a header: the event weights by name, half_life_days,
+   decay_end, max_history, popularity_exponent, neighbours, min_support. */
+void coocpairs_pack_params(msgpack_packer *pk, const struct coocpairs_meta *m);
+/* Whether the params of a header are these. */
+int coocpairs_same_params(const msgpack_object *params,
+    const struct coocpairs_meta *m);
 
 /* Writes the shard's part of the sums. Returns 0, or -1 with errno set. */
 int coocpairs_write(FILE *out, const struct interactions *ia,

@@ -363,7 +363,7 @@ PY
 	assert_equal "$stderr" "aud-rank: $T/sr1.aud: shard 1 is given twice"
 	aud-rank --features "$T/sf1.aud" --partial --top-n 3 -o "$T/t1.aud" "$T/s1.aud"
 	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/t1.aud" "$T/sr2.aud"
-	assert_equal "$stderr" "aud-rank: $T/t1.aud: a part of another model (score, top n, depth or seed) or shard count than $T/sr0.aud"
+	assert_equal "$stderr" "aud-rank: $T/t1.aud: a part of another model (score, top n, depth, seed or settings) or shard count than $T/sr0.aud"
 	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/s1.aud"
 	assert_equal "$stderr" "aud-rank: $T/s1.aud: a stream of interactions, expected audience_parts"
 	prepare_to all.aud "$AUD_ROOT/data/sample.csv"
@@ -412,6 +412,80 @@ PY
 	run -2 aud-rank --features "$T/sf0.aud" --model cooccurrence --pairs --partial "$T/s0.aud"
 	run -2 aud-rank --sum-pairs
 	run -2 aud-rank --sum-pairs --merge "$T/p0.aud"
+	[ ! -e "$T/x.aud" ]
+	no_temporaries "$T"
+}
+
+# sharded_cooc N OUT: data/sample.csv's co-occurrence model from N shards:
+# their sums, the neighbour table, their tops, the largest, their parts.
+sharded_cooc() {
+	local n=$1 out=$2 s last=$(($1 - 1))
+	sharded_model "$n" "$T/m$n.aud"
+	for s in $(seq 0 $last); do
+		aud-rank --features "$T/sf$s.aud" --model cooccurrence --pairs -o "$T/p$s.aud" "$T/s$s.aud"
+	done
+	aud-rank --sum-pairs -o "$T/n.aud" $(seq -f "$T/p%g.aud" 0 $last)
+	for s in $(seq 0 $last); do
+		aud-rank --features "$T/sf$s.aud" --model cooccurrence --with-neighbours "$T/n.aud" \
+			--tops -o "$T/t$s.aud" "$T/s$s.aud"
+	done
+	aud-rank --max-tops -o "$T/t.aud" $(seq -f "$T/t%g.aud" 0 $last)
+	for s in $(seq 0 $last); do
+		aud-rank --features "$T/sf$s.aud" --model cooccurrence --with-neighbours "$T/n.aud" \
+			--with-tops "$T/t.aud" --partial -o "$T/cp$s.aud" "$T/s$s.aud"
+	done
+	aud-rank --merge -o "$out" $(seq -f "$T/cp%g.aud" 0 $last)
+}
+
+@test "the co-occurrence model of 1, 3 and 5 shards is one machine's" {
+	prepare_to all.aud "$AUD_ROOT/data/sample.csv"
+	aud-features -o "$T/f.aud" "$T/all.aud"
+	aud-rank --features "$T/f.aud" --model cooccurrence -o "$T/m.aud" "$T/all.aud"
+	for n in 1 3 5; do
+		sharded_cooc "$n" "$T/cm$n.aud"
+		same_model "$T/m.aud" "$T/cm$n.aud"
+	done
+	run -0 aud-query -m "$T/cm3.aud" -n 3 1000000
+	assert_output "$(aud-query -m "$T/m.aud" -n 3 1000000)"
+	assert_line --index 1 '1000000,1,103612,1.0178335580980553,model,similar:1000509,Blue Cotton Mug'
+	# 1000000's tops: the largest relevance of all shards.
+	run -0 bash -c "aud-cat '$T/t.aud' | head -n 1"
+	assert_output '{"product_id":1000000,"top":0.028669465333223343}'
+	run -0 bash -c "aud-cat -H '$T/t.aud' | jq -c '[.kind, .shards]'"
+	assert_output '["cooc_tops",5]'
+}
+
+@test "co-occurrence shards: tops, tables and parts of other runs are refused by name" {
+	sharded_cooc 3 "$T/cm3.aud"
+	run -1 --separate-stderr aud-rank --max-tops -o "$T/x.aud" "$T/t0.aud" "$T/t2.aud"
+	assert_equal "$stderr" "aud-rank: shard 1 of 3 is missing"
+	run -1 --separate-stderr aud-rank --max-tops -o "$T/x.aud" "$T/t0.aud" "$T/t1.aud" "$T/t1.aud"
+	assert_equal "$stderr" "aud-rank: $T/t1.aud: shard 1 is given twice"
+	# A table of other settings than the pass's.
+	run -1 --separate-stderr aud-rank --features "$T/sf0.aud" --model cooccurrence --half-life 7 \
+		--with-neighbours "$T/n.aud" --tops -o "$T/x.aud" "$T/s0.aud"
+	assert_equal "$stderr" "aud-rank: $T/n.aud: a neighbour table of other settings (params) than these"
+	run -1 --separate-stderr aud-rank --features "$T/sf0.aud" --model cooccurrence \
+		--with-neighbours "$T/t.aud" --tops -o "$T/x.aud" "$T/s0.aud"
+	assert_equal "$stderr" "aud-rank: $T/t.aud: a stream of cooc_tops, expected cooc_neighbours"
+	# A shard's tops where all shards' are wanted.
+	run -1 --separate-stderr aud-rank --features "$T/sf0.aud" --model cooccurrence \
+		--with-neighbours "$T/n.aud" --with-tops "$T/t0.aud" --partial -o "$T/x.aud" "$T/s0.aud"
+	assert_equal "$stderr" "aud-rank: $T/t0.aud: not the tops of all shards (aud-rank --max-tops)"
+	# A co-occurrence part beside an engagement one.
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/cp0.aud" "$T/sr1.aud" "$T/cp2.aud"
+	assert_equal "$stderr" "aud-rank: $T/sr1.aud: a part of another model (score, top n, depth, seed or settings) or shard count than $T/cp0.aud"
+	run -2 aud-rank --features "$T/sf0.aud" --model cooccurrence --partial "$T/s0.aud"
+	run -2 aud-rank --features "$T/sf0.aud" --model cooccurrence --with-neighbours "$T/n.aud" --partial "$T/s0.aud"
+	run -2 aud-rank --features "$T/sf0.aud" --with-neighbours "$T/n.aud" --tops "$T/s0.aud"
+	run -2 aud-rank --max-tops --merge "$T/t0.aud"
+	# Products with categories: not from shards yet, said so.
+	aud-prepare -q --shards 1 --category-col category -o "$T/k%d.aud" category.csv
+	aud-features --partial -o "$T/kb0.aud" "$T/k0.aud"
+	aud-features --combine -o "$T/kb.aud" "$T/kb0.aud"
+	aud-features --bounds "$T/kb.aud" -o "$T/kf0.aud" "$T/k0.aud"
+	run -1 --separate-stderr aud-rank --features "$T/kf0.aud" --model cooccurrence --pairs -o "$T/x.aud" "$T/k0.aud"
+	assert_equal "$stderr" "aud-rank: $T/k0.aud: products with categories: their co-occurrence model is not built from shards yet"
 	[ ! -e "$T/x.aud" ]
 	no_temporaries "$T"
 }

@@ -6,7 +6,8 @@
  * name and category indexes of a product-aware model); and read as a
  * shard's feature bounds, combined with themselves, as a shard's
  * audience part, merged into a model, as a shard's co-occurrence sums,
- * summed into a neighbour table, and as an interactions stream that
+ * summed into a neighbour table, as a shard's largest relevances,
+ * combined, and as an interactions stream that
  * a few new rows are appended to (aud-prepare --append) and that is merged
  * with itself as two pieces (aud-prepare --merge; refused as the same
  * piece twice when it has records, so also alone).
@@ -24,6 +25,7 @@
 #include "pieces.h"
 #include "boundstream.h"
 #include "coocpairs.h"
+#include "cooctops.h"
 #include "model.h"
 #include "prepare.h"
 #include "stream.h"
@@ -162,6 +164,7 @@ read_part(const uint8_t *data, size_t size)
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		audparts_merge(sink, paths, 1, "fuzz", err, sizeof(err));
 		coocpairs_neighbours(sink, paths, 1, "fuzz", err, sizeof(err));
+		cooctops_combine(sink, paths, 1, "fuzz", err, sizeof(err));
 	}
 	close(fd);
 }

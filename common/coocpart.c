@@ -1,0 +1,112 @@
+/* A shard's share of a co-occurrence model's record; see coocpart.h. */
+#include "coocpart.h"
+
+#include <stdlib.h>
+
+#include "targets.h"
+#include "xalloc.h"
+#include "banned.h"
+
+struct coocpart_work {
+	const struct coocpart_input *in;
+	struct cooc_scratch scratch;
+	struct cooc_target *out, heavy[TARGETS_BUYERS];
+	struct model_target *relevant, buyers[TARGETS_BUYERS];
+	struct id *reason, product;
+	double buyer_engagement[TARGETS_BUYERS];
+	uint32_t *skipped;
+	size_t skipped_cap;
+};
+
+struct coocpart_work *
+coocpart_work_new(const struct coocpart_input *in)
+{
+	struct coocpart_work *w = xcalloc(1, sizeof(*w));
+
+	w->in = in;
+	cooc_scratch_init(&w->scratch, in->model);
+	w->out = xmalloc((in->depth + 1) * sizeof(*w->out));
+	w->relevant = xmalloc((in->depth + 1) * sizeof(*w->relevant));
+	w->reason = xmalloc((in->depth + 1) * sizeof(*w->reason));
+	return w;
+}
+
+void
+coocpart_work_free(struct coocpart_work *w)
+{
+	cooc_scratch_free(&w->scratch);
+	free(w->out);
+	free(w->relevant);
+	free(w->reason);
+	free(w->skipped);
+	free(w);
+}
+
+static int
+ascending(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The places of the shard's ranking that the rest of p's audience steps
+ * over: those of its customers and of the n relevant ones that lie within
+ * the first depth + their number (what a walk of depth places can reach).
+ */
+static size_t
+skipped_places(struct coocpart_work *w, uint32_t p, size_t n)
+{
+	const struct cooc *m = w->in->model;
+	const uint32_t *rank_of = w->in->order->rank_of;
+	uint64_t from = m->pstart[p], count = m->pstart[p + 1] - from;
+	size_t bound = w->in->depth + count + n, k = 0;
+
+	w->skipped = xgrow(w->skipped, &w->skipped_cap, count + n + 1,
+	    sizeof(*w->skipped));
+	for (uint64_t j = 0; j < count; j++)
+		if (rank_of[m->pcustomer[from + j]] < bound)
+			w->skipped[k++] = rank_of[m->pcustomer[from + j]];
+	for (size_t i = 0; i < n; i++)
+		if (rank_of[w->out[i].customer] < bound)
+			w->skipped[k++] = rank_of[w->out[i].customer];
+	qsort(w->skipped, k, sizeof(*w->skipped), ascending);
+	return k;
+}
+
+void
+coocpart_product(struct coocpart_work *w, uint32_t p, struct audparts_product *ap)
+{
+	const struct coocpart_input *in = w->in;
+	struct cooc_query q = { .product = p, .k = in->depth, .base = in->base,
+	    .blend = in->blend, .keep = in->keep, .top = in->top[p] };
+	size_t n = in->top[p] > 0 ? cooc_audience(in->model, &q, &w->scratch,
+	    w->out) : 0;
+	size_t nb = cooc_buyers(in->model, p, TARGETS_BUYERS, w->heavy), nskipped;
+
+	for (size_t i = 0; i < n; i++) {
+		intern_get(in->ia->customers, w->out[i].customer,
+		    &w->relevant[i].customer);
+		w->relevant[i].score = w->out[i].score;
+		w->relevant[i].by_category = 0;
+		intern_get(in->ia->products, w->out[i].reason, &w->reason[i]);
+		w->relevant[i].reason = &w->reason[i];
+	}
+	for (size_t i = 0; i < nb; i++) {
+		intern_get(in->ia->customers, w->heavy[i].customer,
+		    &w->buyers[i].customer);
+		w->buyers[i].score = w->heavy[i].score;
+		w->buyers[i].reason = NULL;
+		w->buyers[i].by_category = 0;
+		w->buyer_engagement[i] = in->base[w->heavy[i].customer];
+	}
+	intern_get(in->ia->products, p, &w->product);
+	nskipped = skipped_places(w, p, n);	/* moves w->skipped */
+	*ap = (struct audparts_product){ .product = &w->product,
+	    .name = interactions_product_name(in->ia, p),
+	    .customers = in->model->pstart[p + 1] - in->model->pstart[p],
+	    .skipped = w->skipped, .nskipped = nskipped,
+	    .relevant = w->relevant, .nrelevant = n, .buyers = w->buyers,
+	    .buyer_engagement = w->buyer_engagement, .nbuyers = nb };
+}
