@@ -1023,8 +1023,10 @@ main(int argc, char **argv)
 			err(EXIT_DATA, "cannot start a thread");
 		if (interactions_load(&ia, in, opt.input, 1, errbuf, sizeof(errbuf)) < 0)
 			errx(EXIT_DATA, "%s", errbuf);
-		/* A shard may hold no customer: its part is empty. */
-		if (ia.n == 0 && !(opt.partial && ia.nshards > 0))
+		/* A shard may hold no customer: its part, sums and tops are
+		   empty. */
+		if (ia.n == 0 && !((opt.partial || opt.pairs || opt.tops) &&
+		    ia.nshards > 0))
 			errx(EXIT_DATA, "%s: no interactions to rank", shown(opt.input));
 		pthread_join(thread, NULL);
 		if (job.ret < 0)

@@ -201,9 +201,10 @@ sums(struct features *f, const struct interactions *ia, size_t nrows,
 	f->sum = xcalloc(n ? n : 1, sizeof(*f->sum));
 	f->engagement = xcalloc(n ? n : 1, sizeof(*f->engagement));
 	f->activity = xcalloc(n ? n : 1, sizeof(*f->activity));
+	/* Said even with no row: an empty shard's features are of that time. */
+	f->max_time = max_time;
 	if (nrows == 0)
 		return;
-	f->max_time = max_time;
 	recent_from = f->max_time - p->recent_days * MS_PER_DAY;
 	/* Rows come in time order, customers at random: one cache line each. */
 	for (size_t i = 0; i < nrows; i++) {

@@ -489,3 +489,35 @@ sharded_cooc() {
 	[ ! -e "$T/x.aud" ]
 	no_temporaries "$T"
 }
+
+@test "the co-occurrence model of orders.csv in 3 shards, one of them empty, is one machine's" {
+	# Shard 0 of 3 holds no customer (see the first test); ids of both
+	# kinds, ties among buyers by id (-5 before the string id).
+	prepare_to all.aud orders.csv
+	aud-features -o "$T/f.aud" "$T/all.aud"
+	aud-rank --features "$T/f.aud" --model cooccurrence -o "$T/m.aud" "$T/all.aud"
+	aud-prepare -q --shards 3 -o "$T/s%d.aud" orders.csv
+	for s in 0 1 2; do aud-features --partial -o "$T/b$s.aud" "$T/s$s.aud"; done
+	aud-features --combine -o "$T/b.aud" "$T/b0.aud" "$T/b1.aud" "$T/b2.aud"
+	for s in 0 1 2; do
+		aud-features --bounds "$T/b.aud" -o "$T/sf$s.aud" "$T/s$s.aud"
+		aud-rank --features "$T/sf$s.aud" --model cooccurrence --pairs -o "$T/p$s.aud" "$T/s$s.aud"
+	done
+	# The empty shard's features are of the time of all (the decay's end).
+	run -0 bash -c "aud-cat -H '$T/sf0.aud' | jq .params.max_time"
+	assert_output 1664697600000
+	aud-rank --sum-pairs -o "$T/n.aud" "$T/p0.aud" "$T/p1.aud" "$T/p2.aud"
+	for s in 0 1 2; do
+		aud-rank --features "$T/sf$s.aud" --model cooccurrence --with-neighbours "$T/n.aud" \
+			--tops -o "$T/t$s.aud" "$T/s$s.aud"
+	done
+	aud-rank --max-tops -o "$T/t.aud" "$T/t0.aud" "$T/t1.aud" "$T/t2.aud"
+	for s in 0 1 2; do
+		aud-rank --features "$T/sf$s.aud" --model cooccurrence --with-neighbours "$T/n.aud" \
+			--with-tops "$T/t.aud" --partial -o "$T/c$s.aud" "$T/s$s.aud"
+	done
+	aud-rank --merge -o "$T/c.aud" "$T/c0.aud" "$T/c1.aud" "$T/c2.aud"
+	same_model "$T/m.aud" "$T/c.aud"
+	run -0 bash -c "aud-cat '$T/c.aud' | sed -n 3p | jq -c .buyers"
+	assert_output '[-5,"12345678901234567890"]'
+}
