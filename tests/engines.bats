@@ -53,6 +53,16 @@ setup() {
 	same_model "$T/r.aud" "$T/pr.aud"
 }
 
+@test "aud-parallel: the co-occurrence model in 3 shards, settings passed through" {
+	command -v parallel >/dev/null || skip "GNU parallel is not installed"
+	aud-rank --features "$T/f.aud" --model cooccurrence --half-life 7 --neighbours 20 \
+		--blend 0.3 -o "$T/c.aud" "$T/all.aud"
+	run -0 "$AUD_ROOT/scripts/aud-parallel" -n 3 -j 2 -d "$T/work" --model cooccurrence \
+		--half-life 7 --neighbours 20 --blend 0.3 -o "$T/pc.aud" "$AUD_ROOT/data/sample.csv"
+	same_model "$T/c.aud" "$T/pc.aud"
+	[ -s "$T/work/neighbours.aud" ] && [ -s "$T/work/tops.aud" ]
+}
+
 @test "aud-parallel: two exports, each prepared into shards and merged, give one machine's model" {
 	command -v parallel >/dev/null || skip "GNU parallel is not installed"
 	local rows
@@ -99,6 +109,13 @@ setup() {
 		--return-model bgnbd --score expected_purchases "$AUD_ROOT/data/sample.csv" ||
 		{ cat "$T"/work3/log/* >&3; false; }
 	same_model "$T/r.aud" "$T/sl3.aud"
+	# The co-occurrence model: its exchanges as jobs and arrays.
+	aud-rank --features "$T/f.aud" --model cooccurrence --neighbours 50 -o "$T/c.aud" "$T/all.aud"
+	run -0 "$AUD_ROOT/scripts/slurm/aud-slurm" -n 3 -d "$T/work4" -o "$T/sl4.aud" --wait \
+		--model cooccurrence --neighbours 50 "$AUD_ROOT/data/sample.csv" ||
+		{ cat "$T"/work4/log/* >&3; false; }
+	same_model "$T/c.aud" "$T/sl4.aud"
+	[ -e "$T/work4/log/tops-2.out" ] && [ -e "$T/work4/log/part-2.out" ] && [ -e "$T/work4/log/sum.out" ]
 	# A failed first step cancels the rest: exit 1, no model.
 	run -1 "$AUD_ROOT/scripts/slurm/aud-slurm" -n 2 -d "$T/bad" -o "$T/x.aud" --wait "$T/none.csv"
 	[ ! -e "$T/x.aud" ]
