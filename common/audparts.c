@@ -44,19 +44,7 @@ struct audparts_writer {
 	int cooc;
 };
 
-/* The co-occurrence settings, as a model's header has them. */
-static void
-pack_cooc(msgpack_packer *pk, const struct audparts_meta *m)
-{
-	stream_pack_cstr(pk, "cooccurrence");
-	msgpack_pack_map(pk, 6);
-	stream_pack_kv_double(pk, "half_life_days", m->cooc->half_life_days);
-	stream_pack_kv_double(pk, "popularity_exponent", m->cooc->alpha);
-	stream_pack_kv_uint(pk, "neighbours", m->cooc->neighbours);
-	stream_pack_kv_uint(pk, "min_support", m->cooc->min_support);
-	stream_pack_kv_double(pk, "blend", m->blend);
-	stream_pack_kv_double(pk, "new_blend", m->new_blend);
-}
+
 
 static void
 pack_ids_scores(msgpack_packer *pk, const struct id *ids, const double *scores,
@@ -98,8 +86,12 @@ audparts_writer_new(FILE *out, const struct audparts_meta *m,
 	msgpack_pack_int64(pk, m->first_time);
 	stream_pack_cstr(pk, "last_time");
 	msgpack_pack_int64(pk, m->last_time);
-	if (w->cooc)
-		pack_cooc(pk, m);
+	if (w->cooc) {
+		struct model_meta mm = { .cooc = m->cooc, .blend = m->blend,
+		    .new_blend = m->new_blend };
+
+		model_pack_cooc(pk, &mm);
+	}
 	stream_pack_cstr(pk, "shard");
 	msgpack_pack_map(pk, 2);
 	stream_pack_kv_uint(pk, "index", m->shard);
@@ -242,17 +234,6 @@ fail(char *err, size_t errlen, const char *path, const char *what)
 {
 	snprintf(err, errlen, "%s: %s", path, what);
 	return -1;
-}
-
-static int
-get_uint(const msgpack_object *map, const char *key, uint64_t *v)
-{
-	const msgpack_object *o = map ? mp_map_get(map, key) : NULL;
-
-	if (o == NULL || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return -1;
-	*v = o->via.u64;
-	return 0;
 }
 
 static int
@@ -422,16 +403,16 @@ open_part(struct part *p, struct settings *s, int first, char *err,
 	    strcmp(stream_field(p->r, NFIELDS - 1), fields[NFIELDS - 1]) != 0 ||
 	    (p->cooc && mp_map_get(model, "cooccurrence")->type !=
 	    MSGPACK_OBJECT_MAP) ||
-	    get_uint(model, "top_n", &top_n) < 0 ||
-	    get_uint(model, "depth", &depth) < 0 ||
-	    get_uint(model, "seed", &seed) < 0 ||
-	    get_uint(model, "interactions", &p->interactions) < 0 ||
+	    mp_map_uint(model, "top_n", &top_n) < 0 ||
+	    mp_map_uint(model, "depth", &depth) < 0 ||
+	    mp_map_uint(model, "seed", &seed) < 0 ||
+	    mp_map_uint(model, "interactions", &p->interactions) < 0 ||
 	    get_int(model, "first_time", &p->first_time) < 0 ||
 	    get_int(model, "last_time", &p->last_time) < 0 ||
 	    mp_map_get(model, "score") == NULL ||
 	    mp_map_get(model, "score")->type != MSGPACK_OBJECT_STR ||
-	    get_uint(shard, "index", &index) < 0 ||
-	    get_uint(shard, "count", &count) < 0 || count == 0 ||
+	    mp_map_uint(shard, "index", &index) < 0 ||
+	    mp_map_uint(shard, "count", &count) < 0 || count == 0 ||
 	    count > SHARD_MAX || index >= count || depth == 0)
 		return fail(err, errlen, p->path, "not a usable audience part");
 	p->shard = (uint32_t)index;
@@ -1063,8 +1044,8 @@ read_cooc_settings(const msgpack_object *o, struct cooc_params *p,
 			return -1;
 		*to[i] = v->via.f64;
 	}
-	if (get_uint(o, "neighbours", &neighbours) < 0 ||
-	    get_uint(o, "min_support", &support) < 0)
+	if (mp_map_uint(o, "neighbours", &neighbours) < 0 ||
+	    mp_map_uint(o, "min_support", &support) < 0)
 		return -1;
 	p->neighbours = (size_t)neighbours;
 	p->min_support = (uint32_t)support;

@@ -175,17 +175,6 @@ fail(char *err, size_t errlen, const char *path, const char *what)
 	return -1;
 }
 
-static int
-get_uint(const msgpack_object *map, const char *key, uint64_t *v)
-{
-	const msgpack_object *o = map ? mp_map_get(map, key) : NULL;
-
-	if (o == NULL || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return -1;
-	*v = o->via.u64;
-	return 0;
-}
-
 /* Opens p and checks its header against the first part's. */
 static int
 open_part(struct part *p, const msgpack_object **params, struct shard_set *set,
@@ -209,10 +198,10 @@ open_part(struct part *p, const msgpack_object **params, struct shard_set *set,
 	shard = stream_header_get(p->r, "shard");
 	if (stream_nfields(p->r) != PAIR_FIELDS ||
 	    stream_header_get(p->r, "params") == NULL ||
-	    get_uint(shard, "index", &index) < 0 ||
-	    get_uint(shard, "count", &count) < 0 ||
-	    get_uint(stream_header(p->r), "products", &p->nproducts) < 0 ||
-	    get_uint(stream_header(p->r), "interactions", &p->interactions) < 0 ||
+	    mp_map_uint(shard, "index", &index) < 0 ||
+	    mp_map_uint(shard, "count", &count) < 0 ||
+	    mp_map_uint(stream_header(p->r), "products", &p->nproducts) < 0 ||
+	    mp_map_uint(stream_header(p->r), "interactions", &p->interactions) < 0 ||
 	    p->nproducts >= UINT32_MAX)
 		return fail(err, errlen, p->path, "not a usable co-occurrence part");
 	if (*params == NULL)
@@ -317,8 +306,8 @@ read_settings(const msgpack_object *params, struct table_settings *s)
 
 	if (a == NULL || (a->type != MSGPACK_OBJECT_FLOAT64 &&
 	    a->type != MSGPACK_OBJECT_FLOAT32) ||
-	    get_uint(params, "neighbours", &s->neighbours) < 0 ||
-	    get_uint(params, "min_support", &s->min_support) < 0 ||
+	    mp_map_uint(params, "neighbours", &s->neighbours) < 0 ||
+	    mp_map_uint(params, "min_support", &s->min_support) < 0 ||
 	    s->neighbours == 0 || s->neighbours > UINT32_MAX)
 		return -1;
 	s->alpha = a->via.f64;

@@ -171,16 +171,12 @@ cooctops_combine(FILE *out, const char *const *path, size_t n,
 			break;
 		}
 		shard = stream_header_get(t[i].r, "shard");
-		if (shard == NULL || mp_map_get(shard, "index") == NULL ||
-		    mp_map_get(shard, "count") == NULL ||
-		    mp_map_get(shard, "index")->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-		    mp_map_get(shard, "count")->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		if (mp_map_uint(shard, "index", &index) < 0 ||
+		    mp_map_uint(shard, "count", &count) < 0) {
 			snprintf(err, errlen, "%s: not a shard's tops", path[i]);
 			ret = -1;
 			break;
 		}
-		index = mp_map_get(shard, "index")->via.u64;
-		count = mp_map_get(shard, "count")->via.u64;
 		ret = shard_set_add(&set, path[i], index, count, err, errlen);
 		if (ret == 0 && (ret = next_top(t[i].r, &t[i].id, &t[i].top, err,
 		    errlen)) >= 0)

@@ -98,19 +98,24 @@ pack_meta(msgpack_packer *pk, const struct model_meta *m)
 	stream_pack_kv_bool(pk, "quick", m->quick);
 	stream_pack_kv_uint(pk, "seed", m->seed);
 	stream_pack_kv_uint(pk, "fallback_size", m->fallback_size);
-	if (m->cooc != NULL) {
-		stream_pack_cstr(pk, "cooccurrence");
-		msgpack_pack_map(pk, 6 + m->categories);
-		stream_pack_kv_double(pk, "half_life_days", m->cooc->half_life_days);
-		stream_pack_kv_double(pk, "popularity_exponent", m->cooc->alpha);
-		stream_pack_kv_uint(pk, "neighbours", m->cooc->neighbours);
-		stream_pack_kv_uint(pk, "min_support", m->cooc->min_support);
-		stream_pack_kv_double(pk, "blend", m->blend);
-		stream_pack_kv_double(pk, "new_blend", m->new_blend);
-		if (m->categories)
-			stream_pack_kv_double(pk, "category_weight",
-			    m->cooc->category_weight);
-	}
+	if (m->cooc != NULL)
+		model_pack_cooc(pk, m);
+}
+
+void
+model_pack_cooc(msgpack_packer *pk, const struct model_meta *m)
+{
+	stream_pack_cstr(pk, "cooccurrence");
+	msgpack_pack_map(pk, 6 + m->categories);
+	stream_pack_kv_double(pk, "half_life_days", m->cooc->half_life_days);
+	stream_pack_kv_double(pk, "popularity_exponent", m->cooc->alpha);
+	stream_pack_kv_uint(pk, "neighbours", m->cooc->neighbours);
+	stream_pack_kv_uint(pk, "min_support", m->cooc->min_support);
+	stream_pack_kv_double(pk, "blend", m->blend);
+	stream_pack_kv_double(pk, "new_blend", m->new_blend);
+	if (m->categories)
+		stream_pack_kv_double(pk, "category_weight",
+		    m->cooc->category_weight);
 }
 
 size_t

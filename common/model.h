@@ -82,6 +82,10 @@ struct model_record {
 					   order of its category's products */
 };
 
+/* A product-aware model's settings, as its header's model.cooccurrence
+   (a shard's part carries the same). */
+void model_pack_cooc(msgpack_packer *pk, const struct model_meta *m);
+
 /* The cold-start list: the head of the ranking a model holds, 100 long. */
 #define MODEL_FALLBACK_SIZE 100
 

@@ -187,6 +187,9 @@ int mp_str_equals(const msgpack_object *o, const char *s);
 const msgpack_object *mp_map_get(const msgpack_object *o, const char *key);
 /* An integer that fits int64_t into *v: 0, or -1 when o is not one. */
 int mp_get_int64(const msgpack_object *o, int64_t *v);
+/* The unsigned integer under key in map (which may be NULL) into *v: 0,
+   or -1 when there is none. */
+int mp_map_uint(const msgpack_object *map, const char *key, uint64_t *v);
 /* 1 when ids and values are arrays of as many ids and floats. */
 int mp_ids_and_floats(const msgpack_object *ids, const msgpack_object *values);
 

@@ -10,55 +10,15 @@
 
 #include "cooc.h"
 #include "intern.h"
+#include "rows.h"
 #include "tap.h"
 
 static const double one[1] = { 1.0 };
 
-/* Interactions of rows (customer, product) given as small integers, an
-   hour apart, every event of weight 1; the ids in first[0..nfirst) are
-   interned first, as if seen before the rows. */
-static void
-make_seen(struct interactions *ia, const int (*rows)[2], size_t n,
-    const int *first, size_t nfirst)
-{
-	memset(ia, 0, sizeof(*ia));
-	ia->n = n;
-	ia->customer = calloc(n + 1, sizeof(uint32_t));
-	ia->product = calloc(n + 1, sizeof(uint32_t));
-	ia->event = calloc(n + 1, 1);
-	ia->time = calloc(n + 1, sizeof(int64_t));
-	ia->customers = intern_new();
-	ia->products = intern_new();
-	for (size_t i = 0; i < nfirst; i++) {
-		struct id id = { .num = first[i] };
-
-		intern_add(ia->customers, &id, NULL);
-		intern_add(ia->products, &id, NULL);
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct id c = { .num = rows[i][0] }, p = { .num = rows[i][1] };
-
-		ia->customer[i] = intern_add(ia->customers, &c, NULL);
-		ia->product[i] = intern_add(ia->products, &p, NULL);
-		ia->time[i] = (int64_t)i * 3600000;
-	}
-}
-
 static void
 make(struct interactions *ia, const int (*rows)[2], size_t n)
 {
-	make_seen(ia, rows, n, NULL, 0);
-}
-
-static void
-unmake(struct interactions *ia)
-{
-	free(ia->customer);
-	free(ia->product);
-	free(ia->event);
-	free(ia->time);
-	intern_free(ia->customers);
-	intern_free(ia->products);
+	rows_make(ia, rows, n, NULL, 0, 0, 0);
 }
 
 static uint32_t
@@ -120,7 +80,7 @@ planted(void)
 	    "who have not touched the product, by relevance");
 	cooc_scratch_free(&s);
 	cooc_free(&m);
-	unmake(&ia);
+	rows_free(&ia);
 }
 
 /*
@@ -182,7 +142,7 @@ by_hand(void)
 	    "C's audience: 1 and 2 through B (1 first: a higher base), then 5");
 	cooc_scratch_free(&s);
 	cooc_free(&m);
-	unmake(&ia);
+	rows_free(&ia);
 }
 
 /*
@@ -228,7 +188,7 @@ ties_by_id(void)
 	    "the reason the first neighbour");
 	cooc_scratch_free(&s);
 	cooc_free(&m);
-	unmake(&ia);
+	rows_free(&ia);
 }
 
 /*
@@ -259,7 +219,7 @@ order_free(double half_life, const char *what)
 	for (int i = 0; i < IDS; i++)
 		first[i] = IDS - 1 - i;
 	make(&a, (const int (*)[2])rows, N);
-	make_seen(&b, (const int (*)[2])rows, N, first, IDS);
+	rows_make(&b, (const int (*)[2])rows, N, first, IDS, 0, 0);
 	p.decay_end = a.time[a.n - 1];
 	cooc_build(&ma, &a, a.n, &p);
 	cooc_build(&mb, &b, b.n, &p);
@@ -282,8 +242,8 @@ order_free(double half_life, const char *what)
 	    "order: the same neighbours, bit for bit, %s", what);
 	cooc_free(&ma);
 	cooc_free(&mb);
-	unmake(&a);
-	unmake(&b);
+	rows_free(&a);
+	rows_free(&b);
 }
 
 int

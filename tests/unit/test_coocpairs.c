@@ -14,6 +14,7 @@
 
 #include "coocpairs.h"
 #include "intern.h"
+#include "rows.h"
 #include "stream.h"
 #include "tap.h"
 
@@ -21,40 +22,6 @@ enum { N = 4000, IDS = 90, SHARDS = 3 };
 
 static const double one[1] = { 1.0 };
 static const char *const view[1] = { "view" };
-
-/* Interactions of the rows (customer, product) of shard s (all: -1), an
-   hour apart, every event of weight 1. */
-static void
-make(struct interactions *ia, const int (*rows)[2], size_t n, int s)
-{
-	memset(ia, 0, sizeof(*ia));
-	ia->customer = calloc(n + 1, sizeof(uint32_t));
-	ia->product = calloc(n + 1, sizeof(uint32_t));
-	ia->event = calloc(n + 1, 1);
-	ia->time = calloc(n + 1, sizeof(int64_t));
-	ia->customers = intern_new();
-	ia->products = intern_new();
-	for (size_t i = 0; i < n; i++) {
-		struct id c = { .num = rows[i][0] }, p = { .num = rows[i][1] };
-
-		if (s >= 0 && rows[i][0] % SHARDS != s)
-			continue;
-		ia->customer[ia->n] = intern_add(ia->customers, &c, NULL);
-		ia->product[ia->n] = intern_add(ia->products, &p, NULL);
-		ia->time[ia->n++] = (int64_t)i * 3600000;
-	}
-}
-
-static void
-unmake(struct interactions *ia)
-{
-	free(ia->customer);
-	free(ia->product);
-	free(ia->event);
-	free(ia->time);
-	intern_free(ia->customers);
-	intern_free(ia->products);
-}
 
 /* A temporary file's path, the file created empty. */
 static char *
@@ -220,12 +187,12 @@ main(void)
 		rows[i][0] = (int)(x % IDS);
 		rows[i][1] = (int)(x / IDS % 40);
 	}
-	make(&all, (const int (*)[2])rows, N, -1);
+	rows_make(&all, (const int (*)[2])rows, N, NULL, 0, 0, 0);
 	p.decay_end = all.time[all.n - 1];
 	cooc_build(&m, &all, all.n, &p);
 	for (int s = 0; s < SHARDS; s++) {
 		meta.shard = (uint32_t)s;
-		make(&shard[s], (const int (*)[2])rows, N, s);
+		rows_make(&shard[s], (const int (*)[2])rows, N, NULL, 0, s, SHARDS);
 		path[s] = temp_path();
 		out = fopen(path[s], "wb");
 		coocpairs_write(out, &shard[s], &meta, "shard");
@@ -257,11 +224,11 @@ main(void)
 	for (int s = 0; s < SHARDS; s++) {
 		unlink(path[s]);
 		free(path[s]);
-		unmake(&shard[s]);
+		rows_free(&shard[s]);
 	}
 	unlink(table);
 	free(table);
 	cooc_free(&m);
-	unmake(&all);
+	rows_free(&all);
 	return tap_done();
 }
