@@ -202,7 +202,7 @@ open_part(struct part *p, const msgpack_object **params, struct shard_set *set,
 	    mp_map_uint(shard, "count", &count) < 0 ||
 	    mp_map_uint(stream_header(p->r), "products", &p->nproducts) < 0 ||
 	    mp_map_uint(stream_header(p->r), "interactions", &p->interactions) < 0 ||
-	    p->nproducts >= UINT32_MAX)
+	    p->nproducts > (uint64_t)st.st_size)	/* a record is bytes */
 		return fail(err, errlen, p->path, "not a usable co-occurrence part");
 	if (*params == NULL)
 		*params = stream_header_get(p->r, "params");

@@ -408,6 +408,19 @@ PY
 	assert_equal "$stderr" "aud-rank: $T/nothing.aud: No such file or directory"
 	run -1 --separate-stderr aud-rank --sum-pairs -o "$T/x.aud" "$T/sr0.aud"
 	assert_equal "$stderr" "aud-rank: $T/sr0.aud: a stream of audience_parts, expected cooc_pairs"
+	# A header that says more products than the file's bytes could hold,
+	# or fewer than its records.
+	python3 - "$T/p.aud" <<'PY'
+import re, sys
+b = open(sys.argv[1], 'rb').read()
+m = re.search(rb'\xa8products(\xcd..|\xce....)', b, re.S)
+open(sys.argv[1] + '.big', 'wb').write(b[:m.start(1)] + b'\xce\xff\xff\xff\x00' + b[m.end(1):])
+open(sys.argv[1] + '.few', 'wb').write(b[:m.start(1)] + b'\x01' + b[m.end(1):])
+PY
+	run -1 --separate-stderr aud-rank --sum-pairs -o "$T/x.aud" "$T/p.aud.big"
+	assert_equal "$stderr" "aud-rank: $T/p.aud.big: not a usable co-occurrence part"
+	run -1 --separate-stderr aud-rank --sum-pairs -o "$T/x.aud" "$T/p.aud.few"
+	assert_regex "$stderr" "^aud-rank: $T/p.aud.few: byte [0-9]+: not a co-occurrence part's record\$"
 	run -2 aud-rank --features "$T/sf0.aud" --pairs "$T/s0.aud"
 	run -2 aud-rank --features "$T/sf0.aud" --model cooccurrence --pairs --partial "$T/s0.aud"
 	run -2 aud-rank --sum-pairs
