@@ -7,7 +7,8 @@
  * shard's feature bounds, combined with themselves, as a shard's
  * audience part, merged into a model, as a shard's co-occurrence sums,
  * summed into a neighbour table, as a shard's largest relevances,
- * combined, and as an interactions stream that
+ * combined, as the neighbour table and the tops a shard is scored with, and
+ * as an interactions stream that
  * a few new rows are appended to (aud-prepare --append) and that is merged
  * with itself as two pieces (aud-prepare --merge; refused as the same
  * piece twice when it has records, so also alone).
@@ -26,6 +27,8 @@
 #include "boundstream.h"
 #include "coocpairs.h"
 #include "cooctops.h"
+#include "interactions.h"
+#include "intern.h"
 #include "model.h"
 #include "prepare.h"
 #include "stream.h"
@@ -169,6 +172,53 @@ read_part(const uint8_t *data, size_t size)
 	close(fd);
 }
 
+/*
+ * The bytes as the neighbour table, and as the tops of all shards, that a
+ * shard of two rows is scored with, in the settings of the seeds made
+ * from tests/fixtures/planted.csv (so that those get past the check).
+ */
+static void
+read_table(const uint8_t *data, size_t size)
+{
+	static const char *const event[] = { "purchased" };
+	static const double weight[] = { 5 };
+	struct cooc_params p = { .event_weight = weight, .half_life_days = 30,
+	    .decay_end = 1675335180000, .max_history = 200, .alpha = 0.7,
+	    .neighbours = 200, .min_support = 2, .threads = 1 };
+	struct coocpairs_meta m = { .params = &p, .event = event,
+	    .event_weight = weight, .nevents = 1, .nshards = 1 };
+	struct interactions ia = { .n = 2 };
+	struct id c = { .num = 1 }, p1 = { .num = 101 }, p2 = { .num = 102 };
+	struct cooc model;
+	char err[512];
+	FILE *in;
+
+	ia.customer = calloc(2, sizeof(*ia.customer));
+	ia.product = calloc(2, sizeof(*ia.product));
+	ia.event = calloc(2, 1);
+	ia.time = calloc(2, sizeof(*ia.time));
+	ia.name_at = calloc(3, sizeof(*ia.name_at));
+	ia.customers = intern_new();
+	ia.products = intern_new();
+	ia.customer[0] = ia.customer[1] = intern_add(ia.customers, &c, NULL);
+	ia.product[0] = intern_add(ia.products, &p1, NULL);
+	ia.product[1] = intern_add(ia.products, &p2, NULL);
+	if ((in = fmemopen((void *)data, size, "rb")) != NULL &&
+	    coocpairs_load_table(&model, &ia, &m, in, "fuzz", err,
+	    sizeof(err)) == 0)
+		cooc_free(&model);
+	if (in != NULL)
+		fclose(in);
+	if ((in = fmemopen((void *)data, size, "rb")) != NULL) {
+		double *top = calloc(intern_count(ia.products) + 1, sizeof(*top));
+
+		cooctops_load(top, &ia, &m, in, "fuzz", err, sizeof(err));
+		free(top);
+		fclose(in);
+	}
+	interactions_free(&ia);
+}
+
 /* New rows that meet the seeds' ids (tests/fixtures/append-*.csv), a
    customer's fourth of a day among them, for the bot rule (threshold 3). */
 static const char new_rows[] =
@@ -245,6 +295,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	read_model(data, size);
 	read_bounds(data, size);
 	read_part(data, size);
+	read_table(data, size);
 	read_append(data, size);
 	read_pieces(data, size);
 	return 0;
