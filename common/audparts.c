@@ -861,7 +861,7 @@ better(const void *a, const void *b)
 	return id_compare(&x->customer, &y->customer);
 }
 
-/* What a co-occurrence record is merged in. */
+/* What a co-occurrence record is merged in: room for depth targets. */
 struct cooc_merge {
 	struct offered *o;
 	size_t cap;
@@ -920,8 +920,6 @@ merge_cooc(struct model_writer *mw, struct part *parts, size_t n,
 
 	if (got > depth)
 		got = depth;
-	c->targets = xrealloc(c->targets, (depth + 1) * sizeof(*c->targets));
-	c->reasons = xrealloc(c->reasons, (depth + 1) * sizeof(*c->reasons));
 	for (size_t k = 0; k < got; k++) {
 		c->targets[k] = (struct model_target){ c->o[k].customer,
 		    c->o[k].score, NULL, 0 };
@@ -964,7 +962,9 @@ static int
 write_products(struct model_writer *mw, struct part *parts, size_t n,
     struct placing *pl, char *err, size_t errlen)
 {
-	struct cooc_merge c = { 0 };
+	struct cooc_merge c = {
+		.targets = xmalloc((pl->depth + 1) * sizeof(*c.targets)),
+		.reasons = xmalloc((pl->depth + 1) * sizeof(*c.reasons)) };
 	struct id at;
 	int ret = 0;
 

@@ -66,17 +66,19 @@ weigh_pairs(struct by_customer *bc, size_t nc, const struct interactions *ia,
 	free(row);
 }
 
-/* For qsort_r: heaviest first; ties to the lower product id (rank). */
+/* For qsort_r: heaviest first; ties to the lower product id (rank; NULL:
+   the products are ranks already). */
 static int
 heavier(const void *a, const void *b, void *product_rank)
 {
 	const struct cooc_weighted *x = a, *y = b;
 	const uint32_t *rank = product_rank;
+	uint32_t i = rank ? rank[x->product] : x->product;
+	uint32_t j = rank ? rank[y->product] : y->product;
 
 	if (x->weight != y->weight)
 		return x->weight > y->weight ? -1 : 1;
-	return (rank[x->product] > rank[y->product]) -
-	    (rank[x->product] < rank[y->product]);
+	return (i > j) - (i < j);
 }
 
 /*
@@ -380,6 +382,16 @@ cooc_history_free(struct cooc_history *h)
 	free(h->product);
 	free(h->weight);
 	memset(h, 0, sizeof(*h));
+}
+
+uint32_t *
+cooc_products_by_id(const struct cooc *m)
+{
+	uint32_t *by_id = xmalloc((m->nproducts + 1) * sizeof(*by_id));
+
+	for (size_t p = 0; p < m->nproducts; p++)
+		by_id[m->product_rank[p]] = (uint32_t)p;
+	return by_id;
 }
 
 fixed_sum

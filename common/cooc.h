@@ -107,6 +107,10 @@ void cooc_weigh(struct cooc *m, struct cooc_history *h,
     const struct interactions *ia, size_t nrows, const struct cooc_params *p);
 void cooc_history_free(struct cooc_history *h);
 
+/* The model's products in ascending id order (its product_rank inverted);
+   the caller frees it. */
+uint32_t *cooc_products_by_id(const struct cooc *m);
+
 /* |p|^2: the sum of the squares of p's customers' weights. */
 fixed_sum cooc_norm2(const struct cooc *m, size_t p);
 
@@ -129,7 +133,8 @@ struct cooc_weighted {
 	float weight;
 };
 
-/* Heaviest first; ties to the lower product_rank. */
+/* Heaviest first; ties to the lower product_rank (NULL: the lower
+   product, when products are numbered in id order). */
 void cooc_sort_weighted(struct cooc_weighted *w, size_t n,
     const uint32_t *product_rank);
 

@@ -97,7 +97,7 @@ coocpairs_write(FILE *out, const struct interactions *ia,
 
 	cooc_weigh(&model, &h, ia, ia->n, m->params);
 	np = model.nproducts;
-	by_id = ranking_by_id(ia->products);
+	by_id = cooc_products_by_id(&model);
 	acc = xcalloc(np + 1, sizeof(*acc));
 	support = xcalloc(np + 1, sizeof(*support));
 	touched = xmalloc((np + 1) * sizeof(*touched));
@@ -348,20 +348,16 @@ add_pairs(struct part *p, fixed_sum *acc, uint32_t *support,
 /* The second reading: each product's pairs summed, its neighbours kept. */
 static int
 write_table(struct stream_writer *w, struct part *parts, size_t n,
-    const struct intern *ids, const double *norm2,
+    const struct intern *ids, const uint32_t *order, const double *norm2,
     const struct table_settings *s, char *err, size_t errlen)
 {
 	size_t np = intern_count(ids), cap = 0;
-	uint32_t *order = ranking_by_id(ids);
-	uint32_t *ident = xmalloc((np + 1) * sizeof(*ident));
 	uint32_t *support = xcalloc(np + 1, sizeof(*support));
 	uint32_t *touched = xmalloc((np + 1) * sizeof(*touched));
 	fixed_sum *acc = xcalloc(np + 1, sizeof(*acc));
 	struct cooc_weighted *cand = NULL;
 	int ret = 0;
 
-	for (size_t g = 0; g < np; g++)
-		ident[g] = (uint32_t)g;
 	for (size_t i = 0; i < n && ret == 0; i++)
 		ret = next_record(&parts[i], err, errlen) < 0 ? -1 : 0;
 	for (size_t g = 0; g < np && ret == 0; g++) {
@@ -389,7 +385,7 @@ write_table(struct stream_writer *w, struct part *parts, size_t n,
 		}
 		if (nc == 0)
 			continue;
-		cooc_sort_weighted(cand, nc, ident);
+		cooc_sort_weighted(cand, nc, NULL);	/* g: places in id order */
 		if (nc > s->neighbours)
 			nc = (size_t)s->neighbours;
 		intern_get(ids, order[g], &id);
@@ -411,8 +407,6 @@ write_table(struct stream_writer *w, struct part *parts, size_t n,
 			packbuf_float(&b, cand[i].weight);
 		stream_record_done(w, &b);
 	}
-	free(order);
-	free(ident);
 	free(support);
 	free(touched);
 	free(acc);
@@ -431,7 +425,7 @@ coocpairs_neighbours(FILE *out, const char *const *path, size_t n,
 	const msgpack_object *params = NULL;
 	fixed_sum *sums = NULL;
 	double *norm2 = NULL;
-	uint32_t *place = NULL;
+	uint32_t *place = NULL, *order = NULL;
 	size_t cap = 0, np;
 	uint64_t interactions = 0;
 	struct stream_writer *w;
@@ -456,15 +450,13 @@ coocpairs_neighbours(FILE *out, const char *const *path, size_t n,
 	np = intern_count(ids);
 	if (ret == 0) {
 		/* Table places in id order, and |p|^2 by them. */
-		uint32_t *order = ranking_by_id(ids);
-
+		order = ranking_by_id(ids);
 		place = xmalloc((np + 1) * sizeof(*place));
 		norm2 = xmalloc((np + 1) * sizeof(*norm2));
 		for (size_t k = 0; k < np; k++) {
 			place[order[k]] = (uint32_t)k;
 			norm2[k] = fixed_products_value(sums[order[k]]);
 		}
-		free(order);
 	}
 	w = stream_writer_new(out);
 	if (ret == 0)
@@ -488,7 +480,7 @@ coocpairs_neighbours(FILE *out, const char *const *path, size_t n,
 			ret = -1;
 	}
 	if (ret == 0)
-		ret = write_table(w, parts, n, ids, norm2, &s, err, errlen);
+		ret = write_table(w, parts, n, ids, order, norm2, &s, err, errlen);
 	if (stream_writer_finish(w) < 0 && ret == 0) {
 		snprintf(err, errlen, "writing: %s", strerror(errno));
 		ret = -1;
@@ -503,6 +495,7 @@ coocpairs_neighbours(FILE *out, const char *const *path, size_t n,
 	free(sums);
 	free(norm2);
 	free(place);
+	free(order);
 	intern_free(ids);
 	return ret;
 }

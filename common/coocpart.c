@@ -52,26 +52,30 @@ ascending(const void *a, const void *b)
 
 /*
  * The places of the shard's ranking that the rest of p's audience steps
- * over: those of its customers and of the n relevant ones that lie within
- * the first depth + their number (what a walk of depth places can reach).
+ * over: those of its customers (audience_skipped) and of the n relevant
+ * ones. The rest is depth - n places at most, so no walk reaches past
+ * depth plus p's customer count, the bound of both.
  */
 static size_t
 skipped_places(struct coocpart_work *w, uint32_t p, size_t n)
 {
 	const struct cooc *m = w->in->model;
-	const uint32_t *rank_of = w->in->order->rank_of;
-	uint64_t from = m->pstart[p], count = m->pstart[p + 1] - from;
-	size_t bound = w->in->depth + count + n, k = 0;
+	const struct product_customers g = { .nproducts = m->nproducts,
+	    .start = m->pstart, .customer = m->pcustomer };
+	size_t count = product_customers_count(&g, p);
+	size_t bound = w->in->depth + count, k;
 
 	w->skipped = xgrow(w->skipped, &w->skipped_cap, count + n + 1,
 	    sizeof(*w->skipped));
-	for (uint64_t j = 0; j < count; j++)
-		if (rank_of[m->pcustomer[from + j]] < bound)
-			w->skipped[k++] = rank_of[m->pcustomer[from + j]];
-	for (size_t i = 0; i < n; i++)
-		if (rank_of[w->out[i].customer] < bound)
-			w->skipped[k++] = rank_of[w->out[i].customer];
-	qsort(w->skipped, k, sizeof(*w->skipped), ascending);
+	k = audience_skipped(w->in->order, &g, p, w->in->depth, w->skipped);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t place = w->in->order->rank_of[w->out[i].customer];
+
+		if (place < bound)
+			w->skipped[k++] = place;
+	}
+	if (n > 0)
+		qsort(w->skipped, k, sizeof(*w->skipped), ascending);
 	return k;
 }
 

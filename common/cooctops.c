@@ -9,7 +9,6 @@
 #include "intern.h"
 #include "packbuf.h"
 #include "parallel.h"
-#include "ranking.h"
 #include "shardset.h"
 #include "stream.h"
 #include "xalloc.h"
@@ -49,7 +48,7 @@ cooctops_write(FILE *out, const struct cooc *m, const struct interactions *ia,
 	struct tops_job j = { .m = m, .keep = meta->keep,
 	    .scratch = xmalloc(threads * sizeof(*j.scratch)),
 	    .top = xmalloc((m->nproducts + 1) * sizeof(*j.top)) };
-	uint32_t *by_id = ranking_by_id(ia->products);
+	uint32_t *by_id = cooc_products_by_id(m);
 	struct stream_writer *w = stream_writer_new(out);
 
 	for (unsigned t = 0; t < threads; t++)
