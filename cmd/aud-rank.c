@@ -489,6 +489,65 @@ rank_customers(size_t n, const uint32_t *feature_of, const uint32_t *place_of,
 }
 
 /*
+ * The head of the ranking a model or a shard's part holds, the first count
+ * customers of order (indices of the features): their ids and scores, and
+ * for each customer of the interactions its index in the features
+ * (feature_of) and its place in the head (t.rank_of), or UINT32_MAX.
+ */
+struct head {
+	struct id *ids;
+	double *scores;
+	uint32_t *feature_of;
+	struct targeting t;
+};
+
+static void
+head_of(struct head *h, const struct interactions *ia, const struct scores *sc,
+    const char *features, const uint32_t *order, size_t count)
+{
+	size_t nc = intern_count(ia->customers);
+	uint32_t *place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
+	uint32_t *rank_of = xmalloc((nc + 1) * sizeof(*rank_of));
+
+	h->ids = xmalloc((count + 1) * sizeof(*h->ids));
+	h->scores = xmalloc((count + 1) * sizeof(*h->scores));
+	h->feature_of = xmalloc((nc + 1) * sizeof(*h->feature_of));
+	for (size_t s = 0; s < sc->n; s++)
+		place_of[s] = UINT32_MAX;
+	for (size_t k = 0; k < count; k++) {
+		intern_get(sc->customers, order[k], &h->ids[k]);
+		h->scores[k] = sc->score[order[k]];
+		place_of[order[k]] = (uint32_t)k;
+	}
+	map_customers(ia, sc, features, h->feature_of);
+	rank_customers(nc, h->feature_of, place_of, rank_of);
+	h->t = (struct targeting){ .ncandidates = count, .rank_of = rank_of };
+	free(place_of);
+}
+
+static void
+head_free(struct head *h)
+{
+	free(h->ids);
+	free(h->scores);
+	free(h->feature_of);
+	free((void *)h->t.rank_of);
+}
+
+/* Who may be targeted (the customers with features) and, when base is not
+   NULL, their scores. */
+static void
+targetable(size_t nc, const uint32_t *feature_of, const struct scores *sc,
+    uint8_t *keep, double *base)
+{
+	for (size_t c = 0; c < nc; c++) {
+		keep[c] = feature_of[c] != UINT32_MAX;
+		if (base != NULL)
+			base[c] = keep[c] ? sc->score[feature_of[c]] : 0;
+	}
+}
+
+/*
  * The records of a product-aware model: a block of products packed on
  * every core, then written in product order.
  */
@@ -501,8 +560,8 @@ write_targets(struct model_writer *mw, const struct options *opt,
 	size_t nc = intern_count(ia->customers);
 	uint32_t *customer_at = xmalloc((t->ncandidates + 1) * sizeof(*customer_at));
 	uint32_t *block = xmalloc(TARGETS_BLOCK * sizeof(*block));
-	double *base = xcalloc(nc + 1, sizeof(*base));
-	uint8_t *keep = xcalloc(nc + 1, 1);
+	double *base = xmalloc((nc + 1) * sizeof(*base));
+	uint8_t *keep = xmalloc(nc + 1);
 	struct targets_input in = { .ia = ia, .model = model, .groups = g,
 	    .order = t, .customer_at = customer_at, .base = base, .keep = keep,
 	    .blend = opt->blend, .n = (size_t)opt->depth,
@@ -512,12 +571,10 @@ write_targets(struct model_writer *mw, const struct options *opt,
 
 	for (size_t k = 0; k < t->ncandidates; k++)
 		customer_at[k] = UINT32_MAX;
-	for (size_t c = 0; c < nc; c++) {
-		keep[c] = feature_of[c] != UINT32_MAX;
-		base[c] = keep[c] ? sc->score[feature_of[c]] : 0;
+	targetable(nc, feature_of, sc, keep, base);
+	for (size_t c = 0; c < nc; c++)
 		if (t->rank_of[c] != UINT32_MAX)
 			customer_at[t->rank_of[c]] = (uint32_t)c;
-	}
 	work = targets_work_new(&in);
 	for (size_t from = 0; from < g->nproducts; from += TARGETS_BLOCK) {
 		size_t count = 0;
@@ -585,15 +642,9 @@ write_model(FILE *out, const struct options *opt, struct interactions *ia,
 {
 	struct product_customers g;
 	struct cooc model;
-	struct targeting t;
-	size_t nc = intern_count(ia->customers);
-	uint32_t *rank_of = xmalloc((nc + 1) * sizeof(*rank_of));
-	uint32_t *feature_of = xmalloc((nc + 1) * sizeof(*feature_of));
-	uint32_t *place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
+	struct head h;
 	size_t n = (size_t)opt->depth, maxm = 0, head, want;
 	uint32_t *order;
-	struct id *ids;
-	double *scores;
 	struct model_meta meta = { .score = opt->model,
 	    .top_n = (uint64_t)opt->top_n, .depth = n,
 	    .interactions = ia->n, .quick = opt->quick,
@@ -628,42 +679,26 @@ write_model(FILE *out, const struct options *opt, struct interactions *ia,
 	}
 	order = ranking_head(sc->customers, sc->score, NULL, want, &head,
 	    &meta.customers);
-	for (size_t s = 0; s < sc->n; s++)
-		place_of[s] = UINT32_MAX;
-	for (size_t k = 0; k < head; k++)
-		place_of[order[k]] = (uint32_t)k;
-	map_customers(ia, sc, opt->features, feature_of);
-	rank_customers(nc, feature_of, place_of, rank_of);
-	t.rank_of = rank_of;
-	t.ncandidates = head;
+	head_of(&h, ia, sc, opt->features, order, head);
+	free(order);
 	meta.fallback_size = head < MODEL_FALLBACK_SIZE ? head : MODEL_FALLBACK_SIZE;
 	if (ia->n > 0) {
 		meta.first_time = ia->time[0];
 		meta.last_time = ia->time[ia->n - 1];
 	}
-	ids = xmalloc((head + 1) * sizeof(*ids));
-	scores = xmalloc((head + 1) * sizeof(*scores));
-	for (size_t k = 0; k < head; k++) {
-		intern_get(sc->customers, order[k], &ids[k]);
-		scores[k] = sc->score[order[k]];
-	}
-	mw = model_writer_new(out, &meta, shown(opt->input), ids, scores, head);
+	mw = model_writer_new(out, &meta, shown(opt->input), h.ids, h.scores,
+	    head);
 	if (cp != NULL) {
 		/* What is left needs the ids, names and categories only: at 50M
 		   rows the rows are 0.8 GiB of the peak. */
 		interactions_free_rows(ia);
-		write_targets(mw, opt, ia, sc, feature_of, &g, &t, &model);
+		write_targets(mw, opt, ia, sc, h.feature_of, &g, &h.t, &model);
 		cooc_free(&model);	/* and g with it */
 	} else {
-		write_places(mw, opt, ia, &g, &t, maxm);
+		write_places(mw, opt, ia, &g, &h.t, maxm);
 		product_customers_free(&g);
 	}
-	free(order);
-	free(rank_of);
-	free(feature_of);
-	free(place_of);
-	free(ids);
-	free(scores);
+	head_free(&h);
 	return model_finish(mw);
 }
 
@@ -717,22 +752,6 @@ load_table(const struct options *opt, struct interactions *ia,
 		fclose(in);
 }
 
-/* Who may be targeted: the customers with features, and their scores. */
-static void
-targetable(const struct interactions *ia, const struct scores *sc,
-    const char *features, uint8_t *keep, double *base)
-{
-	size_t nc = intern_count(ia->customers);
-	uint32_t *feature_of = xmalloc((nc + 1) * sizeof(*feature_of));
-
-	map_customers(ia, sc, features, feature_of);
-	for (size_t c = 0; c < nc; c++) {
-		keep[c] = feature_of[c] != UINT32_MAX;
-		base[c] = keep[c] ? sc->score[feature_of[c]] : 0;
-	}
-	free(feature_of);
-}
-
 /* A shard's largest relevance of each product (cooctops.h). */
 static int
 write_tops(FILE *out, const struct options *opt, struct interactions *ia,
@@ -743,7 +762,7 @@ write_tops(FILE *out, const struct options *opt, struct interactions *ia,
 	struct cooc model;
 	size_t nc = intern_count(ia->customers);
 	uint8_t *keep = xmalloc(nc + 1);
-	double *base = xmalloc((nc + 1) * sizeof(*base));
+	uint32_t *feature_of = xmalloc((nc + 1) * sizeof(*feature_of));
 	struct cooctops_meta tm = { .settings = &m, .keep = keep,
 	    .threads = parallel_cpus() };
 	int ret;
@@ -752,11 +771,12 @@ write_tops(FILE *out, const struct options *opt, struct interactions *ia,
 	tm.shard = m.shard;
 	tm.nshards = m.nshards;
 	load_table(opt, ia, &m, &model);
-	targetable(ia, sc, opt->features, keep, base);
+	map_customers(ia, sc, opt->features, feature_of);
+	targetable(nc, feature_of, sc, keep, NULL);
+	free(feature_of);
 	ret = cooctops_write(out, &model, ia, &tm, shown(opt->input));
 	cooc_free(&model);
 	free(keep);
-	free(base);
 	return ret;
 }
 
@@ -768,8 +788,8 @@ write_tops(FILE *out, const struct options *opt, struct interactions *ia,
  */
 static void
 write_cooc_records(struct audparts_writer *w, const struct options *opt,
-    struct interactions *ia, const struct scores *sc,
-    const struct targeting *t, const struct cooc_params *cp)
+    struct interactions *ia, const struct scores *sc, const struct head *h,
+    const struct cooc_params *cp)
 {
 	struct cooc_params at_end = *cp;
 	struct coocpairs_meta m;
@@ -793,12 +813,12 @@ write_cooc_records(struct audparts_writer *w, const struct options *opt,
 		errx(EXIT_DATA, "%s", errbuf);
 	if (tops != stdin)
 		fclose(tops);
-	targetable(ia, sc, opt->features, keep, base);
-	in = (struct coocpart_input){ .ia = ia, .model = &model, .order = t,
+	targetable(nc, h->feature_of, sc, keep, base);
+	in = (struct coocpart_input){ .ia = ia, .model = &model, .order = &h->t,
 	    .base = base, .keep = keep, .top = top, .blend = opt->blend,
 	    .depth = (size_t)opt->depth };
 	work = coocpart_work_new(&in);
-	by_id = ranking_by_id(ia->products);
+	by_id = cooc_products_by_id(&model);
 	for (size_t i = 0; i < np; i++) {
 		struct audparts_product ap;
 
@@ -815,60 +835,17 @@ write_cooc_records(struct audparts_writer *w, const struct options *opt,
 }
 
 /*
- * A shard's part of a model (audparts.h): its whole ranking, and each
- * product's audience in it, in id order.
+ * A shard's records of a part of one global order: each product's customers
+ * in the shard and the places its audience steps over, in id order.
  */
-static int
-write_part(FILE *out, const struct options *opt, struct interactions *ia,
-    const struct scores *sc, const struct cooc_params *cp)
+static void
+write_skipped_records(struct audparts_writer *w, const struct options *opt,
+    const struct interactions *ia, const struct targeting *t)
 {
 	struct product_customers g;
-	struct targeting t;
-	size_t n = (size_t)opt->depth, nc = intern_count(ia->customers), maxm = 0;
-	size_t count;
-	uint32_t *order, *place_of, *rank_of, *by_id, *skipped;
-	struct id *ids;
-	double *scores;
-	struct audparts_meta m = { .score = opt->model,
-	    .top_n = (uint64_t)opt->top_n, .depth = n, .seed = (uint64_t)opt->seed,
-	    .interactions = ia->n, .shard = ia->shard, .nshards = ia->nshards,
-	    .fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL,
-	    .cooc = cp, .blend = opt->blend, .new_blend = opt->new_blend };
-	struct audparts_writer *w;
+	uint32_t *by_id = ranking_by_id(ia->products), *skipped;
+	size_t maxm = 0;
 
-	if (ia->nshards == 0)	/* before anything is allocated */
-		errx(EXIT_DATA, "%s: not a customer shard (aud-prepare --shards)",
-		    shown(opt->input));
-	order = ranking_order(sc->customers, sc->score, NULL, &count);
-	place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
-	rank_of = xmalloc((nc + 1) * sizeof(*rank_of));
-	by_id = ranking_by_id(ia->products);
-	ids = xmalloc((count + 1) * sizeof(*ids));
-	scores = xmalloc((count + 1) * sizeof(*scores));
-	if (ia->n > 0) {
-		m.first_time = ia->time[0];
-		m.last_time = ia->time[ia->n - 1];
-	}
-	for (size_t k = 0; k < count; k++) {
-		intern_get(sc->customers, order[k], &ids[k]);
-		scores[k] = sc->score[order[k]];
-		place_of[order[k]] = (uint32_t)k;
-	}
-	map_customers(ia, sc, opt->features, rank_of);
-	rank_customers(nc, rank_of, place_of, rank_of);
-	t.rank_of = rank_of;
-	t.ncandidates = count;
-	w = audparts_writer_new(out, &m, shown(opt->input), ids, scores, count);
-	if (cp != NULL) {
-		write_cooc_records(w, opt, ia, sc, &t, cp);
-		free(by_id);
-		free(order);
-		free(place_of);
-		free(rank_of);
-		free(ids);
-		free(scores);
-		return audparts_finish(w);
-	}
 	product_customers_build(&g, ia, 0, ia->n);
 	for (size_t p = 0; p < g.nproducts; p++)
 		if (product_customers_count(&g, p) > maxm)
@@ -881,7 +858,8 @@ write_part(FILE *out, const struct options *opt, struct interactions *ia,
 		    .name = interactions_product_name(ia, p),
 		    .customers = product_customers_count(&g, p),
 		    .skipped = skipped,
-		    .nskipped = audience_skipped(&t, &g, p, n, skipped) };
+		    .nskipped = audience_skipped(t, &g, p, (size_t)opt->depth,
+		    skipped) };
 
 		intern_get(ia->products, p, &product);
 		audparts_add(w, &ap);
@@ -889,11 +867,46 @@ write_part(FILE *out, const struct options *opt, struct interactions *ia,
 	free(skipped);
 	product_customers_free(&g);
 	free(by_id);
+}
+
+/*
+ * A shard's part of a model (audparts.h): its whole ranking, and each
+ * product's audience in it, in id order.
+ */
+static int
+write_part(FILE *out, const struct options *opt, struct interactions *ia,
+    const struct scores *sc, const struct cooc_params *cp)
+{
+	size_t count;
+	uint32_t *order;
+	struct head h;
+	struct audparts_meta m = { .score = opt->model,
+	    .top_n = (uint64_t)opt->top_n, .depth = (uint64_t)opt->depth,
+	    .seed = (uint64_t)opt->seed, .interactions = ia->n,
+	    .shard = ia->shard, .nshards = ia->nshards,
+	    .fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL,
+	    .cooc = cp, .blend = opt->blend, .new_blend = opt->new_blend };
+	struct audparts_writer *w;
+
+	if (ia->nshards == 0)	/* before anything is allocated */
+		errx(EXIT_DATA, "%s: not a customer shard (aud-prepare --shards)",
+		    shown(opt->input));
+	if (ia->n > 0) {
+		m.first_time = ia->time[0];
+		m.last_time = ia->time[ia->n - 1];
+	}
+	order = ranking_order(sc->customers, sc->score, NULL, &count);
+	head_of(&h, ia, sc, opt->features, order, count);
 	free(order);
-	free(place_of);
-	free(rank_of);
-	free(ids);
-	free(scores);
+	w = audparts_writer_new(out, &m, shown(opt->input), h.ids, h.scores, count);
+	if (cp != NULL)
+		write_cooc_records(w, opt, ia, sc, &h, cp);
+	else {
+		free(h.feature_of);	/* not needed, and the peak comes next */
+		h.feature_of = NULL;
+		write_skipped_records(w, opt, ia, &h.t);
+	}
+	head_free(&h);
 	return audparts_finish(w);
 }
 
