@@ -481,6 +481,30 @@ sharded_cooc() {
 	run -1 --separate-stderr aud-rank --features "$T/sf0.aud" --model cooccurrence \
 		--with-neighbours "$T/t.aud" --tops -o "$T/x.aud" "$T/s0.aud"
 	assert_equal "$stderr" "aud-rank: $T/t.aud: a stream of cooc_tops, expected cooc_neighbours"
+	# Tops of other settings than the pass's (and its table's).
+	for s in 0 1 2; do
+		aud-rank --features "$T/sf$s.aud" --model cooccurrence --half-life 7 --pairs \
+			-o "$T/h$s.aud" "$T/s$s.aud"
+	done
+	aud-rank --sum-pairs -o "$T/n7.aud" "$T/h0.aud" "$T/h1.aud" "$T/h2.aud"
+	run -1 --separate-stderr aud-rank --features "$T/sf0.aud" --model cooccurrence --half-life 7 \
+		--with-neighbours "$T/n7.aud" --with-tops "$T/t.aud" --partial -o "$T/x.aud" "$T/s0.aud"
+	assert_equal "$stderr" "aud-rank: $T/t.aud: tops of other settings (params) than these"
+	# A table naming a product twice: its first record (1000000) again.
+	python3 - "$T/n.aud" <<'PY'
+import sys
+b = open(sys.argv[1], 'rb').read()
+first = b.index(b'\x93\xce\x00\x0f\x42\x40')
+second = b.index(b'\x93\xce\x00\x0f\x42\x43')
+at = b.rindex(b'\xa7records') + 8 + (second - first)
+out = bytearray(b[:second] + b[first:second] + b[second:])
+assert out[at] < 0x7f	# the count, a positive fixint
+out[at] += 1
+open(sys.argv[1] + '.twice', 'wb').write(out)
+PY
+	run -1 --separate-stderr aud-rank --features "$T/sf0.aud" --model cooccurrence \
+		--with-neighbours "$T/n.aud.twice" --tops -o "$T/x.aud" "$T/s0.aud"
+	assert_equal "$stderr" "aud-rank: $T/n.aud.twice: a product twice in the neighbour table"
 	# A shard's tops where all shards' are wanted.
 	run -1 --separate-stderr aud-rank --features "$T/sf0.aud" --model cooccurrence \
 		--with-neighbours "$T/n.aud" --with-tops "$T/t0.aud" --partial -o "$T/x.aud" "$T/s0.aud"
