@@ -74,6 +74,7 @@ category_top_build(struct category_top *t, const struct category_input *in)
 	memset(t, 0, sizeof(*t));
 	t->ncategories = ng;
 	t->start = xcalloc(ng + 1, sizeof(*t->start));
+	t->largest = xcalloc(ng + 1, sizeof(*t->largest));
 	group_products(in, &pstart, &products);
 	for (size_t g = 0; g < ng; g++) {
 		ntouched = 0;
@@ -109,6 +110,7 @@ category_top_build(struct category_top *t, const struct category_input *in)
 			t->affinity[n] = all[i].affinity;
 		}
 		t->start[g + 1] = n;
+		t->largest[g] = ntouched > 0 ? all[0].affinity : 0;
 	}
 	free(all);
 	free(seen);
@@ -119,10 +121,38 @@ category_top_build(struct category_top *t, const struct category_input *in)
 }
 
 void
+category_top_gather(struct category_top *t, size_t ncategories,
+    const struct category_member *members, size_t n, const float *largest)
+{
+	uint64_t *next = xmalloc((ncategories + 1) * sizeof(*next));
+
+	memset(t, 0, sizeof(*t));
+	t->ncategories = ncategories;
+	t->start = xcalloc(ncategories + 1, sizeof(*t->start));
+	t->customer = xmalloc((n + 1) * sizeof(*t->customer));
+	t->affinity = xmalloc((n + 1) * sizeof(*t->affinity));
+	t->largest = xmalloc((ncategories + 1) * sizeof(*t->largest));
+	memcpy(t->largest, largest, ncategories * sizeof(*largest));
+	for (size_t i = 0; i < n; i++)
+		t->start[members[i].category + 1]++;
+	for (size_t g = 0; g < ncategories; g++)
+		t->start[g + 1] += t->start[g];
+	memcpy(next, t->start, ncategories * sizeof(*next));
+	for (size_t i = 0; i < n; i++) {	/* stable: the order stays */
+		uint64_t at = next[members[i].category]++;
+
+		t->customer[at] = members[i].customer;
+		t->affinity[at] = members[i].affinity;
+	}
+	free(next);
+}
+
+void
 category_top_free(struct category_top *t)
 {
 	free(t->start);
 	free(t->customer);
 	free(t->affinity);
+	free(t->largest);
 	memset(t, 0, sizeof(*t));
 }

@@ -33,9 +33,26 @@ struct category_top {
 	uint64_t *start;
 	uint32_t *customer;
 	float *affinity;
+	/* Per category: the largest affinity of any customer (a customer
+	   shard's list holds its own customers, this is all the data's), or
+	   0 when it has none. */
+	float *largest;
 };
 
 void category_top_build(struct category_top *t, const struct category_input *in);
+
+/* A customer of a category's list, for category_top_gather. */
+struct category_member {
+	uint32_t category, customer;
+	float affinity;
+};
+
+/*
+ * The lists of n members, the most attached first within each category,
+ * as they come; largest[g] is category g's divisor (copied).
+ */
+void category_top_gather(struct category_top *t, size_t ncategories,
+    const struct category_member *members, size_t n, const float *largest);
 void category_top_free(struct category_top *t);
 
 #endif

@@ -310,9 +310,8 @@ find_neighbours(struct cooc *m, struct search *s, unsigned threads)
 	free(s->sim);
 }
 
-static void
-build_categories(struct cooc *m, const struct interactions *ia,
-    const struct cooc_params *p)
+void
+cooc_categorise(struct cooc *m, const struct interactions *ia, double weight)
 {
 	struct category_input in = { .nproducts = m->nproducts,
 	    .ncustomers = m->ncustomers, .pstart = m->pstart,
@@ -327,7 +326,7 @@ build_categories(struct cooc *m, const struct interactions *ia,
 	in.product_rank = m->product_rank;
 	in.customer_rank = m->customer_rank;
 	category_top_build(&m->categories, &in);
-	m->category_weight = p->category_weight;
+	m->category_weight = weight;
 }
 
 void
@@ -426,7 +425,7 @@ cooc_build(struct cooc *m, const struct interactions *ia, size_t nrows,
 	cooc_history_free(&hist);
 	free(norm2);
 	if (ia->categories != NULL && p->category_weight > 0)
-		build_categories(m, ia, p);
+		cooc_categorise(m, ia, p->category_weight);
 }
 
 void
@@ -530,7 +529,7 @@ gather_category(const struct cooc *m, const struct cooc_query *q,
 
 	if (g == CATEGORY_NONE || t->start[g] == t->start[g + 1])
 		return;
-	top = t->affinity[t->start[g]];
+	top = t->largest[g];
 	for (uint64_t j = t->start[g]; j < t->start[g + 1] && top > 0; j++) {
 		uint32_t c = t->customer[j];
 
@@ -646,12 +645,18 @@ cooc_buyers(const struct cooc *m, size_t p, size_t max, struct cooc_target *out)
 	return n;
 }
 
-double
-cooc_product_weight(const struct cooc *m, size_t p)
+fixed_sum
+cooc_product_sum(const struct cooc *m, size_t p)
 {
 	fixed_sum w = 0;
 
 	for (uint64_t j = m->pstart[p]; j < m->pstart[p + 1]; j++)
 		w += fixed_weight(m->pweight[j]);
-	return fixed_weights_value(w);
+	return w;
+}
+
+double
+cooc_product_weight(const struct cooc *m, size_t p)
+{
+	return fixed_weights_value(cooc_product_sum(m, p));
 }

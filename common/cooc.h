@@ -107,6 +107,11 @@ void cooc_weigh(struct cooc *m, struct cooc_history *h,
     const struct interactions *ia, size_t nrows, const struct cooc_params *p);
 void cooc_history_free(struct cooc_history *h);
 
+/* Fills m's categories from ia's (which has them): each product's, each
+   category's most attached customers, and the weight of their affinity. */
+void cooc_categorise(struct cooc *m, const struct interactions *ia,
+    double weight);
+
 /* The model's products in ascending id order (its product_rank inverted);
    the caller frees it. */
 uint32_t *cooc_products_by_id(const struct cooc *m);
@@ -209,7 +214,9 @@ double cooc_top_relevance(const struct cooc *m, const struct cooc_query *q,
 size_t cooc_buyers(const struct cooc *m, size_t p, size_t max,
     struct cooc_target *out);
 
-/* The sum of product p's customers' weights. */
+/* The sum of product p's customers' weights, exact (a customer shard's
+   add up), and as a double. */
+fixed_sum cooc_product_sum(const struct cooc *m, size_t p);
 double cooc_product_weight(const struct cooc *m, size_t p);
 
 #endif
