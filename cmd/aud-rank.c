@@ -714,10 +714,6 @@ shard_settings(const struct options *opt, const struct interactions *ia,
 	if (!sc->has_max_time)
 		errx(EXIT_DATA, "%s: the features do not say when they were "
 		    "computed (params.max_time)", opt->features);
-	if (ia->categories != NULL)
-		errx(EXIT_DATA, "%s: products with categories: their "
-		    "co-occurrence model is not built from shards yet",
-		    shown(opt->input));
 	at_end->decay_end = sc->max_time;
 	*m = (struct coocpairs_meta){ .params = at_end,
 	    .event = (const char *const *)sc->event,
@@ -885,7 +881,8 @@ write_part(FILE *out, const struct options *opt, struct interactions *ia,
 	    .seed = (uint64_t)opt->seed, .interactions = ia->n,
 	    .shard = ia->shard, .nshards = ia->nshards,
 	    .fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL,
-	    .cooc = cp, .blend = opt->blend, .new_blend = opt->new_blend };
+	    .cooc = cp, .blend = opt->blend, .new_blend = opt->new_blend,
+	    .categories = cp != NULL && ia->categories != NULL };
 	struct audparts_writer *w;
 
 	if (ia->nshards == 0)	/* before anything is allocated */

@@ -31,11 +31,12 @@ static const char *const types[] = { "id", "str?", "uint", "places" };
 /* A co-occurrence model's parts hold more in each record. */
 static const char *const cooc_fields[] = {
 	"product_id", "product_name", "customers", "skipped", "relevant",
-	"scores", "reasons", "buyers", "buyer_weights", "buyer_engagement"
+	"scores", "reasons", "buyers", "buyer_weights", "buyer_engagement",
+	"category", "weight"
 };
 static const char *const cooc_types[] = {
 	"id", "str?", "uint", "places", "ids", "floats", "reasons", "ids",
-	"floats", "floats"
+	"floats", "floats", "str?", "sum"
 };
 #define COOC_FIELDS (sizeof(cooc_fields) / sizeof(cooc_fields[0]))
 
@@ -88,7 +89,7 @@ audparts_writer_new(FILE *out, const struct audparts_meta *m,
 	msgpack_pack_int64(pk, m->last_time);
 	if (w->cooc) {
 		struct model_meta mm = { .cooc = m->cooc, .blend = m->blend,
-		    .new_blend = m->new_blend };
+		    .new_blend = m->new_blend, .categories = m->categories };
 
 		model_pack_cooc(pk, &mm);
 	}
@@ -113,7 +114,7 @@ static size_t
 cooc_bound(const struct audparts_product *p)
 {
 	size_t bound = 6 * 5 + (2 * p->nrelevant + 2 * p->nbuyers) *
-	    PACKBUF_NUMBER;
+	    PACKBUF_NUMBER + 5 + p->category_len + 2 + FIXED_SUM_BYTES;
 
 	for (size_t i = 0; i < p->nrelevant; i++)
 		bound += packbuf_id_bound(&p->relevant[i].customer) +
@@ -126,6 +127,8 @@ cooc_bound(const struct audparts_product *p)
 static void
 pack_cooc_fields(struct packbuf *b, const struct audparts_product *p)
 {
+	unsigned char weight[FIXED_SUM_BYTES];
+
 	packbuf_pack_array(b, p->nrelevant);
 	for (size_t i = 0; i < p->nrelevant; i++)
 		packbuf_id(b, &p->relevant[i].customer);
@@ -134,7 +137,9 @@ pack_cooc_fields(struct packbuf *b, const struct audparts_product *p)
 		packbuf_pack_double(b, p->relevant[i].score);
 	packbuf_pack_array(b, p->nrelevant);
 	for (size_t i = 0; i < p->nrelevant; i++)
-		if (p->relevant[i].reason != NULL)
+		if (p->relevant[i].by_category)
+			packbuf_pack_true(b);
+		else if (p->relevant[i].reason != NULL)
 			packbuf_id(b, p->relevant[i].reason);
 		else
 			packbuf_pack_nil(b);
@@ -147,6 +152,13 @@ pack_cooc_fields(struct packbuf *b, const struct audparts_product *p)
 	packbuf_pack_array(b, p->nbuyers);
 	for (size_t i = 0; i < p->nbuyers; i++)
 		packbuf_pack_double(b, p->buyer_engagement[i]);
+	if (p->category != NULL)
+		packbuf_str(b, p->category, p->category_len);
+	else
+		packbuf_pack_nil(b);
+	fixed_sum_put(weight, p->weight);
+	packbuf_pack_bin(b, FIXED_SUM_BYTES);
+	packbuf_pack_bin_body(b, weight, FIXED_SUM_BYTES);
 }
 
 void
@@ -227,6 +239,8 @@ struct part {
 					   record's */
 	uint64_t depth;
 	struct scanned relevant, scores, reasons, buyers, weights, engagement;
+	msgpack_object category;	/* a string or nil */
+	fixed_sum weight;
 };
 
 static int
@@ -560,8 +574,9 @@ read_skipped(struct part *p, const unsigned char *at, size_t len,
 }
 
 /*
- * Scans an array of scalars at p into a, each an id (kind 'i'), an id or
- * nil ('r') or a float ('f'); returns its length in bytes, or 0.
+ * Scans an array of scalars at p into a, each an id (kind 'i'), a reason
+ * (an id, nil or true: 'r') or a float ('f'); returns its length in
+ * bytes, or 0.
  */
 static size_t
 scan_array(struct scanned *a, const unsigned char *at, size_t len, char kind)
@@ -580,7 +595,8 @@ scan_array(struct scanned *a, const unsigned char *at, size_t len, char kind)
 
 		if ((k = mpscan_scalar(at + used, len - used, o)) == 0 ||
 		    (kind == 'f' ? o->type != MSGPACK_OBJECT_FLOAT64 :
-		    (kind == 'r' && o->type == MSGPACK_OBJECT_NIL) ? 0 :
+		    (kind == 'r' && (o->type == MSGPACK_OBJECT_NIL ||
+		    (o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean))) ? 0 :
 		    stream_get_id(o, &id) < 0))
 			return 0;
 		used += k;
@@ -602,9 +618,18 @@ read_cooc(struct part *p, const unsigned char *at, size_t len)
 		if ((k = scan_array(a[i], at + used, len - used, kinds[i])) == 0)
 			return 0;
 	if (p->scores.n != p->relevant.n || p->reasons.n != p->relevant.n ||
-	    p->weights.n != p->buyers.n || p->engagement.n != p->buyers.n)
+	    p->weights.n != p->buyers.n || p->engagement.n != p->buyers.n ||
+	    (k = mpscan_scalar(at + used, len - used, &p->category)) == 0 ||
+	    (p->category.type != MSGPACK_OBJECT_STR &&
+	    p->category.type != MSGPACK_OBJECT_NIL))
 		return 0;
-	return used;
+	used += k;
+	/* The weight: a bin 8 of FIXED_SUM_BYTES, as packbuf packs it. */
+	if (len - used < 2 + FIXED_SUM_BYTES || at[used] != 0xc4 ||
+	    at[used + 1] != FIXED_SUM_BYTES)
+		return 0;
+	p->weight = fixed_sum_get(at + used + 2);
+	return used + 2 + FIXED_SUM_BYTES;
 }
 
 /* Reads p's next record (p->has = 0 at the end), checking the order. */
@@ -902,6 +927,35 @@ gather_offered(struct cooc_merge *c, struct part *parts, size_t n,
 }
 
 /*
+ * Product at's category in the parts that have it, and the sum of their
+ * weights for it, into r. Returns 0, or -1 when two parts name two.
+ */
+static int
+category_of(const struct part *parts, size_t n, const struct id *at,
+    struct model_record *r)
+{
+	fixed_sum weight = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct part *p = &parts[i];
+
+		if (!p->has || id_compare(&p->product, at) != 0)
+			continue;
+		weight += p->weight;
+		if (p->category.type != MSGPACK_OBJECT_STR)
+			continue;
+		if (r->category != NULL && (r->category_len !=
+		    p->category.via.str.size || memcmp(r->category,
+		    p->category.via.str.ptr, r->category_len) != 0))
+			return -1;
+		r->category = p->category.via.str.ptr;
+		r->category_len = p->category.via.str.size;
+	}
+	r->weight = fixed_weights_value(weight);
+	return 0;
+}
+
+/*
  * Product at's record of a co-occurrence model: the best depth of the
  * shards' relevant customers, then the best of their audiences, and its
  * heaviest buyers. Returns 0, or -1.
@@ -923,11 +977,17 @@ merge_cooc(struct model_writer *mw, struct part *parts, size_t n,
 	for (size_t k = 0; k < got; k++) {
 		c->targets[k] = (struct model_target){ c->o[k].customer,
 		    c->o[k].score, NULL, 0 };
-		if (c->o[k].reason != NULL) {
+		if (c->o[k].reason != NULL &&
+		    c->o[k].reason->type == MSGPACK_OBJECT_BOOLEAN)
+			c->targets[k].by_category = 1;
+		else if (c->o[k].reason != NULL) {
 			stream_get_id(c->o[k].reason, &c->reasons[k]);
 			c->targets[k].reason = &c->reasons[k];
 		}
 	}
+	if (category_of(parts, n, at, &r) < 0)
+		return fail(err, errlen, parts[0].path, "a product in two "
+		    "categories");
 	pl->depth = depth - got;
 	rest = merge_audience(parts, n, at, pl, &named, err, errlen);
 	pl->depth = depth;
@@ -1035,11 +1095,11 @@ read_cooc_settings(const msgpack_object *o, struct cooc_params *p,
 	const char *const reals[] = { "half_life_days", "popularity_exponent",
 	    "blend", "new_blend" };
 	double *to[] = { &p->half_life_days, &p->alpha, &m->blend, &m->new_blend };
+	const msgpack_object *v;
 	uint64_t neighbours, support;
 
 	for (size_t i = 0; i < 4; i++) {
-		const msgpack_object *v = mp_map_get(o, reals[i]);
-
+		v = mp_map_get(o, reals[i]);
 		if (v == NULL || v->type != MSGPACK_OBJECT_FLOAT64)
 			return -1;
 		*to[i] = v->via.f64;
@@ -1047,6 +1107,13 @@ read_cooc_settings(const msgpack_object *o, struct cooc_params *p,
 	if (mp_map_uint(o, "neighbours", &neighbours) < 0 ||
 	    mp_map_uint(o, "min_support", &support) < 0)
 		return -1;
+	/* Present when the products have categories. */
+	if ((v = mp_map_get(o, "category_weight")) != NULL) {
+		if (v->type != MSGPACK_OBJECT_FLOAT64)
+			return -1;
+		p->category_weight = v->via.f64;
+		m->categories = 1;
+	}
 	p->neighbours = (size_t)neighbours;
 	p->min_support = (uint32_t)support;
 	return 0;

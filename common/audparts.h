@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "cooc.h"
+#include "fixedsum.h"
 #include "intern.h"
 #include "model.h"
 
@@ -38,6 +39,7 @@ struct audparts_meta {
 	/* A co-occurrence model's settings (score "cooccurrence"), or NULL. */
 	const struct cooc_params *cooc;
 	double blend, new_blend;
+	int categories;			/* the products have categories */
 };
 
 struct audparts_writer;
@@ -63,6 +65,11 @@ struct audparts_product {
 	const struct model_target *buyers;
 	const double *buyer_engagement;
 	size_t nbuyers;
+	/* And its category (NULL: none; not NUL-terminated), and the sum of
+	   the shard's customers' weights for it (cooc_product_sum). */
+	const char *category;
+	size_t category_len;
+	fixed_sum weight;
 };
 
 void audparts_add(struct audparts_writer *w, const struct audparts_product *p);

@@ -16,39 +16,27 @@
 #include "xalloc.h"
 #include "banned.h"
 
+/* With a product's category, and each category's most attached customers
+   in the shard, on the first record (in id order) of the category. */
 static const char *const pair_fields[] = {
-	"product_id", "norm2", "partners", "sums", "support"
+	"product_id", "norm2", "partners", "sums", "support", "category",
+	"category_customers", "category_affinities"
 };
-static const char *const pair_types[] = { "id", "sum", "ordinals", "sums", "uints" };
+static const char *const pair_types[] = {
+	"id", "sum", "ordinals", "sums", "uints", "str?", "ids", "floats"
+};
 #define PAIR_FIELDS (sizeof(pair_fields) / sizeof(pair_fields[0]))
 
+/* The same of all shards: a product's category, and each category's most
+   attached customers of all. */
 static const char *const nb_fields[] = {
-	"product_id", "neighbours", "similarities"
+	"product_id", "neighbours", "similarities", "category",
+	"category_customers", "category_affinities"
 };
-static const char *const nb_types[] = { "id", "ids", "floats" };
+static const char *const nb_types[] = {
+	"id", "ids", "floats", "str?", "ids", "floats"
+};
 #define NB_FIELDS (sizeof(nb_fields) / sizeof(nb_fields[0]))
-
-/* A sum's bytes: 16, little-endian two's complement, in units of 2^-80. */
-#define SUM_BYTES 16
-
-static void
-sum_put(unsigned char *p, fixed_sum v)
-{
-	unsigned __int128 u = (unsigned __int128)v;
-
-	for (int i = 0; i < SUM_BYTES; i++, u >>= 8)
-		p[i] = (unsigned char)u;
-}
-
-static fixed_sum
-sum_get(const unsigned char *p)
-{
-	unsigned __int128 u = 0;
-
-	for (int i = SUM_BYTES - 1; i >= 0; i--)
-		u = u << 8 | p[i];
-	return (fixed_sum)u;
-}
 
 void
 coocpairs_pack_params(msgpack_packer *pk, const struct coocpairs_meta *m)
@@ -81,10 +69,82 @@ by_rank(const void *a, const void *b, void *rank)
 	return (x > y) - (x < y);
 }
 
+/*
+ * A record's category fields: the product's category (NULL: nil) and, on
+ * the category's first record, its list: n customers, the most attached
+ * first, with their affinities (n 0 on the others).
+ */
+struct category_fields {
+	const struct id *label;
+	const struct id *customer;
+	const float *affinity;
+	size_t n;
+};
+
+static size_t
+category_fields_bound(const struct category_fields *f)
+{
+	size_t bound = 5 + 2 * 5 + (f->label ? f->label->len : 0);
+
+	for (size_t i = 0; i < f->n; i++)
+		bound += packbuf_id_bound(&f->customer[i]) + PACKBUF_NUMBER;
+	return bound;
+}
+
+static void
+pack_category_fields(struct packbuf *b, const struct category_fields *f)
+{
+	if (f->label != NULL)
+		packbuf_str(b, f->label->str, f->label->len);
+	else
+		packbuf_pack_nil(b);
+	packbuf_pack_array(b, f->n);
+	for (size_t i = 0; i < f->n; i++)
+		packbuf_id(b, &f->customer[i]);
+	packbuf_pack_array(b, f->n);
+	for (size_t i = 0; i < f->n; i++)
+		packbuf_float(b, f->affinity[i]);
+}
+
+/* A shard's categories as its records carry them. */
+struct shard_categories {
+	const struct interactions *ia;
+	const struct cooc *model;	/* categorised, or NULL */
+	uint8_t *listed;		/* per category */
+	struct id label, customer[CATEGORY_DEPTH];
+};
+
+/* Product p's category fields into f. */
+static void
+shard_category(struct shard_categories *sc, uint32_t p,
+    struct category_fields *f)
+{
+	const struct category_top *t;
+	uint32_t g;
+
+	*f = (struct category_fields){ 0 };
+	if (sc->model == NULL ||
+	    (g = sc->model->category_of[p]) == CATEGORY_NONE)
+		return;
+	intern_get(sc->ia->categories, g, &sc->label);
+	f->label = &sc->label;
+	if (sc->listed[g])
+		return;
+	sc->listed[g] = 1;
+	t = &sc->model->categories;
+	f->n = t->start[g + 1] - t->start[g];
+	for (size_t i = 0; i < f->n; i++)
+		intern_get(sc->ia->customers, t->customer[t->start[g] + i],
+		    &sc->customer[i]);
+	f->customer = sc->customer;
+	f->affinity = t->affinity + t->start[g];
+}
+
 int
 coocpairs_write(FILE *out, const struct interactions *ia,
     const struct coocpairs_meta *m, const char *source)
 {
+	struct shard_categories *sc = xcalloc(1, sizeof(*sc));
 	struct cooc model;
 	struct cooc_history h;
 	struct stream_writer *w = stream_writer_new(out);
@@ -96,12 +156,18 @@ coocpairs_write(FILE *out, const struct interactions *ia,
 	size_t sums_cap = 0;
 
 	cooc_weigh(&model, &h, ia, ia->n, m->params);
+	sc->ia = ia;
+	if (ia->categories != NULL) {
+		cooc_categorise(&model, ia, m->params->category_weight);
+		sc->model = &model;
+		sc->listed = xcalloc(interactions_ncategories(ia) + 1, 1);
+	}
 	np = model.nproducts;
 	by_id = cooc_products_by_id(&model);
 	acc = xcalloc(np + 1, sizeof(*acc));
 	support = xcalloc(np + 1, sizeof(*support));
 	touched = xmalloc((np + 1) * sizeof(*touched));
-	stream_write_header(w, "cooc_pairs", PAIR_FIELDS, pair_fields, pair_types, 5);
+	stream_write_header(w, "cooc_pairs", PAIR_FIELDS, pair_fields, pair_types, 6);
 	stream_pack_cstr(pk, "params");
 	coocpairs_pack_params(pk, m);
 	stream_pack_cstr(pk, "shard");
@@ -111,6 +177,7 @@ coocpairs_write(FILE *out, const struct interactions *ia,
 	stream_pack_kv_str(pk, "interactions_fingerprint", m->fingerprint);
 	stream_pack_kv_uint(pk, "interactions", ia->n);
 	stream_pack_kv_uint(pk, "products", np);
+	stream_pack_kv_bool(pk, "categories", ia->categories != NULL);
 	stream_pack_cstr(pk, "provenance");
 	msgpack_pack_map(pk, 4);
 	stream_pack_provenance(pk, "aud-rank", source);
@@ -119,35 +186,41 @@ coocpairs_write(FILE *out, const struct interactions *ia,
 		size_t nt = cooc_accumulate(&h, p, acc, support, touched);
 		struct id id;
 		struct packbuf b;
-		unsigned char norm2[SUM_BYTES];
+		unsigned char norm2[FIXED_SUM_BYTES];
+		struct category_fields cf;
 
 		/* Partners by their record in this part: in id order. */
 		qsort_r(touched, nt, sizeof(*touched), by_rank, model.product_rank);
-		sums = xgrow(sums, &sums_cap, nt * SUM_BYTES + 1, 1);
+		sums = xgrow(sums, &sums_cap, nt * FIXED_SUM_BYTES + 1, 1);
 		for (size_t i = 0; i < nt; i++)
-			sum_put(sums + i * SUM_BYTES, acc[touched[i]]);
-		sum_put(norm2, cooc_norm2(&model, p));
+			fixed_sum_put(sums + i * FIXED_SUM_BYTES, acc[touched[i]]);
+		fixed_sum_put(norm2, cooc_norm2(&model, p));
+		shard_category(sc, p, &cf);
 		intern_get(ia->products, p, &id);
-		b = stream_record_space(w, packbuf_id_bound(&id) + 5 + SUM_BYTES +
-		    3 * 5 + nt * (2 * PACKBUF_NUMBER + SUM_BYTES));
+		b = stream_record_space(w, packbuf_id_bound(&id) + 5 + FIXED_SUM_BYTES +
+		    3 * 5 + nt * (2 * PACKBUF_NUMBER + FIXED_SUM_BYTES) +
+		    category_fields_bound(&cf));
 		packbuf_id(&b, &id);
-		packbuf_pack_bin(&b, SUM_BYTES);
-		packbuf_pack_bin_body(&b, norm2, SUM_BYTES);
+		packbuf_pack_bin(&b, FIXED_SUM_BYTES);
+		packbuf_pack_bin_body(&b, norm2, FIXED_SUM_BYTES);
 		packbuf_pack_array(&b, nt);
 		for (size_t i = 0; i < nt; i++)
 			packbuf_pack_uint32(&b, model.product_rank[touched[i]]);
-		packbuf_pack_bin(&b, nt * SUM_BYTES);
-		packbuf_pack_bin_body(&b, sums, nt * SUM_BYTES);
+		packbuf_pack_bin(&b, nt * FIXED_SUM_BYTES);
+		packbuf_pack_bin_body(&b, sums, nt * FIXED_SUM_BYTES);
 		packbuf_pack_array(&b, nt);
 		for (size_t i = 0; i < nt; i++) {
 			packbuf_pack_uint32(&b, support[touched[i]]);
 			acc[touched[i]] = 0;
 			support[touched[i]] = 0;
 		}
+		pack_category_fields(&b, &cf);
 		stream_record_done(w, &b);
 	}
 	cooc_history_free(&h);
 	cooc_free(&model);
+	free(sc->listed);
+	free(sc);
 	free(by_id);
 	free(acc);
 	free(support);
@@ -162,6 +235,7 @@ struct part {
 	FILE *in;
 	struct stream_reader *r;
 	uint64_t nproducts, interactions;
+	int categories;			/* the header says the products have */
 	uint32_t *global;		/* per record: the product's place in
 					   the table's id order */
 	uint64_t next;			/* records read */
@@ -202,6 +276,7 @@ open_part(struct part *p, const msgpack_object **params, struct shard_set *set,
 	    mp_map_uint(shard, "count", &count) < 0 ||
 	    mp_map_uint(stream_header(p->r), "products", &p->nproducts) < 0 ||
 	    mp_map_uint(stream_header(p->r), "interactions", &p->interactions) < 0 ||
+	    mp_map_bool(stream_header(p->r), "categories", &p->categories) < 0 ||
 	    p->nproducts > (uint64_t)st.st_size)	/* a record is bytes */
 		return fail(err, errlen, p->path, "not a usable co-occurrence part");
 	if (*params == NULL)
@@ -211,6 +286,116 @@ open_part(struct part *p, const msgpack_object **params, struct shard_set *set,
 		return fail(err, errlen, p->path, "co-occurrence sums of other "
 		    "settings (params) than the part before it");
 	return shard_set_add(set, p->path, index, count, err, errlen);
+}
+
+/*
+ * What the first reading gathers: the products of all parts, their |p|^2
+ * and categories, and each category's most attached customers of all.
+ */
+struct gathered {
+	struct intern *ids;		/* products */
+	fixed_sum *norm2;		/* per product */
+	uint32_t *category;		/* per product: a label, or CATEGORY_NONE */
+	size_t cap;
+	struct intern *labels;		/* categories */
+	struct intern *customers;	/* of their lists */
+	struct category_list {
+		struct category_entry {
+			uint32_t customer;	/* in customers */
+			float affinity;
+		} *e;
+		size_t n, cap;
+	} *lists;			/* per label */
+	size_t lists_cap;
+};
+
+static void
+gathered_free(struct gathered *g)
+{
+	for (size_t i = 0; i < intern_count(g->labels) && g->lists != NULL; i++)
+		free(g->lists[i].e);
+	free(g->lists);
+	intern_free(g->ids);
+	intern_free(g->labels);
+	intern_free(g->customers);
+	free(g->norm2);
+	free(g->category);
+}
+
+/* For qsort_r: the most attached first, ties to the lower customer id. */
+static int
+more_attached(const void *a, const void *b, void *customers)
+{
+	const struct category_entry *x = a, *y = b;
+	struct id i, j;
+
+	if (x->affinity != y->affinity)
+		return x->affinity > y->affinity ? -1 : 1;
+	intern_get(customers, x->customer, &i);
+	intern_get(customers, y->customer, &j);
+	return id_compare(&i, &j);
+}
+
+/*
+ * Adds a part's list of customers of category label (ids and affinities,
+ * checked) to the category's: its CATEGORY_DEPTH most attached over the
+ * parts so far, as category_top_build orders them. Returns 0 or -1.
+ */
+static int
+add_category_list(struct gathered *g, uint32_t label, const msgpack_object *ids,
+    const msgpack_object *affinities)
+{
+	struct category_list *l = &g->lists[label];
+
+	l->e = xgrow(l->e, &l->cap, l->n + ids->via.array.size + 1, sizeof(*l->e));
+	for (uint32_t i = 0; i < ids->via.array.size; i++) {
+		struct id c;
+		double a = affinities->via.array.ptr[i].via.f64;
+		uint32_t k;
+
+		if (stream_get_id(&ids->via.array.ptr[i], &c) < 0 ||
+		    (k = intern_add(g->customers, &c, NULL)) == UINT32_MAX ||
+		    (float)a != a)
+			return -1;
+		l->e[l->n++] = (struct category_entry){ k, (float)a };
+	}
+	qsort_r(l->e, l->n, sizeof(*l->e), more_attached, g->customers);
+	if (l->n > CATEGORY_DEPTH)
+		l->n = CATEGORY_DEPTH;
+	return 0;
+}
+
+/*
+ * Product k's category (v[0] its label, v[1] and v[2] the part's list of
+ * it, if any) into g. Returns 0, or -1: not a label, a product in two
+ * categories, a malformed list.
+ */
+static int
+gather_category(struct gathered *g, uint32_t k, int added,
+    const msgpack_object *v)
+{
+	struct id label;
+	uint32_t c = CATEGORY_NONE;
+
+	if (!mp_ids_and_floats(&v[1], &v[2]) ||
+	    (v[0].type != MSGPACK_OBJECT_STR && (v[0].type !=
+	    MSGPACK_OBJECT_NIL || v[1].via.array.size > 0)))
+		return -1;
+	if (v[0].type == MSGPACK_OBJECT_STR) {
+		label = (struct id){ .is_str = 1, .str = v[0].via.str.ptr,
+		    .len = v[0].via.str.size };
+		int new_label;
+
+		c = intern_add(g->labels, &label, &new_label);
+		g->lists = xgrow(g->lists, &g->lists_cap, intern_count(g->labels) + 1,
+		    sizeof(*g->lists));
+		if (new_label)
+			g->lists[c] = (struct category_list){ 0 };
+	}
+	if (!added && g->category[k] != c)
+		return -1;
+	g->category[k] = c;
+	return v[1].via.array.size > 0 ? add_category_list(g, c, &v[1], &v[2]) : 0;
 }
 
 /* Reads p's next record into p->rec (NULL at the end), checking it. */
@@ -229,11 +414,11 @@ next_record(struct part *p, char *err, size_t errlen)
 	}
 	v = p->rec->via.array.ptr;
 	if (p->next == p->nproducts ||
-	    v[1].type != MSGPACK_OBJECT_BIN || v[1].via.bin.size != SUM_BYTES ||
+	    v[1].type != MSGPACK_OBJECT_BIN || v[1].via.bin.size != FIXED_SUM_BYTES ||
 	    v[2].type != MSGPACK_OBJECT_ARRAY || v[4].type != MSGPACK_OBJECT_ARRAY ||
 	    v[3].type != MSGPACK_OBJECT_BIN ||
 	    v[4].via.array.size != v[2].via.array.size ||
-	    v[3].via.bin.size != (uint64_t)v[2].via.array.size * SUM_BYTES) {
+	    v[3].via.bin.size != (uint64_t)v[2].via.array.size * FIXED_SUM_BYTES) {
 		snprintf(err, errlen, "%s: byte %llu: not a co-occurrence part's "
 		    "record", p->path, (unsigned long long)stream_offset(p->r));
 		return -1;
@@ -243,33 +428,43 @@ next_record(struct part *p, char *err, size_t errlen)
 }
 
 /*
- * The first reading: every part's products, interned into ids, their
- * |p|^2 summed into *norm2 (grown as ids are added). Returns 0 or -1.
+ * The first reading: every part's products, interned into g, their |p|^2
+ * summed and their categories and lists gathered; p->global[k] is then
+ * the k-th record's product in g. Returns 0 or -1.
  */
 static int
-read_products(struct part *p, struct intern *ids, fixed_sum **norm2,
-    size_t *cap, uint32_t *local, char *err, size_t errlen)
+read_products(struct part *p, struct gathered *g, char *err, size_t errlen)
 {
 	int ret;
 
 	while ((ret = next_record(p, err, errlen)) == 1) {
 		const msgpack_object *v = p->rec->via.array.ptr;
 		struct id id;
-		uint32_t g;
+		uint32_t k;
 		int added;
+		size_t before = g->cap;
 
 		if (stream_get_id(&v[0], &id) < 0 ||
-		    (g = intern_add(ids, &id, &added)) == UINT32_MAX) {
+		    (k = intern_add(g->ids, &id, &added)) == UINT32_MAX) {
 			snprintf(err, errlen, "%s: byte %llu: a product id of the "
 			    "wrong type", p->path,
 			    (unsigned long long)stream_offset(p->r));
 			return -1;
 		}
-		*norm2 = xgrow(*norm2, cap, (size_t)g + 1, sizeof(**norm2));
+		g->norm2 = xgrow(g->norm2, &g->cap, (size_t)k + 1, sizeof(*g->norm2));
+		if (g->cap != before)
+			g->category = xrealloc(g->category, g->cap *
+			    sizeof(*g->category));
 		if (added)
-			(*norm2)[g] = 0;
-		(*norm2)[g] += sum_get((const unsigned char *)v[1].via.bin.ptr);
-		local[p->next - 1] = g;
+			g->norm2[k] = 0;
+		g->norm2[k] += fixed_sum_get((const unsigned char *)v[1].via.bin.ptr);
+		if (gather_category(g, k, added, &v[5]) < 0) {
+			snprintf(err, errlen, "%s: byte %llu: a malformed category, "
+			    "or a product in another category than a part before "
+			    "says", p->path, (unsigned long long)stream_offset(p->r));
+			return -1;
+		}
+		p->global[p->next - 1] = k;
 	}
 	return ret;
 }
@@ -278,16 +473,17 @@ read_products(struct part *p, struct intern *ids, fixed_sum **norm2,
 static void
 write_header(struct stream_writer *w, const msgpack_object *params,
     uint64_t nshards, uint64_t interactions, uint64_t products,
-    const char *source)
+    int categories, const char *source)
 {
 	msgpack_packer *pk = stream_packer(w);
 
-	stream_write_header(w, "cooc_neighbours", NB_FIELDS, nb_fields, nb_types, 5);
+	stream_write_header(w, "cooc_neighbours", NB_FIELDS, nb_fields, nb_types, 6);
 	stream_pack_cstr(pk, "params");
 	msgpack_pack_object(pk, *params);
 	stream_pack_kv_uint(pk, "shards", nshards);
 	stream_pack_kv_uint(pk, "interactions", interactions);
 	stream_pack_kv_uint(pk, "products", products);
+	stream_pack_kv_bool(pk, "categories", categories);
 	stream_pack_cstr(pk, "provenance");
 	msgpack_pack_map(pk, 4);
 	stream_pack_provenance(pk, "aud-rank", source);
@@ -340,32 +536,75 @@ add_pairs(struct part *p, fixed_sum *acc, uint32_t *support,
 		if (support[q] == 0)
 			touched[(*nt)++] = q;
 		support[q] += (uint32_t)count[i].via.u64;
-		acc[q] += sum_get(sum + (size_t)i * SUM_BYTES);
+		acc[q] += fixed_sum_get(sum + (size_t)i * FIXED_SUM_BYTES);
 	}
 	return 0;
 }
 
-/* The second reading: each product's pairs summed, its neighbours kept. */
-static int
-write_table(struct stream_writer *w, struct part *parts, size_t n,
-    const struct intern *ids, const uint32_t *order, const double *norm2,
-    const struct table_settings *s, char *err, size_t errlen)
+/* What the second reading needs. */
+struct table_job {
+	struct stream_writer *w;
+	struct part *parts;
+	size_t n;
+	const struct gathered *g;
+	const uint32_t *order;		/* the products of g in id order */
+	const double *norm2;		/* by place in order */
+	struct table_settings s;
+	uint8_t *listed;		/* per category */
+	struct id label, customer[CATEGORY_DEPTH];
+	float affinity[CATEGORY_DEPTH];
+};
+
+/* Product k of g's category fields into f (its list on its first). */
+static void
+table_category(struct table_job *j, uint32_t k, struct category_fields *f)
 {
-	size_t np = intern_count(ids), cap = 0;
+	uint32_t c = j->g->category[k];
+	const struct category_list *l;
+
+	*f = (struct category_fields){ 0 };
+	if (c == CATEGORY_NONE)
+		return;
+	intern_get(j->g->labels, c, &j->label);
+	f->label = &j->label;
+	if (j->listed[c])
+		return;
+	j->listed[c] = 1;
+	l = &j->g->lists[c];
+	for (size_t i = 0; i < l->n; i++) {
+		intern_get(j->g->customers, l->e[i].customer, &j->customer[i]);
+		j->affinity[i] = l->e[i].affinity;
+	}
+	f->customer = j->customer;
+	f->affinity = j->affinity;
+	f->n = l->n;
+}
+
+/*
+ * The second reading: each product's pairs summed, its neighbours kept; a
+ * record for each product with neighbours or a category.
+ */
+static int
+write_table(struct table_job *j, char *err, size_t errlen)
+{
+	size_t np = intern_count(j->g->ids), cap = 0;
 	uint32_t *support = xcalloc(np + 1, sizeof(*support));
 	uint32_t *touched = xmalloc((np + 1) * sizeof(*touched));
 	fixed_sum *acc = xcalloc(np + 1, sizeof(*acc));
 	struct cooc_weighted *cand = NULL;
+	struct part *parts = j->parts;
+	const struct intern *ids = j->g->ids;
 	int ret = 0;
 
-	for (size_t i = 0; i < n && ret == 0; i++)
+	for (size_t i = 0; i < j->n && ret == 0; i++)
 		ret = next_record(&parts[i], err, errlen) < 0 ? -1 : 0;
 	for (size_t g = 0; g < np && ret == 0; g++) {
 		size_t nt = 0, nc = 0, bound;
 		struct packbuf b;
+		struct category_fields cf;
 		struct id id, q;
 
-		for (size_t i = 0; i < n && ret == 0; i++)
+		for (size_t i = 0; i < j->n && ret == 0; i++)
 			if (parts[i].rec != NULL &&
 			    parts[i].global[parts[i].next - 1] == g) {
 				ret = add_pairs(&parts[i], acc, support, touched,
@@ -376,36 +615,40 @@ write_table(struct stream_writer *w, struct part *parts, size_t n,
 		cand = xgrow(cand, &cap, nt + 1, sizeof(*cand));
 		for (size_t i = 0; i < nt; i++) {
 			uint32_t t = touched[i];
-			float v = cooc_similarity(acc[t], norm2[g], norm2[t], s->alpha);
+			float v = cooc_similarity(acc[t], j->norm2[g], j->norm2[t],
+			    j->s.alpha);
 
-			if (v > 0 && support[t] >= s->min_support)
+			if (v > 0 && support[t] >= j->s.min_support)
 				cand[nc++] = (struct cooc_weighted){ t, v };
 			acc[t] = 0;
 			support[t] = 0;
 		}
-		if (nc == 0)
+		table_category(j, j->order[g], &cf);
+		if (nc == 0 && cf.label == NULL)
 			continue;
 		cooc_sort_weighted(cand, nc, NULL);	/* g: places in id order */
-		if (nc > s->neighbours)
-			nc = (size_t)s->neighbours;
-		intern_get(ids, order[g], &id);
-		bound = packbuf_id_bound(&id) + 10 + nc * PACKBUF_NUMBER;
+		if (nc > j->s.neighbours)
+			nc = (size_t)j->s.neighbours;
+		intern_get(ids, j->order[g], &id);
+		bound = packbuf_id_bound(&id) + 10 + nc * PACKBUF_NUMBER +
+		    category_fields_bound(&cf);
 		for (size_t i = 0; i < nc; i++) {
-			intern_get(ids, order[cand[i].product], &q);
+			intern_get(ids, j->order[cand[i].product], &q);
 			bound += packbuf_id_bound(&q);
 		}
-		b = stream_record_space(w, bound);
-		intern_get(ids, order[g], &id);
+		b = stream_record_space(j->w, bound);
+		intern_get(ids, j->order[g], &id);
 		packbuf_id(&b, &id);
 		packbuf_pack_array(&b, nc);
 		for (size_t i = 0; i < nc; i++) {
-			intern_get(ids, order[cand[i].product], &q);
+			intern_get(ids, j->order[cand[i].product], &q);
 			packbuf_id(&b, &q);
 		}
 		packbuf_pack_array(&b, nc);
 		for (size_t i = 0; i < nc; i++)
 			packbuf_float(&b, cand[i].weight);
-		stream_record_done(w, &b);
+		pack_category_fields(&b, &cf);
+		stream_record_done(j->w, &b);
 	}
 	free(support);
 	free(touched);
@@ -419,48 +662,50 @@ coocpairs_neighbours(FILE *out, const char *const *path, size_t n,
     const char *source, char *err, size_t errlen)
 {
 	struct part *parts = xcalloc(n + 1, sizeof(*parts));
-	struct intern *ids = intern_new();
+	struct gathered g = { .ids = intern_new(), .labels = intern_new(),
+	    .customers = intern_new() };
+	struct table_job j = { .parts = parts, .n = n, .g = &g };
 	struct shard_set set;
-	struct table_settings s;
 	const msgpack_object *params = NULL;
-	fixed_sum *sums = NULL;
 	double *norm2 = NULL;
 	uint32_t *place = NULL, *order = NULL;
-	size_t cap = 0, np;
+	size_t np;
 	uint64_t interactions = 0;
-	struct stream_writer *w;
 	int ret = 0;
 
 	shard_set_init(&set);
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		parts[i].path = path[i];
 		ret = open_part(&parts[i], &params, &set, err, errlen);
+		if (ret == 0 && parts[i].categories != parts[0].categories)
+			ret = fail(err, errlen, path[i], "co-occurrence sums with "
+			    "categories beside sums without");
 		if (ret == 0) {
 			parts[i].global = xmalloc((parts[i].nproducts + 1) *
 			    sizeof(*parts[i].global));
-			ret = read_products(&parts[i], ids, &sums, &cap,
-			    parts[i].global, err, errlen);
+			ret = read_products(&parts[i], &g, err, errlen);
 			interactions += parts[i].interactions;
 		}
 	}
 	if (ret == 0)
 		ret = shard_set_complete(&set, err, errlen);
-	if (ret == 0 && read_settings(params, &s) < 0)
+	if (ret == 0 && read_settings(params, &j.s) < 0)
 		ret = fail(err, errlen, path[0], "not a usable co-occurrence part");
-	np = intern_count(ids);
+	np = intern_count(g.ids);
 	if (ret == 0) {
 		/* Table places in id order, and |p|^2 by them. */
-		order = ranking_by_id(ids);
+		order = ranking_by_id(g.ids);
 		place = xmalloc((np + 1) * sizeof(*place));
 		norm2 = xmalloc((np + 1) * sizeof(*norm2));
 		for (size_t k = 0; k < np; k++) {
 			place[order[k]] = (uint32_t)k;
-			norm2[k] = fixed_products_value(sums[order[k]]);
+			norm2[k] = fixed_products_value(g.norm2[order[k]]);
 		}
 	}
-	w = stream_writer_new(out);
+	j.w = stream_writer_new(out);
 	if (ret == 0)
-		write_header(w, params, set.nshards, interactions, np, source);
+		write_header(j.w, params, set.nshards, interactions, np,
+		    parts[0].categories, source);
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct part *p = &parts[i];
 
@@ -479,9 +724,13 @@ coocpairs_neighbours(FILE *out, const char *const *path, size_t n,
 		if ((p->r = stream_reader_open(p->in, p->path, err, errlen)) == NULL)
 			ret = -1;
 	}
-	if (ret == 0)
-		ret = write_table(w, parts, n, ids, order, norm2, &s, err, errlen);
-	if (stream_writer_finish(w) < 0 && ret == 0) {
+	if (ret == 0) {
+		j.order = order;
+		j.norm2 = norm2;
+		j.listed = xcalloc(intern_count(g.labels) + 1, 1);
+		ret = write_table(&j, err, errlen);
+	}
+	if (stream_writer_finish(j.w) < 0 && ret == 0) {
 		snprintf(err, errlen, "writing: %s", strerror(errno));
 		ret = -1;
 	}
@@ -492,11 +741,11 @@ coocpairs_neighbours(FILE *out, const char *const *path, size_t n,
 		free(parts[i].global);
 	}
 	free(parts);
-	free(sums);
 	free(norm2);
 	free(place);
 	free(order);
-	intern_free(ids);
+	free(j.listed);
+	gathered_free(&g);
 	return ret;
 }
 
@@ -526,47 +775,164 @@ coocpairs_same_params(const msgpack_object *table,
 	return same;
 }
 
-/* Reads the table's records into e and the flat q and sim. */
+/* What a shard reads of the table. */
+struct table_read {
+	struct interactions *ia;	/* products and categories are added */
+	struct entry *e;		/* per record with neighbours */
+	size_t ne, ecap;
+	uint32_t *q;			/* their neighbours, back to back */
+	float *sim;
+	uint64_t nq, qcap;
+	struct category_member *member;	/* the shard's customers of each
+					   category's list */
+	size_t nmembers, mcap;
+	float *largest;			/* per category: its list's first */
+	size_t lcap;
+};
+
+/* A record's neighbours of product p (v[1] and v[2]) into t. */
 static int
-read_table(struct stream_reader *r, struct interactions *ia, struct entry **e,
-    size_t *ne, uint32_t **q, float **sim, uint64_t *nq, char *err,
+read_neighbours(struct table_read *t, uint32_t p, const msgpack_object *v)
+{
+	uint32_t n = v[1].via.array.size;
+
+	if (n == 0)
+		return 0;
+	t->e = xgrow(t->e, &t->ecap, t->ne + 1, sizeof(*t->e));
+	t->e[t->ne++] = (struct entry){ p, t->nq, n };
+	t->q = xgrow(t->q, &t->qcap, t->nq + n, sizeof(*t->q));
+	t->sim = xrealloc(t->sim, t->qcap * sizeof(*t->sim));
+	for (uint32_t k = 0; k < n; k++) {
+		struct id nb;
+		double s = v[2].via.array.ptr[k].via.f64;
+
+		if (stream_get_id(&v[1].via.array.ptr[k], &nb) < 0 ||
+		    !(s > 0) || (float)s != s ||
+		    (t->q[t->nq] = interactions_add_product(t->ia, &nb)) ==
+		    UINT32_MAX || t->q[t->nq] == p)
+			return -1;
+		t->sim[t->nq++] = (float)s;
+	}
+	return 0;
+}
+
+/*
+ * A record's category of product p (v[3], nil or one the interactions
+ * agree with) and the category's list (v[4] and v[5]): its first
+ * affinity is the category's largest, its customers in the shard are
+ * kept.
+ */
+static int
+read_category(struct table_read *t, uint32_t p, const msgpack_object *v)
+{
+	struct id label, have, c;
+	uint32_t g;
+	size_t before = t->lcap;
+
+	if (!mp_ids_and_floats(&v[4], &v[5]))
+		return -1;
+	if (v[3].type == MSGPACK_OBJECT_NIL)
+		return v[4].via.array.size == 0 ? 0 : -1;
+	if (v[3].type != MSGPACK_OBJECT_STR)
+		return -1;
+	label = (struct id){ .is_str = 1, .str = v[3].via.str.ptr,
+	    .len = v[3].via.str.size };
+	if ((g = interactions_set_category(t->ia, p, &label)) ==
+	    INTERACTIONS_NO_CATEGORY)
+		return -1;
+	intern_get(t->ia->categories, g, &have);
+	if (id_compare(&have, &label) != 0 || v[4].via.array.size == 0)
+		return id_compare(&have, &label) != 0 ? -1 : 0;
+	t->largest = xgrow(t->largest, &t->lcap, (size_t)g + 1, sizeof(*t->largest));
+	if (t->lcap != before)
+		memset(t->largest + before, 0, (t->lcap - before) *
+		    sizeof(*t->largest));
+	t->largest[g] = (float)v[5].via.array.ptr[0].via.f64;
+	for (uint32_t k = 0; k < v[4].via.array.size; k++) {
+		uint32_t customer;
+		double a = v[5].via.array.ptr[k].via.f64;
+
+		if (stream_get_id(&v[4].via.array.ptr[k], &c) < 0 || (float)a != a)
+			return -1;
+		if ((customer = interactions_find_customer(t->ia, &c)) ==
+		    UINT32_MAX)
+			continue;	/* another shard's */
+		t->member = xgrow(t->member, &t->mcap, t->nmembers + 1,
+		    sizeof(*t->member));
+		t->member[t->nmembers++] = (struct category_member){ g, customer,
+		    (float)a };
+	}
+	return 0;
+}
+
+/* Reads the table's records into t. */
+static int
+read_table(struct stream_reader *r, struct table_read *t, char *err,
     size_t errlen)
 {
-	size_t ecap = 0, qcap = 0;
 	const msgpack_object *rec;
 	int ret;
 
 	while ((ret = stream_read(r, &rec, err, errlen)) == 1) {
 		const msgpack_object *v = rec->via.array.ptr;
-		uint32_t n = v[1].type == MSGPACK_OBJECT_ARRAY ? v[1].via.array.size : 0;
 		struct id id;
 		uint32_t p;
 
-		if (stream_get_id(&v[0], &id) < 0 || n == 0 ||
+		if (stream_get_id(&v[0], &id) < 0 ||
 		    !mp_ids_and_floats(&v[1], &v[2]) ||
-		    (p = interactions_add_product(ia, &id)) == UINT32_MAX)
-			goto bad;
-		*e = xgrow(*e, &ecap, *ne + 1, sizeof(**e));
-		(*e)[(*ne)++] = (struct entry){ p, *nq, n };
-		*q = xgrow(*q, &qcap, *nq + n, sizeof(**q));
-		*sim = xrealloc(*sim, qcap * sizeof(**sim));
-		for (uint32_t k = 0; k < n; k++) {
-			struct id nb;
-			double s = v[2].via.array.ptr[k].via.f64;
-
-			if (stream_get_id(&v[1].via.array.ptr[k], &nb) < 0 ||
-			    !(s > 0) || (float)s != s ||
-			    ((*q)[*nq] = interactions_add_product(ia, &nb)) ==
-			    UINT32_MAX || (*q)[*nq] == p)
-				goto bad;
-			(*sim)[(*nq)++] = (float)s;
+		    (p = interactions_add_product(t->ia, &id)) == UINT32_MAX ||
+		    read_neighbours(t, p, v) < 0 || read_category(t, p, v) < 0 ||
+		    (v[1].via.array.size == 0 && v[3].type == MSGPACK_OBJECT_NIL)) {
+			snprintf(err, errlen, "%s: byte %llu: not a neighbour "
+			    "table's record, or a product in another category "
+			    "than the interactions say", stream_name(r),
+			    (unsigned long long)stream_offset(r));
+			return -1;
 		}
 	}
 	return ret;
-bad:
-	snprintf(err, errlen, "%s: byte %llu: not a neighbour table's record",
-	    stream_name(r), (unsigned long long)stream_offset(r));
-	return -1;
+}
+
+/* The neighbours read laid out by product index. Returns 0 or -1. */
+static int
+place_neighbours(struct cooc *m, const struct table_read *t)
+{
+	m->nstart = xcalloc(m->nproducts + 2, sizeof(*m->nstart));
+	for (size_t i = 0; i < t->ne; i++)
+		if (m->nstart[t->e[i].product + 1]++ > 0)
+			return -1;
+	for (size_t i = 0; i < t->ne; i++)
+		m->nstart[t->e[i].product + 1] = t->e[i].count;
+	for (size_t p = 0; p < m->nproducts; p++)
+		m->nstart[p + 1] += m->nstart[p];
+	m->nproduct = xmalloc((t->nq + 1) * sizeof(*m->nproduct));
+	m->nsim = xmalloc((t->nq + 1) * sizeof(*m->nsim));
+	for (size_t i = 0; i < t->ne; i++) {
+		uint64_t n = m->nstart[t->e[i].product];
+
+		memcpy(m->nproduct + n, t->q + t->e[i].from, t->e[i].count *
+		    sizeof(*t->q));
+		memcpy(m->nsim + n, t->sim + t->e[i].from, t->e[i].count *
+		    sizeof(*t->sim));
+	}
+	return 0;
+}
+
+/* The categories read, as cooc_categorise gives them on one machine. */
+static void
+place_categories(struct cooc *m, const struct table_read *t, double weight)
+{
+	size_t ng = interactions_ncategories(t->ia);
+	float *largest = xcalloc(ng + 1, sizeof(*largest));
+
+	memcpy(largest, t->largest, (t->lcap < ng ? t->lcap : ng) *
+	    sizeof(*largest));
+	m->category_of = xmalloc((m->nproducts + 1) * sizeof(*m->category_of));
+	for (size_t p = 0; p < m->nproducts; p++)
+		m->category_of[p] = interactions_category(t->ia, p);
+	category_top_gather(&m->categories, ng, t->member, t->nmembers, largest);
+	m->category_weight = weight;
+	free(largest);
 }
 
 int
@@ -575,46 +941,39 @@ coocpairs_load_table(struct cooc *m, struct interactions *ia,
     size_t errlen)
 {
 	struct stream_reader *r = stream_reader_open(in, name, err, errlen);
-	struct entry *e = NULL;
-	uint32_t *q = NULL;
-	float *sim = NULL;
-	size_t ne = 0;
-	uint64_t nq = 0, n = 0;
+	struct table_read t = { .ia = ia };
+	int categories;
 	int ret = r == NULL || stream_expect_kind(r, "cooc_neighbours", err,
 	    errlen) < 0 ? -1 : 0;
 
-	if (ret == 0 && stream_nfields(r) != NB_FIELDS)
+	if (ret == 0 && (stream_nfields(r) != NB_FIELDS ||
+	    mp_map_bool(stream_header(r), "categories", &categories) < 0))
 		ret = fail(err, errlen, stream_name(r), "not a usable neighbour table");
 	if (ret == 0 && !coocpairs_same_params(stream_header_get(r, "params"), meta))
 		ret = fail(err, errlen, stream_name(r), "a neighbour table of other "
 		    "settings (params) than these");
+	if (ret == 0 && categories != (ia->categories != NULL))
+		ret = fail(err, errlen, stream_name(r), categories ?
+		    "a neighbour table of products with categories, for "
+		    "interactions without" : "a neighbour table of products "
+		    "without categories, for interactions with");
 	if (ret == 0)
-		ret = read_table(r, ia, &e, &ne, &q, &sim, &nq, err, errlen);
+		ret = read_table(r, &t, err, errlen);
 	if (ret == 0) {
 		cooc_weigh(m, NULL, ia, ia->n, meta->params);
-		/* The neighbours laid out by product index. */
-		m->nstart = xcalloc(m->nproducts + 2, sizeof(*m->nstart));
-		for (size_t i = 0; i < ne && ret == 0; i++)
-			if (m->nstart[e[i].product + 1]++ > 0)
-				ret = fail(err, errlen, stream_name(r),
-				    "a product twice in the neighbour table");
-		for (size_t i = 0; i < ne; i++)
-			m->nstart[e[i].product + 1] = e[i].count;
-		for (size_t p = 0; p < m->nproducts; p++)
-			m->nstart[p + 1] += m->nstart[p];
-		m->nproduct = xmalloc((nq + 1) * sizeof(*m->nproduct));
-		m->nsim = xmalloc((nq + 1) * sizeof(*m->nsim));
-		for (size_t i = 0; i < ne; i++) {
-			n = m->nstart[e[i].product];
-			memcpy(m->nproduct + n, q + e[i].from, e[i].count * sizeof(*q));
-			memcpy(m->nsim + n, sim + e[i].from, e[i].count * sizeof(*sim));
-		}
+		if (place_neighbours(m, &t) < 0)
+			ret = fail(err, errlen, stream_name(r),
+			    "a product twice in the neighbour table");
+		else if (ia->categories != NULL && meta->params->category_weight > 0)
+			place_categories(m, &t, meta->params->category_weight);
 		if (ret < 0)
 			cooc_free(m);
 	}
 	stream_reader_free(r);
-	free(e);
-	free(q);
-	free(sim);
+	free(t.e);
+	free(t.q);
+	free(t.sim);
+	free(t.member);
+	free(t.largest);
 	return ret;
 }

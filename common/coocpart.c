@@ -83,20 +83,33 @@ void
 coocpart_product(struct coocpart_work *w, uint32_t p, struct audparts_product *ap)
 {
 	const struct coocpart_input *in = w->in;
+	const struct cooc *m = in->model;
 	struct cooc_query q = { .product = p, .k = in->depth, .base = in->base,
 	    .blend = in->blend, .keep = in->keep, .top = in->top[p] };
-	size_t n = in->top[p] > 0 ? cooc_audience(in->model, &q, &w->scratch,
-	    w->out) : 0;
-	size_t nb = cooc_buyers(in->model, p, TARGETS_BUYERS, w->heavy), nskipped;
+	uint32_t category = interactions_category(in->ia, p);
+	/* Relevant: through neighbours (none anywhere when the top of all
+	   shards is 0) or the category's list. */
+	size_t n = in->top[p] > 0 || (m->category_of != NULL &&
+	    category != INTERACTIONS_NO_CATEGORY) ?
+	    cooc_audience(m, &q, &w->scratch, w->out) : 0;
+	size_t nb = cooc_buyers(m, p, TARGETS_BUYERS, w->heavy), nskipped;
+	struct id label = { 0 };
 
 	for (size_t i = 0; i < n; i++) {
 		intern_get(in->ia->customers, w->out[i].customer,
 		    &w->relevant[i].customer);
 		w->relevant[i].score = w->out[i].score;
-		w->relevant[i].by_category = 0;
-		intern_get(in->ia->products, w->out[i].reason, &w->reason[i]);
-		w->relevant[i].reason = &w->reason[i];
+		w->relevant[i].by_category = w->out[i].reason ==
+		    COOC_REASON_CATEGORY;
+		w->relevant[i].reason = NULL;
+		if (!w->relevant[i].by_category) {
+			intern_get(in->ia->products, w->out[i].reason,
+			    &w->reason[i]);
+			w->relevant[i].reason = &w->reason[i];
+		}
 	}
+	if (category != INTERACTIONS_NO_CATEGORY)
+		intern_get(in->ia->categories, category, &label);
 	for (size_t i = 0; i < nb; i++) {
 		intern_get(in->ia->customers, w->heavy[i].customer,
 		    &w->buyers[i].customer);
@@ -112,5 +125,7 @@ coocpart_product(struct coocpart_work *w, uint32_t p, struct audparts_product *a
 	    .customers = in->model->pstart[p + 1] - in->model->pstart[p],
 	    .skipped = w->skipped, .nskipped = nskipped,
 	    .relevant = w->relevant, .nrelevant = n, .buyers = w->buyers,
-	    .buyer_engagement = w->buyer_engagement, .nbuyers = nb };
+	    .buyer_engagement = w->buyer_engagement, .nbuyers = nb,
+	    .category = label.str, .category_len = label.len,
+	    .weight = cooc_product_sum(m, p) };
 }

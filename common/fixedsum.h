@@ -46,4 +46,27 @@ fixed_products_value(fixed_sum s)
 	return (double)s * 0x1p-80;
 }
 
+/* A sum as bytes in a stream (aud-stream(5)): 16, little-endian two's
+   complement. */
+#define FIXED_SUM_BYTES 16
+
+static inline void
+fixed_sum_put(unsigned char *p, fixed_sum v)
+{
+	unsigned __int128 u = (unsigned __int128)v;
+
+	for (int i = 0; i < FIXED_SUM_BYTES; i++, u >>= 8)
+		p[i] = (unsigned char)u;
+}
+
+static inline fixed_sum
+fixed_sum_get(const unsigned char *p)
+{
+	unsigned __int128 u = 0;
+
+	for (int i = FIXED_SUM_BYTES - 1; i >= 0; i--)
+		u = u << 8 | p[i];
+	return (fixed_sum)u;
+}
+
 #endif

@@ -478,6 +478,36 @@ interactions_product_name(const struct interactions *ia, size_t p)
 }
 
 uint32_t
+interactions_find_customer(struct interactions *ia, const struct id *id)
+{
+	if (!ia->customers_indexed) {	/* frozen by the load */
+		intern_reindex(ia->customers);
+		ia->customers_indexed = 1;
+	}
+	return intern_find(ia->customers, id);
+}
+
+uint32_t
+interactions_set_category(struct interactions *ia, size_t p,
+    const struct id *label)
+{
+	uint32_t c;
+
+	if (ia->categories == NULL)
+		return INTERACTIONS_NO_CATEGORY;
+	if (ia->category_of[p] == INTERACTIONS_NO_CATEGORY) {
+		if (!ia->categories_indexed) {	/* frozen by the load */
+			intern_reindex(ia->categories);
+			ia->categories_indexed = 1;
+		}
+		if ((c = intern_add(ia->categories, label, NULL)) == UINT32_MAX)
+			return INTERACTIONS_NO_CATEGORY;
+		ia->category_of[p] = c;
+	}
+	return ia->category_of[p];
+}
+
+uint32_t
 interactions_category(const struct interactions *ia, size_t p)
 {
 	return ia->categories != NULL ? ia->category_of[p] :

@@ -36,6 +36,7 @@ struct interactions {
 	int products_indexed;		/* products can be looked up again, */
 	size_t products_cap;		/* and name_at and category_of have
 					   room for this many */
+	int customers_indexed, categories_indexed;	/* can be looked up */
 	char fingerprint[STREAM_FINGERPRINT_LEN];	/* its trailer's, or "" */
 };
 
@@ -60,6 +61,19 @@ void interactions_free_rows(struct interactions *ia);
  * UINT32_MAX when the table is full. Only after interactions_load.
  */
 uint32_t interactions_add_product(struct interactions *ia, const struct id *id);
+
+/*
+ * Gives product p, when its category is unknown, the one labelled label
+ * (another shard's word for it); returns p's category then, or
+ * INTERACTIONS_NO_CATEGORY when the interactions have no categories or
+ * the table of them is full.
+ */
+uint32_t interactions_set_category(struct interactions *ia, size_t p,
+    const struct id *label);
+
+/* The index of customer id, or UINT32_MAX when the rows have none. */
+uint32_t interactions_find_customer(struct interactions *ia,
+    const struct id *id);
 
 /* Product p's name, or NULL when it is unknown. */
 const char *interactions_product_name(const struct interactions *ia, size_t p);

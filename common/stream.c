@@ -445,6 +445,17 @@ mp_map_uint(const msgpack_object *map, const char *key, uint64_t *v)
 }
 
 int
+mp_map_bool(const msgpack_object *map, const char *key, int *v)
+{
+	const msgpack_object *o = map != NULL ? mp_map_get(map, key) : NULL;
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_BOOLEAN)
+		return -1;
+	*v = o->via.boolean;
+	return 0;
+}
+
+int
 mp_ids_and_floats(const msgpack_object *ids, const msgpack_object *values)
 {
 	struct id id;

@@ -190,6 +190,8 @@ int mp_get_int64(const msgpack_object *o, int64_t *v);
 /* The unsigned integer under key in map (which may be NULL) into *v: 0,
    or -1 when there is none. */
 int mp_map_uint(const msgpack_object *map, const char *key, uint64_t *v);
+/* The same of a boolean, into *v as 0 or 1. */
+int mp_map_bool(const msgpack_object *map, const char *key, int *v);
 /* 1 when ids and values are arrays of as many ids and floats. */
 int mp_ids_and_floats(const msgpack_object *ids, const msgpack_object *values);
 

@@ -61,6 +61,13 @@ setup() {
 		--half-life 7 --neighbours 20 --blend 0.3 -o "$T/pc.aud" "$AUD_ROOT/data/sample.csv"
 	same_model "$T/c.aud" "$T/pc.aud"
 	[ -s "$T/work/neighbours.aud" ] && [ -s "$T/work/tops.aud" ]
+	# Products with categories, the prepare options after the CSV.
+	prepare_to k.aud --category-col category "$FIXTURES/category.csv"
+	aud-features -o "$T/kf.aud" "$T/k.aud"
+	aud-rank --features "$T/kf.aud" --model cooccurrence --category-weight 2 -o "$T/kc.aud" "$T/k.aud"
+	run -0 "$AUD_ROOT/scripts/aud-parallel" -n 3 -j 2 -d "$T/work2" --model cooccurrence \
+		--category-weight 2 -o "$T/pk.aud" "$FIXTURES/category.csv" --category-col category
+	same_model "$T/kc.aud" "$T/pk.aud"
 }
 
 @test "aud-parallel: two exports, each prepared into shards and merged, give one machine's model" {
@@ -109,11 +116,15 @@ setup() {
 		--return-model bgnbd --score expected_purchases "$AUD_ROOT/data/sample.csv" ||
 		{ cat "$T"/work3/log/* >&3; false; }
 	same_model "$T/r.aud" "$T/sl3.aud"
-	# The co-occurrence model: its exchanges as jobs and arrays.
-	aud-rank --features "$T/f.aud" --model cooccurrence --neighbours 50 -o "$T/c.aud" "$T/all.aud"
+	# The co-occurrence model of products with categories: its exchanges
+	# as jobs and arrays, the prepare options after the CSV.
+	prepare_to k.aud --category-col category "$FIXTURES/category.csv"
+	aud-features -o "$T/kf.aud" "$T/k.aud"
+	aud-rank --features "$T/kf.aud" --model cooccurrence --neighbours 50 --category-weight 2 \
+		-o "$T/c.aud" "$T/k.aud"
 	run -0 "$AUD_ROOT/scripts/slurm/aud-slurm" -n 3 -d "$T/work4" -o "$T/sl4.aud" --wait \
-		--model cooccurrence --neighbours 50 "$AUD_ROOT/data/sample.csv" ||
-		{ cat "$T"/work4/log/* >&3; false; }
+		--model cooccurrence --neighbours 50 --category-weight 2 "$FIXTURES/category.csv" \
+		--category-col category || { cat "$T"/work4/log/* >&3; false; }
 	same_model "$T/c.aud" "$T/sl4.aud"
 	[ -e "$T/work4/log/tops-2.out" ] && [ -e "$T/work4/log/part-2.out" ] && [ -e "$T/work4/log/sum.out" ]
 	# A failed first step cancels the rest: exit 1, no model.

@@ -264,12 +264,14 @@ PY
 	assert_output ''
 }
 
-# sharded_model N OUT [AUD-RANK OPTIONS...]: data/sample.csv through the
-# whole pipeline in N customer shards, merged into the model OUT.
+# sharded_model N OUT [AUD-RANK OPTIONS...]: data/sample.csv (or $CSV,
+# prepared with the options in $PREPARE) through the whole pipeline in N
+# customer shards, merged into the model OUT.
 sharded_model() {
 	local n=$1 out=$2 s
 	shift 2
-	aud-prepare -q --shards "$n" -o "$T/s%d.aud" "$AUD_ROOT/data/sample.csv"
+	# shellcheck disable=SC2086
+	aud-prepare -q ${PREPARE:-} --shards "$n" -o "$T/s%d.aud" "${CSV:-$AUD_ROOT/data/sample.csv}"
 	for s in $(seq 0 $((n - 1))); do
 		aud-features --partial -o "$T/sb$s.aud" "$T/s$s.aud"
 	done
@@ -429,23 +431,27 @@ PY
 	no_temporaries "$T"
 }
 
-# sharded_cooc N OUT: data/sample.csv's co-occurrence model from N shards:
-# their sums, the neighbour table, their tops, the largest, their parts.
+# sharded_cooc N OUT [AUD-RANK OPTIONS...]: data/sample.csv's (or $CSV's)
+# co-occurrence model from N shards: their sums, the neighbour table, their
+# tops, the largest, their parts.
 sharded_cooc() {
 	local n=$1 out=$2 s last=$(($1 - 1))
+	shift 2
 	sharded_model "$n" "$T/m$n.aud"
 	for s in $(seq 0 $last); do
-		aud-rank --features "$T/sf$s.aud" --model cooccurrence --pairs -o "$T/p$s.aud" "$T/s$s.aud"
+		aud-rank --features "$T/sf$s.aud" --model cooccurrence "$@" --pairs \
+			-o "$T/p$s.aud" "$T/s$s.aud"
 	done
 	aud-rank --sum-pairs -o "$T/n.aud" $(seq -f "$T/p%g.aud" 0 $last)
 	for s in $(seq 0 $last); do
-		aud-rank --features "$T/sf$s.aud" --model cooccurrence --with-neighbours "$T/n.aud" \
-			--tops -o "$T/t$s.aud" "$T/s$s.aud"
+		aud-rank --features "$T/sf$s.aud" --model cooccurrence "$@" \
+			--with-neighbours "$T/n.aud" --tops -o "$T/t$s.aud" "$T/s$s.aud"
 	done
 	aud-rank --max-tops -o "$T/t.aud" $(seq -f "$T/t%g.aud" 0 $last)
 	for s in $(seq 0 $last); do
-		aud-rank --features "$T/sf$s.aud" --model cooccurrence --with-neighbours "$T/n.aud" \
-			--with-tops "$T/t.aud" --partial -o "$T/cp$s.aud" "$T/s$s.aud"
+		aud-rank --features "$T/sf$s.aud" --model cooccurrence "$@" \
+			--with-neighbours "$T/n.aud" --with-tops "$T/t.aud" --partial \
+			-o "$T/cp$s.aud" "$T/s$s.aud"
 	done
 	aud-rank --merge -o "$out" $(seq -f "$T/cp%g.aud" 0 $last)
 }
@@ -494,8 +500,8 @@ sharded_cooc() {
 	python3 - "$T/n.aud" <<'PY'
 import sys
 b = open(sys.argv[1], 'rb').read()
-first = b.index(b'\x93\xce\x00\x0f\x42\x40')
-second = b.index(b'\x93\xce\x00\x0f\x42\x43')
+first = b.index(b'\x96\xce\x00\x0f\x42\x40')
+second = b.index(b'\x96\xce\x00\x0f\x42\x43')
 at = b.rindex(b'\xa7records') + 8 + (second - first)
 out = bytearray(b[:second] + b[first:second] + b[second:])
 assert out[at] < 0x7f	# the count, a positive fixint
@@ -516,13 +522,68 @@ PY
 	run -2 aud-rank --features "$T/sf0.aud" --model cooccurrence --with-neighbours "$T/n.aud" --partial "$T/s0.aud"
 	run -2 aud-rank --features "$T/sf0.aud" --with-neighbours "$T/n.aud" --tops "$T/s0.aud"
 	run -2 aud-rank --max-tops --merge "$T/t0.aud"
-	# Products with categories: not from shards yet, said so.
-	aud-prepare -q --shards 1 --category-col category -o "$T/k%d.aud" category.csv
-	aud-features --partial -o "$T/kb0.aud" "$T/k0.aud"
-	aud-features --combine -o "$T/kb.aud" "$T/kb0.aud"
-	aud-features --bounds "$T/kb.aud" -o "$T/kf0.aud" "$T/k0.aud"
-	run -1 --separate-stderr aud-rank --features "$T/kf0.aud" --model cooccurrence --pairs -o "$T/x.aud" "$T/k0.aud"
-	assert_equal "$stderr" "aud-rank: $T/k0.aud: products with categories: their co-occurrence model is not built from shards yet"
+	no_temporaries "$T"
+}
+
+@test "products with categories: the co-occurrence model of shards is one machine's" {
+	# category.csv in 3 shards: customers 1, 2, 6, 7 and 8 in shard 0, 4
+	# and 5 in 1, 3 in 2. The Kitchen's customers (1, 2, 3, 8) are in two
+	# shards: each one's affinity is divided by the largest of all.
+	CSV=category.csv PREPARE='--category-col category'
+	prepare_to all.aud --category-col category category.csv
+	aud-features -o "$T/f.aud" "$T/all.aud"
+	aud-rank --features "$T/f.aud" --model cooccurrence -o "$T/m.aud" "$T/all.aud"
+	sharded_cooc 3 "$T/cm3.aud"
+	same_model "$T/m.aud" "$T/cm3.aud"
+	# Soup Bowl (12), bought by 7 alone, has no neighbours: its audience is
+	# the Kitchen's customers, then the engagement order.
+	run -0 aud-query -m "$T/cm3.aud" -n 5 12
+	assert_output "$(aud-query -m "$T/m.aud" -n 5 12)"
+	assert_output - <<'EOF'
+product_id,rank,customer_id,score,source,reason,product_name
+12,1,2,0.5785,model,category:Kitchen,Soup Bowl
+12,2,1,0.5549208210595753,model,category:Kitchen,Soup Bowl
+12,3,8,0.3267305905957114,model,category:Kitchen,Soup Bowl
+12,4,3,0.2777989817819559,model,category:Kitchen,Soup Bowl
+12,5,5,0.8099999999999999,model,engagement,Soup Bowl
+EOF
+	# A new product by its category: the category index is all shards'.
+	run -0 aud-query -m "$T/cm3.aud" --name Trowel --category Garden -n 3
+	assert_output "$(aud-query -m "$T/m.aud" --name Trowel --category Garden -n 3)"
+	assert_line --index 1 ',1,5,3.4299999999999997,model,category:Garden,Trowel'
+	# The table names each product's category; the first of a category
+	# carries its most attached customers of all shards (the most recent
+	# buyers first: weights decay).
+	run -0 bash -c "aud-cat '$T/n.aud' | jq -c '[.product_id, .category, .category_customers]'"
+	assert_output - <<'EOF'
+[10,"Kitchen",[2,1,8,7,3]]
+[11,"Kitchen",[]]
+[12,"Kitchen",[]]
+[20,"Garden",[5,4,6]]
+[21,"Garden",[]]
+EOF
+	# data/sample.csv with a category of most products, weighted more.
+	awk -F, -v OFS=, 'NR == 1 { print $0, "category"; next }
+		{ print $0, ($3 % 11 ? "c" $3 % 7 : "") }' "$AUD_ROOT/data/sample.csv" >"$T/cat.csv"
+	CSV=$T/cat.csv
+	prepare_to cat.aud --category-col category "$T/cat.csv"
+	aud-features -o "$T/cf.aud" "$T/cat.aud"
+	aud-rank --features "$T/cf.aud" --model cooccurrence --category-weight 2 \
+		-o "$T/c.aud" "$T/cat.aud"
+	for n in 1 4; do
+		sharded_cooc "$n" "$T/cc$n.aud" --category-weight 2
+		same_model "$T/c.aud" "$T/cc$n.aud"
+	done
+	run -0 aud-query -m "$T/cc4.aud" --name x --category c3 -n 10
+	assert_output "$(aud-query -m "$T/c.aud" --name x --category c3 -n 10)"
+	# A table of products with categories for shards without.
+	aud-prepare -q --shards 1 -o "$T/plain%d.aud" "$AUD_ROOT/data/sample.csv"
+	aud-features --partial -o "$T/pb0.aud" "$T/plain0.aud"
+	aud-features --combine -o "$T/pb.aud" "$T/pb0.aud"
+	aud-features --bounds "$T/pb.aud" -o "$T/pf0.aud" "$T/plain0.aud"
+	run -1 --separate-stderr aud-rank --features "$T/pf0.aud" --model cooccurrence \
+		--with-neighbours "$T/n.aud" --tops -o "$T/x.aud" "$T/plain0.aud"
+	assert_equal "$stderr" "aud-rank: $T/n.aud: a neighbour table of products with categories, for interactions without"
 	[ ! -e "$T/x.aud" ]
 	no_temporaries "$T"
 }

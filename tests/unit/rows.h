@@ -6,6 +6,7 @@
 #ifndef AUD_TEST_ROWS_H
 #define AUD_TEST_ROWS_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,9 +46,41 @@ rows_make(struct interactions *ia, const int (*rows)[2], size_t n,
 	}
 }
 
+/*
+ * Gives product p the category "g<p % n>", but none to those with
+ * p % 10 == 9; labels are interned in the order products were.
+ */
+static inline void
+rows_categorise(struct interactions *ia, int n)
+{
+	size_t np = intern_count(ia->products);
+
+	ia->categories = intern_new();
+	ia->category_of = calloc(np + 1, sizeof(uint32_t));
+	ia->name_at = calloc(np + 1, sizeof(uint64_t));
+	ia->products_cap = np + 1;
+	for (size_t q = 0; q < np; q++) {
+		struct id id, label = { .is_str = 1 };
+		char buf[16];
+
+		intern_get(ia->products, (uint32_t)q, &id);
+		ia->category_of[q] = INTERACTIONS_NO_CATEGORY;
+		if (id.num % 10 == 9)
+			continue;
+		label.len = (uint32_t)snprintf(buf, sizeof(buf), "g%d",
+		    (int)(id.num % n));
+		label.str = buf;
+		ia->category_of[q] = intern_add(ia->categories, &label, NULL);
+	}
+}
+
 static void
 rows_free(struct interactions *ia)
 {
+	free(ia->category_of);
+	free(ia->name_at);
+	if (ia->categories != NULL)
+		intern_free(ia->categories);
 	free(ia->customer);
 	free(ia->product);
 	free(ia->event);

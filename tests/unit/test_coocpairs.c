@@ -5,7 +5,9 @@
  * given twice is refused; and each shard scored with the table gives its
  * customers' share of every product's audience: the largest relevance of
  * all the rows is the largest of the shards', and with it the shards'
- * candidates, merged by score and id, are all the rows' candidates.
+ * candidates, merged by score and id, are all the rows' candidates; the
+ * same with products in categories, whose most attached customers over
+ * all shards the table carries.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +57,9 @@ same_table(const char *path, const struct cooc *m, const struct interactions *ia
 		uint32_t p = intern_find(ia->products, &id);
 		uint64_t n = p == UINT32_MAX ? 0 : m->nstart[p + 1] - m->nstart[p];
 
-		records++;
-		same = n > 0 && v[1].via.array.size == n && v[2].via.array.size == n;
+		records += n > 0;	/* the others name a category */
+		same = v[1].via.array.size == n && v[2].via.array.size == n &&
+		    (n > 0 || v[3].type == MSGPACK_OBJECT_STR);
 		for (uint64_t k = 0; same && k < n; k++) {
 			struct id q;
 			float sim = (float)v[2].via.array.ptr[k].via.f64;
@@ -71,6 +74,55 @@ same_table(const char *path, const struct cooc *m, const struct interactions *ia
 	if (in != NULL)
 		fclose(in);
 	return same && records == with && with > 0;
+}
+
+/*
+ * Whether the table at path carries, on the first record of each
+ * category, the list m keeps of it: customers and affinities, bit for bit.
+ */
+static int
+same_lists(const char *path, const struct cooc *m, const struct interactions *ia)
+{
+	char err[256];
+	FILE *in = fopen(path, "rb");
+	struct stream_reader *r = in ? stream_reader_open(in, path, err,
+	    sizeof(err)) : NULL;
+	const msgpack_object *rec;
+	size_t lists = 0, want = 0;
+	int same = r != NULL;
+
+	for (size_t g = 0; g < m->categories.ncategories; g++)
+		want += m->categories.start[g + 1] > m->categories.start[g];
+	while (same && stream_read(r, &rec, err, sizeof(err)) == 1) {
+		const msgpack_object *v = rec->via.array.ptr;
+		struct id label;
+		uint32_t g;
+		uint64_t from, n;
+
+		if (v[4].via.array.size == 0)
+			continue;
+		label = (struct id){ .is_str = 1, .str = v[3].via.str.ptr,
+		    .len = v[3].via.str.size };
+		g = intern_find(ia->categories, &label);
+		from = m->categories.start[g];
+		n = m->categories.start[g + 1] - from;
+		lists++;
+		same = g != UINT32_MAX && v[4].via.array.size == n;
+		for (uint64_t k = 0; same && k < n; k++) {
+			struct id c;
+			float a = (float)v[5].via.array.ptr[k].via.f64;
+
+			intern_get(ia->customers, m->categories.customer[from + k], &c);
+			same = v[4].via.array.ptr[k].via.i64 == c.num &&
+			    memcmp(&a, &m->categories.affinity[from + k],
+			    sizeof(a)) == 0;
+		}
+	}
+	if (r != NULL)
+		stream_reader_free(r);
+	if (in != NULL)
+		fclose(in);
+	return same && lists == want && want > 0;
 }
 
 /* For qsort: targets by score, then customer id. */
@@ -104,7 +156,9 @@ candidates(const struct cooc *m, const struct interactions *ia, int64_t p,
 			struct id c, r;
 
 			intern_get(ia->customers, out[i].customer, &c);
-			intern_get(ia->products, out[i].reason, &r);
+			r.num = UINT32_MAX;	/* the category */
+			if (out[i].reason != COOC_REASON_CATEGORY)
+				intern_get(ia->products, out[i].reason, &r);
 			out[n++] = (struct cooc_target){ (uint32_t)c.num,
 			    (uint32_t)r.num, out[i].score };
 		}
@@ -207,6 +261,30 @@ main(void)
 	ok(shards_score(table, &m, &all, shard, &meta),
 	    "each shard scored with the table: the largest relevance and the "
 	    "candidates of all the rows, bit for bit");
+
+	/* With categories: their lists of all shards, and the candidates
+	   they bring, divided by the largest affinity of all. */
+	p.category_weight = 0.7;
+	rows_categorise(&all, 4);
+	cooc_free(&m);
+	cooc_build(&m, &all, all.n, &p);
+	for (int s = 0; s < SHARDS; s++) {
+		meta.shard = (uint32_t)s;
+		rows_categorise(&shard[s], 4);
+		out = fopen(path[s], "wb");
+		coocpairs_write(out, &shard[s], &meta, "shard");
+		fclose(out);
+	}
+	out = fopen(table, "wb");
+	ret = coocpairs_neighbours(out, (const char *const *)path, SHARDS,
+	    "parts", err, sizeof(err));
+	fclose(out);
+	ok(ret == 0 && same_table(table, &m, &all) && same_lists(table, &m, &all),
+	    "with categories: the neighbours and each category's most "
+	    "attached customers of all the rows, bit for bit");
+	ok(shards_score(table, &m, &all, shard, &meta),
+	    "with categories: each shard's candidates are all the rows', "
+	    "bit for bit");
 
 	twice[0] = path[0], twice[1] = path[1], twice[2] = path[1];
 	out = fopen(table, "wb");
