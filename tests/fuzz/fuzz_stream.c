@@ -174,11 +174,12 @@ read_part(const uint8_t *data, size_t size)
 
 /*
  * The bytes as the neighbour table, and as the tops of all shards, that a
- * shard of two rows is scored with, in the settings of the seeds made
- * from tests/fixtures/planted.csv (so that those get past the check).
+ * shard of two rows (its products with categories or not) is scored with,
+ * in the settings of the seeds made from tests/fixtures/planted.csv (so
+ * that those get past the check; with categories: a column "k" id % 3).
  */
 static void
-read_table(const uint8_t *data, size_t size)
+read_table(const uint8_t *data, size_t size, int categories)
 {
 	static const char *const event[] = { "purchased" };
 	static const double weight[] = { 5 };
@@ -203,6 +204,14 @@ read_table(const uint8_t *data, size_t size)
 	ia.customer[0] = ia.customer[1] = intern_add(ia.customers, &c, NULL);
 	ia.product[0] = intern_add(ia.products, &p1, NULL);
 	ia.product[1] = intern_add(ia.products, &p2, NULL);
+	if (categories) {
+		struct id k2 = { .is_str = 1, .str = "k2", .len = 2 };
+
+		ia.categories = intern_new();
+		ia.category_of = calloc(3, sizeof(*ia.category_of));
+		ia.category_of[0] = intern_add(ia.categories, &k2, NULL);
+		ia.category_of[1] = INTERACTIONS_NO_CATEGORY;
+	}
 	if ((in = fmemopen((void *)data, size, "rb")) != NULL &&
 	    coocpairs_load_table(&model, &ia, &m, in, "fuzz", err,
 	    sizeof(err)) == 0)
@@ -295,7 +304,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	read_model(data, size);
 	read_bounds(data, size);
 	read_part(data, size);
-	read_table(data, size);
+	read_table(data, size, 0);
+	read_table(data, size, 1);
 	read_append(data, size);
 	read_pieces(data, size);
 	return 0;
