@@ -484,6 +484,52 @@ cooc_target_order(const void *a, const void *b, void *customer_rank)
 	    (rank[x->customer] < rank[y->customer]);
 }
 
+/* Moves h[i] down the heap h[0..n), the worst (cooc_target_order) on top. */
+static void
+sift_down(struct cooc_target *h, size_t n, size_t i, uint32_t *customer_rank)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, w = i;
+		struct cooc_target t;
+
+		if (l < n && cooc_target_order(&h[l], &h[w], customer_rank) > 0)
+			w = l;
+		if (r < n && cooc_target_order(&h[r], &h[w], customer_rank) > 0)
+			w = r;
+		if (w == i)
+			return;
+		t = h[i];
+		h[i] = h[w];
+		h[w] = t;
+		i = w;
+	}
+}
+
+/*
+ * The best k of all[0..n), best first, into all[0..): a heap of the best
+ * so far with its worst on top, in n log k. A product of a category has
+ * the category's 1,000 customers and more as candidates, and sorting them
+ * all for each product was most of a model's time. The order is total
+ * (ties by id), so these are the first k of the whole sorted. Returns how
+ * many.
+ */
+static size_t
+best_k(struct cooc_target *all, size_t n, size_t k, uint32_t *customer_rank)
+{
+	if (n > k) {
+		for (size_t i = k / 2; i-- > 0;)
+			sift_down(all, k, i, customer_rank);
+		for (size_t i = k; i < n && k > 0; i++)
+			if (cooc_target_order(&all[i], &all[0], customer_rank) < 0) {
+				all[0] = all[i];
+				sift_down(all, k, 0, customer_rank);
+			}
+		n = k;
+	}
+	qsort_r(all, n, sizeof(*all), cooc_target_order, customer_rank);
+	return n;
+}
+
 /* Sums the relevance of every customer reached through p's neighbours. */
 static void
 gather(const struct cooc *m, const struct cooc_query *q, struct cooc_scratch *s)
@@ -576,7 +622,7 @@ cooc_audience(const struct cooc *m, const struct cooc_query *q,
     struct cooc_scratch *s, struct cooc_target *out)
 {
 	double top;
-	size_t n, got;
+	size_t got;
 	struct cooc_target *all;
 
 	gather(m, q, s);
@@ -597,9 +643,7 @@ cooc_audience(const struct cooc *m, const struct cooc_query *q,
 		s->affinity[c] = 0;
 		s->best[c] = 0;
 	}
-	n = s->ntouched;
-	qsort_r(all, n, sizeof(*all), cooc_target_order, m->customer_rank);
-	got = n < q->k ? n : q->k;
+	got = best_k(all, s->ntouched, q->k, m->customer_rank);
 	memcpy(out, all, got * sizeof(*out));
 	for (size_t i = 0; i < got; i++)
 		s->excluded[out[i].customer] = 1;
