@@ -37,43 +37,99 @@ temp_path(void)
 	return path;
 }
 
-/* Whether the table at path holds exactly m's neighbours, bit for bit. */
+/* What a table is checked against, and how many records matched. */
+struct expect {
+	const struct cooc *m;
+	const struct interactions *ia;
+	size_t matched;
+};
+
+/* Whether every record of the table at path passes check. */
 static int
-same_table(const char *path, const struct cooc *m, const struct interactions *ia)
+all_records(const char *path, int (*check)(const msgpack_object *,
+    struct expect *), struct expect *e)
 {
 	char err[256];
 	FILE *in = fopen(path, "rb");
 	struct stream_reader *r = in ? stream_reader_open(in, path, err,
 	    sizeof(err)) : NULL;
 	const msgpack_object *rec;
-	size_t with = 0, records = 0;
-	int same = r != NULL, ret;
+	int same = r != NULL;
 
-	for (size_t p = 0; p < m->nproducts; p++)
-		with += m->nstart[p + 1] > m->nstart[p];
-	while (same && (ret = stream_read(r, &rec, err, sizeof(err))) == 1) {
-		const msgpack_object *v = rec->via.array.ptr;
-		struct id id = { .num = v[0].via.i64 };
-		uint32_t p = intern_find(ia->products, &id);
-		uint64_t n = p == UINT32_MAX ? 0 : m->nstart[p + 1] - m->nstart[p];
-
-		records += n > 0;	/* the others name a category */
-		same = v[1].via.array.size == n && v[2].via.array.size == n &&
-		    (n > 0 || v[3].type == MSGPACK_OBJECT_STR);
-		for (uint64_t k = 0; same && k < n; k++) {
-			struct id q;
-			float sim = (float)v[2].via.array.ptr[k].via.f64;
-
-			intern_get(ia->products, m->nproduct[m->nstart[p] + k], &q);
-			same = v[1].via.array.ptr[k].via.i64 == q.num &&
-			    memcmp(&sim, &m->nsim[m->nstart[p] + k], sizeof(sim)) == 0;
-		}
-	}
+	while (same && stream_read(r, &rec, err, sizeof(err)) == 1)
+		same = check(rec->via.array.ptr, e);
 	if (r != NULL)
 		stream_reader_free(r);
 	if (in != NULL)
 		fclose(in);
-	return same && records == with && with > 0;
+	return same;
+}
+
+/* A record's neighbours are the model's (none: it names a category). */
+static int
+neighbours_match(const msgpack_object *v, struct expect *e)
+{
+	struct id id = { .num = v[0].via.i64 };
+	uint32_t p = intern_find(e->ia->products, &id);
+	const struct cooc *m = e->m;
+	uint64_t n = p == UINT32_MAX ? 0 : m->nstart[p + 1] - m->nstart[p];
+	int same = v[1].via.array.size == n && v[2].via.array.size == n &&
+	    (n > 0 || v[3].type == MSGPACK_OBJECT_STR);
+
+	e->matched += n > 0;
+	for (uint64_t k = 0; same && k < n; k++) {
+		struct id q;
+		float sim = (float)v[2].via.array.ptr[k].via.f64;
+
+		intern_get(e->ia->products, m->nproduct[m->nstart[p] + k], &q);
+		same = v[1].via.array.ptr[k].via.i64 == q.num &&
+		    memcmp(&sim, &m->nsim[m->nstart[p] + k], sizeof(sim)) == 0;
+	}
+	return same;
+}
+
+/* A record's category list, if it has one, is the model's. */
+static int
+list_matches(const msgpack_object *v, struct expect *e)
+{
+	const struct category_top *t = &e->m->categories;
+	struct id label = { .is_str = 1 };
+	uint32_t g;
+	uint64_t from, n;
+	int same;
+
+	if (v[4].via.array.size == 0)
+		return 1;
+	label.str = v[3].via.str.ptr;
+	label.len = v[3].via.str.size;
+	if ((g = intern_find(e->ia->categories, &label)) == UINT32_MAX)
+		return 0;
+	from = t->start[g];
+	n = t->start[g + 1] - from;
+	same = v[4].via.array.size == n;
+	e->matched++;
+	for (uint64_t k = 0; same && k < n; k++) {
+		struct id c;
+		float a = (float)v[5].via.array.ptr[k].via.f64;
+
+		intern_get(e->ia->customers, t->customer[from + k], &c);
+		same = v[4].via.array.ptr[k].via.i64 == c.num &&
+		    memcmp(&a, &t->affinity[from + k], sizeof(a)) == 0;
+	}
+	return same;
+}
+
+/* Whether the table at path holds exactly m's neighbours, bit for bit. */
+static int
+same_table(const char *path, const struct cooc *m, const struct interactions *ia)
+{
+	struct expect e = { m, ia, 0 };
+	size_t with = 0;
+
+	for (size_t p = 0; p < m->nproducts; p++)
+		with += m->nstart[p + 1] > m->nstart[p];
+	return all_records(path, neighbours_match, &e) && e.matched == with &&
+	    with > 0;
 }
 
 /*
@@ -83,46 +139,13 @@ same_table(const char *path, const struct cooc *m, const struct interactions *ia
 static int
 same_lists(const char *path, const struct cooc *m, const struct interactions *ia)
 {
-	char err[256];
-	FILE *in = fopen(path, "rb");
-	struct stream_reader *r = in ? stream_reader_open(in, path, err,
-	    sizeof(err)) : NULL;
-	const msgpack_object *rec;
-	size_t lists = 0, want = 0;
-	int same = r != NULL;
+	struct expect e = { m, ia, 0 };
+	size_t want = 0;
 
 	for (size_t g = 0; g < m->categories.ncategories; g++)
 		want += m->categories.start[g + 1] > m->categories.start[g];
-	while (same && stream_read(r, &rec, err, sizeof(err)) == 1) {
-		const msgpack_object *v = rec->via.array.ptr;
-		struct id label;
-		uint32_t g;
-		uint64_t from, n;
-
-		if (v[4].via.array.size == 0)
-			continue;
-		label = (struct id){ .is_str = 1, .str = v[3].via.str.ptr,
-		    .len = v[3].via.str.size };
-		g = intern_find(ia->categories, &label);
-		from = m->categories.start[g];
-		n = m->categories.start[g + 1] - from;
-		lists++;
-		same = g != UINT32_MAX && v[4].via.array.size == n;
-		for (uint64_t k = 0; same && k < n; k++) {
-			struct id c;
-			float a = (float)v[5].via.array.ptr[k].via.f64;
-
-			intern_get(ia->customers, m->categories.customer[from + k], &c);
-			same = v[4].via.array.ptr[k].via.i64 == c.num &&
-			    memcmp(&a, &m->categories.affinity[from + k],
-			    sizeof(a)) == 0;
-		}
-	}
-	if (r != NULL)
-		stream_reader_free(r);
-	if (in != NULL)
-		fclose(in);
-	return same && lists == want && want > 0;
+	return all_records(path, list_matches, &e) && e.matched == want &&
+	    want > 0;
 }
 
 /* For qsort: targets by score, then customer id. */
@@ -219,6 +242,28 @@ shards_score(const char *table, const struct cooc *all_m,
 	return same;
 }
 
+/* Each shard's sums into path[s], all of them summed into table. */
+static int
+sum_shards(struct interactions *shard, struct coocpairs_meta *meta,
+    char *const *path, const char *table)
+{
+	char err[256];
+	FILE *out;
+	int ret;
+
+	for (int s = 0; s < SHARDS; s++) {
+		meta->shard = (uint32_t)s;
+		out = fopen(path[s], "wb");
+		coocpairs_write(out, &shard[s], meta, "shard");
+		fclose(out);
+	}
+	out = fopen(table, "wb");
+	ret = coocpairs_neighbours(out, (const char *const *)path, SHARDS,
+	    "parts", err, sizeof(err));
+	fclose(out);
+	return ret;
+}
+
 int
 main(void)
 {
@@ -245,18 +290,10 @@ main(void)
 	p.decay_end = all.time[all.n - 1];
 	cooc_build(&m, &all, all.n, &p);
 	for (int s = 0; s < SHARDS; s++) {
-		meta.shard = (uint32_t)s;
 		rows_make(&shard[s], (const int (*)[2])rows, N, NULL, 0, s, SHARDS);
 		path[s] = temp_path();
-		out = fopen(path[s], "wb");
-		coocpairs_write(out, &shard[s], &meta, "shard");
-		fclose(out);
 	}
-	out = fopen(table, "wb");
-	ret = coocpairs_neighbours(out, (const char *const *)path, SHARDS,
-	    "parts", err, sizeof(err));
-	fclose(out);
-	ok(ret == 0 && same_table(table, &m, &all),
+	ok(sum_shards(shard, &meta, path, table) == 0 && same_table(table, &m, &all),
 	    "three shards' sums: the neighbours of all the rows, bit for bit");
 	ok(shards_score(table, &m, &all, shard, &meta),
 	    "each shard scored with the table: the largest relevance and the "
@@ -268,18 +305,10 @@ main(void)
 	rows_categorise(&all, 4);
 	cooc_free(&m);
 	cooc_build(&m, &all, all.n, &p);
-	for (int s = 0; s < SHARDS; s++) {
-		meta.shard = (uint32_t)s;
+	for (int s = 0; s < SHARDS; s++)
 		rows_categorise(&shard[s], 4);
-		out = fopen(path[s], "wb");
-		coocpairs_write(out, &shard[s], &meta, "shard");
-		fclose(out);
-	}
-	out = fopen(table, "wb");
-	ret = coocpairs_neighbours(out, (const char *const *)path, SHARDS,
-	    "parts", err, sizeof(err));
-	fclose(out);
-	ok(ret == 0 && same_table(table, &m, &all) && same_lists(table, &m, &all),
+	ok(sum_shards(shard, &meta, path, table) == 0 &&
+	    same_table(table, &m, &all) && same_lists(table, &m, &all),
 	    "with categories: the neighbours and each category's most "
 	    "attached customers of all the rows, bit for bit");
 	ok(shards_score(table, &m, &all, shard, &meta),
