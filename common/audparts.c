@@ -941,7 +941,7 @@ category_of(const struct part *parts, size_t n, const struct id *at,
 
 		if (!p->has || id_compare(&p->product, at) != 0)
 			continue;
-		weight += p->weight;
+		weight = fixed_sum_add(weight, p->weight);
 		if (p->category.type != MSGPACK_OBJECT_STR)
 			continue;
 		if (r->category != NULL && (r->category_len !=

@@ -457,7 +457,8 @@ read_products(struct part *p, struct gathered *g, char *err, size_t errlen)
 			    sizeof(*g->category));
 		if (added)
 			g->norm2[k] = 0;
-		g->norm2[k] += fixed_sum_get((const unsigned char *)v[1].via.bin.ptr);
+		g->norm2[k] = fixed_sum_add(g->norm2[k],
+		    fixed_sum_get((const unsigned char *)v[1].via.bin.ptr));
 		if (gather_category(g, k, added, &v[5]) < 0) {
 			snprintf(err, errlen, "%s: byte %llu: a malformed category, "
 			    "or a product in another category than a part before "
@@ -536,7 +537,8 @@ add_pairs(struct part *p, fixed_sum *acc, uint32_t *support,
 		if (support[q] == 0)
 			touched[(*nt)++] = q;
 		support[q] += (uint32_t)count[i].via.u64;
-		acc[q] += fixed_sum_get(sum + (size_t)i * FIXED_SUM_BYTES);
+		acc[q] = fixed_sum_add(acc[q],
+		    fixed_sum_get(sum + (size_t)i * FIXED_SUM_BYTES));
 	}
 	return 0;
 }

@@ -46,6 +46,17 @@ fixed_products_value(fixed_sum s)
 	return (double)s * 0x1p-80;
 }
 
+/*
+ * a + b modulo 2^128. Sums over customers never wrap (the clamp above);
+ * sums read from streams might, and a wrong sum is then refused or
+ * harmless where an overflow of a signed integer would be undefined.
+ */
+static inline fixed_sum
+fixed_sum_add(fixed_sum a, fixed_sum b)
+{
+	return (fixed_sum)((unsigned __int128)a + (unsigned __int128)b);
+}
+
 /* A sum as bytes in a stream (aud-stream(5)): 16, little-endian two's
    complement. */
 #define FIXED_SUM_BYTES 16
