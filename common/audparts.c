@@ -888,8 +888,11 @@ better(const void *a, const void *b)
 
 /* What a co-occurrence record is merged in: room for depth targets. */
 struct cooc_merge {
-	struct offered *o;
+	struct offered *o;		/* every part's list, back to back */
 	size_t cap;
+	struct offered *best;		/* the best of them, best first */
+	size_t best_cap;
+	struct { size_t next, end; } *of;	/* per part: its list in o */
 	struct model_target *targets, buyers[TARGETS_BUYERS];
 	struct id *reasons;
 	double engagement[TARGETS_BUYERS];
@@ -898,12 +901,13 @@ struct cooc_merge {
 };
 
 /*
- * Gathers the relevant customers (buyers: 0) or the buyers (1) of every
- * part's record of product at into c->o, best first; returns how many.
+ * The relevant customers (buyers: 0) or the buyers (1) of every part's
+ * record of product at, each list best first, into c->o; returns how
+ * many, or -1 when a list is out of order (its part's path in *bad).
  */
-static size_t
-gather_offered(struct cooc_merge *c, struct part *parts, size_t n,
-    const struct id *at, int buyers)
+static long
+gather_lists(struct cooc_merge *c, struct part *parts, size_t n,
+    const struct id *at, int buyers, const char **bad)
 {
 	size_t k = 0;
 
@@ -911,6 +915,7 @@ gather_offered(struct cooc_merge *c, struct part *parts, size_t n,
 		struct part *p = &parts[i];
 		const struct scanned *who = buyers ? &p->buyers : &p->relevant;
 
+		c->of[i].next = c->of[i].end = k;
 		if (!p->has || id_compare(&p->product, at) != 0)
 			continue;
 		c->o = xgrow(c->o, &c->cap, k + who->n + 1, sizeof(*c->o));
@@ -920,17 +925,53 @@ gather_offered(struct cooc_merge *c, struct part *parts, size_t n,
 			c->o[k].reason = !buyers && p->reasons.v[j].type !=
 			    MSGPACK_OBJECT_NIL ? &p->reasons.v[j] : NULL;
 			c->o[k].engagement = buyers ? p->engagement.v[j].via.f64 : 0;
+			if (j > 0 && better(&c->o[k - 1], &c->o[k]) >= 0) {
+				*bad = p->path;
+				return -1;
+			}
 		}
+		c->of[i].end = k;
 	}
-	qsort(c->o, k, sizeof(*c->o), better);
-	return k;
+	return (long)k;
+}
+
+/*
+ * The best limit of the parts' lists of product at into c->best, best
+ * first: each list is, so a merge of their heads (a few parts, a few
+ * dozen taken) instead of a sort of all. Returns how many, or -1 with err
+ * filled.
+ */
+static long
+gather_offered(struct cooc_merge *c, struct part *parts, size_t n,
+    const struct id *at, int buyers, size_t limit, char *err, size_t errlen)
+{
+	const char *bad = NULL;
+	size_t k = 0;
+
+	if (gather_lists(c, parts, n, at, buyers, &bad) < 0)
+		return fail(err, errlen, bad, buyers ? "a part's buyers out of "
+		    "order" : "a part's relevant customers out of order");
+	c->best = xgrow(c->best, &c->best_cap, limit + 1, sizeof(*c->best));
+	for (; k < limit; k++) {
+		size_t from = n;
+
+		for (size_t i = 0; i < n; i++)
+			if (c->of[i].next < c->of[i].end && (from == n ||
+			    better(&c->o[c->of[i].next], &c->o[c->of[from].next]) < 0))
+				from = i;
+		if (from == n)
+			break;
+		c->best[k] = c->o[c->of[from].next++];
+	}
+	return (long)k;
 }
 
 /*
  * Product at's category in the parts that have it, and the sum of their
- * weights for it, into r. Returns 0, or -1 when two parts name two.
+ * weights for it, into r. Returns NULL, or the path of a part that names
+ * another category than a part before it.
  */
-static int
+static const char *
 category_of(const struct part *parts, size_t n, const struct id *at,
     struct model_record *r)
 {
@@ -947,12 +988,12 @@ category_of(const struct part *parts, size_t n, const struct id *at,
 		if (r->category != NULL && (r->category_len !=
 		    p->category.via.str.size || memcmp(r->category,
 		    p->category.via.str.ptr, r->category_len) != 0))
-			return -1;
+			return p->path;
 		r->category = p->category.via.str.ptr;
 		r->category_len = p->category.via.str.size;
 	}
 	r->weight = fixed_weights_value(weight);
-	return 0;
+	return NULL;
 }
 
 /*
@@ -965,29 +1006,33 @@ merge_cooc(struct model_writer *mw, struct part *parts, size_t n,
     const struct id *at, struct placing *pl, struct cooc_merge *c,
     char *err, size_t errlen)
 {
-	size_t depth = pl->depth, got = gather_offered(c, parts, n, at, 0);
+	size_t depth = pl->depth, got;
+	long offered = gather_offered(c, parts, n, at, 0, depth, err, errlen);
 	const struct part *named;
 	struct model_record r = { .product = at };
 	struct packbuf b;
+	const char *bad;
 	long rest;
 	char *name = NULL;
 
-	if (got > depth)
-		got = depth;
+	if (offered < 0)
+		return -1;
+	got = (size_t)offered;
 	for (size_t k = 0; k < got; k++) {
-		c->targets[k] = (struct model_target){ c->o[k].customer,
-		    c->o[k].score, NULL, 0 };
-		if (c->o[k].reason != NULL &&
-		    c->o[k].reason->type == MSGPACK_OBJECT_BOOLEAN)
+		const struct offered *o = &c->best[k];
+
+		c->targets[k] = (struct model_target){ o->customer, o->score,
+		    NULL, 0 };
+		if (o->reason != NULL && o->reason->type == MSGPACK_OBJECT_BOOLEAN)
 			c->targets[k].by_category = 1;
-		else if (c->o[k].reason != NULL) {
-			stream_get_id(c->o[k].reason, &c->reasons[k]);
+		else if (o->reason != NULL) {
+			stream_get_id(o->reason, &c->reasons[k]);
 			c->targets[k].reason = &c->reasons[k];
 		}
 	}
-	if (category_of(parts, n, at, &r) < 0)
-		return fail(err, errlen, parts[0].path, "a product in two "
-		    "categories");
+	if ((bad = category_of(parts, n, at, &r)) != NULL)
+		return fail(err, errlen, bad, "a product in another category than "
+		    "a part before it says");
 	pl->depth = depth - got;
 	rest = merge_audience(parts, n, at, pl, &named, err, errlen);
 	pl->depth = depth;
@@ -997,13 +1042,14 @@ merge_cooc(struct model_writer *mw, struct part *parts, size_t n,
 	r.n = got;
 	r.fallback = pl->places;
 	r.nfallback = (size_t)rest;
-	r.nbuyers = gather_offered(c, parts, n, at, 1);
-	if (r.nbuyers > TARGETS_BUYERS)
-		r.nbuyers = TARGETS_BUYERS;
+	if ((offered = gather_offered(c, parts, n, at, 1, TARGETS_BUYERS, err,
+	    errlen)) < 0)
+		return -1;
+	r.nbuyers = (size_t)offered;
 	for (size_t k = 0; k < r.nbuyers; k++) {
-		c->buyers[k] = (struct model_target){ c->o[k].customer,
-		    c->o[k].score, NULL, 0 };
-		c->engagement[k] = c->o[k].engagement;
+		c->buyers[k] = (struct model_target){ c->best[k].customer,
+		    c->best[k].score, NULL, 0 };
+		c->engagement[k] = c->best[k].engagement;
 	}
 	r.buyers = c->buyers;
 	r.buyer_engagement = c->engagement;
@@ -1024,7 +1070,8 @@ write_products(struct model_writer *mw, struct part *parts, size_t n,
 {
 	struct cooc_merge c = {
 		.targets = xmalloc((pl->depth + 1) * sizeof(*c.targets)),
-		.reasons = xmalloc((pl->depth + 1) * sizeof(*c.reasons)) };
+		.reasons = xmalloc((pl->depth + 1) * sizeof(*c.reasons)),
+		.of = xcalloc(n + 1, sizeof(*c.of)) };
 	struct id at;
 	int ret = 0;
 
@@ -1055,6 +1102,8 @@ write_products(struct model_writer *mw, struct part *parts, size_t n,
 				ret = -1;
 	}
 	free(c.o);
+	free(c.best);
+	free(c.of);
 	free(c.targets);
 	free(c.reasons);
 	free(c.bytes);

@@ -515,6 +515,18 @@ PY
 	run -1 --separate-stderr aud-rank --features "$T/sf0.aud" --model cooccurrence \
 		--with-neighbours "$T/n.aud" --with-tops "$T/t0.aud" --partial -o "$T/x.aud" "$T/s0.aud"
 	assert_equal "$stderr" "aud-rank: $T/t0.aud: not the tops of all shards (aud-rank --max-tops)"
+	# A part's relevant customers out of order: its first two scores swapped.
+	aud-cat "$T/cp0.aud" | head -n 1 | jq -r '.scores[0], .scores[1]' >"$T/two"
+	python3 - "$T/cp0.aud" "$T/two" <<'PY'
+import struct, sys
+b = open(sys.argv[1], 'rb').read()
+x, y = (struct.pack('>Bd', 0xcb, float(v)) for v in open(sys.argv[2]).read().split())
+at = b.index(x + y)
+open(sys.argv[1] + '.swapped', 'wb').write(b[:at] + y + x + b[at + 18:])
+PY
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/cp1.aud" "$T/cp0.aud.swapped" "$T/cp2.aud"
+	assert_equal "$stderr" "aud-rank: $T/cp0.aud.swapped: a part's relevant customers out of order"
+	[ ! -e "$T/x.aud" ]
 	# A co-occurrence part beside an engagement one.
 	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/cp0.aud" "$T/sr1.aud" "$T/cp2.aud"
 	assert_equal "$stderr" "aud-rank: $T/sr1.aud: a part of another model (score, top n, depth, seed or settings) or shard count than $T/cp0.aud"
