@@ -11,25 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audience.h"
 #include "audparts.h"
 #include "cli.h"
 #include "coocpairs.h"
-#include "coocpart.h"
 #include "cooctops.h"
 #include "engagement.h"
 #include "evaluate.h"
 #include "featstream.h"
-#include "groups.h"
 #include "interactions.h"
-#include "model.h"
 #include "output.h"
 #include "parallel.h"
-#include "ranking.h"
-#include "rng.h"
-#include "targets.h"
+#include "rankwrite.h"
 #include "tune.h"
-#include "xalloc.h"
 #include "banned.h"
 
 #define MAX_TOP_N 10000
@@ -398,13 +391,6 @@ parse_options(int argc, char **argv, struct options *opt)
 		    (long long)opt->depth, (long long)opt->top_n);
 }
 
-/* Whether product p is in the seeded 10% sample of --quick. */
-static int
-sampled(uint64_t seed, uint64_t p)
-{
-	return rng_mix(seed * 0x9e3779b97f4a7c15u + p + 1) < UINT64_MAX / 10;
-}
-
 static FILE *
 open_or_die(const char *path)
 {
@@ -421,492 +407,45 @@ shown(const char *path)
 	return strcmp(path, "-") == 0 ? "stdin" : path;
 }
 
-#define CHUNK 1024
-
 /*
- * Whether the features list the customers of the interactions in the same
- * order, as aud-features writes them from the same interactions: then the
- * i-th customer of one is the i-th of the other, and no look-up is needed.
+ * Writes what the options ask of the interactions and the features:
+ * a shard's sums, tops or part, or a model. Returns 0, or -1 when writing
+ * failed (errno set); exits on data it cannot use.
  */
 static int
-same_customers(const struct interactions *ia, const struct scores *sc)
-{
-	size_t n = intern_count(ia->customers);
-
-	if (n != sc->n)
-		return 0;
-	for (size_t c = 0; c < n; c++) {
-		struct id a, b;
-
-		intern_get(ia->customers, (uint32_t)c, &a);
-		intern_get(sc->customers, (uint32_t)c, &b);
-		if (id_compare(&a, &b) != 0)
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * The features' index of each customer of the interactions (UINT32_MAX for
- * none), through the features' id table, looked up a chunk at a time.
- */
-static void
-map_customers(const struct interactions *ia, const struct scores *sc,
-    const char *sc_name, uint32_t *feature_of)
-{
-	size_t n = intern_count(ia->customers);
-	struct id ids[CHUNK];
-
-	if (same_customers(ia, sc)) {
-		for (size_t c = 0; c < n; c++)
-			feature_of[c] = (uint32_t)c;
-		return;
-	}
-	if (intern_reindex(sc->customers) > 0)
-		errx(EXIT_DATA, "%s: the features list a customer twice",
-		    sc_name);
-	for (size_t base = 0; base < n; base += CHUNK) {
-		size_t m = n - base < CHUNK ? n - base : CHUNK;
-
-		for (size_t i = 0; i < m; i++)
-			intern_get(ia->customers, (uint32_t)(base + i), &ids[i]);
-		intern_find_many(sc->customers, ids, m, feature_of + base);
-	}
-}
-
-/*
- * The place in the head of the ranking of each of the n customers of the
- * interactions, from their index in the features (rank_of may be
- * feature_of).
- */
-static void
-rank_customers(size_t n, const uint32_t *feature_of, const uint32_t *place_of,
-    uint32_t *rank_of)
-{
-	for (size_t c = 0; c < n; c++)
-		rank_of[c] = feature_of[c] == UINT32_MAX ? UINT32_MAX :
-		    place_of[feature_of[c]];
-}
-
-/*
- * The head of the ranking a model or a shard's part holds, the first count
- * customers of order (indices of the features): their ids and scores, and
- * for each customer of the interactions its index in the features
- * (feature_of) and its place in the head (t.rank_of), or UINT32_MAX.
- */
-struct head {
-	struct id *ids;
-	double *scores;
-	uint32_t *feature_of;
-	struct targeting t;
-};
-
-static void
-head_of(struct head *h, const struct interactions *ia, const struct scores *sc,
-    const char *features, const uint32_t *order, size_t count)
-{
-	size_t nc = intern_count(ia->customers);
-	uint32_t *place_of = xmalloc((sc->n + 1) * sizeof(*place_of));
-	uint32_t *rank_of = xmalloc((nc + 1) * sizeof(*rank_of));
-
-	h->ids = xmalloc((count + 1) * sizeof(*h->ids));
-	h->scores = xmalloc((count + 1) * sizeof(*h->scores));
-	h->feature_of = xmalloc((nc + 1) * sizeof(*h->feature_of));
-	for (size_t s = 0; s < sc->n; s++)
-		place_of[s] = UINT32_MAX;
-	for (size_t k = 0; k < count; k++) {
-		intern_get(sc->customers, order[k], &h->ids[k]);
-		h->scores[k] = sc->score[order[k]];
-		place_of[order[k]] = (uint32_t)k;
-	}
-	map_customers(ia, sc, features, h->feature_of);
-	rank_customers(nc, h->feature_of, place_of, rank_of);
-	h->t = (struct targeting){ .ncandidates = count, .rank_of = rank_of };
-	free(place_of);
-}
-
-static void
-head_free(struct head *h)
-{
-	free(h->ids);
-	free(h->scores);
-	free(h->feature_of);
-	free((void *)h->t.rank_of);
-}
-
-/* Who may be targeted (the customers with features) and, when base is not
-   NULL, their scores. */
-static void
-targetable(size_t nc, const uint32_t *feature_of, const struct scores *sc,
-    uint8_t *keep, double *base)
-{
-	for (size_t c = 0; c < nc; c++) {
-		keep[c] = feature_of[c] != UINT32_MAX;
-		if (base != NULL)
-			base[c] = keep[c] ? sc->score[feature_of[c]] : 0;
-	}
-}
-
-/*
- * The records of a product-aware model: a block of products packed on
- * every core, then written in product order.
- */
-static void
-write_targets(struct model_writer *mw, const struct options *opt,
-    const struct interactions *ia, const struct scores *sc,
-    const uint32_t *feature_of, const struct product_customers *g,
-    const struct targeting *t, const struct cooc *model)
-{
-	size_t nc = intern_count(ia->customers);
-	uint32_t *customer_at = xmalloc((t->ncandidates + 1) * sizeof(*customer_at));
-	uint32_t *block = xmalloc(TARGETS_BLOCK * sizeof(*block));
-	double *base = xmalloc((nc + 1) * sizeof(*base));
-	uint8_t *keep = xmalloc(nc + 1);
-	struct targets_input in = { .ia = ia, .model = model, .groups = g,
-	    .order = t, .customer_at = customer_at, .base = base, .keep = keep,
-	    .blend = opt->blend, .n = (size_t)opt->depth,
-	    .threads = parallel_cpus() };
-	uint32_t *by_id = ranking_by_id(ia->products);
-	struct targets_work *work;
-
-	for (size_t k = 0; k < t->ncandidates; k++)
-		customer_at[k] = UINT32_MAX;
-	targetable(nc, feature_of, sc, keep, base);
-	for (size_t c = 0; c < nc; c++)
-		if (t->rank_of[c] != UINT32_MAX)
-			customer_at[t->rank_of[c]] = (uint32_t)c;
-	work = targets_work_new(&in);
-	for (size_t from = 0; from < g->nproducts; from += TARGETS_BLOCK) {
-		size_t count = 0;
-
-		for (size_t i = from; i < g->nproducts && i < from + TARGETS_BLOCK; i++)
-			if (!opt->quick || sampled((uint64_t)opt->seed, by_id[i]))
-				block[count++] = by_id[i];
-		targets_each(work, block, count);
-		for (size_t i = 0; i < count; i++) {
-			const struct model_record *entry;
-			size_t len;
-			const unsigned char *bytes = targets_record(work, i, &len,
-			    &entry);
-
-			model_add_packed(mw, entry, bytes, len);
-		}
-	}
-	targets_work_free(work);
-	free(by_id);
-	free(customer_at);
-	free(block);
-	free(base);
-	free(keep);
-}
-
-/*
- * The records of a model of one global order: each (sampled) product's
- * audience as places in the ranking head.
- */
-static void
-write_places(struct model_writer *mw, const struct options *opt,
-    const struct interactions *ia, const struct product_customers *g,
-    const struct targeting *t, size_t maxm)
-{
-	size_t n = (size_t)opt->depth;
-	uint32_t *places = xmalloc(n * sizeof(*places));
-	uint32_t *scratch = xmalloc((maxm + 1) * sizeof(*scratch));
-	uint32_t *by_id = ranking_by_id(ia->products);
-
-	for (size_t i = 0; i < g->nproducts; i++) {
-		uint32_t p = by_id[i];
-		struct id product;
-		size_t got;
-
-		if (opt->quick && !sampled((uint64_t)opt->seed, p))
-			continue;
-		got = audience_top(t, g, p, n, places, scratch);
-		intern_get(ia->products, (uint32_t)p, &product);
-		model_add(mw, &product, interactions_product_name(ia, p), places,
-		    got);
-	}
-	free(by_id);
-	free(places);
-	free(scratch);
-}
-
-/*
- * Writes the model: the head of the ranking, a record per (sampled) product,
- * then the index. No audience reaches further down the ranking than N plus
- * the most customers a product has, so only that head is ordered.
- */
-static int
-write_model(FILE *out, const struct options *opt, struct interactions *ia,
+write_ranked(FILE *out, const struct options *opt, struct interactions *ia,
     const struct scores *sc, const struct cooc_params *cp)
 {
-	struct product_customers g;
-	struct cooc model;
-	struct head h;
-	size_t n = (size_t)opt->depth, maxm = 0, head, want;
-	uint32_t *order;
-	struct model_meta meta = { .score = opt->model,
-	    .top_n = (uint64_t)opt->top_n, .depth = n,
-	    .interactions = ia->n, .quick = opt->quick,
-	    .seed = (uint64_t)opt->seed, .features_source = opt->features,
-	    .interactions_source = ia->source,
-	    .interactions_fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL };
-	struct model_writer *mw;
-
-	if (cp != NULL) {	/* the model's customers of each product */
-		struct cooc_params at_end = *cp;
-
-		at_end.decay_end = ia->n ? ia->time[ia->n - 1] : 0;
-		cooc_build(&model, ia, ia->n, &at_end);
-		g = (struct product_customers){ .nproducts = model.nproducts,
-		    .start = model.pstart, .customer = model.pcustomer };
-	} else
-		product_customers_build(&g, ia, 0, ia->n);
-	for (size_t p = 0; p < g.nproducts; p++) {
-		int in = !opt->quick || sampled((uint64_t)opt->seed, p);
-
-		if (product_customers_count(&g, p) > maxm)
-			maxm = product_customers_count(&g, p);
-		meta.products += in;
-		meta.named_products += in && interactions_product_name(ia, p);
-	}
-	want = model_head_want(n, maxm, cp != NULL);
-	if (cp != NULL) {
-		meta.cooc = cp;
-		meta.blend = opt->blend;
-		meta.new_blend = opt->new_blend;
-		meta.categories = ia->categories != NULL;
-	}
-	order = ranking_head(sc->customers, sc->score, NULL, want, &head,
-	    &meta.customers);
-	head_of(&h, ia, sc, opt->features, order, head);
-	free(order);
-	meta.fallback_size = head < MODEL_FALLBACK_SIZE ? head : MODEL_FALLBACK_SIZE;
-	if (ia->n > 0) {
-		meta.first_time = ia->time[0];
-		meta.last_time = ia->time[ia->n - 1];
-	}
-	mw = model_writer_new(out, &meta, shown(opt->input), h.ids, h.scores,
-	    head);
-	if (cp != NULL) {
-		/* What is left needs the ids, names and categories only: at 50M
-		   rows the rows are 0.8 GiB of the peak. */
-		interactions_free_rows(ia);
-		write_targets(mw, opt, ia, sc, h.feature_of, &g, &h.t, &model);
-		cooc_free(&model);	/* and g with it */
-	} else {
-		write_places(mw, opt, ia, &g, &h.t, maxm);
-		product_customers_free(&g);
-	}
-	head_free(&h);
-	return model_finish(mw);
-}
-
-/*
- * A customer shard's co-occurrence sums (coocpairs.h), weights decayed from
- * the features' time: the last row of all shards.
- */
-static void
-shard_settings(const struct options *opt, const struct interactions *ia,
-    const struct scores *sc, struct cooc_params *at_end,
-    struct coocpairs_meta *m)
-{
-	if (!sc->has_max_time)
-		errx(EXIT_DATA, "%s: the features do not say when they were "
-		    "computed (params.max_time)", opt->features);
-	at_end->decay_end = sc->max_time;
-	*m = (struct coocpairs_meta){ .params = at_end,
-	    .event = (const char *const *)sc->event,
-	    .event_weight = sc->event_weight, .nevents = sc->nevents,
-	    .shard = ia->shard, .nshards = ia->nshards ? ia->nshards : 1,
-	    .fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL };
-}
-
-static int
-write_pairs(FILE *out, const struct options *opt, const struct interactions *ia,
-    const struct scores *sc, const struct cooc_params *cp)
-{
-	struct cooc_params at_end = *cp;
-	struct coocpairs_meta m;
-
-	shard_settings(opt, ia, sc, &at_end, &m);
-	return coocpairs_write(out, ia, &m, shown(opt->input));
-}
-
-/* A shard's model scored with the table of all shards' neighbours. */
-static void
-load_table(const struct options *opt, struct interactions *ia,
-    const struct coocpairs_meta *m, struct cooc *model)
-{
-	FILE *in = open_or_die(opt->with_neighbours);
+	struct rank_job j = { .ia = ia, .sc = sc, .cooc = cp,
+	    .score = opt->model, .top_n = (size_t)opt->top_n,
+	    .depth = (size_t)opt->depth, .quick = opt->quick,
+	    .seed = (uint64_t)opt->seed, .blend = opt->blend,
+	    .new_blend = opt->new_blend, .source = shown(opt->input),
+	    .features = opt->features, .table_name = opt->with_neighbours,
+	    .tops_name = opt->with_tops };
 	char errbuf[512];
-
-	if (coocpairs_load_table(model, ia, m, in, opt->with_neighbours, errbuf,
-	    sizeof(errbuf)) < 0)
-		errx(EXIT_DATA, "%s", errbuf);
-	if (in != stdin)
-		fclose(in);
-}
-
-/* A shard's largest relevance of each product (cooctops.h). */
-static int
-write_tops(FILE *out, const struct options *opt, struct interactions *ia,
-    const struct scores *sc, const struct cooc_params *cp)
-{
-	struct cooc_params at_end = *cp;
-	struct coocpairs_meta m;
-	struct cooc model;
-	size_t nc = intern_count(ia->customers);
-	uint8_t *keep = xmalloc(nc + 1);
-	uint32_t *feature_of = xmalloc((nc + 1) * sizeof(*feature_of));
-	struct cooctops_meta tm = { .settings = &m, .keep = keep,
-	    .threads = parallel_cpus() };
 	int ret;
 
-	shard_settings(opt, ia, sc, &at_end, &m);
-	tm.shard = m.shard;
-	tm.nshards = m.nshards;
-	load_table(opt, ia, &m, &model);
-	map_customers(ia, sc, opt->features, feature_of);
-	targetable(nc, feature_of, sc, keep, NULL);
-	free(feature_of);
-	ret = cooctops_write(out, &model, ia, &tm, shown(opt->input));
-	cooc_free(&model);
-	free(keep);
+	if (opt->with_neighbours != NULL)
+		j.table = open_or_die(opt->with_neighbours);
+	if (opt->with_tops != NULL)
+		j.tops = open_or_die(opt->with_tops);
+	if (opt->pairs)
+		ret = rank_write_pairs(out, &j, errbuf, sizeof(errbuf));
+	else if (opt->tops)
+		ret = rank_write_tops(out, &j, errbuf, sizeof(errbuf));
+	else if (opt->partial)
+		ret = rank_write_part(out, &j, errbuf, sizeof(errbuf));
+	else
+		ret = rank_write_model(out, &j, errbuf, sizeof(errbuf));
+	if (ret == RANK_REFUSED)
+		errx(EXIT_DATA, "%s", errbuf);
+	if (j.table != NULL && j.table != stdin)
+		fclose(j.table);
+	if (j.tops != NULL && j.tops != stdin)
+		fclose(j.tops);
 	return ret;
 }
-
-/*
- * A shard's records of a co-occurrence model's part: for each product in
- * id order (those the neighbour table adds included), what coocpart.h
- * says; products the shard has neither customers nor relevance for have
- * none, as a product no one touched in a shard of one global order.
- */
-static void
-write_cooc_records(struct audparts_writer *w, const struct options *opt,
-    struct interactions *ia, const struct scores *sc, const struct head *h,
-    const struct cooc_params *cp)
-{
-	struct cooc_params at_end = *cp;
-	struct coocpairs_meta m;
-	struct cooc model;
-	size_t nc = intern_count(ia->customers), np;
-	uint8_t *keep = xmalloc(nc + 1);
-	double *base = xmalloc((nc + 1) * sizeof(*base)), *top;
-	uint32_t *by_id;
-	struct coocpart_input in;
-	struct coocpart_work *work;
-	char errbuf[512];
-	FILE *tops;
-
-	shard_settings(opt, ia, sc, &at_end, &m);
-	load_table(opt, ia, &m, &model);
-	np = intern_count(ia->products);
-	top = xmalloc((np + 1) * sizeof(*top));
-	tops = open_or_die(opt->with_tops);
-	if (cooctops_load(top, ia, &m, tops, opt->with_tops, errbuf,
-	    sizeof(errbuf)) < 0)
-		errx(EXIT_DATA, "%s", errbuf);
-	if (tops != stdin)
-		fclose(tops);
-	targetable(nc, h->feature_of, sc, keep, base);
-	in = (struct coocpart_input){ .ia = ia, .model = &model, .order = &h->t,
-	    .base = base, .keep = keep, .top = top, .blend = opt->blend,
-	    .depth = (size_t)opt->depth };
-	work = coocpart_work_new(&in);
-	by_id = cooc_products_by_id(&model);
-	for (size_t i = 0; i < np; i++) {
-		struct audparts_product ap;
-
-		coocpart_product(work, by_id[i], &ap);
-		if (ap.customers > 0 || ap.nrelevant > 0)
-			audparts_add(w, &ap);
-	}
-	coocpart_work_free(work);
-	cooc_free(&model);
-	free(by_id);
-	free(keep);
-	free(base);
-	free(top);
-}
-
-/*
- * A shard's records of a part of one global order: each product's customers
- * in the shard and the places its audience steps over, in id order.
- */
-static void
-write_skipped_records(struct audparts_writer *w, const struct options *opt,
-    const struct interactions *ia, const struct targeting *t)
-{
-	struct product_customers g;
-	uint32_t *by_id = ranking_by_id(ia->products), *skipped;
-	size_t maxm = 0;
-
-	product_customers_build(&g, ia, 0, ia->n);
-	for (size_t p = 0; p < g.nproducts; p++)
-		if (product_customers_count(&g, p) > maxm)
-			maxm = product_customers_count(&g, p);
-	skipped = xmalloc((maxm + 1) * sizeof(*skipped));
-	for (size_t i = 0; i < g.nproducts; i++) {
-		uint32_t p = by_id[i];
-		struct id product;
-		struct audparts_product ap = { .product = &product,
-		    .name = interactions_product_name(ia, p),
-		    .customers = product_customers_count(&g, p),
-		    .skipped = skipped,
-		    .nskipped = audience_skipped(t, &g, p, (size_t)opt->depth,
-		    skipped) };
-
-		intern_get(ia->products, p, &product);
-		audparts_add(w, &ap);
-	}
-	free(skipped);
-	product_customers_free(&g);
-	free(by_id);
-}
-
-/*
- * A shard's part of a model (audparts.h): its whole ranking, and each
- * product's audience in it, in id order.
- */
-static int
-write_part(FILE *out, const struct options *opt, struct interactions *ia,
-    const struct scores *sc, const struct cooc_params *cp)
-{
-	size_t count;
-	uint32_t *order;
-	struct head h;
-	struct audparts_meta m = { .score = opt->model,
-	    .top_n = (uint64_t)opt->top_n, .depth = (uint64_t)opt->depth,
-	    .seed = (uint64_t)opt->seed, .interactions = ia->n,
-	    .shard = ia->shard, .nshards = ia->nshards,
-	    .fingerprint = ia->fingerprint[0] ? ia->fingerprint : NULL,
-	    .cooc = cp, .blend = opt->blend, .new_blend = opt->new_blend,
-	    .categories = cp != NULL && ia->categories != NULL };
-	struct audparts_writer *w;
-
-	if (ia->nshards == 0)	/* before anything is allocated */
-		errx(EXIT_DATA, "%s: not a customer shard (aud-prepare --shards)",
-		    shown(opt->input));
-	if (ia->n > 0) {
-		m.first_time = ia->time[0];
-		m.last_time = ia->time[ia->n - 1];
-	}
-	order = ranking_order(sc->customers, sc->score, NULL, &count);
-	head_of(&h, ia, sc, opt->features, order, count);
-	free(order);
-	w = audparts_writer_new(out, &m, shown(opt->input), h.ids, h.scores, count);
-	if (cp != NULL)
-		write_cooc_records(w, opt, ia, sc, &h, cp);
-	else {
-		free(h.feature_of);	/* not needed, and the peak comes next */
-		h.feature_of = NULL;
-		write_skipped_records(w, opt, ia, &h.t);
-	}
-	head_free(&h);
-	return audparts_finish(w);
-}
-
 
 /*
  * Chooses the cooccurrence settings on a validation split of the first rows
@@ -1066,16 +605,8 @@ main(int argc, char **argv)
 				    job.sc.event_weight[e]);
 			cp.event_weight = fp.event_weight;
 		}
-		if (opt.pairs)
-			written = write_pairs(out.fp, &opt, &ia, &job.sc, &cp);
-		else if (opt.tops)
-			written = write_tops(out.fp, &opt, &ia, &job.sc, &cp);
-		else if (opt.partial)
-			written = write_part(out.fp, &opt, &ia, &job.sc,
-			    cooc ? &cp : NULL);
-		else
-			written = write_model(out.fp, &opt, &ia, &job.sc,
-			    cooc ? &cp : NULL);
+		written = write_ranked(out.fp, &opt, &ia, &job.sc,
+		    cooc ? &cp : NULL);
 		if (cooc)
 			feature_params_free(&fp);
 		scores_free(&job.sc);

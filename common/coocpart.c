@@ -7,6 +7,7 @@
 #include "xalloc.h"
 #include "banned.h"
 
+/* What one product's share is made in, allocated once for all. */
 struct coocpart_work {
 	const struct coocpart_input *in;
 	struct cooc_scratch scratch;
@@ -18,7 +19,7 @@ struct coocpart_work {
 	size_t skipped_cap;
 };
 
-struct coocpart_work *
+static struct coocpart_work *
 coocpart_work_new(const struct coocpart_input *in)
 {
 	struct coocpart_work *w = xcalloc(1, sizeof(*w));
@@ -31,7 +32,7 @@ coocpart_work_new(const struct coocpart_input *in)
 	return w;
 }
 
-void
+static void
 coocpart_work_free(struct coocpart_work *w)
 {
 	cooc_scratch_free(&w->scratch);
@@ -79,7 +80,7 @@ skipped_places(struct coocpart_work *w, uint32_t p, size_t n)
 	return k;
 }
 
-void
+static void
 coocpart_product(struct coocpart_work *w, uint32_t p, struct audparts_product *ap)
 {
 	const struct coocpart_input *in = w->in;
@@ -128,4 +129,21 @@ coocpart_product(struct coocpart_work *w, uint32_t p, struct audparts_product *a
 	    .buyer_engagement = w->buyer_engagement, .nbuyers = nb,
 	    .category = label.str, .category_len = label.len,
 	    .weight = cooc_product_sum(m, p) };
+}
+
+void
+coocpart_add_all(struct audparts_writer *out, const struct coocpart_input *in)
+{
+	struct coocpart_work *w = coocpart_work_new(in);
+	uint32_t *by_id = cooc_products_by_id(in->model);
+
+	for (size_t i = 0; i < in->model->nproducts; i++) {
+		struct audparts_product ap;
+
+		coocpart_product(w, by_id[i], &ap);
+		if (ap.customers > 0 || ap.nrelevant > 0)
+			audparts_add(out, &ap);
+	}
+	coocpart_work_free(w);
+	free(by_id);
 }

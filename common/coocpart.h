@@ -29,13 +29,13 @@ struct coocpart_input {
 	size_t depth;			/* customers an audience holds */
 };
 
-struct coocpart_work;
-
-struct coocpart_work *coocpart_work_new(const struct coocpart_input *in);
-void coocpart_work_free(struct coocpart_work *w);
-
-/* Fills *ap with product p's share; it points into w until the next call. */
-void coocpart_product(struct coocpart_work *w, uint32_t p,
-    struct audparts_product *ap);
+/*
+ * Adds to out the share of every product of in's model in id order (those
+ * the neighbour table adds included); products the shard has neither
+ * customers of nor relevance for have none, as a product no one touched
+ * in a shard of one global order.
+ */
+void coocpart_add_all(struct audparts_writer *out,
+    const struct coocpart_input *in);
 
 #endif
