@@ -156,15 +156,10 @@ OUT
 # standalone: starts aud-serve on a random loopback port ($port, $pid) and
 # leaves a connection to it open on descriptor 7.
 standalone() {
-	local i
 	port=$((20000 + RANDOM % 20000))
 	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
 	pid=$!
-	for i in $(seq 50); do
-		exec 7<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
+	connect_fd7 "$port"
 }
 
 @test "standalone on a loopback port serves the same answers" {
@@ -246,14 +241,11 @@ OUT
 }
 
 @test "standalone: says where it listens; --log - puts the access log on stdout" {
-	local port=$((20000 + RANDOM % 20000)) i
+	local port=$((20000 + RANDOM % 20000))
 	aud-serve -m "$M" --workers 1 --log - --listen "127.0.0.1:$port" \
 		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
 	local pid=$!
-	for i in $(seq 50); do
-		exec 7<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null && break
-		sleep 0.1
-	done
+	connect_fd7 "$port"
 	printf 'GET /health HTTP/1.1\r\nConnection: close\r\n\r\n' >&7
 	cat <&7 > /dev/null
 	exec 7<&-
@@ -335,11 +327,7 @@ body() {
 # tcp_exchange PORT REQUESTS: sends printf-style REQUESTS on one connection
 # and prints what comes back until the server closes it, without Date lines.
 tcp_exchange() {
-	local i
-	for i in $(seq 50); do
-		exec 7<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null && break
-		sleep 0.1
-	done
+	connect_fd7 "$1"
 	printf "$2" >&7
 	tr -d '\r' <&7 | grep -v '^Date: '
 	exec 7<&-

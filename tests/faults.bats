@@ -73,13 +73,10 @@ interrupted() {
 	command -v wrk >/dev/null || skip "wrk is not installed"
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	ulimit -n 4096 2>/dev/null || true
-	local port=$((20000 + RANDOM % 20000)) pid i rss
+	local port=$((20000 + RANDOM % 20000)) pid rss
 	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
 	pid=$!
-	for i in $(seq 50); do
-		(exec 7<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_listening "$port"
 	python3 "$AUD_ROOT/tests/faults.py" "$port" 8 > attacks.txt &
 	local attacker=$!
 	sleep 1

@@ -67,15 +67,11 @@ category_fixture() {
 # its pid in $pid, waited for) and $chromium, or a skip when there is none;
 # ui_page QUERY then prints the DOM of /ui?QUERY after its scripts ran.
 chromium_ui() {
-	local i
 	chromium=$(command -v chromium || command -v chromium-browser) || skip "chromium is not installed"
 	port=$((20000 + RANDOM % 20000))
 	aud-serve -m "$1" -q --listen "127.0.0.1:$port" &
 	pid=$!
-	for i in $(seq 50); do
-		(exec 7<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_listening "$port"
 }
 
 ui_page() {
@@ -96,4 +92,25 @@ same_model() {
 	cmp <(aud-cat "$1") <(aud-cat "$2")
 	cmp <(aud-cat -H "$1" | jq -S 'del(.provenance) | del(.model.features_source, .model.interactions_source, .model.interactions_fingerprint)') \
 	    <(aud-cat -H "$2" | jq -S 'del(.provenance) | del(.model.features_source, .model.interactions_source, .model.interactions_fingerprint)')
+}
+
+# connect_fd7 PORT: opens fd 7 to 127.0.0.1:PORT as soon as a server listens
+# there, waiting up to 30 s: on a loaded machine one has taken over 5 s to
+# start. wait_listening PORT: the same, the connection closed again.
+connect_fd7() {
+	local i
+	for i in $(seq 300); do
+		exec 7<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+wait_listening() {
+	local i
+	for i in $(seq 300); do
+		(exec 7<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
 }
