@@ -219,6 +219,9 @@ struct part {
 	struct stream_reader *r;	/* the header's reader */
 	const unsigned char *ids_at, *scores_at;	/* the ranking's */
 	size_t nranked, next;		/* and the merge's place in it */
+	uint32_t *head_place;		/* [0, next): where each of those is
+					   in the merged head */
+	size_t head_place_cap;
 	struct id *rid;			/* the ranking decoded so far */
 	double *rscore;
 	size_t decoded, decoded_cap;
@@ -465,6 +468,7 @@ close_part(struct part *p)
 		munmap((void *)p->map, p->size);
 	free(p->rid);
 	free(p->rscore);
+	free(p->head_place);
 	free(p->skipped);
 	free(p->relevant.v);
 	free(p->scores.v);
@@ -780,16 +784,17 @@ merge_rankings(struct part *parts, size_t n, size_t want, struct id *ids,
 		if (best == NULL)
 			break;
 		decode_to(best, best->next);
+		best->head_place = xgrow(best->head_place, &best->head_place_cap,
+		    best->next + 1, sizeof(*best->head_place));
+		best->head_place[best->next] = (uint32_t)got;
 		ids[got] = best->rid[best->next];
 		scores[got] = best->rscore[best->next++];
 	}
 	return got;
 }
 
-/* What pass two needs: where each head customer is, and room for one
-   product's places. */
+/* What pass two needs: room for one product's places. */
 struct placing {
-	struct intern *head;
 	size_t depth;
 	uint32_t *places;
 	/* Per part, the product's audience there, walked as the merge takes
@@ -829,7 +834,10 @@ offer(struct placing *pl, size_t i, const struct part *p)
 
 /*
  * The best depth of the parts' audiences of product at (each best first),
- * as places in the head. Returns how many, or -1.
+ * as places in the head. A part's customer is at the place of the head
+ * merge_rankings gave it, and the head is in the order of all of them,
+ * so the best of the parts' next is the one at the least place. Returns
+ * how many, or -1.
  */
 static long
 merge_audience(struct part *parts, size_t n, const struct id *at,
@@ -841,28 +849,29 @@ merge_audience(struct part *parts, size_t n, const struct id *at,
 	for (size_t i = 0; i < n; i++)
 		audience_of(&parts[i], at, pl, i, named);
 	while (got < pl->depth) {
-		struct part *best = NULL;
-		size_t from = 0, bp = 0;
+		size_t from = n, least = SIZE_MAX;
 
 		for (size_t i = 0; i < n; i++) {
+			size_t k, place;
+
 			if (!offer(pl, i, &parts[i]))
 				continue;
-			if (best == NULL ||
-			    before(&parts[i], pl->of[i].at.place, best, bp)) {
-				best = &parts[i];
-				bp = pl->of[i].at.place;
+			k = pl->of[i].at.place;
+			/* Past the head: no audience of depth reaches there. */
+			place = k < parts[i].next ? parts[i].head_place[k] : SIZE_MAX;
+			if (from == n || place < least) {
 				from = i;
+				least = place;
 			}
 		}
-		if (best == NULL)
+		if (from == n)
 			break;
+		if (least == SIZE_MAX)
+			return fail(err, errlen, parts[from].path, "an audience "
+			    "customer missing from the merged ranking");
 		pl->of[from].at.place++;
 		pl->of[from].taken++;
-		if ((pl->places[got] = intern_find(pl->head, &best->rid[bp])) ==
-		    UINT32_MAX)
-			return fail(err, errlen, best->path, "an audience "
-			    "customer missing from the merged ranking");
-		got++;
+		pl->places[got++] = (uint32_t)least;
 	}
 	return (long)got;
 }
@@ -1194,9 +1203,6 @@ audparts_merge(FILE *out, const char *const *path, size_t n,
 	ids = xmalloc((want + 1) * sizeof(*ids));
 	scores = xmalloc((want + 1) * sizeof(*scores));
 	head = merge_rankings(parts, n, want, ids, scores);
-	pl.head = intern_new();
-	for (size_t k = 0; k < head; k++)
-		intern_add(pl.head, &ids[k], NULL);
 	score = xstrndup(s.score->via.str.ptr, s.score->via.str.size);
 	meta = (struct model_meta){ .score = score, .top_n = s.top_n,
 	    .depth = s.depth, .products = t.products, .named_products = t.named,
@@ -1224,8 +1230,6 @@ out:
 	}
 	for (size_t i = 0; i < n; i++)
 		close_part(&parts[i]);
-	if (pl.head != NULL)
-		intern_free(pl.head);
 	free(pl.places);
 	free(pl.of);
 	free(ids);
