@@ -30,6 +30,9 @@ struct coocpairs_meta {
 	const char *fingerprint;		/* of the shard's interactions */
 };
 
+/* The fields of a neighbour table's records (aud-stream(5)). */
+#define COOCPAIRS_TABLE_FIELDS 6
+
 /* The settings in a header: the event weights by name, half_life_days,
    decay_end, max_history, popularity_exponent, neighbours, min_support. */
 void coocpairs_pack_params(msgpack_packer *pk, const struct coocpairs_meta *m);
@@ -50,17 +53,5 @@ int coocpairs_write(FILE *out, const struct interactions *ia,
  */
 int coocpairs_neighbours(FILE *out, const char *const *path, size_t n,
     const char *source, char *err, size_t errlen);
-
-/*
- * A customer shard's co-occurrence model, its neighbours the table's (read
- * from in, named name), made with the settings of meta (those --pairs
- * made the table's parts with). The products the table names that the shard has no row of are
- * added to ia: the shard's customers may be relevant to them. Returns 0,
- * or -1 with err filled: not a table, a table of other settings, a
- * malformed record.
- */
-int coocpairs_load_table(struct cooc *m, struct interactions *ia,
-    const struct coocpairs_meta *meta, FILE *in, const char *name, char *err,
-    size_t errlen);
 
 #endif

@@ -6,6 +6,7 @@
 #include "audience.h"
 #include "audparts.h"
 #include "coocpairs.h"
+#include "cooctable.h"
 #include "coocpart.h"
 #include "cooctops.h"
 #include "groups.h"
@@ -251,7 +252,7 @@ shard_model_load(struct shard_model *s, const struct rank_job *j, char *err,
 {
 	int ret = shard_settings(j, &s->at_end, &s->m, err, errlen);
 
-	if (ret == 0 && coocpairs_load_table(&s->model, j->ia, &s->m, j->table,
+	if (ret == 0 && cooctable_load(&s->model, j->ia, &s->m, j->table,
 	    j->table_name, err, errlen) < 0)
 		ret = RANK_REFUSED;
 	return ret;

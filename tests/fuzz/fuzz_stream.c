@@ -26,6 +26,7 @@
 #include "pieces.h"
 #include "boundstream.h"
 #include "coocpairs.h"
+#include "cooctable.h"
 #include "cooctops.h"
 #include "interactions.h"
 #include "intern.h"
@@ -213,7 +214,7 @@ read_table(const uint8_t *data, size_t size, int categories)
 		ia.category_of[1] = INTERACTIONS_NO_CATEGORY;
 	}
 	if ((in = fmemopen((void *)data, size, "rb")) != NULL &&
-	    coocpairs_load_table(&model, &ia, &m, in, "fuzz", err,
+	    cooctable_load(&model, &ia, &m, in, "fuzz", err,
 	    sizeof(err)) == 0)
 		cooc_free(&model);
 	if (in != NULL)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "coocpairs.h"
+#include "cooctable.h"
 #include "intern.h"
 #include "rows.h"
 #include "stream.h"
@@ -203,7 +204,7 @@ shards_score(const char *table, const struct cooc *all_m,
 	for (int k = 0; k < SHARDS; k++) {
 		FILE *in = fopen(table, "rb");
 
-		if (coocpairs_load_table(&m[k], &shard[k], meta, in, table, err,
+		if (cooctable_load(&m[k], &shard[k], meta, in, table, err,
 		    sizeof(err)) < 0) {
 			printf("# %s\n", err);
 			return 0;
