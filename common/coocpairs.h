@@ -7,7 +7,9 @@
  * "cooc_pairs"), together with the product's |p|^2. The sums are exact
  * (fixedsum.h), so the shards' add up to the whole data's, and from their
  * total the neighbour table (kind "cooc_neighbours") is bit for bit the
- * one cooc_build finds on one machine.
+ * one cooc_build finds on one machine. When products have categories, the
+ * parts carry each product's category and each category's most attached
+ * customers in the shard, and the table those of all shards.
  */
 #ifndef AUD_COOCPAIRS_H
 #define AUD_COOCPAIRS_H
