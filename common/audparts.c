@@ -895,8 +895,11 @@ better(const void *a, const void *b)
 	return id_compare(&x->customer, &y->customer);
 }
 
-/* What a co-occurrence record is merged in: room for depth targets. */
+/* What a co-occurrence record is merged in: the parts, room for depth
+   targets. */
 struct cooc_merge {
+	struct part *parts;
+	size_t n;
 	struct offered *o;		/* every part's list, back to back */
 	size_t cap;
 	struct offered *best;		/* the best of them, best first */
@@ -915,13 +918,13 @@ struct cooc_merge {
  * many, or -1 when a list is out of order (its part's path in *bad).
  */
 static long
-gather_lists(struct cooc_merge *c, struct part *parts, size_t n,
-    const struct id *at, int buyers, const char **bad)
+gather_lists(struct cooc_merge *c, const struct id *at, int buyers,
+    const char **bad)
 {
 	size_t k = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		struct part *p = &parts[i];
+	for (size_t i = 0; i < c->n; i++) {
+		struct part *p = &c->parts[i];
 		const struct scanned *who = buyers ? &p->buyers : &p->relevant;
 
 		c->of[i].next = c->of[i].end = k;
@@ -951,24 +954,24 @@ gather_lists(struct cooc_merge *c, struct part *parts, size_t n,
  * filled.
  */
 static long
-gather_offered(struct cooc_merge *c, struct part *parts, size_t n,
-    const struct id *at, int buyers, size_t limit, char *err, size_t errlen)
+gather_offered(struct cooc_merge *c, const struct id *at, int buyers,
+    size_t limit, char *err, size_t errlen)
 {
 	const char *bad = NULL;
 	size_t k = 0;
 
-	if (gather_lists(c, parts, n, at, buyers, &bad) < 0)
+	if (gather_lists(c, at, buyers, &bad) < 0)
 		return fail(err, errlen, bad, buyers ? "a part's buyers out of "
 		    "order" : "a part's relevant customers out of order");
 	c->best = xgrow(c->best, &c->best_cap, limit + 1, sizeof(*c->best));
 	for (; k < limit; k++) {
-		size_t from = n;
+		size_t from = c->n;
 
-		for (size_t i = 0; i < n; i++)
-			if (c->of[i].next < c->of[i].end && (from == n ||
+		for (size_t i = 0; i < c->n; i++)
+			if (c->of[i].next < c->of[i].end && (from == c->n ||
 			    better(&c->o[c->of[i].next], &c->o[c->of[from].next]) < 0))
 				from = i;
-		if (from == n)
+		if (from == c->n)
 			break;
 		c->best[k] = c->o[c->of[from].next++];
 	}
@@ -1011,12 +1014,11 @@ category_of(const struct part *parts, size_t n, const struct id *at,
  * heaviest buyers. Returns 0, or -1.
  */
 static int
-merge_cooc(struct model_writer *mw, struct part *parts, size_t n,
-    const struct id *at, struct placing *pl, struct cooc_merge *c,
-    char *err, size_t errlen)
+merge_cooc(struct model_writer *mw, const struct id *at, struct placing *pl,
+    struct cooc_merge *c, char *err, size_t errlen)
 {
 	size_t depth = pl->depth, got;
-	long offered = gather_offered(c, parts, n, at, 0, depth, err, errlen);
+	long offered = gather_offered(c, at, 0, depth, err, errlen);
 	const struct part *named;
 	struct model_record r = { .product = at };
 	struct packbuf b;
@@ -1039,11 +1041,11 @@ merge_cooc(struct model_writer *mw, struct part *parts, size_t n,
 			c->targets[k].reason = &c->reasons[k];
 		}
 	}
-	if ((bad = category_of(parts, n, at, &r)) != NULL)
+	if ((bad = category_of(c->parts, c->n, at, &r)) != NULL)
 		return fail(err, errlen, bad, "a product in another category than "
 		    "a part before it says");
 	pl->depth = depth - got;
-	rest = merge_audience(parts, n, at, pl, &named, err, errlen);
+	rest = merge_audience(c->parts, c->n, at, pl, &named, err, errlen);
 	pl->depth = depth;
 	if (rest < 0)
 		return -1;
@@ -1051,7 +1053,7 @@ merge_cooc(struct model_writer *mw, struct part *parts, size_t n,
 	r.n = got;
 	r.fallback = pl->places;
 	r.nfallback = (size_t)rest;
-	if ((offered = gather_offered(c, parts, n, at, 1, TARGETS_BUYERS, err,
+	if ((offered = gather_offered(c, at, 1, TARGETS_BUYERS, err,
 	    errlen)) < 0)
 		return -1;
 	r.nbuyers = (size_t)offered;
@@ -1077,7 +1079,7 @@ static int
 write_products(struct model_writer *mw, struct part *parts, size_t n,
     struct placing *pl, char *err, size_t errlen)
 {
-	struct cooc_merge c = {
+	struct cooc_merge c = { .parts = parts, .n = n,
 		.targets = xmalloc((pl->depth + 1) * sizeof(*c.targets)),
 		.reasons = xmalloc((pl->depth + 1) * sizeof(*c.reasons)),
 		.of = xcalloc(n + 1, sizeof(*c.of)) };
@@ -1095,7 +1097,7 @@ write_products(struct model_writer *mw, struct part *parts, size_t n,
 		long got;
 
 		if (parts[0].cooc)
-			ret = merge_cooc(mw, parts, n, &at, pl, &c, err, errlen);
+			ret = merge_cooc(mw, &at, pl, &c, err, errlen);
 		else if ((got = merge_audience(parts, n, &at, pl, &named, err,
 		    errlen)) < 0)
 			ret = -1;
