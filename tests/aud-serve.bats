@@ -156,7 +156,7 @@ OUT
 # standalone: starts aud-serve on a random loopback port ($port, $pid) and
 # leaves a connection to it open on descriptor 7.
 standalone() {
-	port=$((20000 + RANDOM % 20000))
+	port=$(test_port)
 	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
 	pid=$!
 	connect_fd7 "$port"
@@ -241,7 +241,7 @@ OUT
 }
 
 @test "standalone: says where it listens; --log - puts the access log on stdout" {
-	local port=$((20000 + RANDOM % 20000))
+	local port=$(test_port)
 	aud-serve -m "$M" --workers 1 --log - --listen "127.0.0.1:$port" \
 		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
 	local pid=$!
@@ -258,7 +258,7 @@ OUT
 }
 
 @test "standalone, SIGHUP with a broken model keeps the model it serves" {
-	local port=$((20000 + RANDOM % 20000)) i
+	local port=$(test_port) i
 	aud-serve -m "$M" -q --workers 1 --listen "127.0.0.1:$port" 2> "$BATS_TEST_TMPDIR/err" &
 	local pid=$!
 	health() {
@@ -279,7 +279,7 @@ OUT
 }
 
 @test "standalone, SIGHUP makes the workers serve a model renamed into place" {
-	local port=$((20000 + RANDOM % 20000)) i
+	local port=$(test_port) i
 	aud-rank --features "$F" --top-n 1 -o "$BATS_TEST_TMPDIR/m1.aud" "$I"
 	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
 	local pid=$!
@@ -335,7 +335,7 @@ tcp_exchange() {
 
 @test "under tcpsvd, a real superserver: pipelined keep-alive requests, then close" {
 	command -v tcpsvd >/dev/null || skip "tcpsvd (ipsvd) is not installed"
-	local port=$((20000 + RANDOM % 20000))
+	local port=$(test_port)
 	tcpsvd -E -l localhost 127.0.0.1 "$port" aud-serve -m "$M" --log "$BATS_TEST_TMPDIR/access.log" 2>/dev/null &
 	local pid=$!
 	run -0 tcp_exchange "$port" 'GET /recommend/11?n=1 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /health HTTP/1.1\r\n\r\nGET /recommend/12?n=1&format=csv HTTP/1.1\r\nConnection: close\r\n\r\n'
@@ -400,7 +400,7 @@ OUT
 }
 
 @test "standalone, SIGHUP reads the suppression list again with the model" {
-	local port=$((20000 + RANDOM % 20000)) i
+	local port=$(test_port) i
 	printf '1\n' > "$BATS_TEST_TMPDIR/ex.txt"
 	aud-serve -m "$M" -q --workers 1 --exclude "$BATS_TEST_TMPDIR/ex.txt" \
 		--listen "127.0.0.1:$port" 2> "$BATS_TEST_TMPDIR/err" &

@@ -73,7 +73,7 @@ interrupted() {
 	command -v wrk >/dev/null || skip "wrk is not installed"
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	ulimit -n 4096 2>/dev/null || true
-	local port=$((20000 + RANDOM % 20000)) pid rss
+	local port=$(test_port) pid rss
 	aud-serve -m "$M" -q --listen "127.0.0.1:$port" &
 	pid=$!
 	wait_listening "$port"
