@@ -513,38 +513,6 @@ read_settings(const msgpack_object *params, struct table_settings *s)
 	return 0;
 }
 
-/* Adds the pairs of p's current record, for table product g, into acc. */
-static int
-add_pairs(struct part *p, fixed_sum *acc, uint32_t *support,
-    uint32_t *touched, size_t *nt, char *err, size_t errlen)
-{
-	const msgpack_object *v = p->rec->via.array.ptr;
-	const msgpack_object *partner = v[2].via.array.ptr, *count = v[4].via.array.ptr;
-	const unsigned char *sum = (const unsigned char *)v[3].via.bin.ptr;
-
-	for (uint32_t i = 0; i < v[2].via.array.size; i++) {
-		uint32_t q;
-
-		if (partner[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-		    partner[i].via.u64 >= p->nproducts ||
-		    count[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-		    count[i].via.u64 > UINT32_MAX - support[p->global[
-		    partner[i].via.u64]]) {
-			snprintf(err, errlen, "%s: byte %llu: a partner outside "
-			    "the part, or a support too large", p->path,
-			    (unsigned long long)stream_offset(p->r));
-			return -1;
-		}
-		q = p->global[partner[i].via.u64];
-		if (support[q] == 0)
-			touched[(*nt)++] = q;
-		support[q] += (uint32_t)count[i].via.u64;
-		acc[q] = fixed_sum_add(acc[q],
-		    fixed_sum_get(sum + (size_t)i * FIXED_SUM_BYTES));
-	}
-	return 0;
-}
-
 /* What the second reading needs. */
 struct table_job {
 	struct stream_writer *w;
@@ -557,7 +525,93 @@ struct table_job {
 	uint8_t *listed;		/* per category */
 	struct id label, customer[CATEGORY_DEPTH];
 	float affinity[CATEGORY_DEPTH];
+	/* The parts' pairs of the product being summed (n at most), and the
+	   candidates for its neighbours. */
+	struct pairs_list {
+		const msgpack_object *partner, *count;
+		const unsigned char *sum;
+		const uint32_t *global;	/* the part's records' table places */
+		uint32_t n, at;
+	} *lists;
+	struct cooc_weighted *cand;
+	size_t cand_cap;
 };
+
+/*
+ * Takes part p's current record as a list of pairs, checked: its partners
+ * are records of the part, ascending, and its supports counts. Returns 0,
+ * or -1 with err filled.
+ */
+static int
+take_pairs(struct pairs_list *l, const struct part *p, char *err,
+    size_t errlen)
+{
+	const msgpack_object *v = p->rec->via.array.ptr;
+
+	*l = (struct pairs_list){ v[2].via.array.ptr, v[4].via.array.ptr,
+	    (const unsigned char *)v[3].via.bin.ptr, p->global,
+	    v[2].via.array.size, 0 };
+	for (uint32_t i = 0; i < l->n; i++)
+		if (l->partner[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    l->partner[i].via.u64 >= p->nproducts ||
+		    (i > 0 && l->partner[i].via.u64 <= l->partner[i - 1].via.u64) ||
+		    l->count[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    l->count[i].via.u64 > UINT32_MAX) {
+			snprintf(err, errlen, "%s: byte %llu: a partner outside "
+			    "the part or out of order, or a support too large",
+			    p->path, (unsigned long long)stream_offset(p->r));
+			return -1;
+		}
+	return 0;
+}
+
+/* The table place of list l's next partner, or UINT32_MAX at its end. */
+static uint32_t
+next_partner(const struct pairs_list *l)
+{
+	return l->at < l->n ? l->global[l->partner[l->at].via.u64] : UINT32_MAX;
+}
+
+/*
+ * Product g's candidates into j->cand from its nl lists: each ascending by
+ * table place, so a merge of them adds up each partner's sums in turn
+ * (one machine adds them into an array of all products, at random; the
+ * sums are exact, so the order does not matter). Returns how many.
+ */
+static size_t
+sum_pairs(struct table_job *j, size_t g, size_t nl)
+{
+	size_t total = 0, nc = 0;
+
+	for (size_t i = 0; i < nl; i++)
+		total += j->lists[i].n;
+	j->cand = xgrow(j->cand, &j->cand_cap, total + 1, sizeof(*j->cand));
+	for (;;) {
+		uint32_t q = UINT32_MAX;
+		fixed_sum acc = 0;
+		uint64_t support = 0;
+		float v;
+
+		for (size_t i = 0; i < nl; i++)
+			if (next_partner(&j->lists[i]) < q)
+				q = next_partner(&j->lists[i]);
+		if (q == UINT32_MAX)
+			break;
+		for (size_t i = 0; i < nl; i++) {
+			struct pairs_list *l = &j->lists[i];
+
+			if (next_partner(l) != q)
+				continue;
+			acc = fixed_sum_add(acc, fixed_sum_get(l->sum +
+			    (size_t)l->at * FIXED_SUM_BYTES));
+			support += l->count[l->at++].via.u64;
+		}
+		v = cooc_similarity(acc, j->norm2[g], j->norm2[q], j->s.alpha);
+		if (v > 0 && support >= j->s.min_support)
+			j->cand[nc++] = (struct cooc_weighted){ q, v };
+	}
+	return nc;
+}
 
 /* Product k of g's category fields into f (its list on its first). */
 static void
@@ -591,42 +645,36 @@ table_category(struct table_job *j, uint32_t k, struct category_fields *f)
 static int
 write_table(struct table_job *j, char *err, size_t errlen)
 {
-	size_t np = intern_count(j->g->ids), cap = 0;
-	uint32_t *support = xcalloc(np + 1, sizeof(*support));
-	uint32_t *touched = xmalloc((np + 1) * sizeof(*touched));
-	fixed_sum *acc = xcalloc(np + 1, sizeof(*acc));
-	struct cooc_weighted *cand = NULL;
-	struct part *parts = j->parts;
+	size_t np = intern_count(j->g->ids);
+	struct part *parts = j->parts, **at = xmalloc((j->n + 1) * sizeof(*at));
 	const struct intern *ids = j->g->ids;
+	struct cooc_weighted *cand;
 	int ret = 0;
 
+	j->lists = xmalloc((j->n + 1) * sizeof(*j->lists));
 	for (size_t i = 0; i < j->n && ret == 0; i++)
 		ret = next_record(&parts[i], err, errlen) < 0 ? -1 : 0;
 	for (size_t g = 0; g < np && ret == 0; g++) {
-		size_t nt = 0, nc = 0, bound;
+		size_t nl = 0, nc, bound;
 		struct packbuf b;
 		struct category_fields cf;
 		struct id id, q;
 
+		/* The parts' records of g are read together, then each part
+		   moves on. */
 		for (size_t i = 0; i < j->n && ret == 0; i++)
 			if (parts[i].rec != NULL &&
 			    parts[i].global[parts[i].next - 1] == g) {
-				ret = add_pairs(&parts[i], acc, support, touched,
-				    &nt, err, errlen);
-				if (ret == 0 && next_record(&parts[i], err, errlen) < 0)
-					ret = -1;
+				ret = take_pairs(&j->lists[nl], &parts[i], err, errlen);
+				at[nl++] = &parts[i];
 			}
-		cand = xgrow(cand, &cap, nt + 1, sizeof(*cand));
-		for (size_t i = 0; i < nt; i++) {
-			uint32_t t = touched[i];
-			float v = cooc_similarity(acc[t], j->norm2[g], j->norm2[t],
-			    j->s.alpha);
-
-			if (v > 0 && support[t] >= j->s.min_support)
-				cand[nc++] = (struct cooc_weighted){ t, v };
-			acc[t] = 0;
-			support[t] = 0;
-		}
+		nc = ret == 0 ? sum_pairs(j, g, nl) : 0;
+		for (size_t i = 0; i < nl && ret == 0; i++)
+			if (next_record(at[i], err, errlen) < 0)
+				ret = -1;
+		if (ret < 0)
+			break;
+		cand = j->cand;
 		table_category(j, j->order[g], &cf);
 		if (nc == 0 && cf.label == NULL)
 			continue;
@@ -654,10 +702,9 @@ write_table(struct table_job *j, char *err, size_t errlen)
 		pack_category_fields(&b, &cf);
 		stream_record_done(j->w, &b);
 	}
-	free(support);
-	free(touched);
-	free(acc);
-	free(cand);
+	free(at);
+	free(j->lists);
+	free(j->cand);
 	return ret;
 }
 
