@@ -236,11 +236,16 @@ search_chunk(void *ctx, size_t from, size_t to, unsigned thread)
 			cand = xrealloc(cand, (cap = nt) * sizeof(*cand));
 		for (size_t i = 0; i < nt; i++) {
 			uint32_t q = touched[i];
-			float v = cooc_similarity(acc[q], s->norm2[p], s->norm2[q],
-			    s->p->alpha);
 
-			if (v > 0 && support[q] >= s->p->min_support)
-				cand[nc++] = (struct cooc_weighted){ q, v };
+			/* Support first: on sparse data most pairs lack it,
+			   and the similarity reads |q|^2 at random. */
+			if (support[q] >= s->p->min_support) {
+				float v = cooc_similarity(acc[q], s->norm2[p],
+				    s->norm2[q], s->p->alpha);
+
+				if (v > 0)
+					cand[nc++] = (struct cooc_weighted){ q, v };
+			}
 			acc[q] = 0;
 			support[q] = 0;
 		}

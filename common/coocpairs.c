@@ -606,8 +606,12 @@ sum_pairs(struct table_job *j, size_t g, size_t nl)
 			    (size_t)l->at * FIXED_SUM_BYTES));
 			support += l->count[l->at++].via.u64;
 		}
+		/* Support first: on sparse data most pairs lack it, and the
+		   similarity reads |q|^2 at random. */
+		if (support < j->s.min_support)
+			continue;
 		v = cooc_similarity(acc, j->norm2[g], j->norm2[q], j->s.alpha);
-		if (v > 0 && support >= j->s.min_support)
+		if (v > 0)
 			j->cand[nc++] = (struct cooc_weighted){ q, v };
 	}
 	return nc;
