@@ -108,6 +108,26 @@ pack_category_fields(struct packbuf *b, const struct category_fields *f)
 		packbuf_float(b, f->affinity[i]);
 }
 
+/*
+ * Sets f to category g's label alone (nil for CATEGORY_NONE; label holds
+ * the id) and returns whether the category's list goes with it too: the
+ * first time g is met (listed, per category).
+ */
+static int
+label_once(struct category_fields *f, const struct intern *labels, uint32_t g,
+    struct id *label, uint8_t *listed)
+{
+	*f = (struct category_fields){ 0 };
+	if (g == CATEGORY_NONE)
+		return 0;
+	intern_get(labels, g, label);
+	f->label = label;
+	if (listed[g])
+		return 0;
+	listed[g] = 1;
+	return 1;
+}
+
 /* A shard's categories as its records carry them. */
 struct shard_categories {
 	const struct interactions *ia;
@@ -122,17 +142,10 @@ shard_category(struct shard_categories *sc, uint32_t p,
     struct category_fields *f)
 {
 	const struct category_top *t;
-	uint32_t g;
+	uint32_t g = sc->model != NULL ? sc->model->category_of[p] : CATEGORY_NONE;
 
-	*f = (struct category_fields){ 0 };
-	if (sc->model == NULL ||
-	    (g = sc->model->category_of[p]) == CATEGORY_NONE)
+	if (!label_once(f, sc->ia->categories, g, &sc->label, sc->listed))
 		return;
-	intern_get(sc->ia->categories, g, &sc->label);
-	f->label = &sc->label;
-	if (sc->listed[g])
-		return;
-	sc->listed[g] = 1;
 	t = &sc->model->categories;
 	f->n = t->start[g + 1] - t->start[g];
 	for (size_t i = 0; i < f->n; i++)
@@ -624,14 +637,8 @@ table_category(struct table_job *j, uint32_t k, struct category_fields *f)
 	uint32_t c = j->g->category[k];
 	const struct category_list *l;
 
-	*f = (struct category_fields){ 0 };
-	if (c == CATEGORY_NONE)
+	if (!label_once(f, j->g->labels, c, &j->label, j->listed))
 		return;
-	intern_get(j->g->labels, c, &j->label);
-	f->label = &j->label;
-	if (j->listed[c])
-		return;
-	j->listed[c] = 1;
 	l = &j->g->lists[c];
 	for (size_t i = 0; i < l->n; i++) {
 		intern_get(j->g->customers, l->e[i].customer, &j->customer[i]);
