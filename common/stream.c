@@ -433,12 +433,22 @@ mp_get_int64(const msgpack_object *o, int64_t *v)
 	return 0;
 }
 
-int
-mp_map_uint(const msgpack_object *map, const char *key, uint64_t *v)
+/* The value under key in map (which may be NULL) when it is of type t. */
+static const msgpack_object *
+map_typed(const msgpack_object *map, const char *key, msgpack_object_type t)
 {
 	const msgpack_object *o = map != NULL ? mp_map_get(map, key) : NULL;
 
-	if (o == NULL || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+	return o != NULL && o->type == t ? o : NULL;
+}
+
+int
+mp_map_uint(const msgpack_object *map, const char *key, uint64_t *v)
+{
+	const msgpack_object *o = map_typed(map, key,
+	    MSGPACK_OBJECT_POSITIVE_INTEGER);
+
+	if (o == NULL)
 		return -1;
 	*v = o->via.u64;
 	return 0;
@@ -447,9 +457,9 @@ mp_map_uint(const msgpack_object *map, const char *key, uint64_t *v)
 int
 mp_map_bool(const msgpack_object *map, const char *key, int *v)
 {
-	const msgpack_object *o = map != NULL ? mp_map_get(map, key) : NULL;
+	const msgpack_object *o = map_typed(map, key, MSGPACK_OBJECT_BOOLEAN);
 
-	if (o == NULL || o->type != MSGPACK_OBJECT_BOOLEAN)
+	if (o == NULL)
 		return -1;
 	*v = o->via.boolean;
 	return 0;
