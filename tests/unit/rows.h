@@ -1,7 +1,7 @@
 /*
  * Interactions for the unit tests of the co-occurrence model: rows of
  * (customer, product) given as small integers, an hour apart, every event
- * of weight 1.
+ * of weight 1, freed as any with interactions_free.
  */
 #ifndef AUD_TEST_ROWS_H
 #define AUD_TEST_ROWS_H
@@ -72,21 +72,6 @@ rows_categorise(struct interactions *ia, int n)
 		label.str = buf;
 		ia->category_of[q] = intern_add(ia->categories, &label, NULL);
 	}
-}
-
-static void
-rows_free(struct interactions *ia)
-{
-	free(ia->category_of);
-	free(ia->name_at);
-	if (ia->categories != NULL)
-		intern_free(ia->categories);
-	free(ia->customer);
-	free(ia->product);
-	free(ia->event);
-	free(ia->time);
-	intern_free(ia->customers);
-	intern_free(ia->products);
 }
 
 #endif

@@ -80,7 +80,7 @@ planted(void)
 	    "who have not touched the product, by relevance");
 	cooc_scratch_free(&s);
 	cooc_free(&m);
-	rows_free(&ia);
+	interactions_free(&ia);
 }
 
 /*
@@ -142,7 +142,7 @@ by_hand(void)
 	    "C's audience: 1 and 2 through B (1 first: a higher base), then 5");
 	cooc_scratch_free(&s);
 	cooc_free(&m);
-	rows_free(&ia);
+	interactions_free(&ia);
 }
 
 /*
@@ -188,7 +188,7 @@ ties_by_id(void)
 	    "the reason the first neighbour");
 	cooc_scratch_free(&s);
 	cooc_free(&m);
-	rows_free(&ia);
+	interactions_free(&ia);
 }
 
 /*
@@ -242,8 +242,8 @@ order_free(double half_life, const char *what)
 	    "order: the same neighbours, bit for bit, %s", what);
 	cooc_free(&ma);
 	cooc_free(&mb);
-	rows_free(&a);
-	rows_free(&b);
+	interactions_free(&a);
+	interactions_free(&b);
 }
 
 int

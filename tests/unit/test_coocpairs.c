@@ -332,11 +332,11 @@ main(void)
 	for (int s = 0; s < SHARDS; s++) {
 		unlink(path[s]);
 		free(path[s]);
-		rows_free(&shard[s]);
+		interactions_free(&shard[s]);
 	}
 	unlink(table);
 	free(table);
 	cooc_free(&m);
-	rows_free(&all);
+	interactions_free(&all);
 	return tap_done();
 }
