@@ -547,6 +547,11 @@ PY
 	aud-rank --features "$T/f.aud" --model cooccurrence -o "$T/m.aud" "$T/all.aud"
 	sharded_cooc 3 "$T/cm3.aud"
 	same_model "$T/m.aud" "$T/cm3.aud"
+	# A part that names another category for a product (Blue Mug, 10, has
+	# customers in shards 0 and 2) is refused by name.
+	sed 's/Kitchen/Kitchem/g' "$T/cp2.aud" >"$T/cp2.other"
+	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/cp0.aud" "$T/cp1.aud" "$T/cp2.other"
+	assert_equal "$stderr" "aud-rank: $T/cp2.other: a product in another category than a part before it says"
 	# Soup Bowl (12), bought by 7 alone, has no neighbours: its audience is
 	# the Kitchen's customers, then the engagement order.
 	run -0 aud-query -m "$T/cm3.aud" -n 5 12
@@ -596,6 +601,12 @@ EOF
 	run -1 --separate-stderr aud-rank --features "$T/pf0.aud" --model cooccurrence \
 		--with-neighbours "$T/n.aud" --tops -o "$T/x.aud" "$T/plain0.aud"
 	assert_equal "$stderr" "aud-rank: $T/n.aud: a neighbour table of products with categories, for interactions without"
+	# And back: the same rows' table without categories for a shard with.
+	aud-rank --features "$T/pf0.aud" --model cooccurrence --pairs -o "$T/pp0.aud" "$T/plain0.aud"
+	aud-rank --sum-pairs -o "$T/pn.aud" "$T/pp0.aud"
+	run -1 --separate-stderr aud-rank --features "$T/sf0.aud" --model cooccurrence \
+		--with-neighbours "$T/pn.aud" --tops -o "$T/x.aud" "$T/s0.aud"
+	assert_equal "$stderr" "aud-rank: $T/pn.aud: a neighbour table of products without categories, for interactions with"
 	[ ! -e "$T/x.aud" ]
 	no_temporaries "$T"
 }
