@@ -64,7 +64,8 @@ catindex_pack(struct catindex_builder *b, msgpack_packer *pk)
 	size_t ng = 0, names_len = 0;
 
 	sort_text = b->text;
-	qsort(b->e, b->n, sizeof(*b->e), by_category_weight);
+	if (b->n > 0)	/* qsort's base may not be NULL, even for none */
+		qsort(b->e, b->n, sizeof(*b->e), by_category_weight);
 	for (size_t i = 0; i < b->n; i++) {
 		const char *cat = b->text + b->e[i].category;
 
