@@ -18,6 +18,7 @@
 #include "groups.h"
 #include "interactions.h"
 #include "output.h"
+#include "parallel.h"
 #include "ranking.h"
 #include "returns.h"
 #include "timeparse.h"
@@ -351,29 +352,60 @@ return_event(struct options *opt, const struct interactions *ia)
 }
 
 /*
- * --return-model: the fit (to all shards' summaries, with --bounds), which
- * must converge unless allowed not to.
+ * What main computes from the rows: the features and, with --return-model
+ * (and not --partial), the return model fitted to all shards' summaries
+ * with --bounds. The two read the same rows and nothing of each other's.
+ */
+struct computation {
+	const struct options *opt;
+	const struct interactions *ia;
+	const struct feature_params *params;
+	const struct bounds_file *bf;	/* --bounds, or NULL */
+	struct features *f;
+	struct return_scores *rs;	/* NULL: no return model */
+	int fitted;			/* 0, or -1 with err */
+	char err[512];
+};
+
+static void
+compute_part(void *ctx, size_t from, size_t to, unsigned thread)
+{
+	struct computation *c = ctx;
+
+	(void)thread;
+	for (size_t part = from; part < to; part++)
+		if (part == 0 && c->bf != NULL)
+			features_compute_within(c->f, c->ia, c->params, &c->bf->b);
+		else if (part == 0)
+			features_compute(c->f, c->ia, c->ia->n, c->params);
+		else if (c->bf != NULL)
+			c->fitted = return_scores_compute_all(c->rs, c->ia,
+			    &c->opt->ret, &c->bf->days, c->err, sizeof(c->err));
+		else
+			c->fitted = return_scores_compute(c->rs, c->ia,
+			    &c->opt->ret, c->err, sizeof(c->err));
+}
+
+/*
+ * The features, and the return model beside them on the other core: its
+ * passes over the rows and its fit (2.3 s at 50M rows) then cost little
+ * more than the writing of its columns. The fit must converge unless
+ * allowed not to.
  */
 static void
-fit_returns(struct options *opt, const struct interactions *ia,
-    const struct bounds_file *bf, struct return_scores *rs)
+compute(struct computation *c)
 {
-	char err[512];
-	int got;
+	const struct options *opt = c->opt;
 
-	if (bf != NULL) {	/* the whole data's last row, not the shard's */
-		if (opt->ret.calibration_end == INT64_MIN)
-			opt->ret.calibration_end = bf->b.max_time;
-		got = return_scores_compute_all(rs, ia, &opt->ret, &bf->days,
-		    err, sizeof(err));
-	} else
-		got = return_scores_compute(rs, ia, &opt->ret, err, sizeof(err));
-	if (got < 0)
-		errx(EXIT_DATA, "%s: %s", opt->input, err);
-	if (!rs->fit.converged && !opt->allow_unconverged)
+	parallel_for(c->rs != NULL ? 2 : 1, 1, parallel_cpus(), compute_part, c);
+	if (c->rs == NULL)
+		return;
+	if (c->fitted < 0)
+		errx(EXIT_DATA, "%s: %s", opt->input, c->err);
+	if (!c->rs->fit.converged && !opt->allow_unconverged)
 		errx(EXIT_DATA, "%s: the return model's optimiser did not converge "
 		    "in %d iterations (--allow-unconverged keeps the fit)",
-		    opt->input, rs->fit.iterations);
+		    opt->input, c->rs->fit.iterations);
 }
 
 static void
@@ -493,11 +525,13 @@ main(int argc, char **argv)
 		return_event(&opt, &ia);
 	if (opt.bounds != NULL) {
 		read_bounds(&opt, &ia, &params, &bf);
-		features_compute_within(&f, &ia, &params, &bf.b);
-	} else
-		features_compute(&f, &ia, ia.n, &params);
-	if (opt.returns && !opt.partial)
-		fit_returns(&opt, &ia, opt.bounds ? &bf : NULL, &rs);
+		/* the whole data's last row, not the shard's */
+		if (opt.returns && opt.ret.calibration_end == INT64_MIN)
+			opt.ret.calibration_end = bf.b.max_time;
+	}
+	compute(&(struct computation){ .opt = &opt, .ia = &ia,
+	    .params = &params, .bf = opt.bounds ? &bf : NULL, .f = &f,
+	    .rs = opt.returns && !opt.partial ? &rs : NULL });
 	if (opt.partial) {
 		if (bounds_of(&bf, &f, &ia, &params, opt.returns ? &opt.ret :
 		    NULL, errbuf, sizeof(errbuf)) < 0)
