@@ -97,10 +97,13 @@ same_model() {
 # connect_fd7 PORT: opens fd 7 to 127.0.0.1:PORT as soon as a server listens
 # there, waiting up to 30 s: on a loaded machine one has taken over 5 s to
 # start. wait_listening PORT: the same, the connection closed again.
+# The braces hold the 2>/dev/null: after an exec's own redirections bash
+# reports a refused connect on the stderr it had (a test's output, under
+# run), and an exec's 2>/dev/null would stay for the rest of the test.
 connect_fd7() {
 	local i
 	for i in $(seq 300); do
-		exec 7<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0
+		{ exec 7<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
