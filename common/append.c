@@ -92,6 +92,17 @@ struct app {
 	uint8_t *mark;			/* per old record */
 	size_t mark_cap;
 	uint64_t nrecords;
+
+	/* The second read's plan, made by the first: the old records it
+	   cannot copy as they are (a new product's first, one a new row
+	   goes before), in order, and where the records lie in the file. */
+	struct stop {
+		uint64_t index, offset, end;
+	} *stops;
+	size_t nstops, stops_cap;
+	size_t plan_row;		/* the first new row no stop precedes */
+	uint64_t records_from, records_to;
+	char fingerprint[STREAM_FINGERPRINT_LEN];	/* the old records' */
 	int old_kept;			/* whether an old record stays */
 	int64_t old_first, old_last;	/* of the records kept */
 	size_t turned;			/* old customers who became bots */
@@ -347,6 +358,13 @@ each_old(struct app *a, int (*each)(struct app *, const struct prepared_record *
 		}
 		previous = o.time;
 	}
+	if (got == 0) {		/* at the trailer */
+		const char *fp = stream_fingerprint(r);
+
+		a->records_to = stream_offset(r);
+		snprintf(a->fingerprint, sizeof(a->fingerprint), "%s",
+		    fp != NULL ? fp : "");
+	}
 	stream_reader_free(r);
 	return got;
 }
@@ -368,6 +386,37 @@ note_labels(struct labelled *l, uint32_t at, const struct prepared_record *o)
 			    o->label[j]->via.str.size);
 }
 
+/*
+ * Plans record i (at offset) for the second read: a stop when a new row
+ * goes before it, or when stop (the first old record of a new row's
+ * product, which may take its labels: write_record decides). A stop's end
+ * is the next record's offset.
+ */
+static void
+plan(struct app *a, const struct prepared_record *o, uint64_t i,
+    uint64_t offset, int stop)
+{
+	size_t nrows = prep_nrows(a->p);
+	struct prep_row row;
+
+	if (i == 0)
+		a->records_from = offset;
+	if (a->nstops > 0 && a->stops[a->nstops - 1].index == i - 1)
+		a->stops[a->nstops - 1].end = offset;
+	/* New rows are in time order and go before old records of a later
+	   time (write_new_before). */
+	while (a->plan_row < nrows && (prep_row(a->p, a->plan_row, &row),
+	    row.time < o->time)) {
+		a->plan_row++;
+		stop = 1;
+	}
+	if (!stop)
+		return;
+	a->stops = xgrow(a->stops, &a->stops_cap, a->nstops + 1,
+	    sizeof(*a->stops));
+	a->stops[a->nstops++] = (struct stop){ i, offset, 0 };
+}
+
 /* The first read: what the new rows' customers and products had before. */
 static int
 survey(struct app *a, const struct prepared_record *o, uint64_t i,
@@ -379,7 +428,8 @@ survey(struct app *a, const struct prepared_record *o, uint64_t i,
 	    &o->product);
 	uint8_t m = (c != NONE ? M_CUSTOMER : 0) | (pr != NONE ? M_PRODUCT : 0);
 
-	(void)r;
+	plan(a, o, i, stream_offset(r),
+	    pr != NONE && !(a->prod.flag[pr] & P_OLD));
 	if (i == 0)
 		a->old_first = o->time;
 	a->old_last = o->time;
@@ -752,18 +802,17 @@ write_new_before(struct app *a, int64_t time)
 	}
 }
 
-static int
-write_old(struct app *a, const struct prepared_record *o, uint64_t i,
-    struct stream_reader *r)
+/* Writes old record i, o, whose bytes are raw (or NULL, not at hand). */
+static void
+write_record(struct app *a, const struct prepared_record *o, uint64_t i,
+    const unsigned char *raw, size_t len)
 {
 	uint8_t event = a->remap_old[o->event];
-	const unsigned char *raw;
-	size_t len;
 	uint32_t l;
 
 	write_new_before(a, o->time);	/* equal times: old first */
 	if (turned(a, o, i))
-		return 0;
+		return;
 	/* A new product's name goes with its first record written, a new row
 	   or its first old record, unless bots took that: its later old
 	   records carry none and need none. */
@@ -772,17 +821,17 @@ write_old(struct app *a, const struct prepared_record *o, uint64_t i,
 
 		write_labelled(a, &o->customer, &o->product, event, o->time,
 		    &a->prod.flag[pr], label_of(a, pr, 0), label_of(a, pr, 1));
-		return 0;
+		return;
 	}
 	if (a->lost.ids != NULL &&
 	    (l = intern_find(a->lost.ids, &o->product)) != NONE) {
 		write_labelled(a, &o->customer, &o->product, event, o->time,
 		    &a->lost.flag[l], a->lost.label[0][l], a->lost.label[1][l]);
-		return 0;
+		return;
 	}
-	if (a->same_events && (raw = stream_record_bytes(r, &len)) != NULL) {
+	if (a->same_events && raw != NULL) {
 		stream_write_record(a->w, raw, len);
-		return 0;
+		return;
 	}
 	prep_pack_record(a->w, &(struct prep_record){ &o->customer, &o->product,
 	    event, o->time,
@@ -790,6 +839,104 @@ write_old(struct app *a, const struct prepared_record *o, uint64_t i,
 	    o->label[0] ? o->label[0]->via.str.size : 0,
 	    o->label[1] ? o->label[1]->via.str.ptr : NULL,
 	    o->label[1] ? o->label[1]->via.str.size : 0 }, a->has_category);
+}
+
+static int
+write_old(struct app *a, const struct prepared_record *o, uint64_t i,
+    struct stream_reader *r)
+{
+	size_t len;
+	const unsigned char *raw = stream_record_bytes(r, &len);
+
+	write_record(a, o, i, raw, len);
+	return 0;
+}
+
+/* Whether the second read can follow the plan: every record not a stop
+   is then copied as it is. */
+static int
+plannable(const struct app *a)
+{
+	return a->turned == 0 && a->lost.ids == NULL && a->same_events &&
+	    a->fingerprint[0] != '\0';
+}
+
+/*
+ * Copies the old file's next bytes up to offset to (from: where it is),
+ * records old records, to the output, hashing them into h. Returns 0, or
+ * -1 when the file no longer has them.
+ */
+static int
+copy_records(struct app *a, uint64_t from, uint64_t to, uint64_t records,
+    XXH3_state_t *h, unsigned char *buf, size_t cap)
+{
+	for (int counted = 0; from < to; counted = 1) {
+		size_t want = to - from < cap ? (size_t)(to - from) : cap;
+
+		if (fread(buf, 1, want, a->old) != want)
+			return -1;
+		XXH3_64bits_update(h, buf, want);
+		stream_write_records(a->w, buf, want, counted ? 0 : records);
+		from += want;
+	}
+	return 0;
+}
+
+/*
+ * The second read by the first's plan, in one sweep of the file: the
+ * bytes between stops copied without decoding a record, each stop decoded
+ * and written as write_old would. The old records' fingerprint is checked again, so that a file
+ * changed since the first read is refused, not copied.
+ */
+static int
+write_planned(struct app *a)
+{
+	size_t cap = 1 << 20;
+	unsigned char *buf = xmalloc(cap);
+	XXH3_state_t *h = XXH3_createState();
+	uint64_t at = a->records_from, done = 0;
+	char fp[STREAM_FINGERPRINT_LEN];
+	int ok = h != NULL && fseeko(a->old, (off_t)at, SEEK_SET) == 0;
+
+	if (ok)
+		XXH3_64bits_reset(h);
+	for (size_t s = 0; ok && s <= a->nstops; s++) {
+		const struct stop *st = s < a->nstops ? &a->stops[s] : NULL;
+		uint64_t to = st ? st->offset : a->records_to;
+		msgpack_unpacked u;
+		struct prepared_record o;
+		size_t len, off = 0;
+
+		if (copy_records(a, at, to, (st ? st->index : a->nrecords) - done,
+		    h, buf, cap) < 0) {
+			ok = 0;
+			break;
+		}
+		if (st == NULL)
+			break;
+		len = (size_t)(st->end - st->offset);
+		msgpack_unpacked_init(&u);
+		ok = len <= cap && fread(buf, 1, len, a->old) == len &&
+		    msgpack_unpack_next(&u, (const char *)buf, len, &off) ==
+		    MSGPACK_UNPACK_SUCCESS && off == len &&
+		    prepared_record(&a->old_head, &u.data, INT64_MIN, &o) == NULL;
+		if (ok) {
+			XXH3_64bits_update(h, buf, len);
+			write_record(a, &o, st->index, buf, len);
+		}
+		msgpack_unpacked_destroy(&u);
+		at = st->end;
+		done = st->index + 1;
+	}
+	if (ok) {
+		snprintf(fp, sizeof(fp), "xxh3-64:%016llx",
+		    (unsigned long long)XXH3_64bits_digest(h));
+		ok = strcmp(fp, a->fingerprint) == 0;
+	}
+	XXH3_freeState(h);
+	free(buf);
+	if (!ok)
+		return fail(a, "%s: %s", "changed while it was read");
 	return 0;
 }
 
@@ -806,7 +953,7 @@ write_all(struct app *a, FILE *out)
 	a->w = stream_writer_new(out);
 	prep_write_header(a->p, a->w, &h);
 	stream_writer_fingerprint(a->w);
-	got = each_old(a, write_old);
+	got = plannable(a) ? write_planned(a) : each_old(a, write_old);
 	if (got == 0)
 		write_new_before(a, INT64_MAX);
 	for (size_t i = 0; i < nstrings; i++)
@@ -832,6 +979,7 @@ app_free(struct app *a)
 	free(a->days);
 	free(a->dup);
 	free(a->mark);
+	free(a->stops);
 	free(a->customer_filter.bits);
 	free(a->product_filter.bits);
 	stream_reader_free(a->head);
@@ -863,6 +1011,10 @@ prep_append(struct prep *p, FILE *old, const char *old_name, FILE *out,
 	old_bot_labels(&a);
 	if (each_old(&a, survey) < 0)
 		goto out;
+	if (a.nrecords == 0)		/* no record: nothing between */
+		a.records_from = a.records_to;
+	if (a.nstops > 0 && a.stops[a.nstops - 1].index == a.nrecords - 1)
+		a.stops[a.nstops - 1].end = a.records_to;
 	a.old_kept = a.nrecords > 0;
 	find_bots(&a);
 	count_new(&a);

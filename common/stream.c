@@ -271,6 +271,16 @@ stream_write_record(struct stream_writer *w, const void *bytes, size_t n)
 }
 
 void
+stream_write_records(struct stream_writer *w, const void *bytes, size_t n,
+    uint64_t records)
+{
+	if (w->hash != NULL)
+		XXH3_64bits_update(w->hash, bytes, n);
+	w->records += records;
+	writer_append(w, bytes, n);
+}
+
+void
 stream_write_raw(struct stream_writer *w, const void *bytes, size_t n)
 {
 	writer_append(w, bytes, n);

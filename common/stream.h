@@ -88,6 +88,9 @@ uint64_t stream_writer_offset(const struct stream_writer *w);
 
 /* Appends a whole record packed elsewhere: its array header and fields. */
 void stream_write_record(struct stream_writer *w, const void *bytes, size_t n);
+/* The same for n bytes that hold records records, as they are. */
+void stream_write_records(struct stream_writer *w, const void *bytes, size_t n,
+    uint64_t records);
 
 /* Appends bytes that are already msgpack (a fixed-width integer, say). */
 void stream_write_raw(struct stream_writer *w, const void *bytes, size_t n);

@@ -180,3 +180,32 @@ PY
 	assert_equal "${stderr_lines[0]}" "aud-prepare: --merge excludes --shards"
 	no_temporaries .
 }
+
+@test "--append of 60 seeded random exports gives the records of preparing each at once" {
+	local seed th differ=0 compared=0
+	cd "$BATS_TEST_TMPDIR"
+	for seed in $(seq 60); do
+		th=$(python3 "$AUD_ROOT/tests/append-random.py" "$seed" .)
+		# Bots may leave no row of an export: nothing to append to.
+		aud-prepare -q --bot-threshold "$th" -o old.aud old.csv 2>/dev/null || continue
+		aud-prepare -q --bot-threshold "$th" -o both.aud both.csv 2>/dev/null || continue
+		aud-prepare -q --bot-threshold "$th" --append old.aud -o app.aud new.csv
+		compared=$((compared + 1))
+		if ! cmp -s <(aud-cat -r both.aud) <(aud-cat -r app.aud) ||
+		    [ "$(aud-cat --fingerprint both.aud)" != "$(aud-cat --fingerprint app.aud)" ]; then
+			echo "seed $seed differs"
+			differ=$((differ + 1))
+		fi
+	done
+	assert_equal "$differ" 0
+	[ "$compared" -ge 40 ] || { echo "only $compared compared"; return 1; }
+}
+
+@test "--append to a stream with no record gives the new rows' records" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'customer_id,product_id,event,event_date,product_name\n' > none.csv
+	aud-prepare -q --bot-threshold 3 -o none.aud none.csv
+	aud-prepare -q --bot-threshold 3 --append none.aud -o app.aud "$FIXTURES/append-new.csv"
+	aud-prepare -q --bot-threshold 3 -o alone.aud "$FIXTURES/append-new.csv"
+	cmp <(aud-cat -r alone.aud) <(aud-cat -r app.aud)
+}
