@@ -915,8 +915,10 @@ write_planned(struct app *a)
 		if (st == NULL)
 			break;
 		len = (size_t)(st->end - st->offset);
+		if (len > cap)		/* a record with a long name */
+			buf = xrealloc(buf, cap = len);
 		msgpack_unpacked_init(&u);
-		ok = len <= cap && fread(buf, 1, len, a->old) == len &&
+		ok = fread(buf, 1, len, a->old) == len &&
 		    msgpack_unpack_next(&u, (const char *)buf, len, &off) ==
 		    MSGPACK_UNPACK_SUCCESS && off == len &&
 		    prepared_record(&a->old_head, &u.data, INT64_MIN, &o) == NULL;

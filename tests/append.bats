@@ -209,3 +209,16 @@ PY
 	aud-prepare -q --bot-threshold 3 -o alone.aud "$FIXTURES/append-new.csv"
 	cmp <(aud-cat -r alone.aud) <(aud-cat -r app.aud)
 }
+
+@test "--append: an old record with a name over 1 MiB, which a new row's product decodes" {
+	cd "$BATS_TEST_TMPDIR"
+	local name
+	name=$(head -c 1200000 /dev/zero | tr '\0' N)
+	printf 'customer_id,product_id,event,event_date,product_name\nc1,p1,view,2023-01-01T00:00:00Z,%s\nc2,p2,view,2023-01-01T01:00:00Z,Plate\n' "$name" > old.csv
+	printf 'customer_id,product_id,event,event_date,product_name\nc3,p1,view,2023-01-02T00:00:00Z,\n' > new.csv
+	{ cat old.csv; tail -n +2 new.csv; } > both.csv
+	aud-prepare -q -o old.aud old.csv
+	aud-prepare -q --append old.aud -o app.aud new.csv
+	aud-prepare -q -o both.aud both.csv
+	cmp <(aud-cat -r both.aud) <(aud-cat -r app.aud)
+}
