@@ -375,7 +375,8 @@ compute_part(void *ctx, size_t from, size_t to, unsigned thread)
 	(void)thread;
 	for (size_t part = from; part < to; part++)
 		if (part == 0 && c->bf != NULL)
-			features_compute_within(c->f, c->ia, c->params, &c->bf->b);
+			features_compute_within(c->f, c->ia, c->params,
+			    &c->bf->b);
 		else if (part == 0)
 			features_compute(c->f, c->ia, c->ia->n, c->params);
 		else if (c->bf != NULL)
@@ -397,7 +398,8 @@ compute(struct computation *c)
 {
 	const struct options *opt = c->opt;
 
-	parallel_for(c->rs != NULL ? 2 : 1, 1, parallel_cpus(), compute_part, c);
+	parallel_for(c->rs != NULL ? 2 : 1, 1, parallel_cpus(), compute_part,
+	    c);
 	if (c->rs == NULL)
 		return;
 	if (c->fitted < 0)

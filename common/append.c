@@ -885,8 +885,9 @@ copy_records(struct app *a, uint64_t from, uint64_t to, uint64_t records,
 /*
  * The second read by the first's plan, in one sweep of the file: the
  * bytes between stops copied without decoding a record, each stop decoded
- * and written as write_old would. The old records' fingerprint is checked again, so that a file
- * changed since the first read is refused, not copied.
+ * and written as write_old would. The old records' fingerprint is checked
+ * again, so that a file changed since the first read is refused, not
+ * copied.
  */
 static int
 write_planned(struct app *a)
@@ -903,12 +904,12 @@ write_planned(struct app *a)
 	for (size_t s = 0; ok && s <= a->nstops; s++) {
 		const struct stop *st = s < a->nstops ? &a->stops[s] : NULL;
 		uint64_t to = st ? st->offset : a->records_to;
+		uint64_t records = (st ? st->index : a->nrecords) - done;
 		msgpack_unpacked u;
 		struct prepared_record o;
 		size_t len, off = 0;
 
-		if (copy_records(a, at, to, (st ? st->index : a->nrecords) - done,
-		    h, buf, cap) < 0) {
+		if (copy_records(a, at, to, records, h, buf, cap) < 0) {
 			ok = 0;
 			break;
 		}
@@ -921,7 +922,8 @@ write_planned(struct app *a)
 		ok = fread(buf, 1, len, a->old) == len &&
 		    msgpack_unpack_next(&u, (const char *)buf, len, &off) ==
 		    MSGPACK_UNPACK_SUCCESS && off == len &&
-		    prepared_record(&a->old_head, &u.data, INT64_MIN, &o) == NULL;
+		    prepared_record(&a->old_head, &u.data, INT64_MIN,
+		    &o) == NULL;
 		if (ok) {
 			XXH3_64bits_update(h, buf, len);
 			write_record(a, &o, st->index, buf, len);
