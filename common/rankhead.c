@@ -2,6 +2,7 @@
 #include "rankhead.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "xalloc.h"
 #include "banned.h"
@@ -93,10 +94,7 @@ rank_head_free(struct rank_head *h)
 	free(h->scores);
 	free(h->feature_of);
 	free((void *)h->t.rank_of);
-	h->ids = NULL;
-	h->scores = NULL;
-	h->feature_of = NULL;
-	h->t.rank_of = NULL;
+	memset(h, 0, sizeof(*h));
 }
 
 void

@@ -264,10 +264,7 @@ stream_writer_offset(const struct stream_writer *w)
 void
 stream_write_record(struct stream_writer *w, const void *bytes, size_t n)
 {
-	if (w->hash != NULL)
-		XXH3_64bits_update(w->hash, bytes, n);
-	w->records++;
-	writer_append(w, bytes, n);
+	stream_write_records(w, bytes, n, 1);
 }
 
 void
