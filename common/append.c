@@ -10,10 +10,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "append.h"
 #include "intern.h"
+#include "mpscan.h"
+#include "parallel.h"
 #include "prepare.h"
 #include "prepared.h"
 #include "rng.h"
@@ -98,9 +102,11 @@ struct app {
 	   goes before), in order, and where the records lie in the file. */
 	struct stop {
 		uint64_t index, offset, end;
+		uint32_t first_of;	/* the new product it is the first
+					   old record of, or NONE */
+		int after_new;		/* a new row goes before it */
 	} *stops;
 	size_t nstops, stops_cap;
-	size_t plan_row;		/* the first new row no stop precedes */
 	uint64_t records_from, records_to;
 	char fingerprint[STREAM_FINGERPRINT_LEN];	/* the old records' */
 	int old_kept;			/* whether an old record stays */
@@ -386,82 +392,433 @@ note_labels(struct labelled *l, uint32_t at, const struct prepared_record *o)
 			    o->label[j]->via.str.size);
 }
 
-/*
- * Plans record i (at offset) for the second read: a stop when a new row
- * goes before it, or when stop (the first old record of a new row's
- * product, which may take its labels: write_record decides). A stop's end
- * is the next record's offset.
- */
 static void
-plan(struct app *a, const struct prepared_record *o, uint64_t i,
-    uint64_t offset, int stop)
+labelled_init(struct labelled *l, size_t n)
 {
-	size_t nrows = prep_nrows(a->p);
-	struct prep_row row;
-
-	if (i == 0)
-		a->records_from = offset;
-	if (a->nstops > 0 && a->stops[a->nstops - 1].index == i - 1)
-		a->stops[a->nstops - 1].end = offset;
-	/* New rows are in time order and go before old records of a later
-	   time (write_new_before). */
-	while (a->plan_row < nrows && (prep_row(a->p, a->plan_row, &row),
-	    row.time < o->time)) {
-		a->plan_row++;
-		stop = 1;
-	}
-	if (!stop)
-		return;
-	a->stops = xgrow(a->stops, &a->stops_cap, a->nstops + 1,
-	    sizeof(*a->stops));
-	a->stops[a->nstops++] = (struct stop){ i, offset, 0 };
+	l->n = n;
+	l->flag = xcalloc(n + 1, 1);
+	for (int j = 0; j < 2; j++)
+		l->label[j] = xcalloc(n + 1, sizeof(char *));
 }
 
-/* The first read: what the new rows' customers and products had before. */
-static int
-survey(struct app *a, const struct prepared_record *o, uint64_t i,
-    struct stream_reader *r)
+static void
+labelled_free(struct labelled *l)
 {
+	for (int j = 0; j < 2; j++) {
+		for (size_t i = 0; i < l->n; i++)
+			free(l->label[j][i]);
+		free(l->label[j]);
+	}
+	free(l->flag);
+	intern_free(l->ids);
+}
+
+/*
+ * The first read's findings in a run of old records, the stream's or one of
+ * its two halves' (read at once, then joined in order by join): what the
+ * records say of the new rows' customers and products, and the plan of
+ * the second read.
+ */
+struct half {
+	struct app *a;
+	struct stream_reader *r;
+	uint64_t to;			/* where the next half starts; 0: none */
+	int ended;			/* at to exactly, or at the trailer */
+	uint64_t n;			/* records */
+	uint64_t from;			/* where the first starts */
+	uint8_t *mark;
+	size_t mark_cap;
+	struct stop *stops;
+	size_t nstops, stops_cap;
+	size_t plan_row, plan_first;	/* new rows before the last record,
+					   and before the first */
+	struct labelled prod;		/* P_OLD and labels per new product */
+	uint8_t *old_customer;		/* per new customer */
+	uint32_t *old_rows;		/* per new customer */
+	uint32_t *day_old;		/* per cell of a->days */
+	uint32_t *repeated;		/* new rows an old record repeats */
+	size_t nrepeated, repeated_cap;
+	int64_t first_time, last_time;
+	uint64_t records_to;		/* at the trailer */
+	char fingerprint[STREAM_FINGERPRINT_LEN];
+	char err[512];
+};
+
+static void
+half_init(struct half *h, struct app *a, struct stream_reader *r, uint64_t to)
+{
+	memset(h, 0, sizeof(*h));
+	h->a = a;
+	h->r = r;
+	h->to = to;
+	labelled_init(&h->prod, a->np);
+	h->old_customer = xcalloc(a->nc + 1, 1);
+	h->old_rows = xcalloc(a->nc + 1, sizeof(*h->old_rows));
+	h->day_old = xcalloc(a->day_mask + 2, sizeof(*h->day_old));
+}
+
+static void
+half_free(struct half *h)
+{
+	stream_reader_free(h->r);
+	free(h->mark);
+	free(h->stops);
+	labelled_free(&h->prod);
+	free(h->old_customer);
+	free(h->old_rows);
+	free(h->day_old);
+	free(h->repeated);
+}
+
+/*
+ * Plans record i (at offset) for the second read: a stop when a new row
+ * goes before it, or when it is the first old record of new product
+ * first_of (not NONE), which may take its labels (write_record decides).
+ * A stop's end is the next record's offset. A half's first record is
+ * noted as a stop too, until join knows what went before it.
+ */
+static void
+plan(struct half *h, const struct prepared_record *o, uint64_t i,
+    uint64_t offset, uint32_t first_of)
+{
+	struct prep *p = h->a->p;
+	size_t nrows = prep_nrows(p);
+	struct prep_row row;
+	int after_new = 0;
+
+	if (h->nstops > 0 && h->stops[h->nstops - 1].index == i - 1)
+		h->stops[h->nstops - 1].end = offset;
+	/* New rows are in time order and go before old records of a later
+	   time (write_new_before). */
+	while (h->plan_row < nrows && (prep_row(p, h->plan_row, &row),
+	    row.time < o->time)) {
+		h->plan_row++;
+		after_new = 1;
+	}
+	if (i == 0)
+		h->plan_first = h->plan_row;
+	if (!after_new && first_of == NONE && i > 0)
+		return;
+	h->stops = xgrow(h->stops, &h->stops_cap, h->nstops + 1,
+	    sizeof(*h->stops));
+	h->stops[h->nstops++] = (struct stop){ i, offset, 0, first_of,
+	    after_new };
+}
+
+/* What record o, at offset, says of the new rows' customers and products. */
+static void
+survey(struct half *h, const struct prepared_record *o, uint64_t offset)
+{
+	struct app *a = h->a;
 	uint32_t c = filtered_find(&a->customer_filter, a->customers,
 	    &o->customer);
 	uint32_t pr = filtered_find(&a->product_filter, a->products,
 	    &o->product);
-	uint8_t m = (c != NONE ? M_CUSTOMER : 0) | (pr != NONE ? M_PRODUCT : 0);
+	uint64_t i = h->n++;
+	int first = pr != NONE && !(h->prod.flag[pr] & P_OLD);
 
-	plan(a, o, i, stream_offset(r),
-	    pr != NONE && !(a->prod.flag[pr] & P_OLD));
-	if (i == 0)
-		a->old_first = o->time;
-	a->old_last = o->time;
-	a->mark = xgrow(a->mark, &a->mark_cap, i + 1, 1);
-	a->mark[i] = m;
-	a->nrecords = i + 1;
+	plan(h, o, i, offset, first ? pr : NONE);
+	if (i == 0) {
+		h->from = offset;
+		h->first_time = o->time;
+	}
+	h->last_time = o->time;
+	h->mark = xgrow(h->mark, &h->mark_cap, i + 1, 1);
+	h->mark[i] = (c != NONE ? M_CUSTOMER : 0) |
+	    (pr != NONE ? M_PRODUCT : 0) | (first ? M_FIRST : 0);
 	if (pr != NONE) {
-		if (!(a->prod.flag[pr] & P_OLD))
-			a->mark[i] |= M_FIRST;
-		a->prod.flag[pr] |= P_OLD | P_OLD_KEPT;
-		note_labels(&a->prod, pr, o);
+		h->prod.flag[pr] |= P_OLD;
+		note_labels(&h->prod, pr, o);
 	}
 	if (c != NONE) {
 		struct day_cell *d = day_cell(a, c, o->time, 0);
 
-		a->cflag[c] |= C_OLD;
-		a->old_rows[c]++;
+		h->old_customer[c] = 1;
+		h->old_rows[c]++;
 		if (d != NULL)
-			d->old++;
+			h->day_old[d - a->days]++;
 	}
 	if (c != NONE && pr != NONE) {
 		uint32_t *k = dup_slot(a, c, pr, a->remap_old[o->event], o->time);
-		struct prep_row row;
 
-		/* The new row goes: the old came first. An old stream holds no
-		   two equal records, so none is found twice. */
-		if (*k != 0 && (prep_row(a->p, *k - 1, &row), !row.dropped)) {
-			prep_drop(a->p, *k - 1, 0);
-			day_cell(a, c, o->time, 0)->fresh--;
+		if (*k != 0) {
+			h->repeated = xgrow(h->repeated, &h->repeated_cap,
+			    h->nrepeated + 1, sizeof(*h->repeated));
+			h->repeated[h->nrepeated++] = *k - 1;
 		}
 	}
+}
+
+/*
+ * Reads a half's records: up to the record at h->to, which it checks for
+ * time order but leaves to the next half, or to the trailer.
+ */
+static void
+read_half(struct half *h)
+{
+	struct app *a = h->a;
+	const msgpack_object *rec;
+	struct prepared_record o;
+	int64_t previous = INT64_MIN;
+	int got;
+
+	while ((got = stream_read(h->r, &rec, h->err, sizeof(h->err))) == 1) {
+		uint64_t at = stream_offset(h->r);
+		const char *wrong = prepared_record(&a->old_head, rec, previous,
+		    &o);
+
+		if (wrong != NULL) {
+			snprintf(h->err, sizeof(h->err), "%s: byte %llu: %s",
+			    a->old_name, (unsigned long long)at, wrong);
+			return;
+		}
+		if (h->to != 0 && at >= h->to) {
+			h->ended = at == h->to;
+			return;
+		}
+		survey(h, &o, at);
+		previous = o.time;
+	}
+	if (got == 0) {		/* at the trailer */
+		const char *fp = stream_fingerprint(h->r);
+
+		h->ended = h->to == 0;
+		h->records_to = stream_offset(h->r);
+		snprintf(h->fingerprint, sizeof(h->fingerprint), "%s",
+		    fp != NULL ? fp : "");
+	}
+}
+
+static void
+read_halves(void *ctx, size_t from, size_t to, unsigned thread)
+{
+	struct half *h = ctx;
+
+	(void)thread;
+	for (size_t k = from; k < to; k++)
+		read_half(&h[k]);
+}
+
+/*
+ * Where a record seems to start near the middle of the old file, or 0: a
+ * place from which SPLIT_CHECK records in a row decode as interactions
+ * records in time order. Only a guess: the first half's reader, which
+ * decodes from the start, must end exactly there (read_half). Any stream
+ * with records enough is split, however small: it costs a thread, and
+ * small streams (the tests') take the path large ones take.
+ */
+#define SPLIT_CHECK 8
+#define SPLIT_WINDOW (1 << 16)
+
+static uint64_t
+guess_middle(struct app *a, const struct stream_reader *r)
+{
+	size_t nfields = stream_nfields(r);
+	struct stat st;
+	unsigned char *buf;
+	msgpack_object *flat;
+	uint64_t mid, found = 0;
+	ssize_t n;
+
+	if (fstat(fileno(a->old), &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size <= stream_records_start(r))
+		return 0;
+	mid = stream_records_start(r) +
+	    ((uint64_t)st.st_size - stream_records_start(r)) / 2;
+	buf = xmalloc(SPLIT_WINDOW);
+	flat = xcalloc(nfields, sizeof(*flat));
+	n = pread(fileno(a->old), buf, SPLIT_WINDOW, (off_t)mid);
+	for (size_t at = 0; n > 0 && at < (size_t)n && found == 0; at++) {
+		size_t p = at, k;
+		int64_t previous = INT64_MIN;
+
+		for (k = 0; k < SPLIT_CHECK; k++) {
+			size_t len = mpscan_record(buf + p, (size_t)n - p, flat,
+			    nfields);
+			msgpack_object rec = { .type = MSGPACK_OBJECT_ARRAY };
+			struct prepared_record o;
+
+			rec.via.array.size = (uint32_t)nfields;
+			rec.via.array.ptr = flat;
+			if (len == 0 || prepared_record(&a->old_head, &rec,
+			    previous, &o) != NULL)
+				break;
+			previous = o.time;
+			p += len;
+		}
+		if (k == SPLIT_CHECK)
+			found = mid + at;
+	}
+	free(buf);
+	free(flat);
+	return found;
+}
+
+/* The old file opened again, for the second half: the same file. */
+static FILE *
+open_again(struct app *a)
+{
+	char path[64];
+	struct stat was, is;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fileno(a->old));
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	if (fstat(fileno(a->old), &was) < 0 || fstat(fileno(f), &is) < 0 ||
+	    was.st_dev != is.st_dev || was.st_ino != is.st_ino) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* Adds the half's stops after the app's, each as of record index first. */
+static void
+join_stops(struct app *a, struct half *h, uint64_t first, size_t new_before)
+{
+	for (size_t s = 0; s < h->nstops; s++) {
+		struct stop st = h->stops[s];
+
+		st.index += first;
+		/* Its first record: a new row goes before it if one goes after
+		   the record before it; it is its product's first if no half
+		   before had the product. */
+		if (st.index == first && first > 0)
+			st.after_new = h->plan_first > new_before;
+		if (st.first_of != NONE && (a->prod.flag[st.first_of] & P_OLD)) {
+			a->mark[st.index] &= (uint8_t)~M_FIRST;
+			st.first_of = NONE;
+		}
+		if (!st.after_new && st.first_of == NONE)
+			continue;
+		a->stops = xgrow(a->stops, &a->stops_cap, a->nstops + 1,
+		    sizeof(*a->stops));
+		a->stops[a->nstops++] = st;
+	}
+}
+
+/* Takes in a half's findings, after those of the halves before it. */
+static void
+join(struct app *a, struct half *h, size_t new_before)
+{
+	uint64_t first = a->nrecords;
+
+	if (h->n == 0)
+		return;
+	if (first == 0) {
+		a->records_from = h->from;
+		a->old_first = h->first_time;
+	} else if (a->nstops > 0 && a->stops[a->nstops - 1].index == first - 1)
+		a->stops[a->nstops - 1].end = h->from;
+	a->old_last = h->last_time;
+	a->nrecords += h->n;
+	a->mark = xgrow(a->mark, &a->mark_cap, a->nrecords, 1);
+	memcpy(a->mark + first, h->mark, h->n);
+	join_stops(a, h, first, new_before);
+	for (size_t pr = 0; pr < a->np; pr++) {
+		if (!(h->prod.flag[pr] & P_OLD))
+			continue;
+		a->prod.flag[pr] |= P_OLD | P_OLD_KEPT;
+		for (int j = 0; j < 2; j++) {
+			char **l = &h->prod.label[j][pr];
+
+			/* The first non-empty label in input order: the old
+			   bots', then the halves' in turn. */
+			if (*l != NULL && a->prod.label[j][pr] == NULL) {
+				a->prod.label[j][pr] = *l;
+				*l = NULL;
+			}
+		}
+	}
+	for (size_t c = 0; c < a->nc; c++) {
+		if (h->old_customer[c])
+			a->cflag[c] |= C_OLD;
+		a->old_rows[c] += h->old_rows[c];
+	}
+	for (size_t d = 0; d <= a->day_mask; d++)
+		a->days[d].old += h->day_old[d];
+	/* The new row goes: the old came first. An old stream holds no two
+	   equal records, so none is found twice. */
+	for (size_t k = 0; k < h->nrepeated; k++) {
+		struct prep_row row;
+
+		prep_row(a->p, h->repeated[k], &row);
+		if (!row.dropped) {
+			prep_drop(a->p, h->repeated[k], 0);
+			day_cell(a, row.customer, row.time, 0)->fresh--;
+		}
+	}
+}
+
+/* Takes in the halves read, or reports the first one's error. */
+static int
+take(struct app *a, struct half *h, size_t n)
+{
+	size_t new_before = 0;
+
+	for (size_t k = 0; k < n; k++)
+		if (h[k].err[0] != '\0') {
+			snprintf(a->err, a->errlen, "%s", h[k].err);
+			return -1;
+		}
+	if (n == 2 && stream_check_count(h[1].r, h[0].n + h[1].n, a->err,
+	    a->errlen) < 0)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		join(a, &h[k], new_before);
+		new_before = h[k].plan_row;
+	}
+	a->records_to = h[n - 1].records_to;
+	memcpy(a->fingerprint, h[n - 1].fingerprint, sizeof(a->fingerprint));
 	return 0;
+}
+
+/*
+ * The first read: what the new rows' customers and products had before.
+ * A large stream is read in two halves at once, split at a guess that the
+ * first half checks; when the guess was wrong, it is read again whole.
+ * Returns 0, or -1 with a->err filled.
+ */
+static int
+first_read(struct app *a)
+{
+	struct half h[2];
+	struct stream_reader *r, *second = NULL;
+	uint64_t middle;
+	FILE *again = NULL;
+	int ret;
+
+	if (open_old(a, &r) < 0)
+		return -1;
+	middle = guess_middle(a, r);
+	if (middle != 0 && (again = open_again(a)) != NULL)
+		second = stream_reader_part(r, again, middle, a->err, a->errlen);
+	if (second != NULL) {
+		half_init(&h[0], a, r, middle);
+		half_init(&h[1], a, second, 0);
+		parallel_for(2, 1, 2, read_halves, h);
+		if (h[0].ended || h[0].err[0] != '\0') {
+			ret = take(a, h, h[0].ended ? 2 : 1);
+			half_free(&h[0]);
+			half_free(&h[1]);
+			fclose(again);
+			return ret;
+		}
+		half_free(&h[0]);	/* a wrong guess: read it whole */
+		half_free(&h[1]);
+		if (open_old(a, &r) < 0) {
+			fclose(again);
+			return -1;
+		}
+	}
+	if (again != NULL)
+		fclose(again);
+	half_init(&h[0], a, r, 0);
+	read_half(&h[0]);
+	ret = take(a, h, 1);
+	half_free(&h[0]);
+	return ret;
 }
 
 /* Bots: known before, made by the new rows alone, or by both on a day. */
@@ -563,27 +920,6 @@ collect_lost(struct app *a, const struct prepared_record *o, uint64_t i,
 	if (turned(a, o, i) && !(a->mark[i] & M_PRODUCT))
 		intern_add(a->lost.ids, &o->product, NULL);
 	return 0;
-}
-
-static void
-labelled_init(struct labelled *l, size_t n)
-{
-	l->n = n;
-	l->flag = xcalloc(n + 1, 1);
-	for (int j = 0; j < 2; j++)
-		l->label[j] = xcalloc(n + 1, sizeof(char *));
-}
-
-static void
-labelled_free(struct labelled *l)
-{
-	for (int j = 0; j < 2; j++) {
-		for (size_t i = 0; i < l->n; i++)
-			free(l->label[j][i]);
-		free(l->label[j]);
-	}
-	free(l->flag);
-	intern_free(l->ids);
 }
 
 static int
@@ -940,7 +1276,9 @@ write_planned(struct app *a)
 	XXH3_freeState(h);
 	free(buf);
 	if (!ok)
-		return fail(a, "%s: %s", "changed while it was read");
+		return fail(a, "%s: %s", "the records do not match the trailer's "
+		    "fingerprint (the stream is corrupt, or changed while it "
+		    "was read)");
 	return 0;
 }
 
@@ -1013,7 +1351,7 @@ prep_append(struct prep *p, FILE *old, const char *old_name, FILE *out,
 		goto out;
 	index_new_rows(&a);
 	old_bot_labels(&a);
-	if (each_old(&a, survey) < 0)
+	if (first_read(&a) < 0)
 		goto out;
 	if (a.nrecords == 0)		/* no record: nothing between */
 		a.records_from = a.records_to;

@@ -510,7 +510,10 @@ struct stream_reader {
 	msgpack_object *flat;		/* values of a record mpscan decoded */
 	uint64_t offset;		/* where the next object starts */
 	uint64_t record_offset;		/* where the current record started */
+	uint64_t records_start;		/* where the first did */
 	uint64_t records;
+	uint64_t trailer_records;	/* what the trailer counts */
+	int part;			/* a part's reader: see stream_reader_part */
 	int at_eof, done;
 	char fingerprint[STREAM_FINGERPRINT_LEN];	/* the trailer's, or "" */
 	XXH3_state_t *hash;		/* of the records' bytes read so far, */
@@ -744,7 +747,41 @@ stream_reader_open(FILE *in, const char *name, char *err, size_t errlen)
 		xalloc_failed();
 	XXH3_64bits_reset(r->hash);
 	r->hashed_to = r->offset;
+	r->records_start = r->offset;
 	return r;
+}
+
+struct stream_reader *
+stream_reader_part(const struct stream_reader *r, FILE *in, uint64_t offset,
+    char *err, size_t errlen)
+{
+	struct stream_reader *p = xcalloc(1, sizeof(*p));
+
+	p->in = in;
+	p->name = xstrndup(r->name, strlen(r->name));
+	p->part = 1;
+	msgpack_unpacked_init(&p->header);
+	if (!msgpack_unpacker_init(&p->up, READ_CHUNK)) {
+		snprintf(err, errlen, "%s: out of memory", p->name);
+		stream_reader_free(p);
+		return NULL;
+	}
+	if (fseeko(in, (off_t)offset, SEEK_SET) < 0) {
+		snprintf(err, errlen, "%s: %s", p->name, strerror(errno));
+		stream_reader_free(p);
+		return NULL;
+	}
+	p->offset = offset;
+	p->kind = xstrndup(r->kind, strlen(r->kind));
+	p->nfields = r->nfields;
+	p->fields = xcalloc(p->nfields, sizeof(*p->fields));
+	p->types = xcalloc(p->nfields, sizeof(*p->types));
+	p->flat = xcalloc(p->nfields, sizeof(*p->flat));
+	for (size_t i = 0; i < p->nfields; i++) {
+		p->fields[i] = xstrndup(r->fields[i], strlen(r->fields[i]));
+		p->types[i] = xstrndup(r->types[i], strlen(r->types[i]));
+	}
+	return p;
 }
 
 void
@@ -832,6 +869,12 @@ stream_offset(const struct stream_reader *r)
 }
 
 uint64_t
+stream_records_start(const struct stream_reader *r)
+{
+	return r->records_start;
+}
+
+uint64_t
 stream_records_left_bound(const struct stream_reader *r)
 {
 	struct stat st;
@@ -848,6 +891,19 @@ stream_name(const struct stream_reader *r)
 	return r->name;
 }
 
+int
+stream_check_count(const struct stream_reader *r, uint64_t records,
+    char *err, size_t errlen)
+{
+	if (r->trailer_records == records)
+		return 0;
+	fail(r, r->record_offset, err, errlen, "stream trailer counts %llu "
+	    "records, the stream holds %llu",
+	    (unsigned long long)r->trailer_records,
+	    (unsigned long long)records);
+	return -1;
+}
+
 /* Checks the trailer and that nothing follows it. */
 static int
 finish(struct stream_reader *r, char *err, size_t errlen)
@@ -861,12 +917,9 @@ finish(struct stream_reader *r, char *err, size_t errlen)
 		    "stream trailer has no record count");
 		return -1;
 	}
-	if (n->via.u64 != r->records) {
-		fail(r, r->record_offset, err, errlen, "stream trailer counts %llu "
-		    "records, the stream holds %llu", (unsigned long long)n->via.u64,
-		    (unsigned long long)r->records);
+	r->trailer_records = n->via.u64;
+	if (!r->part && stream_check_count(r, r->records, err, errlen) < 0)
 		return -1;
-	}
 	fp = mp_map_get(&r->current, "fingerprint");
 	if (fp != NULL && fp->type == MSGPACK_OBJECT_STR &&
 	    fp->via.str.size < sizeof(r->fingerprint)) {
@@ -876,7 +929,7 @@ finish(struct stream_reader *r, char *err, size_t errlen)
 	/* A fingerprint names the records' bytes: bytes changed since they
 	   were written (a flipped bit still makes msgpack) must not pass. */
 	hash_consumed(r, r->record_offset);
-	if (fp != NULL) {
+	if (fp != NULL && !r->part) {
 		char got[STREAM_FINGERPRINT_LEN];
 
 		snprintf(got, sizeof(got), "xxh3-64:%016llx",

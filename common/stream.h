@@ -120,6 +120,21 @@ struct stream_reader *stream_reader_open(FILE *in, const char *name, char *err,
     size_t errlen);
 void stream_reader_free(struct stream_reader *r);
 
+/*
+ * A reader of r's stream from offset on, on in (the same file opened again),
+ * to read a stream in parts at once: offset must be where a record starts,
+ * which the part before it can check (stream_offset). At the trailer, the
+ * part's reader checks neither the record count nor the fingerprint, which
+ * cover all the parts: stream_check_count() is for the caller, and the
+ * fingerprint it gives is the trailer's word. Returns NULL and fills err on
+ * failure.
+ */
+struct stream_reader *stream_reader_part(const struct stream_reader *r,
+    FILE *in, uint64_t offset, char *err, size_t errlen);
+/* Once at the trailer: 0 when it counts records, else -1 with err filled. */
+int stream_check_count(const struct stream_reader *r, uint64_t records,
+    char *err, size_t errlen);
+
 const msgpack_object *stream_header(const struct stream_reader *r);
 /* The value under key in the header map, or NULL. */
 const msgpack_object *stream_header_get(const struct stream_reader *r,
@@ -151,7 +166,7 @@ int stream_read(struct stream_reader *r, const msgpack_object **rec,
 uint64_t stream_records_left_bound(const struct stream_reader *r);
 
 /* The trailer's fingerprint, once stream_read() has reached the end; NULL
-   before, or when the stream has none. */
+   before, or when the stream has none (unchecked by a part's reader). */
 const char *stream_fingerprint(const struct stream_reader *r);
 
 /*
@@ -163,6 +178,8 @@ const unsigned char *stream_record_bytes(const struct stream_reader *r,
 
 /* Byte offset of the start of the current record (for the caller's errors). */
 uint64_t stream_offset(const struct stream_reader *r);
+/* Byte offset where the records start, after the header. */
+uint64_t stream_records_start(const struct stream_reader *r);
 /* The display name of the input ("stdin" for "-"). */
 const char *stream_name(const struct stream_reader *r);
 

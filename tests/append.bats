@@ -222,3 +222,79 @@ PY
 	aud-prepare -q -o both.aud both.csv
 	cmp <(aud-cat -r both.aud) <(aud-cat -r app.aud)
 }
+
+@test "--append: a name that reads as records where the old stream is split" {
+	# The first read takes the old stream in two halves at once, split
+	# where records seem to start near the middle. Here the middle lies in
+	# a name whose bytes are 300 records in time order: the first half,
+	# read from the start, does not end there, and the stream is read
+	# whole instead. (The trailer's fingerprint goes: it no longer fits.)
+	cd "$BATS_TEST_TMPDIR"
+	python3 - <<'PY' > old.csv
+print('customer_id,product_id,event,event_date,product_name')
+for i in range(200):
+	name = 'Q' * 4200 if i == 100 else ('Name %d' % (i % 11) if i < 100 else '')
+	print('c%d,p%d,view,2023-01-%02dT%02d:00:00Z,%s' %
+	    (i % 7 if i != 100 else 99, i % 11 if i != 100 else 99,
+	    1 + i // 24, i % 24, name))
+PY
+	aud-prepare -q -o plain.aud old.csv
+	python3 - <<'PY'
+import struct
+s = open('plain.aud', 'rb').read()
+t = 1672531200000 + 100 * 3600000
+fake = b''.join(bytes([0x95, 1, 2, 0, 0xd3]) + struct.pack('>q', t + k) +
+    b'\xc0' for k in range(300))
+s = s.replace(b'Q' * 4200, fake)
+at = s.rindex(b'\xa7records') - 1
+s = s[:at] + b'\x81' + s[at + 1:s.index(b'\xabfingerprint', at)]
+open('old.aud', 'wb').write(s)
+PY
+	printf 'customer_id,product_id,event,event_date,product_name\nc1,p3,view,2023-02-01T00:00:00Z,\nc8,p500,view,2023-02-01T01:00:00Z,Other\n' > new.csv
+	aud-prepare -q --append old.aud -o app.aud new.csv
+	aud-prepare -q -o new.aud new.csv
+	run -0 aud-cat -r old.aud
+	assert_equal "${#lines[@]}" 200
+	cmp <(aud-cat -r app.aud) <(aud-cat -r old.aud; aud-cat -r new.aud)
+}
+
+@test "--append refuses an old stream whose records do not match its fingerprint" {
+	cd "$BATS_TEST_TMPDIR"
+	cp old.aud flip.aud
+	python3 -c "
+s = bytearray(open('flip.aud', 'rb').read())
+s[s.index(b'Plate') + 4] = ord('a')
+open('flip.aud', 'wb').write(s)"
+	run -1 --separate-stderr aud-prepare -q --bot-threshold 3 --append flip.aud \
+		-o app.aud "$FIXTURES/append-new.csv"
+	assert_regex "$stderr" "^aud-prepare: flip.aud: (byte [0-9]+: )?the records do not match the trailer's fingerprint \(the stream is corrupt"
+	[ ! -e app.aud ]
+	no_temporaries .
+}
+
+@test "--append: a record out of time order in either half of the old stream" {
+	# Read in halves at once, the stream is refused at the first record out
+	# of order, whichever half holds it, as when it is read whole.
+	cd "$BATS_TEST_TMPDIR"
+	python3 -c "
+for i in range(200):
+	print('c%d,p%d,view,2023-01-%02dT%02d:00:00Z,' % (i % 7, i % 11, 1 + i // 24, i % 24))
+" | { echo customer_id,product_id,event,event_date,product_name; cat; } > old.csv
+	aud-prepare -q -o plain.aud old.csv
+	printf 'customer_id,product_id,event,event_date,product_name\nc1,p3,view,2023-02-01T00:00:00Z,\n' > new.csv
+	local i at
+	for i in 30 150; do
+		# Record i's time becomes that of the first record.
+		at=$(python3 -c "
+import struct
+s = bytearray(open('plain.aud', 'rb').read())
+t0 = 1672531200000
+old = b'\xcf' + struct.pack('>Q', t0 + $i * 3600000)
+at = s.index(old)
+s[at:at + 9] = b'\xcf' + struct.pack('>Q', t0)
+open('bad.aud', 'wb').write(s)
+print(s.rindex(b'\x95', 0, at))")
+		run -1 --separate-stderr aud-prepare -q --append bad.aud -o app.aud new.csv
+		assert_equal "$stderr" "aud-prepare: bad.aud: byte $at: out of time order"
+	done
+}
