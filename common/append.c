@@ -45,7 +45,7 @@ struct id_filter {
 /* Per new customer. */
 enum { C_OLD = 1, C_KNOWN_BOT = 2, C_BOT = 4, C_KEPT = 8 };
 /* Per new product, and per product of a customer who became a bot. */
-enum { P_OLD = 1, P_OLD_KEPT = 2, P_KEPT = 4, P_SEEN = 8 };
+enum { P_OLD = 1, P_OLD_KEPT = 2, P_KEPT = 4, P_SEEN = 8, P_COPIED = 16 };
 /* Per old record: which of its ids the new rows have. */
 enum { M_CUSTOMER = 1, M_PRODUCT = 2, M_FIRST = 4 };
 
@@ -70,6 +70,8 @@ struct app {
 	size_t nc, np;
 	uint8_t *cflag;
 	uint32_t *old_rows;		/* per new customer */
+	int64_t *first_new;		/* per new product: its first new
+					   row's time */
 	struct labelled prod;		/* the new rows' products */
 	struct labelled lost;		/* products of customers who became
 					   bots, when there are any */
@@ -236,6 +238,9 @@ index_new_rows(struct app *a)
 	a->days = xcalloc(a->day_mask + 1, sizeof(*a->days));
 	a->dup_mask = table_size(n) - 1;
 	a->dup = xcalloc(a->dup_mask + 1, sizeof(*a->dup));
+	a->first_new = xmalloc((a->np + 1) * sizeof(*a->first_new));
+	for (size_t q = 0; q < a->np; q++)
+		a->first_new[q] = INT64_MAX;
 	for (size_t k = 0; k < n; k++) {
 		struct prep_row r;
 
@@ -243,6 +248,8 @@ index_new_rows(struct app *a)
 		if (r.dropped)
 			continue;
 		day_cell(a, r.customer, r.time, 1)->fresh++;
+		if (r.time < a->first_new[r.product])
+			a->first_new[r.product] = r.time;
 		*dup_slot(a, r.customer, r.product, a->remap_new[r.event],
 		    r.time) = (uint32_t)k + 1;
 	}
@@ -505,6 +512,22 @@ plan(struct half *h, const struct prepared_record *o, uint64_t i,
 	    after_new };
 }
 
+/*
+ * Whether o, the first old record of new product pr, is written as it is:
+ * it has every label, none was noted before it (from the old export's
+ * bots), and no new row of pr goes before it to take them. Otherwise it
+ * may change, and the second read decodes it.
+ */
+static int
+keeps_bytes(const struct app *a, uint32_t pr, const struct prepared_record *o)
+{
+	for (int j = 0; j < 1 + a->has_category; j++)
+		if (a->prod.label[j][pr] != NULL || o->label[j] == NULL ||
+		    o->label[j]->via.str.size == 0)
+			return 0;
+	return a->first_new[pr] >= o->time;	/* equal times: old first */
+}
+
 /* What record o, at offset, says of the new rows' customers and products. */
 static void
 survey(struct half *h, const struct prepared_record *o, uint64_t offset)
@@ -517,7 +540,10 @@ survey(struct half *h, const struct prepared_record *o, uint64_t offset)
 	uint64_t i = h->n++;
 	int first = pr != NONE && !(h->prod.flag[pr] & P_OLD);
 
-	plan(h, o, i, offset, first ? pr : NONE);
+	if (first && keeps_bytes(a, pr, o))
+		h->prod.flag[pr] |= P_COPIED;
+	plan(h, o, i, offset, first && !(h->prod.flag[pr] & P_COPIED) ? pr :
+	    NONE);
 	if (i == 0) {
 		h->from = offset;
 		h->first_time = o->time;
@@ -691,7 +717,7 @@ join_stops(struct app *a, struct half *h, uint64_t first, size_t new_before)
 			st.first_of = NONE;
 		}
 		if (!st.after_new && st.first_of == NONE)
-			continue;
+			continue;	/* copied as it is */
 		a->stops = xgrow(a->stops, &a->stops_cap, a->nstops + 1,
 		    sizeof(*a->stops));
 		a->stops[a->nstops++] = st;
@@ -719,6 +745,8 @@ join(struct app *a, struct half *h, size_t new_before)
 	for (size_t pr = 0; pr < a->np; pr++) {
 		if (!(h->prod.flag[pr] & P_OLD))
 			continue;
+		if (!(a->prod.flag[pr] & P_OLD))	/* its first old record */
+			a->prod.flag[pr] |= h->prod.flag[pr] & P_COPIED;
 		a->prod.flag[pr] |= P_OLD | P_OLD_KEPT;
 		for (int j = 0; j < 2; j++) {
 			char **l = &h->prod.label[j][pr];
@@ -1151,13 +1179,17 @@ write_record(struct app *a, const struct prepared_record *o, uint64_t i,
 		return;
 	/* A new product's name goes with its first record written, a new row
 	   or its first old record, unless bots took that: its later old
-	   records carry none and need none. */
+	   records carry none and need none. A first old record that keeps
+	   its labels is written as it is (write_all). */
 	if (a->mark[i] & (a->turned > 0 ? M_PRODUCT : M_FIRST)) {
 		uint32_t pr = intern_find(a->products, &o->product);
 
-		write_labelled(a, &o->customer, &o->product, event, o->time,
-		    &a->prod.flag[pr], label_of(a, pr, 0), label_of(a, pr, 1));
-		return;
+		if (a->turned > 0 || !(a->prod.flag[pr] & P_COPIED)) {
+			write_labelled(a, &o->customer, &o->product, event,
+			    o->time, &a->prod.flag[pr], label_of(a, pr, 0),
+			    label_of(a, pr, 1));
+			return;
+		}
 	}
 	if (a->lost.ids != NULL &&
 	    (l = intern_find(a->lost.ids, &o->product)) != NONE) {
@@ -1206,6 +1238,17 @@ static int
 copy_records(struct app *a, uint64_t from, uint64_t to, uint64_t records,
     XXH3_state_t *h, unsigned char *buf, size_t cap)
 {
+	/* Long runs are copied by the kernel, faster than reading and
+	   writing them here; a short one is not worth waiting for the
+	   writer. */
+	if (to - from >= cap) {
+		int got = stream_copy_records(a->w, fileno(a->old), from,
+		    to - from, records, h);
+
+		if (got <= 0)
+			return got == 0 && fseeko(a->old, (off_t)to,
+			    SEEK_SET) == 0 ? 0 : -1;
+	}
 	for (int counted = 0; from < to; counted = 1) {
 		size_t want = to - from < cap ? (size_t)(to - from) : cap;
 
@@ -1292,6 +1335,11 @@ write_all(struct app *a, FILE *out)
 	int got;
 
 	list_bots(a, &h, &strings, &nstrings);
+	/* Unless bots take rows, a first old record that keeps its labels
+	   (keeps_bytes) is the first of its product written, with them. */
+	for (size_t pr = 0; pr < a->np && a->turned == 0; pr++)
+		if (a->prod.flag[pr] & P_COPIED)
+			a->prod.flag[pr] |= P_SEEN;
 	a->w = stream_writer_new(out);
 	prep_write_header(a->p, a->w, &h);
 	stream_writer_fingerprint(a->w);
@@ -1313,6 +1361,7 @@ app_free(struct app *a)
 {
 	free(a->cflag);
 	free(a->old_rows);
+	free(a->first_new);
 	labelled_free(&a->prod);
 	if (a->lost.ids != NULL)
 		labelled_free(&a->lost);

@@ -135,7 +135,9 @@ create_temporary(char *tmp, size_t len, const char *dir, const char *base)
 			return -1;
 		snprintf(tmp, len, "%s/.%s.aud-%ld-%016llx.tmp", dir, base,
 		    (long)getpid(), (unsigned long long)r);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		/* Readable too: a copy made by the kernel is read back to
+		   be hashed (stream_copy_records). */
+		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		    0666);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;

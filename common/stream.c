@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "cli.h"
@@ -46,6 +47,8 @@ struct stream_writer {
 	int error;			/* first errno of a failed write, sticky;
 					   the thread's until it is joined */
 	XXH3_state_t *hash;		/* of the records' bytes, or NULL */
+	int copies;			/* whether the output takes kernel
+					   copies: 0 not tried, 1, -1 */
 };
 
 static void *
@@ -275,6 +278,100 @@ stream_write_records(struct stream_writer *w, const void *bytes, size_t n,
 		XXH3_64bits_update(w->hash, bytes, n);
 	w->records += records;
 	writer_append(w, bytes, n);
+}
+
+/* Whether out is a regular file that can be read back. */
+static int
+can_read_back(int out)
+{
+	struct stat st;
+	char c;
+
+	return fstat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+	    pread(out, &c, 0, 0) == 0;
+}
+
+/* Hashes the output's len bytes at from, as written. */
+static int
+hash_back(struct stream_writer *w, int out, off_t from, uint64_t len,
+    XXH3_state_t *also)
+{
+	unsigned char *buf = xmalloc(WRITE_BUF);
+
+	while (len > 0) {
+		size_t want = len < WRITE_BUF ? (size_t)len : WRITE_BUF;
+		ssize_t n = pread(out, buf, want, from);
+
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;	/* what was just written is gone */
+			free(buf);
+			return -1;
+		}
+		if (w->hash != NULL)
+			XXH3_64bits_update(w->hash, buf, (size_t)n);
+		if (also != NULL)
+			XXH3_64bits_update(also, buf, (size_t)n);
+		from += n;
+		len -= (uint64_t)n;
+	}
+	free(buf);
+	return 0;
+}
+
+/* A failed copy: the output's failure is the stream's, as a failed write
+   is; a file that ended early (ENODATA) is the caller's to report. */
+static int
+copy_failed(struct stream_writer *w)
+{
+	if (errno != ENODATA && w->error == 0)
+		w->error = errno ? errno : EIO;
+	return -1;
+}
+
+int
+stream_copy_records(struct stream_writer *w, int fd, uint64_t offset,
+    uint64_t len, uint64_t records, XXH3_state_t *also)
+{
+	int out = fileno(w->out), published = w->cur;
+	off_t in = (off_t)offset, start;
+
+	if (w->copies == 0)
+		w->copies = can_read_back(out) ? 1 : -1;
+	if (w->copies < 0 || !w->started)
+		return 1;
+	/* Everything packed so far goes before the copy: hand it over and
+	   wait until the thread has written it. */
+	writer_flush(w, 0);
+	handoff_claim(&w->ring, published);
+	if (w->error != 0) {
+		errno = w->error;
+		return -1;
+	}
+	if (fflush(w->out) != 0 || (start = lseek(out, 0, SEEK_CUR)) < 0)
+		return copy_failed(w);
+	for (uint64_t left = len; left > 0;) {
+		ssize_t n = copy_file_range(fd, &in, out, NULL, (size_t)left, 0);
+
+		if (n < 0 && left == len && (errno == EXDEV || errno == EINVAL ||
+		    errno == ENOSYS || errno == EOPNOTSUPP)) {
+			w->copies = -1;
+			return 1;
+		}
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENODATA;
+			return copy_failed(w);
+		}
+		left -= (uint64_t)n;
+	}
+	/* The stream's own idea of where it is, for what it writes next. */
+	if (fseeko(w->out, 0, SEEK_END) != 0 ||
+	    hash_back(w, out, start, len, also) < 0)
+		return copy_failed(w);
+	w->flushed += len;
+	w->records += records;
+	return 0;
 }
 
 void

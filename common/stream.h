@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <xxhash.h>
+
 #include "packbuf.h"
 
 #define STREAM_MAGIC "aud-stream"
@@ -91,6 +93,21 @@ void stream_write_record(struct stream_writer *w, const void *bytes, size_t n);
 /* The same for n bytes that hold records records, as they are. */
 void stream_write_records(struct stream_writer *w, const void *bytes, size_t n,
     uint64_t records);
+
+/*
+ * The same for len bytes holding records records at offset in the file open
+ * as fd, copied by the kernel (copy_file_range(2)) without passing through
+ * the writer. They are then read back from the output and hashed into the
+ * fingerprint and into also (when not NULL): what is hashed is what was
+ * written. Returns 0; 1 when the output cannot take such a copy (not a
+ * regular file that can be read back, or a file system that copies no
+ * bytes this way), having done nothing, for the caller to write the bytes
+ * itself; -1 with errno set when the copy or a write fails (as a failed
+ * write, the stream fails then), ENODATA when the file ends before len
+ * bytes.
+ */
+int stream_copy_records(struct stream_writer *w, int fd, uint64_t offset,
+    uint64_t len, uint64_t records, XXH3_state_t *also);
 
 /* Appends bytes that are already msgpack (a fixed-width integer, say). */
 void stream_write_raw(struct stream_writer *w, const void *bytes, size_t n);

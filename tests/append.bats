@@ -298,3 +298,27 @@ print(s.rindex(b'\x95', 0, at))")
 		assert_equal "$stderr" "aud-prepare: bad.aud: byte $at: out of time order"
 	done
 }
+
+@test "--append: old records copied by the kernel, or through a write-only or piped output" {
+	# A run of old records of 1 MiB or more goes from file to file in the
+	# kernel (copy_file_range) and is read back to be hashed; an output
+	# that cannot be read back (a shell's redirection, a pipe) is written
+	# through the writer instead. All give the records and fingerprint of
+	# preparing both exports at once.
+	cd "$BATS_TEST_TMPDIR"
+	local name
+	name=$(head -c 1200000 /dev/zero | tr '\0' N)
+	printf 'customer_id,product_id,event,event_date,product_name\nc1,p1,view,2023-01-01T00:00:00Z,%s\nc2,p2,view,2023-01-01T01:00:00Z,Plate\n' "$name" > old.csv
+	printf 'customer_id,product_id,event,event_date,product_name\nc3,p1,view,2023-01-02T00:00:00Z,\nc4,p2,view,2023-01-01T00:30:00Z,\n' > new.csv
+	{ cat old.csv; tail -n +2 new.csv; } > both.csv
+	aud-prepare -q -o old.aud old.csv
+	aud-prepare -q -o both.aud both.csv
+	aud-prepare -q --append old.aud -o app.aud new.csv
+	aud-prepare -q --append old.aud new.csv > redirected.aud
+	aud-prepare -q --append old.aud new.csv | cat > piped.aud
+	local f
+	for f in app redirected piped; do
+		cmp <(aud-cat -r both.aud) <(aud-cat -r $f.aud)
+		assert_equal "$(aud-cat --fingerprint $f.aud)" "$(aud-cat --fingerprint both.aud)"
+	done
+}
