@@ -823,6 +823,7 @@ first_read(struct app *a)
 	if (middle != 0 && (again = open_again(a)) != NULL)
 		second = stream_reader_part(r, again, middle, a->err, a->errlen);
 	if (second != NULL) {
+		stream_reader_first_part(r);
 		half_init(&h[0], a, r, middle);
 		half_init(&h[1], a, second, 0);
 		parallel_for(2, 1, 2, read_halves, h);

@@ -882,6 +882,15 @@ stream_reader_part(const struct stream_reader *r, FILE *in, uint64_t offset,
 }
 
 void
+stream_reader_first_part(struct stream_reader *r)
+{
+	r->part = 1;
+	if (r->hash != NULL)
+		XXH3_freeState(r->hash);
+	r->hash = NULL;
+}
+
+void
 stream_reader_free(struct stream_reader *r)
 {
 	if (r == NULL)

@@ -148,6 +148,9 @@ void stream_reader_free(struct stream_reader *r);
  */
 struct stream_reader *stream_reader_part(const struct stream_reader *r,
     FILE *in, uint64_t offset, char *err, size_t errlen);
+/* Makes r, reading from the first record, the first part: it no longer
+   hashes the records, which only the whole stream's fingerprint covers. */
+void stream_reader_first_part(struct stream_reader *r);
 /* Once at the trailer: 0 when it counts records, else -1 with err filled. */
 int stream_check_count(const struct stream_reader *r, uint64_t records,
     char *err, size_t errlen);
