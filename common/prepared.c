@@ -57,7 +57,11 @@ strings(const msgpack_object *o)
 static int
 string_or_nil(const msgpack_object *o)
 {
-	return o->type == MSGPACK_OBJECT_STR || o->type == MSGPACK_OBJECT_NIL;
+	/* Labels are kept as C strings: one with a NUL byte would be cut
+	   short. aud-prepare never writes one (its CSV reader refuses them). */
+	return (o->type == MSGPACK_OBJECT_STR &&
+	    memchr(o->via.str.ptr, 0, o->via.str.size) == NULL) ||
+	    o->type == MSGPACK_OBJECT_NIL;
 }
 
 static int

@@ -322,3 +322,24 @@ print(s.rindex(b'\x95', 0, at))")
 		assert_equal "$(aud-cat --fingerprint $f.aud)" "$(aud-cat --fingerprint both.aud)"
 	done
 }
+
+@test "--append refuses an old stream whose name holds a NUL byte" {
+	# Names are kept as C strings: a NUL byte would cut one short, and the
+	# new stream would differ silently. aud-prepare never writes one.
+	cd "$BATS_TEST_TMPDIR"
+	printf 'customer_id,product_id,event,event_date,product_name\nc1,p1,view,2023-01-01T00:00:00Z,Blue Mug\nc2,p2,view,2023-01-01T01:00:00Z,Plate\n' > old.csv
+	printf 'customer_id,product_id,event,event_date,product_name\nc3,p1,view,2023-01-02T00:00:00Z,\n' > new.csv
+	aud-prepare -q -o plain.aud old.csv
+	local at
+	at=$(python3 -c "
+s = open('plain.aud', 'rb').read()
+at = s.index(b'Blue Mug')
+s = s[:at + 4] + b'\0' + s[at + 5:]
+t = s.rindex(b'\xa7records') - 1
+s = s[:t] + b'\x81' + s[t + 1:s.index(b'\xabfingerprint', t)]
+open('old.aud', 'wb').write(s)
+print(s.rindex(b'\x95', 0, at))")
+	run -1 --separate-stderr aud-prepare -q --append old.aud -o app.aud new.csv
+	assert_equal "$stderr" "aud-prepare: old.aud: byte $at: not an interactions record"
+	[ ! -e app.aud ]
+}
