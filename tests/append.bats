@@ -210,16 +210,25 @@ PY
 	cmp <(aud-cat -r alone.aud) <(aud-cat -r app.aud)
 }
 
-@test "--append: an old record with a name over 1 MiB, which a new row's product decodes" {
-	cd "$BATS_TEST_TMPDIR"
+# Exports whose first record has a name of 1.2 MB: old.csv; new.csv with
+# the rows given; both.csv; and both prepared, old.aud and both.aud.
+long_name_exports() {
 	local name
 	name=$(head -c 1200000 /dev/zero | tr '\0' N)
 	printf 'customer_id,product_id,event,event_date,product_name\nc1,p1,view,2023-01-01T00:00:00Z,%s\nc2,p2,view,2023-01-01T01:00:00Z,Plate\n' "$name" > old.csv
-	printf 'customer_id,product_id,event,event_date,product_name\nc3,p1,view,2023-01-02T00:00:00Z,\n' > new.csv
+	printf 'customer_id,product_id,event,event_date,product_name\n%s' "$1" > new.csv
 	{ cat old.csv; tail -n +2 new.csv; } > both.csv
 	aud-prepare -q -o old.aud old.csv
-	aud-prepare -q --append old.aud -o app.aud new.csv
 	aud-prepare -q -o both.aud both.csv
+}
+
+@test "--append: an old record with a name over 1 MiB, which a new row's product decodes" {
+	# p1's new row goes before its first old record, which gives it the
+	# name: that record is decoded, from a buffer grown to hold it.
+	cd "$BATS_TEST_TMPDIR"
+	long_name_exports 'c3,p1,view,2022-12-31T00:00:00Z,
+'
+	aud-prepare -q --append old.aud -o app.aud new.csv
 	cmp <(aud-cat -r both.aud) <(aud-cat -r app.aud)
 }
 
@@ -306,13 +315,9 @@ print(s.rindex(b'\x95', 0, at))")
 	# through the writer instead. All give the records and fingerprint of
 	# preparing both exports at once.
 	cd "$BATS_TEST_TMPDIR"
-	local name
-	name=$(head -c 1200000 /dev/zero | tr '\0' N)
-	printf 'customer_id,product_id,event,event_date,product_name\nc1,p1,view,2023-01-01T00:00:00Z,%s\nc2,p2,view,2023-01-01T01:00:00Z,Plate\n' "$name" > old.csv
-	printf 'customer_id,product_id,event,event_date,product_name\nc3,p1,view,2023-01-02T00:00:00Z,\nc4,p2,view,2023-01-01T00:30:00Z,\n' > new.csv
-	{ cat old.csv; tail -n +2 new.csv; } > both.csv
-	aud-prepare -q -o old.aud old.csv
-	aud-prepare -q -o both.aud both.csv
+	long_name_exports 'c3,p1,view,2023-01-02T00:00:00Z,
+c4,p2,view,2023-01-01T00:30:00Z,
+'
 	aud-prepare -q --append old.aud -o app.aud new.csv
 	aud-prepare -q --append old.aud new.csv > redirected.aud
 	aud-prepare -q --append old.aud new.csv | cat > piped.aud
