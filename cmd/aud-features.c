@@ -377,6 +377,8 @@ compute_part(void *ctx, size_t from, size_t to, unsigned thread)
 		if (part == 0 && c->bf != NULL)
 			features_compute_within(c->f, c->ia, c->params,
 			    &c->bf->b);
+		else if (part == 0 && c->opt->partial)	/* its bounds only */
+			features_sum(c->f, c->ia, c->params);
 		else if (part == 0)
 			features_compute(c->f, c->ia, c->ia->n, c->params);
 		else if (c->bf != NULL)

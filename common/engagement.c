@@ -239,6 +239,13 @@ features_compute(struct features *f, const struct interactions *ia,
 }
 
 void
+features_sum(struct features *f, const struct interactions *ia,
+    const struct feature_params *p)
+{
+	sums(f, ia, ia->n, p, ia->n > 0 ? ia->time[ia->n - 1] : 0);
+}
+
+void
 features_compute_within(struct features *f, const struct interactions *ia,
     const struct feature_params *p, const struct feature_bounds *b)
 {

@@ -92,6 +92,10 @@ void feature_params_free(struct feature_params *p);
 /* Computes the features of the first nrows rows of ia (all: ia->n). */
 void features_compute(struct features *f, const struct interactions *ia,
     size_t nrows, const struct feature_params *p);
+/* Only the per-customer sums of ia's rows, not the scores: what a shard's
+   bounds (features_bounds) are found from. */
+void features_sum(struct features *f, const struct interactions *ia,
+    const struct feature_params *p);
 
 /*
  * What the engagement score's normalisation takes from all the customers:
