@@ -429,7 +429,7 @@ labelled_free(struct labelled *l)
 struct half {
 	struct app *a;
 	struct stream_reader *r;
-	uint64_t to;			/* where the next half starts; 0: none */
+	uint64_t to;			/* where the next half starts, or 0 */
 	int ended;			/* at to exactly, or at the trailer */
 	uint64_t n;			/* records */
 	uint64_t from;			/* where the first starts */
@@ -712,7 +712,8 @@ join_stops(struct app *a, struct half *h, uint64_t first, size_t new_before)
 		   before had the product. */
 		if (st.index == first && first > 0)
 			st.after_new = h->plan_first > new_before;
-		if (st.first_of != NONE && (a->prod.flag[st.first_of] & P_OLD)) {
+		if (st.first_of != NONE &&
+		    (a->prod.flag[st.first_of] & P_OLD)) {
 			a->mark[st.index] &= (uint8_t)~M_FIRST;
 			st.first_of = NONE;
 		}
@@ -745,7 +746,8 @@ join(struct app *a, struct half *h, size_t new_before)
 	for (size_t pr = 0; pr < a->np; pr++) {
 		if (!(h->prod.flag[pr] & P_OLD))
 			continue;
-		if (!(a->prod.flag[pr] & P_OLD))	/* its first old record */
+		/* The half with its first old record says how it is written. */
+		if (!(a->prod.flag[pr] & P_OLD))
 			a->prod.flag[pr] |= h->prod.flag[pr] & P_COPIED;
 		a->prod.flag[pr] |= P_OLD | P_OLD_KEPT;
 		for (int j = 0; j < 2; j++) {
@@ -821,7 +823,8 @@ first_read(struct app *a)
 		return -1;
 	middle = guess_middle(a, r);
 	if (middle != 0 && (again = open_again(a)) != NULL)
-		second = stream_reader_part(r, again, middle, a->err, a->errlen);
+		second = stream_reader_part(r, again, middle, a->err,
+		    a->errlen);
 	if (second != NULL) {
 		stream_reader_first_part(r);
 		half_init(&h[0], a, r, middle);
@@ -1320,9 +1323,9 @@ write_planned(struct app *a)
 	XXH3_freeState(h);
 	free(buf);
 	if (!ok)
-		return fail(a, "%s: %s", "the records do not match the trailer's "
-		    "fingerprint (the stream is corrupt, or changed while it "
-		    "was read)");
+		return fail(a, "%s: %s", "the records do not match the "
+		    "trailer's fingerprint (the stream is corrupt, or changed "
+		    "while it was read)");
 	return 0;
 }
 

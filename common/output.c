@@ -137,8 +137,8 @@ create_temporary(char *tmp, size_t len, const char *dir, const char *base)
 		    (long)getpid(), (unsigned long long)r);
 		/* Readable too: a copy made by the kernel is read back to
 		   be hashed (stream_copy_records). */
-		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0666);
+		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0666);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
 	}

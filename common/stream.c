@@ -304,7 +304,7 @@ hash_back(struct stream_writer *w, int out, off_t from, uint64_t len,
 
 		if (n <= 0) {
 			if (n == 0)
-				errno = EIO;	/* what was just written is gone */
+				errno = EIO;	/* what was written is gone */
 			free(buf);
 			return -1;
 		}
@@ -351,10 +351,11 @@ stream_copy_records(struct stream_writer *w, int fd, uint64_t offset,
 	if (fflush(w->out) != 0 || (start = lseek(out, 0, SEEK_CUR)) < 0)
 		return copy_failed(w);
 	for (uint64_t left = len; left > 0;) {
-		ssize_t n = copy_file_range(fd, &in, out, NULL, (size_t)left, 0);
+		ssize_t n = copy_file_range(fd, &in, out, NULL, (size_t)left,
+		    0);
 
-		if (n < 0 && left == len && (errno == EXDEV || errno == EINVAL ||
-		    errno == ENOSYS || errno == EOPNOTSUPP)) {
+		if (n < 0 && left == len && (errno == EXDEV ||
+		    errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
 			w->copies = -1;
 			return 1;
 		}
@@ -610,7 +611,7 @@ struct stream_reader {
 	uint64_t records_start;		/* where the first did */
 	uint64_t records;
 	uint64_t trailer_records;	/* what the trailer counts */
-	int part;			/* a part's reader: see stream_reader_part */
+	int part;			/* see stream_reader_part */
 	int at_eof, done;
 	char fingerprint[STREAM_FINGERPRINT_LEN];	/* the trailer's, or "" */
 	XXH3_state_t *hash;		/* of the records' bytes read so far, */

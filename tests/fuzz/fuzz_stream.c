@@ -249,8 +249,8 @@ as_file(const uint8_t *data, size_t size)
 
 	if (fd < 0)
 		return NULL;
-	if (write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) < 0 ||
-	    (f = fdopen(fd, "rb")) == NULL) {
+	if (write(fd, data, size) != (ssize_t)size ||
+	    lseek(fd, 0, SEEK_SET) < 0 || (f = fdopen(fd, "rb")) == NULL) {
 		close(fd);
 		return NULL;
 	}

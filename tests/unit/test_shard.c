@@ -35,14 +35,16 @@ main(void)
 		ok(shard_of(&id, 256) == by_printf(edge[i], 256),
 		    "%lld: shard %u", (long long)edge[i], shard_of(&id, 256));
 	}
-	/* Around every power of ten up to 10^18, both signs, 2 to 256 shards. */
+	/* Around every power of ten to 10^18, both signs, 2 to 256 shards. */
 	for (int k = 0; k <= 18; k++, p *= k <= 18 ? 10 : 1)
 		for (int64_t d = -1; d <= 1; d++)
 			for (uint32_t n = 2; n <= 256; n *= 2) {
-				struct id up = { .num = p + d }, down = { .num = -(p + d) };
+				struct id up = { .num = p + d };
+				struct id down = { .num = -(p + d) };
 
-				same &= shard_of(&up, n) == by_printf(up.num, n) &&
-				    shard_of(&down, n) == by_printf(down.num, n);
+				same &= shard_of(&up, n) ==
+				    by_printf(up.num, n) && shard_of(&down, n) ==
+				    by_printf(down.num, n);
 			}
 	ok(same, "10^k - 1, 10^k, 10^k + 1 of both signs: as printed");
 	{
