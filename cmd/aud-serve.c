@@ -302,8 +302,8 @@ serve_connection(int in, int out, const struct options *opt, FILE *log)
 			   is paced: the wait is what is left of it, and 1 ms
 			   more, since now_ms() truncates and a limit cut
 			   short by a fraction of a ms reads as 4 s. */
-			int64_t wait = len ? head_start + HEAD_MS + 1 - now_ms() :
-			    IDLE_MS;
+			int64_t wait = len ?
+			    head_start + HEAD_MS + 1 - now_ms() : IDLE_MS;
 			ssize_t got;
 
 			free(reply);

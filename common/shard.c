@@ -7,8 +7,8 @@
 
 /*
  * n's decimal digits, with a '-' when negative, ending at end: where they
- * start. As snprintf's "%lld" gives them, at a tenth of its cost (it was
- * a third of aud-prepare --shards' extra time over one stream at 5M rows).
+ * start. As snprintf's "%lld" gives them, without its formatting, which
+ * was 3% of aud-prepare --shards 4 at 5M rows (once a customer).
  */
 static char *
 decimal(int64_t n, char *end)

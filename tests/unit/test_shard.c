@@ -43,7 +43,8 @@ main(void)
 				struct id down = { .num = -(p + d) };
 
 				same &= shard_of(&up, n) ==
-				    by_printf(up.num, n) && shard_of(&down, n) ==
+				    by_printf(up.num, n);
+				same &= shard_of(&down, n) ==
 				    by_printf(down.num, n);
 			}
 	ok(same, "10^k - 1, 10^k, 10^k + 1 of both signs: as printed");
