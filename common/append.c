@@ -343,6 +343,23 @@ open_old(struct app *a, struct stream_reader **r)
 }
 
 /*
+ * Checks rec, the old record at byte at after one of time previous, into
+ * o; 0, or -1 with err naming the byte and what is wrong.
+ */
+static int
+old_record(const struct app *a, const msgpack_object *rec, int64_t previous,
+    uint64_t at, struct prepared_record *o, char *err, size_t errlen)
+{
+	const char *wrong = prepared_record(&a->old_head, rec, previous, o);
+
+	if (wrong == NULL)
+		return 0;
+	snprintf(err, errlen, "%s: byte %llu: %s", a->old_name,
+	    (unsigned long long)at, wrong);
+	return -1;
+}
+
+/*
  * Reads every old record, calling each(a, record, its index, the reader)
  * on it; stops at the first call that returns -1.
  */
@@ -360,23 +377,12 @@ each_old(struct app *a, int (*each)(struct app *, const struct prepared_record *
 	if (open_old(a, &r) < 0)
 		return -1;
 	while ((got = stream_read(r, &rec, a->err, a->errlen)) == 1) {
-		const char *wrong = prepared_record(&a->old_head, rec, previous, &o);
-
-		if (wrong != NULL)
-			snprintf(a->err, a->errlen, "%s: byte %llu: %s", a->old_name,
-			    (unsigned long long)stream_offset(r), wrong);
-		if (wrong != NULL || each(a, &o, i++, r) < 0) {
+		if (old_record(a, rec, previous, stream_offset(r), &o, a->err,
+		    a->errlen) < 0 || each(a, &o, i++, r) < 0) {
 			stream_reader_free(r);
 			return -1;
 		}
 		previous = o.time;
-	}
-	if (got == 0) {		/* at the trailer */
-		const char *fp = stream_fingerprint(r);
-
-		a->records_to = stream_offset(r);
-		snprintf(a->fingerprint, sizeof(a->fingerprint), "%s",
-		    fp != NULL ? fp : "");
 	}
 	stream_reader_free(r);
 	return got;
@@ -590,14 +596,10 @@ read_half(struct half *h)
 
 	while ((got = stream_read(h->r, &rec, h->err, sizeof(h->err))) == 1) {
 		uint64_t at = stream_offset(h->r);
-		const char *wrong = prepared_record(&a->old_head, rec, previous,
-		    &o);
 
-		if (wrong != NULL) {
-			snprintf(h->err, sizeof(h->err), "%s: byte %llu: %s",
-			    a->old_name, (unsigned long long)at, wrong);
+		if (old_record(a, rec, previous, at, &o, h->err,
+		    sizeof(h->err)) < 0)
 			return;
-		}
 		if (h->to != 0 && at >= h->to) {
 			h->ended = at == h->to;
 			return;
@@ -733,15 +735,21 @@ join(struct app *a, struct half *h, size_t new_before)
 
 	if (h->n == 0)
 		return;
-	if (first == 0) {
+	if (first == 0) {	/* its marks become the app's, not a copy */
 		a->records_from = h->from;
 		a->old_first = h->first_time;
-	} else if (a->nstops > 0 && a->stops[a->nstops - 1].index == first - 1)
-		a->stops[a->nstops - 1].end = h->from;
+		free(a->mark);
+		a->mark = h->mark;
+		a->mark_cap = h->mark_cap;
+		h->mark = NULL;
+	} else {
+		if (a->nstops > 0 && a->stops[a->nstops - 1].index == first - 1)
+			a->stops[a->nstops - 1].end = h->from;
+		a->mark = xgrow(a->mark, &a->mark_cap, first + h->n, 1);
+		memcpy(a->mark + first, h->mark, h->n);
+	}
 	a->old_last = h->last_time;
 	a->nrecords += h->n;
-	a->mark = xgrow(a->mark, &a->mark_cap, a->nrecords, 1);
-	memcpy(a->mark + first, h->mark, h->n);
 	join_stops(a, h, first, new_before);
 	for (size_t pr = 0; pr < a->np; pr++) {
 		if (!(h->prod.flag[pr] & P_OLD))
@@ -1316,8 +1324,7 @@ write_planned(struct app *a)
 		done = st->index + 1;
 	}
 	if (ok) {
-		snprintf(fp, sizeof(fp), "xxh3-64:%016llx",
-		    (unsigned long long)XXH3_64bits_digest(h));
+		stream_fingerprint_format(h, fp);
 		ok = strcmp(fp, a->fingerprint) == 0;
 	}
 	XXH3_freeState(h);

@@ -49,6 +49,7 @@ struct stream_writer {
 	XXH3_state_t *hash;		/* of the records' bytes, or NULL */
 	int copies;			/* whether the output takes kernel
 					   copies: 0 not tried, 1, -1 */
+	unsigned char *back;		/* what they read back, WRITE_BUF */
 };
 
 static void *
@@ -296,8 +297,13 @@ static int
 hash_back(struct stream_writer *w, int out, off_t from, uint64_t len,
     XXH3_state_t *also)
 {
-	unsigned char *buf = xmalloc(WRITE_BUF);
+	/* One buffer for all the copies: a fresh 1 MiB each time is fresh
+	   pages to zero. */
+	unsigned char *buf;
 
+	if (w->back == NULL)
+		w->back = xmalloc(WRITE_BUF);
+	buf = w->back;
 	while (len > 0) {
 		size_t want = len < WRITE_BUF ? (size_t)len : WRITE_BUF;
 		ssize_t n = pread(out, buf, want, from);
@@ -305,7 +311,6 @@ hash_back(struct stream_writer *w, int out, off_t from, uint64_t len,
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO;	/* what was written is gone */
-			free(buf);
 			return -1;
 		}
 		if (w->hash != NULL)
@@ -315,7 +320,6 @@ hash_back(struct stream_writer *w, int out, off_t from, uint64_t len,
 		from += n;
 		len -= (uint64_t)n;
 	}
-	free(buf);
 	return 0;
 }
 
@@ -354,8 +358,11 @@ stream_copy_records(struct stream_writer *w, int fd, uint64_t offset,
 		ssize_t n = copy_file_range(fd, &in, out, NULL, (size_t)left,
 		    0);
 
+		/* A file system or output that takes no such copy: before
+		   anything is copied, the caller writes the bytes itself. */
 		if (n < 0 && left == len && (errno == EXDEV ||
-		    errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+		    errno == EINVAL || errno == ENOSYS ||
+		    errno == EOPNOTSUPP)) {
 			w->copies = -1;
 			return 1;
 		}
@@ -390,13 +397,19 @@ stream_trailer_begin(struct stream_writer *w, size_t n_extra)
 	if (w->hash != NULL) {
 		char fp[STREAM_FINGERPRINT_LEN];
 
-		snprintf(fp, sizeof(fp), "xxh3-64:%016llx",
-		    (unsigned long long)XXH3_64bits_digest(w->hash));
+		stream_fingerprint_format(w->hash, fp);
 		stream_pack_cstr(&w->pk, "fingerprint");
 		stream_pack_cstr(&w->pk, fp);
 		XXH3_freeState(w->hash);
 		w->hash = NULL;
 	}
+}
+
+void
+stream_fingerprint_format(XXH3_state_t *h, char fp[STREAM_FINGERPRINT_LEN])
+{
+	snprintf(fp, STREAM_FINGERPRINT_LEN, "xxh3-64:%016llx",
+	    (unsigned long long)XXH3_64bits_digest(h));
 }
 
 void
@@ -427,6 +440,7 @@ stream_writer_close(struct stream_writer *w)
 	for (int i = 0; i < HANDOFF_SLOTS; i++)
 		free(w->buf[i]);
 	free(w->spill);
+	free(w->back);
 	handoff_destroy(&w->ring);
 	free(w);
 	if (error != 0) {
@@ -1039,8 +1053,7 @@ finish(struct stream_reader *r, char *err, size_t errlen)
 	if (fp != NULL && !r->part) {
 		char got[STREAM_FINGERPRINT_LEN];
 
-		snprintf(got, sizeof(got), "xxh3-64:%016llx",
-		    (unsigned long long)XXH3_64bits_digest(r->hash));
+		stream_fingerprint_format(r->hash, got);
 		if (strcmp(got, r->fingerprint) != 0) {
 			fail(r, r->record_offset, err, errlen, "the records do "
 			    "not match the trailer's fingerprint (the stream "

@@ -84,6 +84,9 @@ int stream_writer_close(struct stream_writer *w);
  */
 void stream_writer_fingerprint(struct stream_writer *w);
 #define STREAM_FINGERPRINT_LEN 32	/* with its NUL */
+/* The fingerprint of the bytes h has hashed, as a trailer names it. */
+void stream_fingerprint_format(XXH3_state_t *h,
+    char fp[STREAM_FINGERPRINT_LEN]);
 
 /* The byte offset in the stream of what is packed next. */
 uint64_t stream_writer_offset(const struct stream_writer *w);
