@@ -64,6 +64,9 @@ eval_write_json(FILE *out, const struct eval_result *r)
 				    a->active_lift_lo, a->active_lift_hi);
 				json_lift(out, "hit_lift_vs_engagement", a->hit_vs,
 				    a->hit_vs_lo, a->hit_vs_hi);
+				json_lift(out, "hit_lift_vs_best_baseline",
+				    a->hit_vs_best, a->hit_vs_best_lo,
+				    a->hit_vs_best_hi);
 				fprintf(out, ",\"distinct_customers\":%zu,"
 				    "\"max_audiences_per_customer\":%zu", a->distinct,
 				    a->most);
@@ -71,6 +74,14 @@ eval_write_json(FILE *out, const struct eval_result *r)
 			putc('}', out);
 		}
 		putc('}', out);
+	}
+	fprintf(out, "},\"best_baseline\":{");
+	for (size_t k = 0; k < r->nk; k++) {
+		fprintf(out, "%s\"%lld\":", k ? "," : "", (long long)r->ks[k]);
+		if (r->best[k] < 0)
+			fputs("null", out);
+		else
+			fprintf(out, "\"%s\"", method_name[r->best[k]]);
 	}
 	fprintf(out, "},\"cold_start\":{\"products\":%zu", r->cold_products);
 	for (int x = 0; x < 2 && r->cold_products > 0; x++) {
@@ -242,6 +253,16 @@ eval_write_text(FILE *out, const struct eval_result *r)
 			fprintf(out, " (%s engagement: ", verdict(a->hit_vs_lo,
 			    a->hit_vs_hi));
 			describe_lift(out, a->hit_vs, a->hit_vs_lo, a->hit_vs_hi);
+			if (!eval_baseline(m) && r->best[mid] >= 0 &&
+			    r->best[mid] != METHOD_ENGAGEMENT) {
+				const char *v = verdict(a->hit_vs_best_lo,
+				    a->hit_vs_best_hi);
+
+				fprintf(out, "; %s %s, the best baseline: ", v,
+				    method_name[r->best[mid]]);
+				describe_lift(out, a->hit_vs_best,
+				    a->hit_vs_best_lo, a->hit_vs_best_hi);
+			}
 			fputc(')', out);
 		}
 		fprintf(out, ", and its %zu customers are ", a->distinct);

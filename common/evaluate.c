@@ -25,6 +25,13 @@ const char *const method_name[NMETHODS] = { "engagement", "activity",
 	"popularity", "cooccurrence", "als", "mbgnbd", "random" };
 const uint64_t eval_caps[EVAL_NCAPS] = { 1, 3, 10, 0 };
 
+int
+eval_baseline(int method)
+{
+	return method == METHOD_ENGAGEMENT || method == METHOD_ACTIVITY ||
+	    method == METHOD_POPULARITY || method == METHOD_ALS;
+}
+
 /* The split and what every method is scored against. */
 struct split {
 	struct eval_result *r;
@@ -340,7 +347,18 @@ lifts(const struct split *sp, const struct eval_params *p, struct lists *l,
 			continue;
 		methods[nm] = bootstrap_method(sp, &l[m], hit[m], back[m], compact,
 		    &ncompact, &renamed[nm]);
+		if (eval_baseline(m))
+			in.baselines |= 1u << nm;
 		which[nm++] = m;
+	}
+	for (size_t k = 0; k < r->nk; k++) {
+		int *b = &r->best[k];
+
+		*b = -1;
+		for (int m = 0; m < METHOD_RANDOM; m++)
+			if (r->done[m] && eval_baseline(m) && (*b < 0 ||
+			    r->at[m][k].precision > r->at[*b][k].precision))
+				*b = m;
 	}
 	in.methods = methods;
 	in.nmethods = nm;
@@ -352,7 +370,7 @@ lifts(const struct split *sp, const struct eval_params *p, struct lists *l,
 	else	/* no replicates, no intervals */
 		for (size_t x = 0; x < nm * r->nk; x++)
 			iv[x].hit = iv[x].back = iv[x].hit_vs =
-			    (struct ph_interval){ NAN, NAN };
+			    iv[x].hit_vs_best = (struct ph_interval){ NAN, NAN };
 	for (size_t x = 0; x < nm; x++)
 		for (size_t k = 0; k < r->nk; k++) {
 			struct eval_at_k *a = &r->at[which[x]][k];
@@ -366,12 +384,19 @@ lifts(const struct split *sp, const struct eval_params *p, struct lists *l,
 			a->hit_lift_lo = v->hit.lo, a->hit_lift_hi = v->hit.hi;
 			a->active_lift_lo = v->back.lo, a->active_lift_hi = v->back.hi;
 			a->hit_vs_lo = v->hit_vs.lo, a->hit_vs_hi = v->hit_vs.hi;
+			a->hit_vs_best = r->best[k] < 0 ? NAN :
+			    a->precision / r->at[r->best[k]][k].precision;
+			a->hit_vs_best_lo = v->hit_vs_best.lo;
+			a->hit_vs_best_hi = v->hit_vs_best.hi;
 			if (!isfinite(a->hit_lift))
 				a->hit_lift = a->hit_lift_lo = a->hit_lift_hi = NAN;
 			if (!isfinite(a->active_lift))
 				a->active_lift = a->active_lift_lo = a->active_lift_hi = NAN;
 			if (!isfinite(a->hit_vs))
 				a->hit_vs = a->hit_vs_lo = a->hit_vs_hi = NAN;
+			if (!isfinite(a->hit_vs_best))
+				a->hit_vs_best = a->hit_vs_best_lo =
+				    a->hit_vs_best_hi = NAN;
 		}
 	for (size_t x = 0; x < nm; x++)
 		free(renamed[x]);
@@ -572,6 +597,7 @@ measure(const struct split *split, const struct eval_params *p,
 		a->hit_lift = a->hit_lift_lo = a->hit_lift_hi = NAN;
 		a->active_lift = a->active_lift_lo = a->active_lift_hi = NAN;
 		a->hit_vs = a->hit_vs_lo = a->hit_vs_hi = NAN;
+		a->hit_vs_best = a->hit_vs_best_lo = a->hit_vs_best_hi = NAN;
 	}
 	lifts(sp, p, l, hit, back, rhit, rback);
 	if (p->methods == 0 || (p->methods & EVAL_COLD_START))

@@ -30,6 +30,9 @@ enum { METHOD_ENGAGEMENT, METHOD_ACTIVITY, METHOD_POPULARITY,
 	METHOD_COOCCURRENCE, METHOD_ALS, METHOD_RETURN, METHOD_RANDOM, NMETHODS };
 extern const char *const method_name[NMETHODS];
 
+/* Engagement, activity, popularity and ALS: what a model must beat. */
+int eval_baseline(int method);
+
 /* In eval_params.methods: the cold-start section (coldstart.h). */
 #define EVAL_COLD_START (1u << NMETHODS)
 
@@ -57,6 +60,9 @@ struct eval_at_k {
 	double hit_lift, hit_lift_lo, hit_lift_hi;
 	double active_lift, active_lift_lo, active_lift_hi;
 	double hit_vs, hit_vs_lo, hit_vs_hi;
+	/* Against the best baseline (eval_baseline) at this cut-off; in
+	   each replicate the best is taken again. */
+	double hit_vs_best, hit_vs_best_lo, hit_vs_best_hi;
 	size_t distinct;		/* customers in any audience */
 	size_t most;			/* audiences the most targeted one is in */
 };
@@ -71,6 +77,9 @@ struct eval_result {
 	int64_t ks[EVAL_MAX_K];
 	int done[NMETHODS];		/* the methods evaluated */
 	struct eval_at_k at[NMETHODS][EVAL_MAX_K];
+	int best[EVAL_MAX_K];		/* the baseline of highest precision
+					   (the first in method order of
+					   equals), -1 when none ran */
 	/* Products treated as new (coldstart.h): the global list (the
 	   engagement order) and the audiences found by name. */
 	size_t cold_products;

@@ -10,7 +10,7 @@
 #include "xalloc.h"
 #include "banned.h"
 
-enum { LIFT_HIT, LIFT_BACK, LIFT_HIT_VS, NLIFTS };
+enum { LIFT_HIT, LIFT_BACK, LIFT_HIT_VS, LIFT_HIT_VS_BEST, NLIFTS };
 
 /* A Poisson(1) count by inversion of its distribution function. */
 static unsigned
@@ -47,7 +47,7 @@ replicate(const struct job *j, size_t s, double *wp, uint8_t *wc)
 	size_t nk = in->nk, n = in->nproducts;
 	double hit[PH_MAX_METHODS * PH_MAX_K], back[PH_MAX_METHODS * PH_MAX_K];
 	double backw[PH_MAX_METHODS * PH_MAX_K], rhit[PH_MAX_K] = { 0 };
-	double rback = 0, w = 0;
+	double rback = 0, w = 0, best[PH_MAX_K];
 	struct rng rng;
 
 	rng_seed(&rng, rng_mix(in->seed + 0x9e3779b97f4a7c15u * (s + 1)));
@@ -96,6 +96,13 @@ replicate(const struct job *j, size_t s, double *wp, uint8_t *wc)
 			}
 		}
 	}
+	for (size_t k = 0; k < nk; k++) {
+		best[k] = NAN;
+		for (size_t m = 0; m < in->nmethods; m++)
+			if ((in->baselines >> m & 1) &&
+			    (isnan(best[k]) || hit[m * nk + k] > best[k]))
+				best[k] = hit[m * nk + k];
+	}
 	for (size_t m = 0; m < in->nmethods; m++)
 		for (size_t k = 0; k < nk; k++) {
 			double *at = j->ratio + ((m * nk + k) * NLIFTS) * in->samples + s;
@@ -105,6 +112,8 @@ replicate(const struct job *j, size_t s, double *wp, uint8_t *wc)
 			at[LIFT_BACK * in->samples] = backw[m * nk + k] > 0 && rback > 0 ?
 			    (back[m * nk + k] / backw[m * nk + k]) / (rback / w) : NAN;
 			at[LIFT_HIT_VS * in->samples] = hit[m * nk + k] / ref;
+			at[LIFT_HIT_VS_BEST * in->samples] =
+			    hit[m * nk + k] / best[k];
 		}
 }
 
@@ -184,6 +193,8 @@ ph_intervals(const struct ph_input *in, struct ph_lifts *out)
 		out[x].hit = interval(base + LIFT_HIT * in->samples, in->samples);
 		out[x].back = interval(base + LIFT_BACK * in->samples, in->samples);
 		out[x].hit_vs = interval(base + LIFT_HIT_VS * in->samples, in->samples);
+		out[x].hit_vs_best = interval(base +
+		    LIFT_HIT_VS_BEST * in->samples, in->samples);
 	}
 	for (unsigned t = 0; t < threads; t++) {
 		free(j.wp[t]);

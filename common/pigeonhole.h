@@ -40,6 +40,12 @@ struct ph_input {
 	const struct ph_method *methods;
 	size_t nmethods;		/* at most PH_MAX_METHODS */
 	size_t reference;		/* the method the "vs" lifts divide by */
+	unsigned baselines;		/* bit m: method m is a baseline; the
+					   "vs best" lifts divide by the
+					   highest precision among them, taken
+					   again in each replicate, so the
+					   choice of the best is resampled
+					   too; 0: none */
 	const double *random_hit;	/* [i * nk + k]: random's precision */
 	const double *random_back;	/* per product: its come-back share */
 	const int64_t *ks;		/* cut-offs, each <= kmax */
@@ -60,6 +66,7 @@ struct ph_lifts {
 	struct ph_interval hit;		/* precision / random's */
 	struct ph_interval back;	/* come-back share / random's */
 	struct ph_interval hit_vs;	/* precision / the reference's */
+	struct ph_interval hit_vs_best;	/* precision / the best baseline's */
 };
 
 /* Fills out[m * nk + k] for every method and cut-off. */

@@ -10,6 +10,10 @@
  * targeting's precision is 0.005 for every product. The true lift is the
  * expected precision, 0.2 * 0.25 = 0.05, over 0.005: 10. One customer is
  * in some 50 audiences, so the products are far from independent.
+ *
+ * Against the best of several baselines: a baseline that never hits is
+ * never the best, so a method's ratio to the best of it and the real one
+ * is its ratio to the real one, replicate by replicate.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -74,6 +78,30 @@ intervals(int customers_too, uint64_t seed, unsigned threads)
 	return out;
 }
 
+/*
+ * Three methods on the last data set drawn: the real one, one that never
+ * hits, and one with every other hit taken away; the first two are the
+ * baselines, the "vs" lifts divide by the first.
+ */
+static void
+against_the_best(struct ph_lifts out[3])
+{
+	static const int64_t ks[] = { K };
+	static uint8_t none[PRODUCTS * K], half[PRODUCTS * K];
+	struct ph_method m[3] = { { customer, got, hit, back },
+	    { customer, got, none, back }, { customer, got, half, back } };
+	struct ph_input in = { .nproducts = PRODUCTS, .ncustomers = CUSTOMERS,
+	    .kmax = K, .methods = m, .nmethods = 3, .reference = 0,
+	    .baselines = 1u << 0 | 1u << 1, .random_hit = rhit,
+	    .random_back = rback, .ks = ks, .nk = 1, .samples = 400, .seed = 5,
+	    .customers_too = 1, .threads = 2 };
+	size_t seen = 0;
+
+	for (size_t x = 0; x < PRODUCTS * K; x++)
+		half[x] = hit[x] && seen++ % 2 == 0;
+	ph_intervals(&in, out);
+}
+
 int
 main(void)
 {
@@ -106,6 +134,18 @@ main(void)
 
 		ok(memcmp(&a, &b, sizeof(a)) == 0,
 		    "the same seed gives the same intervals on one thread or two");
+	}
+	{
+		struct ph_lifts v[3];
+
+		against_the_best(v);
+		ok(v[0].hit_vs_best.lo == 1 && v[0].hit_vs_best.hi == 1,
+		    "the best baseline against itself: 1 in every replicate");
+		ok(v[2].hit_vs_best.lo == v[2].hit_vs.lo &&
+		    v[2].hit_vs_best.hi == v[2].hit_vs.hi &&
+		    v[2].hit_vs.hi < 1,
+		    "a baseline that never hits is never the best "
+		    "(%.3f to %.3f)", v[2].hit_vs_best.lo, v[2].hit_vs_best.hi);
 	}
 	return tap_done();
 }
