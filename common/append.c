@@ -151,16 +151,51 @@ filter_build(struct id_filter *f, const struct intern *t)
 	}
 }
 
-/* The index of id in t, or NONE, looked up only when f lets it through. */
-static uint32_t
-filtered_find(const struct id_filter *f, const struct intern *t,
-    const struct id *id)
+static int
+filter_has(const struct id_filter *f, uint64_t h)
 {
-	uint64_t h = id_hash(id), want = filter_bits(h);
+	uint64_t want = filter_bits(h);
 
-	if ((f->bits[h & f->mask] & want) != want)
-		return NONE;
-	return intern_find(t, id);
+	return (f->bits[h & f->mask] & want) == want;
+}
+
+/*
+ * The old records of a run are looked up together, so that the filters'
+ * words and the tables' slots are fetched for all of them before any is
+ * needed: one at a time, each look-up waited for memory.
+ */
+#define RUN 64
+
+/*
+ * The index in t of each record's customer (customers) or product, or
+ * NONE, looked up only when f lets it through.
+ */
+static void
+filtered_find_run(const struct id_filter *f, const struct intern *t,
+    const struct prepared_record *o, size_t n, int customers, uint32_t *ix)
+{
+	uint64_t h[RUN];
+	struct id passed[RUN];
+	size_t at[RUN], npassed = 0;
+	uint32_t found[RUN];
+
+	for (size_t j = 0; j < n; j++) {
+		h[j] = id_hash(customers ? &o[j].customer : &o[j].product);
+		__builtin_prefetch(&f->bits[h[j] & f->mask]);
+	}
+	for (size_t j = 0; j < n; j++) {
+		ix[j] = NONE;
+		if (filter_has(f, h[j])) {
+			passed[npassed] = customers ? o[j].customer :
+			    o[j].product;
+			at[npassed++] = j;
+		}
+	}
+	if (npassed == 0)
+		return;
+	intern_find_many(t, passed, npassed, found);
+	for (size_t x = 0; x < npassed; x++)
+		ix[at[x]] = found[x];
 }
 
 static int
@@ -445,6 +480,8 @@ struct half {
 	size_t nstops, stops_cap;
 	size_t plan_row, plan_first;	/* new rows before the last record,
 					   and before the first */
+	int64_t plan_time;		/* new row plan_row's time, or
+					   INT64_MAX past the last */
 	struct labelled prod;		/* P_OLD and labels per new product */
 	uint8_t *old_customer;		/* per new customer */
 	uint32_t *old_rows;		/* per new customer */
@@ -457,6 +494,18 @@ struct half {
 	char err[512];
 };
 
+/* New row k's time, or INT64_MAX past the last. */
+static int64_t
+new_row_time(const struct prep *p, size_t k)
+{
+	struct prep_row row;
+
+	if (k >= prep_nrows(p))
+		return INT64_MAX;
+	prep_row(p, k, &row);
+	return row.time;
+}
+
 static void
 half_init(struct half *h, struct app *a, struct stream_reader *r, uint64_t to)
 {
@@ -468,6 +517,7 @@ half_init(struct half *h, struct app *a, struct stream_reader *r, uint64_t to)
 	h->old_customer = xcalloc(a->nc + 1, 1);
 	h->old_rows = xcalloc(a->nc + 1, sizeof(*h->old_rows));
 	h->day_old = xcalloc(a->day_mask + 2, sizeof(*h->day_old));
+	h->plan_time = new_row_time(a->p, 0);
 }
 
 static void
@@ -494,18 +544,14 @@ static void
 plan(struct half *h, const struct prepared_record *o, uint64_t i,
     uint64_t offset, uint32_t first_of)
 {
-	struct prep *p = h->a->p;
-	size_t nrows = prep_nrows(p);
-	struct prep_row row;
 	int after_new = 0;
 
 	if (h->nstops > 0 && h->stops[h->nstops - 1].index == i - 1)
 		h->stops[h->nstops - 1].end = offset;
 	/* New rows are in time order and go before old records of a later
 	   time (write_new_before). */
-	while (h->plan_row < nrows && (prep_row(p, h->plan_row, &row),
-	    row.time < o->time)) {
-		h->plan_row++;
+	while (h->plan_time < o->time) {
+		h->plan_time = new_row_time(h->a->p, ++h->plan_row);
 		after_new = 1;
 	}
 	if (i == 0)
@@ -534,15 +580,16 @@ keeps_bytes(const struct app *a, uint32_t pr, const struct prepared_record *o)
 	return a->first_new[pr] >= o->time;	/* equal times: old first */
 }
 
-/* What record o, at offset, says of the new rows' customers and products. */
+/*
+ * What record o, at offset, says of the new rows' customers and products;
+ * c and pr are the indices of its customer and product among theirs, or
+ * NONE.
+ */
 static void
-survey(struct half *h, const struct prepared_record *o, uint64_t offset)
+survey(struct half *h, const struct prepared_record *o, uint64_t offset,
+    uint32_t c, uint32_t pr)
 {
 	struct app *a = h->a;
-	uint32_t c = filtered_find(&a->customer_filter, a->customers,
-	    &o->customer);
-	uint32_t pr = filtered_find(&a->product_filter, a->products,
-	    &o->product);
 	uint64_t i = h->n++;
 	int first = pr != NONE && !(h->prod.flag[pr] & P_OLD);
 
@@ -589,23 +636,35 @@ static void
 read_half(struct half *h)
 {
 	struct app *a = h->a;
-	const msgpack_object *rec;
-	struct prepared_record o;
+	const msgpack_object *rec[RUN];
+	uint64_t at[RUN];
+	struct prepared_record o[RUN];
+	uint32_t c[RUN], pr[RUN];
 	int64_t previous = INT64_MIN;
 	int got;
 
-	while ((got = stream_read(h->r, &rec, h->err, sizeof(h->err))) == 1) {
-		uint64_t at = stream_offset(h->r);
+	while ((got = stream_read_many(h->r, rec, at, RUN, h->err,
+	    sizeof(h->err))) > 0) {
+		size_t n = 0;
+		int at_to = 0;
 
-		if (old_record(a, rec, previous, at, &o, h->err,
-		    sizeof(h->err)) < 0)
-			return;
-		if (h->to != 0 && at >= h->to) {
-			h->ended = at == h->to;
-			return;
+		for (; n < (size_t)got; n++) {
+			if (old_record(a, rec[n], previous, at[n], &o[n], h->err,
+			    sizeof(h->err)) < 0)
+				return;
+			if (h->to != 0 && at[n] >= h->to) {
+				h->ended = at[n] == h->to;
+				at_to = 1;
+				break;
+			}
+			previous = o[n].time;
 		}
-		survey(h, &o, at);
-		previous = o.time;
+		filtered_find_run(&a->customer_filter, a->customers, o, n, 1, c);
+		filtered_find_run(&a->product_filter, a->products, o, n, 0, pr);
+		for (size_t j = 0; j < n; j++)
+			survey(h, &o[j], at[j], c[j], pr[j]);
+		if (at_to)
+			return;
 	}
 	if (got == 0) {		/* at the trailer */
 		const char *fp = stream_fingerprint(h->r);

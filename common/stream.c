@@ -620,6 +620,8 @@ struct stream_reader {
 	msgpack_object current;		/* the record being handed out, in the
 					   unpacker's own zone or in flat */
 	msgpack_object *flat;		/* values of a record mpscan decoded */
+	msgpack_object *many, *many_flat;	/* stream_read_many's records */
+	size_t many_cap;		/* and their values, this many */
 	uint64_t offset;		/* where the next object starts */
 	uint64_t record_offset;		/* where the current record started */
 	uint64_t records_start;		/* where the first did */
@@ -921,6 +923,8 @@ stream_reader_free(struct stream_reader *r)
 	free(r->fields);
 	free(r->types);
 	free(r->flat);
+	free(r->many);
+	free(r->many_flat);
 	free(r->kind);
 	free(r->name);
 	free(r);
@@ -1079,6 +1083,50 @@ const char *
 stream_fingerprint(const struct stream_reader *r)
 {
 	return r->done && r->fingerprint[0] != '\0' ? r->fingerprint : NULL;
+}
+
+int
+stream_read_many(struct stream_reader *r, const msgpack_object **rec,
+    uint64_t *at, size_t max, char *err, size_t errlen)
+{
+	const unsigned char *buf = (const unsigned char *)r->up.buffer;
+	size_t n = 0;
+	int ret;
+
+	if (r->done || max == 0)
+		return 0;
+	if (r->many_cap < max) {
+		r->many = xrealloc(r->many, max * sizeof(*r->many));
+		r->many_flat = xrealloc(r->many_flat,
+		    (max * r->nfields + 1) * sizeof(*r->many_flat));
+		r->many_cap = max;
+	}
+	/* Records whole in the buffer decode in place, each into values of
+	   its own; the buffer moves only when it is filled again. */
+	while (n < max && r->up.parsed == 0) {
+		msgpack_object *values = r->many_flat + n * r->nfields;
+		size_t len = mpscan_record(buf + r->up.off,
+		    r->up.used - r->up.off, values, r->nfields);
+
+		if (len == 0)
+			break;
+		r->record_offset = r->offset;
+		r->raw = buf + r->up.off;
+		r->raw_len = len;
+		r->up.off += len;
+		r->offset += len;
+		r->records++;
+		r->many[n].type = MSGPACK_OBJECT_ARRAY;
+		r->many[n].via.array.size = (uint32_t)r->nfields;
+		r->many[n].via.array.ptr = values;
+		rec[n] = &r->many[n];
+		at[n++] = r->record_offset;
+	}
+	if (n > 0)
+		return (int)n;
+	ret = stream_read(r, rec, err, errlen);
+	at[0] = r->record_offset;
+	return ret;
 }
 
 int

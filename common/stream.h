@@ -182,6 +182,16 @@ int stream_read(struct stream_reader *r, const msgpack_object **rec,
     char *err, size_t errlen);
 
 /*
+ * Reads up to max records at once, as stream_read() one by one would:
+ * rec[i] and its byte offset at[i], all valid until the next read. Returns
+ * how many (at least 1), 0 at the verified end, -1 as stream_read(). A
+ * caller that looks each record up in tables large enough to miss the
+ * cache can fetch ahead for a run of them.
+ */
+int stream_read_many(struct stream_reader *r, const msgpack_object **rec,
+    uint64_t *at, size_t max, char *err, size_t errlen);
+
+/*
  * How many records the rest of the input can hold at most (each takes a
  * byte per field and one more), to bound what a reader reserves on the word
  * of a header: the bytes left in a regular file, 2^24 records from a pipe.

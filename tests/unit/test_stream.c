@@ -1,7 +1,8 @@
 /*
  * Unit tests of common/stream.c: a written stream reads back exactly; a
  * stream cut at any byte, or with data after its end, is an error naming a
- * byte offset, never a shorter stream read as complete.
+ * byte offset, never a shorter stream read as complete; records read many
+ * at a time are those read one by one.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,63 @@ make_mixed(char **buf, int in_place)
 	return len;
 }
 
+/* Folds v into an FNV-1a hash, byte by byte. */
+static uint64_t
+fold(uint64_t h, const void *v, size_t n)
+{
+	const unsigned char *b = v;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3u;
+	return h;
+}
+
+/*
+ * A hash of every record's offset, types and values, read one by one
+ * (max 0) or up to max at a time; *records counts them, -1 on an error.
+ */
+static uint64_t
+read_hash(const char *bytes, size_t len, size_t max, long *records)
+{
+	FILE *in = fmemopen((void *)bytes, len, "rb");
+	char err[512];
+	struct stream_reader *r = stream_reader_open(in, "t.aud", err,
+	    sizeof(err));
+	const msgpack_object *rec[64];
+	uint64_t at[64], h = 0xcbf29ce484222325u;
+	int got;
+
+	*records = 0;
+	for (;;) {
+		got = max ? stream_read_many(r, rec, at, max, err, sizeof(err)) :
+		    stream_read(r, rec, err, sizeof(err));
+		if (got <= 0)
+			break;
+		if (!max)
+			at[0] = stream_offset(r);
+		for (int j = 0; j < got; j++) {
+			const msgpack_object *v = rec[j]->via.array.ptr;
+
+			h = fold(h, &at[j], sizeof(at[j]));
+			for (uint32_t f = 0; f < rec[j]->via.array.size; f++) {
+				h = fold(h, &v[f].type, sizeof(v[f].type));
+				if (v[f].type == MSGPACK_OBJECT_STR)
+					h = fold(h, v[f].via.str.ptr,
+					    v[f].via.str.size);
+				else
+					h = fold(h, &v[f].via.u64,
+					    sizeof(v[f].via.u64));
+			}
+			++*records;
+		}
+	}
+	if (got < 0)
+		*records = -1;
+	stream_reader_free(r);
+	fclose(in);
+	return h;
+}
+
 int
 main(void)
 {
@@ -177,6 +235,20 @@ main(void)
 		ok(n1 == n2 && n1 > (4 << 20) && memcmp(packed, in_place, n1) == 0,
 		    "records packed in place are byte for byte the packer's (%zu bytes)",
 		    n1);
+		{
+			static const size_t maxes[] = { 1, 7, 64 };
+			long one, many;
+			uint64_t h1 = read_hash(packed, n1, 0, &one);
+			int same = one == 200000;
+
+			for (size_t m = 0; m < 3; m++)
+				if (read_hash(packed, n1, maxes[m], &many) !=
+				    h1 || many != one)
+					same = 0;
+			ok(same, "records read 1, 7 or 64 at a time, across "
+			    "the buffer's refills and a 3 MiB id, are those "
+			    "read one by one, at the same offsets");
+		}
 		free(packed);
 		free(in_place);
 	}
