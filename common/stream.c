@@ -497,7 +497,9 @@ stream_get_id(const msgpack_object *o, struct id *id)
 	case MSGPACK_OBJECT_STR:
 		id->is_str = 1;
 		id->num = 0;
-		id->str = o->via.str.ptr;
+		/* msgpack-c may give an empty string no pointer, and the
+		   bytes of an id are copied and compared with mem*(). */
+		id->str = o->via.str.size > 0 ? o->via.str.ptr : "";
 		id->len = o->via.str.size;
 		return 0;
 	default:

@@ -253,6 +253,14 @@ main(void)
 		free(in_place);
 	}
 
+	{
+		msgpack_object empty = { .type = MSGPACK_OBJECT_STR };
+		struct id id;
+
+		ok(stream_get_id(&empty, &id) == 0 && id.is_str &&
+		    id.len == 0 && id.str != NULL,
+		    "an empty string id has bytes to copy, none of them");
+	}
 	len = make_stream(&buf, 3, STREAM_VERSION + 1);
 	n = read_all(buf, len, NULL, err, sizeof(err));
 	ok(n == -1 && strstr(err, "version 6 is newer than this aud understands (5)") != NULL,
