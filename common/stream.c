@@ -1087,11 +1087,38 @@ stream_fingerprint(const struct stream_reader *r)
 	return r->done && r->fingerprint[0] != '\0' ? r->fingerprint : NULL;
 }
 
+/*
+ * The next record, when it is whole in the buffer and msgpack-c holds no
+ * part of an object, decoded in place into values and the array rec:
+ * 1, or 0 when it has to go through msgpack-c.
+ */
+static int
+read_in_place(struct stream_reader *r, msgpack_object *values,
+    msgpack_object *rec)
+{
+	const unsigned char *at = (const unsigned char *)r->up.buffer +
+	    r->up.off;
+	size_t n;
+
+	if (r->up.parsed != 0 || (n = mpscan_record(at,
+	    r->up.used - r->up.off, values, r->nfields)) == 0)
+		return 0;
+	r->record_offset = r->offset;
+	r->raw = at;
+	r->raw_len = n;
+	r->up.off += n;
+	r->offset += n;
+	r->records++;
+	rec->type = MSGPACK_OBJECT_ARRAY;
+	rec->via.array.size = (uint32_t)r->nfields;
+	rec->via.array.ptr = values;
+	return 1;
+}
+
 int
 stream_read_many(struct stream_reader *r, const msgpack_object **rec,
     uint64_t *at, size_t max, char *err, size_t errlen)
 {
-	const unsigned char *buf = (const unsigned char *)r->up.buffer;
 	size_t n = 0;
 	int ret;
 
@@ -1105,22 +1132,8 @@ stream_read_many(struct stream_reader *r, const msgpack_object **rec,
 	}
 	/* Records whole in the buffer decode in place, each into values of
 	   its own; the buffer moves only when it is filled again. */
-	while (n < max && r->up.parsed == 0) {
-		msgpack_object *values = r->many_flat + n * r->nfields;
-		size_t len = mpscan_record(buf + r->up.off,
-		    r->up.used - r->up.off, values, r->nfields);
-
-		if (len == 0)
-			break;
-		r->record_offset = r->offset;
-		r->raw = buf + r->up.off;
-		r->raw_len = len;
-		r->up.off += len;
-		r->offset += len;
-		r->records++;
-		r->many[n].type = MSGPACK_OBJECT_ARRAY;
-		r->many[n].via.array.size = (uint32_t)r->nfields;
-		r->many[n].via.array.ptr = values;
+	while (n < max && read_in_place(r, r->many_flat + n * r->nfields,
+	    &r->many[n])) {
 		rec[n] = &r->many[n];
 		at[n++] = r->record_offset;
 	}
@@ -1139,25 +1152,12 @@ stream_read(struct stream_reader *r, const msgpack_object **rec, char *err,
 
 	if (r->done)
 		return 0;
+	if (read_in_place(r, r->flat, &r->current)) {
+		*rec = &r->current;
+		return 1;
+	}
 	r->record_offset = r->offset;
 	r->raw = NULL;
-	if (r->up.parsed == 0) {	/* msgpack-c holds no part of an object */
-		size_t n = mpscan_record((const unsigned char *)r->up.buffer +
-		    r->up.off, r->up.used - r->up.off, r->flat, r->nfields);
-
-		if (n > 0) {
-			r->raw = (const unsigned char *)r->up.buffer + r->up.off;
-			r->raw_len = n;
-			r->up.off += n;
-			r->offset += n;
-			r->current.type = MSGPACK_OBJECT_ARRAY;
-			r->current.via.array.size = (uint32_t)r->nfields;
-			r->current.via.array.ptr = r->flat;
-			r->records++;
-			*rec = &r->current;
-			return 1;
-		}
-	}
 	ret = next_object(r, NULL, err, errlen);
 	if (ret == 0) {
 		fail(r, r->offset, err, errlen, "truncated: the stream ends "
