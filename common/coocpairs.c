@@ -543,7 +543,8 @@ struct table_job {
 	struct pairs_list {
 		const msgpack_object *partner, *count;
 		const unsigned char *sum;
-		const uint32_t *global;	/* the part's records' table places */
+		uint32_t *place;	/* the partners' table places */
+		size_t place_cap;
 		uint32_t n, at;
 	} *lists;
 	struct cooc_weighted *cand;
@@ -561,9 +562,19 @@ take_pairs(struct pairs_list *l, const struct part *p, char *err,
 {
 	const msgpack_object *v = p->rec->via.array.ptr;
 
-	*l = (struct pairs_list){ v[2].via.array.ptr, v[4].via.array.ptr,
-	    (const unsigned char *)v[3].via.bin.ptr, p->global,
-	    v[2].via.array.size, 0 };
+	l->partner = v[2].via.array.ptr;
+	l->count = v[4].via.array.ptr;
+	l->sum = (const unsigned char *)v[3].via.bin.ptr;
+	l->n = v[2].via.array.size;
+	l->at = 0;
+	l->place = xgrow(l->place, &l->place_cap, (size_t)l->n + 1,
+	    sizeof(*l->place));
+	/* Looked up here, in a loop whose loads do not wait for each other:
+	   at the merge of the lists each one is a cache miss on the way of
+	   the next comparison. */
+	for (uint32_t i = 0; i < l->n; i++)
+		l->place[i] = l->partner[i].via.u64 < p->nproducts ?
+		    p->global[l->partner[i].via.u64] : UINT32_MAX;
 	for (uint32_t i = 0; i < l->n; i++)
 		if (l->partner[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
 		    l->partner[i].via.u64 >= p->nproducts ||
@@ -582,7 +593,7 @@ take_pairs(struct pairs_list *l, const struct part *p, char *err,
 static uint32_t
 next_partner(const struct pairs_list *l)
 {
-	return l->at < l->n ? l->global[l->partner[l->at].via.u64] : UINT32_MAX;
+	return l->at < l->n ? l->place[l->at] : UINT32_MAX;
 }
 
 /*
@@ -662,7 +673,7 @@ write_table(struct table_job *j, char *err, size_t errlen)
 	struct cooc_weighted *cand;
 	int ret = 0;
 
-	j->lists = xmalloc((j->n + 1) * sizeof(*j->lists));
+	j->lists = xcalloc(j->n + 1, sizeof(*j->lists));
 	for (size_t i = 0; i < j->n && ret == 0; i++)
 		ret = next_record(&parts[i], err, errlen) < 0 ? -1 : 0;
 	for (size_t g = 0; g < np && ret == 0; g++) {
@@ -714,6 +725,8 @@ write_table(struct table_job *j, char *err, size_t errlen)
 		stream_record_done(j->w, &b);
 	}
 	free(at);
+	for (size_t i = 0; i < j->n; i++)
+		free(j->lists[i].place);
 	free(j->lists);
 	free(j->cand);
 	return ret;
