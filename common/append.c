@@ -234,8 +234,8 @@ each_old(struct app *a, int (*each)(struct app *, const struct prepared_record *
 	if (append_open_old(a, &r) < 0)
 		return -1;
 	while ((got = stream_read(r, &rec, a->err, a->errlen)) == 1) {
-		if (append_old_record(a, rec, previous, stream_offset(r), &o, a->err,
-		    a->errlen) < 0 || each(a, &o, i++, r) < 0) {
+		if (append_old_record(a, rec, previous, stream_offset(r), &o,
+		    a->err, a->errlen) < 0 || each(a, &o, i++, r) < 0) {
 			stream_reader_free(r);
 			return -1;
 		}

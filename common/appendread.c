@@ -26,7 +26,8 @@
 static uint64_t
 id_hash(const struct id *id)
 {
-	return id->is_str ? XXH3_64bits(id->str, id->len) : rng_mix((uint64_t)id->num);
+	return id->is_str ? XXH3_64bits(id->str, id->len) :
+	    rng_mix((uint64_t)id->num);
 }
 
 /* Three bits of one word, from the hash's upper half: one cache line a look. */
@@ -261,7 +262,8 @@ survey(struct half *h, const struct prepared_record *o, uint64_t offset,
 			h->day_old[d - a->days]++;
 	}
 	if (c != NONE && pr != NONE) {
-		uint32_t *k = append_dup_slot(a, c, pr, a->remap_old[o->event], o->time);
+		uint32_t *k = append_dup_slot(a, c, pr,
+		    a->remap_old[o->event], o->time);
 
 		if (*k != 0) {
 			h->repeated = xgrow(h->repeated, &h->repeated_cap,
@@ -292,8 +294,8 @@ read_half(struct half *h)
 		int at_to = 0;
 
 		for (; n < (size_t)got; n++) {
-			if (append_old_record(a, rec[n], previous, at[n], &o[n], h->err,
-			    sizeof(h->err)) < 0)
+			if (append_old_record(a, rec[n], previous, at[n],
+			    &o[n], h->err, sizeof(h->err)) < 0)
 				return;
 			if (h->to != 0 && at[n] >= h->to) {
 				h->ended = at[n] == h->to;
