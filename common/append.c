@@ -47,7 +47,8 @@ append_day_cell(struct app *a, uint32_t customer, int64_t time, int add)
 	uint64_t key = ((uint64_t)customer << 32 |
 	    (uint32_t)(int32_t)time_day(time)) + 1;
 
-	for (size_t i = rng_mix(key) & a->day_mask;; i = (i + 1) & a->day_mask) {
+	for (size_t i = rng_mix(key) & a->day_mask;;
+	    i = (i + 1) & a->day_mask) {
 		if (a->days[i].key == key)
 			return &a->days[i];
 		if (a->days[i].key == 0) {
@@ -132,27 +133,30 @@ merge_events(struct app *a)
 	for (size_t i = 0; i < old->size; i++) {
 		const msgpack_object *o = &old->ptr[i];
 
-		a->events[a->nevents++] = xstrndup(o->via.str.ptr, o->via.str.size);
+		a->events[a->nevents++] = xstrndup(o->via.str.ptr,
+		    o->via.str.size);
 	}
 	for (size_t e = 0; e < nnew; e++) {
 		const char *name = prep_event_name(a->p, e);
 		size_t i;
 
-		for (i = 0; i < old->size && strcmp(a->events[i], name) != 0; i++)
+		for (i = 0; i < old->size && strcmp(a->events[i], name) != 0;
+		    i++)
 			;
 		if (i < old->size)
 			continue;
 		if (a->nevents == MAX_EVENTS)
-			return fail(a, "%s: more than 255 distinct events with the "
-			    "new rows%s", "");
+			return fail(a, "%s: more than 255 distinct events "
+			    "with the new rows%s", "");
 		a->events[a->nevents++] = xstrndup(name, strlen(name));
 	}
 	qsort(a->events, a->nevents, sizeof(*a->events), cmp_str);
 	a->same_events = 1;
 	for (size_t i = 0; i < old->size; i++) {
-		char *name = xstrndup(old->ptr[i].via.str.ptr, old->ptr[i].via.str.size);
-		const char **at = bsearch(&name, a->events, a->nevents, sizeof(*a->events),
-		    cmp_str);
+		char *name = xstrndup(old->ptr[i].via.str.ptr,
+		    old->ptr[i].via.str.size);
+		const char **at = bsearch(&name, a->events, a->nevents,
+		    sizeof(*a->events), cmp_str);
 		free(name);
 		a->remap_old[i] = (uint8_t)(at - a->events);
 		a->same_events &= a->remap_old[i] == i;
@@ -177,16 +181,17 @@ read_old_header(struct app *a)
 	if (prepared_header(a->head, h, a->err, a->errlen) < 0)
 		return -1;
 	if (h->has_category != a->has_category)
-		return fail(a, "%s: %s", h->has_category ? "has categories, the "
-		    "new rows none (give --category-col)" : "has no categories, "
-		    "the new rows have them (--category-col)");
+		return fail(a, "%s: %s", h->has_category ? "has categories, "
+		    "the new rows none (give --category-col)" : "has no "
+		    "categories, the new rows have them (--category-col)");
 	if (h->shard[1] > 0)
-		return fail(a, "%s: %s", "is one shard: append to the stream of "
-		    "all customers");
+		return fail(a, "%s: %s", "is one shard: append to the stream "
+		    "of all customers");
 	if (h->bot_threshold != (uint64_t)prep_bot_threshold(a->p)) {
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)h->bot_threshold);
-		return fail(a, "%s: prepared with --bot-threshold %s: append with "
-		    "the same", buf);
+		snprintf(buf, sizeof(buf), "%llu",
+		    (unsigned long long)h->bot_threshold);
+		return fail(a, "%s: prepared with --bot-threshold %s: append "
+		    "with the same", buf);
 	}
 	a->count = h->counts;
 	return 0;
@@ -221,8 +226,8 @@ append_old_record(const struct app *a, const msgpack_object *rec,
  * on it; stops at the first call that returns -1.
  */
 static int
-each_old(struct app *a, int (*each)(struct app *, const struct prepared_record *,
-    uint64_t, struct stream_reader *))
+each_old(struct app *a, int (*each)(struct app *,
+    const struct prepared_record *, uint64_t, struct stream_reader *))
 {
 	struct stream_reader *r;
 	const msgpack_object *rec;
@@ -247,7 +252,8 @@ each_old(struct app *a, int (*each)(struct app *, const struct prepared_record *
 
 /* Keeps the first non-empty label of a product. */
 static void
-note_label(struct labelled *l, uint32_t at, int which, const char *s, size_t len)
+note_label(struct labelled *l, uint32_t at, int which, const char *s,
+    size_t len)
 {
 	if (l->label[which][at] == NULL && len > 0)
 		l->label[which][at] = xstrndup(s, len);
@@ -347,7 +353,7 @@ count_new(struct app *a)
 
 		if ((f & C_BOT) && !(f & C_KNOWN_BOT))
 			c->bot_customers++;
-		if ((f & C_BOT) && (f & C_OLD)) {	/* an old customer goes */
+		if ((f & C_BOT) && (f & C_OLD)) {	/* an old one goes */
 			a->turned++;
 			c->bot_rows += a->old_rows[i];
 			c->written -= a->old_rows[i];
@@ -516,8 +522,9 @@ list_bots(struct app *a, struct prep_header *h, char ***strings, size_t *ns)
 		struct id product;
 
 		prepared_bot_label(&a->old_head, i, &product, &name, &category);
+		/* A new product's labels go below, with its rows. */
 		if (intern_find(a->products, &product) != NONE)
-			continue;	/* a new product's: below, with its rows */
+			continue;
 		n0 = label_text(name, &(*strings)[*ns]);
 		*ns += n0 != NULL;
 		c0 = label_text(category, &(*strings)[*ns]);
@@ -555,12 +562,14 @@ old_bot_labels(struct app *a)
 		struct id product;
 		uint32_t pr;
 
-		prepared_bot_label(&a->old_head, i, &product, &label[0], &label[1]);
+		prepared_bot_label(&a->old_head, i, &product, &label[0],
+		    &label[1]);
 		if ((pr = intern_find(a->products, &product)) == NONE)
 			continue;
 		for (int j = 0; j < 2; j++)
 			if (label[j] != NULL)
-				note_label(&a->prod, pr, j, label[j]->via.str.ptr,
+				note_label(&a->prod, pr, j,
+				    label[j]->via.str.ptr,
 				    label[j]->via.str.size);
 	}
 }

@@ -304,8 +304,10 @@ read_half(struct half *h)
 			}
 			previous = o[n].time;
 		}
-		filtered_find_run(&a->customer_filter, a->customers, o, n, 1, c);
-		filtered_find_run(&a->product_filter, a->products, o, n, 0, pr);
+		filtered_find_run(&a->customer_filter, a->customers, o, n, 1,
+		    c);
+		filtered_find_run(&a->product_filter, a->products, o, n, 0,
+		    pr);
 		for (size_t j = 0; j < n; j++)
 			survey(h, &o[j], at[j], c[j], pr[j]);
 		if (at_to)

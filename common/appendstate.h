@@ -70,9 +70,12 @@ struct app {
 	char *err;
 	size_t errlen;
 
-	struct stream_reader *head;	/* the first read, kept for its header */
-	struct prepared old_head;	/* what it says, borrowed from head */
-	struct prep_counts count;	/* the old stream's, then the result's */
+	struct stream_reader *head;	/* the first read, kept for its
+					   header */
+	struct prepared old_head;	/* what it says, borrowed from
+					   head */
+	struct prep_counts count;	/* the old stream's, then the
+					   result's */
 
 	const char *events[MAX_EVENTS];	/* the dictionary written, sorted */
 	size_t nevents;
