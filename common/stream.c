@@ -782,10 +782,12 @@ copy_str(const msgpack_object *o)
 	return xstrndup(o->via.str.ptr, o->via.str.size);
 }
 
+/* Checks header h and takes r's kind, fields and types from it. */
 static int
-check_header(struct stream_reader *r, char *err, size_t errlen)
+check_header(struct stream_reader *r, const msgpack_object *h, char *err,
+    size_t errlen)
 {
-	const msgpack_object *h = &r->header.data, *v, *fields, *types;
+	const msgpack_object *v, *fields, *types;
 
 	if (h->type != MSGPACK_OBJECT_MAP ||
 	    (v = mp_map_get(h, "format")) == NULL || !mp_str_equals(v, STREAM_MAGIC)) {
@@ -855,7 +857,7 @@ stream_reader_open(FILE *in, const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: empty input, not an aud stream", r->name);
 	if (ret == -1 && r->offset == 0)
 		snprintf(err, errlen, "%s: not an aud stream (no header)", r->name);
-	if (ret != 1 || check_header(r, err, errlen) < 0) {
+	if (ret != 1 || check_header(r, &r->header.data, err, errlen) < 0) {
 		stream_reader_free(r);
 		return NULL;
 	}
@@ -888,14 +890,10 @@ stream_reader_part(const struct stream_reader *r, FILE *in, uint64_t offset,
 		return NULL;
 	}
 	p->offset = offset;
-	p->kind = xstrndup(r->kind, strlen(r->kind));
-	p->nfields = r->nfields;
-	p->fields = xcalloc(p->nfields, sizeof(*p->fields));
-	p->types = xcalloc(p->nfields, sizeof(*p->types));
-	p->flat = xcalloc(p->nfields, sizeof(*p->flat));
-	for (size_t i = 0; i < p->nfields; i++) {
-		p->fields[i] = xstrndup(r->fields[i], strlen(r->fields[i]));
-		p->types[i] = xstrndup(r->types[i], strlen(r->types[i]));
+	/* r's header passed this check: it takes the same fields. */
+	if (check_header(p, &r->header.data, err, errlen) < 0) {
+		stream_reader_free(p);
+		return NULL;
 	}
 	return p;
 }
