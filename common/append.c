@@ -350,16 +350,17 @@ count_new(struct app *a)
 	}
 	for (size_t i = 0; i < a->nc; i++) {
 		uint8_t f = a->cflag[i];
+		int old = a->old_rows[i] > 0;
 
 		if ((f & C_BOT) && !(f & C_KNOWN_BOT))
 			c->bot_customers++;
-		if ((f & C_BOT) && (f & C_OLD)) {	/* an old one goes */
+		if ((f & C_BOT) && old) {	/* an old one goes */
 			a->turned++;
 			c->bot_rows += a->old_rows[i];
 			c->written -= a->old_rows[i];
 			c->customers--;
 		}
-		if ((f & C_KEPT) && !(f & C_OLD))
+		if ((f & C_KEPT) && !old)
 			c->customers++;
 	}
 	for (size_t i = 0; i < a->np; i++)

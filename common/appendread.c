@@ -104,7 +104,6 @@ filtered_find_run(const struct id_filter *f, const struct intern *t,
 		ix[at[x]] = found[x];
 }
 
-
 /*
  * The first read's findings in a run of old records, the stream's or one of
  * its two halves' (read at once, then joined in order by join): what the
@@ -127,7 +126,6 @@ struct half {
 	int64_t plan_time;		/* new row plan_row's time, or
 					   INT64_MAX past the last */
 	struct labelled prod;		/* P_OLD and labels per new product */
-	uint8_t *old_customer;		/* per new customer */
 	uint32_t *old_rows;		/* per new customer */
 	uint32_t *day_old;		/* per cell of a->days */
 	uint32_t *repeated;		/* new rows an old record repeats */
@@ -158,7 +156,6 @@ half_init(struct half *h, struct app *a, struct stream_reader *r, uint64_t to)
 	h->r = r;
 	h->to = to;
 	append_labelled_init(&h->prod, a->np);
-	h->old_customer = xcalloc(a->nc + 1, 1);
 	h->old_rows = xcalloc(a->nc + 1, sizeof(*h->old_rows));
 	h->day_old = xcalloc(a->day_mask + 2, sizeof(*h->day_old));
 	h->plan_time = new_row_time(a->p, 0);
@@ -171,7 +168,6 @@ half_free(struct half *h)
 	free(h->mark);
 	free(h->stops);
 	append_labelled_free(&h->prod);
-	free(h->old_customer);
 	free(h->old_rows);
 	free(h->day_old);
 	free(h->repeated);
@@ -256,7 +252,6 @@ survey(struct half *h, const struct prepared_record *o, uint64_t offset,
 	if (c != NONE) {
 		struct day_cell *d = append_day_cell(a, c, o->time, 0);
 
-		h->old_customer[c] = 1;
 		h->old_rows[c]++;
 		if (d != NULL)
 			h->day_old[d - a->days]++;
@@ -475,11 +470,8 @@ join(struct app *a, struct half *h, size_t new_before)
 			}
 		}
 	}
-	for (size_t c = 0; c < a->nc; c++) {
-		if (h->old_customer[c])
-			a->cflag[c] |= C_OLD;
+	for (size_t c = 0; c < a->nc; c++)
 		a->old_rows[c] += h->old_rows[c];
-	}
 	for (size_t d = 0; d <= a->day_mask; d++)
 		a->days[d].old += h->day_old[d];
 	/* The new row goes: the old came first. An old stream holds no two

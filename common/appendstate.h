@@ -31,8 +31,8 @@ struct id_filter {
 	uint64_t mask;
 };
 
-/* Per new customer. */
-enum { C_OLD = 1, C_KNOWN_BOT = 2, C_BOT = 4, C_KEPT = 8 };
+/* Per new customer (an old one has old_rows). */
+enum { C_KNOWN_BOT = 1, C_BOT = 2, C_KEPT = 4 };
 /* Per new product, and per product of a customer who became a bot. */
 enum { P_OLD = 1, P_OLD_KEPT = 2, P_KEPT = 4, P_SEEN = 8, P_COPIED = 16 };
 /* Per old record: which of its ids the new rows have. */
