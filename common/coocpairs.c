@@ -569,13 +569,7 @@ take_pairs(struct pairs_list *l, const struct part *p, char *err,
 	l->at = 0;
 	l->place = xgrow(l->place, &l->place_cap, (size_t)l->n + 1,
 	    sizeof(*l->place));
-	/* Looked up here, in a loop whose loads do not wait for each other:
-	   at the merge of the lists each one is a cache miss on the way of
-	   the next comparison. */
-	for (uint32_t i = 0; i < l->n; i++)
-		l->place[i] = l->partner[i].via.u64 < p->nproducts ?
-		    p->global[l->partner[i].via.u64] : UINT32_MAX;
-	for (uint32_t i = 0; i < l->n; i++)
+	for (uint32_t i = 0; i < l->n; i++) {
 		if (l->partner[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
 		    l->partner[i].via.u64 >= p->nproducts ||
 		    (i > 0 && l->partner[i].via.u64 <= l->partner[i - 1].via.u64) ||
@@ -586,6 +580,11 @@ take_pairs(struct pairs_list *l, const struct part *p, char *err,
 			    p->path, (unsigned long long)stream_offset(p->r));
 			return -1;
 		}
+		/* Looked up here, where the loads do not wait for each
+		   other: at the merge of the lists each was a cache miss in
+		   the way of the next comparison. */
+		l->place[i] = p->global[l->partner[i].via.u64];
+	}
 	return 0;
 }
 
