@@ -59,7 +59,8 @@ usage(void)
 	fprintf(stderr, "Usage: aud-rank --features FEATURES [--model NAME] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
 	    "       aud-rank --eval [--tune] [-o METRICS.json] [INTERACTIONS|-]\n"
 	    "       aud-rank --tune [INTERACTIONS|-]\n"
-	    "       aud-rank --features FEATURES --partial [-o PART] [SHARD|-]\n"
+	    "       aud-rank --features FEATURES --model engagement|activity --partial\n"
+	    "                [-o PART] [SHARD|-]\n"
 	    "       aud-rank --merge [-o MODEL] PART...\n"
 	    "       aud-rank --features FEATURES --model cooccurrence --pairs [-o PAIRS] [SHARD|-]\n"
 	    "       aud-rank --sum-pairs [-o NEIGHBOURS] PAIRS...\n"
@@ -76,20 +77,22 @@ static void
 help(void)
 {
 	printf("aud-rank builds the audience model: for every product, the top N customers\n"
-	    "by score who have not interacted with it yet, and a cold-start list for\n"
+	    "who have not interacted with it yet (by default those whose products are\n"
+	    "most like it first, then the rest by engagement), and a cold-start list for\n"
 	    "products it has never seen. With --eval it measures instead, on a temporal\n"
 	    "split, how much better than random that targeting finds the customers who\n"
 	    "engage with a product, and who come back at all.\n"
 	    "\n"
 	    "Examples:\n"
 	    "  aud-rank --features features.aud -o model.aud interactions.aud\n"
-	    "  aud-rank --features features.aud --model cooccurrence -o model.aud i.aud\n"
+	    "  aud-rank --features features.aud --model engagement -o model.aud i.aud\n"
 	    "  aud-rank --eval --text interactions.aud\n"
 	    "\n"
 	    "Usage: aud-rank --features FEATURES [--model NAME] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
 	    "       aud-rank --eval [--tune] [-o METRICS.json] [INTERACTIONS|-]\n"
 	    "       aud-rank --tune [INTERACTIONS|-]\n"
-	    "       aud-rank --features FEATURES --partial [-o PART] [SHARD|-]\n"
+	    "       aud-rank --features FEATURES --model engagement|activity --partial\n"
+	    "                [-o PART] [SHARD|-]\n"
 	    "       aud-rank --merge [-o MODEL] PART...\n"
 	    "       aud-rank --features FEATURES --model cooccurrence --pairs [-o PAIRS] [SHARD|-]\n"
 	    "       aud-rank --sum-pairs [-o NEIGHBOURS] PAIRS...\n"
@@ -101,7 +104,7 @@ help(void)
 	    "\n"
 	    "Options:\n"
 	    "  --features FILE      the features stream (from aud-features) to rank by\n"
-	    "  --model NAME         engagement (default), activity or cooccurrence\n"
+	    "  --model NAME         cooccurrence (default), engagement or activity\n"
 	    "  --score SCORE        engagement, activity, or a return model's p_alive or\n"
 	    "                       expected_purchases (columns of aud-features' return model)\n"
 	    "  --top-n N            customers per product, 1 to %d (default 10)\n"
@@ -187,7 +190,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	int c;
 
 	memset(opt, 0, sizeof(*opt));
-	opt->model = "engagement";
+	opt->model = "cooccurrence";
 	opt->top_n = 10;
 	opt->seed = 1;
 	opt->bootstrap = 1000;

@@ -50,7 +50,7 @@ OUT
 }
 
 @test "the model is a stream aud-cat reads, with its metadata" {
-	aud-rank --features "$F" -o "$M" "$I"
+	aud-rank --features "$F" --model engagement -o "$M" "$I"
 	run -0 aud-cat "$M"
 	assert_line --index 0 '{"product_id":10,"product_name":null,"places":[1,3,4]}'
 	assert_line --index 2 '{"product_id":12,"product_name":null,"places":[0,1,2]}'
@@ -193,6 +193,21 @@ OUT
 	assert_output '{"product_id":10,"product_name":"Mug","customers":[3],"scores":[1.0],"reasons":[20],"buyers":[1,2],"buyer_weights":[5.0,5.0],"category":null,"buyer_engagement":[0.875,0.875],"fallback":[3,4]}'
 }
 
+@test "without --model, the model is the co-occurrence one" {
+	aud-prepare -q -o "$BATS_TEST_TMPDIR/c.aud" cooc.csv
+	aud-features -o "$BATS_TEST_TMPDIR/cf.aud" "$BATS_TEST_TMPDIR/c.aud"
+	for how in "--model cooccurrence" ""; do
+		# shellcheck disable=SC2086
+		aud-rank --features "$BATS_TEST_TMPDIR/cf.aud" $how --min-support 1 --top-n 3 \
+			-o "$BATS_TEST_TMPDIR/cm${how:+x}.aud" "$BATS_TEST_TMPDIR/c.aud"
+	done
+	cmp <(aud-cat -H "$BATS_TEST_TMPDIR/cm.aud" | sed 's/"created":"[^"]*"//') \
+	    <(aud-cat -H "$BATS_TEST_TMPDIR/cmx.aud" | sed 's/"created":"[^"]*"//')
+	cmp <(aud-cat "$BATS_TEST_TMPDIR/cm.aud") <(aud-cat "$BATS_TEST_TMPDIR/cmx.aud")
+	run -0 bash -c "aud-query -m '$BATS_TEST_TMPDIR/cm.aud' -n 1 10 | tail -n 1"
+	assert_output "10,1,3,1.0875,model,similar:20,Mug"
+}
+
 @test "--model cooccurrence weighs rows by the features' event weights" {
 	aud-prepare -q -o "$BATS_TEST_TMPDIR/c.aud" cooc.csv
 	aud-features --weight purchased=10 -o "$BATS_TEST_TMPDIR/cf.aud" "$BATS_TEST_TMPDIR/c.aud"
@@ -237,7 +252,8 @@ OUT
 	assert_regex "$stderr" ' --min-support 2 '
 	run -0 bash -c "aud-cat -H '$BATS_TEST_TMPDIR/pm.aud' | jq -c '.model.cooccurrence.min_support'"
 	assert_output 2
-	run -2 --separate-stderr aud-rank --features "$BATS_TEST_TMPDIR/pf.aud" --tune "$BATS_TEST_TMPDIR/p.aud"
+	run -2 --separate-stderr aud-rank --features "$BATS_TEST_TMPDIR/pf.aud" --model engagement \
+		--tune "$BATS_TEST_TMPDIR/p.aud"
 	assert_equal "${stderr_lines[0]}" "aud-rank: --tune chooses the cooccurrence model's settings"
 }
 

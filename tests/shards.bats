@@ -248,7 +248,8 @@ PY
 	run -0 bash -c "aud-cat -H '$T/p1.aud' | grep -o '\"shard\":{[^}]*}'"
 	assert_output '"shard":{"index":7,"count":3}'
 	aud-features --partial -o "$T/b0.aud" "$T/p0.aud"
-	run -1 --separate-stderr aud-rank --partial --features "$T/b0.aud" -o "$T/x.aud" "$T/p1.aud"
+	run -1 --separate-stderr aud-rank --partial --model engagement --features "$T/b0.aud" \
+		-o "$T/x.aud" "$T/p1.aud"
 	assert_equal "$stderr" "aud-rank: $T/p1.aud: the interactions stream's shard is not an index below a count of 1 to 256"
 	[ ! -e "$T/x.aud" ]
 }
@@ -266,7 +267,8 @@ PY
 
 # sharded_model N OUT [AUD-RANK OPTIONS...]: data/sample.csv (or $CSV,
 # prepared with the options in $PREPARE) through the whole pipeline in N
-# customer shards, merged into the model OUT.
+# customer shards, merged into the model OUT (engagement's, unless the
+# options name another).
 sharded_model() {
 	local n=$1 out=$2 s
 	shift 2
@@ -278,7 +280,8 @@ sharded_model() {
 	aud-features --combine -o "$T/sb.aud" $(seq -f "$T/sb%g.aud" 0 $((n - 1)))
 	for s in $(seq 0 $((n - 1))); do
 		aud-features --bounds "$T/sb.aud" -o "$T/sf$s.aud" "$T/s$s.aud"
-		aud-rank --features "$T/sf$s.aud" --partial -o "$T/sr$s.aud" "$@" "$T/s$s.aud"
+		aud-rank --features "$T/sf$s.aud" --partial --model engagement \
+			-o "$T/sr$s.aud" "$@" "$T/s$s.aud"
 	done
 	aud-rank --merge -o "$out" $(seq -f "$T/sr%g.aud" 0 $((n - 1)))
 }
@@ -286,7 +289,7 @@ sharded_model() {
 @test "aud-rank --partial, --merge: the model of 1, 3 and 7 shards is one machine's" {
 	prepare_to all.aud "$AUD_ROOT/data/sample.csv"
 	aud-features -o "$T/f.aud" "$T/all.aud"
-	aud-rank --features "$T/f.aud" -o "$T/m.aud" "$T/all.aud"
+	aud-rank --features "$T/f.aud" --model engagement -o "$T/m.aud" "$T/all.aud"
 	for n in 1 3 7; do
 		sharded_model "$n" "$T/m$n.aud"
 		same_model "$T/m.aud" "$T/m$n.aud"
@@ -363,14 +366,16 @@ PY
 	assert_equal "$stderr" "aud-rank: shard 1 of 3 is missing"
 	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/sr1.aud" "$T/sr2.aud" "$T/sr1.aud"
 	assert_equal "$stderr" "aud-rank: $T/sr1.aud: shard 1 is given twice"
-	aud-rank --features "$T/sf1.aud" --partial --top-n 3 -o "$T/t1.aud" "$T/s1.aud"
+	aud-rank --features "$T/sf1.aud" --partial --model engagement --top-n 3 \
+		-o "$T/t1.aud" "$T/s1.aud"
 	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/t1.aud" "$T/sr2.aud"
 	assert_equal "$stderr" "aud-rank: $T/t1.aud: a part of another model (score, top n, depth, seed or settings) or shard count than $T/sr0.aud"
 	run -1 --separate-stderr aud-rank --merge -o "$T/x.aud" "$T/sr0.aud" "$T/s1.aud"
 	assert_equal "$stderr" "aud-rank: $T/s1.aud: a stream of interactions, expected audience_parts"
 	prepare_to all.aud "$AUD_ROOT/data/sample.csv"
 	aud-features -o "$T/f.aud" "$T/all.aud"
-	run -1 --separate-stderr aud-rank --features "$T/f.aud" --partial -o "$T/x.aud" "$T/all.aud"
+	run -1 --separate-stderr aud-rank --features "$T/f.aud" --partial --model engagement \
+		-o "$T/x.aud" "$T/all.aud"
 	assert_equal "$stderr" "aud-rank: $T/all.aud: not a customer shard (aud-prepare --shards)"
 	run -2 aud-rank --features "$T/sf0.aud" --partial --model cooccurrence "$T/s0.aud"
 	run -2 aud-rank --features "$T/sf0.aud" --partial --quick "$T/s0.aud"
@@ -423,7 +428,7 @@ PY
 	assert_equal "$stderr" "aud-rank: $T/p.aud.big: not a usable co-occurrence part"
 	run -1 --separate-stderr aud-rank --sum-pairs -o "$T/x.aud" "$T/p.aud.few"
 	assert_regex "$stderr" "^aud-rank: $T/p.aud.few: byte [0-9]+: not a co-occurrence part's record\$"
-	run -2 aud-rank --features "$T/sf0.aud" --pairs "$T/s0.aud"
+	run -2 aud-rank --features "$T/sf0.aud" --model engagement --pairs "$T/s0.aud"
 	run -2 aud-rank --features "$T/sf0.aud" --model cooccurrence --pairs --partial "$T/s0.aud"
 	run -2 aud-rank --sum-pairs
 	run -2 aud-rank --sum-pairs --merge "$T/p0.aud"
@@ -532,7 +537,8 @@ PY
 	assert_equal "$stderr" "aud-rank: $T/sr1.aud: a part of another model (score, top n, depth, seed or settings) or shard count than $T/cp0.aud"
 	run -2 aud-rank --features "$T/sf0.aud" --model cooccurrence --partial "$T/s0.aud"
 	run -2 aud-rank --features "$T/sf0.aud" --model cooccurrence --with-neighbours "$T/n.aud" --partial "$T/s0.aud"
-	run -2 aud-rank --features "$T/sf0.aud" --with-neighbours "$T/n.aud" --tops "$T/s0.aud"
+	run -2 aud-rank --features "$T/sf0.aud" --model engagement --with-neighbours "$T/n.aud" \
+		--tops "$T/s0.aud"
 	run -2 aud-rank --max-tops --merge "$T/t0.aud"
 	no_temporaries "$T"
 }

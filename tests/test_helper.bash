@@ -34,9 +34,9 @@ no_temporaries() {
 }
 
 # rank_fixture [TOP_N]: the small hand-checked data set fixtures/rank.csv as
-# interactions ($I), features ($F) and, given TOP_N, a model ($M) in
-# $BATS_TEST_TMPDIR. The tests of aud-features, aud-rank, aud-query and
-# aud-serve all start from it.
+# interactions ($I), features ($F) and, given TOP_N, an engagement model
+# ($M; its orders are the ones checked by hand) in $BATS_TEST_TMPDIR. The
+# tests of aud-features, aud-rank, aud-query and aud-serve all start from it.
 rank_fixture() {
 	I=$BATS_TEST_TMPDIR/rank.aud
 	F=$BATS_TEST_TMPDIR/f.aud
@@ -44,7 +44,8 @@ rank_fixture() {
 	(cd "$FIXTURES" && aud-prepare -q -o "$I" rank.csv)
 	aud-features -o "$F" "$I"
 	if [ -n "${1:-}" ]; then
-		aud-rank --features "$F" --top-n "$1" -o "$M" "$I"
+		aud-rank --features "$F" --model engagement --top-n "$1" \
+			-o "$M" "$I"
 	fi
 }
 
