@@ -16,6 +16,7 @@
 #include "handoff.h"
 #include "packbuf.h"
 #include "timeparse.h"
+#include "writebehind.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -50,6 +51,8 @@ struct stream_writer {
 	int copies;			/* whether the output takes kernel
 					   copies: 0 not tried, 1, -1 */
 	unsigned char *back;		/* what they read back, WRITE_BUF */
+	struct writebehind *behind;	/* writing the output out, from the
+					   first copy on, or NULL */
 };
 
 static void *
@@ -340,8 +343,13 @@ stream_copy_records(struct stream_writer *w, int fd, uint64_t offset,
 	int out = fileno(w->out), published = w->cur;
 	off_t in = (off_t)offset, start;
 
-	if (w->copies == 0)
+	if (w->copies == 0) {
 		w->copies = can_read_back(out) ? 1 : -1;
+		/* The copying leaves a core idle: the output is written out
+		   there, not all at once at its rename. */
+		if (w->copies > 0)
+			w->behind = writebehind_new(out);
+	}
 	if (w->copies < 0 || !w->started)
 		return 1;
 	/* Everything packed so far goes before the copy: hand it over and
@@ -379,6 +387,8 @@ stream_copy_records(struct stream_writer *w, int fd, uint64_t offset,
 		return copy_failed(w);
 	w->flushed += len;
 	w->records += records;
+	if (w->behind != NULL)
+		writebehind_upto(w->behind, start + (off_t)len);
 	return 0;
 }
 
@@ -436,6 +446,8 @@ stream_writer_close(struct stream_writer *w)
 		writer_flush(w, 1);
 		pthread_join(w->thread, NULL);
 	}
+	if (w->behind != NULL)
+		writebehind_free(w->behind);
 	error = w->error;
 	for (int i = 0; i < HANDOFF_SLOTS; i++)
 		free(w->buf[i]);
