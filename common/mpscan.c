@@ -30,8 +30,23 @@ set_int(msgpack_object *o, int64_t v)
 	}
 }
 
-size_t
-mpscan_scalar(const unsigned char *p, size_t avail, msgpack_object *o)
+static uint64_t
+be32(const unsigned char *p)
+{
+	return (uint64_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]);
+}
+
+/*
+ * mpscan_scalar, whole in mpscan_record's loop. The kinds records hold
+ * most (ids and times as unsigned integers, names as short strings or nil)
+ * are tested in turn before the table of every other kind: the jump
+ * through that table, and integers read a byte at a time, took a fifth of
+ * the append's first read (a record's fields repeat their kinds, so these
+ * branches are foreseen).
+ */
+static inline __attribute__((always_inline)) size_t
+scalar(const unsigned char *p, size_t avail, msgpack_object *o)
 {
 	size_t head, len;
 	unsigned c;
@@ -40,9 +55,27 @@ mpscan_scalar(const unsigned char *p, size_t avail, msgpack_object *o)
 		return 0;
 	c = p[0];
 
+	if (c == 0xce && avail >= 5) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = be32(p + 1);
+		return 5;
+	}
 	if (c <= 0x7f) {
 		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
 		o->via.u64 = c;
+		return 1;
+	}
+	if (c == 0xcf && avail >= 9) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = be32(p + 1) << 32 | be32(p + 5);
+		return 9;
+	}
+	if (c >= 0xa0 && c <= 0xbf) {
+		head = 1, len = c & 0x1f;
+		goto str;
+	}
+	if (c == 0xc0) {
+		o->type = MSGPACK_OBJECT_NIL;
 		return 1;
 	}
 	if (c >= 0xe0) {
@@ -50,14 +83,7 @@ mpscan_scalar(const unsigned char *p, size_t avail, msgpack_object *o)
 		o->via.i64 = (int8_t)c;
 		return 1;
 	}
-	if (c >= 0xa0 && c <= 0xbf) {
-		head = 1, len = c & 0x1f;
-		goto str;
-	}
 	switch (c) {
-	case 0xc0:
-		o->type = MSGPACK_OBJECT_NIL;
-		return 1;
 	case 0xc2:
 	case 0xc3:
 		o->type = MSGPACK_OBJECT_BOOLEAN;
@@ -125,6 +151,12 @@ str:
 }
 
 size_t
+mpscan_scalar(const unsigned char *p, size_t avail, msgpack_object *o)
+{
+	return scalar(p, avail, o);
+}
+
+size_t
 mpscan_container(const unsigned char *p, size_t n, uint64_t *count, int *is_map)
 {
 	if (n == 0)
@@ -145,53 +177,6 @@ mpscan_container(const unsigned char *p, size_t n, uint64_t *count, int *is_map)
 	return 0;
 }
 
-static inline uint64_t
-be32(const unsigned char *p)
-{
-	return (uint64_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
-}
-
-/*
- * The kinds records hold most (ids and times as unsigned integers, names
- * as short strings or nil), tested in turn before mpscan_scalar's table of
- * every kind: the jump through that table and its integers read a byte at
- * a time took a fifth of the append's first read (a record's fields repeat
- * their kinds, so these branches are foreseen).
- */
-static inline size_t
-common_scalar(const unsigned char *p, size_t n, msgpack_object *o)
-{
-	unsigned c = p[0];
-
-	if (c == 0xce && n >= 5) {
-		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-		o->via.u64 = be32(p + 1);
-		return 5;
-	}
-	if (c <= 0x7f) {
-		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-		o->via.u64 = c;
-		return 1;
-	}
-	if (c == 0xcf && n >= 9) {
-		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-		o->via.u64 = be32(p + 1) << 32 | be32(p + 5);
-		return 9;
-	}
-	if ((c & 0xe0) == 0xa0 && n > (c & 0x1f)) {
-		o->type = MSGPACK_OBJECT_STR;
-		o->via.str.ptr = (const char *)p + 1;
-		o->via.str.size = c & 0x1f;
-		return 1 + (c & 0x1f);
-	}
-	if (c == 0xc0) {
-		o->type = MSGPACK_OBJECT_NIL;
-		return 1;
-	}
-	return mpscan_scalar(p, n, o);
-}
-
 size_t
 mpscan_record(const unsigned char *p, size_t n, msgpack_object *val,
     size_t nfields)
@@ -204,8 +189,7 @@ mpscan_record(const unsigned char *p, size_t n, msgpack_object *val,
 	    count != nfields)
 		return 0;
 	for (size_t i = 0; i < nfields; i++) {
-		if (at >= n || (used = common_scalar(p + at, n - at,
-		    &val[i])) == 0)
+		if ((used = scalar(p + at, n - at, &val[i])) == 0)
 			return 0;
 		at += used;
 	}
