@@ -343,13 +343,8 @@ stream_copy_records(struct stream_writer *w, int fd, uint64_t offset,
 	int out = fileno(w->out), published = w->cur;
 	off_t in = (off_t)offset, start;
 
-	if (w->copies == 0) {
+	if (w->copies == 0)
 		w->copies = can_read_back(out) ? 1 : -1;
-		/* The copying leaves a core idle: the output is written out
-		   there, not all at once at its rename. */
-		if (w->copies > 0)
-			w->behind = writebehind_new(out);
-	}
 	if (w->copies < 0 || !w->started)
 		return 1;
 	/* Everything packed so far goes before the copy: hand it over and
@@ -387,6 +382,11 @@ stream_copy_records(struct stream_writer *w, int fd, uint64_t offset,
 		return copy_failed(w);
 	w->flushed += len;
 	w->records += records;
+	/* The copying leaves a core idle: the output is written out there,
+	   not all at once at its rename. From a copy that worked only: a
+	   file system that takes none is written as any output is. */
+	if (w->behind == NULL)
+		w->behind = writebehind_new(out);
 	if (w->behind != NULL)
 		writebehind_upto(w->behind, start + (off_t)len);
 	return 0;
