@@ -194,17 +194,14 @@ OUT
 }
 
 @test "without --model, the model is the co-occurrence one" {
-	aud-prepare -q -o "$BATS_TEST_TMPDIR/c.aud" cooc.csv
-	aud-features -o "$BATS_TEST_TMPDIR/cf.aud" "$BATS_TEST_TMPDIR/c.aud"
-	for how in "--model cooccurrence" ""; do
-		# shellcheck disable=SC2086
-		aud-rank --features "$BATS_TEST_TMPDIR/cf.aud" $how --min-support 1 --top-n 3 \
-			-o "$BATS_TEST_TMPDIR/cm${how:+x}.aud" "$BATS_TEST_TMPDIR/c.aud"
-	done
-	cmp <(aud-cat -H "$BATS_TEST_TMPDIR/cm.aud" | sed 's/"created":"[^"]*"//') \
-	    <(aud-cat -H "$BATS_TEST_TMPDIR/cmx.aud" | sed 's/"created":"[^"]*"//')
-	cmp <(aud-cat "$BATS_TEST_TMPDIR/cm.aud") <(aud-cat "$BATS_TEST_TMPDIR/cmx.aud")
-	run -0 bash -c "aud-query -m '$BATS_TEST_TMPDIR/cm.aud' -n 1 10 | tail -n 1"
+	T=$BATS_TEST_TMPDIR
+	aud-prepare -q -o "$T/c.aud" cooc.csv
+	aud-features -o "$T/cf.aud" "$T/c.aud"
+	aud-rank --features "$T/cf.aud" --min-support 1 --top-n 3 -o "$T/default.aud" "$T/c.aud"
+	aud-rank --features "$T/cf.aud" --model cooccurrence --min-support 1 --top-n 3 \
+		-o "$T/named.aud" "$T/c.aud"
+	same_model "$T/default.aud" "$T/named.aud"
+	run -0 bash -c "aud-query -m '$T/default.aud' -n 1 10 | tail -n 1"
 	assert_output "10,1,3,1.0875,model,similar:20,Mug"
 }
 
