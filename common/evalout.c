@@ -26,6 +26,16 @@ json_lift(FILE *out, const char *name, double v, double lo, double hi)
 	putc(']', out);
 }
 
+/* ,"hit_lift_vs_BASELINE":v,"hit_lift_vs_BASELINE_ci95":[lo,hi] */
+static void
+json_vs(FILE *out, const char *baseline, const struct eval_lift *l)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "hit_lift_vs_%s", baseline);
+	json_lift(out, name, l->lift, l->lo, l->hi);
+}
+
 void
 eval_write_json(FILE *out, const struct eval_result *r)
 {
@@ -62,8 +72,10 @@ eval_write_json(FILE *out, const struct eval_result *r)
 				    a->hit_lift_lo, a->hit_lift_hi);
 				json_lift(out, "active_lift", a->active_lift,
 				    a->active_lift_lo, a->active_lift_hi);
-				json_lift(out, "hit_lift_vs_engagement", a->hit_vs,
-				    a->hit_vs_lo, a->hit_vs_hi);
+				for (int b = 0; b < METHOD_RANDOM; b++)
+					if (r->done[b] && eval_baseline(b))
+						json_vs(out, method_name[b],
+						    &a->hit_vs[b]);
 				json_lift(out, "hit_lift_vs_best_baseline",
 				    a->hit_vs_best, a->hit_vs_best_lo,
 				    a->hit_vs_best_hi);
@@ -93,8 +105,10 @@ eval_write_json(FILE *out, const struct eval_result *r)
 			json_number(out, "precision", at[k].precision, 0);
 			json_number(out, "recall", at[k].recall, 1);
 			if (x)
-				json_lift(out, "hit_lift_vs_global_list", at[k].hit_vs,
-				    at[k].hit_vs_lo, at[k].hit_vs_hi);
+				json_lift(out, "hit_lift_vs_global_list",
+				    at[k].hit_vs[METHOD_ENGAGEMENT].lift,
+				    at[k].hit_vs[METHOD_ENGAGEMENT].lo,
+				    at[k].hit_vs[METHOD_ENGAGEMENT].hi);
 			putc('}', out);
 		}
 		putc('}', out);
@@ -162,6 +176,28 @@ verdict(double lo, double hi)
 	if (isfinite(hi) && hi < 1)
 		return "does worse than";
 	return "cannot be told apart from";
+}
+
+/* A model's precision against each baseline that ran, on a line. */
+static void
+write_each_baseline(FILE *out, const struct eval_result *r, int m, size_t k)
+{
+	const char *sep = "";
+
+	fprintf(out, "  Against each baseline:");
+	for (int b = 0; b < METHOD_RANDOM; b++) {
+		const struct eval_lift *l = &r->at[m][k].hit_vs[b];
+
+		if (!r->done[b] || !eval_baseline(b))
+			continue;
+		fprintf(out, "%s %s ", sep, method_name[b]);
+		if (isfinite(l->lift))
+			fprintf(out, "%.2fx (%.2fx to %.2fx)", l->lift, l->lo, l->hi);
+		else
+			fprintf(out, "undefined");
+		sep = ",";
+	}
+	fprintf(out, ".\n");
 }
 
 /* Who comes back: the share of each score's top customers, and its lift. */
@@ -250,9 +286,10 @@ eval_write_text(FILE *out, const struct eval_result *r)
 		describe_lift(out, a->hit_lift, a->hit_lift_lo, a->hit_lift_hi);
 		fprintf(out, " as many of the customers who take up the product");
 		if (m != METHOD_ENGAGEMENT) {
-			fprintf(out, " (%s engagement: ", verdict(a->hit_vs_lo,
-			    a->hit_vs_hi));
-			describe_lift(out, a->hit_vs, a->hit_vs_lo, a->hit_vs_hi);
+			const struct eval_lift *e = &a->hit_vs[METHOD_ENGAGEMENT];
+
+			fprintf(out, " (%s engagement: ", verdict(e->lo, e->hi));
+			describe_lift(out, e->lift, e->lo, e->hi);
 			if (!eval_baseline(m) && r->best[mid] >= 0 &&
 			    r->best[mid] != METHOD_ENGAGEMENT) {
 				const char *v = verdict(a->hit_vs_best_lo,
@@ -268,6 +305,8 @@ eval_write_text(FILE *out, const struct eval_result *r)
 		fprintf(out, ", and its %zu customers are ", a->distinct);
 		describe_lift(out, a->active_lift, a->active_lift_lo, a->active_lift_hi);
 		fprintf(out, " as likely to come back at all.\n");
+		if (!eval_baseline(m))
+			write_each_baseline(out, r, m, mid);
 	}
 	fprintf(out, "\nCapped at C audiences a customer, at k=%lld: precision "
 	    "(places filled, customers)\n", (long long)r->ks[mid]);
@@ -299,8 +338,9 @@ eval_write_text(FILE *out, const struct eval_result *r)
 		    (long long)r->ks[mid], r->cold_categories ?
 		    " or of the same category" : "", a->precision,
 		    r->cold_global[mid].precision);
-		describe_lift(out, a->hit_vs, a->hit_vs_lo, a->hit_vs_hi);
-		fprintf(out, ", so it %s the global list.\n", verdict(a->hit_vs_lo,
-		    a->hit_vs_hi));
+		const struct eval_lift *g = &a->hit_vs[METHOD_ENGAGEMENT];
+
+		describe_lift(out, g->lift, g->lo, g->hi);
+		fprintf(out, ", so it %s the global list.\n", verdict(g->lo, g->hi));
 	}
 }

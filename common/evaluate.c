@@ -235,6 +235,15 @@ flag(const struct split *sp, const struct lists *l, uint8_t *hit, uint8_t *back)
 		}
 }
 
+static const struct eval_lift no_lift = { NAN, NAN, NAN };
+
+/* A ratio with its interval; no_lift where the ratio is undefined. */
+static struct eval_lift
+lift(double v, struct ph_interval iv)
+{
+	return isfinite(v) ? (struct eval_lift){ v, iv.lo, iv.hi } : no_lift;
+}
+
 /* Point estimates of a method from its lists: means over the products. */
 static void
 estimate(const struct split *sp, const struct lists *l, const uint8_t *hit,
@@ -261,6 +270,8 @@ estimate(const struct split *sp, const struct lists *l, const uint8_t *hit,
 		at[k].precision = sp->n ? precision / (double)sp->n : NAN;
 		at[k].recall = with ? recall / (double)with : NAN;
 		at[k].active_share = sp->n ? share / (double)sp->n : NAN;
+		for (int b = 0; b < METHOD_RANDOM; b++)	/* lifts() has them */
+			at[k].hit_vs[b] = no_lift;
 	}
 }
 
@@ -363,27 +374,23 @@ lifts(const struct split *sp, const struct eval_params *p, struct lists *l,
 	in.methods = methods;
 	in.nmethods = nm;
 	in.ncustomers = ncompact;
-	in.reference = 0;		/* engagement comes first */
 	iv = xcalloc(nm * r->nk + 1, sizeof(*iv));
-	if (in.samples > 0)
-		ph_intervals(&in, iv);
-	else	/* no replicates, no intervals */
-		for (size_t x = 0; x < nm * r->nk; x++)
-			iv[x].hit = iv[x].back = iv[x].hit_vs =
-			    iv[x].hit_vs_best = (struct ph_interval){ NAN, NAN };
+	ph_intervals(&in, iv);		/* no replicates, no intervals */
 	for (size_t x = 0; x < nm; x++)
 		for (size_t k = 0; k < r->nk; k++) {
 			struct eval_at_k *a = &r->at[which[x]][k];
 			const struct eval_at_k *rnd = &r->at[METHOD_RANDOM][k];
-			const struct eval_at_k *eng = &r->at[METHOD_ENGAGEMENT][k];
 			const struct ph_lifts *v = &iv[x * r->nk + k];
 
 			a->hit_lift = a->precision / rnd->precision;
 			a->active_lift = a->active_share / rnd->active_share;
-			a->hit_vs = a->precision / eng->precision;
 			a->hit_lift_lo = v->hit.lo, a->hit_lift_hi = v->hit.hi;
 			a->active_lift_lo = v->back.lo, a->active_lift_hi = v->back.hi;
-			a->hit_vs_lo = v->hit_vs.lo, a->hit_vs_hi = v->hit_vs.hi;
+			for (size_t b = 0; b < nm; b++)
+				if (eval_baseline(which[b]))
+					a->hit_vs[which[b]] = lift(a->precision /
+					    r->at[which[b]][k].precision,
+					    v->hit_vs[b]);
 			a->hit_vs_best = r->best[k] < 0 ? NAN :
 			    a->precision / r->at[r->best[k]][k].precision;
 			a->hit_vs_best_lo = v->hit_vs_best.lo;
@@ -392,8 +399,6 @@ lifts(const struct split *sp, const struct eval_params *p, struct lists *l,
 				a->hit_lift = a->hit_lift_lo = a->hit_lift_hi = NAN;
 			if (!isfinite(a->active_lift))
 				a->active_lift = a->active_lift_lo = a->active_lift_hi = NAN;
-			if (!isfinite(a->hit_vs))
-				a->hit_vs = a->hit_vs_lo = a->hit_vs_hi = NAN;
 			if (!isfinite(a->hit_vs_best))
 				a->hit_vs_best = a->hit_vs_best_lo =
 				    a->hit_vs_best_hi = NAN;
@@ -473,7 +478,7 @@ measure_cold(const struct split *sp, const struct eval_params *p,
 		struct ph_method m[2];
 		struct ph_lifts iv[2 * EVAL_MAX_K];
 		struct ph_input pin = { .nproducts = picked, .kmax = sp->kmax,
-		    .methods = m, .nmethods = 2, .reference = 0,
+		    .methods = m, .nmethods = 2,
 		    .random_hit = sub_rhit, .random_back = sub_rback, .ks = r->ks,
 		    .nk = r->nk, .samples = p->bootstrap, .seed = p->seed,
 		    .customers_too = 1, .threads = p->threads };
@@ -488,11 +493,8 @@ measure_cold(const struct split *sp, const struct eval_params *p,
 		for (size_t k = 0; k < r->nk; k++) {
 			struct eval_at_k *a = &r->cold_name[k];
 
-			a->hit_vs = a->precision / r->cold_global[k].precision;
-			a->hit_vs_lo = iv[r->nk + k].hit_vs.lo;
-			a->hit_vs_hi = iv[r->nk + k].hit_vs.hi;
-			if (!isfinite(a->hit_vs))
-				a->hit_vs = a->hit_vs_lo = a->hit_vs_hi = NAN;
+			a->hit_vs[METHOD_ENGAGEMENT] = lift(a->precision /
+			    r->cold_global[k].precision, iv[r->nk + k].hit_vs[0]);
 		}
 		for (int x = 0; x < 2; x++)
 			free(renamed[x]);
@@ -596,7 +598,8 @@ measure(const struct split *split, const struct eval_params *p,
 		a->active_share = mean_of(rback, sp->n, 1, 0);
 		a->hit_lift = a->hit_lift_lo = a->hit_lift_hi = NAN;
 		a->active_lift = a->active_lift_lo = a->active_lift_hi = NAN;
-		a->hit_vs = a->hit_vs_lo = a->hit_vs_hi = NAN;
+		for (int b = 0; b < METHOD_RANDOM; b++)
+			a->hit_vs[b] = no_lift;
 		a->hit_vs_best = a->hit_vs_best_lo = a->hit_vs_best_hi = NAN;
 	}
 	lifts(sp, p, l, hit, back, rhit, rback);

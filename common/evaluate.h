@@ -3,7 +3,7 @@
  * features and audiences from the training rows only, and, per cut-off k,
  * how often the audiences hold the customers who engage with the product
  * later and the customers who come back at all, against the exact
- * expectation of random targeting and against engagement, with intervals
+ * expectation of random targeting and against each baseline, with intervals
  * of a bootstrap that resamples products and customers together
  * (pigeonhole.h), and how many distinct customers the audiences hold.
  * The definitions are in aud-rank(1).
@@ -53,13 +53,21 @@ struct eval_params {
 	double new_blend;		/* coldstart.h: engagement's weight */
 };
 
+/* A ratio of two figures, with the 95% interval of the two-way bootstrap. */
+struct eval_lift {
+	double lift, lo, hi;
+};
+
 struct eval_at_k {
 	double precision, recall, active_share;
-	/* Against random and against engagement, with 95% intervals of the
-	   two-way bootstrap; NaN for random itself or where undefined. */
+	/* Against random, with 95% intervals of the two-way bootstrap; NaN
+	   for random itself or where undefined. */
 	double hit_lift, hit_lift_lo, hit_lift_hi;
 	double active_lift, active_lift_lo, active_lift_hi;
-	double hit_vs, hit_vs_lo, hit_vs_hi;
+	/* Against each baseline that ran (eval_baseline), NaN against the
+	   other methods; names found in the cold-start section against its
+	   global list, the engagement order. */
+	struct eval_lift hit_vs[METHOD_RANDOM];
 	/* Against the best baseline (eval_baseline) at this cut-off; in
 	   each replicate the best is taken again. */
 	double hit_vs_best, hit_vs_best_lo, hit_vs_best_hi;

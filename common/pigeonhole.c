@@ -10,7 +10,8 @@
 #include "xalloc.h"
 #include "banned.h"
 
-enum { LIFT_HIT, LIFT_BACK, LIFT_HIT_VS, LIFT_HIT_VS_BEST, NLIFTS };
+/* A cell's series: these, then the ratio to each method in turn. */
+enum { LIFT_HIT, LIFT_BACK, LIFT_HIT_VS_BEST, NLIFTS };
 
 /* A Poisson(1) count by inversion of its distribution function. */
 static unsigned
@@ -33,7 +34,8 @@ poisson1(struct rng *r)
 struct job {
 	const struct ph_input *in;
 	size_t *order;			/* the cut-offs, ascending */
-	double *ratio;			/* [((m * nk + k) * NLIFTS + l) * samples + s] */
+	size_t series;			/* a cell's: NLIFTS + nmethods */
+	double *ratio;			/* [((m * nk + k) * series + l) * samples + s] */
 	double **wp;			/* per thread: product weights */
 	uint8_t **wc;			/* per thread: customer weights (a
 					   Poisson(1) count is at most 11) */
@@ -105,15 +107,16 @@ replicate(const struct job *j, size_t s, double *wp, uint8_t *wc)
 	}
 	for (size_t m = 0; m < in->nmethods; m++)
 		for (size_t k = 0; k < nk; k++) {
-			double *at = j->ratio + ((m * nk + k) * NLIFTS) * in->samples + s;
-			double ref = hit[in->reference * nk + k];
+			double *at = j->ratio + ((m * nk + k) * j->series) * in->samples + s;
 
 			at[LIFT_HIT * in->samples] = hit[m * nk + k] / rhit[k];
 			at[LIFT_BACK * in->samples] = backw[m * nk + k] > 0 && rback > 0 ?
 			    (back[m * nk + k] / backw[m * nk + k]) / (rback / w) : NAN;
-			at[LIFT_HIT_VS * in->samples] = hit[m * nk + k] / ref;
 			at[LIFT_HIT_VS_BEST * in->samples] =
 			    hit[m * nk + k] / best[k];
+			for (size_t b = 0; b < in->nmethods; b++)
+				at[(NLIFTS + b) * in->samples] =
+				    hit[m * nk + k] / hit[b * nk + k];
 		}
 }
 
@@ -179,7 +182,8 @@ ph_intervals(const struct ph_input *in, struct ph_lifts *out)
 		}
 		j.order[at] = k;
 	}
-	j.ratio = xmalloc((cells * NLIFTS * in->samples + 1) * sizeof(*j.ratio));
+	j.series = NLIFTS + in->nmethods;
+	j.ratio = xmalloc((cells * j.series * in->samples + 1) * sizeof(*j.ratio));
 	j.wp = xmalloc(threads * sizeof(*j.wp));
 	j.wc = xmalloc(threads * sizeof(*j.wc));
 	for (unsigned t = 0; t < threads; t++) {
@@ -188,13 +192,16 @@ ph_intervals(const struct ph_input *in, struct ph_lifts *out)
 	}
 	parallel_for(in->samples, 16, threads, replicates, &j);
 	for (size_t x = 0; x < cells; x++) {
-		double *base = j.ratio + x * NLIFTS * in->samples;
+		double *base = j.ratio + x * j.series * in->samples;
 
 		out[x].hit = interval(base + LIFT_HIT * in->samples, in->samples);
 		out[x].back = interval(base + LIFT_BACK * in->samples, in->samples);
-		out[x].hit_vs = interval(base + LIFT_HIT_VS * in->samples, in->samples);
 		out[x].hit_vs_best = interval(base +
 		    LIFT_HIT_VS_BEST * in->samples, in->samples);
+		for (size_t b = 0; b < PH_MAX_METHODS; b++)
+			out[x].hit_vs[b] = b < in->nmethods ? interval(base +
+			    (NLIFTS + b) * in->samples, in->samples) :
+			    (struct ph_interval){ NAN, NAN };
 	}
 	for (unsigned t = 0; t < threads; t++) {
 		free(j.wp[t]);

@@ -39,7 +39,6 @@ struct ph_input {
 	size_t nproducts, ncustomers, kmax;
 	const struct ph_method *methods;
 	size_t nmethods;		/* at most PH_MAX_METHODS */
-	size_t reference;		/* the method the "vs" lifts divide by */
 	unsigned baselines;		/* bit m: method m is a baseline; the
 					   "vs best" lifts divide by the
 					   highest precision among them, taken
@@ -65,8 +64,9 @@ struct ph_interval {
 struct ph_lifts {
 	struct ph_interval hit;		/* precision / random's */
 	struct ph_interval back;	/* come-back share / random's */
-	struct ph_interval hit_vs;	/* precision / the reference's */
 	struct ph_interval hit_vs_best;	/* precision / the best baseline's */
+	struct ph_interval hit_vs[PH_MAX_METHODS];	/* precision / method
+							   m's, m < nmethods */
 };
 
 /* Fills out[m * nk + k] for every method and cut-off. */

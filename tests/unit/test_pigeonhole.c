@@ -81,7 +81,7 @@ intervals(int customers_too, uint64_t seed, unsigned threads)
 /*
  * Three methods on the last data set drawn: the real one, one that never
  * hits, and one with every other hit taken away; the first two are the
- * baselines, the "vs" lifts divide by the first.
+ * baselines.
  */
 static void
 against_the_best(struct ph_lifts out[3])
@@ -91,7 +91,7 @@ against_the_best(struct ph_lifts out[3])
 	struct ph_method m[3] = { { customer, got, hit, back },
 	    { customer, got, none, back }, { customer, got, half, back } };
 	struct ph_input in = { .nproducts = PRODUCTS, .ncustomers = CUSTOMERS,
-	    .kmax = K, .methods = m, .nmethods = 3, .reference = 0,
+	    .kmax = K, .methods = m, .nmethods = 3,
 	    .baselines = 1u << 0 | 1u << 1, .random_hit = rhit,
 	    .random_back = rback, .ks = ks, .nk = 1, .samples = 400, .seed = 5,
 	    .customers_too = 1, .threads = 2 };
@@ -141,11 +141,19 @@ main(void)
 		against_the_best(v);
 		ok(v[0].hit_vs_best.lo == 1 && v[0].hit_vs_best.hi == 1,
 		    "the best baseline against itself: 1 in every replicate");
-		ok(v[2].hit_vs_best.lo == v[2].hit_vs.lo &&
-		    v[2].hit_vs_best.hi == v[2].hit_vs.hi &&
-		    v[2].hit_vs.hi < 1,
+		ok(v[2].hit_vs_best.lo == v[2].hit_vs[0].lo &&
+		    v[2].hit_vs_best.hi == v[2].hit_vs[0].hi &&
+		    v[2].hit_vs[0].hi < 1,
 		    "a baseline that never hits is never the best "
 		    "(%.3f to %.3f)", v[2].hit_vs_best.lo, v[2].hit_vs_best.hi);
+		ok(v[2].hit_vs[2].lo == 1 && v[2].hit_vs[2].hi == 1 &&
+		    isnan(v[2].hit_vs[1].lo) && isnan(v[2].hit_vs[1].hi),
+		    "against each method: itself 1, one that never hits "
+		    "undefined");
+		ok(v[0].hit_vs[2].lo >= 1 && v[0].hit_vs[2].lo < 2 &&
+		    v[0].hit_vs[2].hi > 2,
+		    "against half its own hits, 2 within its interval "
+		    "(%.3f to %.3f)", v[0].hit_vs[2].lo, v[0].hit_vs[2].hi);
 	}
 	return tap_done();
 }
