@@ -35,11 +35,15 @@ struct column {
 	const msgpack_object *dict;	/* for enum fields, or NULL */
 };
 
+/* The usage lines: after a usage error, and in --help. */
+static const char synopsis[] =
+    "Usage: aud-cat [-H | --fingerprint] [--format jsonl|csv|tsv] [--raw] [-o FILE] [STREAM|-]\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-cat [-H | --fingerprint] [--format jsonl|csv|tsv] [--raw] [-o FILE] [STREAM|-]\n"
-	    "Try 'aud-cat --help' for more information.\n");
+	fprintf(stderr, "%sTry 'aud-cat --help' for more information.\n",
+	    synopsis);
 	exit(EXIT_USAGE);
 }
 
@@ -55,7 +59,7 @@ help(void)
 	    "  aud-cat -H interactions.aud\n"
 	    "  aud-prepare orders.csv | aud-cat --format csv > clean.csv\n"
 	    "\n"
-	    "Usage: aud-cat [-H | --fingerprint] [--format jsonl|csv|tsv] [--raw] [-o FILE] [STREAM|-]\n"
+	    "%s"
 	    "\n"
 	    "Options:\n"
 	    "  -H, --header         show the header (one JSON object), not the records\n"
@@ -63,7 +67,7 @@ help(void)
 	    "                       (interactions: what features and models were made from)\n"
 	    "  -F, --format FORMAT  jsonl (default), csv or tsv\n"
 	    "  -r, --raw            times as milliseconds since the epoch, enums as numbers\n"
-	    "\n%s", cli_common_options_help);
+	    "\n%s", synopsis, cli_common_options_help);
 	exit(0);
 }
 

@@ -25,11 +25,15 @@ struct options {
 	const char *input;
 };
 
+/* The usage lines: after a usage error, and in --help. */
+static const char synopsis[] =
+    "Usage: aud-cf-check [options] [-o FILE] [INTERACTIONS|-]\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-cf-check [options] [-o FILE] [INTERACTIONS|-]\n"
-	    "Try 'aud-cf-check --help' for more information.\n");
+	fprintf(stderr, "%sTry 'aud-cf-check --help' for more information.\n",
+	    synopsis);
 	exit(EXIT_USAGE);
 }
 
@@ -48,7 +52,7 @@ help(void)
 	    "  aud-cf-check -o cf_metrics.json interactions.aud\n"
 	    "  aud-cf-check --factors 20 --iterations 5 --k 5 --k 10 interactions.aud\n"
 	    "\n"
-	    "Usage: aud-cf-check [options] [-o FILE] [INTERACTIONS|-]\n"
+	    "%s"
 	    "\n"
 	    "Options:\n"
 	    "  --factors F          latent factors, 1 to 1024 (default 50)\n"
@@ -62,7 +66,7 @@ help(void)
 	    "  --k K                a cut-off, repeatable, at most 8 (default 10)\n"
 	    "  --sample N           products to evaluate, a seeded sample; 0 = all\n"
 	    "                       (default 1000)\n"
-	    "\n%s", cli_common_options_help);
+	    "\n%s", synopsis, cli_common_options_help);
 	exit(0);
 }
 

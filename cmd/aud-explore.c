@@ -21,11 +21,15 @@ struct options {
 	const char *input;
 };
 
+/* The usage lines: after a usage error, and in --help. */
+static const char synopsis[] =
+    "Usage: aud-explore [--text] [--split-quantile Q] [-o FILE] [INTERACTIONS|-]\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-explore [--text] [--split-quantile Q] [-o FILE] [INTERACTIONS|-]\n"
-	    "Try 'aud-explore --help' for more information.\n");
+	fprintf(stderr, "%sTry 'aud-explore --help' for more information.\n",
+	    synopsis);
 	exit(EXIT_USAGE);
 }
 
@@ -41,13 +45,13 @@ help(void)
 	    "  aud-explore -o data_statistics.json interactions.aud\n"
 	    "  aud-prepare orders.csv | aud-explore --text\n"
 	    "\n"
-	    "Usage: aud-explore [--text] [--split-quantile Q] [-o FILE] [INTERACTIONS|-]\n"
+	    "%s"
 	    "\n"
 	    "Options:\n"
 	    "  --split-quantile Q   where early ends and late begins: the Q quantile of\n"
 	    "                       the event times, 0.01 to 0.99 (default 0.8)\n"
 	    "  --text               a short report in words instead of JSON\n"
-	    "\n%s", cli_common_options_help);
+	    "\n%s", synopsis, cli_common_options_help);
 	exit(0);
 }
 

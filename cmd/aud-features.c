@@ -51,13 +51,17 @@ struct options {
 	const char *input;
 };
 
+/* The usage lines: after a usage error, and in --help. */
+static const char synopsis[] =
+    "Usage: aud-features [options] [-o FEATURES] [--products PRODUCTS] [INTERACTIONS|-]\n"
+    "       aud-features --partial [options] [-o BOUNDS] [SHARD|-]\n"
+    "       aud-features --combine [-o BOUNDS] BOUNDS...\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-features [options] [-o FEATURES] [--products PRODUCTS] [INTERACTIONS|-]\n"
-	    "       aud-features --partial [options] [-o BOUNDS] [SHARD|-]\n"
-	    "       aud-features --combine [-o BOUNDS] BOUNDS...\n"
-	    "Try 'aud-features --help' for more information.\n");
+	fprintf(stderr, "%sTry 'aud-features --help' for more information.\n",
+	    synopsis);
 	exit(EXIT_USAGE);
 }
 
@@ -74,9 +78,7 @@ help(void)
 	    "  aud-prepare orders.csv | aud-features --text\n"
 	    "  aud-features --weight purchased=10 --products products.aud -o f.aud i.aud\n"
 	    "\n"
-	    "Usage: aud-features [options] [-o FEATURES] [--products PRODUCTS] [INTERACTIONS|-]\n"
-	    "       aud-features --partial [options] [-o BOUNDS] [SHARD|-]\n"
-	    "       aud-features --combine [-o BOUNDS] BOUNDS...\n"
+	    "%s"
 	    "\n"
 	    "Options:\n"
 	    "  --products FILE       also write per-product figures to FILE\n"
@@ -100,7 +102,7 @@ help(void)
 	    "  --combine             combine every shard's bounds into one\n"
 	    "  --bounds FILE         normalise the score within the combined bounds\n"
 	    "                        (and fit the return model to every shard's)\n"
-	    "\n%s", cli_common_options_help);
+	    "\n%s", synopsis, cli_common_options_help);
 	exit(0);
 }
 

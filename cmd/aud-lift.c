@@ -27,12 +27,16 @@ struct options {
 	const char *campaign, *outcomes;
 };
 
+/* The usage lines: after a usage error, and in --help. */
+static const char synopsis[] =
+    "Usage: aud-lift [--days D] [--event EVENT] [--since TIME] [--text] [-o FILE]\n"
+    "                CAMPAIGN.csv OUTCOMES.aud\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-lift [--days D] [--event EVENT] [--since TIME] [--text] [-o FILE]\n"
-	    "                CAMPAIGN.csv OUTCOMES.aud\n"
-	    "Try 'aud-lift --help' for more information.\n");
+	fprintf(stderr, "%sTry 'aud-lift --help' for more information.\n",
+	    synopsis);
 	exit(EXIT_USAGE);
 }
 
@@ -50,8 +54,7 @@ help(void)
 	    "  aud-lift campaign.csv after.aud\n"
 	    "  aud-lift --days 14 --event purchased --text campaign.csv after.aud\n"
 	    "\n"
-	    "Usage: aud-lift [--days D] [--event EVENT] [--since TIME] [--text] [-o FILE]\n"
-	    "                CAMPAIGN.csv OUTCOMES.aud\n"
+	    "%s"
 	    "\n"
 	    "Options:\n"
 	    "  --days D             the window after the start, in days (default 30)\n"
@@ -59,7 +62,7 @@ help(void)
 	    "  --since TIME         the start (ISO 8601; default: the time in\n"
 	    "                       CAMPAIGN.csv.json, the export's sidecar)\n"
 	    "  --text               a table for people instead of JSON\n"
-	    "\n%s", cli_common_options_help);
+	    "\n%s", synopsis, cli_common_options_help);
 	exit(0);
 }
 

@@ -43,11 +43,15 @@ struct options {
 	const char *input;
 };
 
+/* The usage lines: after a usage error, and in --help. */
+static const char synopsis[] =
+    "Usage: aud-prepare [options] [-o FILE] [CSV|-]\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-prepare [options] [-o FILE] [CSV|-]\n"
-	    "Try 'aud-prepare --help' for more information.\n");
+	fprintf(stderr, "%sTry 'aud-prepare --help' for more information.\n",
+	    synopsis);
 	exit(EXIT_USAGE);
 }
 
@@ -67,7 +71,7 @@ help(void)
 	    "      --time-col InvoiceDate --name-col Description --event-value purchased \\\n"
 	    "      -o retail.aud online_retail.csv\n"
 	    "\n"
-	    "Usage: aud-prepare [options] [-o FILE] [CSV|-]\n"
+	    "%s"
 	    "       aud-prepare --merge [-o FILE] PIECE...\n"
 	    "\n"
 	    "Options:\n"
@@ -102,7 +106,7 @@ help(void)
 	    "                       CSV's rows merged in, as if prepared at once\n"
 	    "  --merge PIECE...     instead of a CSV, streams aud-prepare wrote from\n"
 	    "                       separate exports, cleaned together as if at once\n"
-	    "\n%s", cli_common_options_help);
+	    "\n%s", synopsis, cli_common_options_help);
 	exit(0);
 }
 

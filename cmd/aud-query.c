@@ -43,15 +43,19 @@ struct options {
 	struct common_options common;
 };
 
+/* The usage lines: after a usage error, and in --help. */
+static const char synopsis[] =
+    "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|msgpack|text] [PRODUCT...]\n"
+    "       aud-query -m MODEL [--name NAME] [--category C] [-n N] [--format FORMAT]\n"
+    "                 [PRODUCT]\n"
+    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|msgpack|text]\n"
+    "       aud-query -m MODEL --info\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|msgpack|text] [PRODUCT...]\n"
-	    "       aud-query -m MODEL [--name NAME] [--category C] [-n N] [--format FORMAT]\n"
-	    "                 [PRODUCT]\n"
-	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|msgpack|text]\n"
-	    "       aud-query -m MODEL --info\n"
-	    "Try 'aud-query --help' for more information.\n");
+	fprintf(stderr, "%sTry 'aud-query --help' for more information.\n",
+	    synopsis);
 	exit(EXIT_USAGE);
 }
 
@@ -73,11 +77,7 @@ help(void)
 	    "  aud-query -m model.aud --all -o audiences.csv\n"
 	    "  aud-query -m model.aud --name 'Blue Cotton Mug' -F text\n"
 	    "\n"
-	    "Usage: aud-query -m MODEL [-n N] [--format csv|tsv|jsonl|msgpack|text] [PRODUCT...]\n"
-	    "       aud-query -m MODEL [--name NAME] [--category C] [-n N] [--format FORMAT]\n"
-	    "                 [PRODUCT]\n"
-	    "       aud-query -m MODEL --all [-n N] [--format csv|tsv|jsonl|msgpack|text]\n"
-	    "       aud-query -m MODEL --info\n"
+	    "%s"
 	    "\n"
 	    "Options:\n"
 	    "  -m, --model MODEL    the model file (required)\n"
@@ -94,7 +94,7 @@ help(void)
 	    "      --header         standard input's first line is a header: skip it\n"
 	    "      --no-fallback    a product the model does not have is an error\n"
 	    "                       (exit 1), not given the cold-start list\n"
-	    "\n%s", cli_common_options_help);
+	    "\n%s", synopsis, cli_common_options_help);
 	exit(0);
 }
 

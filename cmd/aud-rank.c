@@ -53,23 +53,27 @@ struct options {
 	const char *input;
 };
 
+/* The usage lines: after a usage error, and in --help. */
+static const char synopsis[] =
+    "Usage: aud-rank --features FEATURES [--model NAME] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
+    "       aud-rank --eval [--tune] [-o METRICS.json] [INTERACTIONS|-]\n"
+    "       aud-rank --tune [INTERACTIONS|-]\n"
+    "       aud-rank --features FEATURES --model engagement|activity --partial\n"
+    "                [-o PART] [SHARD|-]\n"
+    "       aud-rank --merge [-o MODEL] PART...\n"
+    "       aud-rank --features FEATURES --model cooccurrence --pairs [-o PAIRS] [SHARD|-]\n"
+    "       aud-rank --sum-pairs [-o NEIGHBOURS] PAIRS...\n"
+    "       aud-rank --features FEATURES --model cooccurrence --with-neighbours NEIGHBOURS\n"
+    "                --tops [-o TOPS] [SHARD|-]\n"
+    "       aud-rank --max-tops [-o TOPS] TOPS...\n"
+    "       aud-rank --features FEATURES --model cooccurrence --with-neighbours NEIGHBOURS\n"
+    "                --with-tops TOPS --partial [-o PART] [SHARD|-]\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-rank --features FEATURES [--model NAME] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
-	    "       aud-rank --eval [--tune] [-o METRICS.json] [INTERACTIONS|-]\n"
-	    "       aud-rank --tune [INTERACTIONS|-]\n"
-	    "       aud-rank --features FEATURES --model engagement|activity --partial\n"
-	    "                [-o PART] [SHARD|-]\n"
-	    "       aud-rank --merge [-o MODEL] PART...\n"
-	    "       aud-rank --features FEATURES --model cooccurrence --pairs [-o PAIRS] [SHARD|-]\n"
-	    "       aud-rank --sum-pairs [-o NEIGHBOURS] PAIRS...\n"
-	    "       aud-rank --features FEATURES --model cooccurrence --with-neighbours NEIGHBOURS\n"
-	    "                --tops [-o TOPS] [SHARD|-]\n"
-	    "       aud-rank --max-tops [-o TOPS] TOPS...\n"
-	    "       aud-rank --features FEATURES --model cooccurrence --with-neighbours NEIGHBOURS\n"
-	    "                --with-tops TOPS --partial [-o PART] [SHARD|-]\n"
-	    "Try 'aud-rank --help' for more information.\n");
+	fprintf(stderr, "%sTry 'aud-rank --help' for more information.\n",
+	    synopsis);
 	exit(EXIT_USAGE);
 }
 
@@ -88,19 +92,7 @@ help(void)
 	    "  aud-rank --features features.aud --model engagement -o model.aud i.aud\n"
 	    "  aud-rank --eval --text interactions.aud\n"
 	    "\n"
-	    "Usage: aud-rank --features FEATURES [--model NAME] [--top-n N] [-o MODEL] [INTERACTIONS|-]\n"
-	    "       aud-rank --eval [--tune] [-o METRICS.json] [INTERACTIONS|-]\n"
-	    "       aud-rank --tune [INTERACTIONS|-]\n"
-	    "       aud-rank --features FEATURES --model engagement|activity --partial\n"
-	    "                [-o PART] [SHARD|-]\n"
-	    "       aud-rank --merge [-o MODEL] PART...\n"
-	    "       aud-rank --features FEATURES --model cooccurrence --pairs [-o PAIRS] [SHARD|-]\n"
-	    "       aud-rank --sum-pairs [-o NEIGHBOURS] PAIRS...\n"
-	    "       aud-rank --features FEATURES --model cooccurrence --with-neighbours NEIGHBOURS\n"
-	    "                --tops [-o TOPS] [SHARD|-]\n"
-	    "       aud-rank --max-tops [-o TOPS] TOPS...\n"
-	    "       aud-rank --features FEATURES --model cooccurrence --with-neighbours NEIGHBOURS\n"
-	    "                --with-tops TOPS --partial [-o PART] [SHARD|-]\n"
+	    "%s"
 	    "\n"
 	    "Options:\n"
 	    "  --features FILE      the features stream (from aud-features) to rank by\n"
@@ -140,7 +132,7 @@ help(void)
 	    "                       match in new products' audiences (default 3)\n"
 	    "  --category-weight W  weight of the affinity to the product's category, when\n"
 	    "                       the interactions have categories (default 0.5; 0: unused)\n"
-	    "\n%s", MAX_TOP_N, cli_common_options_help);
+	    "\n%s", synopsis, MAX_TOP_N, cli_common_options_help);
 	exit(0);
 }
 

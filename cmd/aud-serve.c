@@ -50,12 +50,16 @@ struct options {
 	int quiet;
 };
 
+/* The usage lines: after a usage error, and in --help. */
+static const char synopsis[] =
+    "Usage: aud-serve -m MODEL [--exclude FILE] [--listen [ADDR:]PORT] [--workers N]\n"
+    "                 [--log FILE] [-q]\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "Usage: aud-serve -m MODEL [--exclude FILE] [--listen [ADDR:]PORT] [--workers N]\n"
-	    "                 [--log FILE] [-q]\n"
-	    "Try 'aud-serve --help' for more information.\n");
+	fprintf(stderr, "%sTry 'aud-serve --help' for more information.\n",
+	    synopsis);
 	exit(EXIT_USAGE);
 }
 
@@ -70,8 +74,7 @@ help(void)
 	    "  aud-serve -m model.aud --listen 127.0.0.1:8000\n"
 	    "  tcpsvd 0 8000 aud-serve -m /var/lib/aud/model.aud --log /var/log/aud.log\n"
 	    "\n"
-	    "Usage: aud-serve -m MODEL [--exclude FILE] [--listen [ADDR:]PORT] [--workers N]\n"
-	    "                 [--log FILE] [-q]\n"
+	    "%s"
 	    "\n"
 	    "Options:\n"
 	    "  -m, --model MODEL    the model file (default: $AUD_MODEL; required)\n"
@@ -84,7 +87,7 @@ help(void)
 	    "  -h, --help           show this help and exit\n"
 	    "  -V, --version        show the version and exit\n"
 	    "\n"
-	    "Exit status: 0 success, 1 runtime error, 2 usage error.\n");
+	    "Exit status: 0 success, 1 runtime error, 2 usage error.\n", synopsis);
 	exit(0);
 }
 
