@@ -215,6 +215,30 @@ more_alike(const void *a, const void *b)
 	return (x->record > y->record) - (x->record < y->record);
 }
 
+/*
+ * The max most alike of c[0..n) into out, most alike first: the head of
+ * c sorted by more_alike, without sorting the thousands behind it.
+ */
+static size_t
+most_alike(const struct name_match *c, size_t n, struct name_match *out,
+    size_t max)
+{
+	size_t got = 0;
+
+	for (size_t i = 0; i < n && max > 0; i++) {
+		size_t at;
+
+		if (got == max && more_alike(&c[i], &out[max - 1]) >= 0)
+			continue;
+		if (got < max)
+			got++;
+		for (at = got - 1; at > 0 && more_alike(&c[i], &out[at - 1]) < 0; at--)
+			out[at] = out[at - 1];
+		out[at] = c[i];
+	}
+	return got;
+}
+
 size_t
 names_similar(const struct names *n, const char *name, size_t len,
     struct name_match *out, size_t max)
@@ -264,10 +288,7 @@ names_similar(const struct names *n, const char *name, size_t len,
 		else
 			c[got++] = c[i];
 	}
-	qsort(c, got, sizeof(*c), more_alike);
-	if (got > max)
-		got = max;
-	memcpy(out, c, got * sizeof(*out));
+	got = most_alike(c, got, out, max);
 	free(c);
 	return got;
 }
