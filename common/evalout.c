@@ -330,6 +330,7 @@ eval_write_text(FILE *out, const struct eval_result *r)
 	}
 	if (r->cold_products > 0) {
 		const struct eval_at_k *a = &r->cold_name[mid];
+		const struct eval_lift *g = &a->hit_vs[METHOD_ENGAGEMENT];
 
 		fprintf(out, "\nAs new products, known only by name%s (%zu of them, "
 		    "their training rows hidden), at k=%lld the buyers of products "
@@ -338,8 +339,6 @@ eval_write_text(FILE *out, const struct eval_result *r)
 		    (long long)r->ks[mid], r->cold_categories ?
 		    " or of the same category" : "", a->precision,
 		    r->cold_global[mid].precision);
-		const struct eval_lift *g = &a->hit_vs[METHOD_ENGAGEMENT];
-
 		describe_lift(out, g->lift, g->lo, g->hi);
 		fprintf(out, ", so it %s the global list.\n", verdict(g->lo, g->hi));
 	}
