@@ -1,0 +1,35 @@
+# What aud-parallel and aud-slurm share of their command lines, sourced by
+# both: the options they pass through to aud-rank and aud-features, the
+# shard count, and the usage error. The sourcing script has the arrays rank
+# and features and the variable model.
+
+prog=${0##*/}
+
+# die_usage MESSAGE: the usage error, exit 2.
+die_usage() {
+	echo "$prog: $*" >&2
+	echo "Try '$prog --help' for more information." >&2
+	exit 2
+}
+
+# pipeline_option OPTION VALUE: when OPTION is one passed through, adds it
+# with VALUE to rank or features (--model and --score also set model) and
+# returns 0; 1 when it is not one of them.
+# shellcheck disable=SC2034 # model is the sourcing script's
+pipeline_option() {
+	case $1 in
+	--model|--score) model=${2:?}; rank+=("$1" "$2") ;;
+	--top-n|--depth|--half-life|--popularity-exponent|--neighbours|\
+	--min-support|--blend|--new-blend|--category-weight) rank+=("$1" "${2:?}") ;;
+	--return-model) features+=("$1" "${2:?}") ;;
+	*) return 1 ;;
+	esac
+}
+
+# check_shards N: a usage error unless N is a whole number from 1 to 256.
+check_shards() {
+	case $1 in ''|*[!0-9]*) die_usage "--shards: expected 1 to 256, got \"$1\"" ;; esac
+	if [ "$1" -lt 1 ] || [ "$1" -gt 256 ]; then
+		die_usage "--shards: expected 1 to 256, got \"$1\""
+	fi
+}
