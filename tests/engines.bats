@@ -94,6 +94,18 @@ setup() {
 	assert_line --index 0 --partial "Usage: aud-parallel"
 }
 
+@test "aud-parallel and aud-slurm: an option without its value is a usage error" {
+	# Parsed before either looks for its engine, so no engine is needed.
+	for tool in aud-parallel slurm/aud-slurm; do
+		for opt in -n -o -e --model --top-n --return-model; do
+			run -2 --separate-stderr "$AUD_ROOT/scripts/$tool" "$opt"
+			assert_equal "${stderr_lines[0]}" "${tool#slurm/}: $opt needs a value"
+			run -2 --separate-stderr "$AUD_ROOT/scripts/$tool" "$opt" "" x.csv
+			assert_equal "${stderr_lines[0]}" "${tool#slurm/}: $opt needs a value"
+		done
+	done
+}
+
 @test "aud-slurm: job arrays and dependent jobs on a one-node cluster give one machine's model" {
 	[ -z "$SLURM_WHY" ] || skip "no Slurm cluster: $SLURM_WHY"
 	run -0 "$AUD_ROOT/scripts/slurm/aud-slurm" -n 4 -d "$T/work" -o "$T/sl.aud" --wait "$AUD_ROOT/data/sample.csv"
