@@ -16,13 +16,13 @@ json_number(FILE *out, const char *key, double v, int comma)
 
 /* ,"NAME":v,"NAME_ci95":[lo,hi] */
 static void
-json_lift(FILE *out, const char *name, double v, double lo, double hi)
+json_lift(FILE *out, const char *name, const struct eval_lift *l)
 {
-	json_number(out, name, v, 1);
+	json_number(out, name, l->lift, 1);
 	fprintf(out, ",\"%s_ci95\":[", name);
-	json_write_double(out, lo);
+	json_write_double(out, l->lo);
 	putc(',', out);
-	json_write_double(out, hi);
+	json_write_double(out, l->hi);
 	putc(']', out);
 }
 
@@ -33,7 +33,7 @@ json_vs(FILE *out, const char *baseline, const struct eval_lift *l)
 	char name[64];
 
 	snprintf(name, sizeof(name), "hit_lift_vs_%s", baseline);
-	json_lift(out, name, l->lift, l->lo, l->hi);
+	json_lift(out, name, l);
 }
 
 void
@@ -68,17 +68,14 @@ eval_write_json(FILE *out, const struct eval_result *r)
 			json_number(out, "recall", a->recall, 1);
 			json_number(out, "active_share", a->active_share, 1);
 			if (m != METHOD_RANDOM) {
-				json_lift(out, "hit_lift", a->hit_lift,
-				    a->hit_lift_lo, a->hit_lift_hi);
-				json_lift(out, "active_lift", a->active_lift,
-				    a->active_lift_lo, a->active_lift_hi);
+				json_lift(out, "hit_lift", &a->hit_lift);
+				json_lift(out, "active_lift", &a->active_lift);
 				for (int b = 0; b < METHOD_RANDOM; b++)
 					if (r->done[b] && eval_baseline(b))
 						json_vs(out, method_name[b],
 						    &a->hit_vs[b]);
 				json_lift(out, "hit_lift_vs_best_baseline",
-				    a->hit_vs_best, a->hit_vs_best_lo,
-				    a->hit_vs_best_hi);
+				    &a->hit_vs_best);
 				fprintf(out, ",\"distinct_customers\":%zu,"
 				    "\"max_audiences_per_customer\":%zu", a->distinct,
 				    a->most);
@@ -106,9 +103,7 @@ eval_write_json(FILE *out, const struct eval_result *r)
 			json_number(out, "recall", at[k].recall, 1);
 			if (x)
 				json_lift(out, "hit_lift_vs_global_list",
-				    at[k].hit_vs[METHOD_ENGAGEMENT].lift,
-				    at[k].hit_vs[METHOD_ENGAGEMENT].lo,
-				    at[k].hit_vs[METHOD_ENGAGEMENT].hi);
+				    &at[k].hit_vs[METHOD_ENGAGEMENT]);
 			putc('}', out);
 		}
 		putc('}', out);
@@ -126,8 +121,10 @@ eval_write_json(FILE *out, const struct eval_result *r)
 			fprintf(out, "%s\"%g%%\":{\"customers\":%zu,\"returned\":%zu",
 			    q ? "," : "", 100 * comeback_q[q], a->customers,
 			    a->returned);
-			json_lift(out, "rate", a->rate, a->rate_lo, a->rate_hi);
-			json_lift(out, "lift", a->lift, a->lift_lo, a->lift_hi);
+			json_lift(out, "rate", &(struct eval_lift){ a->rate,
+			    a->rate_lo, a->rate_hi });
+			json_lift(out, "lift", &(struct eval_lift){ a->lift,
+			    a->lift_lo, a->lift_hi });
 			putc('}', out);
 		}
 		putc('}', out);
@@ -160,20 +157,21 @@ eval_write_json(FILE *out, const struct eval_result *r)
 
 /* "3.4x (95% interval 2.9x to 4.0x)", or what can be said without one. */
 static void
-describe_lift(FILE *out, double v, double lo, double hi)
+describe_lift(FILE *out, const struct eval_lift *l)
 {
-	if (!isfinite(v))
+	if (!isfinite(l->lift))
 		fprintf(out, "an undefined multiple (the divisor is 0)");
 	else
-		fprintf(out, "%.2fx (95%% interval %.2fx to %.2fx)", v, lo, hi);
+		fprintf(out, "%.2fx (95%% interval %.2fx to %.2fx)", l->lift,
+		    l->lo, l->hi);
 }
 
 static const char *
-verdict(double lo, double hi)
+verdict(const struct eval_lift *l)
 {
-	if (isfinite(lo) && lo > 1)
+	if (isfinite(l->lo) && l->lo > 1)
 		return "beats";
-	if (isfinite(hi) && hi < 1)
+	if (isfinite(l->hi) && l->hi < 1)
 		return "does worse than";
 	return "cannot be told apart from";
 }
@@ -282,28 +280,25 @@ eval_write_text(FILE *out, const struct eval_result *r)
 			continue;
 		fprintf(out, "At k=%lld, %s targeting %s random: it finds ",
 		    (long long)r->ks[mid], method_name[m],
-		    verdict(a->hit_lift_lo, a->hit_lift_hi));
-		describe_lift(out, a->hit_lift, a->hit_lift_lo, a->hit_lift_hi);
+		    verdict(&a->hit_lift));
+		describe_lift(out, &a->hit_lift);
 		fprintf(out, " as many of the customers who take up the product");
 		if (m != METHOD_ENGAGEMENT) {
 			const struct eval_lift *e = &a->hit_vs[METHOD_ENGAGEMENT];
 
-			fprintf(out, " (%s engagement: ", verdict(e->lo, e->hi));
-			describe_lift(out, e->lift, e->lo, e->hi);
+			fprintf(out, " (%s engagement: ", verdict(e));
+			describe_lift(out, e);
 			if (!eval_baseline(m) && r->best[mid] >= 0 &&
 			    r->best[mid] != METHOD_ENGAGEMENT) {
-				const char *v = verdict(a->hit_vs_best_lo,
-				    a->hit_vs_best_hi);
-
-				fprintf(out, "; %s %s, the best baseline: ", v,
+				fprintf(out, "; %s %s, the best baseline: ",
+				    verdict(&a->hit_vs_best),
 				    method_name[r->best[mid]]);
-				describe_lift(out, a->hit_vs_best,
-				    a->hit_vs_best_lo, a->hit_vs_best_hi);
+				describe_lift(out, &a->hit_vs_best);
 			}
 			fputc(')', out);
 		}
 		fprintf(out, ", and its %zu customers are ", a->distinct);
-		describe_lift(out, a->active_lift, a->active_lift_lo, a->active_lift_hi);
+		describe_lift(out, &a->active_lift);
 		fprintf(out, " as likely to come back at all.\n");
 		if (!eval_baseline(m))
 			write_each_baseline(out, r, m, mid);
@@ -339,7 +334,7 @@ eval_write_text(FILE *out, const struct eval_result *r)
 		    (long long)r->ks[mid], r->cold_categories ?
 		    " or of the same category" : "", a->precision,
 		    r->cold_global[mid].precision);
-		describe_lift(out, g->lift, g->lo, g->hi);
-		fprintf(out, ", so it %s the global list.\n", verdict(g->lo, g->hi));
+		describe_lift(out, g);
+		fprintf(out, ", so it %s the global list.\n", verdict(g));
 	}
 }

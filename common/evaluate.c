@@ -237,6 +237,15 @@ flag(const struct split *sp, const struct lists *l, uint8_t *hit, uint8_t *back)
 
 static const struct eval_lift no_lift = { NAN, NAN, NAN };
 
+/* Every lift of a undefined (NaN), until lifts() computes them. */
+static void
+clear_lifts(struct eval_at_k *a)
+{
+	a->hit_lift = a->active_lift = a->hit_vs_best = no_lift;
+	for (int b = 0; b < METHOD_RANDOM; b++)
+		a->hit_vs[b] = no_lift;
+}
+
 /* A ratio with its interval; no_lift where the ratio is undefined. */
 static struct eval_lift
 lift(double v, struct ph_interval iv)
@@ -270,8 +279,7 @@ estimate(const struct split *sp, const struct lists *l, const uint8_t *hit,
 		at[k].precision = sp->n ? precision / (double)sp->n : NAN;
 		at[k].recall = with ? recall / (double)with : NAN;
 		at[k].active_share = sp->n ? share / (double)sp->n : NAN;
-		for (int b = 0; b < METHOD_RANDOM; b++)	/* lifts() has them */
-			at[k].hit_vs[b] = no_lift;
+		clear_lifts(&at[k]);
 	}
 }
 
@@ -382,26 +390,16 @@ lifts(const struct split *sp, const struct eval_params *p, struct lists *l,
 			const struct eval_at_k *rnd = &r->at[METHOD_RANDOM][k];
 			const struct ph_lifts *v = &iv[x * r->nk + k];
 
-			a->hit_lift = a->precision / rnd->precision;
-			a->active_lift = a->active_share / rnd->active_share;
-			a->hit_lift_lo = v->hit.lo, a->hit_lift_hi = v->hit.hi;
-			a->active_lift_lo = v->back.lo, a->active_lift_hi = v->back.hi;
+			a->hit_lift = lift(a->precision / rnd->precision, v->hit);
+			a->active_lift = lift(a->active_share / rnd->active_share,
+			    v->back);
 			for (size_t b = 0; b < nm; b++)
 				if (eval_baseline(which[b]))
 					a->hit_vs[which[b]] = lift(a->precision /
 					    r->at[which[b]][k].precision,
 					    v->hit_vs[b]);
-			a->hit_vs_best = r->best[k] < 0 ? NAN :
-			    a->precision / r->at[r->best[k]][k].precision;
-			a->hit_vs_best_lo = v->hit_vs_best.lo;
-			a->hit_vs_best_hi = v->hit_vs_best.hi;
-			if (!isfinite(a->hit_lift))
-				a->hit_lift = a->hit_lift_lo = a->hit_lift_hi = NAN;
-			if (!isfinite(a->active_lift))
-				a->active_lift = a->active_lift_lo = a->active_lift_hi = NAN;
-			if (!isfinite(a->hit_vs_best))
-				a->hit_vs_best = a->hit_vs_best_lo =
-				    a->hit_vs_best_hi = NAN;
+			a->hit_vs_best = lift(r->best[k] < 0 ? NAN : a->precision /
+			    r->at[r->best[k]][k].precision, v->hit_vs_best);
 		}
 	for (size_t x = 0; x < nm; x++)
 		free(renamed[x]);
@@ -596,11 +594,7 @@ measure(const struct split *split, const struct eval_params *p,
 		a->precision = mean_of(rhit, sp->n, r->nk, k);
 		a->recall = mean_of(rrecall, sp->n, r->nk, k);
 		a->active_share = mean_of(rback, sp->n, 1, 0);
-		a->hit_lift = a->hit_lift_lo = a->hit_lift_hi = NAN;
-		a->active_lift = a->active_lift_lo = a->active_lift_hi = NAN;
-		for (int b = 0; b < METHOD_RANDOM; b++)
-			a->hit_vs[b] = no_lift;
-		a->hit_vs_best = a->hit_vs_best_lo = a->hit_vs_best_hi = NAN;
+		clear_lifts(a);
 	}
 	lifts(sp, p, l, hit, back, rhit, rback);
 	if (p->methods == 0 || (p->methods & EVAL_COLD_START))

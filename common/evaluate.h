@@ -60,17 +60,15 @@ struct eval_lift {
 
 struct eval_at_k {
 	double precision, recall, active_share;
-	/* Against random, with 95% intervals of the two-way bootstrap; NaN
-	   for random itself or where undefined. */
-	double hit_lift, hit_lift_lo, hit_lift_hi;
-	double active_lift, active_lift_lo, active_lift_hi;
+	/* The lifts are all NaN for random itself and where undefined. */
+	struct eval_lift hit_lift, active_lift;	/* against random */
 	/* Against each baseline that ran (eval_baseline), NaN against the
 	   other methods; names found in the cold-start section against its
 	   global list, the engagement order. */
 	struct eval_lift hit_vs[METHOD_RANDOM];
 	/* Against the best baseline (eval_baseline) at this cut-off; in
 	   each replicate the best is taken again. */
-	double hit_vs_best, hit_vs_best_lo, hit_vs_best_hi;
+	struct eval_lift hit_vs_best;
 	size_t distinct;		/* customers in any audience */
 	size_t most;			/* audiences the most targeted one is in */
 };
