@@ -33,10 +33,11 @@ pipeline_option() {
 	esac
 }
 
-# check_shards N: a usage error unless N is a whole number from 1 to 256.
+# check_shards N: a usage error unless N is a whole number from 1 to 256,
+# written without leading zeros (bash would read 010 as octal).
 check_shards() {
-	case $1 in ''|*[!0-9]*) die_usage "--shards: expected 1 to 256, got \"$1\"" ;; esac
-	if [ "$1" -lt 1 ] || [ "$1" -gt 256 ]; then
-		die_usage "--shards: expected 1 to 256, got \"$1\""
-	fi
+	case $1 in
+	[1-9]|[1-9][0-9]|[1-9][0-9][0-9]) [ "$1" -le 256 ] && return 0 ;;
+	esac
+	die_usage "--shards: expected 1 to 256, got \"$1\""
 }

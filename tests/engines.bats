@@ -106,6 +106,19 @@ setup() {
 	done
 }
 
+@test "aud-parallel and aud-slurm: a shard count outside 1 to 256 is a usage error" {
+	# 0004 would reach bash's arithmetic as octal; a number of 23 digits
+	# once passed, test(1) failing to compare it.
+	for tool in aud-parallel slurm/aud-slurm; do
+		for n in 0 257 0004 99999999999999999999999 -3 4x; do
+			run -2 --separate-stderr "$AUD_ROOT/scripts/$tool" -n "$n" \
+			    -d "$T/w" -o "$T/m.aud" x.csv
+			assert_equal "${stderr_lines[0]}" "${tool#slurm/}: --shards: expected 1 to 256, got \"$n\""
+		done
+	done
+	[ ! -e "$T/w" ]
+}
+
 @test "aud-slurm: job arrays and dependent jobs on a one-node cluster give one machine's model" {
 	[ -z "$SLURM_WHY" ] || skip "no Slurm cluster: $SLURM_WHY"
 	run -0 "$AUD_ROOT/scripts/slurm/aud-slurm" -n 4 -d "$T/work" -o "$T/sl.aud" --wait "$AUD_ROOT/data/sample.csv"
